@@ -1,0 +1,71 @@
+"""Exceptions and warnings raised by rotascope.
+
+Every error a user can cause or meet ends as one clear sentence (the CLI prints ``str(exc)`` and exits
+non-zero); none leaks a raw library error.
+
+Tree::
+
+    RotascopeError
+    ├── ConfigError              bad setting value or unreadable config file
+    ├── StoreError               store file missing, corrupt, locked or not writable
+    │   └── StoreNotInitialised  no data loaded yet: run `rotascope init`
+    ├── DataError                the data cannot answer the question
+    │   ├── UnknownSymbolError   symbol or series not in the store
+    │   └── DateOutOfRangeError  as-of/start/end outside the stored history
+    ├── DatasetError             embedded dataset missing or damaged
+    └── ProviderError            a live source failed (symbol/series and cause attached)
+
+    RotascopeWarning
+    ├── SurvivorshipWarning      breadth on today's members applied to the past
+    └── StaleDataWarning         a source ends well before the as-of date
+"""
+
+from __future__ import annotations
+
+
+class RotascopeError(Exception):
+    """Base of every error rotascope raises on purpose."""
+
+
+class ConfigError(RotascopeError):
+    """A setting has a bad value or the config file cannot be read."""
+
+
+class StoreError(RotascopeError):
+    """The store file is missing, corrupt, locked or not writable."""
+
+
+class StoreNotInitialised(StoreError):
+    """The store holds no data yet."""
+
+
+class DataError(RotascopeError):
+    """The stored data cannot answer the question asked."""
+
+
+class UnknownSymbolError(DataError):
+    """A symbol or series id is not in the store."""
+
+
+class DateOutOfRangeError(DataError):
+    """A date lies outside the stored history."""
+
+
+class DatasetError(RotascopeError):
+    """The embedded dataset is missing or damaged."""
+
+
+class ProviderError(RotascopeError):
+    """A live data source failed."""
+
+
+class RotascopeWarning(UserWarning):
+    """Base of rotascope's domain warnings."""
+
+
+class SurvivorshipWarning(RotascopeWarning):
+    """Breadth computed from today's index members carries survivorship bias into the past."""
+
+
+class StaleDataWarning(RotascopeWarning):
+    """A source ends well before the as-of date."""
