@@ -1,0 +1,5 @@
+"""`python -m rotascope`."""
+
+from rotascope.cli import main
+
+main()

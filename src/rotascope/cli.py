@@ -1,0 +1,281 @@
+"""The `rotascope` command line: thin over the modules; every failure is one clear sentence."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rotascope import __version__
+from rotascope.config import Settings, load_settings
+from rotascope.errors import RotascopeError
+from rotascope.monitor.asof import parse_date
+
+app = typer.Typer(
+    name="rotascope",
+    help="Is U.S. equity leadership rotating from mega caps to small caps, and is it real? "
+    "Research tooling, not investment advice.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+data_app = typer.Typer(help="Inspect the stored data.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table or json.")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Date YYYY-MM-DD (default: latest stored).")]
+
+
+@contextlib.contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn rotascope errors into one line on stderr and exit code 1; Ctrl-C into exit code 130."""
+    try:
+        yield
+    except RotascopeError as exc:
+        err.print(f"[bold red]Error:[/] {exc}", markup=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err.print("Interrupted; nothing was changed.")
+        raise typer.Exit(130) from None
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Settings)
+    return obj
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter(f"must be 'table' or 'json', got {fmt!r}", param_hint="--format")
+    return fmt
+
+
+def emit_json(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, sort_keys=True, indent=2, default=str) + "\n")
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    home: Annotated[Path | None, typer.Option(help="Data directory (env ROTASCOPE_HOME).")] = None,
+    db: Annotated[Path | None, typer.Option(help="DuckDB store file (env ROTASCOPE_DB).")] = None,
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """Is U.S. equity leadership rotating from mega caps to small caps, and is it real?"""
+    if version:
+        out.print(f"rotascope {__version__}")
+        raise typer.Exit(0)
+    with friendly_errors():
+        ctx.obj = load_settings({"home": str(home) if home else None, "db": str(db) if db else None})
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    force: Annotated[bool, typer.Option(help="Reload even if the same dataset is already stored.")] = False,
+) -> None:
+    """Load the embedded real dataset into the store (idempotent, all-or-nothing)."""
+    from rotascope.providers import bundled
+    from rotascope.store import open_store
+
+    settings = settings_of(ctx)
+    with friendly_errors():
+        store = open_store(settings, write=True)
+        try:
+            with Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("Reading and cleaning the embedded dataset")
+                batch = bundled.load(settings)
+
+                def step(msg: str) -> None:
+                    progress.update(task, description=f"Loading into the store: {msg}")
+                    if not err.is_terminal:  # logs and pipes get plain progress lines
+                        err.print(f"init: loading {msg}")
+                        err.file.flush()
+
+                report = store.load(batch, progress=step, force=force)
+            flags = store.flag_summary()
+        finally:
+            store.close()
+    verb = "already up to date" if report.unchanged else "loaded"
+    out.print(
+        f"Store {settings.db}: embedded dataset {verb} ({report.bars:,} bars, {report.series:,} series "
+        f"observations, {report.instruments:,} instruments)."
+    )
+    if not flags.empty:
+        out.print("Cleaned glitches (values set to missing, listed in table quality_flags):")
+        for row in flags.itertuples():
+            out.print(f"  {row.n:>5} × {row.reason} ({row.action})")
+    out.print("Next: `rotascope monitor`.")
+
+
+@data_app.command("status")
+def data_status(ctx: typer.Context, fmt: FormatOpt = "table") -> None:
+    """What is stored: kinds, items, ranges, and staleness of each ETF and series."""
+    from rotascope.store.db import reading
+
+    check_format(fmt)
+    settings = settings_of(ctx)
+    with friendly_errors(), reading(settings) as store:
+        summary = store.status()
+        items = store.item_ranges()
+        loaded = store.last_load()
+    today = pd.Timestamp(date.today())
+    items["age_days"] = (today - pd.to_datetime(items["last"])).dt.days
+    items["first"] = pd.to_datetime(items["first"]).dt.date
+    items["last"] = pd.to_datetime(items["last"]).dt.date
+    items["stale"] = items["age_days"] > settings.stale_days
+    if fmt == "json":
+        emit_json(
+            {
+                "store": str(settings.db),
+                "loaded_at": loaded,
+                "summary": [s.__dict__ for s in summary],
+                "items": items.to_dict(orient="records"),
+            }
+        )
+        return
+    table = Table(
+        title=f"rotascope store {settings.db} (loaded {loaded:%Y-%m-%d %H:%M} UTC)" if loaded else None
+    )
+    for col in ("source", "kind", "items", "rows", "first", "last"):
+        table.add_column(col, justify="right" if col in ("items", "rows") else "left")
+    for s in summary:
+        table.add_row(s.source, s.kind, f"{s.items:,}", f"{s.rows:,}", str(s.first), str(s.last))
+    out.print(table)
+    detail = Table(
+        title=f"ETFs and series (stale = last value more than {settings.stale_days} days before today)"
+    )
+    for col in ("kind", "item", "first", "last", "rows", "age (days)", "stale"):
+        detail.add_column(col)
+    for r in items.itertuples():
+        detail.add_row(
+            str(r.kind),
+            str(r.item),
+            str(r.first),
+            str(r.last),
+            f"{r.rows:,}",
+            str(r.age_days),
+            "STALE" if r.stale else "",
+        )
+    out.print(detail)
+    out.print("Member stocks are today's index members: breadth over past years carries survivorship bias.")
+
+
+@data_app.command("show")
+def data_show(
+    ctx: typer.Context,
+    item: Annotated[
+        str, typer.Argument(help="A symbol (SPY, IWM, AAPL…) or a series id (hy_oas, ust_10y…).")
+    ],
+    start: Annotated[str | None, typer.Option(help="First date YYYY-MM-DD.")] = None,
+    end: Annotated[str | None, typer.Option(help="Last date YYYY-MM-DD.")] = None,
+    fmt: FormatOpt = "table",
+    limit: Annotated[int, typer.Option(help="Rows to print in table format (latest ones).")] = 20,
+) -> None:
+    """Print the stored bars of a symbol or the observations of a series."""
+    from rotascope.errors import DataError, UnknownSymbolError
+    from rotascope.store.db import reading
+
+    check_format(fmt)
+    with friendly_errors(), reading(settings_of(ctx)) as store:
+        first = parse_date(start, "--start") if start else None
+        last = parse_date(end, "--end") if end else None
+        if first and last and first > last:
+            raise DataError(f"--start {first} is after --end {last}.")
+        name = item.strip()
+        if store.has_symbol(name.upper()):
+            frame = store.bars(name.upper(), first, last)
+        elif store.has_series(name.lower()):
+            frame = store.series(name.lower(), first, last)
+        else:
+            raise UnknownSymbolError(
+                f"Unknown symbol or series {item!r}: `rotascope data status` lists what is stored."
+            )
+    if fmt == "json":
+        emit_json({"item": name, "rows": frame.to_dict(orient="records")})
+        return
+    table = Table(title=f"{name} ({len(frame):,} rows; last {min(limit, len(frame))} shown)")
+    for col in frame.columns:
+        table.add_column(str(col), justify="right")
+    for row in frame.tail(limit).itertuples(index=False):
+        table.add_row(*[_cell(v) for v in row])
+    out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "" if value != value else f"{value:,.4f}"
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d}"
+    return "" if value is None else str(value)
+
+
+@app.command()
+def monitor(ctx: typer.Context, as_of: AsOfOpt = None, fmt: FormatOpt = "table") -> None:
+    """Relative strength of small caps and equal weight vs the S&P 500, as of a date."""
+    from rotascope.monitor.asof import resolve_as_of
+    from rotascope.monitor.data import load_market_data
+    from rotascope.monitor.relative import CORE_PAIRS, WINDOWS, relative_strength
+    from rotascope.store.db import reading
+
+    check_format(fmt)
+    with friendly_errors(), reading(settings_of(ctx)) as store:
+        wanted = parse_date(as_of) if as_of else None
+        data = load_market_data(store)
+        day = resolve_as_of(data.calendar, wanted, min_history=max(WINDOWS.values()))
+        rows = [relative_strength(data, a, b, day) for a, b in CORE_PAIRS]
+    if fmt == "json":
+        emit_json({"as_of": day, "source": data.source, "relative_strength": [r.to_dict() for r in rows]})
+        return
+    table = Table(title=f"Relative strength as of {day} (source: {data.source})")
+    table.add_column("pair")
+    table.add_column("ratio", justify="right")
+    for w in WINDOWS:
+        table.add_column(w, justify="right")
+    for r in rows:
+        table.add_row(r.pair, _cell(r.ratio), *[_pct(r.returns[w]) for w in WINDOWS])
+    out.print(table)
+    out.print("Relative return = change of the price ratio over the window (positive: numerator led).")
+    out.print("Research tooling, not investment advice.")
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:+.2%}"
+
+
+def main() -> None:
+    """Console-script entry point: no traceback reaches the user unless ROTASCOPE_DEBUG=1."""
+    try:
+        app()
+    except RotascopeError as exc:
+        err.print(f"Error: {exc}")
+        sys.exit(1)
+    except Exception as exc:
+        if os.environ.get("ROTASCOPE_DEBUG"):
+            raise
+        err.print(
+            f"Internal error: {type(exc).__name__}: {exc}. This is a bug in rotascope; "
+            "rerun with ROTASCOPE_DEBUG=1 for the traceback and report it."
+        )
+        sys.exit(3)

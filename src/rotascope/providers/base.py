@@ -1,0 +1,59 @@
+"""Standard records every provider produces, whatever its source.
+
+Bulk data crosses module boundaries as pandas frames with a fixed schema (checked by
+:func:`check_schema`), because a record per bar would be far too slow for ~12 M member closes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from rotascope.errors import DatasetError
+
+BAR_COLUMNS = ("symbol", "date", "open", "high", "low", "close", "volume")
+SERIES_COLUMNS = ("series_id", "date", "value", "known_at")
+INSTRUMENT_COLUMNS = ("symbol", "name", "kind", "sector", "universes", "weight_r2000")
+SERIES_META_COLUMNS = ("series_id", "name", "unit", "frequency", "origin")
+
+
+@dataclass(frozen=True)
+class QualityFlag:
+    """One change the loader made to a raw value, and why."""
+
+    source: str
+    symbol: str
+    date: str
+    field: str
+    original: float
+    action: str
+    reason: str
+
+
+@dataclass
+class DataBatch:
+    """What one provider hands to the store in a single atomic load."""
+
+    source: str
+    bars: list[pd.DataFrame]
+    """Bar frames (several, so that big ones need not be concatenated)."""
+    series: pd.DataFrame
+    instruments: pd.DataFrame
+    series_meta: pd.DataFrame
+    fingerprint: str
+    flags: list[QualityFlag] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        for frame in self.bars:
+            check_schema(frame, BAR_COLUMNS, "bars")
+        check_schema(self.series, SERIES_COLUMNS, "series")
+        check_schema(self.instruments, INSTRUMENT_COLUMNS, "instruments")
+        check_schema(self.series_meta, SERIES_META_COLUMNS, "series_meta")
+
+
+def check_schema(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
+    """Fail with a clear message when a frame lacks the standard columns."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DatasetError(f"The {what} data lacks column(s) {', '.join(missing)}.")

@@ -1,0 +1,106 @@
+"""Data-quality cleaning shared by every provider: remove Yahoo-style glitches, loudly.
+
+Two defects are handled (see DATA.md): non-positive prices, and one-day spikes that reverse the next
+day (a rise above ``spike_up`` or a fall beyond ``spike_down`` that the next close undoes to within
+``spike_reversal`` of the previous close). Such values are set to NaN and reported as QualityFlags; they
+are vendor errors, not prices anyone could trade at. The reversal test reads the next day, so the
+newest bar of a series cannot be judged yet and is left as it is.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from rotascope._typing import BoolArray, Float64Array
+from rotascope.providers.base import QualityFlag
+
+
+def glitch_mask(close: Float64Array, spike_up: float, spike_down: float, reversal: float) -> BoolArray:
+    """True where a close is a one-day spike that reverses; works on (T,) or (T, N) arrays."""
+    x = np.asarray(close, dtype=np.float64)
+    mask = np.zeros(x.shape, dtype=bool)
+    if x.shape[0] < 3:
+        return mask
+    prev, cur, nxt = x[:-2], x[1:-1], x[2:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        jump = cur / prev - 1.0
+        back = nxt / prev - 1.0
+        spike = ((jump > spike_up) | (jump < -spike_down)) & (np.abs(back) < reversal)
+    mask[1:-1] = spike & (prev > 0) & (nxt > 0)
+    return mask
+
+
+def clean_panel(
+    panel: pd.DataFrame, source: str, spike_up: float, spike_down: float, reversal: float
+) -> tuple[pd.DataFrame, list[QualityFlag]]:
+    """Clean a wide (date x symbol) close panel; return the cleaned copy and what changed."""
+    values = panel.to_numpy(dtype=np.float64, copy=True)
+    nonpos = values <= 0
+    values[nonpos] = np.nan
+    spikes = glitch_mask(values, spike_up, spike_down, reversal)
+    flags = _flags(panel, nonpos, "close", "non-positive price", source)
+    flags += _flags(panel, spikes, "close", "one-day spike that reverses next day", source)
+    values[spikes] = np.nan
+    cleaned = pd.DataFrame(values.astype(panel.dtypes.iloc[0]), index=panel.index, columns=panel.columns)
+    return cleaned, flags
+
+
+def _flags(panel: pd.DataFrame, mask: BoolArray, field: str, reason: str, source: str) -> list[QualityFlag]:
+    rows, cols = np.nonzero(mask)
+    raw = panel.to_numpy()
+    dates = panel.index
+    return [
+        QualityFlag(
+            source,
+            str(panel.columns[c]),
+            str(pd.Timestamp(dates[r]).date()),
+            field,
+            float(raw[r, c]),
+            "set to missing",
+            reason,
+        )
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True)
+    ]
+
+
+def clean_bars(
+    bars: pd.DataFrame, source: str, spike_up: float, spike_down: float, reversal: float
+) -> tuple[pd.DataFrame, list[QualityFlag]]:
+    """Clean long OHLCV bars: non-positive O/H/L become missing; bad or spiking closes drop the bar."""
+    bars = bars.sort_values(["symbol", "date"]).reset_index(drop=True)
+    sym = bars["symbol"].astype(str).to_numpy()
+    days = pd.to_datetime(bars["date"]).dt.strftime("%Y-%m-%d").to_numpy()
+    flags: list[QualityFlag] = []
+    for col in ("open", "high", "low"):
+        values = bars[col].to_numpy(dtype=np.float64)
+        bad = values <= 0
+        flags += [
+            QualityFlag(
+                source,
+                str(sym[i]),
+                str(days[i]),
+                col,
+                float(values[i]),
+                "set to missing",
+                "non-positive price",
+            )
+            for i in np.nonzero(bad)[0].tolist()
+        ]
+        bars.loc[bad, col] = np.nan
+    close = bars["close"].to_numpy(dtype=np.float64)
+    drop = close <= 0
+    reasons = np.where(drop, "non-positive price", "")
+    # spikes within each symbol: compute on the concatenated column and ignore triples that straddle symbols
+    same = np.zeros(len(bars), dtype=bool)
+    same[1:-1] = (sym[1:-1] == sym[:-2]) & (sym[1:-1] == sym[2:])
+    spikes = glitch_mask(np.where(drop, np.nan, close), spike_up, spike_down, reversal) & same
+    reasons = np.where(spikes & ~drop, "one-day spike that reverses next day", reasons)
+    bad_close = drop | spikes
+    flags += [
+        QualityFlag(
+            source, str(sym[i]), str(days[i]), "close", float(close[i]), "bar dropped", str(reasons[i])
+        )
+        for i in np.nonzero(bad_close)[0].tolist()
+    ]
+    return bars.loc[~bad_close].reset_index(drop=True), flags

@@ -1,0 +1,56 @@
+"""On-disk cache of big close panels, keyed by the data fingerprint: a warm run skips the pivot.
+
+A cache entry is only ever read for the exact fingerprint and symbol list it was written for, so it can
+never serve stale data; it is written atomically (temp file + rename) and any failure to read or write it
+is ignored (the store is the truth; the cache is a speed-up).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from rotascope.store.panel import Panel
+
+
+class PanelCache:
+    """Folder of ``<key>.npz`` files holding dates, symbols and float32 values."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, fingerprint: str, symbols: tuple[str, ...]) -> Path:
+        digest = hashlib.sha256(("\\n".join(symbols) + "|" + fingerprint).encode()).hexdigest()[:24]
+        return self.folder / f"panel-{digest}.npz"
+
+    def get(self, fingerprint: str, symbols: tuple[str, ...]) -> Panel | None:
+        path = self._path(fingerprint, symbols)
+        if not path.exists():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as npz:
+                if tuple(npz["symbols"].tolist()) != symbols:
+                    return None
+                return Panel(npz["dates"].astype("datetime64[D]"), symbols, npz["values"].astype(np.float64))
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def put(self, fingerprint: str, panel: Panel) -> None:
+        values32 = panel.values.astype(np.float32)
+        if not np.array_equal(values32.astype(np.float64), panel.values, equal_nan=True):
+            return  # only cache when float32 holds the values exactly (true for the embedded data)
+        with contextlib.suppress(OSError):
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    np.savez(fh, dates=panel.dates, symbols=np.array(panel.symbols), values=values32)
+                os.replace(tmp, self._path(fingerprint, panel.symbols))
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)

@@ -1,0 +1,378 @@
+"""Open, load and query the DuckDB store. Loads are one transaction: all or nothing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from rotascope.config import Settings
+from rotascope.errors import (
+    DateOutOfRangeError,
+    StoreError,
+    StoreNotInitialised,
+    UnknownSymbolError,
+)
+from rotascope.providers.base import DataBatch
+from rotascope.store.cache import PanelCache
+from rotascope.store.panel import Panel
+from rotascope.store.schema import DDL, SCHEMA_VERSION
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What one load put in the store."""
+
+    source: str
+    fingerprint: str
+    bars: int
+    series: int
+    instruments: int
+    flags: int
+    unchanged: bool
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    """Coverage and staleness of one kind of stored data."""
+
+    source: str
+    kind: str
+    items: int
+    rows: int
+    first: date | None
+    last: date | None
+
+
+def _friendly(exc: Exception, path: Path) -> StoreError:
+    text = str(exc)
+    if "lock" in text.lower():
+        return StoreError(f"The store {path} is in use by another rotascope process; try again when it ends.")
+    if "permission" in text.lower() or "read-only" in text.lower():
+        return StoreError(
+            f"Cannot write to the store {path}: permission denied (set ROTASCOPE_HOME or --home)."
+        )
+    return StoreError(
+        f"The store {path} cannot be opened ({text.splitlines()[0][:160]}); it may be corrupt. "
+        "Move it aside and run `rotascope init` (nothing is deleted for you)."
+    )
+
+
+def open_store(settings: Settings, *, write: bool = False) -> Store:
+    """Open the store; ``write=True`` creates it (and its folder) when missing."""
+    path = settings.db
+    if not write and not path.exists():
+        raise StoreNotInitialised(f"No store at {path}: run `rotascope init` first.")
+    if write:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"Cannot create the data folder {path.parent}: {exc.strerror}.") from None
+        if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise StoreError(
+                f"Cannot write to {path.parent}: permission denied (set ROTASCOPE_HOME or --home)."
+            )
+    try:
+        conn = duckdb.connect(str(path), read_only=not write)
+    except (duckdb.Error, OSError) as exc:
+        raise _friendly(exc, path) from None
+    store = Store(conn, path, settings)
+    if write:
+        try:
+            conn.execute(DDL)
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+        except duckdb.Error as exc:
+            conn.close()
+            raise _friendly(exc, path) from None
+    else:
+        store.check_schema()
+    return store
+
+
+class Store:
+    """A connection to the store with typed read/write operations."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, path: Path, settings: Settings) -> None:
+        self.conn = conn
+        self.path = path
+        self.settings = settings
+        self._panels: dict[tuple[str, ...], Panel] = {}
+        self._cache = PanelCache(settings.home / "cache")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---------------------------------------------------------------- writing
+    def load(self, batch: DataBatch, progress: Progress | None = None, force: bool = False) -> LoadReport:
+        """Replace everything from ``batch.source`` in one transaction (a kill mid-way changes nothing)."""
+        say = progress or (lambda _msg: None)
+        previous = self.conn.execute(
+            "SELECT fingerprint FROM loads WHERE source = ? ORDER BY loaded_at DESC LIMIT 1", [batch.source]
+        ).fetchall()
+        n_bars = sum(len(b) for b in batch.bars)
+        if previous and previous[0][0] == batch.fingerprint and not force:
+            return LoadReport(
+                batch.source,
+                batch.fingerprint,
+                n_bars,
+                len(batch.series),
+                len(batch.instruments),
+                len(batch.flags),
+                unchanged=True,
+            )
+        conn = self.conn
+        try:
+            conn.execute("BEGIN TRANSACTION")
+            for table in ("bars", "series", "instruments", "series_meta", "quality_flags"):
+                conn.execute(f"DELETE FROM {table} WHERE source = ?", [batch.source])
+            say("instruments")
+            conn.register("batch_instruments", batch.instruments)
+            conn.execute(
+                "INSERT INTO instruments SELECT symbol, name, kind, sector, CAST(universes AS VARCHAR[]), "
+                "weight_r2000, ? FROM batch_instruments",
+                [batch.source],
+            )
+            for i, frame in enumerate(batch.bars):
+                say(f"bars {i + 1}/{len(batch.bars)} ({len(frame):,} rows)")
+                conn.register("batch_bars", frame)
+                conn.execute(
+                    "INSERT INTO bars SELECT CAST(symbol AS VARCHAR), CAST(date AS DATE), open, high, low, "
+                    "close, volume, ?, CAST(date AS DATE) FROM batch_bars",
+                    [batch.source],
+                )
+                conn.unregister("batch_bars")
+            say(f"series ({len(batch.series):,} rows)")
+            conn.register("batch_series", batch.series)
+            conn.execute(
+                "INSERT INTO series SELECT series_id, CAST(date AS DATE), value, CAST(known_at AS DATE), ? "
+                "FROM batch_series",
+                [batch.source],
+            )
+            conn.register("batch_meta", batch.series_meta)
+            conn.execute(
+                "INSERT INTO series_meta SELECT series_id, name, unit, frequency, origin, ? FROM batch_meta",
+                [batch.source],
+            )
+            flags = pd.DataFrame(
+                [f.__dict__ for f in batch.flags],
+                columns=["source", "symbol", "date", "field", "original", "action", "reason"],
+            )
+            conn.register("batch_flags", flags)
+            conn.execute(
+                "INSERT INTO quality_flags SELECT source, symbol, CAST(date AS DATE), field, original, "
+                "action, reason FROM batch_flags"
+            )
+            conn.execute(
+                "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    batch.source,
+                    batch.fingerprint,
+                    datetime.now(UTC).replace(tzinfo=None),
+                    n_bars,
+                    len(batch.series),
+                    len(batch.flags),
+                ],
+            )
+            say("committing")
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            with contextlib.suppress(duckdb.Error):
+                conn.execute("ROLLBACK")
+            if isinstance(exc, duckdb.Error):
+                raise _friendly(exc, self.path) from None
+            raise
+        finally:
+            for name in ("batch_instruments", "batch_bars", "batch_series", "batch_meta", "batch_flags"):
+                with contextlib.suppress(duckdb.Error, KeyError):
+                    conn.unregister(name)
+        self._panels.clear()
+        conn.execute("CHECKPOINT")
+        return LoadReport(
+            batch.source,
+            batch.fingerprint,
+            n_bars,
+            len(batch.series),
+            len(batch.instruments),
+            len(batch.flags),
+            unchanged=False,
+        )
+
+    # ---------------------------------------------------------------- reading
+    def check_schema(self) -> None:
+        """Fail clearly when the file is a DuckDB database but not a rotascope store, or an empty one."""
+        try:
+            tables = {
+                r[0] for r in self.conn.execute("SELECT table_name FROM information_schema.tables").fetchall()
+            }
+        except duckdb.Error as exc:
+            raise _friendly(exc, self.path) from None
+        if not {"bars", "series", "instruments", "loads"} <= tables:
+            raise StoreNotInitialised(f"{self.path} holds no rotascope data: run `rotascope init` first.")
+
+    def is_initialised(self) -> bool:
+        return bool(self._scalar("SELECT count(*) FROM loads"))
+
+    def require_data(self) -> None:
+        if not self.is_initialised():
+            raise StoreNotInitialised(f"The store {self.path} is empty: run `rotascope init` first.")
+
+    def fingerprint(self) -> str:
+        """Fingerprint of the stored data: the fingerprints of the latest load of each source."""
+        rows = self.conn.execute(
+            "SELECT source, arg_max(fingerprint, loaded_at) FROM loads GROUP BY source ORDER BY source"
+        ).fetchall()
+        return "+".join(f"{s}:{f}" for s, f in rows)
+
+    def instruments(self) -> pd.DataFrame:
+        return self.conn.execute("SELECT * FROM instruments ORDER BY symbol").df()
+
+    def has_symbol(self, symbol: str) -> bool:
+        return bool(self._scalar("SELECT count(*) FROM instruments WHERE symbol = ?", [symbol]))
+
+    def has_series(self, series_id: str) -> bool:
+        return bool(self._scalar("SELECT count(*) FROM series_meta WHERE series_id = ?", [series_id]))
+
+    def bars(self, symbol: str, start: date | None = None, end: date | None = None) -> pd.DataFrame:
+        """Stored bars of one symbol between start and end (inclusive)."""
+        if not self.has_symbol(symbol):
+            raise UnknownSymbolError(
+                f"Unknown symbol {symbol!r}: `rotascope data status` lists what is stored."
+            )
+        frame = self.conn.execute(
+            "SELECT date, open, high, low, close, volume, source FROM bars WHERE symbol = ? "
+            "AND date >= coalesce(?, DATE '1900-01-01') AND date <= coalesce(?, DATE '2999-12-31') "
+            "ORDER BY date",
+            [symbol, start, end],
+        ).df()
+        self._check_range(frame, symbol, start, end)
+        return frame
+
+    def series(
+        self, series_id: str, start: date | None = None, end: date | None = None, known_by: date | None = None
+    ) -> pd.DataFrame:
+        """Observations of one series; ``known_by`` keeps only what was public by that date."""
+        if not self.has_series(series_id):
+            raise UnknownSymbolError(
+                f"Unknown series {series_id!r}: `rotascope data status` lists what is stored."
+            )
+        frame = self.conn.execute(
+            "SELECT date, value, known_at, source FROM series WHERE series_id = ? "
+            "AND date >= coalesce(?, DATE '1900-01-01') AND date <= coalesce(?, DATE '2999-12-31') "
+            "AND known_at <= coalesce(?, DATE '2999-12-31') ORDER BY date",
+            [series_id, start, end, known_by],
+        ).df()
+        self._check_range(frame, series_id, start, end)
+        return frame
+
+    def _check_range(self, frame: pd.DataFrame, what: str, start: date | None, end: date | None) -> None:
+        if frame.empty:
+            first, last = self.span(what)
+            raise DateOutOfRangeError(
+                f"No data for {what} between {start or 'the start'} and {end or 'the end'}; "
+                f"stored range is {first} to {last}."
+            )
+
+    def span(self, what: str) -> tuple[date | None, date | None]:
+        """First and last stored date of a symbol or series."""
+        rows = self.conn.execute(
+            "SELECT min(date), max(date) FROM (SELECT date FROM bars WHERE symbol = ? "
+            "UNION ALL SELECT date FROM series WHERE series_id = ?)",
+            [what, what],
+        ).fetchall()
+        return (rows[0][0], rows[0][1]) if rows else (None, None)
+
+    def close_panel(self, symbols: list[str] | tuple[str, ...]) -> Panel:
+        """Closes of the given symbols on the union of their trading dates (NaN where missing)."""
+        key = tuple(symbols)
+        if key in self._panels:
+            return self._panels[key]
+        unknown = [s for s in symbols if not self.has_symbol(s)] if len(symbols) < 100 else []
+        if unknown:
+            raise UnknownSymbolError(f"Unknown symbol(s) {', '.join(unknown)}.")
+        cached = self._cache.get(self.fingerprint(), key)
+        if cached is not None:
+            self._panels[key] = cached
+            return cached
+        self.conn.register("wanted", pd.DataFrame({"symbol": list(symbols), "col": np.arange(len(symbols))}))
+        try:
+            got = self.conn.execute(
+                "SELECT b.date, w.col, b.close FROM bars b JOIN wanted w USING (symbol)"
+            ).fetchnumpy()
+        finally:
+            self.conn.unregister("wanted")
+        dates = np.asarray(got["date"]).astype("datetime64[D]")
+        uniq, row = np.unique(dates, return_inverse=True)
+        values = np.full((len(uniq), len(symbols)), np.nan)
+        values[row, np.asarray(got["col"])] = np.asarray(got["close"], dtype=np.float64)
+        panel = Panel(uniq, key, values)
+        self._panels[key] = panel
+        if len(symbols) >= 100:  # big panels only: small ones are quicker to query than to cache
+            self._cache.put(self.fingerprint(), panel)
+        return panel
+
+    def member_symbols(self, universe: str = "R2000") -> list[str]:
+        """Stocks whose current membership includes ``universe`` and that have stored prices."""
+        rows = self.conn.execute(
+            "SELECT symbol FROM instruments WHERE kind = 'stock' AND list_contains(universes, ?) "
+            "AND symbol IN (SELECT DISTINCT symbol FROM bars) ORDER BY symbol",
+            [universe],
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def status(self) -> list[SourceStatus]:
+        """Coverage of each kind of data, for `rotascope data status`."""
+        rows = self.conn.execute("""
+            SELECT b.source, i.kind, count(DISTINCT b.symbol), count(*), min(b.date), max(b.date)
+            FROM bars b JOIN instruments i USING (symbol) GROUP BY ALL
+            UNION ALL
+            SELECT source, 'series', count(DISTINCT series_id), count(*), min(date), max(date)
+            FROM series GROUP BY ALL ORDER BY 1, 2""").fetchall()
+        return [SourceStatus(*r) for r in rows]
+
+    def item_ranges(self) -> pd.DataFrame:
+        """Per symbol/series first and last date, for staleness."""
+        return self.conn.execute("""
+            SELECT i.kind, b.symbol AS item, min(b.date) AS first, max(b.date) AS last, count(*) AS rows
+            FROM bars b JOIN instruments i USING (symbol) WHERE i.kind <> 'stock' GROUP BY ALL
+            UNION ALL SELECT 'series', series_id, min(date), max(date), count(*) FROM series GROUP BY ALL
+            ORDER BY 1, 2""").df()
+
+    def flag_summary(self) -> pd.DataFrame:
+        return self.conn.execute(
+            "SELECT source, reason, action, count(*) AS n FROM quality_flags GROUP BY ALL ORDER BY n DESC"
+        ).df()
+
+    def last_load(self) -> datetime | None:
+        value = self._scalar("SELECT max(loaded_at) FROM loads")
+        return value if isinstance(value, datetime) else None
+
+    def _scalar(self, sql: str, params: list[object] | None = None) -> object:
+        """First column of the first row (the whole result is fetched, as DuckDB requires)."""
+        rows = self.conn.execute(sql, params or []).fetchall()
+        return rows[0][0] if rows else None
+
+
+@contextlib.contextmanager
+def reading(settings: Settings) -> Iterator[Store]:
+    """Open the store read-only, require data, and close it afterwards."""
+    store = open_store(settings)
+    try:
+        store.require_data()
+        yield store
+    finally:
+        store.close()

@@ -1,0 +1,29 @@
+"""DDL of the store. Every row keeps when it became known (``known_at``)."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+DDL = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+CREATE TABLE IF NOT EXISTS instruments (
+    symbol VARCHAR PRIMARY KEY, name VARCHAR, kind VARCHAR, sector VARCHAR, universes VARCHAR[],
+    weight_r2000 DOUBLE, source VARCHAR);
+CREATE TABLE IF NOT EXISTS bars (
+    symbol VARCHAR NOT NULL, date DATE NOT NULL, open DOUBLE, high DOUBLE, low DOUBLE, close DOUBLE NOT NULL,
+    volume BIGINT, source VARCHAR NOT NULL, known_at DATE NOT NULL);
+CREATE TABLE IF NOT EXISTS series (
+    series_id VARCHAR NOT NULL, date DATE NOT NULL, value DOUBLE NOT NULL, known_at DATE NOT NULL,
+    source VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS series_meta (
+    series_id VARCHAR PRIMARY KEY, name VARCHAR, unit VARCHAR, frequency VARCHAR, origin VARCHAR,
+    source VARCHAR);
+CREATE TABLE IF NOT EXISTS quality_flags (
+    source VARCHAR, symbol VARCHAR, date DATE, field VARCHAR, original DOUBLE, action VARCHAR,
+    reason VARCHAR);
+CREATE TABLE IF NOT EXISTS loads (
+    source VARCHAR, fingerprint VARCHAR, loaded_at TIMESTAMP, bars BIGINT, series BIGINT, flags BIGINT);
+CREATE TABLE IF NOT EXISTS analyses (
+    id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, subject VARCHAR, as_of DATE NOT NULL,
+    created_at TIMESTAMP NOT NULL, config_hash VARCHAR, data_fingerprint VARCHAR, payload JSON NOT NULL);
+"""

@@ -1,0 +1,52 @@
+"""Shared fixtures: one real store loaded from the embedded dataset per test session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from rotascope.config import Settings, load_settings
+from rotascope.monitor.data import MarketData, load_market_data
+from rotascope.providers import bundled
+from rotascope.store import open_store
+from rotascope.store.db import Store
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def loaded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings pointing at a store that holds the whole embedded dataset."""
+    home = tmp_path_factory.mktemp("home")
+    settings = load_settings({"home": str(home)}, env={})
+    store = open_store(settings, write=True)
+    try:
+        store.load(bundled.load(settings))
+    finally:
+        store.close()
+    return settings
+
+
+@pytest.fixture()
+def store(loaded_settings: Settings) -> Iterator[Store]:
+    s = open_store(loaded_settings)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def market(loaded_settings: Settings) -> MarketData:
+    """The monitor's aligned inputs, read once."""
+    s = open_store(loaded_settings)
+    try:
+        return load_market_data(s)
+    finally:
+        s.close()
+
+
+@pytest.fixture()
+def cli_env(loaded_settings: Settings) -> dict[str, str]:
+    return {**os.environ, "ROTASCOPE_HOME": str(loaded_settings.home)}

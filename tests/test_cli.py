@@ -1,0 +1,216 @@
+"""The real CLI: happy paths, every bad input of the foundation issue, and the atomic load."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rotascope.cli import app
+from rotascope.config import Settings
+
+runner = CliRunner()
+RS = [sys.executable, "-m", "rotascope"]
+
+
+def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*RS, *args], env=env, capture_output=True, text=True, timeout=300)
+
+
+def one_clear_sentence(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    message = result.stderr.strip()
+    assert message.startswith("Error:"), message
+    assert len(message.splitlines()) == 1, message
+    return message
+
+
+def test_monitor_table_names_date_and_source(cli_env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["monitor", "--as-of", "2024-07-19"], env=cli_env)
+    assert result.exit_code == 0, result.output
+    assert "as of 2024-07-19" in result.output and "source: bundled" in result.output
+    assert "IWM/SPY" in result.output and "+3.77%" in result.output  # 1w, checked by hand in test_relative
+
+
+def test_monitor_json_is_stable(cli_env: dict[str, str]) -> None:
+    a = runner.invoke(app, ["monitor", "--as-of", "2020-03-20", "--format", "json"], env=cli_env)
+    b = runner.invoke(app, ["monitor", "--as-of", "2020-03-20", "--format", "json"], env=cli_env)
+    assert a.exit_code == 0 and a.stdout == b.stdout
+    payload = json.loads(a.stdout)
+    assert payload["as_of"] == "2020-03-20"
+    assert {r["pair"] for r in payload["relative_strength"]} >= {"IWM/SPY", "RSP/SPY"}
+
+
+def test_monitor_as_of_on_a_holiday_uses_the_previous_trading_day(cli_env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["monitor", "--as-of", "2024-07-04", "-f", "json"], env=cli_env)
+    assert json.loads(result.stdout)["as_of"] == "2024-07-03"
+
+
+def test_data_status_and_show(cli_env: dict[str, str]) -> None:
+    status = runner.invoke(app, ["data", "status", "-f", "json"], env=cli_env)
+    assert status.exit_code == 0
+    payload = json.loads(status.stdout)
+    kinds = {s["kind"]: s for s in payload["summary"]}
+    assert kinds["stock"]["items"] == 2598
+    assert any(i["item"] == "hy_oas" and i["stale"] for i in payload["items"])
+    show = runner.invoke(
+        app,
+        ["data", "show", "iwm", "--start", "2024-07-18", "--end", "2024-07-19", "-f", "json"],
+        env=cli_env,
+    )
+    rows = json.loads(show.stdout)["rows"]
+    assert [round(r["close"], 4) for r in rows] == [213.27, 212.1838]
+    series = runner.invoke(
+        app, ["data", "show", "HY_OAS", "--start", "2020-03-23", "--end", "2020-03-23"], env=cli_env
+    )
+    assert series.exit_code == 0 and "10.8700" in series.output
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["data", "show", "NOSUCH"], "Unknown symbol or series 'NOSUCH'"),
+        (
+            ["data", "show", "SPY", "--start", "1980-01-01", "--end", "1985-01-01"],
+            "stored range is 1993-01-29",
+        ),
+        (["data", "show", "SPY", "--start", "2020-02-01", "--end", "2020-01-01"], "is after --end"),
+        (["monitor", "--as-of", "2031-01-02"], "after the last stored date 2026-07-01"),
+        (["monitor", "--as-of", "1993-03-01"], "too early"),
+        (["monitor", "--as-of", "last tuesday"], "--as-of must be a date like"),
+        (["monitor", "--as-of", "2024-02-30"], "--as-of must be a date like"),
+    ],
+)
+def test_bad_input_is_one_clear_sentence(cli_env: dict[str, str], args: list[str], needle: str) -> None:
+    message = one_clear_sentence(run(cli_env, *args))
+    assert needle in message
+
+
+def test_bad_format_is_a_usage_error(cli_env: dict[str, str]) -> None:
+    result = run(cli_env, "monitor", "--format", "xml")
+    assert (
+        result.returncode == 2 and "Traceback" not in result.stderr and "'table' or 'json'" in result.stderr
+    )
+
+
+def test_missing_store(tmp_path: Path) -> None:
+    env = {**os.environ, "ROTASCOPE_HOME": str(tmp_path / "nothing-here")}
+    message = one_clear_sentence(run(env, "monitor"))
+    assert "run `rotascope init` first" in message
+
+
+def test_corrupt_store_is_reported_and_kept(tmp_path: Path) -> None:
+    db = tmp_path / "rotascope.duckdb"
+    db.write_bytes(b"this is not a database" * 1000)
+    env = {**os.environ, "ROTASCOPE_HOME": str(tmp_path)}
+    for args in (("monitor",), ("data", "status"), ("init",)):
+        message = one_clear_sentence(run(env, *args))
+        assert "corrupt" in message
+    assert db.read_bytes() == b"this is not a database" * 1000  # nothing lost: the file is left for the user
+
+
+def test_bad_config_file(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("stale_days = 'soon'\n")
+    env = {**os.environ, "ROTASCOPE_HOME": str(tmp_path)}
+    assert "stale_days" in one_clear_sentence(run(env, "data", "status"))
+    (tmp_path / "config.toml").write_text("nonsense = 1\n")
+    assert "unknown setting" in one_clear_sentence(run(env, "data", "status"))
+    (tmp_path / "config.toml").write_text("[[[\n")
+    assert "not valid TOML" in one_clear_sentence(run(env, "data", "status"))
+
+
+@pytest.fixture()
+def read_only_dir(tmp_path: Path) -> Iterator[Path]:
+    """A folder that cannot be written: a read-only tmpfs as root (root ignores mode bits), else chmod 555."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    (folder / "old-store").mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=300m", "tmpfs", str(folder)]).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def remount_read_only(folder: Path) -> None:
+    if os.geteuid() == 0:
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+    else:
+        folder.chmod(0o555)
+
+
+def test_read_only_data_dir(read_only_dir: Path, loaded_settings: Settings) -> None:
+    store_dir = read_only_dir / "store"
+    store_dir.mkdir()
+    shutil.copy(loaded_settings.db, store_dir / "rotascope.duckdb")
+    remount_read_only(read_only_dir)
+    # a new home inside a read-only folder: init refuses in one sentence
+    env = {**os.environ, "ROTASCOPE_HOME": str(read_only_dir / "home")}
+    message = one_clear_sentence(run(env, "init"))
+    assert "Cannot" in message and str(read_only_dir) in message
+    # an existing store on a read-only disk: reading still works, writing is refused, nothing is lost
+    env = {**os.environ, "ROTASCOPE_HOME": str(store_dir)}
+    assert run(env, "monitor", "--as-of", "2024-07-19").returncode == 0
+    assert "Cannot write" in one_clear_sentence(run(env, "init", "--force"))
+    assert run(env, "data", "status").returncode == 0
+
+
+def kill_during_big_insert(env: dict[str, str], *args: str) -> None:
+    """Start `rotascope init`, wait until it inserts the 11.7 M member bars, then SIGKILL it."""
+    with subprocess.Popen(
+        [*RS, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stderr is not None
+        seen = []
+        for line in proc.stderr:
+            seen.append(line)
+            if "bars 2/2" in line:
+                time.sleep(0.3)  # the insert takes ~2 s: we are inside the transaction
+                break
+        assert proc.poll() is None, f"init ended before it could be killed: {seen}"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert "committing" not in "".join(seen)
+
+
+@pytest.mark.slow
+def test_kill_during_init_leaves_previous_state_usable(loaded_settings: Settings, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(loaded_settings.db, home / "rotascope.duckdb")
+    env = {**os.environ, "ROTASCOPE_HOME": str(home)}
+    before = json.loads(run(env, "data", "status", "-f", "json").stdout)["summary"]
+    # a forced reload deletes and re-inserts everything inside one transaction: kill it in the middle
+    kill_during_big_insert(env, "init", "--force")
+    after = run(env, "data", "status", "-f", "json")
+    assert after.returncode == 0, after.stderr
+    assert json.loads(after.stdout)["summary"] == before
+    monitor = run(env, "monitor", "--as-of", "2024-07-19", "-f", "json")
+    assert monitor.returncode == 0 and "IWM/SPY" in monitor.stdout
+
+
+@pytest.mark.slow
+def test_kill_during_first_init_then_init_again(tmp_path: Path) -> None:
+    env = {**os.environ, "ROTASCOPE_HOME": str(tmp_path)}
+    kill_during_big_insert(env, "init")
+    message = one_clear_sentence(run(env, "monitor"))
+    assert "rotascope init" in message
+    again = run(env, "init")
+    assert again.returncode == 0, again.stderr
+    assert run(env, "monitor").returncode == 0
