@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from rotascope.config import Settings, load_settings
-from rotascope.monitor.data import MarketData, load_market_data
+from rotascope.monitor.data import MarketData
+from rotascope.monitor.run import Monitor, build_monitor
 from rotascope.providers import bundled
 from rotascope.store import open_store
 from rotascope.store.db import Store
@@ -38,11 +39,17 @@ def store(loaded_settings: Settings) -> Iterator[Store]:
 
 
 @pytest.fixture(scope="session")
-def market(loaded_settings: Settings) -> MarketData:
+def market(monitor: Monitor) -> MarketData:
     """The monitor's aligned inputs, read once."""
+    return monitor.panel.data
+
+
+@pytest.fixture(scope="session")
+def monitor(loaded_settings: Settings) -> Monitor:
+    """The full monitor panel over the embedded data, computed once."""
     s = open_store(loaded_settings)
     try:
-        return load_market_data(s)
+        return build_monitor(s, loaded_settings)
     finally:
         s.close()
 

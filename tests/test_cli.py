@@ -40,6 +40,8 @@ def test_monitor_table_names_date_and_source(cli_env: dict[str, str]) -> None:
     assert result.exit_code == 0, result.output
     assert "as of 2024-07-19" in result.output and "source: bundled" in result.output
     assert "IWM/SPY" in result.output and "+3.77%" in result.output  # 1w, checked by hand in test_relative
+    assert "Evidence ladder: level" in result.output and "Rotation killers" in result.output
+    assert "Survivorship bias" in result.output and "not investment advice" in result.output
 
 
 def test_monitor_json_is_stable(cli_env: dict[str, str]) -> None:
@@ -48,7 +50,8 @@ def test_monitor_json_is_stable(cli_env: dict[str, str]) -> None:
     assert a.exit_code == 0 and a.stdout == b.stdout
     payload = json.loads(a.stdout)
     assert payload["as_of"] == "2020-03-20"
-    assert {r["pair"] for r in payload["relative_strength"]} >= {"IWM/SPY", "RSP/SPY"}
+    assert {r["pair"] for r in payload["snapshot"]["pairs"]} >= {"IWM/SPY", "RSP/SPY", "IWN/IWO", "KRE/SPY"}
+    assert len(payload["regime"]["ladder"]["levels"]) == 5
 
 
 def test_monitor_as_of_on_a_holiday_uses_the_previous_trading_day(cli_env: dict[str, str]) -> None:

@@ -233,31 +233,21 @@ def _cell(value: Any) -> str:
 
 @app.command()
 def monitor(ctx: typer.Context, as_of: AsOfOpt = None, fmt: FormatOpt = "table") -> None:
-    """Relative strength of small caps and equal weight vs the S&P 500, as of a date."""
-    from rotascope.monitor.asof import resolve_as_of
-    from rotascope.monitor.data import load_market_data
-    from rotascope.monitor.relative import CORE_PAIRS, WINDOWS, relative_strength
+    """The rotation monitor as of a date: relative strength, rotation, breadth, rates and credit, the
+    evidence ladder, the checklist and the rotation killers."""
+    from rotascope.monitor.run import build_monitor
+    from rotascope.report.terminal import render
     from rotascope.store.db import reading
 
     check_format(fmt)
-    with friendly_errors(), reading(settings_of(ctx)) as store:
+    settings = settings_of(ctx)
+    with friendly_errors(), reading(settings) as store:
         wanted = parse_date(as_of) if as_of else None
-        data = load_market_data(store)
-        day = resolve_as_of(data.calendar, wanted, min_history=max(WINDOWS.values()))
-        rows = [relative_strength(data, a, b, day) for a, b in CORE_PAIRS]
+        result = build_monitor(store, settings).at(wanted)
     if fmt == "json":
-        emit_json({"as_of": day, "source": data.source, "relative_strength": [r.to_dict() for r in rows]})
+        sys.stdout.write(result.to_json())
         return
-    table = Table(title=f"Relative strength as of {day} (source: {data.source})")
-    table.add_column("pair")
-    table.add_column("ratio", justify="right")
-    for w in WINDOWS:
-        table.add_column(w, justify="right")
-    for r in rows:
-        table.add_row(r.pair, _cell(r.ratio), *[_pct(r.returns[w]) for w in WINDOWS])
-    out.print(table)
-    out.print("Relative return = change of the price ratio over the window (positive: numerator led).")
-    out.print("Research tooling, not investment advice.")
+    render(result.snapshot, result.regime, out)
 
 
 def _pct(value: float | None) -> str:

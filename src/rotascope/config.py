@@ -53,10 +53,11 @@ class Settings:
     spike_up: float
     spike_down: float
     spike_reversal: float
+    thresholds: Path | None = None
 
     def fingerprint(self) -> str:
         """Hash of the settings that change analytical results (not paths)."""
-        payload = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("home", "db")}
+        payload = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name not in ("home", "db")}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 

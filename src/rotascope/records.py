@@ -64,3 +64,156 @@ class RelativeStrength(Record):
     returns: dict[str, float | None]
     """Relative return of the ratio over each window (e.g. "1m": 0.021 = +2.1 % vs the denominator)."""
     source: str
+
+
+class PairStrength(Record):
+    """Relative strength of one pair: ratio, returns over windows, trend and persistence."""
+
+    pair: str
+    numerator: str
+    denominator: str
+    ratio: float | None
+    returns: dict[str, float | None]
+    above_sma50: bool | None
+    above_sma200: bool | None
+    dist_sma50: float | None
+    dist_sma200: float | None
+    slope_sma50_20d: float | None
+    persistence_4w: float | None
+    persistence_13w: float | None
+
+
+class RotationPoint(Record):
+    """One RRG point (RS-Ratio, RS-Momentum) on a date."""
+
+    date: date
+    rs_ratio: float | None
+    rs_momentum: float | None
+
+
+class Rotation(Record):
+    """Where a symbol sits on the relative rotation graph vs SPY, with its recent tail."""
+
+    symbol: str
+    rs_ratio: float | None
+    rs_momentum: float | None
+    quadrant: str | None
+    tail: list[RotationPoint]
+
+
+class SectorParticipation(Record):
+    """Share of a sector's small-cap members above their 50-day average, now and 20 days ago."""
+
+    sector: str
+    members: int
+    pct_above_50: float | None
+    pct_above_50_20d_ago: float | None
+    improving: bool | None
+
+
+class Breadth(Record):
+    """Breadth of one member universe on the as-of date (closes only; survivorship caveat attached)."""
+
+    universe: str
+    members_with_data: int
+    advances: int
+    declines: int
+    ad_line: float | None
+    ad_line_vs_sma50: float | None
+    mcclellan_oscillator: float | None
+    mcclellan_summation: float | None
+    pct_above_50: float | None
+    pct_above_50_20d_ago: float | None
+    pct_above_200: float | None
+    new_highs: int
+    new_lows: int
+    net_new_highs: int
+    pct_new_highs: float | None
+    thrust_ema: float | None
+    last_thrust: date | None
+    sector_participation: float | None
+    sectors: list[SectorParticipation]
+    top10_concentration_1m: float | None
+    caveat: str
+
+
+class Macro(Record):
+    """Rates, credit, conditions and volatility on the as-of date (values as known then)."""
+
+    values: dict[str, float | None]
+    """Named values, e.g. ust_10y, ust_10y_chg_13w, hy_oas_pctile_5y (units in ``units``)."""
+    units: dict[str, str]
+    observed: dict[str, date | None]
+    """Date of the observation behind each series-based value (staleness is visible)."""
+
+
+class Snapshot(Record):
+    """Everything the monitor measured as of one date. The regime layer and the agents read only this."""
+
+    as_of: date
+    source: str
+    data_fingerprint: str
+    pairs: list[PairStrength]
+    sectors: list[PairStrength]
+    rotation: list[Rotation]
+    breadth: list[Breadth]
+    macro: Macro
+    factors: dict[str, float | None]
+    internals: dict[str, float | None]
+    """Derived market-internal measures the rules use (sector medians, stress-episode measures)."""
+    caveats: list[str]
+
+    def pair(self, name: str) -> PairStrength:
+        for p in (*self.pairs, *self.sectors):
+            if p.pair == name:
+                return p
+        raise KeyError(name)
+
+
+class LadderLevel(Record):
+    """One rung of the evidence ladder: pass/fail, the numbers, the rule, and what to check next."""
+
+    level: int
+    name: str
+    passed: bool
+    evidence: list[Evidence]
+    rule: str
+    next_check: str
+    proxy: str | None = None
+    """Set when the level is judged on a stand-in for data rotascope does not have (said plainly)."""
+
+
+class Ladder(Record):
+    """The evidence ladder: the highest level reached with every level below it passed."""
+
+    as_of: date
+    reached: int
+    levels: list[LadderLevel]
+
+
+class CheckItem(Record):
+    """A rotation-checklist question with its answer and numbers."""
+
+    key: str
+    question: str
+    passed: bool | None
+    evidence: list[Evidence]
+
+
+class Killer(Record):
+    """A rotation killer on the watchlist: its trigger, current values, and whether it fired."""
+
+    key: str
+    name: str
+    triggered: bool | None
+    trigger: str
+    evidence: list[Evidence]
+
+
+class Regime(Record):
+    """The regime layer's verdict as of a date: ladder, checklist and killers."""
+
+    as_of: date
+    ladder: Ladder
+    checklist: list[CheckItem]
+    killers: list[Killer]

@@ -99,6 +99,24 @@ class MarketData:
     fingerprint: str
     source: str
 
+    def upto(self, day: np.datetime64) -> MarketData:
+        """The data as it stood at the close of ``day``: later rows dropped, series cut at ``known_at``."""
+        series = {}
+        for sid, s in self.series.items():
+            keep = s.known_at <= day
+            series[sid] = SeriesData(s.dates[keep], s.known_at[keep], s.values[keep])
+        return MarketData(
+            self.calendar[self.calendar <= day],
+            self.etf.upto(day),
+            self.members.upto(day),
+            self.member_sectors,
+            self.member_weights,
+            self.sp500.upto(day),
+            series,
+            self.fingerprint,
+            self.source,
+        )
+
 
 def load_market_data(store: Store) -> MarketData:
     """Read every input of the monitor from the store (one query per kind)."""

@@ -1,0 +1,474 @@
+"""The monitor engine: every indicator over the whole (dates x symbols) panel once, then sliced by as-of.
+
+``compute`` runs the vectorised kernels over the full history; ``MonitorPanel.snapshot(as_of)`` only reads
+row ``t`` (and a few rows before it for tails) of arrays that are causal by construction, so a snapshot
+never sees data after its as-of date and the backtest can replay any number of dates without recomputing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TypeVar
+
+import numpy as np
+
+from rotascope._typing import BoolArray, DateArray, Float64Array
+from rotascope.indicators import breadth as br
+from rotascope.indicators.kernels import IntArray, pct_change, rolling_max, rolling_min, sma
+from rotascope.indicators.macro import change, rolling_percentile
+from rotascope.indicators.relative_strength import RS_WINDOWS, RelativeStrength, relative_strength
+from rotascope.indicators.rrg import quadrant, rrg
+from rotascope.indicators.volatility import realized_vol
+from rotascope.monitor.data import MarketData, SeriesData
+from rotascope.records import (
+    Breadth,
+    Macro,
+    PairStrength,
+    Rotation,
+    RotationPoint,
+    SectorParticipation,
+    Snapshot,
+    rnd,
+)
+from rotascope.regime.thresholds import Thresholds
+
+PAIRS: tuple[tuple[str, str], ...] = (
+    ("IWM", "SPY"),
+    ("RSP", "SPY"),
+    ("IWM", "QQQ"),
+    ("IWN", "IWO"),
+    ("KRE", "SPY"),
+    ("IJR", "SPY"),
+)
+SECTOR_ETFS: tuple[str, ...] = ("XLB", "XLC", "XLE", "XLF", "XLI", "XLK", "XLP", "XLRE", "XLU", "XLV", "XLY")
+RRG_SYMBOLS: tuple[str, ...] = (*SECTOR_ETFS, "IWM", "IWN", "IWO", "RSP", "QQQ")
+CYCLICAL = ("Industrials", "Financials", "Consumer Discretionary", "Materials", "Energy")
+DEFENSIVE = ("Utilities", "Consumer Staples", "Health Care", "Real Estate")
+T = TypeVar("T")
+RRG_STEP = 5
+"""RRG on daily closes with weekly-equivalent windows; tail points are 5 trading days apart."""
+RRG_TAIL = 8
+MAX_AGE = {"nfci": 14, "claims": 14, "cpi_core_yoy": 80}
+"""Weekly and monthly series are only stale when older than their release rhythm allows (days)."""
+SURVIVORSHIP = (
+    "Survivorship bias: breadth uses today's index members only; stocks that left the index are missing "
+    "from the past, so historical breadth is biased (usually upwards in bad years)."
+)
+HOLDINGS_CAVEAT = "Sectors and IWM weights are as of about Nov 2025, applied to the whole history."
+RRG_CAVEAT = (
+    "RRG: RS-Ratio/RS-Momentum computed causally on daily closes with weekly-equivalent windows "
+    "(10-week EMA = 50 days, 52-week z-score = 260 days, 1-week momentum = 5 days); tails step 5 days."
+)
+
+
+@dataclass(frozen=True)
+class UniverseBreadth:
+    """Breadth arrays of one member universe."""
+
+    universe: str
+    panel: br.BreadthPanel
+    ad_vs_sma50: Float64Array
+    members_with_data: Float64Array
+    sector_names: tuple[str, ...] = ()
+    sectors: br.SectorParticipation | None = None
+    sector_members: tuple[int, ...] = ()
+    concentration: Float64Array | None = None
+
+
+@dataclass(frozen=True)
+class MacroSeries:
+    """A macro value on the calendar with the date of the observation behind it."""
+
+    values: Float64Array
+    observed: DateArray | None
+    unit: str
+    max_age_days: int = 0
+    """Older observations than this (0 = use the stale_days setting) get a staleness caveat."""
+
+
+@dataclass
+class MonitorPanel:
+    """All monitor arrays over the full calendar; ``snapshot`` slices them at an as-of date."""
+
+    data: MarketData
+    pairs: dict[str, RelativeStrength]
+    sectors: dict[str, RelativeStrength]
+    rotation: dict[str, tuple[Float64Array, Float64Array]]
+    breadth: dict[str, UniverseBreadth]
+    macro: dict[str, MacroSeries]
+    factors: dict[str, MacroSeries]
+    internals: dict[str, Float64Array]
+    stale_after_days: int = 10
+    _rows: dict[date, int] = field(default_factory=dict)
+
+    @property
+    def calendar(self) -> DateArray:
+        return self.data.calendar
+
+    def row(self, as_of: date) -> int:
+        """Row of the last trading date <= as_of."""
+        return int(np.searchsorted(self.calendar, np.datetime64(as_of, "D"), side="right")) - 1
+
+    def snapshot(self, as_of: date) -> Snapshot:
+        """Every measure as of ``as_of`` (which must be a calendar date: see ``resolve_as_of``)."""
+        t = self.row(as_of)
+        if t < 0:
+            raise ValueError(f"{as_of} is before the first calendar date")
+        day = self.calendar[t].astype(date)
+        caveats = [SURVIVORSHIP, HOLDINGS_CAVEAT, RRG_CAVEAT]
+        macro_vals: dict[str, float | None] = {}
+        observed: dict[str, date | None] = {}
+        units: dict[str, str] = {}
+        for name, m in self.macro.items():
+            macro_vals[name] = rnd(m.values[t])
+            units[name] = m.unit
+            if m.observed is not None:
+                obs = m.observed[t]
+                observed[name] = None if np.isnat(obs) else obs.astype(date)
+        for name in sorted(observed):
+            seen = observed[name]
+            limit = self.macro[name].max_age_days or self.stale_after_days
+            derived = "_chg" in name or "_pctile" in name or name in ("claims_yoy",)
+            if derived or seen is None or (day - seen).days <= limit:
+                continue
+            caveats.append(
+                f"Stale: {name} last observed {seen} ({(day - seen).days} days before {day}); "
+                "the latest value known then is used."
+            )
+        factors = {k: rnd(v.values[t]) for k, v in self.factors.items()}
+        return Snapshot(
+            as_of=day,
+            source=self.data.source,
+            data_fingerprint=self.data.fingerprint,
+            pairs=[_pair(name, rs, t) for name, rs in self.pairs.items()],
+            sectors=[_pair(name, rs, t) for name, rs in self.sectors.items()],
+            rotation=[self._rotation(sym, t) for sym in self.rotation],
+            breadth=[self._breadth(b, t) for b in self.breadth.values()],
+            macro=Macro(values=macro_vals, units=units, observed=observed),
+            factors=factors,
+            internals={k: rnd(v[t]) for k, v in self.internals.items()},
+            caveats=caveats,
+        )
+
+    def _rotation(self, symbol: str, t: int) -> Rotation:
+        ratio, mom = self.rotation[symbol]
+        rows = [r for r in range(t - RRG_STEP * (RRG_TAIL - 1), t + 1, RRG_STEP) if r >= 0]
+        tail = [
+            RotationPoint(
+                date=self.calendar[r].astype(date), rs_ratio=rnd(ratio[r], 3), rs_momentum=rnd(mom[r], 3)
+            )
+            for r in rows
+        ]
+        x, y = ratio[t], mom[t]
+        quad = str(quadrant(float(x), float(y))) if np.isfinite(x) and np.isfinite(y) else None
+        return Rotation(symbol=symbol, rs_ratio=rnd(x, 3), rs_momentum=rnd(y, 3), quadrant=quad, tail=tail)
+
+    def _breadth(self, u: UniverseBreadth, t: int) -> Breadth:
+        p = u.panel
+        thrust_rows = np.nonzero(p.thrust_signal[: t + 1])[0]
+        last_thrust = self.calendar[thrust_rows[-1]].astype(date) if len(thrust_rows) else None
+        sectors: list[SectorParticipation] = []
+        share = None
+        if u.sectors is not None:
+            past = t - 20
+            for j, name in enumerate(u.sector_names):
+                now_v = u.sectors.pct_above[t, j] / 100.0
+                then_v = u.sectors.pct_above[past, j] / 100.0 if past >= 0 else np.nan
+                improving = (
+                    bool(u.sectors.improving[t, j]) if np.isfinite(now_v) and np.isfinite(then_v) else None
+                )
+                sectors.append(
+                    SectorParticipation(
+                        sector=name,
+                        members=u.sector_members[j],
+                        pct_above_50=rnd(now_v),
+                        pct_above_50_20d_ago=rnd(then_v),
+                        improving=improving,
+                    )
+                )
+            share = rnd(u.sectors.share_improving[t])
+        return Breadth(
+            universe=u.universe,
+            members_with_data=int(u.members_with_data[t]),
+            advances=int(p.advances[t]),
+            declines=int(p.declines[t]),
+            ad_line=rnd(float(p.ad_line[t])),
+            ad_line_vs_sma50=rnd(u.ad_vs_sma50[t]),
+            mcclellan_oscillator=rnd(p.mcclellan_osc[t]),
+            mcclellan_summation=rnd(p.summation[t]),
+            pct_above_50=rnd(p.pct_above_50[t] / 100.0),
+            pct_above_50_20d_ago=rnd(p.pct_above_50[t - 20] / 100.0) if t >= 20 else None,
+            pct_above_200=rnd(p.pct_above_200[t] / 100.0),
+            new_highs=int(p.new_highs[t]),
+            new_lows=int(p.new_lows[t]),
+            net_new_highs=int(p.net_highs[t]),
+            pct_new_highs=rnd(p.pct_new_highs[t] / 100.0),
+            thrust_ema=rnd(p.thrust_ema[t]),
+            last_thrust=last_thrust,
+            sector_participation=share,
+            sectors=sectors,
+            top10_concentration_1m=rnd(u.concentration[t]) if u.concentration is not None else None,
+            caveat=SURVIVORSHIP,
+        )
+
+
+def _pair(name: str, rs: RelativeStrength, t: int) -> PairStrength:
+    num, den = name.split("/")
+    tr = rs.trend
+    has50, has200 = np.isfinite(tr.sma_50[t]), np.isfinite(tr.sma_200[t])
+    return PairStrength(
+        pair=name,
+        numerator=num,
+        denominator=den,
+        ratio=rnd(rs.ratio[t]),
+        returns={w: rnd(rs.returns[w][t]) for w in RS_WINDOWS},
+        above_sma50=bool(tr.above_50[t]) if has50 else None,
+        above_sma200=bool(tr.above_200[t]) if has200 else None,
+        dist_sma50=rnd(tr.dist_50_pct[t] / 100.0),
+        dist_sma200=rnd(tr.dist_200_pct[t] / 100.0),
+        slope_sma50_20d=rnd(tr.slope_50[t] / 100.0),
+        persistence_4w=rnd(rs.persistence[4][t]),
+        persistence_13w=rnd(rs.persistence[13][t]),
+    )
+
+
+def _derived(s: SeriesData, values: Float64Array) -> SeriesData:
+    """A series computed in observation space keeps the publication dates of its inputs."""
+    return SeriesData(s.dates, s.known_at, values)
+
+
+def _on_calendar(s: SeriesData, calendar: DateArray, unit: str) -> MacroSeries:
+    """Latest value known on each calendar day, with the observation date behind it."""
+    ok = np.isfinite(s.values)
+    s = SeriesData(s.dates[ok], s.known_at[ok], s.values[ok])
+    order = np.argsort(s.known_at, kind="stable")
+    idx = np.searchsorted(s.known_at[order], calendar, side="right") - 1
+    has = idx >= 0
+    values = np.where(has, s.values[order][np.maximum(idx, 0)], np.nan)
+    observed = np.where(has, s.dates[order][np.maximum(idx, 0)], np.datetime64("NaT"))
+    return MacroSeries(np.asarray(values, dtype=np.float64), observed.astype("datetime64[D]"), unit)
+
+
+def _median_return(close: Float64Array, cols: BoolArray, k: int) -> Float64Array:
+    """Cross-sectional median k-day return of the selected members (NaN where none has data)."""
+    start = _first_row(close)
+    out = np.full(close.shape[0], np.nan)
+    out[start:] = _row_nanmedian(pct_change(close[start:, cols], k))
+    return out
+
+
+def _row_nanmedian(x: Float64Array) -> Float64Array:
+    """Median of each row ignoring NaN (vectorised: one sort, NaNs sort last)."""
+    ordered = np.sort(x, axis=1)
+    n = np.isfinite(x).sum(axis=1)
+    rows = np.arange(x.shape[0])
+    lo = ordered[rows, np.maximum((n - 1) // 2, 0)]
+    hi = ordered[rows, np.maximum(n // 2, 0)]
+    return np.where(n > 0, (lo + hi) / 2.0, np.nan)
+
+
+def _run_length(flag: BoolArray) -> Float64Array:
+    """Number of consecutive True values ending at each row (0 where False)."""
+    idx = np.arange(len(flag))
+    last_false = np.maximum.accumulate(np.where(~flag, idx, -1))
+    return np.asarray(np.where(flag, idx - last_false, 0), dtype=np.float64)
+
+
+def _first_row(close: Float64Array) -> int:
+    """First row where any member has a close (the member tables start years after SPY)."""
+    rows = np.flatnonzero(np.isfinite(close).any(axis=1))
+    return int(rows[0]) if len(rows) else close.shape[0]
+
+
+def _pad(obj: T, start: int) -> T:
+    """Prepend ``start`` empty rows to every array field of a result dataclass (0 / False / NaN)."""
+    if start == 0:
+        return obj
+    values = {}
+    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        arr = getattr(obj, f.name)
+        if isinstance(arr, np.ndarray) and arr.ndim >= 1 and f.name != "codes":
+            fill = np.nan if arr.dtype.kind == "f" else 0
+            head = np.full((start, *arr.shape[1:]), fill, dtype=arr.dtype)
+            values[f.name] = np.concatenate([head, arr])
+        else:
+            values[f.name] = arr
+    return type(obj)(**values)
+
+
+def _universe(
+    name: str,
+    close: Float64Array,
+    sectors: tuple[str, ...] | None = None,
+    weights: Float64Array | None = None,
+) -> UniverseBreadth:
+    start = _first_row(close)
+    sub = close[start:]
+    members = np.isfinite(close).sum(axis=1).astype(np.float64)
+    if sectors is None:
+        panel = _pad(br.breadth_panel(sub), start)
+        ad = panel.ad_line.astype(np.float64)
+        return UniverseBreadth(name, panel, ad - sma(ad, 50), members)
+    names = tuple(sorted({s for s in sectors if s and s not in ("None", "Unknown", "Unassigned")}))
+    code_of = {s: i for i, s in enumerate(names)}
+    codes = np.array([code_of.get(s, -1) for s in sectors])
+    both = br.breadth_with_sectors(sub, codes)
+    panel, part = _pad(both[0], start), _pad(both[1], start)
+    ad = panel.ad_line.astype(np.float64)
+    counts = tuple(int((codes == code_of[s]).sum()) for s in names)
+    conc = None
+    if weights is not None:
+        conc = np.concatenate([np.full(start, np.nan), br.concentration(sub, weights, 21).share_top])
+    return UniverseBreadth(
+        name, panel, ad - sma(ad, 50), members, tuple(names[c] for c in part.codes), part, counts, conc
+    )
+
+
+def compute(data: MarketData, thresholds: Thresholds, stale_after_days: int = 10) -> MonitorPanel:
+    """Run every indicator over the whole history (vectorised), ready to be sliced at any as-of."""
+    etf = data.etf
+    col = etf.column
+    pairs = {f"{a}/{b}": relative_strength(col(a), col(b)) for a, b in PAIRS}
+    sectors = {f"{s}/SPY": relative_strength(col(s), col("SPY")) for s in SECTOR_ETFS}
+    spy = col("SPY")
+    rotation: dict[str, tuple[Float64Array, Float64Array]] = {}
+    graph = rrg(etf.columns(list(RRG_SYMBOLS)), spy, trend_span=50, window=260, momentum_lag=RRG_STEP)
+    for j, sym in enumerate(RRG_SYMBOLS):
+        rotation[sym] = (graph.rs_ratio[:, j], graph.rs_momentum[:, j])
+
+    # the heavy, independent jobs run in threads (NumPy releases the GIL in its kernels)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        r2000 = pool.submit(_universe, "R2000", data.members.values, data.member_sectors, data.member_weights)
+        sp500 = pool.submit(_universe, "SP500", data.sp500.values)
+        internals_job = pool.submit(_internals, data, pairs["IWM/SPY"], thresholds)
+        macro, factors = _macro(data)
+        breadth = {"R2000": r2000.result(), "SP500": sp500.result()}
+        internals = internals_job.result()
+    return MonitorPanel(data, pairs, sectors, rotation, breadth, macro, factors, internals, stale_after_days)
+
+
+def _macro(data: MarketData) -> tuple[dict[str, MacroSeries], dict[str, MacroSeries]]:
+    """Rates, credit, conditions, volatility and factor context on the calendar."""
+    col = data.etf.column
+    cal = data.calendar
+    macro: dict[str, MacroSeries] = {}
+    series = data.series
+
+    def put(name: str, sid: str, unit: str, values: Float64Array | None = None) -> MacroSeries | None:
+        if sid not in series:
+            return None
+        s = series[sid] if values is None else _derived(series[sid], values)
+        on_cal = _on_calendar(s, cal, unit)
+        macro[name] = MacroSeries(on_cal.values, on_cal.observed, unit, MAX_AGE.get(sid, 0))
+        return macro[name]
+
+    for sid, unit in (
+        ("ust_3m", "percent"),
+        ("ust_2y", "percent"),
+        ("ust_10y", "percent"),
+        ("curve_10y_2y", "pp"),
+        ("curve_10y_3m", "pp"),
+        ("hy_oas", "percent"),
+        ("baa_spread", "percent"),
+        ("nfci", "index"),
+        ("cpi_core_yoy", "percent"),
+    ):
+        put(sid, sid, unit)
+    for sid in ("ust_10y", "curve_10y_2y", "hy_oas", "baa_spread"):
+        if sid in macro:
+            base = macro[sid]
+            unit = "pp"
+            macro[f"{sid}_chg_13w"] = MacroSeries(change(base.values, 63), base.observed, unit)
+            if sid in ("ust_10y", "hy_oas"):
+                macro[f"{sid}_chg_4w"] = MacroSeries(change(base.values, 21), base.observed, unit)
+    if "hy_oas" in macro:
+        macro["hy_oas_pctile_5y"] = MacroSeries(
+            rolling_percentile(macro["hy_oas"].values, 1260), macro["hy_oas"].observed, "fraction"
+        )
+    if "nfci" in series:
+        put("nfci_chg_13w", "nfci", "index", change(series["nfci"].values, 13))
+    if "claims" in series:
+        c = series["claims"].values
+        avg4 = sma(c, 4)
+        put("claims_4wk", "claims", "persons", avg4)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            put(
+                "claims_yoy",
+                "claims",
+                "fraction",
+                avg4 / np.concatenate([np.full(52, np.nan), avg4[:-52]]) - 1,
+            )
+    if "cpi_core_yoy" in series:
+        put("core_cpi_yoy_chg_3m", "cpi_core_yoy", "pp", change(series["cpi_core_yoy"].values, 3))
+    vix = col("VIX")
+    macro["vix"] = MacroSeries(vix, None, "index")
+    macro["vix_pctile_1y"] = MacroSeries(rolling_percentile(vix, 252), None, "fraction")
+    hyg_ief = col("HYG") / col("IEF")
+    macro["hyg_ief_vs_sma50"] = MacroSeries(hyg_ief / sma(hyg_ief, 50) - 1, None, "fraction")
+    macro["hyg_ief_chg_13w"] = MacroSeries(pct_change(hyg_ief, 63), None, "fraction")
+    macro["rv_iwm_21d"] = MacroSeries(realized_vol(col("IWM")), None, "annualised")
+    macro["rv_spy_21d"] = MacroSeries(realized_vol(col("SPY")), None, "annualised")
+
+    factors: dict[str, MacroSeries] = {}
+    if "ff_smb" in series:
+        smb = series["ff_smb"]
+        logcum = np.cumsum(np.log1p(np.nan_to_num(smb.values) / 100.0))
+        for w, k in RS_WINDOWS.items():
+            back = np.concatenate([np.full(k, np.nan), logcum[:-k]])
+            factors[f"smb_{w}"] = _on_calendar(_derived(smb, np.expm1(logcum - back)), cal, "fraction")
+    return macro, factors
+
+
+def _internals(data: MarketData, iwm_spy: RelativeStrength, t: Thresholds) -> dict[str, Float64Array]:
+    """Sector medians of small-cap members and the stress-episode measures of ladder level 5."""
+    close = data.members.values
+    sec = np.array(data.member_sectors)
+    cyc, dfn = np.isin(sec, CYCLICAL), np.isin(sec, DEFENSIVE)
+    cyc_3m, def_3m = _median_return(close, cyc, 63), _median_return(close, dfn, 63)
+    ratio = iwm_spy.ratio
+    p = t.ladder.persistence
+    vix, spy = data.etf.column("VIX"), data.etf.column("SPY")
+    vix_jump = rolling_max(vix, p.lookback) / rolling_min(vix, p.lookback) - 1
+    spy_dd = rolling_min(spy / rolling_max(spy, p.lookback), p.lookback) - 1
+    with np.errstate(invalid="ignore"):
+        stress = np.where(
+            np.isfinite(vix_jump) & np.isfinite(spy_dd),
+            ((vix_jump >= p.min_vix_jump) | (spy_dd <= -p.min_spy_drawdown)).astype(np.float64),
+            np.nan,
+        )
+    worst = _rolling_argmax(vix, p.lookback)
+    ok = worst >= 0
+    at_worst = np.where(ok, ratio[np.maximum(worst, 0)], np.nan)
+    sma20 = sma(ratio, 20)
+    with np.errstate(invalid="ignore"):
+        above20 = np.isfinite(sma20) & (ratio > sma20)
+    return {
+        "r2000_cyc_median_1m": _median_return(close, cyc, 21),
+        "r2000_cyc_median_3m": cyc_3m,
+        "r2000_def_median_3m": def_3m,
+        "r2000_cyc_minus_def_3m": cyc_3m - def_3m,
+        "vix_jump_lookback": vix_jump,
+        "spy_drawdown_lookback": spy_dd,
+        "stress_seen": stress,
+        "iwm_spy_drawdown_lookback": 1 - ratio / rolling_max(ratio, p.lookback),
+        "iwm_spy_since_stress": ratio / at_worst - 1,
+        "iwm_spy_days_above_sma20": _run_length(above20),
+    }
+
+
+def _rolling_argmax(x: Float64Array, n: int) -> IntArray:
+    """Row index of the maximum of the trailing ``n`` values (-1 without a full valid window)."""
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    out = np.full(len(x), -1, dtype=np.int64)
+    if len(x) < n:
+        return out
+    win = sliding_window_view(x, n)
+    full = np.isfinite(win).all(axis=1)
+    arg = np.argmax(np.where(np.isfinite(win), win, -np.inf), axis=1)
+    rows = np.arange(n - 1, len(x))
+    out[n - 1 :] = np.where(full, rows - (n - 1) + arg, -1)
+    return out

@@ -1,0 +1,103 @@
+"""Typed view of ``thresholds.toml``, the one file that holds every rule's numbers."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from rotascope.errors import ConfigError
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RelativeStrengthRule(_Strict):
+    min_rel_1m: float
+    min_persistence_4w: float
+    require_above_sma50: bool
+
+
+class BreadthRule(_Strict):
+    min_rsp_rel_1m: float
+    min_pct_above_50: float
+    min_pct_above_50_change: float
+    min_ad_line_vs_sma50: float
+
+
+class CreditRule(_Strict):
+    max_hy_oas_change_13w: float
+    max_hy_oas_percentile: float
+    min_kre_rel_1m: float
+
+
+class EarningsRule(_Strict):
+    min_cyclical_minus_defensive_3m: float
+    max_claims_yoy: float
+
+
+class PersistenceRule(_Strict):
+    lookback: int
+    min_vix_jump: float
+    min_spy_drawdown: float
+    max_ratio_drawdown: float
+    min_rel_since_stress: float
+
+
+class LadderRules(_Strict):
+    relative_strength: RelativeStrengthRule
+    breadth: BreadthRule
+    credit: CreditRule
+    earnings: EarningsRule
+    persistence: PersistenceRule
+
+
+class ChecklistRules(_Strict):
+    trend_days: int
+    min_pct_above_50_change: float
+    max_yield_change_13w: float
+    min_curve_change_13w: float
+    max_hy_oas_change_13w: float
+    min_cyclicals_confirming: int
+
+
+class KillerRules(_Strict):
+    yield_spike_13w: float
+    yield_spike_4w: float
+    inflation_core_cpi_3m_change: float
+    credit_widening_4w: float
+    credit_widening_13w: float
+    cyclical_downdraft_1m: float
+    kre_downdraft_1m: float
+
+
+class Thresholds(_Strict):
+    """All thresholds of the regime layer."""
+
+    ladder: LadderRules
+    checklist: ChecklistRules
+    killers: KillerRules
+
+
+def default_path() -> Path:
+    return Path(str(resources.files("rotascope") / "regime" / "thresholds.toml"))
+
+
+def load_thresholds(path: Path | None = None) -> Thresholds:
+    """Read and validate a thresholds file (the packaged default when ``path`` is None)."""
+    path = path or default_path()
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"Thresholds file {path} does not exist.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Thresholds file {path} is not valid TOML: {exc}.") from None
+    try:
+        return Thresholds.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"Thresholds file {path}: {where}: {first['msg']}.") from None
