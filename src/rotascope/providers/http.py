@@ -1,0 +1,282 @@
+"""One HTTP client for every live provider: timeouts, retries, Retry-After, rate limit, typed errors.
+
+Providers call :meth:`HttpClient.get` and get bytes back or a :mod:`rotascope.providers.errors` exception
+whose message names the source, the item and the cause; httpx exceptions never escape. Sleeping and the
+clock are injectable so tests replay faults in milliseconds.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+
+import httpx
+
+from rotascope.providers.errors import (
+    AccessDenied,
+    BadResponse,
+    NotFound,
+    ProviderConfigError,
+    RateLimited,
+    SourceUnavailable,
+)
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "HttpClient",
+    "HttpResponse",
+    "RateLimiter",
+    "mask_secrets",
+    "parse_retry_after",
+]
+
+DEFAULT_USER_AGENT = "rotascope/0.1 (research tooling; https://pypi.org/project/rotascope/)"
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+_SECRET_PARAM = re.compile(r"((?:api_?key|apikey|token|access_token)=)[^&]*", re.IGNORECASE)
+QueryValue = str | int | float
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """A successful (or explicitly accepted) reply: status, body bytes and headers (lower-case names)."""
+
+    status: int
+    content: bytes
+    headers: Mapping[str, str]
+    url: str
+    """The final URL, with secret query values (api_key, token) masked."""
+
+    def text(self, source: str, item: str) -> str:
+        """The body decoded as UTF-8 (a BOM is dropped); undecodable bytes raise BadResponse."""
+        try:
+            return self.content.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise BadResponse(
+                f"{source} sent a reply for {item} that is not UTF-8 text (byte {exc.start}).",
+                source=source,
+                item=item,
+            ) from None
+
+
+class RateLimiter:
+    """At most ``per_second`` requests per second across threads: requests are spaced 1/rate apart."""
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if not per_second > 0 or not math.isfinite(per_second):
+            raise ValueError("per_second must be a positive finite number")
+        self.interval = 1.0 / per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._next = -math.inf
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Wait for the next slot; return how long we waited (seconds)."""
+        with self._lock:
+            now = self._clock()
+            wait = max(0.0, self._next - now)
+            self._next = max(now, self._next) + self.interval
+        if wait > 0:
+            self._sleep(wait)
+        return wait
+
+
+def mask_secrets(url: str) -> str:
+    """``url`` with the values of api_key/token query parameters replaced by ``***``."""
+    return _SECRET_PARAM.sub(r"\1***", url)
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds asked for by a Retry-After header (delta-seconds or HTTP-date); None if absent or invalid."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+@dataclass
+class HttpClient:
+    """Thin wrapper over :class:`httpx.Client` shared by the providers.
+
+    ``source`` is the human name used in error messages (e.g. "Yahoo Finance"). ``retries`` is the number
+    of extra attempts after the first; the wait before retry *n* (0-based) is ``backoff * 2**n`` capped at
+    ``max_backoff``, or the server's Retry-After when it sends one (up to ``max_retry_after``).
+    """
+
+    source: str
+    base_url: str = ""
+    timeout: float = 10.0
+    retries: int = 3
+    backoff: float = 0.5
+    max_backoff: float = 30.0
+    max_retry_after: float = 60.0
+    max_per_second: float | None = None
+    user_agent: str = DEFAULT_USER_AGENT
+    headers: Mapping[str, str] = field(default_factory=dict)
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    transport: httpx.BaseTransport | None = None
+    attempts_log: deque[tuple[str, int | str]] = field(default_factory=lambda: deque(maxlen=256), repr=False)
+    """(item, status or error name) of the latest attempts, newest last; handy in tests and debugging."""
+
+    def __post_init__(self) -> None:
+        if self.timeout <= 0 or self.retries < 0 or self.backoff < 0:
+            raise ProviderConfigError(
+                f"{self.source} client settings are invalid: timeout must be > 0, retries and backoff >= 0.",
+                source=self.source,
+                item="settings",
+            )
+        if not self.user_agent.strip():
+            raise ProviderConfigError(
+                f"{self.source} needs a non-empty User-Agent.", source=self.source, item="settings"
+            )
+        self._limiter = (
+            RateLimiter(self.max_per_second, clock=self.clock, sleep=self.sleep)
+            if self.max_per_second
+            else None
+        )
+        self._client = httpx.Client(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(self.timeout),
+            headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate", **self.headers},
+            transport=self.transport,
+            follow_redirects=True,
+        )
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._client.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _wait(self, attempt: int, retry_after: float | None, item: str, status: int) -> None:
+        if retry_after is None:
+            delay = min(self.max_backoff, self.backoff * 2**attempt)
+        elif retry_after > self.max_retry_after:
+            cls = RateLimited if status == 429 else SourceUnavailable
+            raise cls(
+                f"{self.source} asked us to wait {retry_after:.0f} s before asking again for {item} "
+                f"(HTTP {status}), longer than the {self.max_retry_after:.0f} s we allow.",
+                source=self.source,
+                item=item,
+            )
+        else:
+            delay = retry_after
+        if delay > 0:
+            self.sleep(delay)
+
+    def get(
+        self,
+        url: str,
+        *,
+        item: str,
+        params: Mapping[str, QueryValue] | None = None,
+        accept: Collection[int] = (),
+    ) -> HttpResponse:
+        """GET ``url`` (absolute, or relative to ``base_url``) for ``item``; retry transient failures.
+
+        Statuses in ``accept`` are returned as they are (e.g. a 404 whose JSON body the provider reads);
+        other non-2xx statuses raise the matching typed error.
+        """
+        attempts = self.retries + 1
+        last_cause = ""
+        last_status = 0
+        for attempt in range(attempts):
+            if self._limiter is not None:
+                self._limiter.acquire()
+            try:
+                response = self._client.get(url, params=params)
+                content = response.content
+            except httpx.TimeoutException:
+                last_cause, last_status = f"the request timed out after {self.timeout:g} s", 0
+                self.attempts_log.append((item, "timeout"))
+            except httpx.RemoteProtocolError:
+                last_cause, last_status = "the connection closed before the full reply arrived", 0
+                self.attempts_log.append((item, "protocol"))
+            except httpx.TransportError as exc:
+                last_cause, last_status = f"network error ({type(exc).__name__})", 0
+                self.attempts_log.append((item, "network"))
+            except httpx.DecodingError:
+                raise BadResponse(
+                    f"{self.source} sent a reply for {item} whose compressed body cannot be decoded.",
+                    source=self.source,
+                    item=item,
+                ) from None
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                raise SourceUnavailable(
+                    f"{self.source} request for {item} could not be made ({type(exc).__name__}: {exc}).",
+                    source=self.source,
+                    item=item,
+                ) from None
+            else:
+                status = response.status_code
+                self.attempts_log.append((item, status))
+                headers = {k.lower(): v for k, v in response.headers.items()}
+                if 200 <= status < 300 or status in accept:
+                    return HttpResponse(status, content, headers, mask_secrets(str(response.url)))
+                if status not in RETRY_STATUSES:
+                    raise self._status_error(status, item)
+                last_cause, last_status = f"HTTP {status}", status
+                if attempt < attempts - 1:
+                    self._wait(attempt, parse_retry_after(headers.get("retry-after")), item, status)
+                continue
+            if attempt < attempts - 1:
+                self._wait(attempt, None, item, 0)
+        tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
+        if last_status == 429:
+            raise RateLimited(
+                f"{self.source} kept refusing requests for {item} as too many (HTTP 429) after {tries}.",
+                source=self.source,
+                item=item,
+            )
+        raise SourceUnavailable(
+            f"{self.source} is unavailable for {item} after {tries}: {last_cause}.",
+            source=self.source,
+            item=item,
+        )
+
+    def _status_error(self, status: int, item: str) -> Exception:
+        if status == 404:
+            return NotFound(
+                f"{self.source} has no data for {item} (HTTP 404).", source=self.source, item=item
+            )
+        if status in (401, 403):
+            return AccessDenied(
+                f"{self.source} refused the request for {item} (HTTP {status}); check the API key or "
+                "User-Agent.",
+                source=self.source,
+                item=item,
+            )
+        return BadResponse(
+            f"{self.source} rejected the request for {item} with HTTP {status}.",
+            source=self.source,
+            item=item,
+        )

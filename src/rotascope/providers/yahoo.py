@@ -1,0 +1,387 @@
+"""Daily bars from Yahoo Finance's chart endpoint (the JSON yfinance itself reads), adjusted, closes only.
+
+``close`` is the adjusted close and open/high/low are scaled by the same adjclose/close factor, matching
+the embedded dataset. A bar for a session that has not closed yet is never returned as a close: it is
+listed in ``dropped_partial`` instead, so a monitor run at 11:00 does not treat a mid-day print as final.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from typing import Any
+from urllib.parse import quote
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from rotascope._typing import Float64Array
+from rotascope.providers.base import BAR_COLUMNS
+from rotascope.providers.errors import BadResponse, EmptyData, InvalidQuery, NotFound
+from rotascope.providers.http import HttpClient, HttpResponse
+from rotascope.providers.registry import Fetcher, register, validate_query
+
+__all__ = [
+    "BarsResult",
+    "Dividend",
+    "PartialBar",
+    "Split",
+    "YahooFetcher",
+    "YahooQuery",
+    "parse_chart",
+]
+
+SOURCE = "Yahoo Finance"
+DEFAULT_BASE_URL = "https://query2.finance.yahoo.com"
+BROWSER_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) rotascope/0.1"
+_SYMBOL = re.compile(r"^[A-Za-z0-9.^=\-]{1,20}$")
+
+
+class YahooQuery(BaseModel):
+    """Daily bars of ``symbol`` from ``start`` to ``end`` inclusive (``end`` None = up to now)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    symbol: str
+    start: date
+    end: date | None = None
+
+    @field_validator("symbol")
+    @classmethod
+    def _symbol(cls, value: str) -> str:
+        value = value.strip().upper()
+        if not _SYMBOL.match(value):
+            raise ValueError("a symbol is 1-20 letters, digits or . ^ = -")
+        return value
+
+
+@dataclass(frozen=True)
+class PartialBar:
+    """A bar of a session still open when fetched: not a close, reported so the caller can say so."""
+
+    symbol: str
+    date: date
+    last: float | None
+    """Last price Yahoo reported for the unfinished session (raw, unadjusted)."""
+    session_end: datetime
+    fetched_at: datetime
+
+
+@dataclass(frozen=True)
+class Dividend:
+    """A cash dividend on its ex-date (per share, in the instrument's currency)."""
+
+    date: date
+    amount: float
+
+
+@dataclass(frozen=True)
+class Split:
+    """A share split on its effective date (``numerator`` new shares for ``denominator`` old ones)."""
+
+    date: date
+    numerator: float
+    denominator: float
+
+
+@dataclass(frozen=True)
+class BarsResult:
+    """Standard bar frame (exactly ``BAR_COLUMNS``) and what Yahoo said about the instrument."""
+
+    symbol: str
+    bars: pd.DataFrame
+    currency: str | None
+    instrument_type: str | None
+    """Yahoo's ``meta.instrumentType``: EQUITY, ETF, INDEX, MUTUALFUND, ..."""
+    exchange_timezone: str | None
+    adjusted: bool
+    """False when Yahoo sent no adjusted closes (close is then the raw close)."""
+    dropped_partial: tuple[PartialBar, ...]
+    dropped_missing: tuple[date, ...]
+    """Sessions Yahoo listed without a close (holidays, halts), left out."""
+    dividends: tuple[Dividend, ...]
+    splits: tuple[Split, ...]
+
+
+@dataclass(frozen=True)
+class YahooRaw:
+    """The reply and when it was fetched (needed to judge unfinished sessions)."""
+
+    response: HttpResponse
+    fetched_at: datetime
+
+
+class _Period(BaseModel):
+    start: int
+    end: int
+
+
+class _TradingPeriods(BaseModel):
+    regular: _Period | None = None
+
+
+class _Meta(BaseModel):
+    symbol: str | None = None
+    currency: str | None = None
+    instrument_type: str | None = Field(None, alias="instrumentType")
+    timezone_name: str | None = Field(None, alias="exchangeTimezoneName")
+    gmtoffset: int = 0
+    current_period: _TradingPeriods | None = Field(None, alias="currentTradingPeriod")
+
+
+class _Quote(BaseModel):
+    open: list[float | None] = []
+    high: list[float | None] = []
+    low: list[float | None] = []
+    close: list[float | None] = []
+    volume: list[float | None] = []
+
+
+class _AdjClose(BaseModel):
+    adjclose: list[float | None] = []
+
+
+class _Indicators(BaseModel):
+    quote: list[_Quote] = []
+    adjclose: list[_AdjClose] = []
+
+
+class _Dividend(BaseModel):
+    amount: float
+    date: int
+
+
+class _Split(BaseModel):
+    date: int
+    numerator: float
+    denominator: float
+
+
+class _Events(BaseModel):
+    dividends: dict[str, _Dividend] = {}
+    splits: dict[str, _Split] = {}
+
+
+class _Result(BaseModel):
+    meta: _Meta
+    timestamp: list[int] = []
+    indicators: _Indicators = _Indicators()
+    events: _Events | None = None
+
+
+class _Error(BaseModel):
+    code: str = ""
+    description: str = ""
+
+
+class _Chart(BaseModel):
+    result: list[_Result] | None = None
+    error: _Error | None = None
+
+
+class _Payload(BaseModel):
+    chart: _Chart
+
+
+def _zone(meta: _Meta) -> tzinfo:
+    if meta.timezone_name:
+        try:
+            return ZoneInfo(meta.timezone_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return timezone(timedelta(seconds=meta.gmtoffset))
+
+
+def _local_date(ts: int, zone: tzinfo) -> date:
+    return datetime.fromtimestamp(ts, tz=zone).date()
+
+
+def parse_chart(content: bytes, status: int, symbol: str, fetched_at: datetime) -> BarsResult:
+    """Turn a chart reply into a :class:`BarsResult` (raises NotFound/BadResponse/EmptyData)."""
+    try:
+        payload = _Payload.model_validate_json(content)
+    except ValidationError as exc:
+        if status == 404:
+            raise NotFound(
+                f"Yahoo Finance does not know symbol {symbol} (HTTP 404).", source=SOURCE, item=symbol
+            ) from None
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        at = f" at {where}" if where else ""
+        raise BadResponse(
+            f"Yahoo Finance sent a malformed chart for {symbol} ({first['msg']}{at}).",
+            source=SOURCE,
+            item=symbol,
+        ) from None
+    chart = payload.chart
+    if chart.error is not None or not chart.result:
+        code = chart.error.code if chart.error else ""
+        text = (chart.error.description if chart.error else "") or "no result"
+        if status == 404 or code == "Not Found":
+            raise NotFound(
+                f"Yahoo Finance does not know symbol {symbol}: {text}.", source=SOURCE, item=symbol
+            )
+        raise BadResponse(
+            f"Yahoo Finance returned an error for {symbol}: {code or 'error'}: {text}.",
+            source=SOURCE,
+            item=symbol,
+        )
+    result = chart.result[0]
+    meta = result.meta
+    zone = _zone(meta)
+    quote_ = result.indicators.quote[0] if result.indicators.quote else _Quote()
+    n = len(result.timestamp)
+    if n == 0:
+        raise EmptyData(
+            f"Yahoo Finance returned no daily bars for {symbol} in the requested range.",
+            source=SOURCE,
+            item=symbol,
+        )
+    adj = result.indicators.adjclose[0].adjclose if result.indicators.adjclose else None
+    columns = {"open": quote_.open, "high": quote_.high, "low": quote_.low, "close": quote_.close}
+    columns.update({"volume": quote_.volume, **({"adjclose": adj} if adj is not None else {})})
+    for name, values in columns.items():
+        if len(values) != n:
+            raise BadResponse(
+                f"Yahoo Finance sent a chart for {symbol} with {len(values)} {name} values for {n} dates.",
+                source=SOURCE,
+                item=symbol,
+            )
+
+    def arr(values: list[float | None]) -> Float64Array:
+        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+
+    ts = np.array(result.timestamp, dtype=np.int64)
+    dates = [_local_date(int(t), zone) for t in ts]
+    raw_close = arr(quote_.close)
+    close = arr(adj) if adj is not None else raw_close
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.where(raw_close > 0, close / raw_close, np.nan)
+    volume = arr(quote_.volume)
+
+    period = meta.current_period.regular if meta.current_period else None
+    fetched_local = fetched_at.astimezone(zone).date()
+    partial: list[PartialBar] = []
+    keep = np.ones(n, dtype=bool)
+    for i, day in enumerate(dates):
+        if period is not None:
+            session_end = datetime.fromtimestamp(period.end, tz=UTC)
+            unfinished = day == _local_date(period.start, zone) and fetched_at < session_end
+        else:  # no session times: a bar dated today (exchange time) cannot be trusted as a close
+            session_end = fetched_at
+            unfinished = day >= fetched_local
+        if unfinished or day > fetched_local:
+            last = None if np.isnan(raw_close[i]) else float(raw_close[i])
+            partial.append(PartialBar(symbol, day, last, session_end, fetched_at))
+            keep[i] = False
+    missing = tuple(d for i, d in enumerate(dates) if keep[i] and np.isnan(close[i]))
+    keep &= ~np.isnan(close)
+    idx = np.flatnonzero(keep)
+    vol = volume[idx]
+    bars = pd.DataFrame(
+        {
+            "symbol": pd.Series([symbol] * len(idx), dtype="str"),
+            "date": pd.Series(pd.to_datetime([dates[i] for i in idx]), dtype="datetime64[us]"),
+            "open": arr(quote_.open)[idx] * factor[idx],
+            "high": arr(quote_.high)[idx] * factor[idx],
+            "low": arr(quote_.low)[idx] * factor[idx],
+            "close": close[idx],
+            "volume": pd.array([None if np.isnan(v) else int(v) for v in vol], dtype="Int64"),
+        }
+    )
+    bars = bars.drop_duplicates("date", keep="last").sort_values("date").reset_index(drop=True)
+    events = result.events or _Events()
+    dividends = tuple(
+        sorted(
+            (Dividend(_local_date(d.date, zone), d.amount) for d in events.dividends.values()), key=_by_date
+        )
+    )
+    splits = tuple(
+        sorted(
+            (Split(_local_date(s.date, zone), s.numerator, s.denominator) for s in events.splits.values()),
+            key=_by_date,
+        )
+    )
+    if bars.empty and not partial:
+        raise EmptyData(
+            f"Yahoo Finance returned no closes for {symbol} in the requested range.",
+            source=SOURCE,
+            item=symbol,
+        )
+    return BarsResult(
+        symbol=symbol,
+        bars=bars[list(BAR_COLUMNS)],
+        currency=meta.currency,
+        instrument_type=meta.instrument_type,
+        exchange_timezone=meta.timezone_name,
+        adjusted=adj is not None,
+        dropped_partial=tuple(partial),
+        dropped_missing=missing,
+        dividends=dividends,
+        splits=splits,
+    )
+
+
+def _by_date(event: Dividend | Split) -> date:
+    return event.date
+
+
+@register("yahoo")
+class YahooFetcher(Fetcher[YahooQuery, YahooRaw, BarsResult]):
+    """Daily adjusted bars from ``/v8/finance/chart/{symbol}``."""
+
+    kind = "bars"
+    source = SOURCE
+
+    def __init__(
+        self,
+        *,
+        client: HttpClient | None = None,
+        base_url: str = DEFAULT_BASE_URL,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.client = client or HttpClient(SOURCE, user_agent=BROWSER_USER_AGENT)
+        self.base_url = base_url.rstrip("/")
+        self.now = now or (lambda: datetime.now(UTC))
+
+    def transform_query(self, params: Mapping[str, Any]) -> YahooQuery:
+        query = validate_query(YahooQuery, params, SOURCE, str(params.get("symbol", "symbol")))
+        if query.end is not None and query.end < query.start:
+            raise InvalidQuery(
+                f"Invalid Yahoo Finance request for {query.symbol}: "
+                f"start {query.start} is after end {query.end}.",
+                source=SOURCE,
+                item=query.symbol,
+            )
+        return query
+
+    def extract_data(self, query: YahooQuery) -> YahooRaw:
+        fetched_at = self.now()
+        period1 = int(datetime.combine(query.start, datetime.min.time(), UTC).timestamp())
+        end = (
+            int(datetime.combine(query.end + timedelta(days=1), datetime.min.time(), UTC).timestamp())
+            if query.end
+            else int(fetched_at.timestamp())
+        )
+        params: dict[str, str | int] = {
+            "period1": period1,
+            "period2": end,
+            "interval": "1d",
+            "events": "div,splits",
+            "includeAdjustedClose": "true",
+        }
+        url = f"{self.base_url}/v8/finance/chart/{quote(query.symbol, safe='')}"
+        response = self.client.get(url, item=query.symbol, params=params, accept=(404,))
+        return YahooRaw(response, fetched_at)
+
+    def transform_data(self, query: YahooQuery, raw: YahooRaw) -> BarsResult:
+        result = parse_chart(raw.response.content, raw.response.status, query.symbol, raw.fetched_at)
+        if query.end is None:
+            return result
+        cutoff = pd.Timestamp(query.end)
+        bars = result.bars[result.bars.date <= cutoff].reset_index(drop=True)
+        return replace(result, bars=bars)
