@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,8 +13,6 @@ from rotascope.monitor.run import Monitor, build_monitor
 from rotascope.providers import bundled
 from rotascope.store import open_store
 from rotascope.store.db import Store
-
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED
+from datapaths import SHARED
 from rotascope.config import load_settings
 from rotascope.errors import DatasetError
 from rotascope.providers import bundled

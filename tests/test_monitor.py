@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED
+from datapaths import SHARED
 from rotascope.errors import ConfigError
 from rotascope.monitor.data import MarketData
 from rotascope.monitor.engine import compute

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import SHARED
+from datapaths import SHARED
 from rotascope.indicators.relative_strength import RS_WINDOWS
 from rotascope.monitor.run import Monitor
 from rotascope.records import PairStrength
