@@ -250,6 +250,131 @@ def monitor(ctx: typer.Context, as_of: AsOfOpt = None, fmt: FormatOpt = "table")
     render(result.snapshot, result.regime, out)
 
 
+def config_hash(settings: Settings) -> str:
+    """Hash of everything that changes an analysis besides the data: settings and thresholds."""
+    import hashlib
+
+    from rotascope.regime import load_thresholds
+
+    thresholds = load_thresholds(settings.thresholds).model_dump_json()
+    return hashlib.sha256((settings.fingerprint() + thresholds).encode()).hexdigest()[:16]
+
+
+@app.command()
+def analyze(
+    ctx: typer.Context,
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = "table",
+    save: Annotated[bool, typer.Option(help="Store the analysis in the history.")] = True,
+) -> None:
+    """Universe-level analysis: the four agents, their debate, and the decision/risk agent. Stored."""
+    from rotascope.agents import universe_analysis
+    from rotascope.monitor.run import build_monitor
+    from rotascope.report.terminal import render_analysis
+    from rotascope.store import open_store
+    from rotascope.store.analyses import save_analysis
+
+    check_format(fmt)
+    settings = settings_of(ctx)
+    with friendly_errors():
+        wanted = parse_date(as_of) if as_of else None
+        store = open_store(settings, write=save)
+        try:
+            store.require_data()
+            analysis = universe_analysis(build_monitor(store, settings), wanted, config_hash(settings))
+            if save:
+                save_analysis(store, analysis)
+        finally:
+            store.close()
+    if fmt == "json":
+        sys.stdout.write(analysis.to_json())
+        return
+    render_analysis(analysis, out)
+
+
+@app.command()
+def debate(
+    ctx: typer.Context,
+    symbol: Annotated[str, typer.Argument(help="A stored stock symbol, e.g. a Russell 2000 member.")],
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = "table",
+    save: Annotated[bool, typer.Option(help="Store the analysis in the history.")] = True,
+) -> None:
+    """Single-stock debate: the agents on one name, then bull/base/bear and risk controls. Stored."""
+    from rotascope.agents.stock import stock_analysis
+    from rotascope.errors import DataError, UnknownSymbolError
+    from rotascope.monitor.data import align
+    from rotascope.monitor.run import build_monitor
+    from rotascope.report.terminal import render_analysis
+    from rotascope.store import open_store
+    from rotascope.store.analyses import save_analysis
+
+    check_format(fmt)
+    settings = settings_of(ctx)
+    name = symbol.strip().upper()
+    with friendly_errors():
+        wanted = parse_date(as_of) if as_of else None
+        store = open_store(settings, write=save)
+        try:
+            store.require_data()
+            if not store.has_symbol(name):
+                raise UnknownSymbolError(
+                    f"Unknown symbol {symbol!r}: `rotascope data status` lists what is stored."
+                )
+            inst = store.instruments().set_index("symbol")
+            if inst.at[name, "kind"] != "stock":
+                raise DataError(
+                    f"{name} is an ETF/index; `rotascope debate` takes a single stock "
+                    "(use `rotascope analyze` for the universe)."
+                )
+            monitor = build_monitor(store, settings)
+            close = align(store.close_panel([name]), monitor.panel.calendar).column(name)
+            sector = inst.at[name, "sector"]
+            analysis = stock_analysis(
+                monitor, name, close, str(sector) if sector else None, wanted, config_hash(settings)
+            )
+            if save:
+                save_analysis(store, analysis)
+        finally:
+            store.close()
+    if fmt == "json":
+        sys.stdout.write(analysis.to_json())
+        return
+    render_analysis(analysis, out)
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    fmt: FormatOpt = "table",
+    limit: Annotated[int, typer.Option(help="How many of the latest analyses to list.")] = 20,
+) -> None:
+    """List stored analyses (newest first)."""
+    from rotascope.store.analyses import list_analyses
+    from rotascope.store.db import reading
+
+    check_format(fmt)
+    with friendly_errors(), reading(settings_of(ctx)) as store:
+        rows = list_analyses(store, limit=limit)
+    if fmt == "json":
+        emit_json([r.__dict__ for r in rows])
+        return
+    table = Table(title="Stored analyses")
+    for col in ("id", "kind", "subject", "as of", "created (UTC)", "config", "data"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r.id,
+            r.kind,
+            r.subject,
+            str(r.as_of),
+            f"{r.created_at:%Y-%m-%d %H:%M:%S}",
+            r.config_hash,
+            r.data_fingerprint,
+        )
+    out.print(table)
+
+
 def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.2%}"
 

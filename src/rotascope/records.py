@@ -217,3 +217,129 @@ class Regime(Record):
     ladder: Ladder
     checklist: list[CheckItem]
     killers: list[Killer]
+
+
+class Claim(Record):
+    """One thing an agent asserts, the direction it points, and the Evidence it rests on."""
+
+    id: str
+    agent: str
+    text: str
+    direction: str
+    """'bullish' | 'bearish' | 'neutral' on small-cap leadership."""
+    weight: float
+    """Importance of the claim inside the agent's view (0-1)."""
+    strength: float
+    """How clearly the evidence clears (or misses) its threshold (0-1); see agents.base.margin."""
+    evidence: list[Evidence]
+
+
+class Opinion(Record):
+    """A specialist agent's structured view as of a date."""
+
+    agent: str
+    lens: str
+    as_of: date
+    stance: str
+    score: float
+    """Weighted balance of the claims, -1 (bearish) .. +1 (bullish)."""
+    confidence: float
+    claims: list[Claim]
+    risks: list[str]
+    data_note: str = ""
+
+
+class Challenge(Record):
+    """An agent disputing another agent's claim with its own, contrary evidence."""
+
+    round: int
+    by: str
+    to_agent: str
+    claim_id: str
+    argument: str
+    counter_claim_id: str
+    counter_evidence: list[Evidence]
+    strength: float
+
+
+class Answer(Record):
+    """The challenged agent's reply: concede, or rebut with evidence."""
+
+    round: int
+    by: str
+    claim_id: str
+    challenger: str
+    outcome: str
+    """'conceded' | 'rebutted'."""
+    argument: str
+    evidence: list[Evidence]
+
+
+class ConfidenceChange(Record):
+    """A confidence move and the documented debate rule that caused it."""
+
+    round: int
+    agent: str
+    before: float
+    after: float
+    rule: str
+
+
+class DebateRound(Record):
+    round: int
+    challenges: list[Challenge]
+    answers: list[Answer]
+    confidence_changes: list[ConfidenceChange]
+
+
+class Debate(Record):
+    """The typed transcript: rounds of challenges and answers, and the opinions after them."""
+
+    rounds: list[DebateRound]
+    initial: list[Opinion]
+    final: list[Opinion]
+
+
+class Scenario(Record):
+    """Bull, base or bear: its probability and what has to be true for it."""
+
+    name: str
+    probability: float
+    summary: str
+    requires: list[str]
+
+
+class Decision(Record):
+    """The decision/risk agent's desk view: scenarios, stance, sizing, invalidation, risk plan, stress."""
+
+    as_of: date
+    subject: str
+    stance: str
+    mode: str
+    """'allocate' (structural tilt), 'trade' (tactical), or 'stand aside'."""
+    conviction: float
+    tilt: float
+    """Satellite tilt as a fraction of equity: + toward the subject (small caps / the stock), - away."""
+    scenarios: list[Scenario]
+    rationale: list[str]
+    risk: dict[str, object]
+    """Sizing, invalidation levels, drawdown limit, horizon, exit rules and stress tests (risk records)."""
+
+
+class Analysis(Record):
+    """One stored analysis run: everything needed to show it, diff it and audit it."""
+
+    id: str
+    kind: str
+    """'universe' or 'stock'."""
+    subject: str
+    as_of: date
+    config_hash: str
+    data_fingerprint: str
+    opinions: list[Opinion]
+    debate: Debate
+    decision: Decision
+    ladder_reached: int | None = None
+    killers_triggered: list[str] = []
+    caveats: list[str] = []
+    disclaimer: str = "Research tooling, not investment advice."

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from rotascope.records import Evidence, PairStrength, Regime, Snapshot
+from rotascope.records import Analysis, Evidence, PairStrength, Regime, Snapshot
 
 DISCLAIMER = "Research tooling, not investment advice."
 
@@ -214,3 +214,88 @@ def render(snap: Snapshot, regime: Regime, console: Console) -> None:
     for caveat in snap.caveats:
         console.print(f"  • {caveat}")
     console.print(Text(DISCLAIMER, style="italic"))
+
+
+def render_analysis(a: Analysis, console: Console) -> None:
+    """Print an analysis: opinions, debate transcript, decision with scenarios and risk controls."""
+    d = a.decision
+    console.print(
+        Text(
+            f"rotascope {a.kind} analysis {a.id} — {a.subject} — as of {a.as_of} (data {a.data_fingerprint})",
+            style="bold",
+        )
+    )
+    if a.ladder_reached is not None:
+        console.print(
+            f"Evidence ladder: level {a.ladder_reached} of 5; killers triggered: "
+            f"{', '.join(a.killers_triggered) or 'none'}"
+        )
+    ot = Table(title="Agent opinions (before → after debate)", title_justify="left")
+    for col in ("agent", "lens", "stance", "score", "confidence", "key claims", "risks"):
+        ot.add_column(col)
+    final = {o.agent: o for o in a.debate.final}
+    for o in a.opinions:
+        f = final[o.agent]
+        claims = (
+            "\n".join(
+                f"[{c.direction[:4]}] {c.text}"
+                for c in sorted(o.claims, key=lambda c: (-c.weight * c.strength, c.id))[:4]
+            )
+            or o.data_note
+        )
+        ot.add_row(
+            o.agent,
+            o.lens,
+            f"{o.stance} → {f.stance}",
+            f"{o.score:+.2f} → {f.score:+.2f}",
+            f"{o.confidence:.2f} → {f.confidence:.2f}",
+            claims,
+            "\n".join(o.risks[:3]),
+        )
+    console.print(ot)
+    for rd in a.debate.rounds:
+        if not rd.challenges:
+            continue
+        dt = Table(title=f"Debate round {rd.round}", title_justify="left")
+        for col in ("challenger", "claim challenged", "counter-evidence", "answer"):
+            dt.add_column(col)
+        answers = {(x.claim_id, x.challenger): x for x in rd.answers}
+        for ch in rd.challenges:
+            ans = answers[(ch.claim_id, ch.by)]
+            e = ch.counter_evidence[0]
+            dt.add_row(
+                ch.by,
+                f"{ch.to_agent}: {ch.claim_id.split('.', 1)[1]}",
+                f"{e.name} {evidence_value(e)} ({evidence_threshold(e)})",
+                f"{ans.outcome}: {ans.argument}",
+            )
+        console.print(dt)
+    st = Table(
+        title=f"Decision: {d.stance} — mode: {d.mode} — conviction {d.conviction:+.2f} — "
+        f"satellite tilt {d.tilt:+.1%} of equity",
+        title_justify="left",
+    )
+    for col in ("scenario", "probability", "what has to be true"):
+        st.add_column(col)
+    for s in d.scenarios:
+        st.add_row(f"{s.name}: {s.summary}", f"{s.probability:.0%}", "\n".join(s.requires))
+    console.print(st)
+    if d.risk:
+        rt = Table(title="Risk controls", title_justify="left")
+        rt.add_column("item")
+        rt.add_column("value")
+        for key, value in d.risk.items():
+            rt.add_row(key, _risk_text(value))
+        console.print(rt)
+    console.print(Text("Why: " + "; ".join(d.rationale)))
+    console.print(Text(DISCLAIMER, style="italic"))
+
+
+def _risk_text(value: object) -> str:
+    if isinstance(value, list):
+        return "\n".join(_risk_text(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_risk_text(v)}" for k, v in value.items() if not isinstance(v, (dict, list)))
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    return str(value)

@@ -1,0 +1,172 @@
+"""What every agent shares: the as-of context it may read, and the arithmetic of claims and stances.
+
+A claim's *strength* is how clearly its evidence clears its threshold: the margin (value − threshold)
+divided by a unit scale (2 % for fractions, 25 bp for pp, 1 for counts and index points), capped at 1.
+An opinion's *score* is the weight×strength-weighted balance of its claims (+1 all bullish, −1 all
+bearish); its *confidence* is |score| shrunk by the share of claims that had data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+
+from rotascope._typing import Float64Array
+from rotascope.monitor.engine import MonitorPanel
+from rotascope.monitor.run import MonitorResult
+from rotascope.records import Claim, Evidence, Opinion, rnd
+
+BULLISH, NEUTRAL, BEARISH = "bullish", "neutral", "bearish"
+STANCE_BAND = 0.2
+"""|score| above this is a stance; inside it, neutral."""
+MAX_CONFIDENCE = 0.9
+"""No agent is ever certain."""
+UNIT_SCALE = {"fraction": 0.02, "pp": 0.25, "annualised": 0.05}
+
+
+@dataclass(frozen=True)
+class AgentContext:
+    """The data an agent may look at: the monitor result as of a date and the panel rows up to it."""
+
+    result: MonitorResult
+    panel: MonitorPanel
+
+    @property
+    def as_of(self) -> date:
+        return self.result.as_of
+
+    @property
+    def row(self) -> int:
+        return self.panel.row(self.as_of)
+
+    def closes(self, symbol: str, n: int) -> Float64Array:
+        """The last ``n`` closes of an ETF up to and including the as-of date (never later)."""
+        t = self.row
+        return self.panel.data.etf.column(symbol)[max(0, t - n + 1) : t + 1]
+
+    def member_window(self, n: int) -> Float64Array:
+        """The last ``n`` rows of the R2000 member close panel, ending at the as-of date."""
+        t = self.row
+        return self.panel.data.members.values[max(0, t - n + 1) : t + 1]
+
+
+def margin(e: Evidence) -> float:
+    """Signed distance of the evidence from its threshold in unit scales (+ = on the passing side)."""
+    if e.value is None or e.threshold is None:
+        return 0.0
+    scale = UNIT_SCALE.get(
+        e.unit, 1.0 if e.unit in ("count", "days", "flag", "index", "") else max(abs(e.threshold), 1e-9)
+    )
+    raw = (e.value - e.threshold) / scale
+    return -raw if e.comparison in ("<=", "<") else raw
+
+
+def strength_of(evidence: list[Evidence]) -> float:
+    """Strength of a claim: the weakest margin among its evidence, as 0-1 (missing data = 0)."""
+    if not evidence or any(e.value is None for e in evidence):
+        return 0.0
+    return float(min(1.0, min(abs(margin(e)) for e in evidence) + 0.25))
+
+
+def claim(
+    agent: str,
+    key: str,
+    text: str,
+    evidence: list[Evidence],
+    weight: float,
+    *,
+    bullish_if_passed: bool = True,
+) -> Claim:
+    """A claim whose direction follows its evidence: all passed → one way, any failed → the other."""
+    known = [e for e in evidence if e.passed is not None]
+    if not known or len(known) < len(evidence):
+        direction = NEUTRAL
+    else:
+        passed = all(e.passed for e in known)
+        direction = BULLISH if passed == bullish_if_passed else BEARISH
+    return Claim(
+        id=f"{agent}.{key}",
+        agent=agent,
+        text=text,
+        direction=direction,
+        weight=rnd(weight, 4) or 0.0,
+        strength=rnd(strength_of(evidence) if direction != NEUTRAL else 0.0, 4) or 0.0,
+        evidence=evidence,
+    )
+
+
+def sign(direction: str) -> float:
+    return 1.0 if direction == BULLISH else -1.0 if direction == BEARISH else 0.0
+
+
+def score_of(claims: list[Claim], weights: dict[str, float] | None = None) -> float:
+    """Weighted balance of claims in [-1, 1]; ``weights`` overrides claim weights (debate concessions)."""
+    w = {c.id: (weights or {}).get(c.id, c.weight) for c in claims}
+    total = sum(w[c.id] for c in claims)
+    if total <= 0:
+        return 0.0
+    return float(sum(w[c.id] * c.strength * sign(c.direction) for c in claims) / total)
+
+
+def stance_of(score: float) -> str:
+    return BULLISH if score > STANCE_BAND else BEARISH if score < -STANCE_BAND else NEUTRAL
+
+
+def confidence_of(score: float, claims: list[Claim]) -> float:
+    """|score| scaled to 0.2-1 by how much of the view had data behind it."""
+    if not claims:
+        return 0.0
+    coverage = sum(1 for c in claims if c.direction != NEUTRAL or c.strength > 0) / len(claims)
+    return float(np.clip(0.2 + 0.7 * abs(score), 0.0, MAX_CONFIDENCE) * coverage)
+
+
+def opinion(
+    agent: str, lens: str, as_of: date, claims: list[Claim], risks: list[str], note: str = ""
+) -> Opinion:
+    s = score_of(claims)
+    return Opinion(
+        agent=agent,
+        lens=lens,
+        as_of=as_of,
+        stance=stance_of(s),
+        score=rnd(s, 4) or 0.0,
+        confidence=rnd(confidence_of(s, claims), 4) or 0.0,
+        claims=claims,
+        risks=risks,
+        data_note=note,
+    )
+
+
+def ev(
+    ctx: AgentContext,
+    name: str,
+    value: float | None,
+    comparison: str,
+    threshold: float,
+    *,
+    source: str,
+    window: str = "",
+    unit: str = "",
+    note: str = "",
+) -> Evidence:
+    """Evidence dated at the context's as-of, sourced from the context's data source."""
+    ops = {
+        ">=": value is not None and value >= threshold,
+        "<=": value is not None and value <= threshold,
+        ">": value is not None and value > threshold,
+        "<": value is not None and value < threshold,
+    }
+    return Evidence(
+        name=name,
+        value=rnd(value),
+        threshold=threshold,
+        comparison=comparison,
+        passed=None if value is None else ops[comparison],
+        as_of=ctx.as_of,
+        source=f"{ctx.result.snapshot.source}: {source}",
+        window=window,
+        unit=unit,
+        note=note,
+    )

@@ -1,0 +1,154 @@
+"""Fundamentals agent: health of the small-cap universe and quality-vs-junk leadership.
+
+Company fundamentals (EDGAR) are not in the embedded data, so offline this agent reads price-based quality
+proxies and says so: low-volatility ("quality") vs high-volatility ("junk") members' returns — a rally led
+by the most volatile, most beaten-down names is the signature of a short squeeze, not of improving
+businesses — member drawdowns, the Fama-French size factor, and cyclical vs defensive sectors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rotascope._typing import Float64Array
+from rotascope.agents.base import AgentContext, claim, ev, opinion
+from rotascope.records import Opinion
+
+NAME = "fundamentals"
+PROXY_NOTE = (
+    "Company fundamentals (SEC EDGAR) are not in the store: quality is proxied by price behaviour "
+    "(trailing volatility and drawdown) — a stand-in, not balance-sheet data."
+)
+
+
+def quality_spread(window: Float64Array, ret_days: int = 63, vol_days: int = 126) -> tuple[float, float, int]:
+    """Median ``ret_days`` return of the calmest minus the most volatile quintile of members.
+
+    Volatility is measured over the ``vol_days`` BEFORE the return window, so the sort cannot be caused by
+    the move it is judged on. Returns (spread, junk median return, members ranked).
+    """
+    need = ret_days + vol_days + 1
+    if window.shape[0] < need:
+        return float("nan"), float("nan"), 0
+    w = window[-need:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        logret = np.diff(np.log(w[: vol_days + 1]), axis=0)
+        ret = w[-1] / w[-ret_days - 1] - 1.0
+    ok = np.isfinite(logret).all(axis=0) & np.isfinite(ret)
+    if ok.sum() < 50:
+        return float("nan"), float("nan"), int(ok.sum())
+    vol = logret[:, ok].std(axis=0)
+    r = ret[ok]
+    lo, hi = np.quantile(vol, [0.2, 0.8])
+    quality, junk = float(np.median(r[vol <= lo])), float(np.median(r[vol >= hi]))
+    return quality - junk, junk, int(ok.sum())
+
+
+def median_drawdown(window: Float64Array) -> float:
+    """Median member distance below its trailing-window high (members with a full window)."""
+    ok = np.isfinite(window).all(axis=0)
+    if ok.sum() == 0:
+        return float("nan")
+    w = window[:, ok]
+    return float(np.median(w[-1] / w.max(axis=0) - 1.0))
+
+
+def analyze(ctx: AgentContext) -> Opinion:
+    """Is the small-cap move led by sturdier companies, or by the most fragile, most shorted ones?"""
+    snap = ctx.result.snapshot
+    members = ctx.member_window(252)
+    spread, junk, ranked = quality_spread(members)
+    dd = median_drawdown(members)
+    src = "R2000 member closes"
+    claims = [
+        claim(
+            NAME,
+            "quality_led",
+            "Calmer (higher-quality) small caps are keeping up with the most volatile ones",
+            [
+                ev(
+                    ctx,
+                    "Calmest minus most volatile quintile, median 63-day return",
+                    spread,
+                    ">=",
+                    -0.02,
+                    source=src,
+                    window="63d (vol from the prior 126d)",
+                    unit="fraction",
+                    note=f"{ranked} members ranked; volatility as the quality proxy",
+                )
+            ],
+            0.8,
+        ),
+        claim(
+            NAME,
+            "health",
+            "The typical small cap is not deep in a drawdown",
+            [
+                ev(
+                    ctx,
+                    "Median member below its 52-week high",
+                    dd,
+                    ">=",
+                    -0.20,
+                    source=src,
+                    window="252d",
+                    unit="fraction",
+                )
+            ],
+            0.5,
+        ),
+        claim(
+            NAME,
+            "size_factor",
+            "The size factor (SMB) confirms over the quarter",
+            [
+                ev(
+                    ctx,
+                    "Fama-French SMB, 3 months",
+                    snap.factors.get("smb_3m"),
+                    ">=",
+                    0.0,
+                    source="Kenneth R. French data library",
+                    window="63d",
+                    unit="fraction",
+                )
+            ],
+            0.4,
+        ),
+        claim(
+            NAME,
+            "cyclicals",
+            "Cyclical small caps beat defensive ones (earnings-expectations proxy)",
+            [
+                ev(
+                    ctx,
+                    "Cyclical minus defensive sectors, median 63-day return",
+                    snap.internals.get("r2000_cyc_minus_def_3m"),
+                    ">=",
+                    0.0,
+                    source=src + " by GICS sector",
+                    window="63d",
+                    unit="fraction",
+                )
+            ],
+            0.5,
+        ),
+    ]
+    risks = []
+    if np.isfinite(spread) and spread < -0.05:
+        risks.append(
+            f"Junk-led: the most volatile quintile beat the calmest by {-spread:.0%} over 63 days "
+            f"(median {junk:+.0%}): squeeze-like leadership tends not to last."
+        )
+    risks.append(
+        "Quality is proxied by price behaviour; leverage and interest cover are not measured offline."
+    )
+    return opinion(
+        NAME,
+        "earnings, margins, leverage; quality vs junk (price proxies offline)",
+        ctx.as_of,
+        claims,
+        risks,
+        PROXY_NOTE,
+    )

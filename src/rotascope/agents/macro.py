@@ -1,0 +1,160 @@
+"""Macro agent: rates level and trend, curve, credit spreads, financial conditions, labour, inflation."""
+
+from __future__ import annotations
+
+from rotascope.agents.base import AgentContext, claim, ev, opinion
+from rotascope.records import Opinion
+
+NAME = "macro"
+
+
+def analyze(ctx: AgentContext) -> Opinion:
+    """Small caps are rate- and credit-sensitive borrowers: does the backdrop let them lead?"""
+    snap = ctx.result.snapshot
+    v = snap.macro.values
+    claims = [
+        claim(
+            NAME,
+            "rates_trend",
+            "The 10-year yield has not risen over the quarter",
+            [
+                ev(
+                    ctx,
+                    "10-year yield change over 13 weeks",
+                    v.get("ust_10y_chg_13w"),
+                    "<=",
+                    0.0,
+                    source="FRED DGS10",
+                    window="63d",
+                    unit="pp",
+                )
+            ],
+            0.8,
+        ),
+        claim(
+            NAME,
+            "curve",
+            "The 2s10s curve is steepening",
+            [
+                ev(
+                    ctx,
+                    "2s10s change over 13 weeks",
+                    v.get("curve_10y_2y_chg_13w"),
+                    ">=",
+                    0.0,
+                    source="FRED T10Y2Y",
+                    window="63d",
+                    unit="pp",
+                )
+            ],
+            0.4,
+        ),
+        claim(
+            NAME,
+            "credit_level",
+            "High-yield spreads are not stressed",
+            [
+                ev(
+                    ctx,
+                    "HY OAS percentile in trailing 5 years",
+                    v.get("hy_oas_pctile_5y"),
+                    "<=",
+                    0.6,
+                    source="FRED BAMLH0A0HYM2",
+                    window="5y",
+                    unit="fraction",
+                )
+            ],
+            0.8,
+        ),
+        claim(
+            NAME,
+            "credit_trend",
+            "High-yield spreads are stable or tightening",
+            [
+                ev(
+                    ctx,
+                    "HY OAS change over 13 weeks",
+                    v.get("hy_oas_chg_13w"),
+                    "<=",
+                    0.0,
+                    source="FRED BAMLH0A0HYM2",
+                    window="63d",
+                    unit="pp",
+                )
+            ],
+            0.8,
+        ),
+        claim(
+            NAME,
+            "credit_market",
+            "Credit is outperforming Treasuries (HYG/IEF above its 50-day average)",
+            [
+                ev(
+                    ctx,
+                    "HYG/IEF vs its 50-day average",
+                    v.get("hyg_ief_vs_sma50"),
+                    ">=",
+                    0.0,
+                    source="HYG, IEF closes",
+                    window="50d",
+                    unit="fraction",
+                )
+            ],
+            0.4,
+        ),
+        claim(
+            NAME,
+            "conditions",
+            "Financial conditions are looser than average (NFCI below 0)",
+            [ev(ctx, "Chicago Fed NFCI", v.get("nfci"), "<=", 0.0, source="FRED NFCI", unit="index")],
+            0.5,
+        ),
+        claim(
+            NAME,
+            "labour",
+            "Jobless claims are not climbing",
+            [
+                ev(
+                    ctx,
+                    "Initial claims 4-week average vs a year ago",
+                    v.get("claims_yoy"),
+                    "<=",
+                    0.10,
+                    source="FRED ICSA",
+                    window="52w",
+                    unit="fraction",
+                )
+            ],
+            0.5,
+        ),
+        claim(
+            NAME,
+            "inflation",
+            "Core inflation is not re-accelerating",
+            [
+                ev(
+                    ctx,
+                    "Core CPI y/y change over 3 months",
+                    v.get("core_cpi_yoy_chg_3m"),
+                    "<=",
+                    0.2,
+                    source="BLS CPI (as released)",
+                    window="3 releases",
+                    unit="pp",
+                )
+            ],
+            0.4,
+        ),
+    ]
+    risks = [f"{k.name} triggered: {k.trigger}." for k in ctx.result.regime.killers if k.triggered]
+    if v.get("ust_10y") is not None and (v.get("ust_10y") or 0) > 4.5:
+        risks.append(f"10-year yield at {v['ust_10y']:.2f} %: refinancing costs weigh on small borrowers.")
+    stale = [c for c in snap.caveats if c.startswith("Stale")]
+    return opinion(
+        NAME,
+        "rates, curve, credit, financial conditions, labour, inflation",
+        ctx.as_of,
+        claims,
+        risks + stale,
+    )

@@ -1,0 +1,78 @@
+"""Run the agents on one as-of date: opinions → debate → decision → a stored, diffable Analysis."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import date
+
+from rotascope.agents import decision as dec
+from rotascope.agents import fundamentals, internals, macro, sentiment
+from rotascope.agents.base import AgentContext
+from rotascope.agents.debate import run_debate
+from rotascope.agents.risk_view import universe_risk
+from rotascope.agents.sentiment import Headline
+from rotascope.monitor.run import Monitor
+from rotascope.records import Analysis, Decision, Opinion
+
+AGENTS: dict[str, Callable[[AgentContext], Opinion]] = {
+    fundamentals.NAME: fundamentals.analyze,
+    macro.NAME: macro.analyze,
+    internals.NAME: internals.analyze,
+}
+SUBJECT = "small caps (IWM vs SPY)"
+
+
+def analysis_id(kind: str, subject: str, as_of: date, config_hash: str, fingerprint: str) -> str:
+    """Content-derived id: the same question on the same data and config has the same id."""
+    key = "|".join([kind, subject, as_of.isoformat(), config_hash, fingerprint])
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def opinions_for(ctx: AgentContext, headlines: list[Headline] | None = None) -> list[Opinion]:
+    ops = [fn(ctx) for fn in AGENTS.values()]
+    ops.append(sentiment.analyze(ctx, headlines))
+    return ops
+
+
+def universe_analysis(
+    monitor: Monitor, as_of: date | None, config_hash: str, headlines: list[Headline] | None = None
+) -> Analysis:
+    """The universe-level analysis: is small-cap leadership real, and what to do about it."""
+    result = monitor.at(as_of)
+    ctx = AgentContext(result, monitor.panel)
+    initial = opinions_for(ctx, headlines)
+    debate = run_debate(initial)
+    regime = result.regime
+    fired = [k.key for k in regime.killers if k.triggered]
+    probs = dec.scenario_probabilities(debate.final, regime.ladder.reached, len(fired))
+    conviction = round(probs[0] - probs[2], 2)
+    iwm = result.snapshot.pair("IWM/SPY")
+    stance, mode = dec.stance_and_mode(conviction, regime.ladder.reached, iwm.persistence_13w, "small caps")
+    risk, vol_weight, invalidation = universe_risk(ctx, conviction)
+    decision = Decision(
+        as_of=result.as_of,
+        subject=SUBJECT,
+        stance=stance,
+        mode=mode,
+        conviction=conviction,
+        tilt=dec.tilt_size(conviction, vol_weight),
+        scenarios=dec.scenarios("small caps", regime.ladder, regime.killers, probs, invalidation),
+        rationale=dec.rationale(debate.final, regime.ladder.reached, fired, result.as_of),
+        risk=risk,
+    )
+    snap = result.snapshot
+    return Analysis(
+        id=analysis_id("universe", SUBJECT, result.as_of, config_hash, snap.data_fingerprint),
+        kind="universe",
+        subject=SUBJECT,
+        as_of=result.as_of,
+        config_hash=config_hash,
+        data_fingerprint=snap.data_fingerprint,
+        opinions=initial,
+        debate=debate,
+        decision=decision,
+        ladder_reached=regime.ladder.reached,
+        killers_triggered=fired,
+        caveats=snap.caveats,
+    )

@@ -1,0 +1,77 @@
+"""Stored analyses: every `analyze`/`debate` run, keyed by a content id, listable and diffable."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import duckdb
+
+from rotascope.errors import UnknownSymbolError
+from rotascope.records import Analysis
+from rotascope.store.db import Store, _friendly
+
+
+@dataclass(frozen=True)
+class StoredAnalysis:
+    """A row of the analyses table (the payload parsed on demand)."""
+
+    id: str
+    kind: str
+    subject: str
+    as_of: date
+    created_at: datetime
+    config_hash: str
+    data_fingerprint: str
+
+
+def save_analysis(store: Store, analysis: Analysis) -> StoredAnalysis:
+    """Insert or replace (same id = same question, data and config) in one statement."""
+    created = datetime.now(UTC).replace(tzinfo=None)
+    try:
+        store.conn.execute(
+            "INSERT OR REPLACE INTO analyses VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                analysis.id,
+                analysis.kind,
+                analysis.subject,
+                analysis.as_of,
+                created,
+                analysis.config_hash,
+                analysis.data_fingerprint,
+                analysis.to_json(),
+            ],
+        )
+    except duckdb.Error as exc:
+        raise _friendly(exc, store.path) from None
+    return StoredAnalysis(
+        analysis.id,
+        analysis.kind,
+        analysis.subject,
+        analysis.as_of,
+        created,
+        analysis.config_hash,
+        analysis.data_fingerprint,
+    )
+
+
+def list_analyses(store: Store, kind: str | None = None, limit: int = 50) -> list[StoredAnalysis]:
+    rows = store.conn.execute(
+        "SELECT id, kind, subject, as_of, created_at, config_hash, data_fingerprint FROM analyses "
+        "WHERE kind = coalesce(?, kind) ORDER BY created_at DESC, id LIMIT ?",
+        [kind, limit],
+    ).fetchall()
+    return [StoredAnalysis(*r) for r in rows]
+
+
+def load_analysis(store: Store, ident: str) -> Analysis:
+    """An analysis by id or unique id prefix."""
+    rows = store.conn.execute(
+        "SELECT payload FROM analyses WHERE id LIKE ? || '%' ORDER BY id", [ident]
+    ).fetchall()
+    if not rows:
+        raise UnknownSymbolError(f"No stored analysis with id {ident!r}: `rotascope history` lists them.")
+    if len(rows) > 1:
+        raise UnknownSymbolError(f"Analysis id prefix {ident!r} is ambiguous ({len(rows)} matches).")
+    return Analysis.model_validate(json.loads(rows[0][0]))
