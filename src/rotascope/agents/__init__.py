@@ -1,4 +1,4 @@
-"""Specialist agents (fundamentals, macro, internals, sentiment), their debate, and the decision/risk agent."""
+"""Specialist agents (fundamentals, macro, internals, sentiment), their debate, the decision agent."""
 
 from rotascope.agents.run import AGENTS, analysis_id, universe_analysis
 

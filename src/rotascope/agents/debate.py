@@ -55,7 +55,8 @@ def _argument(challenger: str, target: Claim, counter: Claim) -> str:
     e = counter.evidence[0]
     return (
         f"{challenger} disputes '{target.text}' ({target.direction}): its own data points "
-        f"{counter.direction} — {counter.text.lower()} ({e.name} = {e.value} vs {e.comparison} {e.threshold})."
+        f"{counter.direction} — {counter.text.lower()} "
+        f"({e.name} = {e.value} vs {e.comparison} {e.threshold})."
     )
 
 
