@@ -1,0 +1,157 @@
+"""Chart series for reports and the dashboard, cut from the monitor panel at an as-of date (no later data).
+
+One typed record holds every series a rotation dashboard draws, so the HTML/PDF report (static charts) and
+the web dashboard (interactive charts) show exactly the same numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from rotascope._typing import Float64Array
+from rotascope.indicators.kernels import sma
+from rotascope.monitor.engine import RRG_STEP, MonitorPanel
+from rotascope.records import Record, rnd
+
+
+class Line(Record):
+    """One named series on a shared date axis (None where there is no value)."""
+
+    name: str
+    values: list[float | None]
+    unit: str = ""
+
+
+class Chart(Record):
+    """A chart: title, shared dates, lines, and a note (e.g. the survivorship caveat)."""
+
+    key: str
+    title: str
+    dates: list[date]
+    lines: list[Line]
+    note: str = ""
+
+
+class RotationTail(Record):
+    symbol: str
+    rs_ratio: list[float | None]
+    rs_momentum: list[float | None]
+    dates: list[date]
+
+
+class ChartData(Record):
+    """All dashboard charts as of one date, with where the numbers come from."""
+
+    as_of: date
+    source: str
+    charts: list[Chart]
+    rotation: list[RotationTail]
+
+
+def _vals(x: Float64Array, digits: int = 6) -> list[float | None]:
+    return [rnd(float(v), digits) for v in x]
+
+
+def chart_data(panel: MonitorPanel, as_of: date, lookback: int = 504, tail_points: int = 10) -> ChartData:
+    """Series over the ``lookback`` trading days ending at ``as_of`` (inclusive)."""
+    t = panel.row(as_of)
+    start = max(0, t - lookback + 1)
+    sl = slice(start, t + 1)
+    dates = [d.astype(date) for d in panel.calendar[sl]]
+    charts: list[Chart] = []
+    for pair in ("IWM/SPY", "RSP/SPY", "IWN/IWO", "KRE/SPY"):
+        rs = panel.pairs[pair]
+        charts.append(
+            Chart(
+                key=pair.replace("/", "_").lower(),
+                title=f"{pair} price ratio with 50/200-day averages",
+                dates=dates,
+                lines=[
+                    Line(name=pair, values=_vals(rs.ratio[sl])),
+                    Line(name="50-day", values=_vals(rs.trend.sma_50[sl])),
+                    Line(name="200-day", values=_vals(rs.trend.sma_200[sl])),
+                ],
+            )
+        )
+    caveat = "Today's index members only: survivorship-biased."
+    for name, b in panel.breadth.items():
+        p = b.panel
+        charts.append(
+            Chart(
+                key=f"breadth_{name.lower()}",
+                title=f"{name} breadth: % of members above moving averages",
+                dates=dates,
+                note=caveat,
+                lines=[
+                    Line(name="% above 50-day", values=_vals(p.pct_above_50[sl] / 100), unit="fraction"),
+                    Line(name="% above 200-day", values=_vals(p.pct_above_200[sl] / 100), unit="fraction"),
+                ],
+            )
+        )
+        ad = p.ad_line.astype(np.float64)
+        charts.append(
+            Chart(
+                key=f"adline_{name.lower()}",
+                title=f"{name} advance/decline line and McClellan oscillator",
+                dates=dates,
+                note=caveat,
+                lines=[
+                    Line(name="A/D line", values=_vals(ad[sl], 0)),
+                    Line(name="A/D 50-day average", values=_vals(sma(ad, 50)[sl], 1)),
+                    Line(name="McClellan oscillator", values=_vals(p.mcclellan_osc[sl], 3)),
+                ],
+            )
+        )
+    m = panel.macro
+    charts.append(
+        Chart(
+            key="rates",
+            title="Rates: 10-year yield, 2s10s and 3m10y curves (percent)",
+            dates=dates,
+            lines=[
+                Line(name=k, values=_vals(m[k].values[sl], 3), unit="percent")
+                for k in ("ust_10y", "curve_10y_2y", "curve_10y_3m")
+                if k in m
+            ],
+        )
+    )
+    charts.append(
+        Chart(
+            key="credit",
+            title="Credit: HY OAS and Baa spread (percent)",
+            dates=dates,
+            lines=[
+                Line(name=k, values=_vals(m[k].values[sl], 3), unit="percent")
+                for k in ("hy_oas", "baa_spread")
+                if k in m
+            ],
+        )
+    )
+    if "hyg_ief_vs_sma50" in m:
+        charts.append(
+            Chart(
+                key="hyg_ief",
+                title="HYG/IEF vs its 50-day average",
+                dates=dates,
+                lines=[
+                    Line(
+                        name="HYG/IEF vs 50d", values=_vals(m["hyg_ief_vs_sma50"].values[sl]), unit="fraction"
+                    )
+                ],
+            )
+        )
+    rows = [r for r in range(t - RRG_STEP * (tail_points - 1), t + 1, RRG_STEP) if r >= 0]
+    rotation = [
+        RotationTail(
+            symbol=sym,
+            rs_ratio=_vals(x[rows], 3),
+            rs_momentum=_vals(y[rows], 3),
+            dates=[panel.calendar[r].astype(date) for r in rows],
+        )
+        for sym, (x, y) in panel.rotation.items()
+    ]
+    return ChartData(
+        as_of=panel.calendar[t].astype(date), source=panel.data.source, charts=charts, rotation=rotation
+    )
