@@ -55,15 +55,22 @@ def main() -> None:
         )
 
 
+BENCH_MODULES = ("bench_engine", "bench_agents", "bench_backtest", "bench_report", "bench_web")
+
+
 def _extra_benchmarks(home: str) -> list[tuple[str, list[float], str]]:
-    """In-process benchmarks of later stages register here (see benchmarks/*.py)."""
+    """In-process benchmarks of each stage (benchmarks/bench_*.py), run against the same store."""
+    import importlib
+
     sys.path.insert(0, os.path.dirname(__file__))
     out: list[tuple[str, list[float], str]] = []
-    try:
-        import bench_engine
-    except ImportError:
-        return out
-    out.extend(bench_engine.run(home))
+    for name in BENCH_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError as exc:
+            print(f"(skipping {name}: {exc})", file=sys.stderr)
+            continue
+        out.extend(module.run(home))
     return out
 
 

@@ -98,6 +98,8 @@ class MarketData:
     series: dict[str, SeriesData]
     fingerprint: str
     source: str
+    highs_lows: Panel | None = None
+    """IWM high and low (columns 'IWM_high', 'IWM_low') for ATR-based risk sizing."""
 
     def upto(self, day: np.datetime64) -> MarketData:
         """The data as it stood at the close of ``day``: later rows dropped, series cut at ``known_at``."""

@@ -295,7 +295,13 @@ def _risk_text(value: object) -> str:
     if isinstance(value, list):
         return "\n".join(_risk_text(v) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{k}={_risk_text(v)}" for k, v in value.items() if not isinstance(v, (dict, list)))
+        flat = ", ".join(f"{k}={_risk_text(v)}" for k, v in value.items() if not isinstance(v, (dict, list)))
+        nested = [
+            f"{k}: " + "; ".join(_risk_text(x) for x in v)
+            for k, v in value.items()
+            if isinstance(v, list) and v
+        ]
+        return "\n".join([flat, *nested])
     if isinstance(value, float):
         return f"{value:,.4g}"
     return str(value)
