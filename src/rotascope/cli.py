@@ -33,7 +33,7 @@ app = typer.Typer(
 data_app = typer.Typer(help="Inspect the stored data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table or json.")]

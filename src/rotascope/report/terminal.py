@@ -238,7 +238,7 @@ def render_analysis(a: Analysis, console: Console) -> None:
         f = final[o.agent]
         claims = (
             "\n".join(
-                f"[{c.direction[:4]}] {c.text}"
+                f"({c.direction[:4]}) {c.text}"
                 for c in sorted(o.claims, key=lambda c: (-c.weight * c.strength, c.id))[:4]
             )
             or o.data_note
