@@ -299,6 +299,12 @@ def _pad(obj: T, start: int) -> T:
     return type(obj)(**values)
 
 
+def _concentration(close: Float64Array, weights: Float64Array) -> Float64Array:
+    """Top-10 share of the 21-day index move (rows before the members' data start are NaN)."""
+    start = _first_row(close)
+    return np.concatenate([np.full(start, np.nan), br.concentration(close[start:], weights, 21).share_top])
+
+
 def _universe(
     name: str,
     close: Float64Array,
@@ -319,9 +325,7 @@ def _universe(
     panel, part = _pad(both[0], start), _pad(both[1], start)
     ad = panel.ad_line.astype(np.float64)
     counts = tuple(int((codes == code_of[s]).sum()) for s in names)
-    conc = None
-    if weights is not None:
-        conc = np.concatenate([np.full(start, np.nan), br.concentration(sub, weights, 21).share_top])
+    conc = _concentration(close, weights) if weights is not None else None
     return UniverseBreadth(
         name, panel, ad - sma(ad, 50), members, tuple(names[c] for c in part.codes), part, counts, conc
     )
@@ -341,11 +345,15 @@ def compute(data: MarketData, thresholds: Thresholds, stale_after_days: int = 10
 
     # the heavy, independent jobs run in threads (NumPy releases the GIL in its kernels)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        r2000 = pool.submit(_universe, "R2000", data.members.values, data.member_sectors, data.member_weights)
+        r2000 = pool.submit(_universe, "R2000", data.members.values, data.member_sectors)
+        conc = pool.submit(_concentration, data.members.values, data.member_weights)
         sp500 = pool.submit(_universe, "SP500", data.sp500.values)
         internals_job = pool.submit(_internals, data, pairs["IWM/SPY"], thresholds)
         macro, factors = _macro(data)
-        breadth = {"R2000": r2000.result(), "SP500": sp500.result()}
+        breadth = {
+            "R2000": dataclasses.replace(r2000.result(), concentration=conc.result()),
+            "SP500": sp500.result(),
+        }
         internals = internals_job.result()
     return MonitorPanel(data, pairs, sectors, rotation, breadth, macro, factors, internals, stale_after_days)
 
