@@ -379,6 +379,17 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.2%}"
 
 
+def _register_commands() -> None:
+    """Commands that live next to their stage (backtest, reports, web, live data) register themselves."""
+    from rotascope.agents.run import replay_extra
+    from rotascope.backtest import command as backtest_command
+
+    backtest_command.register(app, extra=replay_extra, tilt="decision_tilt")
+
+
+_register_commands()
+
+
 def main() -> None:
     """Console-script entry point: no traceback reaches the user unless ROTASCOPE_DEBUG=1."""
     try:

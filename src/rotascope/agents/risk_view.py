@@ -12,6 +12,7 @@ from rotascope.agents.base import AgentContext
 from rotascope.errors import DataError
 from rotascope.risk import (
     InvalidationParams,
+    Sizing,
     fit_stress_model,
     invalidations,
     risk_plan,
@@ -22,14 +23,34 @@ from rotascope.risk import (
 NOMINAL_CAPITAL = 100_000.0
 
 
-def universe_risk(ctx: AgentContext, conviction: float) -> tuple[dict[str, object], float | None, list[str]]:
-    """(risk records as JSON-ready dicts, vol-targeted weight, invalidation rules as text)."""
+def universe_risk(
+    ctx: AgentContext, conviction: float, full: bool = True
+) -> tuple[dict[str, object], float | None, list[str]]:
+    """(risk records as JSON-ready dicts, vol-targeted weight, invalidation rules as text).
+
+    ``full=False`` (the weekly replay) computes only the sizing the tilt needs.
+    """
     panel, t = ctx.panel, ctx.row
     data = panel.data
     iwm, spy = data.etf.column("IWM"), data.etf.column("SPY")
     hl = data.highs_lows
     high = hl.column("IWM_high") if hl is not None else iwm
     low = hl.column("IWM_low") if hl is not None else iwm
+    sizing: Sizing | None
+    if not full:
+        try:
+            sizing = size_tilt(
+                t,
+                ctx.as_of,
+                iwm_high=high,
+                iwm_low=low,
+                iwm_close=iwm,
+                spy_close=spy,
+                capital=NOMINAL_CAPITAL,
+            )
+        except (DataError, ValueError):
+            return {}, None, []
+        return {"sizing": sizing.to_dict()}, sizing.weight, []
     macro = panel.macro
     levels = invalidations(
         t,

@@ -12,7 +12,7 @@ from rotascope.agents.base import AgentContext
 from rotascope.agents.debate import run_debate
 from rotascope.agents.risk_view import universe_risk
 from rotascope.agents.sentiment import Headline
-from rotascope.monitor.run import Monitor
+from rotascope.monitor.run import Monitor, MonitorResult
 from rotascope.records import Analysis, Decision, Opinion
 
 AGENTS: dict[str, Callable[[AgentContext], Opinion]] = {
@@ -36,9 +36,17 @@ def opinions_for(ctx: AgentContext, headlines: list[Headline] | None = None) -> 
 
 
 def universe_analysis(
-    monitor: Monitor, as_of: date | None, config_hash: str, headlines: list[Headline] | None = None
+    monitor: Monitor,
+    as_of: date | None,
+    config_hash: str,
+    headlines: list[Headline] | None = None,
+    full_risk: bool = True,
 ) -> Analysis:
-    """The universe-level analysis: is small-cap leadership real, and what to do about it."""
+    """The universe-level analysis: is small-cap leadership real, and what to do about it.
+
+    ``full_risk=False`` skips invalidation, plan and stress tests (used by the weekly replay, which only
+    needs the stances and the sized tilt).
+    """
     result = monitor.at(as_of)
     ctx = AgentContext(result, monitor.panel)
     initial = opinions_for(ctx, headlines)
@@ -49,7 +57,7 @@ def universe_analysis(
     conviction = round(probs[0] - probs[2], 2)
     iwm = result.snapshot.pair("IWM/SPY")
     stance, mode = dec.stance_and_mode(conviction, regime.ladder.reached, iwm.persistence_13w, "small caps")
-    risk, vol_weight, invalidation = universe_risk(ctx, conviction)
+    risk, vol_weight, invalidation = universe_risk(ctx, conviction, full_risk)
     decision = Decision(
         as_of=result.as_of,
         subject=SUBJECT,
@@ -76,3 +84,29 @@ def universe_analysis(
         killers_triggered=fired,
         caveats=snap.caveats,
     )
+
+
+def agent_signals(monitor: Monitor, as_of: date) -> dict[str, float]:
+    """The agents' final scores and the decision's conviction and tilt as replay signals (floats)."""
+    a = universe_analysis(monitor, as_of, "replay", full_risk=False)
+    out = {f"agent_{o.agent}": o.score for o in a.debate.final}
+    out["decision_conviction"] = a.decision.conviction
+    out["decision_tilt"] = a.decision.tilt
+    return out
+
+
+def replay_extra(monitor: Monitor) -> Callable[[MonitorResult], dict[str, float]]:
+    """Per-week agent signals for the backtest replay, computed for all remaining weeks in parallel
+    (forked workers, see rotascope.executor) on the first call and served from memory after."""
+    from rotascope.backtest.replay import replay_dates
+    from rotascope.executor import parallel_map
+
+    cache: dict[date, dict[str, float]] = {}
+
+    def extra(result: MonitorResult) -> dict[str, float]:
+        if result.as_of not in cache:
+            days = [d.astype(date) for d in replay_dates(monitor, start=result.as_of)]
+            cache.update(zip(days, parallel_map(lambda d: agent_signals(monitor, d), days), strict=True))
+        return cache[result.as_of] if result.as_of in cache else agent_signals(monitor, result.as_of)
+
+    return extra

@@ -1,0 +1,97 @@
+"""Weekly as-of dates: the last NYSE session of each week that the stored data also holds.
+
+Why a calendar and not ``resample("W-FRI")``: a weekly replay must take its decision on a real close.
+Fridays are holidays now and then (Good Friday, July 4th, Christmas), and whole weeks were cut short
+(2001-09-11 to 09-14, Hurricane Sandy 2012-10-29/30, national days of mourning). The exchange's own
+calendar (``exchange_calendars`` XNYS) says which days were sessions, so the as-of of each week is:
+
+* the last XNYS session of the Monday-Sunday week (Good Friday 2024-03-29 → Thursday 2024-03-28; the week
+  of 2001-09-11 → Monday 2001-09-10, the only session that week);
+* intersected with the data calendar (SPY's trading days): when the data miss that session (a gap in the
+  source), the last session of the same week that the data do hold is used instead; a week with no such
+  session is skipped;
+* the last, still-running week is dropped when its final XNYS session lies after the last stored date
+  (a Wednesday is not a week's close; the replay would otherwise mix a partial week with full ones);
+* a date the data hold but XNYS does not list as a session (a vendor glitch) is never an as-of.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from rotascope._typing import DateArray
+
+EXCHANGE = "XNYS"
+CAL_START = "1990-01-01"
+"""exchange_calendars builds only the window asked for (default: the last 20 years), so ask for it all."""
+
+
+@functools.lru_cache(maxsize=4)
+def nyse_sessions(start: str = CAL_START, end: str | None = None) -> DateArray:
+    """XNYS sessions from ``start`` to ``end`` (default: the calendar's own horizon) as datetime64[D].
+
+    exchange_calendars 4.x trips a pandas-3 deprecation (``Series.values`` on tz-aware data) while it
+    builds the schedule; that warning is about its internals, not our data, so it is silenced here only.
+    """
+    import exchange_calendars as xc  # type: ignore[import-untyped]  # ships no type information
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=DeprecationWarning)
+        warnings.simplefilter("ignore", category=FutureWarning)
+        kwargs = {"start": start} if end is None else {"start": start, "end": end}
+        cal = xc.get_calendar(EXCHANGE, **kwargs)
+        sessions = cal.sessions
+    return np.asarray(sessions.to_numpy().astype("datetime64[D]"))
+
+
+def _week_key(days: DateArray) -> np.ndarray:
+    """Monday of each day's week (Monday-Sunday weeks), as an int64 day number."""
+    n = days.astype("datetime64[D]").astype(np.int64)
+    # 1970-01-01 was a Thursday: (n + 3) % 7 is 0 on Mondays
+    return np.asarray(n - (n + 3) % 7)
+
+
+def last_per_week(days: DateArray) -> DateArray:
+    """The last date of each Monday-Sunday week among sorted ``days``."""
+    if len(days) == 0:
+        return days.astype("datetime64[D]")
+    key = _week_key(days)
+    last = np.r_[key[1:] != key[:-1], True]
+    return days[last].astype("datetime64[D]")
+
+
+def weekly_asof(
+    calendar: DateArray, start: date | None = None, end: date | None = None, sessions: DateArray | None = None
+) -> DateArray:
+    """Weekly as-of dates (datetime64[D]) on ``calendar`` between ``start`` and ``end`` inclusive.
+
+    ``sessions`` defaults to the XNYS sessions; tests may pass their own. See the module docstring for
+    holidays, short weeks, data gaps and the partial last week.
+    """
+    cal = np.asarray(calendar).astype("datetime64[D]")
+    if len(cal) == 0:
+        return cal
+    xnys = nyse_sessions() if sessions is None else np.asarray(sessions).astype("datetime64[D]")
+    usable = cal[np.isin(cal, xnys)]
+    out = last_per_week(usable)
+    # drop the running week: its true close (the last XNYS session of that week) is after the data
+    if len(out):
+        last_key = _week_key(out[-1:])[0]
+        week_sessions = xnys[_week_key(xnys) == last_key]
+        if len(week_sessions) and week_sessions[-1] > cal[-1]:
+            out = out[:-1]
+    if start is not None:
+        out = out[out >= np.datetime64(start, "D")]
+    if end is not None:
+        out = out[out <= np.datetime64(end, "D")]
+    return out
+
+
+def as_index(days: DateArray) -> pd.DatetimeIndex:
+    """As-of dates as the DatetimeIndex the replay and the strategies use (named ``as_of``)."""
+    return pd.DatetimeIndex(np.asarray(days).astype("datetime64[ns]"), name="as_of")

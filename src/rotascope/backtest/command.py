@@ -1,0 +1,153 @@
+"""`rotascope backtest`: the weekly replay, signal attribution and strategies, from the command line.
+
+``register(app)`` adds the command to a Typer app (the lead wires it into ``rotascope.cli.app``). CLI
+helpers are imported lazily inside the command, so importing this module never imports ``rotascope.cli``
+(which will import this module).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from rotascope.errors import DataError, RotascopeError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from rotascope.backtest.replay import ExtraSignals
+    from rotascope.backtest.report import BacktestResult
+    from rotascope.monitor.run import Monitor
+
+DEFAULT_HORIZONS = "1,4,13"
+ExtraFactory = Callable[["Monitor"], "ExtraSignals | None"]
+"""Builds the per-week extra-signals callable (e.g. the agents' ``analyze``) for a monitor."""
+
+
+def parse_horizons(text: str) -> list[int]:
+    """``"1,4,13"`` → ``[1, 4, 13]`` (sorted, unique, each >= 1 week), or one clear error."""
+    try:
+        values = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        raise DataError(
+            f"--horizons must be whole weeks separated by commas, like 1,4,13; got {text!r}."
+        ) from None
+    if not values or values[0] < 1:
+        raise DataError(f"--horizons must be whole weeks >= 1, like 1,4,13; got {text!r}.")
+    return values
+
+
+def register(app: typer.Typer, extra: ExtraFactory | None = None, tilt: str | None = None) -> None:
+    """Add ``backtest`` to ``app``. ``extra`` injects per-week signals; ``tilt`` names the signal column
+    used as the decision-tilt weight (strategy 3 is left out without it)."""
+
+    @app.command("backtest")
+    def backtest(
+        ctx: typer.Context,
+        start: Annotated[
+            str | None, typer.Option(help="First as-of YYYY-MM-DD (default: IWM's start).")
+        ] = None,
+        end: Annotated[str | None, typer.Option(help="Last as-of YYYY-MM-DD (default: latest week).")] = None,
+        horizons: Annotated[
+            str, typer.Option(help="Forward horizons in weeks, comma-separated.")
+        ] = DEFAULT_HORIZONS,
+        cost_bps: Annotated[
+            float, typer.Option("--cost-bps", help="Cost in bps per unit of turnover on each leg.")
+        ] = 5.0,
+        stop: Annotated[float, typer.Option(help="Drawdown stop of the decision tilt (fraction).")] = 0.10,
+        fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+        out_dir: Annotated[
+            Path | None, typer.Option("--out", help="Write JSON, CSV, PNG charts and an HTML page here.")
+        ] = None,
+    ) -> None:
+        """Weekly point-in-time replay of the monitor and the regime since 2000: which signals preceded
+        small caps beating SPY, and how simple IWM/SPY strategies did against buy-and-hold."""
+        from rotascope.backtest.report import BacktestParams, run_backtest, write_outputs
+        from rotascope.backtest.store import save_backtest
+        from rotascope.cli import check_format, err, friendly_errors, out, settings_of
+        from rotascope.monitor.asof import parse_date
+        from rotascope.monitor.run import build_monitor
+        from rotascope.store.db import reading
+
+        check_format(fmt)
+        settings = settings_of(ctx)
+        with friendly_errors():
+            first = parse_date(start, "--start") if start else None
+            last = parse_date(end, "--end") if end else None
+            if first and last and first > last:
+                raise DataError(f"--start {first} is after --end {last}.")
+            if cost_bps < 0:
+                raise DataError(f"--cost-bps must be >= 0, got {cost_bps:g}.")
+            if not 0 < stop < 1:
+                raise DataError(f"--stop must be a fraction between 0 and 1, like 0.1; got {stop:g}.")
+            params_h = parse_horizons(horizons)
+            with reading(settings) as store:
+                monitor = build_monitor(store, settings)
+            extra_fn = extra(monitor) if extra is not None else None
+            params = BacktestParams(
+                start=first, end=last, horizons=params_h, cost_bps=cost_bps, stop=stop, tilt=tilt
+            )
+            with err.status("Replaying the monitor week by week", spinner="dots"):
+                run = run_backtest(monitor, params, extra_fn, tilt)
+            written: list[Path] = []
+            if out_dir is not None:
+                try:
+                    written = write_outputs(run, out_dir)
+                except OSError as exc:
+                    raise RotascopeError(f"Cannot write the report to {out_dir}: {exc.strerror}.") from None
+            result = run.result
+            rid = save_backtest(
+                settings,
+                start=result.start,
+                end=result.end,
+                params_json=result.params.to_json(),
+                data_fingerprint=result.data_fingerprint,
+                result_json=result.to_json(),
+            )
+        if fmt == "json":
+            import sys
+
+            sys.stdout.write(result.to_json())
+            err.print(f"Stored as backtest {rid}.")
+            return
+        _print_tables(run.result, out)
+        for path in written:
+            out.print(f"Wrote {path}")
+        out.print(f"Stored as backtest {rid} (table backtests). Replay took {run.replay.elapsed_s:.1f} s.")
+
+
+def _print_tables(result: BacktestResult, console: Console) -> None:
+    """Strategies vs benchmarks, then signals sorted by information, then the caveats."""
+    from rich import box
+    from rich.table import Table
+
+    from rotascope.backtest.report import SIGNAL_HEAD, STRATEGY_HEAD, signal_rows, strategy_rows
+
+    r = result
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        title=f"Strategies vs buy-and-hold, {r.start} to {r.end} ({r.weeks:,} weekly decisions, "
+        f"{r.params.cost_bps:g} bps per unit of turnover per leg)",
+    )
+    for i, col in enumerate(STRATEGY_HEAD):
+        table.add_column(col, justify="left" if i == 0 else "right", no_wrap=i == 0)
+    for row in strategy_rows([*r.strategies, *r.benchmarks]):
+        table.add_row(*row)
+    console.print(table)
+    a = r.attribution
+    sig = Table(
+        box=box.SIMPLE_HEAD,
+        title=f"Signals vs forward IWM-minus-SPY return, sorted by information (mean |IC|); {a.fired_rule}; "
+        f"CI {a.confidence:.0%} moving-block bootstrap; * = survivorship bias",
+    )
+    for i, col in enumerate(SIGNAL_HEAD):
+        sig.add_column(col, justify="left" if i == 0 else "right", no_wrap=i == 0)
+    for row in signal_rows(a):
+        sig.add_row(*row)
+    console.print(sig)
+    for caveat in r.caveats:
+        console.print(f"Caveat: {caveat}")
+    console.print(r.disclaimer)

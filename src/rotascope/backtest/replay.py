@@ -1,0 +1,163 @@
+"""Point-in-time weekly replay of the monitor and the regime rules (plus injected extra signals).
+
+The monitor panel is computed once over the whole history (``build_monitor``); every indicator in it is
+causal, so ``Monitor.at(t)`` only slices row ``t`` and sees nothing later. The replay calls it at each
+weekly as-of date (a loop over ~1,350 weeks of slicing, not a recomputation) and flattens the verdict into
+one row of float signals:
+
+* ``ladder_reached`` — evidence-ladder level reached, 0-5 (a score);
+* ``ladder_l{n}`` — rung n passed on its own (1/0);
+* ``check_{key}`` — checklist item passed (1/0; NaN when the rule could not be judged);
+* ``killer_{key}`` — rotation killer triggered (1/0; NaN when none of its inputs is known);
+* any column returned by the injected ``extra`` callable (agent stance scores, a decision tilt…).
+
+Breadth-based signals (``BREADTH_SIGNALS``: ladder levels 2 and 4, breadth and cyclical checks…) read
+today's index members applied to the past, so they carry survivorship bias: ``SURVIVORSHIP`` travels
+with every replay.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from rotascope._typing import DateArray
+from rotascope.backtest.calendar import as_index, weekly_asof
+from rotascope.monitor.engine import SURVIVORSHIP
+from rotascope.monitor.run import MIN_HISTORY, Monitor, MonitorResult
+
+SignalKind = Literal["flag", "score"]
+ExtraSignals = Callable[[MonitorResult], Mapping[str, float]]
+"""Per-week extra signals computed from the same MonitorResult (e.g. agents' ``analyze``)."""
+
+BREADTH_SIGNALS = (
+    "ladder_reached",
+    "ladder_l2",
+    "ladder_l4",
+    "check_breadth_improving",
+    "check_cyclicals_confirming",
+    "killer_cyclical_downdraft",
+)
+"""Signals that read index-member closes (breadth, sector medians; ``ladder_reached`` through level 2) and
+so carry survivorship bias."""
+
+
+@dataclass(frozen=True)
+class Replay:
+    """Signals of every weekly as-of date.
+
+    ``signals``: index ``as_of`` (DatetimeIndex), one float column per signal: 1/0 for fired/not, NaN for
+    unknown, scores as floats. ``kinds`` says which columns are 1/0 flags and which are scores.
+    """
+
+    signals: pd.DataFrame
+    kinds: dict[str, SignalKind]
+    data_fingerprint: str
+    source: str
+    elapsed_s: float
+    extra_columns: tuple[str, ...] = ()
+    """Columns that came from the injected ``extra`` callable."""
+    caveats: tuple[str, ...] = field(default=(SURVIVORSHIP,))
+
+    @property
+    def asof(self) -> DateArray:
+        """The as-of dates as datetime64[D]."""
+        return np.asarray(self.signals.index.to_numpy().astype("datetime64[D]"))
+
+    def upto(self, day: date) -> pd.DataFrame:
+        """Signal rows with as-of <= ``day``."""
+        return self.signals.loc[self.signals.index <= pd.Timestamp(day)]
+
+
+def _flag(value: bool | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def regime_signals(result: MonitorResult) -> dict[str, float]:
+    """Flatten one week's regime verdict into float signals (see the module docstring for the names)."""
+    reg = result.regime
+    row: dict[str, float] = {"ladder_reached": float(reg.ladder.reached)}
+    for level in reg.ladder.levels:
+        row[f"ladder_l{level.level}"] = float(level.passed)
+    for item in reg.checklist:
+        row[f"check_{item.key}"] = _flag(item.passed)
+    for killer in reg.killers:
+        row[f"killer_{killer.key}"] = _flag(killer.triggered)
+    return row
+
+
+PAIR = "IWM/SPY"
+
+
+def replay_dates(monitor: Monitor, start: date | None = None, end: date | None = None) -> DateArray:
+    """Weekly as-of dates the monitor can answer, from ``start`` (default: the pair's first date) to ``end``.
+
+    An as-of needs MIN_HISTORY trading days behind it (``Monitor.at`` refuses earlier dates). Without a
+    ``start`` the replay begins on the first day the IWM/SPY ratio exists (IWM listed 2000-05-26): before
+    that there is no small-cap pair to rotate into and every relative-strength rule is unknown.
+    """
+    cal = monitor.panel.calendar
+    if start is None:
+        ratio = monitor.panel.pairs[PAIR].ratio
+        finite = np.flatnonzero(np.isfinite(ratio))
+        start = cal[finite[0]].astype(date) if len(finite) else None
+    days = weekly_asof(cal, start, end)
+    if len(cal) > MIN_HISTORY:
+        return np.asarray(days[days >= cal[MIN_HISTORY]])
+    return np.asarray(days[:0])
+
+
+def replay(
+    monitor: Monitor,
+    dates: DateArray | None = None,
+    extra: ExtraSignals | None = None,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+) -> Replay:
+    """Replay monitor + regime (+ ``extra``) at each weekly as-of date into a typed ``Replay``.
+
+    ``dates`` defaults to ``replay_dates(monitor, start, end)``. ``extra`` receives the same MonitorResult
+    the rules saw, so whatever it computes is as-of that date too; its keys must not collide with the
+    regime signal names and its values must be numbers (None becomes NaN).
+    """
+    days = replay_dates(monitor, start, end) if dates is None else np.asarray(dates).astype("datetime64[D]")
+    began = time.perf_counter()
+    rows: list[dict[str, float]] = []
+    extra_keys: set[str] = set()
+    for d in days:
+        result = monitor.at(d.astype(date))
+        row = regime_signals(result)
+        if extra is not None:
+            more = extra(result)
+            clash = set(more) & set(row)
+            if clash:
+                raise ValueError(f"extra signals collide with regime signals: {sorted(clash)}")
+            for k, v in more.items():
+                row[k] = math.nan if v is None else float(v)
+            extra_keys.update(more)
+        rows.append(row)
+    frame = pd.DataFrame(rows, index=as_index(days), dtype=np.float64)
+    kinds: dict[str, SignalKind] = {}
+    for col in frame.columns:
+        vals = frame[col].dropna().to_numpy()
+        is_flag = col not in extra_keys and col != "ladder_reached"
+        if col in extra_keys and len(vals) and np.isin(vals, (0.0, 1.0)).all():
+            is_flag = True
+        kinds[str(col)] = "flag" if is_flag else "score"
+    data = monitor.panel.data
+    return Replay(
+        signals=frame,
+        kinds=kinds,
+        data_fingerprint=data.fingerprint,
+        source=data.source,
+        elapsed_s=time.perf_counter() - began,
+        extra_columns=tuple(sorted(extra_keys)),
+    )
