@@ -204,3 +204,17 @@ def test_stock_debate_by_hand(monitor: Monitor, store: Store) -> None:
     assert a.decision.risk["vol_target_weight"] == pytest.approx(min(1.0, 0.15 / vol), abs=1e-4)
     assert a.kind == "stock" and a.subject == symbol
     assert abs(sum(s.probability for s in a.decision.scenarios) - 1) < 1e-9
+
+
+def test_challenges_only_come_from_related_topics(monitor: Monitor) -> None:
+    from rotascope.agents.debate import RELATED
+
+    a = universe_analysis(monitor, date(2023, 3, 17), CFG)
+    claims = {c.id: c for o in a.opinions for c in o.claims}
+    assert all(c.topic for c in claims.values())
+    challenges = [c for rd in a.debate.rounds for c in rd.challenges]
+    assert challenges
+    for ch in challenges:
+        assert claims[ch.counter_claim_id].topic in RELATED[claims[ch.claim_id].topic]
+    # the SVB week: macro's credit evidence disputes the fundamentals agent's quality claim
+    assert any(ch.by == "macro" and claims[ch.counter_claim_id].topic == "credit" for ch in challenges)

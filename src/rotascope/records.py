@@ -232,6 +232,9 @@ class Claim(Record):
     strength: float
     """How clearly the evidence clears (or misses) its threshold (0-1); see agents.base.margin."""
     evidence: list[Evidence]
+    topic: str = ""
+    """What the claim is about (leadership, breadth, rates, credit, growth, quality, risk): the debate
+    only lets related topics challenge each other."""
 
 
 class Opinion(Record):

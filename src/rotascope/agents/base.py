@@ -70,6 +70,40 @@ def strength_of(evidence: list[Evidence]) -> float:
     return float(min(1.0, min(abs(margin(e)) for e in evidence) + 0.25))
 
 
+TOPIC_OF = {
+    "rs_trend": "leadership",
+    "rs_persistence": "leadership",
+    "rs_long_trend": "leadership",
+    "rotation": "leadership",
+    "size_factor": "leadership",
+    "rs_iwm": "leadership",
+    "rs_sector": "leadership",
+    "trend": "leadership",
+    "breadth": "breadth",
+    "ad_line": "breadth",
+    "equal_weight": "breadth",
+    "concentration": "breadth",
+    "health": "breadth",
+    "volatility": "risk",
+    "calm": "quality",
+    "drawdown": "quality",
+    "quality_led": "quality",
+    "rates_trend": "rates",
+    "rates": "rates",
+    "curve": "rates",
+    "inflation": "rates",
+    "credit_level": "credit",
+    "credit_trend": "credit",
+    "credit_market": "credit",
+    "credit": "credit",
+    "conditions": "growth",
+    "labour": "growth",
+    "cyclicals": "growth",
+    "tone": "risk",
+}
+"""Claim key -> topic; see agents.debate.RELATED for which topics may challenge which."""
+
+
 def claim(
     agent: str,
     key: str,
@@ -94,6 +128,7 @@ def claim(
         weight=rnd(weight, 4) or 0.0,
         strength=rnd(strength_of(evidence) if direction != NEUTRAL else 0.0, 4) or 0.0,
         evidence=evidence,
+        topic=TOPIC_OF.get(key, ""),
     )
 
 

@@ -3,9 +3,11 @@
 Rules (explicit, deterministic; the transcript records which rule moved which confidence):
 
 * **Who challenges what.** Agent A challenges a claim *c* of agent B when *c* points one way (bullish or
-  bearish), carries weight >= 0.5, and A holds a claim *d* pointing the other way with weight >= 0.4 and
-  strength >= 0.3 — A's own data contradicts B. A uses its most powerful such *d* (power = weight x
-  strength) and makes at most ``MAX_CHALLENGES`` challenges per round, the most powerful first.
+  bearish), carries weight >= 0.5, and A holds a claim *d* pointing the other way, on a related topic
+  (``RELATED``: e.g. credit and quality may dispute a breadth claim, leadership and growth a rates
+  claim), with weight >= 0.4 and strength >= 0.3 — A's own data contradicts B. A uses its most powerful
+  such *d* (power = weight x strength) and makes at most ``MAX_CHALLENGES`` challenges per round, the
+  most powerful first.
 * **Answer.** B rebuts when power(c) >= power(d) (its evidence clears its threshold at least as clearly),
   and concedes otherwise.
 * **Confidence.** C1 concede: B's confidence x 0.85 and the conceded claim's weight is halved in B's
@@ -20,6 +22,16 @@ from __future__ import annotations
 from rotascope.agents.base import BEARISH, BULLISH, score_of, stance_of
 from rotascope.records import Answer, Challenge, Claim, ConfidenceChange, Debate, DebateRound, Opinion, rnd
 
+RELATED: dict[str, frozenset[str]] = {
+    "leadership": frozenset({"credit", "quality", "rates", "breadth", "growth"}),
+    "breadth": frozenset({"quality", "credit", "leadership"}),
+    "rates": frozenset({"leadership", "growth", "credit"}),
+    "credit": frozenset({"leadership", "breadth", "quality", "growth"}),
+    "growth": frozenset({"credit", "rates", "leadership"}),
+    "quality": frozenset({"breadth", "leadership", "credit"}),
+    "risk": frozenset({"leadership", "breadth", "credit", "rates", "growth", "quality", "risk"}),
+}
+"""Topics whose evidence may challenge a claim on the key topic (a claim without topic: any)."""
 MAX_CHALLENGES = 2
 MIN_TARGET_WEIGHT = 0.5
 MIN_COUNTER_WEIGHT = 0.4
@@ -46,6 +58,7 @@ def _counters(challenger: Opinion, target: Claim, used: set[str]) -> list[Claim]
             and d.weight >= MIN_COUNTER_WEIGHT
             and d.strength >= MIN_COUNTER_STRENGTH
             and d.id not in used
+            and (not target.topic or d.topic in RELATED.get(target.topic, frozenset({d.topic})))
         ),
         key=lambda d: (-power(d), d.id),
     )
