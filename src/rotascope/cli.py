@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -21,6 +21,10 @@ from rotascope import __version__
 from rotascope.config import Settings, load_settings
 from rotascope.errors import RotascopeError
 from rotascope.monitor.asof import parse_date
+
+if TYPE_CHECKING:
+    from rotascope.agents.sentiment import Headline
+    from rotascope.store.db import Store
 
 app = typer.Typer(
     name="rotascope",
@@ -260,6 +264,15 @@ def config_hash(settings: Settings) -> str:
     return hashlib.sha256((settings.fingerprint() + thresholds).encode()).hexdigest()[:16]
 
 
+def headlines_for(store: Store, day: date, days: int = 7) -> list[Headline]:
+    """Stored headlines known in the week before ``day`` (none when no news was fetched)."""
+    from datetime import timedelta
+
+    from rotascope.store.live import load_headlines
+
+    return load_headlines(store, day - timedelta(days=days), day)
+
+
 @app.command()
 def analyze(
     ctx: typer.Context,
@@ -281,7 +294,10 @@ def analyze(
         store = open_store(settings, write=save)
         try:
             store.require_data()
-            analysis = universe_analysis(build_monitor(store, settings), wanted, config_hash(settings))
+            monitor = build_monitor(store, settings)
+            analysis = universe_analysis(
+                monitor, wanted, config_hash(settings), headlines_for(store, monitor.at(wanted).as_of)
+            )
             if save:
                 save_analysis(store, analysis)
         finally:
@@ -330,8 +346,15 @@ def debate(
             monitor = build_monitor(store, settings)
             close = align(store.close_panel([name]), monitor.panel.calendar).column(name)
             sector = inst.at[name, "sector"]
+            day = monitor.at(wanted).as_of
             analysis = stock_analysis(
-                monitor, name, close, str(sector) if sector else None, wanted, config_hash(settings)
+                monitor,
+                name,
+                close,
+                str(sector) if sector else None,
+                wanted,
+                config_hash(settings),
+                [h for h in headlines_for(store, day) if name in h.tickers or f"${name}" in h.text],
             )
             if save:
                 save_analysis(store, analysis)
@@ -385,6 +408,9 @@ def _register_commands() -> None:
     from rotascope.backtest import command as backtest_command
 
     backtest_command.register(app, extra=replay_extra, tilt="decision_tilt")
+    from rotascope.live import command as live_command
+
+    live_command.register(app)
 
 
 _register_commands()

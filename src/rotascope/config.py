@@ -11,7 +11,7 @@ import hashlib
 import json
 import os
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,65 @@ SETTINGS: tuple[Setting, ...] = (
     ),
 )
 
+LIVE_DATA_SETTINGS: tuple[Setting, ...] = (
+    # used only by `rotascope update` / `watch` / `narrate`; nothing is fetched unless `update` runs
+    Setting("http_timeout", 20.0, "Seconds before a live-data request times out."),
+    Setting("http_retries", 3, "Extra attempts after a failed live-data request (timeouts, 429, 5xx)."),
+    Setting("yahoo_base_url", "https://query2.finance.yahoo.com", "Yahoo Finance chart API base URL."),
+    Setting("yahoo_max_per_second", 2.0, "At most this many Yahoo Finance requests per second."),
+    Setting(
+        "update_symbols",
+        "etfs",
+        "Which symbols `rotascope update` refreshes by default: 'etfs' (ETFs and VIX) or 'etfs+members' "
+        "(also every stored index member; needed for breadth on new dates).",
+    ),
+    Setting(
+        "update_history_days", 730, "Days of history fetched for a symbol or series with nothing stored yet."
+    ),
+    Setting("fred_base_url", "https://fred.stlouisfed.org", "FRED fredgraph CSV base URL (no key needed)."),
+    Setting("fred_api_base_url", "https://api.stlouisfed.org", "FRED official API base URL (with a key)."),
+    Setting("fred_api_key", "", "FRED API key; empty uses the keyless CSV download. Never printed."),
+    Setting(
+        "sec_user_agent",
+        "",
+        "User-Agent with contact details SEC EDGAR requires (e.g. 'rotascope you@example.com'); "
+        "empty skips SEC.",
+    ),
+    Setting("sec_base_url", "https://data.sec.gov", "SEC EDGAR company-facts API base URL."),
+    Setting(
+        "sec_tickers_url", "https://www.sec.gov/files/company_tickers.json", "SEC ticker-to-CIK list URL."
+    ),
+    Setting(
+        "sec_symbols", "", "Comma-separated companies for SEC fundamentals; empty = top Russell 2000 weights."
+    ),
+    Setting("sec_top_n", 20, "How many of the largest Russell 2000 members get SEC fundamentals by default."),
+    Setting("ishares_base_url", "https://www.ishares.com", "iShares holdings download base URL."),
+    Setting(
+        "ishares_funds", "IWM", "Comma-separated iShares funds whose holdings are fetched (IWM, IVV, IJR)."
+    ),
+    Setting("news_feeds", "", "Comma-separated RSS/Atom feed URLs for headlines; empty skips news."),
+    Setting(
+        "webhook_url",
+        "",
+        "`rotascope watch` POSTs alerts as JSON here (e.g. a Slack/ntfy relay); empty = off.",
+    ),
+    Setting(
+        "llm_base_url",
+        "",
+        "OpenAI-compatible endpoint for optional narration (e.g. http://localhost:11434/v1); empty = off.",
+    ),
+    Setting("llm_model", "", "Model name sent to the narration endpoint."),
+    Setting("llm_api_key", "", "Bearer key for the narration endpoint, if it needs one. Never printed."),
+)
+SETTINGS = (*SETTINGS, *LIVE_DATA_SETTINGS)
+
+SECRET_SETTINGS = frozenset({"fred_api_key", "llm_api_key"})
+"""Settings whose values are never printed (shown as '***' by :meth:`Settings.public`)."""
+LIVE_SETTINGS = frozenset(s.name for s in LIVE_DATA_SETTINGS)
+"""Operational live-data settings: they change what is fetched or where it goes, not how data is judged,
+so they stay out of :meth:`Settings.fingerprint` (and a key never reaches an analysis' config hash)."""
+UPDATE_SYMBOL_CHOICES = ("etfs", "etfs+members")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -54,11 +113,42 @@ class Settings:
     spike_down: float
     spike_reversal: float
     thresholds: Path | None = None
+    http_timeout: float = 20.0
+    http_retries: int = 3
+    yahoo_base_url: str = "https://query2.finance.yahoo.com"
+    yahoo_max_per_second: float = 2.0
+    update_symbols: str = "etfs"
+    update_history_days: int = 730
+    fred_base_url: str = "https://fred.stlouisfed.org"
+    fred_api_base_url: str = "https://api.stlouisfed.org"
+    fred_api_key: str = field(default="", repr=False)
+    sec_user_agent: str = ""
+    sec_base_url: str = "https://data.sec.gov"
+    sec_tickers_url: str = "https://www.sec.gov/files/company_tickers.json"
+    sec_symbols: str = ""
+    sec_top_n: int = 20
+    ishares_base_url: str = "https://www.ishares.com"
+    ishares_funds: str = "IWM"
+    news_feeds: str = ""
+    webhook_url: str = ""
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = field(default="", repr=False)
 
     def fingerprint(self) -> str:
-        """Hash of the settings that change analytical results (not paths)."""
-        payload = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name not in ("home", "db")}
+        """Hash of the settings that change analytical results (not paths, not live-data plumbing)."""
+        skip = {"home", "db", *LIVE_SETTINGS}
+        payload = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name not in skip}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+    def public(self) -> dict[str, str]:
+        """Every setting as text, secrets masked ('***' when set): safe to print or log."""
+        return {
+            f.name: ("***" if getattr(self, f.name) else "")
+            if f.name in SECRET_SETTINGS
+            else str(getattr(self, f.name))
+            for f in fields(self)
+        }
 
 
 def _coerce(setting: Setting, raw: Any) -> Any:
@@ -105,6 +195,7 @@ def load_settings(overrides: dict[str, Any] | None = None, env: dict[str, str] |
     db = Path(resolved["db"]) if resolved["db"] else home / "rotascope.duckdb"
     if resolved["stale_days"] < 0 or not 0 < resolved["spike_down"] < 1 or resolved["spike_up"] <= 0:
         raise ConfigError("Settings stale_days must be >= 0, spike_up > 0 and 0 < spike_down < 1.")
+    _check_live(resolved)
     return Settings(
         home=home.expanduser(),
         db=db.expanduser(),
@@ -112,4 +203,41 @@ def load_settings(overrides: dict[str, Any] | None = None, env: dict[str, str] |
         spike_up=resolved["spike_up"],
         spike_down=resolved["spike_down"],
         spike_reversal=resolved["spike_reversal"],
+        **{name: resolved[name] for name in sorted(LIVE_SETTINGS)},
     )
+
+
+def _check_live(resolved: dict[str, Any]) -> None:
+    """Reject live-data settings that could only fail later, mid-update (one sentence each)."""
+    if resolved["http_timeout"] <= 0 or resolved["http_retries"] < 0:
+        raise ConfigError("Settings http_timeout must be > 0 and http_retries >= 0.")
+    if resolved["yahoo_max_per_second"] <= 0:
+        raise ConfigError("Setting yahoo_max_per_second must be > 0.")
+    if resolved["update_history_days"] < 1 or resolved["sec_top_n"] < 0:
+        raise ConfigError("Settings update_history_days must be >= 1 and sec_top_n >= 0.")
+    if resolved["update_symbols"] not in UPDATE_SYMBOL_CHOICES:
+        raise ConfigError(
+            f"Setting update_symbols must be one of {', '.join(UPDATE_SYMBOL_CHOICES)}, "
+            f"got {resolved['update_symbols']!r}."
+        )
+    for name in (
+        "yahoo_base_url",
+        "fred_base_url",
+        "fred_api_base_url",
+        "sec_base_url",
+        "sec_tickers_url",
+        "ishares_base_url",
+        "webhook_url",
+        "llm_base_url",
+    ):
+        value = str(resolved[name]).strip()
+        if value and not value.startswith(("http://", "https://")):
+            raise ConfigError(f"Setting {name} must be an http:// or https:// URL, got {value!r}.")
+    for feed in split_list(str(resolved["news_feeds"])):
+        if not feed.startswith(("http://", "https://")):
+            raise ConfigError(f"Setting news_feeds holds {feed!r}, which is not an http:// or https:// URL.")
+
+
+def split_list(text: str) -> list[str]:
+    """Items of a comma-separated setting, stripped, empty ones dropped, order kept."""
+    return [part.strip() for part in text.split(",") if part.strip()]

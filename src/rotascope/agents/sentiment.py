@@ -24,6 +24,7 @@ class Headline:
     text: str
     known_at: date
     source: str
+    tickers: tuple[str, ...] = ()
 
 
 def analyze(ctx: AgentContext, headlines: list[Headline] | None = None, days: int = 7) -> Opinion:

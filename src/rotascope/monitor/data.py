@@ -150,8 +150,13 @@ def load_market_data(store: Store) -> MarketData:
         sp500,
         series,
         store.fingerprint(),
-        "bundled" if "bundled" in store.fingerprint() else "live",
+        _source_label(store.fingerprint()),
     )
+
+
+def _source_label(fingerprint: str) -> str:
+    """'bundled', 'live' or 'bundled+live': which loads the stored data came from."""
+    return "+".join(sorted({part.split(":")[0] for part in fingerprint.split("+") if part})) or "empty"
 
 
 def _days(col: pd.Series) -> DateArray:

@@ -1,0 +1,121 @@
+"""CLI commands for live data: `rotascope update`, `rotascope watch`, `rotascope narrate`.
+
+Registered onto the main Typer app by :func:`register` (``cli.py`` stays thin and does not need to know
+about live data). Every failure ends as one sentence through ``rotascope.cli.friendly_errors``; imports of
+the CLI module happen inside the functions because ``cli.py`` is the module that calls :func:`register`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from rotascope.live.update import SOURCES
+
+__all__ = ["CRON_HELP", "register"]
+
+CRON_HELP = (
+    "For a schedule without a long-running process, run one iteration from cron instead, e.g. every "
+    "weekday at 22:30 UTC (after the U.S. close): "
+    "`30 22 * * 1-5 ROTASCOPE_HOME=/path/to/home rotascope watch --iterations 1 "
+    ">> ~/rotascope-watch.log 2>&1`."
+)
+
+
+def _split(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    return items or None
+
+
+def update(
+    ctx: typer.Context,
+    source: Annotated[
+        str | None, typer.Option(help=f"Comma-separated sources ({','.join(SOURCES)}); default: all.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Refetch from this date YYYY-MM-DD (default: after the last stored).")
+    ] = None,
+    symbols: Annotated[
+        str | None, typer.Option(help="Comma-separated Yahoo symbols (default: the update_symbols setting).")
+    ] = None,
+) -> None:
+    """Fetch what is new from the live sources into the store, item by item (resumable). A failing source
+    leaves the others updated; the summary lists what failed and which cached data is now stale."""
+    from rotascope.cli import err, friendly_errors, out, settings_of
+    from rotascope.errors import DataError
+    from rotascope.live.update import run_update
+    from rotascope.monitor.asof import parse_date
+
+    settings = settings_of(ctx)
+    with friendly_errors():
+        start = parse_date(since, "--since") if since else None
+        from datetime import date
+
+        if start is not None and start > date.today():
+            raise DataError(f"--since {start} is in the future.")
+        report = run_update(settings, _split(source), start, _split(symbols), console=err)
+    for line in report.summary_lines():
+        out.print(line, markup=False)
+    if not report.ok:
+        err.print(
+            f"[bold red]Error:[/] {len(report.failed)} item(s) failed to update; "
+            "their cached data was kept (see above)."
+        )
+        raise typer.Exit(1)
+    out.print(f"Update finished: {report.rows:,} rows stored.")
+
+
+def watch(
+    ctx: typer.Context,
+    every: Annotated[str, typer.Option(help="Interval between iterations: 1d, 6h, 30m, 10s.")] = "1d",
+    iterations: Annotated[
+        int | None, typer.Option(help="Stop after this many iterations (default: run until Ctrl-C).")
+    ] = None,
+) -> None:
+    """Loop: update, analyze (stored), compare with the previous stored analysis, alert when a ladder level
+    flips, a rotation killer triggers or an invalidation level is hit. Alerts are printed, appended to
+    <home>/alerts.log and POSTed to webhook_url when set."""
+    from rotascope.cli import err, friendly_errors, out, settings_of
+    from rotascope.live.watch import run_watch
+
+    settings = settings_of(ctx)
+    try:
+        with friendly_errors():
+            run_watch(settings, every, iterations, console=out, progress=err)
+    except typer.Exit as exc:
+        if exc.exit_code == 130:
+            err.print("Watch stopped; everything stored so far is kept.")
+        raise
+
+
+def narrate(
+    ctx: typer.Context,
+    analysis_id: Annotated[str, typer.Argument(help="A stored analysis id or unique prefix (see history).")],
+) -> None:
+    """Optional: ask an OpenAI-compatible LLM (llm_base_url, llm_model) to narrate a stored analysis. The
+    prompt holds only the analysis JSON; the prose is stored beside it and labelled; off by default."""
+    from rotascope.cli import friendly_errors, out, settings_of
+    from rotascope.live.narrate import label, narrate
+    from rotascope.report.terminal import render_analysis
+
+    settings = settings_of(ctx)
+    with friendly_errors():
+        result = narrate(settings, analysis_id)
+    render_analysis(result.analysis, out)
+    out.print()
+    out.print(label(result.row.model), style="bold", markup=False)
+    out.print(result.row.text, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Add `update`, `watch` and `narrate` to ``app`` (idempotent)."""
+    have = {c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands}
+    if "update" not in have:
+        app.command("update")(update)
+    if "watch" not in have:
+        app.command("watch", epilog=CRON_HELP)(watch)
+    if "narrate" not in have:
+        app.command("narrate")(narrate)

@@ -1,0 +1,602 @@
+"""`rotascope update`: fetch what is new from the live providers and store it, item by item.
+
+What and why:
+
+* **Incremental**: each item (a symbol, a FRED series, a company, a feed, a fund) is fetched from its last
+  stored date on (``--since`` forces an earlier start), so a daily update asks for a few rows per item.
+* **Per-item commits, resumable**: each item is written in its own transaction together with its
+  update-log row. A run that dies (kill, Ctrl-C, crash) leaves its source marked ``running`` in the log;
+  the next run skips the items that interrupted run already finished and continues with the rest.
+* **Failures stay local**: a failing item or source is reported (with the exact provider message) and the
+  others are still updated; the cached data of what failed is kept and listed with its age, so the user
+  knows which numbers are now stale. After three "source unavailable" failures in a row the rest of that
+  source is not attempted (no point hammering a host that is down).
+* **Never a partial session**: the Yahoo provider holds back a session that has not closed; it is reported,
+  never stored as a close.
+* **Adjusted closes chain onto stored ones**: Yahoo re-adjusts its whole history after each dividend, so new
+  bars are rescaled to continue the stored adjusted closes on the last common session (the factor is
+  logged); a ratio far from 1 means the two histories disagree and the item fails instead.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from rotascope.config import Settings, split_list
+from rotascope.errors import ConfigError, ProviderError
+from rotascope.providers import fred as fred_mod
+from rotascope.providers import yahoo as yahoo_mod
+from rotascope.providers.errors import (
+    AccessDenied,
+    BadResponse,
+    ProviderConfigError,
+    SourceUnavailable,
+)
+from rotascope.providers.fred import FRED_SERIES, FredFetcher
+from rotascope.providers.http import HttpClient
+from rotascope.providers.ishares import ISharesFetcher
+from rotascope.providers.news import NewsFetcher
+from rotascope.providers.sec import MAX_PER_SECOND, SecFetcher
+from rotascope.providers.yahoo import YahooFetcher
+from rotascope.sentiment import score
+from rotascope.store import open_store
+from rotascope.store.db import Store
+from rotascope.store.live import (
+    NewsRow,
+    UpdateLogRow,
+    ensure_instrument,
+    ensure_live_schema,
+    insert_news,
+    item_transaction,
+    last_bar_date,
+    last_filed,
+    last_series_date,
+    log_update,
+    replace_holdings,
+    stored_closes,
+    upsert_bars,
+    upsert_fundamentals,
+    upsert_series,
+    utcnow,
+)
+
+__all__ = ["SOURCES", "ItemResult", "UpdateReport", "run_update", "yahoo_symbol"]
+
+SOURCES = ("yahoo", "fred", "sec", "news", "ishares")
+SOURCE_NAMES = {
+    "yahoo": "Yahoo Finance",
+    "fred": "FRED",
+    "sec": "SEC EDGAR",
+    "news": "News feeds",
+    "ishares": "iShares",
+}
+BAR_OVERLAP_DAYS = 10
+"""Bars are fetched from this many days before the first missing session, to chain onto a stored close."""
+SERIES_OVERLAP_DAYS = 45
+"""Series are fetched with this much overlap so a reply holding nothing at all is a fault, not 'no news'."""
+MAX_CHAIN_DRIFT = 0.25
+"""A stored/fetched close ratio beyond exp(±0.25) means the histories disagree: the item fails."""
+BREAKER = 3
+"""Consecutive 'source unavailable' failures after which the rest of a source is not attempted."""
+RESUME_WINDOW = timedelta(hours=12)
+"""An interrupted run younger than this is resumed (its finished items are skipped)."""
+YAHOO_ALIASES = {"VIX": "^VIX"}
+"""Stored symbol → Yahoo symbol where they differ (class shares use '-' on Yahoo: BRK.B → BRK-B)."""
+KIND_BY_YAHOO_TYPE = {"ETF": "etf", "EQUITY": "stock", "INDEX": "index", "MUTUALFUND": "fund"}
+
+
+def yahoo_symbol(symbol: str) -> str:
+    """The Yahoo ticker of a stored symbol."""
+    return YAHOO_ALIASES.get(symbol, symbol.replace(".", "-"))
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    """What happened to one item: updated / unchanged / resumed / failed / skipped."""
+
+    source: str
+    item: str
+    status: str
+    rows: int = 0
+    message: str = ""
+    last: date | None = None
+    """Last stored date of the item after the attempt (the cached data a failure falls back to)."""
+    stale: bool = False
+    """Failed or skipped, and the cached data is older than ``stale_days``."""
+
+
+@dataclass
+class UpdateReport:
+    """Outcome of one `rotascope update` run, per item, plus notes on sources not run."""
+
+    started_at: datetime
+    items: list[ItemResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[ItemResult]:
+        return [r for r in self.items if r.status in ("failed", "skipped")]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    @property
+    def rows(self) -> int:
+        return sum(r.rows for r in self.items)
+
+    def summary_lines(self) -> list[str]:
+        """Plain sentences: per source counts, then exactly what failed and which cached data is stale."""
+        lines: list[str] = []
+        for source in self.sources:
+            mine = [r for r in self.items if r.source == source]
+            if not mine:
+                continue
+            count = {s: sum(1 for r in mine if r.status == s) for s in ("updated", "unchanged", "resumed")}
+            bad = [r for r in mine if r.status in ("failed", "skipped")]
+            parts = [f"{count['updated']} updated ({sum(r.rows for r in mine):,} rows)"]
+            parts.append(f"{count['unchanged']} already up to date")
+            if count["resumed"]:
+                parts.append(f"{count['resumed']} done by the interrupted previous run")
+            if bad:
+                parts.append(f"{len(bad)} FAILED")
+            lines.append(f"{SOURCE_NAMES[source]}: {len(mine)} items: {', '.join(parts)}.")
+        lines.extend(self.notes)
+        for r in self.failed:
+            kept = f"kept cached data to {r.last}" if r.last else "nothing cached"
+            lines.append(f"FAILED {SOURCE_NAMES[r.source]} {r.item}: {r.message} ({kept}).")
+        stale = [r for r in self.failed if r.stale]
+        if stale:
+            listed = ", ".join(f"{r.item} (last {r.last})" for r in stale[:20])
+            more = f" and {len(stale) - 20} more" if len(stale) > 20 else ""
+            lines.append(f"Now stale (not refreshed, older than the stale_days limit): {listed}{more}.")
+        return lines
+
+
+@dataclass
+class _Run:
+    """Shared state of one update run (settings, clock, store, report)."""
+
+    settings: Settings
+    store: Store
+    report: UpdateReport
+    since: date | None
+    now: Callable[[], datetime]
+    sleep: Callable[[float], None]
+    clients: list[HttpClient] = field(default_factory=list)
+
+    @property
+    def today(self) -> date:
+        return self.now().astimezone(UTC).date()
+
+    def client(self, source: str, **kwargs: Any) -> HttpClient:
+        client = HttpClient(
+            source,
+            timeout=self.settings.http_timeout,
+            retries=self.settings.http_retries,
+            sleep=self.sleep,
+            **kwargs,
+        )
+        self.clients.append(client)
+        return client
+
+    def is_stale(self, last: date | None) -> bool:
+        return last is None or (self.today - last).days > self.settings.stale_days
+
+
+Outcome = tuple[str, int, str]
+"""(status, rows, message) of an item that did not fail."""
+
+
+def run_update(
+    settings: Settings,
+    sources: Sequence[str] | None = None,
+    since: date | None = None,
+    symbols: Sequence[str] | None = None,
+    *,
+    console: Console | None = None,
+    now: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    on_item: Callable[[ItemResult], None] | None = None,
+) -> UpdateReport:
+    """Update the store from the live sources; never raises for a failing item or source.
+
+    ``sources`` defaults to every source (those not configured — SEC without a contact User-Agent, news
+    without feeds — are skipped with a note; named explicitly, they fail instead). ``symbols`` limits the
+    Yahoo items. ``console`` (stderr) gets progress bars. ``now``/``sleep`` are injectable for tests;
+    ``on_item`` is called after each item (a hook for progress reporting and tests).
+    """
+    chosen = list(sources) if sources else list(SOURCES)
+    unknown = [s for s in chosen if s not in SOURCES]
+    if unknown:
+        raise ConfigError(f"Unknown source(s) {', '.join(unknown)}: choose from {', '.join(SOURCES)}.")
+    explicit = bool(sources)
+    clock = now or (lambda: datetime.now(UTC))
+    report = UpdateReport(started_at=utcnow(), sources=[s for s in SOURCES if s in chosen])
+    store = open_store(settings, write=True)
+    run = _Run(settings, store, report, since, clock, sleep)
+    try:
+        store.require_data()
+        ensure_live_schema(store)
+        with _progress(console) as progress:
+            for source in report.sources:
+                plan = _plan(run, source, explicit, symbols)
+                if plan is None:
+                    continue
+                items, handler = plan
+                _run_source(run, source, items, handler, progress, on_item)
+    finally:
+        for client in run.clients:
+            client.close()
+        store.close()
+    return report
+
+
+@contextmanager
+def _progress(console: Console | None) -> Iterator[Progress | None]:
+    if console is None:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=False, disable=not console.is_terminal) as progress:
+        yield progress
+
+
+Handler = Callable[[_Run, str], Outcome]
+
+
+def _plan(
+    run: _Run, source: str, explicit: bool, symbols: Sequence[str] | None
+) -> tuple[list[str], Handler] | None:
+    """Items and the per-item handler of a source; None (with a note) when the source is not configured."""
+    s = run.settings
+    if source == "yahoo":
+        fetcher = YahooFetcher(
+            client=run.client(
+                yahoo_mod.SOURCE,
+                user_agent=yahoo_mod.BROWSER_USER_AGENT,
+                max_per_second=s.yahoo_max_per_second,
+            ),
+            base_url=s.yahoo_base_url,
+            now=run.now,
+        )
+        items = [x.strip().upper() for x in symbols] if symbols else _default_symbols(run)
+        return items, lambda r, item: _yahoo_item(r, fetcher, item)
+    if source == "fred":
+        fred = FredFetcher(
+            client=run.client(fred_mod.SOURCE),
+            api_key=s.fred_api_key or None,
+            graph_base_url=s.fred_base_url,
+            api_base_url=s.fred_api_base_url,
+        )
+        return list(FRED_SERIES), lambda r, item: _fred_item(r, fred, item)
+    if source == "sec":
+        if "@" not in s.sec_user_agent:
+            message = (
+                "SEC EDGAR needs a User-Agent with contact details: set sec_user_agent "
+                "(env ROTASCOPE_SEC_USER_AGENT, e.g. 'rotascope you@example.com')"
+            )
+            _not_configured(run, source, explicit, message)
+            return None
+        sec = SecFetcher(
+            client=run.client(
+                "SEC EDGAR", user_agent=s.sec_user_agent.strip(), max_per_second=MAX_PER_SECOND
+            ),
+            tickers_url=s.sec_tickers_url,
+            data_base_url=s.sec_base_url,
+        )
+        companies = [c.upper() for c in split_list(s.sec_symbols)] or _top_members(run.store, s.sec_top_n)
+        return companies, lambda r, item: _sec_item(r, sec, item)
+    if source == "news":
+        feeds = split_list(s.news_feeds)
+        if not feeds:
+            _not_configured(run, source, explicit, "no feeds configured: set news_feeds")
+            return None
+        news = NewsFetcher(client=run.client("News feed"), now=run.now)
+        return feeds, lambda r, item: _news_item(r, news, item)
+    funds = [f.upper() for f in split_list(s.ishares_funds)]
+    if not funds:
+        _not_configured(run, source, explicit, "no funds configured: set ishares_funds")
+        return None
+    ishares = ISharesFetcher(client=run.client("iShares"), base_url=s.ishares_base_url)
+    return funds, lambda r, item: _ishares_item(r, ishares, item)
+
+
+def _not_configured(run: _Run, source: str, explicit: bool, message: str) -> None:
+    if explicit:
+        run.report.items.append(ItemResult(source, "(settings)", "failed", 0, message + "."))
+    else:
+        run.report.notes.append(f"{SOURCE_NAMES[source]}: skipped, {message}.")
+
+
+def _default_symbols(run: _Run) -> list[str]:
+    kinds = "kind <> 'stock'" if run.settings.update_symbols == "etfs" else "TRUE"
+    rows = run.store.conn.execute(
+        f"SELECT symbol FROM instruments WHERE {kinds} ORDER BY kind <> 'stock' DESC, symbol"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def _top_members(store: Store, n: int) -> list[str]:
+    rows = store.conn.execute(
+        "SELECT symbol FROM instruments WHERE kind = 'stock' AND weight_r2000 IS NOT NULL "
+        "ORDER BY weight_r2000 DESC, symbol LIMIT ?",
+        [n],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+# --------------------------------------------------------------------------------------------- the loop
+def _run_source(
+    run: _Run,
+    source: str,
+    items: list[str],
+    handler: Handler,
+    progress: Progress | None,
+    on_item: Callable[[ItemResult], None] | None,
+) -> None:
+    """Run every item of one source, bracketed by a '*' log row that stays 'running' if the process dies
+    (which is how the next run knows to resume); stop early when the source refuses or is down."""
+    conn = run.store.conn
+    started = utcnow()
+    done = _resumable(run, source, started)
+    log_update(conn, UpdateLogRow(source, "*", started, None, "running", 0, f"{len(items)} items"))
+    task = progress.add_task(SOURCE_NAMES[source], total=len(items)) if progress is not None else None
+    in_a_row = 0
+    abort: str | None = None
+    rows = 0
+    for item in items:
+        if abort is not None:
+            result = _with_stale(run, ItemResult(source, item, "skipped", 0, abort, _last(run, source, item)))
+        elif item in done:
+            result = ItemResult(source, item, "resumed", 0, "finished by the interrupted previous run")
+        else:
+            result, cause = _attempt(run, source, item, handler)
+            in_a_row = in_a_row + 1 if cause == "unavailable" else 0
+            if cause == "refused":
+                abort = f"not attempted: {SOURCE_NAMES[source]} refused the run ({result.message})"
+            elif in_a_row >= BREAKER:
+                abort = f"not attempted after {BREAKER} failures in a row ({result.message})"
+        rows += result.rows
+        run.report.items.append(result)
+        if on_item is not None:
+            on_item(result)
+        if progress is not None and task is not None:
+            progress.advance(task)
+    failed = sum(1 for r in run.report.items if r.source == source and r.status in ("failed", "skipped"))
+    conn.execute(
+        "UPDATE update_log SET finished_at = ?, status = ?, rows = ?, message = ? "
+        "WHERE source = ? AND item = '*' AND started_at = ?",
+        [
+            utcnow(),
+            "finished" if not failed else "finished with failures",
+            rows,
+            f"{len(items)} items, {failed} failed",
+            source,
+            started,
+        ],
+    )
+
+
+def _resumable(run: _Run, source: str, now: datetime) -> set[str]:
+    """Items finished by an interrupted (still 'running') recent run of ``source``."""
+    last = run.store.conn.execute(
+        "SELECT started_at, status FROM update_log WHERE source = ? AND item = '*' "
+        "ORDER BY started_at DESC LIMIT 1",
+        [source],
+    ).fetchall()
+    if not last or last[0][1] != "running" or now - last[0][0] > RESUME_WINDOW:
+        return set()
+    rows = run.store.conn.execute(
+        "SELECT DISTINCT item FROM update_log WHERE source = ? AND item <> '*' AND started_at >= ? "
+        "AND status IN ('updated', 'unchanged')",
+        [source, last[0][0]],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _attempt(run: _Run, source: str, item: str, handler: Handler) -> tuple[ItemResult, str]:
+    """Run one item; a provider failure becomes a 'failed' result (logged) plus its cause class:
+    'refused' (access denied / not configured: the whole source will fail), 'unavailable' (counts towards
+    the breaker), 'bad' (this item only) or '' on success."""
+    started = utcnow()
+    try:
+        status, rows, message = handler(run, item)
+    except ProviderError as exc:
+        text = str(exc)
+        log_update(run.store.conn, UpdateLogRow(source, item, started, utcnow(), "failed", 0, text))
+        result = _with_stale(run, ItemResult(source, item, "failed", 0, text, _last(run, source, item)))
+        if isinstance(exc, AccessDenied | ProviderConfigError):
+            return result, "refused"
+        return result, "unavailable" if isinstance(exc, SourceUnavailable) else "bad"
+    return ItemResult(source, item, status, rows, message, _last(run, source, item)), ""
+
+
+def _with_stale(run: _Run, result: ItemResult) -> ItemResult:
+    return ItemResult(**{**result.__dict__, "stale": run.is_stale(result.last)})
+
+
+def _last(run: _Run, source: str, item: str) -> date | None:
+    store = run.store
+    if source == "yahoo":
+        return last_bar_date(store, item)
+    if source == "fred":
+        spec = FRED_SERIES.get(item)
+        return last_series_date(store, spec.series_id) if spec else None
+    if source == "sec":
+        return last_filed(store, item)
+    if source == "news":
+        rows = store.conn.execute("SELECT max(known_at) FROM news").fetchall()
+        value = rows[0][0] if rows else None
+        return value.date() if isinstance(value, datetime) else None
+    rows = store.conn.execute("SELECT max(as_of) FROM holdings WHERE fund = ?", [item]).fetchall()
+    found = rows[0][0] if rows else None
+    return found if isinstance(found, date) else None
+
+
+def _commit(run: _Run, source: str, item: str, started: datetime, outcome: Outcome) -> Outcome:
+    """Log a no-write outcome (autocommit)."""
+    status, rows, message = outcome
+    log_update(run.store.conn, UpdateLogRow(source, item, started, utcnow(), status, rows, message))
+    return outcome
+
+
+# ---------------------------------------------------------------------------------------------- sources
+def _yahoo_item(run: _Run, fetcher: YahooFetcher, symbol: str) -> Outcome:
+    started = utcnow()
+    today = run.today
+    last = last_bar_date(run.store, symbol)
+    if run.since is not None:
+        write_from = run.since
+    elif last is not None:
+        write_from = last + timedelta(days=1)
+    else:
+        write_from = today - timedelta(days=run.settings.update_history_days)
+    if write_from > today:
+        return _commit(run, "yahoo", symbol, started, ("unchanged", 0, "already up to date"))
+    fetch_start = write_from - timedelta(days=BAR_OVERLAP_DAYS)
+    result = fetcher.fetch(symbol=yahoo_symbol(symbol), start=fetch_start)
+    notes: list[str] = []
+    if result.dropped_partial:
+        days = ", ".join(str(p.date) for p in result.dropped_partial)
+        notes.append(f"held back unfinished session {days} (not a close yet)")
+    bars = result.bars.copy()
+    bars["symbol"] = symbol
+    bars = bars[bars["date"].dt.date <= today]
+    anchors = stored_closes(run.store, symbol, fetch_start, write_from - timedelta(days=1))
+    fetched = dict(zip(bars["date"].dt.date, bars["close"].astype(float), strict=True))
+    common = sorted(d for d in anchors if d in fetched)
+    factor = 1.0
+    if common:
+        day = common[-1]
+        factor = anchors[day] / fetched[day]
+        if not math.isfinite(factor) or abs(math.log(factor)) > MAX_CHAIN_DRIFT:
+            raise BadResponse(
+                f"Yahoo Finance closes for {symbol} do not line up with the stored ones (stored "
+                f"{anchors[day]:.4f} vs fetched {fetched[day]:.4f} on {day}); nothing was stored",
+                source=yahoo_mod.SOURCE,
+                item=symbol,
+            )
+        if abs(factor - 1) > 1e-6:
+            notes.append(f"rescaled by {factor:.6f} to continue the stored adjusted closes of {day}")
+    elif last is not None and run.since is None:
+        notes.append("no overlapping session with the stored closes: stored as fetched")
+    new = bars[bars["date"].dt.date >= write_from].copy()
+    for col in ("open", "high", "low", "close"):
+        new[col] = (new[col] * factor).round(6)
+    if new.empty:
+        message = "; ".join(["no new finished session", *notes])
+        return _commit(run, "yahoo", symbol, started, ("unchanged", 0, message))
+    first, final = new["date"].min().date(), new["date"].max().date()
+    message = "; ".join([f"{len(new)} sessions {first}..{final}", *notes])
+    with item_transaction(run.store) as conn:
+        rows = upsert_bars(conn, new)
+        kind = KIND_BY_YAHOO_TYPE.get(result.instrument_type or "", "stock")
+        if ensure_instrument(conn, symbol, kind):
+            message += f"; new instrument ({kind})"
+        log_update(conn, UpdateLogRow("yahoo", symbol, started, utcnow(), "updated", rows, message))
+    return "updated", rows, message
+
+
+def _fred_item(run: _Run, fetcher: FredFetcher, fred_id: str) -> Outcome:
+    started = utcnow()
+    spec = FRED_SERIES[fred_id]
+    today = run.today
+    last = last_series_date(run.store, spec.series_id)
+    if run.since is not None:
+        write_from = run.since
+    elif last is not None:
+        write_from = last + timedelta(days=1)
+    else:
+        write_from = today - timedelta(days=run.settings.update_history_days)
+    if write_from > today:
+        return _commit(run, "fred", fred_id, started, ("unchanged", 0, "already up to date"))
+    fetch_start = write_from - timedelta(days=SERIES_OVERLAP_DAYS) if run.since is None else write_from
+    result = fetcher.fetch(series=fred_id, start=fetch_start)
+    frame = result.frame[result.frame["date"].dt.date >= write_from]
+    if frame.empty:
+        return _commit(run, "fred", fred_id, started, ("unchanged", 0, f"no observation after {last}"))
+    with item_transaction(run.store) as conn:
+        written = upsert_series(conn, frame, today)
+        first, final = frame["date"].min().date(), frame["date"].max().date()
+        message = f"{spec.series_id}: {written.rows} observations {first}..{final}"
+        if written.revised:
+            message += f"; {written.revised} revised (known from {today})"
+        status = "updated" if written.rows else "unchanged"
+        log_update(conn, UpdateLogRow("fred", fred_id, started, utcnow(), status, written.rows, message))
+    return status, written.rows, message
+
+
+def _sec_item(run: _Run, fetcher: SecFetcher, symbol: str) -> Outcome:
+    started = utcnow()
+    result = fetcher.fetch(symbol=symbol)
+    facts = result.facts
+    last = last_filed(run.store, symbol)
+    cutoff = run.since or last
+    if cutoff is not None:
+        facts = facts[facts["filed"].dt.date >= cutoff]
+    if facts.empty:
+        return _commit(run, "sec", symbol, started, ("unchanged", 0, f"no filing after {last}"))
+    with item_transaction(run.store) as conn:
+        rows = upsert_fundamentals(conn, facts, run.now())
+        message = f"{rows} facts (filed up to {facts['filed'].max().date()})"
+        status = "updated" if rows else "unchanged"
+        log_update(conn, UpdateLogRow("sec", symbol, started, utcnow(), status, rows, message))
+    return status, rows, message
+
+
+def _news_item(run: _Run, fetcher: NewsFetcher, url: str) -> Outcome:
+    started = utcnow()
+    result = fetcher.fetch(url=url)
+    items = [
+        NewsRow(
+            i.id,
+            i.headline,
+            i.source,
+            i.published,
+            i.known_at,
+            i.url,
+            i.tickers,
+            score(i.headline).tone,
+        )
+        for i in result.items
+        if run.since is None or i.published.date() >= run.since
+    ]
+    with item_transaction(run.store) as conn:
+        rows = insert_news(conn, items)
+        message = f"{rows} new of {len(result.items)} headlines"
+        if result.recovered:
+            message += " (malformed feed, entries recovered)"
+        status = "updated" if rows else "unchanged"
+        log_update(conn, UpdateLogRow("news", url, started, utcnow(), status, rows, message))
+    return status, rows, message
+
+
+def _ishares_item(run: _Run, fetcher: ISharesFetcher, fund: str) -> Outcome:
+    started = utcnow()
+    result = fetcher.fetch(fund=fund)
+    have = run.store.conn.execute(
+        "SELECT count(*) FROM holdings WHERE fund = ? AND as_of = ?", [fund, result.as_of]
+    ).fetchall()[0][0]
+    if have:
+        return _commit(run, "ishares", fund, started, ("unchanged", 0, f"holdings of {result.as_of} stored"))
+    with item_transaction(run.store) as conn:
+        rows = replace_holdings(conn, fund, result.holdings, result.as_of)
+        message = f"{rows} equity holdings as of {result.as_of}"
+        log_update(conn, UpdateLogRow("ishares", fund, started, utcnow(), "updated", rows, message))
+    return "updated", rows, message

@@ -1,0 +1,301 @@
+"""`rotascope watch`: update → analyze → compare with the previous stored analysis → alerts, on a schedule.
+
+Why: the question is weekly but the turning points are not; the watch loop re-runs the same analysis the
+`analyze` command stores and speaks up only when something that matters changed: the evidence ladder moved,
+a rotation killer fired (or cleared), or an invalidation level was crossed. Alerts are printed, appended as
+JSON lines to ``<home>/alerts.log`` and POSTed as JSON to ``webhook_url`` when set (one retry; a failing
+webhook is reported, never fatal). A failing update is reported and the analysis runs on the cached data.
+
+The analysis date is the latest session on which the inputs are complete: if only ETFs were refreshed
+(``update_symbols='etfs'``), member closes (breadth) end earlier and the analysis stays at their last date
+rather than judging new sessions with breadth missing (which would raise false alerts).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+from rich.console import Console
+
+from rotascope.config import Settings
+from rotascope.errors import ConfigError
+from rotascope.live.update import UpdateReport, run_update
+from rotascope.records import Analysis
+from rotascope.store import open_store
+from rotascope.store.db import Store
+from rotascope.store.live import ensure_live_schema, load_headlines, utcnow
+
+__all__ = [
+    "Alert",
+    "WatchResult",
+    "compare",
+    "complete_as_of",
+    "parse_interval",
+    "post_webhook",
+    "run_watch",
+]
+
+HEADLINE_DAYS = 7
+MEMBER_COVERAGE = 0.8
+"""A session counts as complete when member closes cover at least this share of the best recent day."""
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One change worth telling someone about, with the numbers behind it."""
+
+    kind: str
+    """'ladder' | 'killer' | 'killer_cleared' | 'invalidation'."""
+    key: str
+    message: str
+    as_of: date
+    previous_as_of: date
+    analysis_id: str
+    previous_id: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["as_of"], out["previous_as_of"] = self.as_of.isoformat(), self.previous_as_of.isoformat()
+        return out
+
+
+@dataclass
+class WatchResult:
+    """One iteration: the update report, the analysis, what it was compared with, and the alerts."""
+
+    update: UpdateReport | None
+    analysis: Analysis
+    previous_id: str | None
+    alerts: list[Alert]
+    webhook_error: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def parse_interval(text: str) -> float:
+    """Seconds in '1d', '6h', '30m' or '10s' (decimals allowed); a clear error otherwise."""
+    match = _INTERVAL.match(text)
+    if not match or float(match.group(1)) <= 0:
+        raise ConfigError(f"--every must look like 1d, 6h, 30m or 10s, got {text!r}.")
+    return float(match.group(1)) * _UNIT[match.group(2)]
+
+
+# ------------------------------------------------------------------------------------------- compare
+def _invalidations(analysis: Analysis) -> dict[str, dict[str, Any]]:
+    """Invalidation records of an analysis by key; empty when the decision carries none."""
+    raw = analysis.decision.risk.get("invalidation")
+    if not isinstance(raw, list):
+        return {}
+    return {str(r["key"]): r for r in raw if isinstance(r, dict) and "key" in r}
+
+
+def compare(previous: Analysis, current: Analysis) -> list[Alert]:
+    """Alerts for what changed between two universe analyses (none when nothing that matters did)."""
+    alerts: list[Alert] = []
+
+    def add(kind: str, key: str, message: str, details: dict[str, Any]) -> None:
+        alerts.append(
+            Alert(kind, key, message, current.as_of, previous.as_of, current.id, previous.id, details)
+        )
+
+    before, after = previous.ladder_reached, current.ladder_reached
+    if before != after and after is not None:
+        way = "up" if before is None or after > before else "down"
+        add(
+            "ladder",
+            "ladder_reached",
+            f"Evidence ladder moved {way} from level {before} to level {after} (as of {current.as_of}).",
+            {"previous": before, "current": after},
+        )
+    fired, was = set(current.killers_triggered), set(previous.killers_triggered)
+    for key in sorted(fired - was):
+        add("killer", key, f"Rotation killer '{key}' triggered (as of {current.as_of}).", {})
+    for key in sorted(was - fired):
+        text = f"Rotation killer '{key}' no longer triggered (as of {current.as_of})."
+        add("killer_cleared", key, text, {})
+    old = _invalidations(previous)
+    for key, inv in sorted(_invalidations(current).items()):
+        if inv.get("breached") is True and old.get(key, {}).get("breached") is not True:
+            add(
+                "invalidation",
+                key,
+                f"Invalidation level hit: {inv.get('name', key)}: now {inv.get('current')} vs level "
+                f"{inv.get('level')} ({inv.get('direction')} is wrong; as of {current.as_of}).",
+                {k: inv.get(k) for k in ("level", "current", "direction", "distance", "unit", "rule")},
+            )
+    return alerts
+
+
+def complete_as_of(store: Store) -> tuple[date | None, str | None]:
+    """Latest session with SPY and enough member closes (breadth), and a note when it lags SPY's last."""
+    spy = store.conn.execute("SELECT max(date) FROM bars WHERE symbol = 'SPY'").fetchall()[0][0]
+    if spy is None:
+        return None, None
+    rows = store.conn.execute(
+        """SELECT b.date, count(*) FROM bars b JOIN instruments i USING (symbol)
+           WHERE i.kind = 'stock' AND list_contains(i.universes, 'R2000') AND b.date > ? AND b.date <= ?
+           GROUP BY b.date ORDER BY b.date""",
+        [spy - timedelta(days=400), spy],
+    ).fetchall()
+    if not rows:
+        return None, None
+    best = max(n for _, n in rows)
+    complete = max(d for d, n in rows if n >= MEMBER_COVERAGE * best)
+    if complete >= spy:
+        return spy, None
+    note = (
+        f"Analysis as of {complete}: member closes (breadth) end there while ETFs run to {spy}; "
+        "set update_symbols='etfs+members' to analyse newer sessions."
+    )
+    return complete, note
+
+
+def _previous(store: Store, current: Analysis) -> Analysis | None:
+    from rotascope.store.analyses import load_analysis
+
+    rows = store.conn.execute(
+        "SELECT id FROM analyses WHERE kind = 'universe' AND id <> ? AND as_of <= ? "
+        "ORDER BY as_of DESC, created_at DESC LIMIT 1",
+        [current.id, current.as_of],
+    ).fetchall()
+    return load_analysis(store, rows[0][0]) if rows else None
+
+
+# -------------------------------------------------------------------------------------------- delivery
+def post_webhook(url: str, payload: dict[str, Any], timeout: float, attempts: int = 2) -> str | None:
+    """POST ``payload`` as JSON; one retry. Returns None on success or the failure as one sentence."""
+    cause = ""
+    for _ in range(attempts):
+        try:
+            response = httpx.post(url, json=payload, timeout=timeout)
+        except httpx.HTTPError as exc:
+            cause = f"{type(exc).__name__}"
+            continue
+        if 200 <= response.status_code < 300:
+            return None
+        cause = f"HTTP {response.status_code}"
+    return f"The alert webhook could not be delivered after {attempts} attempts ({cause})."
+
+
+def _append_log(settings: Settings, alerts: list[Alert]) -> None:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with (settings.home / "alerts.log").open("a", encoding="utf-8") as fh:
+        for alert in alerts:
+            fh.write(json.dumps(alert.to_dict(), sort_keys=True) + "\n")
+
+
+# ------------------------------------------------------------------------------------------------ loop
+def analyze_latest(settings: Settings) -> tuple[Analysis, Analysis | None, list[str]]:
+    """Run and store the universe analysis at the latest complete session; also the previous one."""
+    from rotascope.agents import universe_analysis
+    from rotascope.cli import config_hash
+    from rotascope.monitor.run import build_monitor
+    from rotascope.store.analyses import save_analysis
+
+    store = open_store(settings, write=True)
+    try:
+        store.require_data()
+        ensure_live_schema(store)
+        as_of, note = complete_as_of(store)
+        monitor = build_monitor(store, settings)
+        day = monitor.at(as_of).as_of
+        headlines = load_headlines(store, day - timedelta(days=HEADLINE_DAYS), day)
+        analysis = universe_analysis(monitor, day, config_hash(settings), headlines or None)
+        notes = [note] if note else []
+        seen = store.conn.execute("SELECT count(*) FROM analyses WHERE id = ?", [analysis.id]).fetchall()
+        if seen[0][0]:  # same question, data and config as a stored run: nothing changed since
+            previous: Analysis | None = analysis
+            notes.append("Data and settings unchanged since this analysis was last stored.")
+        else:
+            previous = _previous(store, analysis)
+        save_analysis(store, analysis)
+    finally:
+        store.close()
+    return analysis, previous, notes
+
+
+def run_watch(
+    settings: Settings,
+    every: str | float,
+    iterations: int | None = None,
+    *,
+    console: Console | None = None,
+    progress: Console | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    update: Callable[[Settings], UpdateReport] | None = None,
+) -> list[WatchResult]:
+    """Loop ``iterations`` times (None = forever): update, analyze, compare, alert; sleep ``every``.
+
+    ``every`` is seconds or text like '1d'/'6h'/'30m'. ``update`` replaces the live update (tests, or a
+    caller that wants specific sources). Nothing in one iteration can stop the next one except Ctrl-C.
+    """
+    from rotascope.errors import RotascopeError
+
+    seconds = every if isinstance(every, float | int) else parse_interval(every)
+    if iterations is not None and iterations < 1:
+        raise ConfigError(f"--iterations must be at least 1, got {iterations}.")
+    console = console or Console(highlight=False, soft_wrap=True)
+
+    def say(text: str, style: str | None = None) -> None:
+        console.print(text, markup=False, style=style)  # provider messages may hold [brackets]
+
+    do_update = update or (lambda s: run_update(s, console=progress))
+    results: list[WatchResult] = []
+    n = 0
+    while iterations is None or n < iterations:
+        n += 1
+        stamp = f"{utcnow():%Y-%m-%d %H:%M:%S} UTC"
+        say(f"[watch {n}{'/' + str(iterations) if iterations else ''}] {stamp}: updating")
+        report: UpdateReport | None = None
+        notes: list[str] = []
+        try:
+            report = do_update(settings)
+            for line in report.summary_lines():
+                say(f"  {line}")
+        except RotascopeError as exc:
+            notes.append(f"Update failed, analysing the cached data: {exc}")
+            say(f"  {notes[-1]}")
+        analysis, previous, more = analyze_latest(settings)
+        notes += more
+        for note in more:
+            say(f"  {note}")
+        alerts = compare(previous, analysis) if previous is not None and previous is not analysis else []
+        say(
+            f"  Analysis {analysis.id} as of {analysis.as_of}: ladder level {analysis.ladder_reached}, "
+            f"killers {', '.join(analysis.killers_triggered) or 'none'}; "
+            + (
+                f"compared with {previous.id} (as of {previous.as_of})."
+                if previous is not None and previous is not analysis
+                else ("unchanged." if previous is not None else "first analysis.")
+            )
+        )
+        result = WatchResult(report, analysis, previous.id if previous else None, alerts, None, notes)
+        if alerts:
+            for alert in alerts:
+                say(f"  ALERT {alert.message}", "bold")
+            _append_log(settings, alerts)
+            if settings.webhook_url:
+                payload = {
+                    "source": "rotascope",
+                    "analysis_id": analysis.id,
+                    "as_of": analysis.as_of.isoformat(),
+                    "alerts": [a.to_dict() for a in alerts],
+                }
+                result.webhook_error = post_webhook(settings.webhook_url, payload, settings.http_timeout)
+                if result.webhook_error:
+                    say(f"  {result.webhook_error}")
+        else:
+            say("  No alerts.")
+        results.append(result)
+        if iterations is None or n < iterations:
+            sleep(seconds)
+    return results

@@ -1,0 +1,165 @@
+"""`rotascope watch`: comparing analyses into alerts, delivering them (stdout, alerts.log, webhook), and
+the loop itself (two iterations against the replay server, on a copy of the real store)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import pytest
+from live_replay import MID_SESSION, LiveReplay, MakeSettings, Reply
+from rich.console import Console
+
+from rotascope.agents import universe_analysis
+from rotascope.cli import config_hash
+from rotascope.config import Settings
+from rotascope.errors import ConfigError
+from rotascope.live.update import UpdateReport, run_update
+from rotascope.live.watch import compare, parse_interval, post_webhook, run_watch
+from rotascope.monitor.run import Monitor
+from rotascope.records import Analysis
+from rotascope.store import open_store
+from rotascope.store.analyses import save_analysis
+
+
+@pytest.fixture(scope="session")
+def analysis(monitor: Monitor, loaded_settings: Settings) -> Analysis:
+    """The real universe analysis on the embedded data (latest date)."""
+    return universe_analysis(monitor, None, config_hash(loaded_settings))
+
+
+def variant(a: Analysis, ident: str, **changes: Any) -> Analysis:
+    return a.model_copy(update={"id": ident, **changes})
+
+
+def with_invalidation(a: Analysis, key: str, breached: bool | None) -> Analysis:
+    risk = dict(a.decision.risk)
+    levels = [dict(r) for r in risk.get("invalidation", [])]  # type: ignore[attr-defined]
+    for level in levels:
+        if level["key"] == key:
+            level["breached"] = breached
+    risk["invalidation"] = levels
+    return a.model_copy(update={"decision": a.decision.model_copy(update={"risk": risk})})
+
+
+def test_no_change_no_alert(analysis: Analysis) -> None:
+    assert compare(analysis, variant(analysis, "other")) == []
+
+
+def test_ladder_flip_killer_and_invalidation_alerts(analysis: Analysis) -> None:
+    reached = analysis.ladder_reached or 0
+    prev = variant(analysis, "prev", ladder_reached=reached + 1, killers_triggered=["credit"])
+    prev = with_invalidation(prev, "hy_oas", False)
+    cur = with_invalidation(variant(analysis, "cur"), "hy_oas", True)
+    alerts = compare(prev, cur)
+    kinds = [(a.kind, a.key) for a in alerts]
+    assert ("ladder", "ladder_reached") in kinds and ("invalidation", "hy_oas") in kinds
+    assert ("killer_cleared", "credit") in kinds
+    for key in cur.killers_triggered:
+        assert ("killer", key) in kinds
+    ladder = next(a for a in alerts if a.kind == "ladder")
+    assert (
+        ladder.message
+        == f"Evidence ladder moved down from level {reached + 1} to level {reached} (as of {cur.as_of})."
+    )
+    hit = next(a for a in alerts if a.kind == "invalidation")
+    assert hit.message.startswith("Invalidation level hit: High-yield credit spread: now ")
+    assert hit.previous_id == "prev" and hit.analysis_id == "cur"
+    json.dumps([a.to_dict() for a in alerts])  # JSON-ready
+
+
+def test_missing_invalidation_records_are_handled(analysis: Analysis) -> None:
+    bare = analysis.decision.model_copy(update={"risk": {"capital_basis": 100000.0}})
+    odd = analysis.decision.model_copy(update={"risk": {"invalidation": {"error": "too little history"}}})
+    a = variant(analysis, "a", decision=bare)
+    b = variant(analysis, "b", decision=odd)
+    assert compare(a, b) == [] and compare(b, analysis) == []
+    assert [x.kind for x in compare(a, with_invalidation(analysis, "iwm_spy", True))] == ["invalidation"]
+
+
+def test_parse_interval() -> None:
+    assert [parse_interval(x) for x in ("1d", "6h", "30m", "0.5s")] == [86400, 21600, 1800, 0.5]
+    for bad in ("", "5", "1w", "-1h", "0m"):
+        with pytest.raises(ConfigError, match="--every must look like 1d, 6h, 30m or 10s"):
+            parse_interval(bad)
+
+
+def test_webhook_retries_once_and_never_raises(replay: LiveReplay) -> None:
+    replay.script("/hook", Reply(500, b"busy"), Reply(200, b"ok"))
+    assert post_webhook(f"{replay.url}/hook", {"alerts": [1]}, timeout=1.0) is None
+    posts = [r for r in replay.requests if r.method == "POST"]
+    assert len(posts) == 2 and json.loads(posts[1].body) == {"alerts": [1]}
+    assert posts[1].headers["content-type"] == "application/json"
+    replay.script("/down", Reply(503, b""))
+    assert post_webhook(f"{replay.url}/down", {}, timeout=1.0) == (
+        "The alert webhook could not be delivered after 2 attempts (HTTP 503)."
+    )
+    refused = post_webhook("http://127.0.0.1:9/hook", {}, timeout=0.5)
+    assert refused is not None and refused.startswith("The alert webhook could not be delivered")
+
+
+def test_watch_two_iterations_alerts_once_to_log_and_webhook(
+    replay: LiveReplay, make_settings: MakeSettings, analysis: Analysis
+) -> None:
+    replay.serve("/v8/finance/chart/SPY", "yahoo/SPY_live.json")
+    replay.serve("/v8/finance/chart/IWM", "yahoo/IWM_live.json")
+    replay.script("/hook", Reply(200, b"ok"))
+    settings = make_settings(webhook_url=f"{replay.url}/hook")
+    # a previous stored analysis whose ladder level differs: the first iteration must flag the flip
+    previous = variant(analysis, "0000previous0000", ladder_reached=(analysis.ladder_reached or 0) + 1)
+    store = open_store(settings, write=True)
+    try:
+        save_analysis(store, previous)
+    finally:
+        store.close()
+
+    def update(s: Settings) -> UpdateReport:
+        return run_update(s, ["yahoo"], symbols=["SPY", "IWM"], now=lambda: MID_SESSION, sleep=lambda _: None)
+
+    sleeps: list[float] = []
+    console = Console(record=True, width=200)
+    results = run_watch(settings, "0.01s", 2, console=console, sleep=sleeps.append, update=update)
+
+    assert len(results) == 2 and sleeps == [0.01]
+    first, second = results
+    assert first.update is not None and first.update.rows == 12  # six new sessions each for SPY and IWM
+    assert first.analysis.as_of == date(2026, 7, 10) and first.previous_id == "0000previous0000"
+    assert any(a.kind == "ladder" for a in first.alerts) and first.webhook_error is None
+    assert second.alerts == [] and second.analysis.id == first.analysis.id  # nothing new: no repeat alert
+    posts = [r for r in replay.requests if r.method == "POST"]
+    assert len(posts) == 1
+    payload = json.loads(posts[0].body)
+    assert payload["analysis_id"] == first.analysis.id and payload["as_of"] == "2026-07-10"
+    assert {a["kind"] for a in payload["alerts"]} >= {"ladder"}
+    logged = [json.loads(line) for line in (settings.home / "alerts.log").read_text().splitlines()]
+    assert logged == payload["alerts"]
+    text = console.export_text()
+    assert "ALERT Evidence ladder moved" in text and "No alerts." in text
+
+
+def test_watch_survives_a_failing_update_and_a_dead_webhook(
+    replay: LiveReplay, make_settings: MakeSettings, analysis: Analysis
+) -> None:
+    replay.script("/v8/finance/chart/SPY", Reply(500, b"down"))
+    settings = make_settings(webhook_url="http://127.0.0.1:9/hook", http_retries=0)
+    store = open_store(settings, write=True)
+    try:
+        previous = variant(
+            analysis, "0000previous0000", killers_triggered=[*analysis.killers_triggered, "made_up"]
+        )
+        save_analysis(store, previous)
+    finally:
+        store.close()
+
+    def update(s: Settings) -> UpdateReport:
+        return run_update(s, ["yahoo"], symbols=["SPY"], now=lambda: MID_SESSION, sleep=lambda _: None)
+
+    console = Console(record=True, width=200)
+    (result,) = run_watch(settings, "1s", 1, console=console, sleep=lambda _: None, update=update)
+    assert result.update is not None and not result.update.ok  # reported, and the analysis still ran
+    assert result.analysis.as_of == date(2026, 7, 1)
+    assert [a.kind for a in result.alerts] == ["killer_cleared"]
+    assert result.webhook_error is not None and "could not be delivered" in result.webhook_error
+    text = console.export_text()
+    assert "[watch 1/1]" in text and "FAILED Yahoo Finance SPY" in text
