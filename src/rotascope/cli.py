@@ -411,6 +411,9 @@ def _register_commands() -> None:
     from rotascope.live import command as live_command
 
     live_command.register(app)
+    from rotascope.report import command as report_command
+
+    report_command.register(app)
 
 
 _register_commands()

@@ -1,0 +1,352 @@
+"""`rotascope report` (shareable HTML/Markdown/PDF desk report) and `rotascope diff` (run-to-run diff).
+
+``register(app)`` adds both commands to a Typer app (the lead wires it into ``rotascope.cli.app``). CLI
+helpers (``friendly_errors``, ``settings_of``…) are imported lazily inside the commands, so importing this
+module never imports ``rotascope.cli`` (which will import this module).
+
+Writing is atomic: the report is written to a temporary file in the target folder and moved into place
+with ``os.replace``; Markdown chart PNGs are written the same way before the ``.md``. A bad output path
+(missing folder, read-only folder, a folder given as the file) ends with one sentence and leaves nothing
+half-written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from rotascope.errors import DataError, RotascopeError, UnknownSymbolError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from rotascope.config import Settings
+    from rotascope.monitor.run import Monitor, MonitorResult
+    from rotascope.records import Analysis
+    from rotascope.report.diff import AnalysisDiff
+    from rotascope.report.html import BacktestVerdict, ReportData
+    from rotascope.store.db import Store
+
+FORMATS = ("html", "md", "pdf")
+SUFFIX = {"html": ".html", "md": ".md", "pdf": ".pdf"}
+
+
+# ------------------------------------------------------------------------------------------ gathering
+def fired_signals(result: MonitorResult) -> tuple[str, ...]:
+    """Names of the backtest signals that fire on the as-of date (signal > 0, the attribution rule)."""
+    from rotascope.backtest.replay import regime_signals
+
+    return tuple(sorted(k for k, v in regime_signals(result).items() if v == v and v > 0))
+
+
+def backtest_verdict(store: Store, fired: tuple[str, ...]) -> BacktestVerdict | None:
+    """The newest stored backtest's attribution rows for ``fired`` (None when no backtest is stored)."""
+    from rotascope.backtest.store import list_backtests, load_backtest
+    from rotascope.report.html import BacktestVerdict
+
+    runs = list_backtests(store)
+    if not runs:
+        return None
+    newest = runs[0]
+    result = load_backtest(store, str(newest["id"])) or {}
+    attribution = result.get("attribution")
+    stats = attribution.get("stats", []) if isinstance(attribution, Mapping) else []
+    wanted = set(fired)
+    rows = tuple(s for s in stats if isinstance(s, Mapping) and s.get("signal") in wanted)
+    rows = tuple(sorted(rows, key=lambda s: (str(s.get("signal")), str(s.get("horizon_weeks")))))
+    return BacktestVerdict(
+        run_id=str(newest["id"]),
+        start=str(newest["start"]),
+        end=str(newest["end"]),
+        data_fingerprint=str(newest["data_fingerprint"]),
+        stats=rows,
+    )
+
+
+def stock_report_analysis(
+    store: Store, monitor: Monitor, symbol: str, as_of: date | None, config_hash: str
+) -> Analysis:
+    """The single-stock analysis exactly as `rotascope debate` makes it (same checks, same errors)."""
+    from rotascope.agents.stock import stock_analysis
+    from rotascope.monitor.data import align
+
+    name = symbol.strip().upper()
+    if not store.has_symbol(name):
+        raise UnknownSymbolError(f"Unknown symbol {symbol!r}: `rotascope data status` lists what is stored.")
+    inst = store.instruments().set_index("symbol")
+    if inst.at[name, "kind"] != "stock":
+        raise DataError(
+            f"{name} is an ETF/index; `rotascope report --symbol` takes a single stock "
+            "(leave --symbol out for the universe report)."
+        )
+    close = align(store.close_panel([name]), monitor.panel.calendar).column(name)
+    sector = inst.at[name, "sector"]
+    return stock_analysis(monitor, name, close, str(sector) if sector else None, as_of, config_hash)
+
+
+def gather(
+    store: Store,
+    monitor: Monitor,
+    config_hash: str,
+    as_of: date | None,
+    symbol: str | None = None,
+    charts: bool = True,
+) -> ReportData:
+    """Run the agents (universe, or one stock with ``symbol``) and collect everything the report shows."""
+    from rotascope.agents import universe_analysis
+    from rotascope.report.chartdata import chart_data
+    from rotascope.report.charts import render_charts
+    from rotascope.report.html import ReportData
+
+    if symbol:
+        analysis = stock_report_analysis(store, monitor, symbol, as_of, config_hash)
+    else:
+        analysis = universe_analysis(monitor, as_of, config_hash)
+    result = monitor.at(analysis.as_of)
+    fired = fired_signals(result)
+    images = tuple(render_charts(chart_data(monitor.panel, result.as_of))) if charts else ()
+    return ReportData(
+        analysis=analysis,
+        monitor=result,
+        charts=images,
+        fired_signals=fired,
+        backtest=backtest_verdict(store, fired),
+    )
+
+
+# ------------------------------------------------------------------------------------------- writing
+def default_path(data: ReportData, fmt: str) -> Path:
+    """``rotascope-<as-of>-<subject>.<ext>`` in the current folder."""
+    a = data.analysis
+    subject = "universe" if a.kind == "universe" else a.subject.lower()
+    return Path(f"rotascope-{a.as_of}-{subject}{SUFFIX[fmt]}")
+
+
+def _check_target(path: Path) -> None:
+    """One sentence for the usual bad paths, before anything is computed or written."""
+    parent = path.parent
+    if path.is_dir():
+        raise RotascopeError(f"Cannot write the report to {path}: it is a folder; give a file name.")
+    if not parent.is_dir():
+        raise RotascopeError(f"Cannot write the report to {path}: folder {parent} does not exist.")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise RotascopeError(f"Cannot write the report to {path}: folder {parent} is not writable.")
+
+
+def atomic_write(path: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` via a temporary file in the same folder and ``os.replace``: readers
+    see the old file or the new one, never a part; on failure the temporary file is removed."""
+    tmp: str | None = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:
+        raise RotascopeError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+def render(data: ReportData, fmt: str, path: Path) -> dict[Path, bytes]:
+    """The files of a report in ``fmt`` for ``path``: {path: bytes} (Markdown adds its chart PNGs)."""
+    from rotascope.report.html import build_document, render_html
+    from rotascope.report.markdown import render_markdown
+    from rotascope.report.pdf import html_to_pdf
+
+    doc = build_document(data)
+    if fmt == "html":
+        return {path: render_html(doc).encode("utf-8")}
+    if fmt == "pdf":
+        return {path: html_to_pdf(render_html(doc))}
+    chart_dir = f"{path.stem}_charts" if data.charts else None
+    text, files = render_markdown(doc, chart_dir)
+    out = {path.parent / rel: png for rel, png in files.items()}
+    out[path] = text.encode("utf-8")
+    return out
+
+
+def write_report(files: Mapping[Path, bytes], main: Path) -> None:
+    """Write the assets first, then the main file, each atomically (the main file appears last)."""
+    for path, payload in sorted(files.items()):
+        if path != main:
+            try:
+                path.parent.mkdir(exist_ok=True)
+            except OSError as exc:
+                raise RotascopeError(f"Cannot create {path.parent}: {exc.strerror or exc}.") from None
+            atomic_write(path, payload)
+    atomic_write(main, files[main])
+
+
+# ----------------------------------------------------------------------------------------------- diff
+def diff_table(d: AnalysisDiff, console: Console) -> None:
+    """Rich tables of a diff: headline changes, scenarios, agents, evidence, killers, then the verdict."""
+    from rich.table import Table
+
+    def n(x: float | None, digits: int = 4) -> str:
+        return "n/a" if x is None else f"{x:,.{digits}g}"
+
+    def dl(x: float | None) -> str:
+        return "" if x is None else f"{x:+.4g}"
+
+    head = Table(
+        title=f"Analysis {d.a_id} ({d.a_as_of}) → {d.b_id} ({d.b_as_of}) — {d.kind}", title_justify="left"
+    )
+    for col in ("item", "A", "B", "change"):
+        head.add_column(col)
+    head.add_row("subject", d.subject.old, d.subject.new, "changed" if d.subject.changed else "")
+    for x in (d.ladder, d.conviction, d.tilt, d.bullish_claims, d.evidence_passing):
+        head.add_row(x.name, n(x.old), n(x.new), dl(x.delta))
+    for t in (d.stance, d.mode):
+        head.add_row(t.name, t.old, t.new, "changed" if t.changed else "")
+    for s in d.scenarios:
+        head.add_row(f"P({s.name})", n(s.old), n(s.new), dl(s.delta))
+    console.print(head)
+    agents = Table(title="Agents (final, after debate)", title_justify="left")
+    for col in ("agent", "stance A → B", "score A → B", "Δ score", "confidence A → B", "Δ confidence"):
+        agents.add_column(col)
+    for g in d.agents:
+        agents.add_row(
+            g.agent,
+            f"{g.stance.old} → {g.stance.new}",
+            f"{n(g.score.old)} → {n(g.score.new)}",
+            dl(g.score.delta),
+            f"{n(g.confidence.old)} → {n(g.confidence.new)}",
+            dl(g.confidence.delta),
+        )
+    console.print(agents)
+    ev = Table(title=f"Evidence that changed ({len(d.evidence)})", title_justify="left")
+    for col in ("claim", "evidence", "A", "B", "Δ", "pass A → B"):
+        ev.add_column(col)
+    for e in d.evidence:
+        ev.add_row(
+            e.claim_id,
+            e.name,
+            n(e.old, 6),
+            n(e.new, 6),
+            dl(e.delta),
+            f"{_mark(e.passed_old)} → {_mark(e.passed_new)}",
+        )
+    console.print(ev)
+    if d.killers:
+        kt = Table(title="Rotation killers that flipped", title_justify="left")
+        for col in ("killer", "A", "B", "change"):
+            kt.add_column(col)
+        for k in d.killers:
+            kt.add_row(k.key, str(k.old), str(k.new), k.change)
+        console.print(kt)
+    else:
+        console.print("Rotation killers: no flips.")
+    console.print(d.verdict)
+
+
+def _mark(passed: bool | None) -> str:
+    return "n/a" if passed is None else ("pass" if passed else "fail")
+
+
+# ------------------------------------------------------------------------------------------- commands
+def register(app: typer.Typer) -> None:
+    """Add ``report`` and ``diff`` to ``app``."""
+
+    @app.command("report")
+    def report(
+        ctx: typer.Context,
+        as_of: Annotated[
+            str | None, typer.Option("--as-of", help="Date YYYY-MM-DD (default: latest stored).")
+        ] = None,
+        fmt: Annotated[str, typer.Option("--format", "-f", help="html, md or pdf.")] = "html",
+        output: Annotated[
+            Path | None,
+            typer.Option(
+                "--output", "-o", help="File to write (default: rotascope-<as-of>-<subject>.<ext>)."
+            ),
+        ] = None,
+        symbol: Annotated[
+            str | None, typer.Option("--symbol", help="A stored stock: single-stock report instead.")
+        ] = None,
+    ) -> None:
+        """Shareable desk report (HTML, Markdown or PDF): stance, evidence ladder, charts, agents and their
+        debate, scenarios, risk controls, killers, the backtest's verdict, sources and caveats. Stored."""
+        from rotascope.cli import config_hash, friendly_errors, out, settings_of
+        from rotascope.monitor.asof import parse_date
+        from rotascope.monitor.run import build_monitor
+        from rotascope.store import open_store
+        from rotascope.store.analyses import save_analysis
+
+        if fmt not in FORMATS:
+            raise typer.BadParameter(f"must be 'html', 'md' or 'pdf', got {fmt!r}", param_hint="--format")
+        settings: Settings = settings_of(ctx)
+        with friendly_errors():
+            wanted = parse_date(as_of) if as_of else None
+            if output is not None:
+                _check_target(output)
+            if fmt == "pdf":
+                from rotascope.report.pdf import weasyprint_module
+
+                weasyprint_module()  # fail before the slow part when the PDF route is missing
+            store = open_store(settings, write=True)
+            try:
+                store.require_data()
+                monitor = build_monitor(store, settings)
+                data = gather(store, monitor, config_hash(settings), wanted, symbol)
+                save_analysis(store, data.analysis)
+            finally:
+                store.close()
+            path = output if output is not None else default_path(data, fmt)
+            _check_target(path)
+            files = render(data, fmt, path)
+            write_report(files, path)
+        out.print(str(path))
+
+    @app.command("diff")
+    def diff(
+        ctx: typer.Context,
+        a: Annotated[
+            str, typer.Argument(help="Earlier analysis: id or unique id prefix (`rotascope history`).")
+        ],
+        b: Annotated[str, typer.Argument(help="Later analysis: id or unique id prefix.")],
+        fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    ) -> None:
+        """What changed between two stored analyses, and whether the rotation is broadening."""
+        from rotascope.cli import check_format, friendly_errors, out, settings_of
+        from rotascope.report.diff import diff_analyses
+        from rotascope.store.analyses import load_analysis
+        from rotascope.store.db import reading
+
+        check_format(fmt)
+        with friendly_errors(), reading(settings_of(ctx)) as store:
+            first = load_analysis(store, a.strip())
+            second = load_analysis(store, b.strip())
+        result = diff_analyses(first, second)
+        if fmt == "json":
+            import sys
+
+            sys.stdout.write(result.to_json())
+            return
+        diff_table(result, out)
+
+
+__all__ = [
+    "atomic_write",
+    "backtest_verdict",
+    "default_path",
+    "diff_table",
+    "fired_signals",
+    "gather",
+    "register",
+    "render",
+    "write_report",
+]

@@ -1,0 +1,112 @@
+"""Run-to-run diff on two real stored analyses (2024-07-12 vs 2024-07-19), with hand-checked deltas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from rotascope.agents import universe_analysis
+from rotascope.config import Settings
+from rotascope.monitor.run import Monitor
+from rotascope.records import Analysis
+from rotascope.report.diff import AnalysisDiff, diff_analyses
+from rotascope.store import open_store
+from rotascope.store.analyses import load_analysis, save_analysis
+
+
+@pytest.fixture(scope="module")
+def stored(monitor: Monitor, loaded_settings: Settings) -> Iterator[tuple[Analysis, Analysis]]:
+    """Both analyses saved to the store and read back (the diff sees what `rotascope diff` sees)."""
+    runs = [universe_analysis(monitor, date(2024, 7, d), "diff-test") for d in (12, 19)]
+    store = open_store(loaded_settings, write=True)
+    try:
+        for a in runs:
+            save_analysis(store, a)
+        yield load_analysis(store, runs[0].id), load_analysis(store, runs[1].id)
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def diff(stored: tuple[Analysis, Analysis]) -> AnalysisDiff:
+    return diff_analyses(*stored)
+
+
+def test_headline_changes(diff: AnalysisDiff, stored: tuple[Analysis, Analysis]) -> None:
+    a, b = stored
+    assert (diff.a_id, diff.b_id) == (a.id, b.id)
+    assert (diff.a_as_of, diff.b_as_of) == (date(2024, 7, 12), date(2024, 7, 19))
+    assert diff.same_data and diff.same_config
+    # hand-checked from the two stored runs: the ladder jumped from level 0 to level 5
+    assert (diff.ladder.old, diff.ladder.new, diff.ladder.delta) == (0.0, 5.0, 5.0)
+    # conviction = P(bull) - P(bear): 0.27 - 0.37 = -0.10, then 0.65 - 0.15 = +0.50
+    assert (diff.conviction.old, diff.conviction.new) == (-0.1, 0.5)
+    assert diff.conviction.delta == pytest.approx(0.6)
+    probs = {s.name: (s.old, s.new) for s in diff.scenarios}
+    assert probs == {"bull": (0.27, 0.65), "base": (0.36, 0.20), "bear": (0.37, 0.15)}
+    deltas = {s.name: s.delta for s in diff.scenarios}
+    assert deltas == pytest.approx({"bull": 0.38, "base": -0.16, "bear": -0.22})
+    assert diff.stance.changed and diff.stance.new == "tilt toward small caps"
+    assert (diff.mode.old, diff.mode.new) == ("stand aside", "trade")
+    assert diff.tilt.old == 0.0 and diff.tilt.new == b.decision.tilt > 0
+    assert diff.killers == []
+
+
+def test_agents(diff: AnalysisDiff, stored: tuple[Analysis, Analysis]) -> None:
+    agents = {g.agent: g for g in diff.agents}
+    assert set(agents) == {"fundamentals", "macro", "internals", "sentiment"}
+    internals = agents["internals"]
+    assert (internals.stance.old, internals.stance.new) == ("neutral", "bullish")
+    final_a = {o.agent: o for o in stored[0].debate.final}
+    final_b = {o.agent: o for o in stored[1].debate.final}
+    for name, g in agents.items():
+        assert g.score.delta == pytest.approx(final_b[name].score - final_a[name].score, abs=1e-9)
+        assert g.confidence.delta == pytest.approx(
+            final_b[name].confidence - final_a[name].confidence, abs=1e-9
+        )
+    assert agents["sentiment"].score.delta == 0.0
+
+
+def test_evidence_matched_by_claim_and_name(diff: AnalysisDiff) -> None:
+    ev = {(e.claim_id, e.name): e for e in diff.evidence}
+    one_month = ev[("internals.rs_trend", "IWM/SPY 1m relative return")]
+    # IWM/SPY 1-month relative return: +1.5318 % on 07-12, +7.5695 % on 07-19 → +6.0377 pp
+    assert (one_month.old, one_month.new) == (0.015318, 0.075695)
+    assert one_month.delta == pytest.approx(0.060377)
+    assert (one_month.passed_old, one_month.passed_new) == (True, True)
+    rsp = ev[("internals.equal_weight", "RSP/SPY 1m relative return")]
+    assert (rsp.passed_old, rsp.passed_new) == (False, True)
+    assert rsp.delta == pytest.approx(0.018755 - (-0.015799))
+    vix = ev[("internals.volatility", "VIX 1-year percentile")]
+    assert (vix.passed_old, vix.passed_new) == (True, False)
+    assert all(e.old != e.new or e.passed_old != e.passed_new for e in diff.evidence)
+    assert (diff.bullish_claims.old, diff.bullish_claims.new) == (14.0, 18.0)
+    assert (diff.evidence_passing.old, diff.evidence_passing.new) == (17.0, 21.0)
+
+
+def test_verdict_is_broadening(diff: AnalysisDiff) -> None:
+    assert diff.broadening == "broadening"
+    assert diff.verdict.startswith("Week over week (2024-07-12 → 2024-07-19), the rotation is BROADENING")
+    assert "level 0 to 5" in diff.verdict
+    assert "P(bull) 0.27 → 0.65" in diff.verdict
+
+
+def test_reverse_and_identity(stored: tuple[Analysis, Analysis]) -> None:
+    a, b = stored
+    back = diff_analyses(b, a)
+    assert back.broadening == "narrowing"
+    assert back.ladder.delta == -5.0
+    same = diff_analyses(a, a)
+    assert same.evidence == [] and same.killers == [] and same.broadening == "no clear change"
+    assert diff_analyses(a, b).to_json() == diff_analyses(a, b).to_json()
+
+
+def test_killer_flips(stored: tuple[Analysis, Analysis]) -> None:
+    a, b = stored
+    fired = b.model_copy(update={"killers_triggered": ["credit_widening"]})
+    d = diff_analyses(a, fired)
+    assert [(k.key, k.old, k.new, k.change) for k in d.killers] == [("credit_widening", False, True, "fired")]
+    assert d.broadening != "broadening"  # a newly fired killer vetoes "broadening"
+    assert "Killers newly fired: credit_widening." in d.verdict

@@ -1,0 +1,163 @@
+"""HTML report: self-contained, shows the analysis' numbers, escapes text, and is deterministic."""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import re
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from rotascope.config import Settings
+from rotascope.monitor.run import Monitor
+from rotascope.report.chartdata import chart_data
+from rotascope.report.charts import render_charts
+from rotascope.report.command import gather
+from rotascope.report.html import (
+    DISCLAIMER,
+    NO_BACKTEST,
+    BacktestVerdict,
+    ReportData,
+    TableBlock,
+    build_document,
+    render_html,
+    report_html,
+    risk_blocks,
+)
+from rotascope.report.terminal import evidence_value
+from rotascope.store import open_store
+
+AS_OF = date(2024, 7, 19)
+EVIL = '<script>alert("x")</script><img src=http://evil.example/x.png onerror=alert(1)>'
+
+
+@pytest.fixture(scope="module")
+def data(monitor: Monitor, loaded_settings: Settings) -> Iterator[ReportData]:
+    store = open_store(loaded_settings)
+    try:
+        yield gather(store, monitor, "test-config", AS_OF)
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def page(data: ReportData) -> str:
+    return report_html(data)
+
+
+def test_self_contained(page: str, data: ReportData) -> None:
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:|//)""", page, re.IGNORECASE)
+    assert "<script" not in page.lower()
+    assert "<link" not in page.lower()
+    images = re.findall(r'<img [^>]*src="([^"]+)"', page)
+    assert len(images) == len(data.charts) >= 10
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+
+
+def test_headline_as_of_caveat_disclaimer(page: str, data: ReportData) -> None:
+    a = data.analysis
+    assert a.as_of == AS_OF
+    assert f"as of {AS_OF}" in page
+    assert a.id in page and a.data_fingerprint in page
+    assert a.decision.stance in page
+    assert f"{a.decision.conviction:+.2f}" in page
+    assert page.count(DISCLAIMER) == 1
+    assert "Survivorship" in page  # the breadth caveat
+    for caveat in a.caveats:
+        assert caveat.replace("'", "&#x27;") in page
+
+
+def test_ladder_numbers_match_the_analysis(page: str, data: ReportData) -> None:
+    ladder = data.monitor.regime.ladder
+    assert data.analysis.ladder_reached == ladder.reached
+    assert f"Level {ladder.reached} of 5 reached" in page
+    assert f"level {data.analysis.ladder_reached} of 5" in page
+    for level in ladder.levels:
+        assert f"Level {level.level}: " in page
+        for e in level.evidence:
+            row = re.search(rf"<tr><td>{re.escape(html.escape(e.name))}</td><td>([^<]*)</td>", page)
+            assert row is not None, e.name
+            assert row.group(1) == html.escape(evidence_value(e))
+    # every scenario probability, as the Analysis has it
+    for s in data.analysis.decision.scenarios:
+        assert f"<td>{s.name}</td><td>{s.probability:.0%}</td>" in page
+
+
+def test_escapes_malicious_text(data: ReportData) -> None:
+    a = data.analysis
+    evil = a.model_copy(update={"subject": EVIL, "caveats": [*a.caveats, EVIL]})
+    page = report_html(dataclasses.replace(data, analysis=evil, charts=()))
+    assert EVIL not in page
+    assert "<script" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "<img src=http" not in page
+    assert "&lt;img src=http://evil.example/x.png onerror=alert(1)&gt;" in page
+
+
+def test_deterministic(data: ReportData, monitor: Monitor) -> None:
+    again = dataclasses.replace(data, charts=tuple(render_charts(chart_data(monitor.panel, AS_OF))))
+    first = report_html(data).encode()
+    second = report_html(again).encode()
+    assert first == second
+
+
+def test_backtest_section_both_ways(data: ReportData) -> None:
+    empty = render_html(build_document(dataclasses.replace(data, backtest=None, charts=())))
+    assert NO_BACKTEST in empty
+    fired = data.fired_signals
+    assert "ladder_l1" in fired  # the ladder reached level 5 on 2024-07-19
+    verdict = BacktestVerdict(
+        run_id="bt-test",
+        start="2000-05-26",
+        end="2024-06-28",
+        data_fingerprint=data.analysis.data_fingerprint,
+        stats=(
+            {
+                "signal": "ladder_l1",
+                "horizon_weeks": 13,
+                "weeks": 1200,
+                "fired": 400,
+                "mean_fired": 0.0123,
+                "base_mean": 0.0011,
+                "edge": 0.0112,
+                "hit_rate": 0.56,
+                "base_hit_rate": 0.5,
+                "ic": 0.081,
+                "ci_low": -0.002,
+                "ci_high": 0.025,
+                "survivorship": False,
+            },
+        ),
+    )
+    page = render_html(build_document(dataclasses.replace(data, backtest=verdict, charts=())))
+    assert NO_BACKTEST not in page
+    assert "bt-test" in page
+    assert "<td>ladder_l1</td><td>13</td><td>1,200</td><td>400</td><td>+1.23%</td>" in page
+    assert "+0.081" in page
+
+
+def test_risk_rendered_generically() -> None:
+    blocks = risk_blocks(
+        {
+            "b": 1.5,
+            "a": "x",
+            "plan": {"exit_rules": ["one", "two"], "h": 13},
+            "rows": [{"k": 1}, {"k": 2, "z": None}],
+        },
+        "",
+    )
+    tables = [b for b in blocks if isinstance(b, TableBlock)]
+    assert tables[0].rows == (("a", "x"), ("b", "1.5"))
+    assert any(t.head == ("k", "z") and t.rows == (("1", "n/a"), ("2", "n/a")) for t in tables)
+
+
+def test_universe_risk_and_stress_sections(page: str, data: ReportData) -> None:
+    risk = data.analysis.decision.risk
+    assert "Risk controls" in page
+    if risk.get("stress"):
+        assert '<section id="stress">' in page
+    for key in sorted(k for k, v in risk.items() if not isinstance(v, dict | list)):
+        assert f"<td>{key}</td>" in page

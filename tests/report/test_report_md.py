@@ -1,0 +1,69 @@
+"""Markdown report: the same content as the HTML report, as tables; charts as PNG files next to it."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+
+from rotascope.config import Settings
+from rotascope.monitor.run import Monitor
+from rotascope.report.charts import ChartImage
+from rotascope.report.command import gather
+from rotascope.report.html import DISCLAIMER, ReportData, build_document
+from rotascope.report.markdown import md_escape, render_markdown
+from rotascope.report.terminal import evidence_value
+from rotascope.store import open_store
+
+AS_OF = date(2024, 7, 19)
+PNG = b"\x89PNG\r\n\x1a\nfake"
+
+
+@pytest.fixture(scope="module")
+def data(monitor: Monitor, loaded_settings: Settings) -> Iterator[ReportData]:
+    store = open_store(loaded_settings)
+    try:
+        base = gather(store, monitor, "test-config", AS_OF, charts=False)
+    finally:
+        store.close()
+    yield dataclasses.replace(base, charts=(ChartImage("iwm_spy", "IWM/SPY ratio", "a note", PNG),))
+
+
+def test_markdown_tables_and_numbers(data: ReportData) -> None:
+    text, files = render_markdown(build_document(data), "r_charts")
+    assert text.startswith("# rotascope")
+    assert f"as of {AS_OF}" in text
+    assert text.count(DISCLAIMER) == 1
+    assert files == {"r_charts/iwm_spy.png": PNG}
+    assert "![IWM/SPY ratio — a note](r_charts/iwm\\_spy.png)" not in text  # paths are not escaped
+    assert "![IWM/SPY ratio — a note](r_charts/iwm_spy.png)" in text
+    ladder = data.monitor.regime.ladder
+    assert f"Level {ladder.reached} of 5 reached" in text
+    for level in ladder.levels:
+        for e in level.evidence:
+            assert f"| {md_escape(e.name)} | {md_escape(evidence_value(e))} |" in text
+    for s in data.analysis.decision.scenarios:
+        assert f"| {s.name} | {s.probability:.0%} |" in text
+    for caveat in data.analysis.caveats:
+        assert md_escape(caveat) in text
+    # every table row has as many cells as its header
+    for block in text.split("\n\n"):
+        rows = [ln for ln in block.splitlines() if ln.startswith("|")]
+        if rows:
+            widths = {ln.replace("\\|", "").count("|") for ln in rows}
+            assert len(widths) == 1, block[:200]
+
+
+def test_charts_omitted_without_a_folder(data: ReportData) -> None:
+    text, files = render_markdown(build_document(data), None)
+    assert files == {}
+    assert "*Chart omitted: IWM/SPY ratio — a note.*" in text
+
+
+def test_escaping() -> None:
+    assert md_escape("a|b") == "a\\|b"
+    assert md_escape("<b>x</b> & *y*") == "&lt;b&gt;x&lt;/b&gt; &amp; \\*y\\*"
+    assert md_escape("two\nlines") == "two lines"
+    assert md_escape("[link](http://x)") == "\\[link\\](http://x)"
