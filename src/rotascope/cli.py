@@ -414,6 +414,9 @@ def _register_commands() -> None:
     from rotascope.report import command as report_command
 
     report_command.register(app)
+    from rotascope.web import command as web_command
+
+    web_command.register(app)
 
 
 _register_commands()

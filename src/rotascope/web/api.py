@@ -1,0 +1,345 @@
+"""The JSON API under ``/api`` (OpenAPI at ``/api/openapi.json``): thin over monitor, agents and store.
+
+GET endpoints are read-only and deterministic for a given store, so their JSON is computed once per
+question (as-of date, lookback, symbol) and served from a bounded cache afterwards. The only endpoints
+that write are the two POSTs, which store an analysis in the store's ``analyses`` table (inside the data
+directory), exactly as `rotascope analyze` / `rotascope debate` do.
+
+Every answer's numbers are the Python API's numbers: the bodies are the records' own canonical JSON
+(``Record.to_json``: sorted keys, the records' rounding), only without the indentation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from rotascope import __version__
+from rotascope.errors import DataError
+from rotascope.monitor.asof import resolve_as_of
+from rotascope.monitor.run import MIN_HISTORY, Monitor, MonitorResult
+from rotascope.records import Analysis, Record
+from rotascope.report.chartdata import ChartData
+from rotascope.web.app import NotFound, Problem, WebState, state_of
+from rotascope.web.diffing import AnalysisDiff, diff_analyses
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "A parameter is malformed."},
+    404: {"model": Problem, "description": "Unknown symbol, analysis or backtest id."},
+    422: {"model": Problem, "description": "Invalid parameter, or a date the data cannot answer."},
+    503: {"model": Problem, "description": "The store is missing, empty, locked or unreadable."},
+}
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
+
+MAX_LOOKBACK = 2520
+"""Ten years of trading days: a chart longer than that is not a dashboard question."""
+SYMBOL_RE = re.compile(r"^[A-Z0-9][A-Z0-9.\-]{0,14}$")
+ANALYSIS_ID_RE = re.compile(r"^[0-9a-f]{1,64}$")
+BACKTEST_ID_RE = re.compile(r"^[A-Za-z0-9_\-]{1,100}$")
+
+AsOf = Annotated[
+    date | None,
+    Query(description="As-of date YYYY-MM-DD (the last trading day on or before it); default: latest."),
+]
+
+
+class HistoryItem(BaseModel):
+    """One stored analysis in the history list."""
+
+    id: str
+    kind: str
+    subject: str
+    as_of: date
+    created_at: datetime
+    """When it was stored (UTC)."""
+    config_hash: str
+    data_fingerprint: str
+
+
+class BacktestItem(BaseModel):
+    """One stored backtest run (table ``backtests``)."""
+
+    id: str
+    created_at: datetime | None
+    start: date | None
+    end: date | None
+    data_fingerprint: str | None
+
+
+class BacktestDetail(BaseModel):
+    """A stored backtest run: its id and the stored result record (attribution, strategies, caveats)."""
+
+    id: str
+    result: dict[str, Any]
+
+
+class Health(BaseModel):
+    """Liveness and what the server is serving."""
+
+    status: Literal["ok"]
+    version: str
+    store: str
+    store_exists: bool
+    monitor_ready: bool
+    first_as_of: date | None = None
+    last_as_of: date | None = None
+    source: str | None = None
+    data_fingerprint: str | None = None
+    disclaimer: str = "Research tooling, not investment advice."
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """Stored timestamps are naive UTC; mark them so the JSON is a valid RFC 3339 date-time."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def body_of(record: Record) -> bytes:
+    """A record's canonical JSON (sorted keys, the record's own rounding), without the indentation."""
+    return json.dumps(record.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode()
+
+
+def _json(body: bytes) -> Response:
+    return Response(content=body, media_type="application/json")
+
+
+def _day(monitor: Monitor, as_of: date | None) -> date:
+    """The trading day an as-of date resolves to (clear 422 outside the data)."""
+    return resolve_as_of(monitor.panel.calendar, as_of, min_history=MIN_HISTORY)
+
+
+def first_as_of(monitor: Monitor) -> date:
+    """Earliest as-of date the monitor accepts (it needs MIN_HISTORY trading days before it)."""
+    cal = monitor.panel.calendar
+    return cal[min(MIN_HISTORY, len(cal) - 1)].astype(date)  # type: ignore[no-any-return]
+
+
+def last_as_of(monitor: Monitor) -> date:
+    return monitor.panel.calendar[-1].astype(date)  # type: ignore[no-any-return]
+
+
+@router.get("/health", response_model=Health, summary="Liveness and data range")
+def health(request: Request) -> Health:
+    """Always answers, never builds the monitor: the store, and the as-of range once the monitor is built."""
+    st = state_of(request)
+    out = Health(
+        status="ok",
+        version=__version__,
+        store=str(st.settings.db),
+        store_exists=st.settings.db.exists(),
+        monitor_ready=st.monitor_ready,
+    )
+    if st.monitor_ready:
+        m = st.monitor()
+        data = m.panel.data
+        out = out.model_copy(
+            update={
+                "first_as_of": first_as_of(m),
+                "last_as_of": last_as_of(m),
+                "source": data.source,
+                "data_fingerprint": data.fingerprint,
+            }
+        )
+    return out
+
+
+async def _monitor_async(st: WebState) -> Monitor:
+    """The monitor without blocking the event loop while it is first built."""
+    return st.monitor() if st.monitor_ready else await run_in_threadpool(st.monitor)
+
+
+async def _cached(st: WebState, key: tuple[object, ...], make: Callable[[], bytes]) -> Response:
+    """Serve a cached answer straight from the event loop; compute a missing one in the thread pool."""
+    body = st.json_cache.peek(key)
+    if body is None:
+        body = await run_in_threadpool(st.json_cache.get_or_make, key, make)
+    return _json(body)
+
+
+@router.get("/monitor", response_model=MonitorResult, summary="The rotation monitor as of a date")
+async def monitor(request: Request, as_of: AsOf = None) -> Response:
+    """Relative strength, rotation, breadth, macro, the evidence ladder, checklist and killers."""
+    st = state_of(request)
+    m = await _monitor_async(st)
+    day = _day(m, as_of)
+    return await _cached(st, ("monitor", day), lambda: body_of(m.at(day)))
+
+
+@router.get("/charts", response_model=ChartData, summary="Dashboard chart series as of a date")
+async def charts(
+    request: Request,
+    as_of: AsOf = None,
+    lookback: Annotated[
+        int, Query(ge=20, le=MAX_LOOKBACK, description="Trading days of history ending at the as-of date.")
+    ] = 504,
+) -> Response:
+    """Ratio lines with averages, breadth, A/D line, rates, credit and RRG tails; nothing after as-of."""
+    from rotascope.report.chartdata import chart_data
+
+    st = state_of(request)
+    m = await _monitor_async(st)
+    day = _day(m, as_of)
+    return await _cached(st, ("charts", day, lookback), lambda: body_of(chart_data(m.panel, day, lookback)))
+
+
+def _universe(st: WebState, as_of: date | None) -> tuple[Analysis, bytes]:
+    from rotascope.agents import universe_analysis
+
+    m = st.monitor()
+    day = _day(m, as_of)
+    body = st.json_cache.get_or_make(
+        ("analysis", day), lambda: body_of(universe_analysis(m, day, st.config_hash()))
+    )
+    return Analysis.model_validate_json(body), body
+
+
+@router.get("/analysis", response_model=Analysis, summary="Universe analysis (agents, debate, decision)")
+def analysis(request: Request, as_of: AsOf = None) -> Response:
+    """The four agents, their debate and the decision/risk agent on small caps vs SPY. Not stored."""
+    return _json(_universe(state_of(request), as_of)[1])
+
+
+@router.post("/analysis", response_model=Analysis, summary="Run and store a universe analysis")
+def store_analysis(request: Request, as_of: AsOf = None) -> Response:
+    """Like GET, then saved in the history (same id as `rotascope analyze` on the same data and config)."""
+    from rotascope.store.analyses import save_analysis
+
+    st = state_of(request)
+    result, body = _universe(st, as_of)
+    with st.store(write=True) as store:
+        save_analysis(store, result)
+    return _json(body)
+
+
+def _normalise_symbol(symbol: str) -> str:
+    name = symbol.strip().upper()
+    if not SYMBOL_RE.match(name):
+        raise NotFound(f"Unknown symbol {symbol[:40]!r}: symbols are letters, digits, '.' or '-'.")
+    return name
+
+
+def _stock(st: WebState, symbol: str, as_of: date | None) -> tuple[Analysis, bytes]:
+    from rotascope.agents.stock import stock_analysis
+    from rotascope.monitor.data import align
+
+    name = _normalise_symbol(symbol)
+    m = st.monitor()
+    day = _day(m, as_of)
+
+    def make() -> bytes:
+        with st.store() as store:
+            if not store.has_symbol(name):
+                raise NotFound(f"Unknown symbol {name!r}: `rotascope data status` lists what is stored.")
+            inst = store.instruments().set_index("symbol")
+            if inst.at[name, "kind"] != "stock":
+                raise DataError(
+                    f"{name} is an ETF/index; the single-stock debate takes a stock "
+                    "(see /api/analysis for the universe)."
+                )
+            sector = inst.at[name, "sector"]
+            close = align(store.close_panel([name]), m.panel.calendar).column(name)
+        result = stock_analysis(m, name, close, str(sector) if sector else None, day, st.config_hash())
+        return body_of(result)
+
+    body = st.json_cache.get_or_make(("debate", name, day), make)
+    return Analysis.model_validate_json(body), body
+
+
+@router.get("/debate/{symbol}", response_model=Analysis, summary="Single-stock debate")
+def debate(
+    request: Request,
+    symbol: Annotated[str, Path(description="A stored stock symbol, e.g. a Russell 2000 member.")],
+    as_of: AsOf = None,
+) -> Response:
+    """The agents on one stock, then bull/base/bear scenarios and risk controls. Not stored."""
+    return _json(_stock(state_of(request), symbol, as_of)[1])
+
+
+@router.post("/debate/{symbol}", response_model=Analysis, summary="Run and store a single-stock debate")
+def store_debate(
+    request: Request,
+    symbol: Annotated[str, Path(description="A stored stock symbol.")],
+    as_of: AsOf = None,
+) -> Response:
+    """Like GET, then saved in the history (same id as `rotascope debate`)."""
+    from rotascope.store.analyses import save_analysis
+
+    st = state_of(request)
+    result, body = _stock(st, symbol, as_of)
+    with st.store(write=True) as store:
+        save_analysis(store, result)
+    return _json(body)
+
+
+@router.get("/history", response_model=list[HistoryItem], summary="Stored analyses, newest first")
+def history(
+    request: Request,
+    kind: Annotated[Literal["universe", "stock"] | None, Query(description="Only this kind.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="How many of the latest.")] = 100,
+) -> list[HistoryItem]:
+    """The analyses stored by `rotascope analyze`/`debate` (or the POST endpoints)."""
+    from rotascope.store.analyses import list_analyses
+
+    with state_of(request).store() as store:
+        rows = list_analyses(store, kind=kind, limit=limit)
+    return [HistoryItem(**{**r.__dict__, "created_at": _utc(r.created_at)}) for r in rows]
+
+
+def _load(st: WebState, ident: str) -> Analysis:
+    from rotascope.store.analyses import load_analysis
+
+    key = ident.strip().lower()
+    if not ANALYSIS_ID_RE.match(key):
+        raise NotFound(f"No stored analysis with id {ident[:40]!r}: ids are hexadecimal (see /api/history).")
+    with st.store() as store:
+        return load_analysis(store, key)
+
+
+@router.get("/history/{analysis_id}", response_model=Analysis, summary="One stored analysis")
+def history_item(
+    request: Request,
+    analysis_id: Annotated[str, Path(description="Analysis id or a unique prefix of it.")],
+) -> Response:
+    return _json(body_of(_load(state_of(request), analysis_id)))
+
+
+@router.get("/diff", response_model=AnalysisDiff, summary="Compare two stored analyses")
+def diff(
+    request: Request,
+    a: Annotated[str, Query(description="Id (or unique prefix) of the earlier analysis.")],
+    b: Annotated[str, Query(description="Id (or unique prefix) of the later analysis.")],
+) -> Response:
+    """Ladder level, stance, scenario probabilities, per-agent score/stance and changed evidence (b - a)."""
+    st = state_of(request)
+    return _json(body_of(diff_analyses(_load(st, a), _load(st, b))))
+
+
+@router.get("/backtests", response_model=list[BacktestItem], summary="Stored backtest runs")
+def backtests(request: Request) -> list[BacktestItem]:
+    """Runs saved by `rotascope backtest` (empty when none has been stored yet)."""
+    from rotascope.backtest.store import list_backtests
+
+    with state_of(request).store() as store:
+        rows = list_backtests(store)
+    return [BacktestItem(**{**row, "created_at": _utc(row.get("created_at"))}) for row in rows]
+
+
+@router.get("/backtests/{backtest_id}", response_model=BacktestDetail, summary="One stored backtest run")
+def backtest(
+    request: Request, backtest_id: Annotated[str, Path(description="A backtest id from /api/backtests.")]
+) -> BacktestDetail:
+    from rotascope.backtest.store import load_backtest
+
+    if not BACKTEST_ID_RE.match(backtest_id):
+        raise NotFound(f"No stored backtest with id {backtest_id[:40]!r} (see /api/backtests).")
+    with state_of(request).store() as store:
+        result = load_backtest(store, backtest_id)
+    if result is None:
+        raise NotFound(f"No stored backtest with id {backtest_id!r} (see /api/backtests).")
+    return BacktestDetail(id=backtest_id, result=result)

@@ -1,0 +1,406 @@
+/* rotascope dashboard pages: fetch the JSON API and draw tables and charts (RotaCharts).
+ *
+ * Every text from the data goes in through text nodes (never innerHTML). Numbers are formatted the way
+ * the terminal report formats them (see rotascope/report/terminal.py), and every number cell also keeps
+ * the raw API value in data-value so tests can check the page against the API exactly.
+ */
+(function () {
+  "use strict";
+  const body = document.body;
+  const page = body.dataset.page;
+  const asOf = body.dataset.asOf || "";
+
+  /* ------------------------------------------------------------------ helpers */
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      node.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (const c of children.flat()) {
+      if (c === null || c === undefined) continue;
+      node.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+    }
+    return node;
+  }
+  const $ = (id) => document.getElementById(id);
+  /* replaceChildren that also takes (nested) arrays of nodes */
+  function fill(node, ...children) { node.replaceChildren(el("div", {}, ...children)); return node; }
+
+  async function api(path) {
+    const res = await fetch(path, { headers: { Accept: "application/json" } });
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    if (!res.ok) throw new Error((data && data.detail) || `The server answered ${res.status} for ${path}.`);
+    return data;
+  }
+  function query(params) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
+    const s = q.toString();
+    return s ? "?" + s : "";
+  }
+  function status(text) { const s = $("status"); s.textContent = text; s.hidden = !text; }
+  function fail(err) {
+    status("");
+    const box = $("error");
+    box.textContent = String(err && err.message ? err.message : err);
+    box.hidden = false;
+  }
+
+  function pct(v, digits = 2, signed = true) {
+    if (v === null || v === undefined) return "n/a";
+    const s = (v * 100).toFixed(digits) + "%";
+    return signed && v >= 0 ? "+" + s : s;
+  }
+  function num(v, digits = 2) {
+    if (v === null || v === undefined) return "n/a";
+    return v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
+  function evValue(e) {
+    if (e.value === null) return "n/a";
+    if (e.unit === "fraction") return pct(e.value);
+    if (e.unit === "pp") return (e.value >= 0 ? "+" : "") + e.value.toFixed(2) + " pp";
+    if (["days", "count", "flag"].includes(e.unit)) return e.value.toFixed(0);
+    return num(e.value);
+  }
+  function evThreshold(e) {
+    if (e.threshold === null) return "";
+    if (e.unit === "fraction") return `${e.comparison} ${pct(e.threshold, 1)}`;
+    if (e.unit === "pp") return `${e.comparison} ${(e.threshold >= 0 ? "+" : "") + e.threshold.toFixed(2)} pp`;
+    return `${e.comparison} ${e.threshold}`;
+  }
+  function mark(passed) {
+    if (passed === null || passed === undefined) return el("span", { class: "mark unknown" }, "?");
+    return passed ? el("span", { class: "mark pass" }, "PASS") : el("span", { class: "mark fail" }, "FAIL");
+  }
+  function cell(text, value, testid) {
+    return el("td", { class: "num", "data-value": value === null || value === undefined ? "" : value, "data-testid": testid }, text);
+  }
+  function table(headers, rows, attrs) {
+    return el("table", attrs || {},
+      el("thead", {}, el("tr", {}, headers.map((h) => el("th", {}, h)))),
+      el("tbody", {}, rows.map((r) => (r instanceof Node ? r : el("tr", {}, r.map((c) => (c instanceof Node && c.tagName === "TD" ? c : el("td", {}, c))))))));
+  }
+  function evidenceTable(list) {
+    return table(["evidence", "value", "rule", "", "as of", "window", "source"], list.map((e) =>
+      el("tr", { "data-evidence": e.name },
+        el("td", {}, e.name, e.note ? el("div", { class: "note" }, e.note) : null),
+        cell(evValue(e), e.value),
+        el("td", {}, evThreshold(e)),
+        el("td", {}, mark(e.passed)),
+        el("td", {}, e.as_of), el("td", {}, e.window), el("td", { class: "source" }, e.source))), { class: "evidence" });
+  }
+  function meta(asOfDate, source) {
+    return el("p", { class: "meta" }, `As of ${asOfDate} · source: ${source}`);
+  }
+
+  /* ---------------------------------------------------------------- dashboard */
+  const WINDOWS = ["1w", "1m", "3m", "6m", "12m"];
+
+  function rsTable(pairs) {
+    return table(["pair", "ratio", ...WINDOWS, "vs 50d", "vs 200d", "weeks up 4/13"], pairs.map((p) =>
+      el("tr", { "data-pair": p.pair },
+        el("td", {}, p.pair),
+        cell(p.ratio === null ? "n/a" : p.ratio.toFixed(4), p.ratio, `rs-${p.pair}-ratio`),
+        WINDOWS.map((w) => cell(pct(p.returns[w]), p.returns[w], `rs-${p.pair}-${w}`)),
+        cell(pct(p.dist_sma50), p.dist_sma50), cell(pct(p.dist_sma200), p.dist_sma200),
+        el("td", { class: "num" }, p.persistence_4w === null ? "n/a" :
+          `${pct(p.persistence_4w, 0, false)} / ${pct(p.persistence_13w, 0, false)}`))), { class: "rs" });
+  }
+
+  function ladderSummary(ladder) {
+    return el("ol", { class: "ladder-summary", "data-reached": ladder.reached },
+      ladder.levels.map((l) => el("li", { class: l.passed ? "pass" : "fail", "data-level": l.level },
+        mark(l.passed), ` Level ${l.level}: ${l.name}`, l.proxy ? el("span", { class: "note" }, ` (proxy: ${l.proxy})`) : null)));
+  }
+
+  function killersBlock(killers, withEvidence) {
+    return el("div", {}, killers.map((k) => el("div", { class: "killer", "data-killer": k.key },
+      el("h3", {}, k.triggered ? el("span", { class: "mark fail" }, "TRIGGERED") :
+        (k.triggered === null ? el("span", { class: "mark unknown" }, "?") : el("span", { class: "mark pass" }, "quiet")), ` ${k.name}`),
+      el("p", { class: "rule" }, `Trigger: ${k.trigger}`),
+      withEvidence ? evidenceTable(k.evidence) : null)));
+  }
+
+  function breadthTable(list) {
+    const rows = [
+      ["members with data", (b) => [String(b.members_with_data), b.members_with_data]],
+      ["advances / declines", (b) => [`${b.advances} / ${b.declines}`, null]],
+      ["% above 50-day", (b) => [pct(b.pct_above_50, 1, false), b.pct_above_50]],
+      ["… 20 days ago", (b) => [pct(b.pct_above_50_20d_ago, 1, false), b.pct_above_50_20d_ago]],
+      ["% above 200-day", (b) => [pct(b.pct_above_200, 1, false), b.pct_above_200]],
+      ["new highs / lows", (b) => [`${b.new_highs} / ${b.new_lows}`, null]],
+      ["McClellan oscillator", (b) => [num(b.mcclellan_oscillator), b.mcclellan_oscillator]],
+      ["A/D line vs 50-day avg", (b) => [num(b.ad_line_vs_sma50, 0), b.ad_line_vs_sma50]],
+      ["breadth thrust EMA", (b) => [num(b.thrust_ema, 3), b.thrust_ema]],
+      ["last thrust", (b) => [b.last_thrust || "none", null]],
+      ["sectors improving", (b) => [b.sector_participation === null ? "n/a" : pct(b.sector_participation, 0, false), b.sector_participation]],
+    ];
+    return el("div", {},
+      table(["measure", ...list.map((b) => b.universe)], rows.map(([label, f]) =>
+        el("tr", {}, el("td", {}, label), list.map((b) => { const [t, v] = f(b); return cell(t, v, `breadth-${b.universe}-${label}`); })))),
+      el("p", { class: "caveat" }, list.length ? list[0].caveat : ""));
+  }
+
+  function macroTable(macro) {
+    return table(["measure", "value", "unit", "observation date"], Object.keys(macro.values).sort().map((k) =>
+      el("tr", {}, el("td", {}, k), cell(macro.values[k] === null ? "n/a" : num(macro.values[k], 3), macro.values[k], `macro-${k}`),
+        el("td", {}, macro.units[k] || ""), el("td", {}, macro.observed[k] || ""))));
+  }
+
+  async function dashboard() {
+    const [mon, charts] = await Promise.all([api("/api/monitor" + query({ as_of: asOf })), api("/api/charts" + query({ as_of: asOf }))]);
+    const snap = mon.snapshot, reg = mon.regime;
+    const iwm = snap.pairs.find((p) => p.pair === "IWM/SPY");
+    const fired = reg.killers.filter((k) => k.triggered).length;
+    $("summary").replaceChildren(
+      el("div", { class: "card" }, el("span", { class: "k" }, "as of"), el("span", { class: "v", "data-testid": "as-of" }, mon.as_of)),
+      el("div", { class: "card" }, el("span", { class: "k" }, "ladder reached"),
+        el("span", { class: "v", "data-testid": "ladder-reached", "data-value": reg.ladder.reached }, `${reg.ladder.reached} of ${reg.ladder.levels.length}`)),
+      el("div", { class: "card" }, el("span", { class: "k" }, "IWM/SPY 1m"),
+        el("span", { class: "v", "data-value": iwm.returns["1m"] }, pct(iwm.returns["1m"]))),
+      el("div", { class: "card" }, el("span", { class: "k" }, "killers triggered"), el("span", { class: "v", "data-value": fired }, String(fired))),
+      el("div", { class: "card" }, el("span", { class: "k" }, "source"), el("span", { class: "v" }, snap.source)));
+    $("ladder-summary").replaceChildren(meta(reg.ladder.as_of, snap.source), ladderSummary(reg.ladder),
+      el("p", {}, el("a", { href: "/ladder" + query({ as_of: asOf }) }, "Every number behind the ladder →")));
+    $("rs-table").replaceChildren(meta(mon.as_of, snap.source), rsTable([...snap.pairs, ...snap.sectors]));
+    const byKey = Object.fromEntries(charts.charts.map((c) => [c.key, c]));
+    for (const fig of document.querySelectorAll("figure[data-chart]")) {
+      const key = fig.dataset.chart;
+      if (key === "rrg") {
+        RotaCharts.rrg(fig, charts.rotation, { asOf: charts.as_of, source: charts.source, highlight: ["IWM", "IWN", "IWO", "RSP"] });
+      } else if (byKey[key]) {
+        RotaCharts.line(fig, byKey[key], { asOf: charts.as_of, source: charts.source, right: fig.dataset.right ? [fig.dataset.right] : [] });
+      } else {
+        fig.replaceChildren(el("figcaption", {}, `No ${key} chart in the data as of ${charts.as_of}.`));
+      }
+    }
+    $("breadth-table").replaceChildren(meta(mon.as_of, snap.source), breadthTable(snap.breadth));
+    $("macro-table").replaceChildren(meta(mon.as_of, snap.source + " (FRED series as known on the as-of date)"), macroTable(snap.macro));
+    $("killers").replaceChildren(meta(mon.as_of, snap.source), killersBlock(reg.killers, false));
+    status(`Showing ${mon.as_of} (source: ${snap.source}).`);
+  }
+
+  /* ------------------------------------------------------------------- ladder */
+  async function ladderPage() {
+    const mon = await api("/api/monitor" + query({ as_of: asOf }));
+    const reg = mon.regime, src = mon.snapshot.source;
+    fill($("ladder"),
+      el("p", { class: "lead", "data-testid": "ladder-reached", "data-value": reg.ladder.reached },
+        `Reached level ${reg.ladder.reached} of ${reg.ladder.levels.length} (a level counts only when every level below it passed).`),
+      meta(reg.ladder.as_of, src),
+      reg.ladder.levels.map((l) => el("section", { class: "level " + (l.passed ? "pass" : "fail"), "data-level": l.level },
+        el("h2", {}, mark(l.passed), ` Level ${l.level}: ${l.name}`),
+        el("p", { class: "rule" }, `Rule: ${l.rule}`),
+        l.proxy ? el("p", { class: "note" }, `Judged on a proxy: ${l.proxy}`) : null,
+        evidenceTable(l.evidence),
+        el("p", { class: "next" }, `Next check: ${l.next_check}`))));
+    fill($("checklist"),meta(mon.as_of, src), reg.checklist.map((c) => el("div", { class: "check", "data-check": c.key },
+      el("h3", {}, mark(c.passed), ` ${c.question}`), evidenceTable(c.evidence))));
+    $("killers").replaceChildren(meta(mon.as_of, src), killersBlock(reg.killers, true));
+    status(`Showing ${mon.as_of} (source: ${src}).`);
+  }
+
+  /* ---------------------------------------------------------------- analysis */
+  /* Any JSON value (the decision's risk plan is a nested record) as readable nested tables. */
+  function renderValue(v, depth) {
+    if (v === null || v === undefined) return "n/a";
+    if (typeof v === "number") return Number.isInteger(v) ? v.toLocaleString("en-US") : String(+v.toFixed(6));
+    if (typeof v === "boolean") return v ? "yes" : "no";
+    if (typeof v !== "object") return String(v);
+    if (depth > 3) return el("code", {}, JSON.stringify(v));
+    if (Array.isArray(v)) {
+      if (!v.length) return "none";
+      if (v.every((x) => x !== null && typeof x === "object" && !Array.isArray(x))) {
+        const keys = [...new Set(v.flatMap((x) => Object.keys(x)))];
+        return table(keys, v.map((x) => keys.map((k) => el("td", {}, renderValue(x[k], depth + 1)))), { class: "nested" });
+      }
+      return el("ul", {}, v.map((x) => el("li", {}, renderValue(x, depth + 1))));
+    }
+    return table(["", ""], Object.keys(v).sort().map((k) => [el("td", { class: "key" }, k), el("td", {}, renderValue(v[k], depth + 1))]), { class: "nested kv" });
+  }
+
+  function opinionBlock(o) {
+    return el("div", { class: "opinion", "data-agent": o.agent },
+      el("h3", {}, `${o.agent}: ${o.stance}`, el("span", { class: "note" }, ` score ${o.score.toFixed(2)}, confidence ${o.confidence.toFixed(2)} — ${o.lens}`)),
+      o.data_note ? el("p", { class: "note" }, o.data_note) : null,
+      o.claims.map((c) => el("div", { class: "claim", "data-claim": c.id },
+        el("p", {}, el("strong", {}, `[${c.direction}] `), c.text, el("span", { class: "note" }, ` (weight ${c.weight}, strength ${c.strength})`)),
+        evidenceTable(c.evidence))),
+      o.risks.length ? el("ul", { class: "risks" }, o.risks.map((r) => el("li", {}, r))) : null);
+  }
+
+  function renderAnalysis(a, target) {
+    const d = a.decision;
+    const finals = a.debate.final;
+    target.replaceChildren(
+      el("section", { class: "decision", "data-analysis": a.id },
+        el("h2", {}, `Decision on ${a.subject}: `, el("span", { "data-testid": "stance" }, d.stance), ` (${d.mode})`),
+        el("p", { class: "meta" }, `As of ${a.as_of} · analysis ${a.id} · config ${a.config_hash} · data ${a.data_fingerprint}`),
+        table(["conviction", "tilt", "ladder reached", "killers triggered"], [[
+          cell(d.conviction.toFixed(2), d.conviction, "conviction"), cell(pct(d.tilt), d.tilt, "tilt"),
+          cell(a.ladder_reached === null ? "n/a" : String(a.ladder_reached), a.ladder_reached),
+          el("td", {}, a.killers_triggered.length ? a.killers_triggered.join(", ") : "none")]]),
+        el("h3", {}, "Scenarios"),
+        table(["scenario", "probability", "summary", "requires"], d.scenarios.map((s) => el("tr", { "data-scenario": s.name },
+          el("td", {}, s.name), cell(pct(s.probability, 0, false), s.probability, `scenario-${s.name}`), el("td", {}, s.summary),
+          el("td", {}, el("ul", {}, s.requires.map((r) => el("li", {}, r))))))),
+        el("h3", {}, "Rationale"), el("ul", {}, d.rationale.map((r) => el("li", {}, r))),
+        el("h3", {}, "Risk plan"),
+        renderValue(d.risk, 0)),
+      el("section", {}, el("h2", {}, "Agents after the debate"),
+        table(["agent", "stance", "score", "confidence"], finals.map((o) => el("tr", { "data-agent": o.agent },
+          el("td", {}, o.agent), el("td", {}, o.stance), cell(o.score.toFixed(2), o.score), cell(o.confidence.toFixed(2), o.confidence))))),
+      el("section", { class: "transcript" }, el("h2", {}, "Debate transcript"),
+        a.debate.rounds.length === 0 ? el("p", {}, "No challenges: no agent's data contradicted another's strong claims.") : null,
+        a.debate.rounds.map((r) => el("div", { class: "round", "data-round": r.round },
+          el("h3", {}, `Round ${r.round}`),
+          r.challenges.length === 0 ? el("p", { class: "note" }, "No challenges this round.") : null,
+          el("ol", {}, r.challenges.map((c, i) => {
+            const ans = r.answers[i];
+            return el("li", { class: "exchange" },
+              el("p", { class: "challenge" }, el("strong", {}, `${c.by} → ${c.to_agent}: `), c.argument),
+              c.counter_evidence.length ? evidenceTable(c.counter_evidence) : null,
+              ans ? el("p", { class: "answer " + ans.outcome }, el("strong", {}, `${ans.by} ${ans.outcome}: `), ans.argument) : null);
+          })),
+          r.confidence_changes.length ? el("ul", { class: "conf" }, r.confidence_changes.map((c) =>
+            el("li", {}, `${c.agent}: confidence ${c.before.toFixed(2)} → ${c.after.toFixed(2)} (${c.rule})`))) : null))),
+      el("section", {}, el("h2", {}, "Opinions before the debate (with their evidence)"), a.opinions.map(opinionBlock)),
+      el("section", { class: "caveats" }, el("h2", {}, "Caveats"), el("ul", {}, a.caveats.map((c) => el("li", {}, c))),
+        el("p", { class: "disclaimer" }, a.disclaimer)));
+  }
+
+  async function debatePage() {
+    status("Running the agents and their debate…");
+    const a = await api("/api/analysis" + query({ as_of: asOf }));
+    renderAnalysis(a, $("analysis"));
+    status(`Universe analysis as of ${a.as_of} (not stored; \`rotascope analyze\` stores it).`);
+  }
+
+  async function stockPage() {
+    const symbol = body.dataset.symbol;
+    if (!symbol) { status("Enter a stock symbol (a Russell 2000 member, e.g.) and an optional as-of date."); return; }
+    status(`Debating ${symbol}…`);
+    const a = await api("/api/debate/" + encodeURIComponent(symbol) + query({ as_of: asOf }));
+    renderAnalysis(a, $("analysis"));
+    status(`Single-stock debate on ${a.subject} as of ${a.as_of} (not stored; \`rotascope debate\` stores it).`);
+  }
+
+  /* ------------------------------------------------------------------ history */
+  function change(v, digits, asPct) {
+    if (v === null || v === undefined) return "";
+    return asPct ? pct(v, digits) : (v >= 0 ? "+" : "") + v.toFixed(digits);
+  }
+
+  function renderDiff(d) {
+    const evText = (v, unit) => (v === null ? "—" : evValue({ value: v, unit: unit }));
+    return el("div", { class: "diff", "data-a": d.a_id, "data-b": d.b_id },
+      el("h2", {}, `Run ${d.a_id} (${d.a_as_of}) → run ${d.b_id} (${d.b_as_of})`),
+      el("p", { class: "meta" }, `${d.subject_a} → ${d.subject_b}` + (d.same_subject ? "" : " (different subjects)") +
+        ` · config ${d.same_config ? "unchanged" : "changed"} · data ${d.same_data ? "unchanged" : "changed"}`),
+      table(["", "A", "B", "change"], [
+        ["ladder level", String(d.ladder_a), String(d.ladder_b), cell(d.ladder_change === null ? "" : (d.ladder_change >= 0 ? "+" : "") + d.ladder_change, d.ladder_change, "diff-ladder")],
+        ["stance", d.stance_a, d.stance_b, d.stance_changed ? "changed" : ""],
+        ["mode", d.mode_a, d.mode_b, d.mode_a !== d.mode_b ? "changed" : ""],
+        ["conviction", d.conviction_a.toFixed(2), d.conviction_b.toFixed(2), cell(change(d.conviction_change, 2), d.conviction_change, "diff-conviction")],
+        ["tilt", pct(d.tilt_a), pct(d.tilt_b), ""],
+        ...d.scenarios.map((s) => [`P(${s.name})`, pct(s.a, 0, false), pct(s.b, 0, false), cell(change(s.change, 0, true), s.change, `diff-p-${s.name}`)]),
+        ["killers added", "", d.killers_added.join(", ") || "none", ""],
+        ["killers removed", d.killers_removed.join(", ") || "none", "", ""],
+      ]),
+      el("h3", {}, "Agents (after the debate)"),
+      table(["agent", "stance A", "stance B", "score A", "score B", "change"], d.agents.map((g) => el("tr", { "data-agent": g.agent, class: g.stance_changed ? "changed" : "" },
+        el("td", {}, g.agent), el("td", {}, g.stance_a || "—"), el("td", {}, g.stance_b || "—"),
+        cell(g.score_a === null ? "—" : g.score_a.toFixed(2), g.score_a), cell(g.score_b === null ? "—" : g.score_b.toFixed(2), g.score_b),
+        cell(change(g.score_change, 2), g.score_change)))),
+      el("h3", {}, `Evidence that changed (${d.evidence.length} of ${d.evidence_compared} compared)`),
+      table(["agent", "evidence", "A", "B", "", "", "source"], d.evidence.map((e) => el("tr", { "data-evidence": e.name },
+        el("td", {}, e.agent), el("td", {}, e.name), cell(evText(e.value_a, e.unit), e.value_a), cell(evText(e.value_b, e.unit), e.value_b),
+        el("td", {}, mark(e.passed_a)), el("td", {}, mark(e.passed_b)), el("td", { class: "source" }, e.source)))));
+  }
+
+  async function historyPage() {
+    const rows = await api("/api/history");
+    const picked = { a: null, b: null };
+    const button = $("compare");
+    const radio = (side, id) => {
+      const r = el("input", { type: "radio", name: "run-" + side, value: id, "aria-label": `run ${side.toUpperCase()}` });
+      r.addEventListener("change", () => { picked[side] = id; button.disabled = !(picked.a && picked.b); });
+      return r;
+    };
+    if (!rows.length) {
+      $("history-table").replaceChildren(el("p", {}, "No stored analyses yet: run `rotascope analyze` or `rotascope debate SYMBOL`."));
+      status("");
+      return;
+    }
+    $("history-table").replaceChildren(table(["A", "B", "id", "kind", "subject", "as of", "created (UTC)", "config", "data", ""],
+      rows.map((r) => {
+        const view = el("button", { type: "button", class: "link" }, "view");
+        view.addEventListener("click", async () => {
+          try { renderAnalysis(await api("/api/history/" + encodeURIComponent(r.id)), $("analysis")); } catch (e) { fail(e); }
+        });
+        return el("tr", { "data-id": r.id }, el("td", {}, radio("a", r.id)), el("td", {}, radio("b", r.id)),
+          el("td", {}, el("code", {}, r.id)), el("td", {}, r.kind), el("td", {}, r.subject), el("td", {}, r.as_of),
+          el("td", {}, r.created_at.replace("T", " ").slice(0, 19)), el("td", {}, el("code", {}, r.config_hash)),
+          el("td", { class: "source" }, r.data_fingerprint), el("td", {}, view));
+      }), { id: "history" }));
+    button.addEventListener("click", async () => {
+      try {
+        const d = await api("/api/diff" + query({ a: picked.a, b: picked.b }));
+        $("diff").replaceChildren(renderDiff(d));
+      } catch (e) { fail(e); }
+    });
+    status(`${rows.length} stored analyses.`);
+  }
+
+  /* ---------------------------------------------------------------- backtests */
+  function statsTable(list) {
+    return table(["name", "start", "end", "CAGR", "vol", "Sharpe", "max drawdown", "turnover/yr", "trades"], list.map((s) => el("tr", { "data-strategy": s.name },
+      el("td", {}, s.name), el("td", {}, s.start), el("td", {}, s.end), cell(pct(s.cagr), s.cagr), cell(pct(s.vol, 1, false), s.vol),
+      cell(s.sharpe === null ? "n/a" : s.sharpe.toFixed(2), s.sharpe), cell(pct(s.max_drawdown), s.max_drawdown),
+      cell(s.turnover_per_year === null ? "n/a" : s.turnover_per_year.toFixed(1), s.turnover_per_year), cell(String(s.trades), s.trades))));
+  }
+
+  function renderBacktest(id, r) {
+    const stats = (r.attribution && r.attribution.stats) || [];
+    return el("div", { class: "backtest", "data-id": id },
+      el("h2", {}, `Backtest ${id}`),
+      el("p", { class: "meta" }, `Weekly as-of dates ${r.start} to ${r.end} (${r.weeks} weeks) · source: ${r.source} · data ${r.data_fingerprint}`),
+      el("h3", {}, "Strategies"), statsTable(r.strategies || []),
+      el("h3", {}, "Benchmarks"), statsTable(r.benchmarks || []),
+      el("h3", {}, "Signal attribution (IWM minus SPY forward returns)"),
+      table(["signal", "horizon (weeks)", "weeks", "fired", "edge", "hit rate", "base hit rate", "IC", "CI"], stats.map((s) => el("tr", {},
+        el("td", {}, s.signal + (s.survivorship ? " *" : "")), cell(String(s.horizon_weeks), s.horizon_weeks), cell(String(s.weeks), s.weeks),
+        cell(String(s.fired), s.fired), cell(pct(s.edge), s.edge), cell(pct(s.hit_rate, 0, false), s.hit_rate),
+        cell(pct(s.base_hit_rate, 0, false), s.base_hit_rate), cell(s.ic === null ? "n/a" : s.ic.toFixed(3), s.ic),
+        el("td", {}, s.ci_low === null ? "n/a" : `${pct(s.ci_low)} … ${pct(s.ci_high)}`)))),
+      el("p", { class: "note" }, "* breadth-based signal: survivorship-biased."),
+      el("h3", {}, "Caveats"), el("ul", {}, (r.caveats || []).map((c) => el("li", {}, c))),
+      el("p", { class: "disclaimer" }, r.disclaimer || ""));
+  }
+
+  async function backtestsPage() {
+    const rows = await api("/api/backtests");
+    if (!rows.length) {
+      $("backtest-table").replaceChildren(el("p", {}, "No stored backtests yet: run `rotascope backtest`."));
+      status("");
+      return;
+    }
+    $("backtest-table").replaceChildren(table(["id", "created (UTC)", "start", "end", "data", ""], rows.map((r) => {
+      const view = el("button", { type: "button", class: "link" }, "view");
+      view.addEventListener("click", async () => {
+        try { const d = await api("/api/backtests/" + encodeURIComponent(r.id)); $("backtest").replaceChildren(renderBacktest(d.id, d.result)); } catch (e) { fail(e); }
+      });
+      return el("tr", { "data-id": r.id }, el("td", {}, el("code", {}, r.id)), el("td", {}, (r.created_at || "").replace("T", " ").slice(0, 19)),
+        el("td", {}, r.start || ""), el("td", {}, r.end || ""), el("td", { class: "source" }, r.data_fingerprint || ""), el("td", {}, view));
+    })));
+    status(`${rows.length} stored backtest runs.`);
+  }
+
+  const PAGES = { dashboard, ladder: ladderPage, debate: debatePage, stock: stockPage, history: historyPage, backtests: backtestsPage };
+  const run = PAGES[page];
+  if (run) {
+    run().then(() => body.setAttribute("data-ready", "1"), (e) => { fail(e); body.setAttribute("data-ready", "error"); });
+  }
+})();

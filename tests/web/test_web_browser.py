@@ -1,0 +1,323 @@
+"""Every dashboard page in a real headless Chromium against a real uvicorn server on loopback.
+
+Checks that the charts are drawn with data (one SVG path per series, as many points as the API sent),
+that the numbers on screen are the API's, that errors show the API's sentence, and saves a full-page
+screenshot of each page under ``out/web/`` (gitignored) as the artefact of the run.
+
+Skipped, with the reason, when Debian's Chromium (/usr/bin/chromium) or the playwright package is absent.
+Playwright's own browser download is never used.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+import pytest
+
+from rotascope.cli import config_hash
+from rotascope.config import Settings
+from rotascope.monitor.run import Monitor
+from rotascope.store import open_store
+from rotascope.store.analyses import save_analysis
+from rotascope.web.app import create_app, running_server
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SHOTS = Path(__file__).resolve().parents[2] / "out" / "web"
+DAY = "2024-07-19"
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(
+        f"{CHROMIUM} is absent (apt-get install chromium); browser tests skipped", allow_module_level=True
+    )
+sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+
+
+@pytest.fixture(scope="module")
+def web_settings(
+    loaded_settings: Settings, tmp_path_factory: pytest.TempPathFactory, monitor: Monitor
+) -> Settings:
+    """A private copy of the store with two stored universe analyses, a stock debate and a backtest row."""
+    from rotascope.agents import universe_analysis
+    from rotascope.backtest.store import save_backtest
+
+    home = tmp_path_factory.mktemp("web-browser")
+    shutil.copy2(loaded_settings.db, home / "rotascope.duckdb")
+    settings = replace(loaded_settings, home=home, db=home / "rotascope.duckdb")
+    store = open_store(settings, write=True)
+    try:
+        for day in (date(2024, 3, 28), date(2024, 7, 19)):
+            save_analysis(store, universe_analysis(monitor, day, config_hash(settings)))
+    finally:
+        store.close()
+    stat = {
+        "name": "ladder tilt",
+        "start": "2020-01-03",
+        "end": "2024-06-28",
+        "final_equity": 1.08,
+        "cagr": 0.017,
+        "vol": 0.09,
+        "sharpe": 0.19,
+        "max_drawdown": -0.11,
+        "turnover_per_year": 4.2,
+        "total_costs": 0.004,
+        "trades": 21,
+        "exposure": 0.46,
+    }
+    result = {
+        "start": "2020-01-03",
+        "end": "2024-06-28",
+        "weeks": 234,
+        "source": "bundled",
+        "data_fingerprint": "test",
+        "strategies": [stat],
+        "benchmarks": [{**stat, "name": "buy and hold IWM"}, {**stat, "name": "buy and hold SPY"}],
+        "attribution": {"stats": []},
+        "caveats": ["A synthetic row written by the browser test to exercise the page."],
+        "disclaimer": "Research tooling, not investment advice.",
+    }
+    save_backtest(
+        settings,
+        start=date(2020, 1, 3),
+        end=date(2024, 6, 28),
+        params_json="{}",
+        data_fingerprint="test",
+        result_json=json.dumps(result),
+    )
+    return settings
+
+
+@pytest.fixture(scope="module")
+def base_url(web_settings: Settings, monitor: Monitor) -> Iterator[str]:
+    with running_server(create_app(web_settings, monitor)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture()
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
+    pg.on("console", lambda msg: errors.append(f"console: {msg.text}") if msg.type == "error" else None)
+    pg.errors = errors
+    yield pg
+    context.close()
+
+
+def api(base_url: str, path: str, **params: str) -> Any:
+    r = httpx.get(base_url + path, params=params, timeout=60, trust_env=False)
+    r.raise_for_status()
+    return r.json()
+
+
+def load(page: Any, url: str, expect: str = "1") -> None:
+    page.goto(url)
+    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    assert page.get_attribute("body", "data-ready") == expect, page.text_content("#error")
+
+
+def shoot(page: Any, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 20_000  # a blank page is a few KB
+    print(f"screenshot: {path}")
+    return path
+
+
+def assert_caveats(page: Any) -> None:
+    footer = page.text_content("footer")
+    assert "research tooling, not investment advice" in footer
+    assert "Survivorship bias" in footer
+
+
+def points(values: list[float | None]) -> int:
+    return sum(v is not None for v in values)
+
+
+def pairs(xs: list[float | None], ys: list[float | None]) -> int:
+    """RRG points drawn: dates where both coordinates are known."""
+    return sum(x is not None and y is not None for x, y in zip(xs, ys, strict=True))
+
+
+def test_dashboard_charts_and_numbers_match_the_api(page: Any, base_url: str) -> None:
+    load(page, f"{base_url}/?as_of={DAY}")
+    charts = api(base_url, "/api/charts", as_of=DAY)
+    mon = api(base_url, "/api/monitor", as_of=DAY)
+    drawn = page.evaluate(
+        """() => Array.from(document.querySelectorAll("figure[data-chart]")).map(f => ({
+            key: f.dataset.chart, caption: f.querySelector("figcaption").textContent,
+            series: Array.from(f.querySelectorAll("path.series")).map(
+                p => [p.dataset.series, Number(p.dataset.points), p.getAttribute("d").length]),
+            dots: f.querySelectorAll("circle.pt").length }))"""
+    )
+    by_key = {c["key"]: c for c in charts["charts"]}
+    assert {d["key"] for d in drawn} == {
+        "iwm_spy",
+        "rsp_spy",
+        "breadth_r2000",
+        "adline_r2000",
+        "rrg",
+        "rates",
+    } | {
+        "credit",
+        "hyg_ief",
+    }
+    for fig in drawn:
+        assert f"as of {DAY}" in fig["caption"] and "source: bundled" in fig["caption"], fig["caption"]
+        if fig["key"] == "rrg":
+            expected = {
+                t["symbol"]: sum(
+                    x is not None and y is not None
+                    for x, y in zip(t["rs_ratio"], t["rs_momentum"], strict=True)
+                )
+                for t in charts["rotation"]
+            }
+            assert {name: n for name, n, _ in fig["series"]} == expected
+            assert fig["dots"] == sum(expected.values()) > 0
+            continue
+        expected = {line["name"]: points(line["values"]) for line in by_key[fig["key"]]["lines"]}
+        assert {name: n for name, n, _ in fig["series"]} == expected, fig["key"]
+        assert all(n > 0 and d > 100 for _, n, d in fig["series"]), fig  # drawn, with data
+    assert next(d for d in drawn if d["key"] == "iwm_spy")["series"][0][1] == 504  # default lookback
+
+    cell = page.locator('[data-testid="rs-IWM/SPY-1w"]')
+    assert cell.text_content() == "+3.77%"
+    iwm = next(p for p in mon["snapshot"]["pairs"] if p["pair"] == "IWM/SPY")
+    assert float(cell.get_attribute("data-value")) == iwm["returns"]["1w"] == 0.037744
+    for window in ("1m", "3m", "6m", "12m"):
+        shown = page.get_attribute(f'[data-testid="rs-IWM/SPY-{window}"]', "data-value")
+        assert float(shown) == iwm["returns"][window]
+    reached = page.locator('[data-testid="ladder-reached"]')
+    assert int(reached.get_attribute("data-value")) == mon["regime"]["ladder"]["reached"]
+    assert page.locator("ol.ladder-summary li").count() == len(mon["regime"]["ladder"]["levels"])
+    r2000 = mon["snapshot"]["breadth"][0]
+    shown = page.get_attribute(f'[data-testid="breadth-{r2000["universe"]}-% above 50-day"]', "data-value")
+    assert float(shown) == r2000["pct_above_50"]
+    assert_caveats(page)
+    assert page.errors == []
+    shoot(page, "dashboard")
+
+
+def test_ladder_page_shows_every_level_and_number(page: Any, base_url: str) -> None:
+    load(page, f"{base_url}/ladder?as_of={DAY}")
+    ladder = api(base_url, "/api/monitor", as_of=DAY)["regime"]["ladder"]
+    assert page.locator("section.level").count() == len(ladder["levels"])
+    for level in ladder["levels"]:
+        rows = page.locator(f'section.level[data-level="{level["level"]}"] tr[data-evidence]')
+        assert rows.count() == len(level["evidence"])
+        for i, ev in enumerate(level["evidence"]):
+            value = rows.nth(i).locator("td.num").get_attribute("data-value")
+            assert (float(value) if value else None) == ev["value"]
+    assert_caveats(page)
+    assert page.errors == []
+    shoot(page, "ladder")
+
+
+def test_debate_page_shows_decision_and_transcript(page: Any, base_url: str) -> None:
+    load(page, f"{base_url}/debate?as_of={DAY}")
+    a = api(base_url, "/api/analysis", as_of=DAY)
+    assert page.text_content('[data-testid="stance"]') == a["decision"]["stance"]
+    assert (
+        float(page.get_attribute('[data-testid="conviction"]', "data-value")) == a["decision"]["conviction"]
+    )
+    for s in a["decision"]["scenarios"]:
+        shown = page.get_attribute(f'[data-testid="scenario-{s["name"]}"]', "data-value")
+        assert float(shown) == s["probability"]
+    assert page.locator(".round").count() == len(a["debate"]["rounds"])
+    assert page.locator(".opinion").count() == len(a["opinions"])
+    assert "Research tooling, not investment advice." in page.text_content(".caveats")
+    assert page.errors == []
+    shoot(page, "debate")
+
+
+def test_stock_form_runs_a_single_stock_debate(page: Any, base_url: str, web_settings: Settings) -> None:
+    store = open_store(web_settings)
+    try:
+        symbol = next(
+            s
+            for s in store.member_symbols()
+            if np.isfinite(store.close_panel([s]).values).sum() > 2000
+            and store.span(s)[1] >= date(2024, 7, 19)
+        )
+    finally:
+        store.close()
+    load(page, f"{base_url}/stock")
+    page.fill("input[name=symbol]", symbol.lower())
+    page.fill("input[name=as_of]", DAY)
+    page.click("#stock-form button[type=submit]")
+    page.wait_for_url("**/stock?symbol=*")
+    page.wait_for_selector("body[data-ready]", timeout=60_000)
+    a = api(base_url, f"/api/debate/{symbol}", as_of=DAY)
+    assert a["subject"] == symbol
+    assert page.text_content('[data-testid="stance"]') == a["decision"]["stance"]
+    assert (
+        float(page.get_attribute('[data-testid="conviction"]', "data-value")) == a["decision"]["conviction"]
+    )
+    assert page.errors == []
+    shoot(page, "stock")
+
+
+def test_history_diff_of_two_runs(page: Any, base_url: str) -> None:
+    load(page, f"{base_url}/history")
+    rows = api(base_url, "/api/history", kind="universe")
+    by_date = {r["as_of"]: r["id"] for r in rows}
+    a, b = by_date["2024-03-28"], by_date["2024-07-19"]
+    page.check(f'tr[data-id="{a}"] input[name=run-a]')
+    page.check(f'tr[data-id="{b}"] input[name=run-b]')
+    page.click("#compare")
+    page.wait_for_selector(".diff")
+    d = api(base_url, "/api/diff", a=a, b=b)
+    assert int(page.get_attribute('[data-testid="diff-ladder"]', "data-value")) == d["ladder_change"]
+    assert page.locator(".diff tr[data-evidence]").count() == len(d["evidence"]) > 0
+    assert page.locator(".diff tr[data-agent]").count() == len(d["agents"])
+    page.click(f'tr[data-id="{b}"] button.link')
+    page.wait_for_selector(f'#analysis [data-analysis="{b}"]')
+    assert_caveats(page)
+    assert page.errors == []
+    shoot(page, "history")
+
+
+def test_backtests_page_lists_and_opens_a_run(page: Any, base_url: str) -> None:
+    load(page, f"{base_url}/backtests")
+    runs = api(base_url, "/api/backtests")
+    assert page.locator("#backtest-table tbody tr").count() == len(runs) >= 1
+    page.click(f'tr[data-id="{runs[0]["id"]}"] button.link')
+    page.wait_for_selector(".backtest")
+    assert page.locator(".backtest tr[data-strategy]").count() == 3
+    assert page.errors == []
+    shoot(page, "backtests")
+
+
+def test_bad_date_shows_the_api_sentence(page: Any, base_url: str) -> None:
+    load(page, f"{base_url}/?as_of=1990-01-01", expect="error")
+    r = httpx.get(f"{base_url}/api/monitor", params={"as_of": "1990-01-01"}, trust_env=False)
+    assert r.status_code == 422
+    assert page.text_content("#error") == r.json()["detail"]
+    assert page.is_visible("#error")
