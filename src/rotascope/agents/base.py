@@ -17,6 +17,7 @@ from rotascope._typing import Float64Array
 from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import MonitorResult
 from rotascope.records import Claim, Evidence, Opinion, rnd
+from rotascope.regime.rules import evidence
 
 BULLISH, NEUTRAL, BEARISH = "bullish", "neutral", "bearish"
 STANCE_BAND = 0.2
@@ -186,22 +187,16 @@ def ev(
     unit: str = "",
     note: str = "",
 ) -> Evidence:
-    """Evidence dated at the context's as-of, sourced from the context's data source."""
-    ops = {
-        ">=": value is not None and value >= threshold,
-        "<=": value is not None and value <= threshold,
-        ">": value is not None and value > threshold,
-        "<": value is not None and value < threshold,
-    }
-    return Evidence(
-        name=name,
-        value=rnd(value),
-        threshold=threshold,
-        comparison=comparison,
-        passed=None if value is None else ops[comparison],
-        as_of=ctx.as_of,
-        source=f"{ctx.result.snapshot.source}: {source}",
+    """Evidence dated at the context's as-of, sourced from the context's data source (value rounded)."""
+    e = evidence(
+        ctx.result.snapshot,
+        name,
+        value,
+        comparison,
+        threshold,
+        source=source,
         window=window,
         unit=unit,
         note=note,
     )
+    return e.model_copy(update={"value": rnd(value)})

@@ -49,38 +49,66 @@ def universe_analysis(
     """
     result = monitor.at(as_of)
     ctx = AgentContext(result, monitor.panel)
-    initial = opinions_for(ctx, headlines)
+    iwm = result.snapshot.pair("IWM/SPY")
+    return assemble(
+        "universe",
+        SUBJECT,
+        "small caps",
+        result,
+        opinions_for(ctx, headlines),
+        config_hash,
+        lambda conviction: universe_risk(ctx, conviction, full_risk),
+        iwm.persistence_13w,
+    )
+
+
+RiskFor = Callable[[float], tuple[dict[str, object], float | None, list[str]]]
+"""conviction -> (risk records, vol-targeted weight or None, invalidation rules as text)."""
+
+
+def assemble(
+    kind: str,
+    subject: str,
+    short: str,
+    result: MonitorResult,
+    initial: list[Opinion],
+    config_hash: str,
+    risk_for: RiskFor,
+    persistence_13w: float | None = None,
+) -> Analysis:
+    """Debate the opinions, let the decision agent weigh them with the ladder and killers, and package
+    everything as an Analysis (shared by the universe and the single-stock analyses)."""
     debate = run_debate(initial)
     regime = result.regime
+    reached = regime.ladder.reached
     fired = [k.key for k in regime.killers if k.triggered]
-    probs = dec.scenario_probabilities(debate.final, regime.ladder.reached, len(fired))
+    probs = dec.scenario_probabilities(debate.final, reached, len(fired))
     conviction = round(probs[0] - probs[2], 2)
-    iwm = result.snapshot.pair("IWM/SPY")
-    stance, mode = dec.stance_and_mode(conviction, regime.ladder.reached, iwm.persistence_13w, "small caps")
-    risk, vol_weight, invalidation = universe_risk(ctx, conviction, full_risk)
+    stance, mode = dec.stance_and_mode(conviction, reached, persistence_13w, short)
+    risk, vol_weight, invalidation = risk_for(conviction)
     decision = Decision(
         as_of=result.as_of,
-        subject=SUBJECT,
+        subject=subject,
         stance=stance,
         mode=mode,
         conviction=conviction,
         tilt=dec.tilt_size(conviction, vol_weight),
-        scenarios=dec.scenarios("small caps", regime.ladder, regime.killers, probs, invalidation),
-        rationale=dec.rationale(debate.final, regime.ladder.reached, fired, result.as_of),
+        scenarios=dec.scenarios(short, regime.ladder, regime.killers, probs, invalidation),
+        rationale=dec.rationale(debate.final, reached, fired, result.as_of),
         risk=risk,
     )
     snap = result.snapshot
     return Analysis(
-        id=analysis_id("universe", SUBJECT, result.as_of, config_hash, snap.data_fingerprint),
-        kind="universe",
-        subject=SUBJECT,
+        id=analysis_id(kind, subject, result.as_of, config_hash, snap.data_fingerprint),
+        kind=kind,
+        subject=subject,
         as_of=result.as_of,
         config_hash=config_hash,
         data_fingerprint=snap.data_fingerprint,
         opinions=initial,
         debate=debate,
         decision=decision,
-        ladder_reached=regime.ladder.reached,
+        ladder_reached=reached,
         killers_triggered=fired,
         caveats=snap.caveats,
     )

@@ -12,16 +12,14 @@ from datetime import date
 import numpy as np
 
 from rotascope._typing import Float64Array
-from rotascope.agents import decision as dec
 from rotascope.agents.base import AgentContext, claim, ev, opinion
-from rotascope.agents.debate import run_debate
-from rotascope.agents.run import analysis_id
+from rotascope.agents.run import assemble
 from rotascope.agents.sentiment import Headline
 from rotascope.agents.sentiment import analyze as sentiment_analyze
 from rotascope.errors import DataError
 from rotascope.indicators.kernels import sma, wilder
 from rotascope.monitor.run import Monitor
-from rotascope.records import Analysis, Decision, Opinion, rnd
+from rotascope.records import Analysis, Opinion, rnd
 
 WEEK = 5
 
@@ -353,36 +351,9 @@ def stock_analysis(
         raise DataError(f"{symbol} has no close on {result.as_of}.")
     s = StockContext(ctx, symbol, sector, close)
     initial = [*stock_opinions(s), sentiment_analyze(ctx, headlines)]
-    debate = run_debate(initial)
-    reached = result.regime.ladder.reached
-    fired = [k.key for k in result.regime.killers if k.triggered]
-    probs = dec.scenario_probabilities(debate.final, reached, len(fired))
-    conviction = round(probs[0] - probs[2], 2)
-    stance, mode = dec.stance_and_mode(conviction, reached, None, symbol)
-    risk, inval = stock_risk(s, conviction)
-    decision = Decision(
-        as_of=result.as_of,
-        subject=symbol,
-        stance=stance,
-        mode=mode,
-        conviction=conviction,
-        tilt=dec.tilt_size(conviction, None),
-        scenarios=dec.scenarios(symbol, result.regime.ladder, result.regime.killers, probs, inval),
-        rationale=dec.rationale(debate.final, reached, fired, result.as_of),
-        risk=risk,
-    )
-    snap = result.snapshot
-    return Analysis(
-        id=analysis_id("stock", symbol, result.as_of, config_hash, snap.data_fingerprint),
-        kind="stock",
-        subject=symbol,
-        as_of=result.as_of,
-        config_hash=config_hash,
-        data_fingerprint=snap.data_fingerprint,
-        opinions=initial,
-        debate=debate,
-        decision=decision,
-        ladder_reached=reached,
-        killers_triggered=fired,
-        caveats=snap.caveats,
-    )
+
+    def risk_for(conviction: float) -> tuple[dict[str, object], float | None, list[str]]:
+        risk, inval = stock_risk(s, conviction)
+        return risk, None, inval
+
+    return assemble("stock", symbol, symbol, result, initial, config_hash, risk_for)

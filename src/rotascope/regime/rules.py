@@ -27,6 +27,34 @@ PROXY_EARNINGS = (
 )
 
 
+def evidence(
+    snap: Snapshot,
+    name: str,
+    value: float | None,
+    comparison: str,
+    threshold: float,
+    *,
+    source: str,
+    window: str = "",
+    unit: str = "",
+    note: str = "",
+) -> Evidence:
+    """Evidence judged by ``comparison`` against ``threshold``, dated and sourced from the snapshot."""
+    passed = None if value is None else _OPS[comparison](value, threshold)
+    return Evidence(
+        name=name,
+        value=value,
+        threshold=threshold,
+        comparison=comparison,
+        passed=passed,
+        as_of=snap.as_of,
+        source=f"{snap.source}: {source}",
+        window=window,
+        unit=unit,
+        note=note,
+    )
+
+
 class _Ctx:
     """Builds Evidence for one snapshot."""
 
@@ -46,18 +74,8 @@ class _Ctx:
         unit: str = "",
         note: str = "",
     ) -> Evidence:
-        passed = None if value is None else _OPS[comparison](value, threshold)
-        return Evidence(
-            name=name,
-            value=value,
-            threshold=threshold,
-            comparison=comparison,
-            passed=passed,
-            as_of=self.as_of,
-            source=f"{self.snap.source}: {source}",
-            window=window,
-            unit=unit,
-            note=note,
+        return evidence(
+            self.snap, name, value, comparison, threshold, source=source, window=window, unit=unit, note=note
         )
 
     def macro(self, key: str) -> float | None:
