@@ -217,3 +217,28 @@ def test_kill_during_first_init_then_init_again(tmp_path: Path) -> None:
     again = run(env, "init")
     assert again.returncode == 0, again.stderr
     assert run(env, "monitor").returncode == 0
+
+
+def test_analyze_debate_history_through_the_cli(cli_env: dict[str, str]) -> None:
+    a = runner.invoke(app, ["analyze", "--as-of", "2023-03-17", "-f", "json"], env=cli_env)
+    assert a.exit_code == 0, a.output
+    analysis = json.loads(a.stdout)
+    assert analysis["kind"] == "universe" and analysis["as_of"] == "2023-03-17"
+    assert abs(sum(s["probability"] for s in analysis["decision"]["scenarios"]) - 1) < 1e-9
+    d = runner.invoke(app, ["debate", "krt", "--as-of", "2024-07-19"], env=cli_env)
+    assert d.exit_code == 0 and "KRT" in d.output and "Debate round 1" in d.output
+    h = runner.invoke(app, ["history", "-f", "json"], env=cli_env)
+    ids = {row["id"] for row in json.loads(h.stdout)}
+    assert analysis["id"] in ids
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["debate", "SPY"], "is an ETF/index"),
+        (["debate", "NOPE"], "Unknown symbol 'NOPE'"),
+        (["analyze", "--as-of", "1999-02-30"], "--as-of must be a date like"),
+    ],
+)
+def test_analysis_bad_input(cli_env: dict[str, str], args: list[str], needle: str) -> None:
+    assert needle in one_clear_sentence(run(cli_env, *args))

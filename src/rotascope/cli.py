@@ -6,7 +6,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -24,6 +24,7 @@ from rotascope.monitor.asof import parse_date
 
 if TYPE_CHECKING:
     from rotascope.agents.sentiment import Headline
+    from rotascope.records import Analysis
     from rotascope.store.db import Store
 
 app = typer.Typer(
@@ -283,6 +284,20 @@ def analyze(
     """Universe-level analysis: the four agents, their debate, and the decision/risk agent. Stored."""
     from rotascope.agents import universe_analysis
     from rotascope.monitor.run import build_monitor
+
+    def compute(store: Store, settings: Settings) -> Analysis:
+        wanted = parse_date(as_of) if as_of else None
+        monitor = build_monitor(store, settings)
+        day = monitor.at(wanted).as_of
+        return universe_analysis(monitor, wanted, config_hash(settings), headlines_for(store, day))
+
+    run_analysis(ctx, fmt, save, compute)
+
+
+def run_analysis(
+    ctx: typer.Context, fmt: str, save: bool, compute: Callable[[Store, Settings], Analysis]
+) -> None:
+    """Open the store (for writing when saving), compute an analysis, store it, then print it."""
     from rotascope.report.terminal import render_analysis
     from rotascope.store import open_store
     from rotascope.store.analyses import save_analysis
@@ -290,14 +305,10 @@ def analyze(
     check_format(fmt)
     settings = settings_of(ctx)
     with friendly_errors():
-        wanted = parse_date(as_of) if as_of else None
         store = open_store(settings, write=save)
         try:
             store.require_data()
-            monitor = build_monitor(store, settings)
-            analysis = universe_analysis(
-                monitor, wanted, config_hash(settings), headlines_for(store, monitor.at(wanted).as_of)
-            )
+            analysis = compute(store, settings)
             if save:
                 save_analysis(store, analysis)
         finally:
@@ -321,49 +332,31 @@ def debate(
     from rotascope.errors import DataError, UnknownSymbolError
     from rotascope.monitor.data import align
     from rotascope.monitor.run import build_monitor
-    from rotascope.report.terminal import render_analysis
-    from rotascope.store import open_store
-    from rotascope.store.analyses import save_analysis
 
-    check_format(fmt)
-    settings = settings_of(ctx)
     name = symbol.strip().upper()
-    with friendly_errors():
+
+    def compute(store: Store, settings: Settings) -> Analysis:
         wanted = parse_date(as_of) if as_of else None
-        store = open_store(settings, write=save)
-        try:
-            store.require_data()
-            if not store.has_symbol(name):
-                raise UnknownSymbolError(
-                    f"Unknown symbol {symbol!r}: `rotascope data status` lists what is stored."
-                )
-            inst = store.instruments().set_index("symbol")
-            if inst.at[name, "kind"] != "stock":
-                raise DataError(
-                    f"{name} is an ETF/index; `rotascope debate` takes a single stock "
-                    "(use `rotascope analyze` for the universe)."
-                )
-            monitor = build_monitor(store, settings)
-            close = align(store.close_panel([name]), monitor.panel.calendar).column(name)
-            sector = inst.at[name, "sector"]
-            day = monitor.at(wanted).as_of
-            analysis = stock_analysis(
-                monitor,
-                name,
-                close,
-                str(sector) if sector else None,
-                wanted,
-                config_hash(settings),
-                [h for h in headlines_for(store, day) if name in h.tickers or f"${name}" in h.text],
+        if not store.has_symbol(name):
+            raise UnknownSymbolError(
+                f"Unknown symbol {symbol!r}: `rotascope data status` lists what is stored."
             )
-            if save:
-                save_analysis(store, analysis)
-        finally:
-            store.close()
-    if fmt == "json":
-        sys.stdout.write(analysis.to_json())
-        return
-    render_analysis(analysis, out)
+        inst = store.instruments().set_index("symbol")
+        if inst.at[name, "kind"] != "stock":
+            raise DataError(
+                f"{name} is an ETF/index; `rotascope debate` takes a single stock "
+                "(use `rotascope analyze` for the universe)."
+            )
+        monitor = build_monitor(store, settings)
+        close = align(store.close_panel([name]), monitor.panel.calendar).column(name)
+        sector = inst.at[name, "sector"]
+        day = monitor.at(wanted).as_of
+        news = [h for h in headlines_for(store, day) if name in h.tickers or f"${name}" in h.text]
+        return stock_analysis(
+            monitor, name, close, str(sector) if sector else None, wanted, config_hash(settings), news
+        )
+
+    run_analysis(ctx, fmt, save, compute)
 
 
 @app.command()
