@@ -289,7 +289,15 @@ def analyze(
         wanted = parse_date(as_of) if as_of else None
         monitor = build_monitor(store, settings)
         day = monitor.at(wanted).as_of
-        return universe_analysis(monitor, wanted, config_hash(settings), headlines_for(store, day))
+        from rotascope.store.live import load_fundamentals
+
+        return universe_analysis(
+            monitor,
+            wanted,
+            config_hash(settings),
+            headlines_for(store, day),
+            fundamentals=load_fundamentals(store, day),
+        )
 
     run_analysis(ctx, fmt, save, compute)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+import pandas as pd
 
 from rotascope._typing import Float64Array
 from rotascope.monitor.engine import MonitorPanel
@@ -33,6 +34,8 @@ class AgentContext:
 
     result: MonitorResult
     panel: MonitorPanel
+    fundamentals: pd.DataFrame | None = None
+    """Latest annual SEC facts known by the as-of date (store.live.load_fundamentals), when fetched."""
 
     @property
     def as_of(self) -> date:
@@ -100,6 +103,10 @@ TOPIC_OF = {
     "conditions": "growth",
     "labour": "growth",
     "cyclicals": "growth",
+    "interest_cover": "quality",
+    "zombies": "quality",
+    "cash_flow": "quality",
+    "margins": "quality",
     "tone": "risk",
 }
 """Claim key -> topic; see agents.debate.RELATED for which topics may challenge which."""

@@ -9,6 +9,7 @@ businesses — member drawdowns, the Fama-French size factor, and cyclical vs de
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from rotascope._typing import Float64Array
 from rotascope.agents.base import AgentContext, claim, ev, opinion
@@ -51,6 +52,40 @@ def median_drawdown(window: Float64Array) -> float:
         return float("nan")
     w = window[:, ok]
     return float(np.median(w[-1] / w.max(axis=0) - 1.0))
+
+
+MIN_COMPANIES = 30
+"""Fewer companies with stored fundamentals than this and the SEC-based claims are not made."""
+
+
+def company_health(
+    facts: pd.DataFrame | None, members: set[str]
+) -> tuple[int, float, float, float, float] | None:
+    """(companies, median interest cover, share with cover < 1, median OCF margin, median operating margin).
+
+    Computed over the universe members whose latest annual filing has the needed facts; None when fewer
+    than MIN_COMPANIES have them.
+    """
+    if facts is None or facts.empty:
+        return None
+    wide = facts[facts["symbol"].isin(members)].pivot_table(
+        index="symbol", columns="metric", values="value", aggfunc="last"
+    )
+    need = {"operating_income", "interest_expense", "revenue", "operating_cash_flow"}
+    if not need <= set(wide.columns):
+        return None
+    wide = wide.dropna(subset=sorted(need))
+    wide = wide[(wide["interest_expense"] > 0) & (wide["revenue"] > 0)]
+    if len(wide) < MIN_COMPANIES:
+        return None
+    cover = wide["operating_income"] / wide["interest_expense"]
+    return (
+        len(wide),
+        float(cover.median()),
+        float((cover < 1).mean()),
+        float((wide["operating_cash_flow"] / wide["revenue"]).median()),
+        float((wide["operating_income"] / wide["revenue"]).median()),
+    )
 
 
 def analyze(ctx: AgentContext) -> Opinion:
@@ -135,20 +170,97 @@ def analyze(ctx: AgentContext) -> Opinion:
             0.5,
         ),
     ]
+    note = PROXY_NOTE
+    health = company_health(ctx.fundamentals, set(ctx.panel.data.members.symbols))
+    if health is not None:
+        n, cover, zombies, ocf, margin_ = health
+        src_sec = f"SEC EDGAR 10-K facts filed by {ctx.as_of} ({n} R2000 members)"
+        claims += [
+            claim(
+                NAME,
+                "interest_cover",
+                "The typical small cap covers its interest comfortably",
+                [
+                    ev(
+                        ctx,
+                        "Median interest cover (operating income / interest expense)",
+                        cover,
+                        ">=",
+                        3.0,
+                        source=src_sec,
+                        window="latest fiscal year",
+                        unit="count",
+                    )
+                ],
+                0.6,
+            ),
+            claim(
+                NAME,
+                "zombies",
+                "Few small caps fail to earn their interest",
+                [
+                    ev(
+                        ctx,
+                        "Share with interest cover below 1",
+                        zombies,
+                        "<=",
+                        0.25,
+                        source=src_sec,
+                        window="latest fiscal year",
+                        unit="fraction",
+                    )
+                ],
+                0.5,
+            ),
+            claim(
+                NAME,
+                "cash_flow",
+                "The typical small cap generates operating cash",
+                [
+                    ev(
+                        ctx,
+                        "Median operating cash flow / revenue",
+                        ocf,
+                        ">=",
+                        0.0,
+                        source=src_sec,
+                        window="latest fiscal year",
+                        unit="fraction",
+                    )
+                ],
+                0.4,
+            ),
+            claim(
+                NAME,
+                "margins",
+                "The typical small cap is profitable at the operating line",
+                [
+                    ev(
+                        ctx,
+                        "Median operating margin",
+                        margin_,
+                        ">=",
+                        0.0,
+                        source=src_sec,
+                        window="latest fiscal year",
+                        unit="fraction",
+                    )
+                ],
+                0.4,
+            ),
+        ]
+        note = (
+            f"Company fundamentals from SEC EDGAR for {n} members (point in time by filing date) "
+            "plus price-based quality proxies."
+        )
     risks = []
     if np.isfinite(spread) and spread < -0.05:
         risks.append(
             f"Junk-led: the most volatile quintile beat the calmest by {-spread:.0%} over 63 days "
             f"(median {junk:+.0%}): squeeze-like leadership tends not to last."
         )
-    risks.append(
-        "Quality is proxied by price behaviour; leverage and interest cover are not measured offline."
-    )
-    return opinion(
-        NAME,
-        "earnings, margins, leverage; quality vs junk (price proxies offline)",
-        ctx.as_of,
-        claims,
-        risks,
-        PROXY_NOTE,
-    )
+    if health is None:
+        risks.append(
+            "Quality is proxied by price behaviour; leverage and interest cover are not measured offline."
+        )
+    return opinion(NAME, "earnings, margins, leverage; quality vs junk", ctx.as_of, claims, risks, note)

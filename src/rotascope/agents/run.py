@@ -6,6 +6,8 @@ import hashlib
 from collections.abc import Callable
 from datetime import date
 
+import pandas as pd
+
 from rotascope.agents import decision as dec
 from rotascope.agents import fundamentals, internals, macro, sentiment
 from rotascope.agents.base import AgentContext
@@ -41,6 +43,7 @@ def universe_analysis(
     config_hash: str,
     headlines: list[Headline] | None = None,
     full_risk: bool = True,
+    fundamentals: pd.DataFrame | None = None,
 ) -> Analysis:
     """The universe-level analysis: is small-cap leadership real, and what to do about it.
 
@@ -48,7 +51,7 @@ def universe_analysis(
     needs the stances and the sized tilt).
     """
     result = monitor.at(as_of)
-    ctx = AgentContext(result, monitor.panel)
+    ctx = AgentContext(result, monitor.panel, fundamentals)
     iwm = result.snapshot.pair("IWM/SPY")
     return assemble(
         "universe",

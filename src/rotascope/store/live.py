@@ -435,3 +435,28 @@ def latest_narrations(store: Store, analysis_id: str) -> list[NarrationRow]:
         "SELECT * FROM narrations WHERE analysis_id = ? ORDER BY created_at DESC", [analysis_id]
     ).fetchall()
     return [NarrationRow(*r) for r in rows]
+
+
+# ----------------------------------------------------------------------------------------- fundamentals
+def load_fundamentals(store: Store, known_by: date, max_age_days: int = 550) -> pd.DataFrame:
+    """Latest annual (10-K, full fiscal year) value of each metric per company, as filed by ``known_by``.
+
+    Point in time: only filings with ``filed <= known_by`` count, and a restatement filed later never
+    leaks back. Periods ending more than ``max_age_days`` before ``known_by`` are dropped as stale.
+    Columns: symbol, metric, value, period_end, filed. Empty when no fundamentals were fetched.
+    """
+    try:
+        return store.conn.execute(
+            """SELECT symbol, metric, arg_max(value, filed) AS value, max(period_end) AS period_end,
+                      max(filed) AS filed
+               FROM (SELECT symbol, metric, value, period_end, filed,
+                            rank() OVER (PARTITION BY symbol, metric ORDER BY period_end DESC) AS r
+                     FROM fundamentals
+                     WHERE filed <= ? AND form LIKE '10-K%' AND fiscal_period = 'FY'
+                       AND period_end >= ? - INTERVAL (?) DAY
+                       AND (period_start IS NULL OR period_end - period_start > 300))
+               WHERE r = 1 GROUP BY symbol, metric ORDER BY symbol, metric""",
+            [known_by, known_by, max_age_days],
+        ).df()
+    except duckdb.CatalogException:
+        return pd.DataFrame(columns=["symbol", "metric", "value", "period_end", "filed"])
