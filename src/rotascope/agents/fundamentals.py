@@ -33,13 +33,12 @@ def quality_spread(window: Float64Array, ret_days: int = 63, vol_days: int = 126
         return float("nan"), float("nan"), 0
     w = window[-need:]
     with np.errstate(invalid="ignore", divide="ignore"):
-        logret = np.diff(np.log(w[: vol_days + 1]), axis=0)
-        ret = w[-1] / w[-ret_days - 1] - 1.0
-    ok = np.isfinite(logret).all(axis=0) & np.isfinite(ret)
+        vol_all = np.diff(np.log(w[: vol_days + 1]), axis=0).std(axis=0)  # NaN where any return is missing
+        ret_all = w[-1] / w[-ret_days - 1] - 1.0
+    ok = np.isfinite(vol_all) & np.isfinite(ret_all)
     if ok.sum() < 50:
         return float("nan"), float("nan"), int(ok.sum())
-    vol = logret[:, ok].std(axis=0)
-    r = ret[ok]
+    vol, r = vol_all[ok], ret_all[ok]
     lo, hi = np.quantile(vol, [0.2, 0.8])
     quality, junk = float(np.median(r[vol <= lo])), float(np.median(r[vol >= hi]))
     return quality - junk, junk, int(ok.sum())
@@ -47,11 +46,10 @@ def quality_spread(window: Float64Array, ret_days: int = 63, vol_days: int = 126
 
 def median_drawdown(window: Float64Array) -> float:
     """Median member distance below its trailing-window high (members with a full window)."""
-    ok = np.isfinite(window).all(axis=0)
-    if ok.sum() == 0:
-        return float("nan")
-    w = window[:, ok]
-    return float(np.median(w[-1] / w.max(axis=0) - 1.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dd = window[-1] / window.max(axis=0) - 1.0  # the max is NaN for members missing any day
+    dd = dd[np.isfinite(dd)]
+    return float(np.median(dd)) if len(dd) else float("nan")
 
 
 MIN_COMPANIES = 30
