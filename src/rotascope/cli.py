@@ -24,6 +24,7 @@ from rotascope.monitor.asof import parse_date
 
 if TYPE_CHECKING:
     from rotascope.agents.sentiment import Headline
+    from rotascope.monitor.run import Monitor, MonitorResult
     from rotascope.records import Analysis
     from rotascope.store.db import Store
 
@@ -403,12 +404,18 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.2%}"
 
 
+def _agent_replay_extra(monitor: Monitor) -> Callable[[MonitorResult], dict[str, float]]:
+    """The agents' weekly signals for `rotascope backtest` (imported only when a backtest runs)."""
+    from rotascope.agents.run import replay_extra
+
+    return replay_extra(monitor)
+
+
 def _register_commands() -> None:
     """Commands that live next to their stage (backtest, reports, web, live data) register themselves."""
-    from rotascope.agents.run import replay_extra
     from rotascope.backtest import command as backtest_command
 
-    backtest_command.register(app, extra=replay_extra, tilt="decision_tilt")
+    backtest_command.register(app, extra=_agent_replay_extra, tilt="decision_tilt")
     from rotascope.live import command as live_command
 
     live_command.register(app)

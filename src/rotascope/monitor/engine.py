@@ -75,7 +75,6 @@ class UniverseBreadth:
     sector_names: tuple[str, ...] = ()
     sectors: br.SectorParticipation | None = None
     sector_members: tuple[int, ...] = ()
-    concentration: Float64Array | None = None
 
 
 @dataclass(frozen=True)
@@ -149,7 +148,7 @@ class MonitorPanel:
             breadth=[self._breadth(b, t) for b in self.breadth.values()],
             macro=Macro(values=macro_vals, units=units, observed=observed),
             factors=factors,
-            internals={k: rnd(v[t]) for k, v in self.internals.items()},
+            internals={**{k: rnd(v[t]) for k, v in self.internals.items()}, **self._member_medians(t)},
             caveats=caveats,
         )
 
@@ -165,6 +164,39 @@ class MonitorPanel:
         x, y = ratio[t], mom[t]
         quad = str(quadrant(float(x), float(y))) if np.isfinite(x) and np.isfinite(y) else None
         return Rotation(symbol=symbol, rs_ratio=rnd(x, 3), rs_momentum=rnd(y, 3), quadrant=quad, tail=tail)
+
+    def _member_medians(self, t: int) -> dict[str, float | None]:
+        """Cross-sectional medians of small-cap cyclical/defensive member returns at row ``t`` only.
+
+        Computed at the as-of row from the two closes each return needs (rows t and t-k), so they cost
+        O(members) per snapshot instead of a full-panel sort on every date.
+        """
+        close = self.data.members.values
+        sec = np.array(self.data.member_sectors)
+        cyc, dfn = np.isin(sec, CYCLICAL), np.isin(sec, DEFENSIVE)
+
+        def med(cols: BoolArray, k: int) -> float:
+            if t < k:
+                return float("nan")
+            with np.errstate(invalid="ignore", divide="ignore"):
+                r = close[t, cols] / close[t - k, cols] - 1.0
+            r = r[np.isfinite(r)]
+            return float(np.median(r)) if len(r) else float("nan")
+
+        cyc_3m, def_3m = med(cyc, 63), med(dfn, 63)
+        return {
+            "r2000_cyc_median_1m": rnd(med(cyc, 21)),
+            "r2000_cyc_median_3m": rnd(cyc_3m),
+            "r2000_def_median_3m": rnd(def_3m),
+            "r2000_cyc_minus_def_3m": rnd(cyc_3m - def_3m),
+        }
+
+    def _concentration_at(self, u: UniverseBreadth, t: int) -> float | None:
+        """Top-10 share of the R2000's 21-day move at row ``t`` (from rows t-21 and t only)."""
+        if u.universe != "R2000" or t < 21:
+            return None
+        window = self.data.members.values[t - 21 : t + 1]
+        return rnd(float(br.concentration(window, self.data.member_weights, 21).share_top[-1]))
 
     def _breadth(self, u: UniverseBreadth, t: int) -> Breadth:
         p = u.panel
@@ -210,7 +242,7 @@ class MonitorPanel:
             last_thrust=last_thrust,
             sector_participation=share,
             sectors=sectors,
-            top10_concentration_1m=rnd(u.concentration[t]) if u.concentration is not None else None,
+            top10_concentration_1m=self._concentration_at(u, t),
             caveat=SURVIVORSHIP,
         )
 
@@ -252,24 +284,6 @@ def _on_calendar(s: SeriesData, calendar: DateArray, unit: str) -> MacroSeries:
     return MacroSeries(np.asarray(values, dtype=np.float64), observed.astype("datetime64[D]"), unit)
 
 
-def _median_return(close: Float64Array, cols: BoolArray, k: int) -> Float64Array:
-    """Cross-sectional median k-day return of the selected members (NaN where none has data)."""
-    start = _first_row(close)
-    out = np.full(close.shape[0], np.nan)
-    out[start:] = _row_nanmedian(pct_change(close[start:, cols], k))
-    return out
-
-
-def _row_nanmedian(x: Float64Array) -> Float64Array:
-    """Median of each row ignoring NaN (vectorised: one sort, NaNs sort last)."""
-    ordered = np.sort(x, axis=1)
-    n = np.isfinite(x).sum(axis=1)
-    rows = np.arange(x.shape[0])
-    lo = ordered[rows, np.maximum((n - 1) // 2, 0)]
-    hi = ordered[rows, np.maximum(n // 2, 0)]
-    return np.where(n > 0, (lo + hi) / 2.0, np.nan)
-
-
 def _run_length(flag: BoolArray) -> Float64Array:
     """Number of consecutive True values ending at each row (0 where False)."""
     idx = np.arange(len(flag))
@@ -299,18 +313,12 @@ def _pad(obj: T, start: int) -> T:
     return type(obj)(**values)
 
 
-def _concentration(close: Float64Array, weights: Float64Array) -> Float64Array:
-    """Top-10 share of the 21-day index move (rows before the members' data start are NaN)."""
-    start = _first_row(close)
-    return np.concatenate([np.full(start, np.nan), br.concentration(close[start:], weights, 21).share_top])
-
-
 def _universe(
     name: str,
     close: Float64Array,
     sectors: tuple[str, ...] | None = None,
-    weights: Float64Array | None = None,
 ) -> UniverseBreadth:
+    """Breadth arrays of one member universe (with sector participation when sectors are given)."""
     start = _first_row(close)
     sub = close[start:]
     members = np.isfinite(close).sum(axis=1).astype(np.float64)
@@ -325,9 +333,8 @@ def _universe(
     panel, part = _pad(both[0], start), _pad(both[1], start)
     ad = panel.ad_line.astype(np.float64)
     counts = tuple(int((codes == code_of[s]).sum()) for s in names)
-    conc = _concentration(close, weights) if weights is not None else None
     return UniverseBreadth(
-        name, panel, ad - sma(ad, 50), members, tuple(names[c] for c in part.codes), part, counts, conc
+        name, panel, ad - sma(ad, 50), members, tuple(names[c] for c in part.codes), part, counts
     )
 
 
@@ -346,12 +353,11 @@ def compute(data: MarketData, thresholds: Thresholds, stale_after_days: int = 10
     # the heavy, independent jobs run in threads (NumPy releases the GIL in its kernels)
     with ThreadPoolExecutor(max_workers=2) as pool:
         r2000 = pool.submit(_universe, "R2000", data.members.values, data.member_sectors)
-        conc = pool.submit(_concentration, data.members.values, data.member_weights)
         sp500 = pool.submit(_universe, "SP500", data.sp500.values)
         internals_job = pool.submit(_internals, data, pairs["IWM/SPY"], thresholds)
         macro, factors = _macro(data)
         breadth = {
-            "R2000": dataclasses.replace(r2000.result(), concentration=conc.result()),
+            "R2000": r2000.result(),
             "SP500": sp500.result(),
         }
         internals = internals_job.result()
@@ -431,11 +437,7 @@ def _macro(data: MarketData) -> tuple[dict[str, MacroSeries], dict[str, MacroSer
 
 
 def _internals(data: MarketData, iwm_spy: RelativeStrength, t: Thresholds) -> dict[str, Float64Array]:
-    """Sector medians of small-cap members and the stress-episode measures of ladder level 5."""
-    close = data.members.values
-    sec = np.array(data.member_sectors)
-    cyc, dfn = np.isin(sec, CYCLICAL), np.isin(sec, DEFENSIVE)
-    cyc_3m, def_3m = _median_return(close, cyc, 63), _median_return(close, dfn, 63)
+    """The stress-episode measures of ladder level 5 (sector medians are computed per as-of)."""
     ratio = iwm_spy.ratio
     p = t.ladder.persistence
     vix, spy = data.etf.column("VIX"), data.etf.column("SPY")
@@ -454,10 +456,6 @@ def _internals(data: MarketData, iwm_spy: RelativeStrength, t: Thresholds) -> di
     with np.errstate(invalid="ignore"):
         above20 = np.isfinite(sma20) & (ratio > sma20)
     return {
-        "r2000_cyc_median_1m": _median_return(close, cyc, 21),
-        "r2000_cyc_median_3m": cyc_3m,
-        "r2000_def_median_3m": def_3m,
-        "r2000_cyc_minus_def_3m": cyc_3m - def_3m,
         "vix_jump_lookback": vix_jump,
         "spy_drawdown_lookback": spy_dd,
         "stress_seen": stress,
