@@ -242,3 +242,12 @@ def test_analyze_debate_history_through_the_cli(cli_env: dict[str, str]) -> None
 )
 def test_analysis_bad_input(cli_env: dict[str, str], args: list[str], needle: str) -> None:
     assert needle in one_clear_sentence(run(cli_env, *args))
+
+
+def test_init_again_is_a_no_op(loaded_settings: Settings, tmp_path: Path) -> None:
+    shutil.copy(loaded_settings.db, tmp_path / "rotascope.duckdb")
+    env = {**os.environ, "ROTASCOPE_HOME": str(tmp_path)}
+    before = (tmp_path / "rotascope.duckdb").read_bytes()
+    result = run(env, "init")
+    assert result.returncode == 0 and "already up to date" in result.stdout
+    assert (tmp_path / "rotascope.duckdb").read_bytes() == before  # nothing rewritten

@@ -111,6 +111,13 @@ def init(
                 transient=True,
             ) as progress:
                 task = progress.add_task("Reading and cleaning the embedded dataset")
+                current = bundled.dataset_fingerprint(settings)
+                if not force and store.loaded_fingerprint(bundled.SOURCE) == current:
+                    out.print(
+                        f"Store {settings.db}: embedded dataset already up to date (fingerprint "
+                        f"{current}); `rotascope init --force` reloads it."
+                    )
+                    return
                 batch = bundled.load(settings)
 
                 def step(msg: str) -> None:

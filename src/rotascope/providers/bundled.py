@@ -68,6 +68,17 @@ def members_to_bars(panel: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def dataset_fingerprint(settings: Settings, folder: Path | None = None) -> str:
+    """Fingerprint of the embedded files and the cleaning rules (cheap: reads only the manifest)."""
+    files = manifest(folder or dataset_dir()).get("files")
+    if not isinstance(files, dict):
+        raise DatasetError("The embedded dataset manifest lists no files; reinstall rotascope.")
+    rules = (settings.spike_up, settings.spike_down, settings.spike_reversal)
+    return hashlib.sha256(
+        json.dumps({k: v["sha256"] for k, v in sorted(files.items())}).encode() + repr(rules).encode()
+    ).hexdigest()[:16]
+
+
 def load(settings: Settings, folder: Path | None = None) -> DataBatch:
     """Read the embedded dataset, check its integrity and clean it (flags report every change)."""
     folder = folder or dataset_dir()
@@ -85,7 +96,5 @@ def load(settings: Settings, folder: Path | None = None) -> DataBatch:
     members, member_flags = clean_panel(members, SOURCE, *rules)
     bars = [etf, members_to_bars(members)]
     instruments = instruments.assign(universes=instruments.universes.map(list))
-    fingerprint = hashlib.sha256(
-        json.dumps({k: v["sha256"] for k, v in sorted(files.items())}).encode() + repr(rules).encode()
-    ).hexdigest()[:16]
+    fingerprint = dataset_fingerprint(settings, folder)
     return DataBatch(SOURCE, bars, series, instruments, series_meta, fingerprint, flags + member_flags)

@@ -224,6 +224,13 @@ class Store:
         if not {"bars", "series", "instruments", "loads"} <= tables:
             raise StoreNotInitialised(f"{self.path} holds no rotascope data: run `rotascope init` first.")
 
+    def loaded_fingerprint(self, source: str) -> str | None:
+        """Fingerprint of the latest load of ``source`` (None if never loaded)."""
+        value = self._scalar(
+            "SELECT fingerprint FROM loads WHERE source = ? ORDER BY loaded_at DESC LIMIT 1", [source]
+        )
+        return str(value) if value is not None else None
+
     def is_initialised(self) -> bool:
         return bool(self._scalar("SELECT count(*) FROM loads"))
 
