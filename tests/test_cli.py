@@ -251,3 +251,13 @@ def test_init_again_is_a_no_op(loaded_settings: Settings, tmp_path: Path) -> Non
     result = run(env, "init")
     assert result.returncode == 0 and "already up to date" in result.stdout
     assert (tmp_path / "rotascope.duckdb").read_bytes() == before  # nothing rewritten
+
+
+def test_debate_writes_a_report(cli_env: dict[str, str], tmp_path: Path) -> None:
+    target = tmp_path / "krt.html"
+    result = run(cli_env, "debate", "KRT", "--as-of", "2024-07-19", "--report", str(target))
+    assert result.returncode == 0, result.stderr
+    html = target.read_text()
+    assert "KRT" in html and "2024-07-19" in html and "not investment advice" in html
+    bad = run(cli_env, "debate", "KRT", "--report", str(tmp_path / "missing" / "x.html"))
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr

@@ -342,6 +342,10 @@ def debate(
     as_of: AsOfOpt = None,
     fmt: FormatOpt = "table",
     save: Annotated[bool, typer.Option(help="Store the analysis in the history.")] = True,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Also write a desk report of this debate (.html, .md or .pdf)."),
+    ] = None,
 ) -> None:
     """Single-stock debate: the agents on one name, then bull/base/bear and risk controls. Stored."""
     from rotascope.agents.stock import stock_analysis
@@ -373,6 +377,13 @@ def debate(
         )
 
     run_analysis(ctx, fmt, save, compute)
+    if report is not None:
+        from rotascope.report.command import make_report
+
+        kind = {".md": "md", ".pdf": "pdf"}.get(report.suffix.lower(), "html")
+        with friendly_errors():
+            written = make_report(settings_of(ctx), parse_date(as_of) if as_of else None, kind, report, name)
+        err.print(f"Report written to {written}")
 
 
 @app.command()

@@ -258,6 +258,35 @@ def _mark(passed: bool | None) -> str:
 
 
 # ------------------------------------------------------------------------------------------- commands
+def make_report(
+    settings: Settings, wanted: date | None, fmt: str, output: Path | None, symbol: str | None = None
+) -> Path:
+    """Run the analysis (universe, or one stock), store it, and write its report atomically; the path."""
+    from rotascope.cli import config_hash
+    from rotascope.monitor.run import build_monitor
+    from rotascope.store import open_store
+    from rotascope.store.analyses import save_analysis
+
+    if output is not None:
+        _check_target(output)
+    if fmt == "pdf":
+        from rotascope.report.pdf import weasyprint_module
+
+        weasyprint_module()  # fail before the slow part when the PDF route is missing
+    store = open_store(settings, write=True)
+    try:
+        store.require_data()
+        monitor = build_monitor(store, settings)
+        data = gather(store, monitor, config_hash(settings), wanted, symbol)
+        save_analysis(store, data.analysis)
+    finally:
+        store.close()
+    path = output if output is not None else default_path(data, fmt)
+    _check_target(path)
+    write_report(render(data, fmt, path), path)
+    return path
+
+
 def register(app: typer.Typer) -> None:
     """Add ``report`` and ``diff`` to ``app``."""
 
@@ -280,35 +309,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Shareable desk report (HTML, Markdown or PDF): stance, evidence ladder, charts, agents and their
         debate, scenarios, risk controls, killers, the backtest's verdict, sources and caveats. Stored."""
-        from rotascope.cli import config_hash, friendly_errors, out, settings_of
+        from rotascope.cli import friendly_errors, out, settings_of
         from rotascope.monitor.asof import parse_date
-        from rotascope.monitor.run import build_monitor
-        from rotascope.store import open_store
-        from rotascope.store.analyses import save_analysis
 
         if fmt not in FORMATS:
             raise typer.BadParameter(f"must be 'html', 'md' or 'pdf', got {fmt!r}", param_hint="--format")
         settings: Settings = settings_of(ctx)
         with friendly_errors():
-            wanted = parse_date(as_of) if as_of else None
-            if output is not None:
-                _check_target(output)
-            if fmt == "pdf":
-                from rotascope.report.pdf import weasyprint_module
-
-                weasyprint_module()  # fail before the slow part when the PDF route is missing
-            store = open_store(settings, write=True)
-            try:
-                store.require_data()
-                monitor = build_monitor(store, settings)
-                data = gather(store, monitor, config_hash(settings), wanted, symbol)
-                save_analysis(store, data.analysis)
-            finally:
-                store.close()
-            path = output if output is not None else default_path(data, fmt)
-            _check_target(path)
-            files = render(data, fmt, path)
-            write_report(files, path)
+            path = make_report(settings, parse_date(as_of) if as_of else None, fmt, output, symbol)
         out.print(str(path))
 
     @app.command("diff")
