@@ -73,6 +73,22 @@ def _argument(challenger: str, target: Claim, counter: Claim) -> str:
     )
 
 
+def _move(
+    conf: dict[str, float], changes: list[ConfidenceChange], rnd_no: int, agent: str, after: float, rule: str
+) -> None:
+    """Set an agent's confidence and record the change with the rule that caused it."""
+    changes.append(
+        ConfidenceChange(
+            round=rnd_no,
+            agent=agent,
+            before=rnd(conf[agent], 4) or 0.0,
+            after=rnd(after, 4) or 0.0,
+            rule=rule,
+        )
+    )
+    conf[agent] = after
+
+
 def run_debate(opinions: list[Opinion], rounds: int = 2) -> Debate:
     """Run the rounds and return the typed transcript with the final opinions."""
     conf = {o.agent: o.confidence for o in opinions}
@@ -85,6 +101,7 @@ def run_debate(opinions: list[Opinion], rounds: int = 2) -> Debate:
         challenges: list[Challenge] = []
         answers: list[Answer] = []
         changes: list[ConfidenceChange] = []
+
         plan: list[tuple[str, Claim, Claim]] = []
         if rnd_no == 1:
             for a in opinions:
@@ -133,27 +150,15 @@ def run_debate(opinions: list[Opinion], rounds: int = 2) -> Debate:
                         evidence=target.evidence,
                     )
                 )
-                before_c, before_d = conf[challenger], conf[defender]
-                conf[challenger] = max(0.0, conf[challenger] - OVERREACH_PENALTY)
-                conf[defender] = min(1.0, conf[defender] + REBUT_BONUS)
-                changes.append(
-                    ConfidenceChange(
-                        round=rnd_no,
-                        agent=challenger,
-                        before=rnd(before_c, 4) or 0.0,
-                        after=rnd(conf[challenger], 4) or 0.0,
-                        rule="C2 overreach",
-                    )
+                _move(
+                    conf,
+                    changes,
+                    rnd_no,
+                    challenger,
+                    max(0.0, conf[challenger] - OVERREACH_PENALTY),
+                    "C2 overreach",
                 )
-                changes.append(
-                    ConfidenceChange(
-                        round=rnd_no,
-                        agent=defender,
-                        before=rnd(before_d, 4) or 0.0,
-                        after=rnd(conf[defender], 4) or 0.0,
-                        rule="C2 rebutted",
-                    )
-                )
+                _move(conf, changes, rnd_no, defender, min(1.0, conf[defender] + REBUT_BONUS), "C2 rebutted")
                 pending.append((challenger, target.id, {counter.id}))
             else:
                 answers.append(
@@ -169,18 +174,8 @@ def run_debate(opinions: list[Opinion], rounds: int = 2) -> Debate:
                         evidence=[],
                     )
                 )
-                before = conf[defender]
-                conf[defender] *= CONCEDE_FACTOR
+                _move(conf, changes, rnd_no, defender, conf[defender] * CONCEDE_FACTOR, "C1 concede")
                 weights[defender][target.id] = weights[defender][target.id] / 2
-                changes.append(
-                    ConfidenceChange(
-                        round=rnd_no,
-                        agent=defender,
-                        before=rnd(before, 4) or 0.0,
-                        after=rnd(conf[defender], 4) or 0.0,
-                        rule="C1 concede",
-                    )
-                )
         transcript.append(
             DebateRound(round=rnd_no, challenges=challenges, answers=answers, confidence_changes=changes)
         )
