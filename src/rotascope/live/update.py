@@ -457,16 +457,21 @@ def _commit(run: _Run, source: str, item: str, started: datetime, outcome: Outco
 
 
 # ---------------------------------------------------------------------------------------------- sources
+def _write_from(run: _Run, last: date | None) -> date:
+    """First date to write: --since when given, else the day after the last stored one, else the
+    configured history window back from today."""
+    if run.since is not None:
+        return run.since
+    if last is not None:
+        return last + timedelta(days=1)
+    return run.today - timedelta(days=run.settings.update_history_days)
+
+
 def _yahoo_item(run: _Run, fetcher: YahooFetcher, symbol: str) -> Outcome:
     started = utcnow()
     today = run.today
     last = last_bar_date(run.store, symbol)
-    if run.since is not None:
-        write_from = run.since
-    elif last is not None:
-        write_from = last + timedelta(days=1)
-    else:
-        write_from = today - timedelta(days=run.settings.update_history_days)
+    write_from = _write_from(run, last)
     if write_from > today:
         return _commit(run, "yahoo", symbol, started, ("unchanged", 0, "already up to date"))
     fetch_start = write_from - timedelta(days=BAR_OVERLAP_DAYS)
@@ -518,12 +523,7 @@ def _fred_item(run: _Run, fetcher: FredFetcher, fred_id: str) -> Outcome:
     spec = FRED_SERIES[fred_id]
     today = run.today
     last = last_series_date(run.store, spec.series_id)
-    if run.since is not None:
-        write_from = run.since
-    elif last is not None:
-        write_from = last + timedelta(days=1)
-    else:
-        write_from = today - timedelta(days=run.settings.update_history_days)
+    write_from = _write_from(run, last)
     if write_from > today:
         return _commit(run, "fred", fred_id, started, ("unchanged", 0, "already up to date"))
     fetch_start = write_from - timedelta(days=SERIES_OVERLAP_DAYS) if run.since is None else write_from
