@@ -10,8 +10,8 @@ import time
 from datetime import date
 
 from rotascope.agents import universe_analysis
-from rotascope.agents.run import replay_extra
 from rotascope.agents.stock import stock_analysis
+from rotascope.analysis.replay import replay_extra
 from rotascope.backtest.replay import replay
 from rotascope.config import load_settings
 from rotascope.monitor.data import align

@@ -13,13 +13,12 @@ from rotascope.agents.base import AgentContext, margin, score_of
 from rotascope.agents.debate import CONCEDE_FACTOR, run_debate
 from rotascope.agents.decision import scenario_probabilities
 from rotascope.agents.fundamentals import quality_spread
-from rotascope.agents.sentiment import Headline
 from rotascope.agents.sentiment import analyze as sentiment
 from rotascope.agents.stock import stock_analysis
 from rotascope.monitor.data import MarketData, align
 from rotascope.monitor.engine import compute
 from rotascope.monitor.run import Monitor
-from rotascope.records import Evidence
+from rotascope.records import Evidence, Headline
 from rotascope.store.db import Store
 
 CFG = "test-config"
@@ -149,8 +148,14 @@ def test_sentiment_without_news_says_so_and_with_news_scores_only_known_headline
         and "no sentiment" in empty.data_note
     )
     news = [
-        Headline("Small caps rally strongly as profits improve and gains broaden", date(2024, 7, 18), "t"),
-        Headline("Russell 2000 slumps on losses and fears of default", date(2024, 7, 22), "t"),
+        Headline(
+            text="Small caps rally strongly as profits improve and gains broaden",
+            known_at=date(2024, 7, 18),
+            source="t",
+        ),
+        Headline(
+            text="Russell 2000 slumps on losses and fears of default", known_at=date(2024, 7, 22), source="t"
+        ),
     ]  # future
     scored = sentiment(ctx, news)
     assert scored.claims[0].evidence[0].value is not None and scored.claims[0].evidence[0].value > 0

@@ -6,7 +6,7 @@ from datetime import date
 
 import numpy as np
 
-from rotascope.agents.run import agent_signals, replay_extra
+from rotascope.analysis.replay import agent_signals, replay_extra
 from rotascope.executor import parallel_map
 from rotascope.monitor.run import Monitor
 

@@ -18,6 +18,7 @@ from typing import Any
 import platformdirs
 
 from rotascope.errors import ConfigError
+from rotascope.regime.thresholds import load_thresholds
 
 
 @dataclass(frozen=True)
@@ -241,3 +242,9 @@ def _check_live(resolved: dict[str, Any]) -> None:
 def split_list(text: str) -> list[str]:
     """Items of a comma-separated setting, stripped, empty ones dropped, order kept."""
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def config_hash(settings: Settings) -> str:
+    """Hash of everything that changes an analysis besides the data: settings and thresholds."""
+    thresholds = load_thresholds(settings.thresholds).model_dump_json()
+    return hashlib.sha256((settings.fingerprint() + thresholds).encode()).hexdigest()[:16]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -23,6 +23,15 @@ def rnd(value: float | None, decimals: int = DECIMALS) -> float | None:
     if not math.isfinite(v):
         return None
     return round(v, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+Direction = Literal["bullish", "neutral", "bearish"]
+"""Which way a claim or an agent's stance points on the subject's leadership."""
+Mode = Literal["allocate", "trade", "stand aside"]
+"""'allocate' (structural tilt), 'trade' (tactical), or 'stand aside'."""
+AnalysisKind = Literal["universe", "stock", "regime"]
+"""The universe (small caps vs SPY), one stock (vs the Russell 2000), or a regime ETF (vs SPY)."""
+AnswerOutcome = Literal["conceded", "rebutted"]
 
 
 class Record(BaseModel):
@@ -225,8 +234,8 @@ class Claim(Record):
     id: str
     agent: str
     text: str
-    direction: str
-    """'bullish' | 'bearish' | 'neutral' on small-cap leadership."""
+    """Generated from the evidence values (agents.base.claim): it can never contradict its numbers."""
+    direction: Direction
     weight: float
     """Importance of the claim inside the agent's view (0-1)."""
     strength: float
@@ -243,7 +252,7 @@ class Opinion(Record):
     agent: str
     lens: str
     as_of: date
-    stance: str
+    stance: Direction
     score: float
     """Weighted balance of the claims, -1 (bearish) .. +1 (bullish)."""
     confidence: float
@@ -272,8 +281,7 @@ class Answer(Record):
     by: str
     claim_id: str
     challenger: str
-    outcome: str
-    """'conceded' | 'rebutted'."""
+    outcome: AnswerOutcome
     argument: str
     evidence: list[Evidence]
 
@@ -318,8 +326,7 @@ class Decision(Record):
     as_of: date
     subject: str
     stance: str
-    mode: str
-    """'allocate' (structural tilt), 'trade' (tactical), or 'stand aside'."""
+    mode: Mode
     conviction: float
     tilt: float
     """Satellite tilt as a fraction of equity: + toward the subject (small caps / the stock), - away."""
@@ -333,8 +340,7 @@ class Analysis(Record):
     """One stored analysis run: everything needed to show it, diff it and audit it."""
 
     id: str
-    kind: str
-    """'universe' or 'stock'."""
+    kind: AnalysisKind
     subject: str
     as_of: date
     config_hash: str
@@ -346,3 +352,12 @@ class Analysis(Record):
     killers_triggered: list[str] = []
     caveats: list[str] = []
     disclaimer: str = "Research tooling, not investment advice."
+
+
+class Headline(Record):
+    """A stored headline with the date it became known (the sentiment agent reads only these)."""
+
+    text: str
+    known_at: date
+    source: str
+    tickers: tuple[str, ...] = ()

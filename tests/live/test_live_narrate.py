@@ -11,8 +11,8 @@ from live_replay import LiveReplay, MakeSettings, Reply, table_digest
 from typer.testing import CliRunner
 
 from rotascope.agents import universe_analysis
-from rotascope.cli import app, config_hash
-from rotascope.config import Settings
+from rotascope.cli import app
+from rotascope.config import Settings, config_hash
 from rotascope.errors import ConfigError
 from rotascope.live.command import register
 from rotascope.live.narrate import SYSTEM_PROMPT, label, narrate

@@ -12,8 +12,7 @@ from live_replay import MID_SESSION, LiveReplay, MakeSettings, Reply
 from rich.console import Console
 
 from rotascope.agents import universe_analysis
-from rotascope.cli import config_hash
-from rotascope.config import Settings
+from rotascope.config import Settings, config_hash
 from rotascope.errors import ConfigError
 from rotascope.live.update import UpdateReport, run_update
 from rotascope.live.watch import compare, parse_interval, post_webhook, run_watch

@@ -23,8 +23,7 @@ from typer.testing import CliRunner
 
 from rotascope.agents import universe_analysis
 from rotascope.agents.stock import stock_analysis
-from rotascope.cli import config_hash
-from rotascope.config import Settings
+from rotascope.config import Settings, config_hash
 from rotascope.monitor.data import align
 from rotascope.monitor.engine import SURVIVORSHIP
 from rotascope.monitor.run import Monitor

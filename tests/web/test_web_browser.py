@@ -22,8 +22,7 @@ import httpx
 import numpy as np
 import pytest
 
-from rotascope.cli import config_hash
-from rotascope.config import Settings
+from rotascope.config import Settings, config_hash
 from rotascope.monitor.run import Monitor
 from rotascope.store import open_store
 from rotascope.store.analyses import save_analysis

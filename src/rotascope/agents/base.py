@@ -112,16 +112,59 @@ TOPIC_OF = {
 """Claim key -> topic; see agents.debate.RELATED for which topics may challenge which."""
 
 
+PERCENT_UNITS = frozenset({"fraction", "annualised"})
+"""Units whose values are fractions, quoted as percentages (0.0757 → +7.57 %)."""
+
+
+def quote(value: float, unit: str) -> str:
+    """A value as a claim quotes it: percent for fractions, pp for spreads, whole numbers for counts."""
+    if unit in PERCENT_UNITS:
+        return f"{value * 100:+.2f} %"
+    if unit == "pp":
+        return f"{value:+.2f} pp"
+    if unit in ("count", "days", "flag", "advances-declines"):
+        return f"{value:+.0f}" if unit == "advances-declines" else f"{value:.0f}"
+    return f"{value:+.3f}"
+
+
+def describe(e: Evidence) -> str:
+    """One evidence item in words generated from its numbers: name, value, and the bar it meets/misses."""
+    if e.value is None:
+        return f"{e.name}: no data"
+    if e.threshold is None or e.passed is None:
+        return f"{e.name} {quote(e.value, e.unit)}"
+    verb = "meets" if e.passed else "misses"
+    return f"{e.name} {quote(e.value, e.unit)} ({verb} {e.comparison} {quote(e.threshold, e.unit)})"
+
+
+def claim_text(thesis: str, evidence: list[Evidence], direction: str, bullish_if_passed: bool) -> str:
+    """The claim's words, generated from its evidence: whether the thesis holds, then every number.
+
+    The verdict follows the same pass/fail test as the direction, so the words can never say the
+    opposite of the numbers (a fixed sentence whose direction flips was the bug this replaces).
+    """
+    if direction == NEUTRAL:
+        verdict = "Not measurable (missing data)"
+    else:
+        holds = (direction == BULLISH) == bullish_if_passed
+        verdict = "Holds" if holds else "Does not hold"
+    return f"{verdict}: {thesis} — " + "; ".join(describe(e) for e in evidence)
+
+
 def claim(
     agent: str,
     key: str,
-    text: str,
+    thesis: str,
     evidence: list[Evidence],
     weight: float,
     *,
     bullish_if_passed: bool = True,
 ) -> Claim:
-    """A claim whose direction follows its evidence: all passed → one way, any failed → the other."""
+    """A claim whose direction follows its evidence: all passed → one way, any failed → the other.
+
+    ``thesis`` is the statement the evidence tests; the claim's text says whether it holds, with the
+    numbers (:func:`claim_text`).
+    """
     known = [e for e in evidence if e.passed is not None]
     if not known or len(known) < len(evidence):
         direction = NEUTRAL
@@ -131,7 +174,7 @@ def claim(
     return Claim(
         id=f"{agent}.{key}",
         agent=agent,
-        text=text,
+        text=claim_text(thesis, evidence, direction, bullish_if_passed),
         direction=direction,
         weight=rnd(weight, 4) or 0.0,
         strength=rnd(strength_of(evidence) if direction != NEUTRAL else 0.0, 4) or 0.0,

@@ -119,7 +119,7 @@ def rationale(opinions: list[Opinion], reached: int | None, fired: list[str], as
         top = max(o.claims, key=lambda c: (c.weight * c.strength, c.id), default=None)
         lines.append(
             f"{o.agent}: {o.stance} (score {o.score:+.2f}, confidence {o.confidence:.2f})"
-            + (f" — strongest: {top.text.lower()} [{top.direction}]" if top else f" — {o.data_note}")
+            + (f" — strongest [{top.direction}]: {top.text}" if top else f" — {o.data_note}")
         )
     if fired:
         lines.append("killers triggered: " + ", ".join(fired))

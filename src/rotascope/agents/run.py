@@ -13,9 +13,8 @@ from rotascope.agents import fundamentals, internals, macro, sentiment
 from rotascope.agents.base import AgentContext
 from rotascope.agents.debate import run_debate
 from rotascope.agents.risk_view import universe_risk
-from rotascope.agents.sentiment import Headline
 from rotascope.monitor.run import Monitor, MonitorResult
-from rotascope.records import Analysis, Decision, Opinion
+from rotascope.records import Analysis, AnalysisKind, Decision, Headline, Opinion
 
 AGENTS: dict[str, Callable[[AgentContext], Opinion]] = {
     fundamentals.NAME: fundamentals.analyze,
@@ -70,7 +69,7 @@ RiskFor = Callable[[float], tuple[dict[str, object], float | None, list[str]]]
 
 
 def assemble(
-    kind: str,
+    kind: AnalysisKind,
     subject: str,
     short: str,
     result: MonitorResult,
@@ -115,29 +114,3 @@ def assemble(
         killers_triggered=fired,
         caveats=snap.caveats,
     )
-
-
-def agent_signals(monitor: Monitor, as_of: date) -> dict[str, float]:
-    """The agents' final scores and the decision's conviction and tilt as replay signals (floats)."""
-    a = universe_analysis(monitor, as_of, "replay", full_risk=False)
-    out = {f"agent_{o.agent}": o.score for o in a.debate.final}
-    out["decision_conviction"] = a.decision.conviction
-    out["decision_tilt"] = a.decision.tilt
-    return out
-
-
-def replay_extra(monitor: Monitor) -> Callable[[MonitorResult], dict[str, float]]:
-    """Per-week agent signals for the backtest replay, computed for all remaining weeks in parallel
-    (forked workers, see rotascope.executor) on the first call and served from memory after."""
-    from rotascope.backtest.replay import replay_dates
-    from rotascope.executor import parallel_map
-
-    cache: dict[date, dict[str, float]] = {}
-
-    def extra(result: MonitorResult) -> dict[str, float]:
-        if result.as_of not in cache:
-            days = [d.astype(date) for d in replay_dates(monitor, start=result.as_of)]
-            cache.update(zip(days, parallel_map(lambda d: agent_signals(monitor, d), days), strict=True))
-        return cache[result.as_of] if result.as_of in cache else agent_signals(monitor, result.as_of)
-
-    return extra

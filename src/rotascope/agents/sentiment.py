@@ -6,25 +6,14 @@ the agent reports that it has no evidence; it never invents a view.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from rotascope.agents.base import AgentContext, claim, ev, opinion
-from rotascope.records import Opinion
+from rotascope.records import Headline, Opinion
 from rotascope.sentiment import score
 
 NAME = "sentiment"
 NO_NEWS = "No dated headlines are stored for this period: no sentiment evidence (none is invented)."
-
-
-@dataclass(frozen=True)
-class Headline:
-    """A stored headline with the date it became known."""
-
-    text: str
-    known_at: date
-    source: str
-    tickers: tuple[str, ...] = ()
 
 
 def analyze(ctx: AgentContext, headlines: list[Headline] | None = None, days: int = 7) -> Opinion:

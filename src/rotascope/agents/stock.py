@@ -14,12 +14,12 @@ import numpy as np
 from rotascope._typing import Float64Array
 from rotascope.agents.base import AgentContext, claim, ev, opinion
 from rotascope.agents.run import assemble
-from rotascope.agents.sentiment import Headline
 from rotascope.agents.sentiment import analyze as sentiment_analyze
 from rotascope.errors import DataError
 from rotascope.indicators.kernels import sma, wilder
+from rotascope.indicators.volatility import atr
 from rotascope.monitor.run import Monitor
-from rotascope.records import Analysis, Opinion, rnd
+from rotascope.records import Analysis, AnalysisKind, Headline, Opinion, rnd
 
 WEEK = 5
 
@@ -33,6 +33,10 @@ class StockContext:
     sector: str | None
     close: Float64Array
     """The stock's closes up to and including the as-of row (never later)."""
+    benchmark: str = "IWM"
+    """What the subject is judged against: IWM for stocks, SPY for regime ETFs."""
+    high_low: tuple[Float64Array, Float64Array] | None = None
+    """Stored highs and lows up to the as-of row (ETFs); None means closes only (member stocks)."""
 
 
 def _ret(x: Float64Array, k: int) -> float | None:
@@ -80,10 +84,11 @@ def stock_opinions(s: StockContext) -> list[Opinion]:
     ctx, c = s.ctx, s.close
     name = s.symbol
     sma50, sma200 = sma(c, 50), sma(c, 200)
-    iwm = ctx.closes("IWM", len(c))
-    rel = c / iwm if len(iwm) == len(c) else np.full(len(c), np.nan)
+    bench = s.benchmark
+    ref = ctx.closes(bench, len(c))
+    rel = c / ref if len(ref) == len(c) else np.full(len(c), np.nan)
     rel_sma50 = sma(rel, 50)
-    src = f"{name} close, IWM close"
+    src = f"{name} close, {bench} close"
     internals = opinion(
         "internals",
         f"{name}: trend and relative strength",
@@ -120,11 +125,11 @@ def stock_opinions(s: StockContext) -> list[Opinion]:
             claim(
                 "internals",
                 "rs_iwm",
-                f"{name} is beating the Russell 2000 over 3 months",
+                f"{name} is beating {bench} over 3 months",
                 [
                     ev(
                         ctx,
-                        f"{name}/IWM 3m relative return",
+                        f"{name}/{bench} 3m relative return",
                         _ret(rel, 63),
                         ">=",
                         0.0,
@@ -138,11 +143,11 @@ def stock_opinions(s: StockContext) -> list[Opinion]:
             claim(
                 "internals",
                 "rs_trend",
-                f"{name}/IWM is above its 50-day average",
+                f"{name}/{bench} is above its 50-day average",
                 [
                     ev(
                         ctx,
-                        f"{name}/IWM vs its 50-day average",
+                        f"{name}/{bench} vs its 50-day average",
                         _rel_to(rel, rel_sma50),
                         ">",
                         0.0,
@@ -293,10 +298,23 @@ def _diff(a: float | None, b: float | None) -> float | None:
 
 
 def stock_risk(s: StockContext, conviction: float) -> tuple[dict[str, object], list[str]]:
-    """ATR stop (close-to-close), vol-targeted size, invalidation levels for one name."""
+    """ATR stop, vol-targeted size, invalidation levels for one name.
+
+    ETFs have stored highs and lows: Wilder ATR-14 of the true range. Member stocks have closes only:
+    the close-to-close ATR (Wilder average of |Δclose|), labelled as such.
+    """
     c = s.close
-    atr = wilder(np.abs(np.diff(c, prepend=np.nan)), 14)
-    price, unit = _last(c), _last(atr)
+    recent_hl = s.high_low is not None and bool(
+        np.isfinite(s.high_low[0][-15:]).all() and np.isfinite(s.high_low[1][-15:]).all()
+    )
+    if s.high_low is not None and recent_hl:
+        atr_series = atr(s.high_low[0], s.high_low[1], c, 14)
+        atr_key, atr_note = "atr_14", "Wilder ATR-14 of the true range from stored highs and lows."
+    else:
+        atr_series = wilder(np.abs(np.diff(c, prepend=np.nan)), 14)
+        atr_key = "atr_close_to_close_14"
+        atr_note = "ATR from closes only (no highs/lows stored for the last 15 sessions): Wilder average of |Δclose|."
+    price, unit = _last(c), _last(atr_series)
     with np.errstate(invalid="ignore", divide="ignore"):
         vol = float(np.nanstd(np.diff(np.log(c[-64:])), ddof=1) * np.sqrt(252))
     weight = rnd(min(1.0, 0.15 / vol), 4) if np.isfinite(vol) and vol > 0 else None
@@ -310,7 +328,7 @@ def stock_risk(s: StockContext, conviction: float) -> tuple[dict[str, object], l
     stop = None if price is None or unit is None else rnd(price - 2 * unit)
     risk: dict[str, object] = {
         "price": rnd(price),
-        "atr_close_to_close_14": rnd(unit),
+        atr_key: rnd(unit),
         "stop_2atr": stop,
         "realised_vol_63d": rnd(vol, 4),
         "vol_target": 0.15,
@@ -325,7 +343,7 @@ def stock_risk(s: StockContext, conviction: float) -> tuple[dict[str, object], l
             "exit if the position loses 15 % from entry",
             "review weekly; exit at 13 weeks unless re-confirmed",
         ],
-        "atr_note": "ATR from closes only (no highs/lows stored for members): Wilder average of |Δclose|.",
+        "atr_note": atr_note + " Levels are in dividend-adjusted prices.",
     }
     return risk, inval
 
@@ -338,8 +356,12 @@ def stock_analysis(
     as_of: date | None,
     config_hash: str,
     headlines: list[Headline] | None = None,
+    *,
+    benchmark: str = "IWM",
+    high_low: tuple[Float64Array, Float64Array] | None = None,
 ) -> Analysis:
-    """Debate one stock as of a date; ``close_full`` is its close on the monitor calendar."""
+    """Debate one stock (vs IWM) or regime ETF (vs SPY) as of a date; ``close_full`` is its close on the
+    monitor calendar, ``high_low`` its highs and lows there when stored (ETFs)."""
     result = monitor.at(as_of)
     ctx = AgentContext(result, monitor.panel)
     close = close_full[: ctx.row + 1]
@@ -349,11 +371,13 @@ def stock_analysis(
         )
     if not np.isfinite(close[-1]):
         raise DataError(f"{symbol} has no close on {result.as_of}.")
-    s = StockContext(ctx, symbol, sector, close)
+    hl = None if high_low is None else (high_low[0][: ctx.row + 1], high_low[1][: ctx.row + 1])
+    s = StockContext(ctx, symbol, sector, close, benchmark, hl)
     initial = [*stock_opinions(s), sentiment_analyze(ctx, headlines)]
 
     def risk_for(conviction: float) -> tuple[dict[str, object], float | None, list[str]]:
         risk, inval = stock_risk(s, conviction)
         return risk, None, inval
 
-    return assemble("stock", symbol, symbol, result, initial, config_hash, risk_for)
+    kind: AnalysisKind = "stock" if benchmark == "IWM" else "regime"
+    return assemble(kind, symbol, symbol, result, initial, config_hash, risk_for)

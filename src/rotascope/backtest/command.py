@@ -1,8 +1,7 @@
 """`rotascope backtest`: the weekly replay, signal attribution and strategies, from the command line.
 
-``register(app)`` adds the command to a Typer app (the lead wires it into ``rotascope.cli.app``). CLI
-helpers are imported lazily inside the command, so importing this module never imports ``rotascope.cli``
-(which will import this module).
+``register(app)`` adds the command to a Typer app; ``extra`` injects the agents' weekly signals (from
+:mod:`rotascope.analysis.replay`), so the backtest never imports the agents itself.
 """
 
 from __future__ import annotations
@@ -67,7 +66,7 @@ def register(app: typer.Typer, extra: ExtraFactory | None = None, tilt: str | No
         small caps beating SPY, and how simple IWM/SPY strategies did against buy-and-hold."""
         from rotascope.backtest.report import BacktestParams, run_backtest, write_outputs
         from rotascope.backtest.store import save_backtest
-        from rotascope.cli import check_format, err, friendly_errors, out, settings_of
+        from rotascope.console import check_format, err, friendly_errors, out, settings_of
         from rotascope.monitor.asof import parse_date
         from rotascope.monitor.run import build_monitor
         from rotascope.store.db import reading

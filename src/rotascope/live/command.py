@@ -1,7 +1,7 @@
 """CLI commands for live data: `rotascope update`, `rotascope watch`, `rotascope narrate`.
 
 Registered onto the main Typer app by :func:`register` (``cli.py`` stays thin and does not need to know
-about live data). Every failure ends as one sentence through ``rotascope.cli.friendly_errors``; imports of
+about live data). Every failure ends as one sentence through ``rotascope.console.friendly_errors``; imports of
 the CLI module happen inside the functions because ``cli.py`` is the module that calls :func:`register`.
 """
 
@@ -44,7 +44,7 @@ def update(
 ) -> None:
     """Fetch what is new from the live sources into the store, item by item (resumable). A failing source
     leaves the others updated; the summary lists what failed and which cached data is now stale."""
-    from rotascope.cli import err, friendly_errors, out, settings_of
+    from rotascope.console import err, friendly_errors, out, settings_of
     from rotascope.errors import DataError
     from rotascope.live.update import run_update
     from rotascope.monitor.asof import parse_date
@@ -78,7 +78,7 @@ def watch(
     """Loop: update, analyze (stored), compare with the previous stored analysis, alert when a ladder level
     flips, a rotation killer triggers or an invalidation level is hit. Alerts are printed, appended to
     <home>/alerts.log and POSTed to webhook_url when set."""
-    from rotascope.cli import err, friendly_errors, out, settings_of
+    from rotascope.console import err, friendly_errors, out, settings_of
     from rotascope.live.watch import run_watch
 
     settings = settings_of(ctx)
@@ -97,7 +97,7 @@ def narrate(
 ) -> None:
     """Optional: ask an OpenAI-compatible LLM (llm_base_url, llm_model) to narrate a stored analysis. The
     prompt holds only the analysis JSON; the prose is stored beside it and labelled; off by default."""
-    from rotascope.cli import friendly_errors, out, settings_of
+    from rotascope.console import friendly_errors, out, settings_of
     from rotascope.live.narrate import label, narrate
     from rotascope.report.terminal import render_analysis
 

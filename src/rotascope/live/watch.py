@@ -30,7 +30,7 @@ from rotascope.live.update import UpdateReport, run_update
 from rotascope.records import Analysis
 from rotascope.store import open_store
 from rotascope.store.db import Store
-from rotascope.store.live import ensure_live_schema, load_headlines, utcnow
+from rotascope.store.live import ensure_live_schema, utcnow
 
 __all__ = [
     "Alert",
@@ -42,7 +42,6 @@ __all__ = [
     "run_watch",
 ]
 
-HEADLINE_DAYS = 7
 MEMBER_COVERAGE = 0.8
 """A session counts as complete when member closes cover at least this share of the best recent day."""
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
@@ -196,9 +195,7 @@ def _append_log(settings: Settings, alerts: list[Alert]) -> None:
 # ------------------------------------------------------------------------------------------------ loop
 def analyze_latest(settings: Settings) -> tuple[Analysis, Analysis | None, list[str]]:
     """Run and store the universe analysis at the latest complete session; also the previous one."""
-    from rotascope.agents import universe_analysis
-    from rotascope.cli import config_hash
-    from rotascope.monitor.run import build_monitor
+    from rotascope.analysis.service import Analyst
     from rotascope.store.analyses import save_analysis
 
     store = open_store(settings, write=True)
@@ -206,10 +203,7 @@ def analyze_latest(settings: Settings) -> tuple[Analysis, Analysis | None, list[
         store.require_data()
         ensure_live_schema(store)
         as_of, note = complete_as_of(store)
-        monitor = build_monitor(store, settings)
-        day = monitor.at(as_of).as_of
-        headlines = load_headlines(store, day - timedelta(days=HEADLINE_DAYS), day)
-        analysis = universe_analysis(monitor, day, config_hash(settings), headlines or None)
+        analysis = Analyst(store, settings).universe(as_of)
         notes = [note] if note else []
         seen = store.conn.execute("SELECT count(*) FROM analyses WHERE id = ?", [analysis.id]).fetchall()
         if seen[0][0]:  # same question, data and config as a stored run: nothing changed since

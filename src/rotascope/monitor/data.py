@@ -117,6 +117,7 @@ class MarketData:
             series,
             self.fingerprint,
             self.source,
+            self.highs_lows.upto(day) if self.highs_lows is not None else None,
         )
 
 
@@ -151,6 +152,7 @@ def load_market_data(store: Store) -> MarketData:
         series,
         store.fingerprint(),
         _source_label(store.fingerprint()),
+        align(store.high_low_panel(["IWM"]), calendar),
     )
 
 

@@ -1,8 +1,7 @@
 """`rotascope report` (shareable HTML/Markdown/PDF desk report) and `rotascope diff` (run-to-run diff).
 
-``register(app)`` adds both commands to a Typer app (the lead wires it into ``rotascope.cli.app``). CLI
-helpers (``friendly_errors``, ``settings_of``…) are imported lazily inside the commands, so importing this
-module never imports ``rotascope.cli`` (which will import this module).
+``register(app)`` adds both commands to a Typer app. The analysis comes from the analysis service; the
+report file is written before the analysis is stored, so a failed write stores nothing.
 
 Writing is atomic: the report is written to a temporary file in the target folder and moved into place
 with ``os.replace``; Markdown chart PNGs are written the same way before the ``.md``. A bad output path
@@ -22,14 +21,21 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rotascope.errors import DataError, RotascopeError, UnknownSymbolError
+from rotascope.analysis.service import Analyst
+from rotascope.console import check_format, friendly_errors, out, settings_of
+from rotascope.errors import RotascopeError
+from rotascope.monitor.asof import parse_date
+from rotascope.records import Analysis
+from rotascope.report.diff import diff_analyses
+from rotascope.store import open_store
+from rotascope.store.analyses import load_analysis, save_analysis
+from rotascope.store.db import reading
 
 if TYPE_CHECKING:
     from rich.console import Console
 
     from rotascope.config import Settings
-    from rotascope.monitor.run import Monitor, MonitorResult
-    from rotascope.records import Analysis
+    from rotascope.monitor.run import MonitorResult
     from rotascope.report.diff import AnalysisDiff
     from rotascope.report.html import BacktestVerdict, ReportData
     from rotascope.store.db import Store
@@ -70,45 +76,13 @@ def backtest_verdict(store: Store, fired: tuple[str, ...]) -> BacktestVerdict | 
     )
 
 
-def stock_report_analysis(
-    store: Store, monitor: Monitor, symbol: str, as_of: date | None, config_hash: str
-) -> Analysis:
-    """The single-stock analysis exactly as `rotascope debate` makes it (same checks, same errors)."""
-    from rotascope.agents.stock import stock_analysis
-    from rotascope.monitor.data import align
-
-    name = symbol.strip().upper()
-    if not store.has_symbol(name):
-        raise UnknownSymbolError(f"Unknown symbol {symbol!r}: `rotascope data status` lists what is stored.")
-    inst = store.instruments().set_index("symbol")
-    if inst.at[name, "kind"] != "stock":
-        raise DataError(
-            f"{name} is an ETF/index; `rotascope report --symbol` takes a single stock "
-            "(leave --symbol out for the universe report)."
-        )
-    close = align(store.close_panel([name]), monitor.panel.calendar).column(name)
-    sector = inst.at[name, "sector"]
-    return stock_analysis(monitor, name, close, str(sector) if sector else None, as_of, config_hash)
-
-
-def gather(
-    store: Store,
-    monitor: Monitor,
-    config_hash: str,
-    as_of: date | None,
-    symbol: str | None = None,
-    charts: bool = True,
-) -> ReportData:
-    """Run the agents (universe, or one stock with ``symbol``) and collect everything the report shows."""
-    from rotascope.agents import universe_analysis
+def report_data(analyst: Analyst, analysis: Analysis, charts: bool = True) -> ReportData:
+    """Everything the report shows for an analysis the service made: monitor, charts, backtest verdict."""
     from rotascope.report.chartdata import chart_data
-    from rotascope.report.charts import render_charts
+    from rotascope.report.charts import render_charts  # matplotlib: imported only when charts are drawn
     from rotascope.report.html import ReportData
 
-    if symbol:
-        analysis = stock_report_analysis(store, monitor, symbol, as_of, config_hash)
-    else:
-        analysis = universe_analysis(monitor, as_of, config_hash)
+    monitor = analyst.monitor
     result = monitor.at(analysis.as_of)
     fired = fired_signals(result)
     images = tuple(render_charts(chart_data(monitor.panel, result.as_of))) if charts else ()
@@ -117,8 +91,21 @@ def gather(
         monitor=result,
         charts=images,
         fired_signals=fired,
-        backtest=backtest_verdict(store, fired),
+        backtest=backtest_verdict(analyst.store, fired),
     )
+
+
+def gather(
+    analyst: Analyst, as_of: date | None, symbol: str | None = None, charts: bool = True
+) -> ReportData:
+    """Run the service (universe, or one stock/regime ETF with ``symbol``) and collect the report data."""
+    analysis = analyst.single(symbol, as_of) if symbol else analyst.universe(as_of)
+    return report_data(analyst, analysis, charts)
+
+
+def report_kind(path: Path) -> str:
+    """The report format a file name asks for (.md, .pdf; anything else is HTML)."""
+    return {".md": "md", ".pdf": "pdf"}.get(path.suffix.lower(), "html")
 
 
 # ------------------------------------------------------------------------------------------- writing
@@ -129,7 +116,7 @@ def default_path(data: ReportData, fmt: str) -> Path:
     return Path(f"rotascope-{a.as_of}-{subject}{SUFFIX[fmt]}")
 
 
-def _check_target(path: Path) -> None:
+def check_target(path: Path) -> None:
     """One sentence for the usual bad paths, before anything is computed or written."""
     parent = path.parent
     if path.is_dir():
@@ -261,14 +248,10 @@ def _mark(passed: bool | None) -> str:
 def make_report(
     settings: Settings, wanted: date | None, fmt: str, output: Path | None, symbol: str | None = None
 ) -> Path:
-    """Run the analysis (universe, or one stock), store it, and write its report atomically; the path."""
-    from rotascope.cli import config_hash
-    from rotascope.monitor.run import build_monitor
-    from rotascope.store import open_store
-    from rotascope.store.analyses import save_analysis
-
+    """Run the analysis (universe, or one name), write its report atomically, then store the analysis
+    (nothing is stored when the report cannot be written); returns the path."""
     if output is not None:
-        _check_target(output)
+        check_target(output)
     if fmt == "pdf":
         from rotascope.report.pdf import weasyprint_module
 
@@ -276,13 +259,18 @@ def make_report(
     store = open_store(settings, write=True)
     try:
         store.require_data()
-        monitor = build_monitor(store, settings)
-        data = gather(store, monitor, config_hash(settings), wanted, symbol)
+        data = gather(Analyst(store, settings), wanted, symbol)
+        path = write_analysis_report(data, fmt, output)
         save_analysis(store, data.analysis)
     finally:
         store.close()
+    return path
+
+
+def write_analysis_report(data: ReportData, fmt: str, output: Path | None) -> Path:
+    """Render and write the report of gathered data (default name when ``output`` is None)."""
     path = output if output is not None else default_path(data, fmt)
-    _check_target(path)
+    check_target(path)
     write_report(render(data, fmt, path), path)
     return path
 
@@ -309,9 +297,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Shareable desk report (HTML, Markdown or PDF): stance, evidence ladder, charts, agents and their
         debate, scenarios, risk controls, killers, the backtest's verdict, sources and caveats. Stored."""
-        from rotascope.cli import friendly_errors, out, settings_of
-        from rotascope.monitor.asof import parse_date
-
         if fmt not in FORMATS:
             raise typer.BadParameter(f"must be 'html', 'md' or 'pdf', got {fmt!r}", param_hint="--format")
         settings: Settings = settings_of(ctx)
@@ -329,11 +314,6 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     ) -> None:
         """What changed between two stored analyses, and whether the rotation is broadening."""
-        from rotascope.cli import check_format, friendly_errors, out, settings_of
-        from rotascope.report.diff import diff_analyses
-        from rotascope.store.analyses import load_analysis
-        from rotascope.store.db import reading
-
         check_format(fmt)
         with friendly_errors(), reading(settings_of(ctx)) as store:
             first = load_analysis(store, a.strip())

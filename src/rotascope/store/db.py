@@ -303,6 +303,30 @@ class Store:
         ).fetchall()
         return (rows[0][0], rows[0][1]) if rows else (None, None)
 
+    def high_low_panel(self, symbols: list[str] | tuple[str, ...]) -> Panel:
+        """Highs and lows (columns ``<SYM>_high``, ``<SYM>_low``) of ETFs, on their own trading dates."""
+        unknown = [s for s in symbols if not self.has_symbol(s)]
+        if unknown:
+            raise UnknownSymbolError(f"Unknown symbol(s) {', '.join(unknown)}.")
+        self.conn.register(
+            "wanted_hl", pd.DataFrame({"symbol": list(symbols), "col": np.arange(len(symbols))})
+        )
+        try:
+            got = self.conn.execute(
+                "SELECT b.date, w.col, b.high, b.low FROM bars b JOIN wanted_hl w USING (symbol)"
+            ).fetchnumpy()
+        finally:
+            self.conn.unregister("wanted_hl")
+        dates = np.asarray(got["date"]).astype("datetime64[D]")
+        uniq, row = np.unique(dates, return_inverse=True)
+        which = np.asarray(got["col"], dtype=np.int64)
+        values = np.full((len(uniq), 2 * len(symbols)), np.nan)
+        # NULL highs/lows (sources with closes only) arrive masked: fill them with NaN, never with 0
+        values[row, 2 * which] = np.ma.filled(np.ma.asarray(got["high"], dtype=np.float64), np.nan)
+        values[row, 2 * which + 1] = np.ma.filled(np.ma.asarray(got["low"], dtype=np.float64), np.nan)
+        names = tuple(f"{s}_{k}" for s in symbols for k in ("high", "low"))
+        return Panel(uniq, names, values)
+
     def close_panel(self, symbols: list[str] | tuple[str, ...]) -> Panel:
         """Closes of the given symbols on the union of their trading dates (NaN where missing)."""
         key = tuple(symbols)

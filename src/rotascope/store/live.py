@@ -21,16 +21,13 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from rotascope.records import Headline
 from rotascope.store.db import Store, _friendly
-
-if TYPE_CHECKING:
-    from rotascope.agents.sentiment import Headline
 
 __all__ = [
     "LIVE_DDL",
@@ -389,7 +386,6 @@ def load_headlines(store: Store, start: date, end: date) -> list[Headline]:
     Filtered by ``known_at`` (not by publication date) so an analysis as of ``end`` sees no headline that
     could not have been read by then. A store without a news table gives an empty list.
     """
-    from rotascope.agents.sentiment import Headline  # lazy: the store sits below the agents
 
     try:
         rows = store.conn.execute(

@@ -22,13 +22,13 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from rotascope import __version__
-from rotascope.errors import DataError
+from rotascope.analysis.service import Analyst
 from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.run import MIN_HISTORY, Monitor, MonitorResult
 from rotascope.records import Analysis, Record
 from rotascope.report.chartdata import ChartData
-from rotascope.web.app import NotFound, Problem, WebState, state_of
 from rotascope.web.diffing import AnalysisDiff, diff_analyses
+from rotascope.web.state import NotFound, Problem, WebState, state_of
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "A parameter is malformed."},
@@ -189,13 +189,14 @@ async def charts(
 
 
 def _universe(st: WebState, as_of: date | None) -> tuple[Analysis, bytes]:
-    from rotascope.agents import universe_analysis
-
     m = st.monitor()
     day = _day(m, as_of)
-    body = st.json_cache.get_or_make(
-        ("analysis", day), lambda: body_of(universe_analysis(m, day, st.config_hash()))
-    )
+
+    def make() -> bytes:
+        with st.store() as store:
+            return body_of(Analyst(store, st.settings, m).universe(day))
+
+    body = st.json_cache.get_or_make(("analysis", day), make)
     return Analysis.model_validate_json(body), body
 
 
@@ -225,9 +226,6 @@ def _normalise_symbol(symbol: str) -> str:
 
 
 def _stock(st: WebState, symbol: str, as_of: date | None) -> tuple[Analysis, bytes]:
-    from rotascope.agents.stock import stock_analysis
-    from rotascope.monitor.data import align
-
     name = _normalise_symbol(symbol)
     m = st.monitor()
     day = _day(m, as_of)
@@ -236,16 +234,7 @@ def _stock(st: WebState, symbol: str, as_of: date | None) -> tuple[Analysis, byt
         with st.store() as store:
             if not store.has_symbol(name):
                 raise NotFound(f"Unknown symbol {name!r}: `rotascope data status` lists what is stored.")
-            inst = store.instruments().set_index("symbol")
-            if inst.at[name, "kind"] != "stock":
-                raise DataError(
-                    f"{name} is an ETF/index; the single-stock debate takes a stock "
-                    "(see /api/analysis for the universe)."
-                )
-            sector = inst.at[name, "sector"]
-            close = align(store.close_panel([name]), m.panel.calendar).column(name)
-        result = stock_analysis(m, name, close, str(sector) if sector else None, day, st.config_hash())
-        return body_of(result)
+            return body_of(Analyst(store, st.settings, m).single(name, day))
 
     body = st.json_cache.get_or_make(("debate", name, day), make)
     return Analysis.model_validate_json(body), body

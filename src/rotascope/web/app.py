@@ -1,12 +1,7 @@
 """The web app factory: one FastAPI app per settings, with a lazily built, shared monitor.
 
-Why it is shaped this way:
+The shared state (monitor, store lock, caches) lives in :mod:`rotascope.web.state`.
 
-* **One monitor per app.** Computing the indicator panel takes seconds; it is built once, on first use,
-  under a lock (two first requests do not build it twice), then every request only slices it.
-* **The store is opened per request, read-only, under one lock.** DuckDB connections are not thread-safe
-  and, in one process, a file cannot be open read-only and read-write at the same time; holding no
-  connection between requests also leaves the file free for `rotascope analyze` in another process.
 * **Errors are one sentence.** Every :class:`~rotascope.errors.RotascopeError` and every parameter
   validation failure becomes a 4xx JSON ``{"detail": "..."}`` (store trouble is 503); an unexpected
   exception is logged and answered with a 500 in the same shape, never a traceback.
@@ -15,164 +10,23 @@ Why it is shaped this way:
 from __future__ import annotations
 
 import contextlib
-import logging
 import socket
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Generic, TypeVar
+from collections.abc import Iterator
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rotascope import __version__
 from rotascope.config import Settings
-from rotascope.errors import (
-    DataError,
-    DateOutOfRangeError,
-    RotascopeError,
-    UnknownSymbolError,
-)
+from rotascope.errors import RotascopeError
 from rotascope.monitor.run import Monitor
-from rotascope.store.db import Store, open_store
-
-log = logging.getLogger("rotascope.web")
-HERE = Path(__file__).resolve().parent
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class Problem(BaseModel):
-    """Every error answer: one clear sentence."""
-
-    detail: str
-
-
-class BadRequest(RotascopeError):
-    """A request parameter is malformed (answered with 400)."""
-
-
-class NotFound(RotascopeError):
-    """The requested stored item does not exist (answered with 404)."""
-
-
-def status_of(exc: RotascopeError) -> int:
-    """HTTP status for a rotascope error: the user's input is wrong (4xx) or the store is unusable (503)."""
-    if isinstance(exc, BadRequest):
-        return 400
-    if isinstance(exc, NotFound | UnknownSymbolError):
-        return 404
-    if isinstance(exc, DateOutOfRangeError | DataError):
-        return 422
-    return 503  # StoreError, ConfigError, DatasetError, ProviderError: the server's data is unusable
-
-
-class LRU(Generic[K, V]):
-    """A small thread-safe least-recently-used cache (results are deterministic, so caching is safe)."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self._data: OrderedDict[K, V] = OrderedDict()
-        self._lock = threading.Lock()
-        self._inflight: dict[K, threading.Event] = {}
-
-    def peek(self, key: K) -> V | None:
-        """The cached value or None, without computing anything (cheap enough for the event loop)."""
-        with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                return self._data[key]
-        return None
-
-    def get_or_make(self, key: K, make: Callable[[], V]) -> V:
-        """The cached value, or ``make()``'s. Concurrent misses on one key compute it once (the others
-        wait for it), so a burst of identical cold requests costs one computation, not one each."""
-        with self._lock:
-            if key in self._data:
-                self._data.move_to_end(key)
-                return self._data[key]
-            waiting = self._inflight.get(key)
-            if waiting is None:
-                self._inflight[key] = threading.Event()
-        if waiting is not None:
-            waiting.wait()
-            with self._lock:
-                if key in self._data:
-                    return self._data[key]
-            return make()  # the first caller failed (e.g. bad input): fail the same way, uncached
-        try:
-            value = make()
-            with self._lock:
-                self._data[key] = value
-                while len(self._data) > self.size:
-                    self._data.popitem(last=False)
-            return value
-        finally:
-            with self._lock:
-                self._inflight.pop(key).set()
-
-
-class WebState:
-    """What the app shares between requests: settings, the cached monitor, the store lock, caches."""
-
-    def __init__(self, settings: Settings, monitor: Monitor | None = None) -> None:
-        self.settings = settings
-        self._monitor = monitor
-        self._monitor_lock = threading.Lock()
-        self._store_lock = threading.RLock()
-        self._config_hash: str | None = None
-        self.json_cache: LRU[tuple[object, ...], bytes] = LRU(256)
-        """Serialised JSON answers of the pure, deterministic GET endpoints."""
-
-    @property
-    def monitor_ready(self) -> bool:
-        return self._monitor is not None
-
-    def monitor(self) -> Monitor:
-        """The monitor, built on first use from a read-only store (once, even under concurrent requests)."""
-        if self._monitor is not None:
-            return self._monitor
-        with self._monitor_lock:
-            if self._monitor is None:
-                from rotascope.monitor.run import build_monitor
-
-                started = time.perf_counter()
-                with self.store() as store:
-                    self._monitor = build_monitor(store, self.settings)
-                log.info("monitor built in %.1f s", time.perf_counter() - started)
-            return self._monitor
-
-    @contextlib.contextmanager
-    def store(self, *, write: bool = False) -> Iterator[Store]:
-        """The store, opened for this block only and serialised with every other store access."""
-        with self._store_lock:
-            store = open_store(self.settings, write=write)
-            try:
-                store.require_data()
-                yield store
-            finally:
-                store.close()
-
-    def config_hash(self) -> str:
-        """The same config hash the CLI stores with an analysis, so web and CLI runs share ids."""
-        if self._config_hash is None:
-            from rotascope.cli import config_hash
-
-            self._config_hash = config_hash(self.settings)
-        return self._config_hash
-
-
-def state_of(request: Request) -> WebState:
-    """The app's shared state (set by :func:`create_app`)."""
-    state = request.app.state.rotascope
-    assert isinstance(state, WebState)
-    return state
+from rotascope.web import api, pages
+from rotascope.web.state import HERE, WebState, log, status_of
 
 
 def _validation_sentence(exc: RequestValidationError) -> str:
@@ -191,8 +45,6 @@ def _validation_sentence(exc: RequestValidationError) -> str:
 
 def create_app(settings: Settings, monitor: Monitor | None = None) -> FastAPI:
     """Build the app for a store. ``monitor`` may be given (tests, benchmarks) to skip building it."""
-    from rotascope.web import api, pages
-
     app = FastAPI(
         title="rotascope",
         version=__version__,

@@ -1,7 +1,7 @@
 """`rotascope serve`: run the dashboard and JSON API with uvicorn (localhost only by default).
 
-``register(app)`` adds the command to a Typer app (the lead wires it into ``rotascope.cli.app``). The CLI
-helpers are imported lazily inside the command, so importing this module never imports ``rotascope.cli``.
+``register(app)`` adds the command to a Typer app. FastAPI and uvicorn are imported only when the server
+starts (heavy, and not needed by any other command).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
 
         import uvicorn
 
-        from rotascope.cli import err, friendly_errors, settings_of
+        from rotascope.console import err, friendly_errors, settings_of
         from rotascope.errors import ConfigError
         from rotascope.monitor.run import build_monitor
         from rotascope.store.db import reading

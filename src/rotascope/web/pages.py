@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from rotascope.monitor.engine import SURVIVORSHIP
 from rotascope.web.api import first_as_of, last_as_of
-from rotascope.web.app import HERE, state_of
+from rotascope.web.state import HERE, state_of
 
 router = APIRouter(include_in_schema=False)
 _env = Environment(

@@ -1,0 +1,139 @@
+"""`rotascope analyze`, `debate` and `history`: run the analysis service from the command line."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from rotascope.analysis.service import Analyst
+from rotascope.console import (
+    AsOfOpt,
+    FormatOpt,
+    check_format,
+    emit_json,
+    err,
+    friendly_errors,
+    out,
+    settings_of,
+)
+from rotascope.monitor.asof import parse_date
+from rotascope.records import Analysis
+from rotascope.report.command import check_target, report_data, report_kind, write_analysis_report
+from rotascope.report.terminal import render_analysis
+from rotascope.store import open_store
+from rotascope.store.analyses import list_analyses, save_analysis
+from rotascope.store.db import reading
+
+
+def run_analysis(
+    ctx: typer.Context,
+    fmt: str,
+    save: bool,
+    compute: Callable[[Analyst], Analysis],
+    before_save: Callable[[Analyst, Analysis], None] | None = None,
+) -> Analysis:
+    """Open the store (for writing when saving), compute an analysis, store it, then print it.
+
+    ``before_save`` runs after the analysis is computed and before it is stored (e.g. writing a report
+    file): if it fails, nothing is stored.
+    """
+    check_format(fmt)
+    settings = settings_of(ctx)
+    with friendly_errors():
+        store = open_store(settings, write=save)
+        try:
+            store.require_data()
+            analyst = Analyst(store, settings)
+            analysis = compute(analyst)
+            if before_save is not None:
+                before_save(analyst, analysis)
+            if save:
+                save_analysis(store, analysis)
+        finally:
+            store.close()
+    if fmt == "json":
+        sys.stdout.write(analysis.to_json())
+    else:
+        render_analysis(analysis, out)
+    return analysis
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``analyze``, ``debate`` and ``history`` to ``app``."""
+
+    @app.command()
+    def analyze(
+        ctx: typer.Context,
+        as_of: AsOfOpt = None,
+        fmt: FormatOpt = "table",
+        save: Annotated[bool, typer.Option(help="Store the analysis in the history.")] = True,
+    ) -> None:
+        """Universe-level analysis: the four agents, their debate, and the decision/risk agent. Stored."""
+        with friendly_errors():
+            wanted = parse_date(as_of) if as_of is not None else None
+        run_analysis(ctx, fmt, save, lambda analyst: analyst.universe(wanted))
+
+    @app.command()
+    def debate(
+        ctx: typer.Context,
+        symbol: Annotated[
+            str,
+            typer.Argument(
+                help="A stored stock (vs the Russell 2000) or regime ETF such as IWN, KRE, XLF (vs SPY)."
+            ),
+        ],
+        as_of: AsOfOpt = None,
+        fmt: FormatOpt = "table",
+        save: Annotated[bool, typer.Option(help="Store the analysis in the history.")] = True,
+        report: Annotated[
+            Path | None,
+            typer.Option("--report", help="Also write a desk report of this debate (.html, .md or .pdf)."),
+        ] = None,
+    ) -> None:
+        """Single-name debate: the agents on one stock or regime ETF, then bull/base/bear and risk
+        controls. Stored."""
+        with friendly_errors():
+            wanted = parse_date(as_of) if as_of is not None else None
+            if report is not None:
+                check_target(report)
+
+        def write_report(analyst: Analyst, analysis: Analysis) -> None:
+            if report is not None:
+                write_analysis_report(report_data(analyst, analysis), report_kind(report), report)
+
+        run_analysis(ctx, fmt, save, lambda analyst: analyst.single(symbol, wanted), write_report)
+        if report is not None:
+            err.print(f"Report written to {report}")
+
+    @app.command()
+    def history(
+        ctx: typer.Context,
+        fmt: FormatOpt = "table",
+        limit: Annotated[int, typer.Option(help="How many of the latest analyses to list.", min=1)] = 20,
+    ) -> None:
+        """List stored analyses (newest first)."""
+        check_format(fmt)
+        with friendly_errors(), reading(settings_of(ctx)) as store:
+            rows = list_analyses(store, limit=limit)
+        if fmt == "json":
+            emit_json([r.__dict__ for r in rows])
+            return
+        table = Table(title="Stored analyses")
+        for col in ("id", "kind", "subject", "as of", "created (UTC)", "config", "data"):
+            table.add_column(col)
+        for r in rows:
+            table.add_row(
+                r.id,
+                r.kind,
+                r.subject,
+                str(r.as_of),
+                f"{r.created_at:%Y-%m-%d %H:%M:%S}",
+                r.config_hash,
+                r.data_fingerprint,
+            )
+        out.print(table)

@@ -1,0 +1,122 @@
+"""The one place that assembles an analysis.
+
+An :class:`Analyst` resolves the as-of once, gets the monitor (built once, or handed in by a caller that
+caches it), loads what the agents may read as of that date (headlines known by then, SEC facts filed by
+then) and the config hash, then runs agents → debate → decision → risk. The CLI, the web app, `watch`,
+reports and the backtest all go through it, so the same question on the same data and settings gives the
+same analysis (and the same id) whichever door it came in by.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from rotascope.agents.run import universe_analysis
+from rotascope.agents.stock import stock_analysis
+from rotascope.config import Settings, config_hash
+from rotascope.errors import DataError, UnknownSymbolError
+from rotascope.monitor.data import align
+from rotascope.monitor.run import Monitor, build_monitor
+from rotascope.records import Analysis, Headline
+from rotascope.store.db import Store
+from rotascope.store.live import load_fundamentals, load_headlines
+
+HEADLINE_DAYS = 7
+"""Headlines that became known in the week up to the as-of date feed the sentiment agent."""
+REGIME_BENCHMARK = "SPY"
+"""Regime ETFs (IWM, IWN, KRE, XLF, XLI, IJR…) are judged against the S&P 500."""
+STOCK_BENCHMARK = "IWM"
+"""Single stocks are judged against the Russell 2000."""
+
+
+@dataclass(frozen=True)
+class AgentInputs:
+    """What the agents may read besides the monitor, all known by the as-of date."""
+
+    headlines: list[Headline] = field(default_factory=list)
+    fundamentals: pd.DataFrame | None = None
+
+
+class Analyst:
+    """Assembles analyses from one open store; give it a cached ``monitor`` to skip rebuilding it."""
+
+    def __init__(self, store: Store, settings: Settings, monitor: Monitor | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self._monitor = monitor
+
+    @property
+    def monitor(self) -> Monitor:
+        if self._monitor is None:
+            self._monitor = build_monitor(self.store, self.settings)
+        return self._monitor
+
+    @cached_property
+    def config_hash(self) -> str:
+        return config_hash(self.settings)
+
+    def day(self, as_of: date | None) -> date:
+        """The as-of date actually analysed (the latest stored session on or before ``as_of``)."""
+        return self.monitor.at(as_of).as_of
+
+    def inputs(self, day: date, symbol: str | None = None) -> AgentInputs:
+        """Headlines known in the week to ``day`` (only those naming ``symbol`` when given) and SEC facts."""
+        news = load_headlines(self.store, day - timedelta(days=HEADLINE_DAYS), day)
+        if symbol is not None:
+            news = [h for h in news if symbol in h.tickers or f"${symbol}" in h.text]
+        facts = load_fundamentals(self.store, day)
+        return AgentInputs(news, None if facts.empty else facts)
+
+    def universe(self, as_of: date | None, *, full_risk: bool = True) -> Analysis:
+        """Small caps vs SPY: the four agents, their debate and the decision/risk agent."""
+        day = self.day(as_of)
+        got = self.inputs(day)
+        return universe_analysis(
+            self.monitor,
+            day,
+            self.config_hash,
+            got.headlines or None,
+            full_risk=full_risk,
+            fundamentals=got.fundamentals,
+        )
+
+    def single(self, symbol: str, as_of: date | None) -> Analysis:
+        """One stock (vs the Russell 2000) or one regime ETF (vs SPY): the same agents and risk controls."""
+        name = symbol.strip().upper()
+        if not name or not self.store.has_symbol(name):
+            raise UnknownSymbolError(
+                f"Unknown symbol {symbol[:40]!r}: `rotascope data status` lists what is stored."
+            )
+        inst = self.store.instruments().set_index("symbol")
+        is_stock = inst.at[name, "kind"] == "stock"
+        monitor = self.monitor
+        day = self.day(as_of)
+        close = align(self.store.close_panel([name]), monitor.panel.calendar).column(name)
+        sector = inst.at[name, "sector"] if is_stock else None
+        high_low = None if is_stock else self._high_low(name)
+        got = self.inputs(day, name)
+        return stock_analysis(
+            monitor,
+            name,
+            close,
+            str(sector) if isinstance(sector, str) and sector else None,
+            day,
+            self.config_hash,
+            got.headlines or None,
+            benchmark=STOCK_BENCHMARK if is_stock else REGIME_BENCHMARK,
+            high_low=high_low,
+        )
+
+    def _high_low(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """An ETF's stored highs and lows on the monitor calendar (None when the source had none)."""
+        try:
+            hl = align(self.store.high_low_panel([name]), self.monitor.panel.calendar)
+        except DataError:
+            return None
+        high, low = hl.column(f"{name}_high"), hl.column(f"{name}_low")
+        return (high, low) if np.isfinite(high).any() and np.isfinite(low).any() else None

@@ -1,0 +1,32 @@
+"""`rotascope monitor`: the rotation monitor as of a date, as a table or JSON."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from rotascope.console import AsOfOpt, FormatOpt, check_format, friendly_errors, out, settings_of
+from rotascope.monitor.asof import parse_date
+from rotascope.monitor.run import build_monitor
+from rotascope.report.terminal import render
+from rotascope.store.db import reading
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``monitor`` to ``app``."""
+
+    @app.command()
+    def monitor(ctx: typer.Context, as_of: AsOfOpt = None, fmt: FormatOpt = "table") -> None:
+        """The rotation monitor as of a date: relative strength, rotation, breadth, rates and credit, the
+        evidence ladder, the checklist and the rotation killers."""
+
+        check_format(fmt)
+        settings = settings_of(ctx)
+        with friendly_errors(), reading(settings) as store:
+            wanted = parse_date(as_of) if as_of else None
+            result = build_monitor(store, settings).at(wanted)
+        if fmt == "json":
+            sys.stdout.write(result.to_json())
+            return
+        render(result.snapshot, result.regime, out)

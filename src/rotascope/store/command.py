@@ -1,0 +1,181 @@
+"""`rotascope init` and `rotascope data status|show`: load the embedded dataset, inspect the store."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from rotascope.console import FormatOpt, check_format, emit_json, err, friendly_errors, out, settings_of
+from rotascope.errors import DataError, UnknownSymbolError
+from rotascope.monitor.asof import parse_date
+from rotascope.providers import bundled
+from rotascope.store import open_store
+from rotascope.store.db import reading
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``init`` and the ``data`` group to ``app``."""
+    data_app = typer.Typer(help="Inspect the stored data.", no_args_is_help=True)
+    app.add_typer(data_app, name="data")
+
+    @app.command()
+    def init(
+        ctx: typer.Context,
+        force: Annotated[
+            bool, typer.Option(help="Reload even if the same dataset is already stored.")
+        ] = False,
+    ) -> None:
+        """Load the embedded real dataset into the store (idempotent, all-or-nothing)."""
+
+        settings = settings_of(ctx)
+        with friendly_errors():
+            store = open_store(settings, write=True)
+            try:
+                with Progress(
+                    SpinnerColumn(),
+                    TextColumn("{task.description}"),
+                    TimeElapsedColumn(),
+                    console=err,
+                    transient=True,
+                ) as progress:
+                    task = progress.add_task("Reading and cleaning the embedded dataset")
+                    current = bundled.dataset_fingerprint(settings)
+                    if not force and store.loaded_fingerprint(bundled.SOURCE) == current:
+                        out.print(
+                            f"Store {settings.db}: embedded dataset already up to date (fingerprint "
+                            f"{current}); `rotascope init --force` reloads it."
+                        )
+                        return
+                    batch = bundled.load(settings)
+
+                    def step(msg: str) -> None:
+                        progress.update(task, description=f"Loading into the store: {msg}")
+                        if not err.is_terminal:  # logs and pipes get plain progress lines
+                            err.print(f"init: loading {msg}")
+                            err.file.flush()
+
+                    report = store.load(batch, progress=step, force=force)
+                flags = store.flag_summary()
+            finally:
+                store.close()
+        verb = "already up to date" if report.unchanged else "loaded"
+        out.print(
+            f"Store {settings.db}: embedded dataset {verb} ({report.bars:,} bars, {report.series:,} series "
+            f"observations, {report.instruments:,} instruments)."
+        )
+        if not flags.empty:
+            out.print("Cleaned glitches (values set to missing, listed in table quality_flags):")
+            for row in flags.itertuples():
+                out.print(f"  {row.n:>5} × {row.reason} ({row.action})")
+        out.print("Next: `rotascope monitor`.")
+
+    @data_app.command("status")
+    def data_status(ctx: typer.Context, fmt: FormatOpt = "table") -> None:
+        """What is stored: kinds, items, ranges, and staleness of each ETF and series."""
+
+        check_format(fmt)
+        settings = settings_of(ctx)
+        with friendly_errors(), reading(settings) as store:
+            summary = store.status()
+            items = store.item_ranges()
+            loaded = store.last_load()
+        today = pd.Timestamp(date.today())
+        items["age_days"] = (today - pd.to_datetime(items["last"])).dt.days
+        items["first"] = pd.to_datetime(items["first"]).dt.date
+        items["last"] = pd.to_datetime(items["last"]).dt.date
+        items["stale"] = items["age_days"] > settings.stale_days
+        if fmt == "json":
+            emit_json(
+                {
+                    "store": str(settings.db),
+                    "loaded_at": loaded,
+                    "summary": [s.__dict__ for s in summary],
+                    "items": items.to_dict(orient="records"),
+                }
+            )
+            return
+        table = Table(
+            title=f"rotascope store {settings.db} (loaded {loaded:%Y-%m-%d %H:%M} UTC)" if loaded else None
+        )
+        for col in ("source", "kind", "items", "rows", "first", "last"):
+            table.add_column(col, justify="right" if col in ("items", "rows") else "left")
+        for s in summary:
+            table.add_row(s.source, s.kind, f"{s.items:,}", f"{s.rows:,}", str(s.first), str(s.last))
+        out.print(table)
+        detail = Table(
+            title=f"ETFs and series (stale = last value more than {settings.stale_days} days before today)"
+        )
+        for col in ("kind", "item", "first", "last", "rows", "age (days)", "stale"):
+            detail.add_column(col)
+        for r in items.itertuples():
+            detail.add_row(
+                str(r.kind),
+                str(r.item),
+                str(r.first),
+                str(r.last),
+                f"{r.rows:,}",
+                str(r.age_days),
+                "STALE" if r.stale else "",
+            )
+        out.print(detail)
+        out.print(
+            "Member stocks are today's index members: breadth over past years carries survivorship bias."
+        )
+
+    @data_app.command("show")
+    def data_show(
+        ctx: typer.Context,
+        item: Annotated[
+            str, typer.Argument(help="A symbol (SPY, IWM, AAPL…) or a series id (hy_oas, ust_10y…).")
+        ],
+        start: Annotated[str | None, typer.Option(help="First date YYYY-MM-DD.")] = None,
+        end: Annotated[str | None, typer.Option(help="Last date YYYY-MM-DD.")] = None,
+        fmt: FormatOpt = "table",
+        limit: Annotated[int, typer.Option(help="Rows to print in table format (latest ones).")] = 20,
+    ) -> None:
+        """Print the stored bars of a symbol or the observations of a series."""
+
+        check_format(fmt)
+        with friendly_errors(), reading(settings_of(ctx)) as store:
+            first = parse_date(start, "--start") if start else None
+            last = parse_date(end, "--end") if end else None
+            if first and last and first > last:
+                raise DataError(f"--start {first} is after --end {last}.")
+            name = item.strip()
+            if store.has_symbol(name.upper()):
+                frame = store.bars(name.upper(), first, last)
+            elif store.has_series(name.lower()):
+                frame = store.series(name.lower(), first, last)
+            else:
+                raise UnknownSymbolError(
+                    f"Unknown symbol or series {item!r}: `rotascope data status` lists what is stored."
+                )
+        if fmt == "json":
+            emit_json({"item": name, "rows": frame.to_dict(orient="records")})
+            return
+        table = Table(title=f"{name} ({len(frame):,} rows; last {min(limit, len(frame))} shown)")
+        for col in frame.columns:
+            table.add_column(str(col), justify="right")
+        for row in frame.tail(limit).itertuples(index=False):
+            table.add_row(*[_cell(v) for v in row])
+        out.print(table)
+
+    def _cell(value: Any) -> str:
+        if isinstance(value, float):
+            return "" if value != value else f"{value:,.4f}"
+        if isinstance(value, datetime):
+            return f"{value:%Y-%m-%d}"
+        return "" if value is None else str(value)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "" if value != value else f"{value:,.4f}"
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d}"
+    return "" if value is None else str(value)
