@@ -203,10 +203,13 @@ def test_stock_debate_by_hand(monitor: Monitor, store: Store) -> None:
     atr = valid[:14].mean()
     for d in valid[14:]:
         atr = atr + (d - atr) / 14
-    assert a.decision.risk["atr_close_to_close_14"] == pytest.approx(atr, rel=1e-6)
-    assert a.decision.risk["stop_2atr"] == pytest.approx(c[-1] - 2 * atr, rel=1e-6)
+    risk = a.decision.risk
+    assert risk is not None and risk.atr_method == "close_to_close_14"
+    assert risk.atr == pytest.approx(atr, rel=1e-6)
+    assert risk.stop == pytest.approx(c[-1] - 2 * atr, rel=1e-6)
+    assert risk.stop_distance == pytest.approx(-2 * atr / c[-1], rel=1e-5)
     vol = np.std(np.diff(np.log(c[-64:])), ddof=1) * np.sqrt(252)
-    assert a.decision.risk["vol_target_weight"] == pytest.approx(min(1.0, 0.15 / vol), abs=1e-4)
+    assert risk.vol_weight == pytest.approx(min(1.0, 0.15 / vol), abs=1e-4)
     assert a.kind == "stock" and a.subject == symbol
     assert abs(sum(s.probability for s in a.decision.scenarios) - 1) < 1e-9
 

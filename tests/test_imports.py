@@ -29,8 +29,9 @@ def _type_checking_lines(tree: ast.Module) -> set[int]:
 
 
 def import_graph() -> dict[str, set[str]]:
-    """Module -> the rotascope modules it imports. ``from pkg import mod`` counts as importing ``pkg.mod``;
-    a module's own enclosing packages are left out (Python runs them first anyway)."""
+    """Module -> the rotascope modules it imports. ``from pkg import mod`` counts as importing ``pkg.mod``
+    and every enclosing package's ``__init__`` (Python runs those first), except the importer's own
+    enclosing packages (already running when it runs)."""
     modules = {module_name(p): p for p in SRC.rglob("*.py")}
     graph: dict[str, set[str]] = {m: set() for m in modules}
     for mod, path in modules.items():
@@ -46,14 +47,17 @@ def import_graph() -> dict[str, set[str]]:
             elif isinstance(node, ast.ImportFrom):
                 base = node.module or ""
                 if node.level:
-                    base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + [base])
+                    parts = package.split(".")
+                    base = ".".join([*parts[: len(parts) - node.level + 1], base])
                 subs = [f"{base}.{a.name}" for a in node.names]
                 targets = [t for t in subs if t in modules] or [base]
             for t in targets:
                 while t and t not in modules:
                     t = t.rpartition(".")[0]
-                if t and t != mod and t.startswith("rotascope") and not mod.startswith(t + "."):
-                    graph[mod].add(t)
+                while t.startswith("rotascope."):  # the target, then the packages Python runs first
+                    if t in modules and t != mod and not mod.startswith(t + "."):
+                        graph[mod].add(t)
+                    t = t.rpartition(".")[0]
     return graph
 
 

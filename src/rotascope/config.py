@@ -41,6 +41,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "spike_reversal", 0.25, "...that the next day undoes to within this fraction is cleaned as a glitch."
     ),
+    Setting(
+        "thresholds",
+        "",
+        "TOML file overriding rule and agent thresholds (same shape as regime/thresholds.toml); "
+        "empty = the built-in file.",
+    ),
 )
 
 LIVE_DATA_SETTINGS: tuple[Setting, ...] = (
@@ -204,6 +210,7 @@ def load_settings(overrides: dict[str, Any] | None = None, env: dict[str, str] |
         spike_up=resolved["spike_up"],
         spike_down=resolved["spike_down"],
         spike_reversal=resolved["spike_reversal"],
+        thresholds=Path(resolved["thresholds"]).expanduser() if resolved["thresholds"] else None,
         **{name: resolved[name] for name in sorted(LIVE_SETTINGS)},
     )
 

@@ -5,25 +5,15 @@ All floats are rounded at construction (``rnd``) so that the same data gives byt
 
 from __future__ import annotations
 
-import json
-import math
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
 
-DECIMALS = 6
-
-
-def rnd(value: float | None, decimals: int = DECIMALS) -> float | None:
-    """Round for stable output; NaN/inf become None (JSON has no NaN)."""
-    if value is None:
-        return None
-    v = float(value)
-    if not math.isfinite(v):
-        return None
-    return round(v, decimals) + 0.0  # + 0.0 turns -0.0 into 0.0
-
+from rotascope._record import DECIMALS as DECIMALS
+from rotascope._record import Record as Record
+from rotascope._record import rnd as rnd
+from rotascope.risk.models import Invalidation, RiskPlan, Sizing, StressFit, StressResult
 
 Direction = Literal["bullish", "neutral", "bearish"]
 """Which way a claim or an agent's stance points on the subject's leadership."""
@@ -32,19 +22,6 @@ Mode = Literal["allocate", "trade", "stand aside"]
 AnalysisKind = Literal["universe", "stock", "regime"]
 """The universe (small caps vs SPY), one stock (vs the Russell 2000), or a regime ETF (vs SPY)."""
 AnswerOutcome = Literal["conceded", "rebutted"]
-
-
-class Record(BaseModel):
-    """Base: immutable, strict fields, deterministic JSON."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    def to_json(self) -> str:
-        """Canonical JSON: sorted keys, two-space indent, trailing newline."""
-        return json.dumps(self.model_dump(mode="json"), sort_keys=True, indent=2) + "\n"
-
-    def to_dict(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
 
 
 class Evidence(Record):
@@ -320,6 +297,42 @@ class Scenario(Record):
     requires: list[str]
 
 
+AtrMethod = Literal["wilder_true_range_14", "close_to_close_14"]
+"""Wilder ATR-14 of the true range (stored highs/lows), or of |Δclose| when only closes exist."""
+
+
+class RiskView(Record):
+    """The decision's risk controls, typed: size, stop, where the thesis is wrong, plan and stress.
+
+    ``price``, ``stop`` and invalidation levels are in the stored (dividend-adjusted) prices, as
+    ``price_basis`` says; ``stop_distance`` is the stop's distance below the as-of close (a fraction).
+    Whatever could not be computed is named in ``not_available`` (one sentence each), never faked.
+    """
+
+    subject: str
+    as_of: date
+    price: float | None
+    atr: float | None
+    atr_method: AtrMethod
+    stop: float | None
+    stop_distance: float | None
+    realised_vol_63d: float | None
+    vol_target: float
+    vol_weight: float | None
+    """Weight that brings the position to ``vol_target`` (<= 1)."""
+    position: float | None
+    """Position as a fraction of equity (single names; the universe tilt is ``Decision.tilt``)."""
+    capital_basis: float
+    sizing: Sizing | None = None
+    """The IWM/SPY pair sizing (universe analyses)."""
+    invalidation: list[Invalidation] = Field(default_factory=list)
+    plan: RiskPlan | None = None
+    stress_fit: StressFit | None = None
+    stress: list[StressResult] = Field(default_factory=list)
+    not_available: list[str] = Field(default_factory=list)
+    price_basis: str = "Levels are in dividend-adjusted prices (the stored closes), not traded prices."
+
+
 class Decision(Record):
     """The decision/risk agent's desk view: scenarios, stance, sizing, invalidation, risk plan, stress."""
 
@@ -332,8 +345,8 @@ class Decision(Record):
     """Satellite tilt as a fraction of equity: + toward the subject (small caps / the stock), - away."""
     scenarios: list[Scenario]
     rationale: list[str]
-    risk: dict[str, object]
-    """Sizing, invalidation levels, drawdown limit, horizon, exit rules and stress tests (risk records)."""
+    risk: RiskView | None
+    """Sizing, stop, invalidation levels, drawdown limit, horizon, exit rules and stress tests."""
 
 
 class Analysis(Record):
@@ -349,8 +362,8 @@ class Analysis(Record):
     debate: Debate
     decision: Decision
     ladder_reached: int | None = None
-    killers_triggered: list[str] = []
-    caveats: list[str] = []
+    killers_triggered: list[str] = Field(default_factory=list)
+    caveats: list[str] = Field(default_factory=list)
     disclaimer: str = "Research tooling, not investment advice."
 
 

@@ -33,12 +33,10 @@ def variant(a: Analysis, ident: str, **changes: Any) -> Analysis:
 
 
 def with_invalidation(a: Analysis, key: str, breached: bool | None) -> Analysis:
-    risk = dict(a.decision.risk)
-    levels = [dict(r) for r in risk.get("invalidation", [])]  # type: ignore[attr-defined]
-    for level in levels:
-        if level["key"] == key:
-            level["breached"] = breached
-    risk["invalidation"] = levels
+    risk = a.decision.risk
+    assert risk is not None
+    levels = [i.model_copy(update={"breached": breached}) if i.key == key else i for i in risk.invalidation]
+    risk = risk.model_copy(update={"invalidation": levels})
     return a.model_copy(update={"decision": a.decision.model_copy(update={"risk": risk})})
 
 

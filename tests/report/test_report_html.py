@@ -10,6 +10,7 @@ from datetime import date
 
 import pytest
 
+from rotascope.analysis.service import Analyst
 from rotascope.config import Settings
 from rotascope.monitor.run import Monitor
 from rotascope.report.chartdata import chart_data
@@ -20,11 +21,9 @@ from rotascope.report.html import (
     NO_BACKTEST,
     BacktestVerdict,
     ReportData,
-    TableBlock,
     build_document,
     render_html,
     report_html,
-    risk_blocks,
 )
 from rotascope.report.terminal import evidence_value
 from rotascope.store import open_store
@@ -37,7 +36,7 @@ EVIL = '<script>alert("x")</script><img src=http://evil.example/x.png onerror=al
 def data(monitor: Monitor, loaded_settings: Settings) -> Iterator[ReportData]:
     store = open_store(loaded_settings)
     try:
-        yield gather(store, monitor, "test-config", AS_OF)
+        yield gather(Analyst(store, loaded_settings, monitor), AS_OF)
     finally:
         store.close()
 
@@ -139,25 +138,13 @@ def test_backtest_section_both_ways(data: ReportData) -> None:
     assert "+0.081" in page
 
 
-def test_risk_rendered_generically() -> None:
-    blocks = risk_blocks(
-        {
-            "b": 1.5,
-            "a": "x",
-            "plan": {"exit_rules": ["one", "two"], "h": 13},
-            "rows": [{"k": 1}, {"k": 2, "z": None}],
-        },
-        "",
-    )
-    tables = [b for b in blocks if isinstance(b, TableBlock)]
-    assert tables[0].rows == (("a", "x"), ("b", "1.5"))
-    assert any(t.head == ("k", "z") and t.rows == (("1", "n/a"), ("2", "n/a")) for t in tables)
-
-
 def test_universe_risk_and_stress_sections(page: str, data: ReportData) -> None:
     risk = data.analysis.decision.risk
-    assert "Risk controls" in page
-    if risk.get("stress"):
-        assert '<section id="stress">' in page
-    for key in sorted(k for k, v in risk.items() if not isinstance(v, dict | list)):
-        assert f"<td>{key}</td>" in page
+    assert risk is not None and "Risk controls" in page
+    assert risk.stress and '<section id="stress">' in page
+    # the desk table: percentages and prices, never a raw float of the record
+    assert f"{risk.stop:,.2f} ({risk.stop_distance:+.1%} from the close)" in page
+    assert risk.sizing is not None and f"{risk.sizing.satellite_tilt:.1%} of equity" in page
+    assert repr(risk.sizing.satellite_tilt) not in page
+    for level in risk.invalidation:
+        assert f"<td>{level.name}</td>" in page

@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 
+from rotascope.analysis.service import Analyst
 from rotascope.config import Settings
 from rotascope.monitor.run import Monitor
 from rotascope.report.charts import ChartImage
@@ -25,7 +26,7 @@ PNG = b"\x89PNG\r\n\x1a\nfake"
 def data(monitor: Monitor, loaded_settings: Settings) -> Iterator[ReportData]:
     store = open_store(loaded_settings)
     try:
-        base = gather(store, monitor, "test-config", AS_OF, charts=False)
+        base = gather(Analyst(store, loaded_settings, monitor), AS_OF, charts=False)
     finally:
         store.close()
     yield dataclasses.replace(base, charts=(ChartImage("iwm_spy", "IWM/SPY ratio", "a note", PNG),))

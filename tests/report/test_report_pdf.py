@@ -11,6 +11,7 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
+from rotascope.analysis.service import Analyst
 from rotascope.config import Settings
 from rotascope.monitor.run import Monitor
 from rotascope.report.command import gather
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs 
 def test_pdf_first_page_is_not_blank(monitor: Monitor, loaded_settings: Settings, tmp_path: Path) -> None:
     store = open_store(loaded_settings)
     try:
-        data = gather(store, monitor, "test-config", date(2024, 7, 19))
+        data = gather(Analyst(store, loaded_settings, monitor), date(2024, 7, 19))
     finally:
         store.close()
     pdf = html_to_pdf(report_html(data))

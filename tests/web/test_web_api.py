@@ -8,7 +8,6 @@ import hashlib
 import json
 import shutil
 import socket
-import warnings
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -30,22 +29,14 @@ from rotascope.monitor.run import Monitor
 from rotascope.records import Analysis
 from rotascope.report.chartdata import chart_data
 from rotascope.store import open_store
-from rotascope.web.app import create_app
 from rotascope.web.command import register
 from rotascope.web.diffing import diff_analyses
+from webclient import make_client
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
 DAY = date(2024, 7, 19)
-
-
-def make_client(settings: Settings, monitor: Monitor) -> TestClient:
-    """fastapi's TestClient over a fresh app (its import warns that starlette prefers httpx2: ignored)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`")
-        from fastapi.testclient import TestClient
-    return TestClient(create_app(settings, monitor))
 
 
 def private_copy(settings: Settings, home: Path) -> Settings:

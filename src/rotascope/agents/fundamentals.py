@@ -13,6 +13,7 @@ import pandas as pd
 
 from rotascope._typing import Float64Array
 from rotascope.agents.base import AgentContext, claim, ev, opinion
+from rotascope.measures import R2000_CYC_MINUS_DEF_3M, SMB
 from rotascope.records import Opinion
 
 NAME = "fundamentals"
@@ -139,7 +140,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                 ev(
                     ctx,
                     "Fama-French SMB, 3 months",
-                    snap.factors.get("smb_3m"),
+                    SMB["3m"].of(snap),
                     ">=",
                     0.0,
                     source="Kenneth R. French data library",
@@ -157,7 +158,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                 ev(
                     ctx,
                     "Cyclical minus defensive sectors, median 63-day return",
-                    snap.internals.get("r2000_cyc_minus_def_3m"),
+                    R2000_CYC_MINUS_DEF_3M.of(snap),
                     ">=",
                     0.0,
                     source=src + " by GICS sector",

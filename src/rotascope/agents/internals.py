@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rotascope.agents.base import AgentContext, claim, ev, opinion
+from rotascope.measures import RV_IWM_21D, RV_SPY_21D, VIX_PCTILE_1Y
 from rotascope.records import Opinion
 
 NAME = "internals"
@@ -14,7 +15,6 @@ def analyze(ctx: AgentContext) -> Opinion:
     iwm, rsp = snap.pair("IWM/SPY"), snap.pair("RSP/SPY")
     r2000 = next(b for b in snap.breadth if b.universe == "R2000")
     rot = next(r for r in snap.rotation if r.symbol == "IWM")
-    v = snap.macro.values
     src = "IWM, SPY closes"
     claims = [
         claim(
@@ -182,7 +182,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                 ev(
                     ctx,
                     "VIX 1-year percentile",
-                    v.get("vix_pctile_1y"),
+                    VIX_PCTILE_1Y.of(snap),
                     "<=",
                     0.8,
                     source="VIX",
@@ -194,7 +194,7 @@ def analyze(ctx: AgentContext) -> Opinion:
         ),
     ]
     risks = []
-    rv_iwm, rv_spy = v.get("rv_iwm_21d"), v.get("rv_spy_21d")
+    rv_iwm, rv_spy = RV_IWM_21D.of(snap), RV_SPY_21D.of(snap)
     if rv_iwm is not None and rv_spy and rv_iwm / rv_spy > 1.8:
         risks.append(
             f"IWM realised vol {rv_iwm:.0%} is {rv_iwm / rv_spy:.1f}x SPY's: violent moves reverse fast."

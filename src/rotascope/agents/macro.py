@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 from rotascope.agents.base import AgentContext, claim, ev, opinion
+from rotascope.measures import (
+    CLAIMS_YOY,
+    CORE_CPI_YOY_CHG_3M,
+    CURVE_10Y_2Y_CHG_13W,
+    HY_OAS_CHG_13W,
+    HY_OAS_PCTILE_5Y,
+    HYG_IEF_VS_SMA50,
+    NFCI,
+    UST_10Y,
+    UST_10Y_CHG_13W,
+)
 from rotascope.records import Opinion
 
 NAME = "macro"
@@ -11,7 +22,6 @@ NAME = "macro"
 def analyze(ctx: AgentContext) -> Opinion:
     """Small caps are rate- and credit-sensitive borrowers: does the backdrop let them lead?"""
     snap = ctx.result.snapshot
-    v = snap.macro.values
     claims = [
         claim(
             NAME,
@@ -21,7 +31,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                 ev(
                     ctx,
                     "10-year yield change over 13 weeks",
-                    v.get("ust_10y_chg_13w"),
+                    UST_10Y_CHG_13W.of(snap),
                     "<=",
                     0.0,
                     source="FRED DGS10",
@@ -39,7 +49,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                 ev(
                     ctx,
                     "2s10s change over 13 weeks",
-                    v.get("curve_10y_2y_chg_13w"),
+                    CURVE_10Y_2Y_CHG_13W.of(snap),
                     ">=",
                     0.0,
                     source="FRED T10Y2Y",
@@ -57,7 +67,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                 ev(
                     ctx,
                     "HY OAS percentile in trailing 5 years",
-                    v.get("hy_oas_pctile_5y"),
+                    HY_OAS_PCTILE_5Y.of(snap),
                     "<=",
                     0.6,
                     source="FRED BAMLH0A0HYM2",
@@ -75,7 +85,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                 ev(
                     ctx,
                     "HY OAS change over 13 weeks",
-                    v.get("hy_oas_chg_13w"),
+                    HY_OAS_CHG_13W.of(snap),
                     "<=",
                     0.0,
                     source="FRED BAMLH0A0HYM2",
@@ -93,7 +103,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                 ev(
                     ctx,
                     "HYG/IEF vs its 50-day average",
-                    v.get("hyg_ief_vs_sma50"),
+                    HYG_IEF_VS_SMA50.of(snap),
                     ">=",
                     0.0,
                     source="HYG, IEF closes",
@@ -107,7 +117,7 @@ def analyze(ctx: AgentContext) -> Opinion:
             NAME,
             "conditions",
             "Financial conditions are looser than average (NFCI below 0)",
-            [ev(ctx, "Chicago Fed NFCI", v.get("nfci"), "<=", 0.0, source="FRED NFCI", unit="index")],
+            [ev(ctx, "Chicago Fed NFCI", NFCI.of(snap), "<=", 0.0, source="FRED NFCI", unit="index")],
             0.5,
         ),
         claim(
@@ -118,7 +128,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                 ev(
                     ctx,
                     "Initial claims 4-week average vs a year ago",
-                    v.get("claims_yoy"),
+                    CLAIMS_YOY.of(snap),
                     "<=",
                     0.10,
                     source="FRED ICSA",
@@ -136,7 +146,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                 ev(
                     ctx,
                     "Core CPI y/y change over 3 months",
-                    v.get("core_cpi_yoy_chg_3m"),
+                    CORE_CPI_YOY_CHG_3M.of(snap),
                     "<=",
                     0.2,
                     source="BLS CPI (as released)",
@@ -148,8 +158,9 @@ def analyze(ctx: AgentContext) -> Opinion:
         ),
     ]
     risks = [f"{k.name} triggered: {k.trigger}." for k in ctx.result.regime.killers if k.triggered]
-    if v.get("ust_10y") is not None and (v.get("ust_10y") or 0) > 4.5:
-        risks.append(f"10-year yield at {v['ust_10y']:.2f} %: refinancing costs weigh on small borrowers.")
+    y10 = UST_10Y.of(snap)
+    if y10 is not None and y10 > 4.5:
+        risks.append(f"10-year yield at {y10:.2f} %: refinancing costs weigh on small borrowers.")
     stale = [c for c in snap.caveats if c.startswith("Stale")]
     return opinion(
         NAME,

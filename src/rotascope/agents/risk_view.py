@@ -1,4 +1,4 @@
-"""Glue between the agents and the risk toolkit: sizing, invalidation, plan and stress for the tilt.
+"""Glue between the agents and the risk toolkit: the typed :class:`RiskView` of the small-cap tilt.
 
 Sizes are quoted for a nominal 100,000 of equity capital so they read as percentages and shares per
 100k; the decision's ``tilt`` is the fraction that matters.
@@ -10,47 +10,43 @@ import numpy as np
 
 from rotascope.agents.base import AgentContext
 from rotascope.errors import DataError
-from rotascope.risk import (
-    InvalidationParams,
-    Sizing,
-    fit_stress_model,
-    invalidations,
-    risk_plan,
-    run_scenarios,
-    size_tilt,
-)
+from rotascope.records import AtrMethod, RiskView, rnd
+from rotascope.risk.invalidation import InvalidationParams, invalidations
+from rotascope.risk.models import Sizing
+from rotascope.risk.rules import risk_plan
+from rotascope.risk.sizing import size_tilt
+from rotascope.risk.stress import fit_stress_model, run_scenarios
 
 NOMINAL_CAPITAL = 100_000.0
 
 
 def universe_risk(
     ctx: AgentContext, conviction: float, full: bool = True
-) -> tuple[dict[str, object], float | None, list[str]]:
-    """(risk records as JSON-ready dicts, vol-targeted weight, invalidation rules as text).
+) -> tuple[RiskView | None, float | None, list[str]]:
+    """(risk view, vol-targeted weight, invalidation rules as text).
 
-    ``full=False`` (the weekly replay) computes only the sizing the tilt needs.
+    ``full=False`` (the weekly replay) computes only the sizing the tilt needs and returns no view.
     """
     panel, t = ctx.panel, ctx.row
     data = panel.data
     iwm, spy = data.etf.column("IWM"), data.etf.column("SPY")
     hl = data.highs_lows
-    high = hl.column("IWM_high") if hl is not None else iwm
-    low = hl.column("IWM_low") if hl is not None else iwm
+    has_hl = hl is not None and bool(np.isfinite(hl.values[max(0, t - 14) : t + 1]).all())
+    high = hl.column("IWM_high") if hl is not None and has_hl else iwm
+    low = hl.column("IWM_low") if hl is not None and has_hl else iwm
+    method: AtrMethod = "wilder_true_range_14" if has_hl else "close_to_close_14"
+    missing: list[str] = []
     sizing: Sizing | None
+    try:
+        sizing = size_tilt(
+            t, ctx.as_of, iwm_high=high, iwm_low=low, iwm_close=iwm, spy_close=spy, capital=NOMINAL_CAPITAL
+        )
+    except (DataError, ValueError) as exc:
+        sizing = None
+        missing.append(f"Sizing not available: {exc}.")
+    weight = sizing.weight if sizing else None
     if not full:
-        try:
-            sizing = size_tilt(
-                t,
-                ctx.as_of,
-                iwm_high=high,
-                iwm_low=low,
-                iwm_close=iwm,
-                spy_close=spy,
-                capital=NOMINAL_CAPITAL,
-            )
-        except (DataError, ValueError):
-            return {}, None, []
-        return {"sizing": sizing.to_dict()}, sizing.weight, []
+        return None, weight, []
     macro = panel.macro
     levels = invalidations(
         t,
@@ -61,25 +57,13 @@ def universe_risk(
         kre_spy=panel.pairs["KRE/SPY"].ratio,
         params=InvalidationParams(),
     )
-    risk: dict[str, object] = {"capital_basis": NOMINAL_CAPITAL}
-    weight: float | None = None
-    try:
-        sizing = size_tilt(
-            t, ctx.as_of, iwm_high=high, iwm_low=low, iwm_close=iwm, spy_close=spy, capital=NOMINAL_CAPITAL
-        )
-        weight = sizing.weight
-        risk["sizing"] = sizing.to_dict()
-    except (DataError, ValueError) as exc:
-        risk["sizing"] = {"error": str(exc)}
-        sizing = None
-    risk["invalidation"] = [i.to_dict() for i in levels]
     plan = risk_plan(
         ctx.as_of,
         pair_vol_63d=sizing.vol_63d if sizing else None,
         invalidations=levels,
         killers=ctx.result.regime.killers,
     )
-    risk["plan"] = plan.to_dict()
+    stress_fit, stress = None, []
     try:
         model = fit_stress_model(
             t,
@@ -92,16 +76,35 @@ def universe_risk(
         )
         direction = float(np.sign(conviction)) if conviction else 1.0
         notional = sizing.pair_notional if sizing else NOMINAL_CAPITAL * 0.10
-        risk["stress_fit"] = model.record().to_dict()
-        risk["stress"] = [
-            r.to_dict()
-            for r in run_scenarios(model, weight=direction, notional=notional, invalidations=levels)
-        ]
+        stress_fit = model.record()
+        stress = run_scenarios(model, weight=direction, notional=notional, invalidations=levels)
     except (DataError, KeyError) as exc:
-        risk["stress"] = {"error": str(exc)}
+        missing.append(f"Stress tests not available: {exc}.")
+    price = float(iwm[t]) if np.isfinite(iwm[t]) else None
+    stop = sizing.stop if sizing else None
+    view = RiskView(
+        subject="IWM",
+        as_of=ctx.as_of,
+        price=rnd(price),
+        atr=sizing.atr if sizing else None,
+        atr_method=method,
+        stop=stop,
+        stop_distance=rnd(stop / price - 1) if stop is not None and price else None,
+        realised_vol_63d=sizing.vol_63d if sizing else None,
+        vol_target=sizing.target_vol if sizing else 0.0,
+        vol_weight=weight,
+        position=None,
+        capital_basis=NOMINAL_CAPITAL,
+        sizing=sizing,
+        invalidation=levels,
+        plan=plan,
+        stress_fit=stress_fit,
+        stress=stress,
+        not_available=missing,
+    )
     text = [
         f"{i.name}: {i.direction} {i.level:.4g} (now {i.current:.4g})"
         for i in levels
         if i.level is not None and i.current is not None
     ]
-    return risk, weight, text
+    return view, weight, text

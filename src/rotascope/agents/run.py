@@ -14,7 +14,7 @@ from rotascope.agents.base import AgentContext
 from rotascope.agents.debate import run_debate
 from rotascope.agents.risk_view import universe_risk
 from rotascope.monitor.run import Monitor, MonitorResult
-from rotascope.records import Analysis, AnalysisKind, Decision, Headline, Opinion
+from rotascope.records import Analysis, AnalysisKind, Decision, Headline, Opinion, RiskView
 
 AGENTS: dict[str, Callable[[AgentContext], Opinion]] = {
     fundamentals.NAME: fundamentals.analyze,
@@ -64,7 +64,7 @@ def universe_analysis(
     )
 
 
-RiskFor = Callable[[float], tuple[dict[str, object], float | None, list[str]]]
+RiskFor = Callable[[float], tuple[RiskView | None, float | None, list[str]]]
 """conviction -> (risk records, vol-targeted weight or None, invalidation rules as text)."""
 
 

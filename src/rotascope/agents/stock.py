@@ -18,10 +18,18 @@ from rotascope.agents.sentiment import analyze as sentiment_analyze
 from rotascope.errors import DataError
 from rotascope.indicators.kernels import sma, wilder
 from rotascope.indicators.volatility import atr
+from rotascope.measures import HY_OAS_CHG_13W, UST_10Y_CHG_13W
 from rotascope.monitor.run import Monitor
-from rotascope.records import Analysis, AnalysisKind, Headline, Opinion, rnd
+from rotascope.records import Analysis, AnalysisKind, AtrMethod, Headline, Opinion, RiskView, rnd
+from rotascope.risk.models import Invalidation, RiskPlan
 
 WEEK = 5
+STOCK_VOL_TARGET = 0.15
+"""Annualised volatility a single-name position is scaled to."""
+STOCK_MAX_POSITION = 0.02
+"""Largest single-name position, as a fraction of equity."""
+STOCK_DRAWDOWN_LIMIT = 0.15
+"""Loss from entry at which a single-name position is closed."""
 
 
 @dataclass(frozen=True)
@@ -238,7 +246,7 @@ def stock_opinions(s: StockContext) -> list[Opinion]:
         "Fundamentals not stored: price-based proxies.",
     )
     beta, n = rate_beta(s)
-    d10 = ctx.result.snapshot.macro.values.get("ust_10y_chg_13w")
+    d10 = UST_10Y_CHG_13W.of(ctx.result.snapshot)
     helped = None if beta is None or d10 is None else beta * d10
     macro = opinion(
         "macro",
@@ -272,7 +280,7 @@ def stock_opinions(s: StockContext) -> list[Opinion]:
                     ev(
                         ctx,
                         "HY OAS change over 13 weeks",
-                        ctx.result.snapshot.macro.values.get("hy_oas_chg_13w"),
+                        HY_OAS_CHG_13W.of(ctx.result.snapshot),
                         "<=",
                         0.0,
                         source="FRED BAMLH0A0HYM2",
@@ -297,7 +305,7 @@ def _diff(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else a - b
 
 
-def stock_risk(s: StockContext, conviction: float) -> tuple[dict[str, object], list[str]]:
+def stock_risk(s: StockContext, conviction: float) -> tuple[RiskView, list[str]]:
     """ATR stop, vol-targeted size, invalidation levels for one name.
 
     ETFs have stored highs and lows: Wilder ATR-14 of the true range. Member stocks have closes only:
@@ -307,45 +315,70 @@ def stock_risk(s: StockContext, conviction: float) -> tuple[dict[str, object], l
     recent_hl = s.high_low is not None and bool(
         np.isfinite(s.high_low[0][-15:]).all() and np.isfinite(s.high_low[1][-15:]).all()
     )
+    method: AtrMethod
     if s.high_low is not None and recent_hl:
         atr_series = atr(s.high_low[0], s.high_low[1], c, 14)
-        atr_key, atr_note = "atr_14", "Wilder ATR-14 of the true range from stored highs and lows."
+        method = "wilder_true_range_14"
     else:
         atr_series = wilder(np.abs(np.diff(c, prepend=np.nan)), 14)
-        atr_key = "atr_close_to_close_14"
-        atr_note = "ATR from closes only (no highs/lows stored for the last 15 sessions): Wilder average of |Δclose|."
+        method = "close_to_close_14"
     price, unit = _last(c), _last(atr_series)
     with np.errstate(invalid="ignore", divide="ignore"):
         vol = float(np.nanstd(np.diff(np.log(c[-64:])), ddof=1) * np.sqrt(252))
-    weight = rnd(min(1.0, 0.15 / vol), 4) if np.isfinite(vol) and vol > 0 else None
+    weight = rnd(min(1.0, STOCK_VOL_TARGET / vol), 4) if np.isfinite(vol) and vol > 0 else None
     low20 = float(np.nanmin(c[-20:])) if np.isfinite(c[-20:]).any() else None
-    sma200 = _last(sma(c, 200))
-    inval = []
-    if sma200 is not None:
-        inval.append(f"{s.symbol} closes below its 200-day average ({sma200:.2f})")
-    if low20 is not None:
-        inval.append(f"{s.symbol} closes below its 20-day low ({low20:.2f})")
+    levels = [
+        _below(s.symbol, "sma200", f"{s.symbol} closes below its 200-day average", _last(sma(c, 200)), price),
+        _below(s.symbol, "low20", f"{s.symbol} closes below its 20-day low", low20, price),
+    ]
+    inval = [f"{i.name} ({i.level:.2f})" for i in levels if i.level is not None]
     stop = None if price is None or unit is None else rnd(price - 2 * unit)
-    risk: dict[str, object] = {
-        "price": rnd(price),
-        atr_key: rnd(unit),
-        "stop_2atr": stop,
-        "realised_vol_63d": rnd(vol, 4),
-        "vol_target": 0.15,
-        "vol_target_weight": weight,
-        "max_position": 0.02,
-        "position": rnd((weight or 0.0) * 0.02 * float(np.sign(conviction)), 4),
-        "invalidation": inval,
-        "drawdown_limit": 0.15,
-        "horizon_weeks": 13,
-        "exit_rules": [f"exit if {x}" for x in inval]
+    plan = RiskPlan(
+        as_of=s.ctx.as_of,
+        horizon_weeks=13,
+        drawdown_limit=STOCK_DRAWDOWN_LIMIT,
+        drawdown_rule=f"exit if the position loses {STOCK_DRAWDOWN_LIMIT:.0%} from entry",
+        pair_vol_63d=None,
+        exit_rules=[f"exit if {x}" for x in inval]
         + [
-            "exit if the position loses 15 % from entry",
+            f"exit if the position loses {STOCK_DRAWDOWN_LIMIT:.0%} from entry",
             "review weekly; exit at 13 weeks unless re-confirmed",
         ],
-        "atr_note": atr_note + " Levels are in dividend-adjusted prices.",
-    }
-    return risk, inval
+    )
+    view = RiskView(
+        subject=s.symbol,
+        as_of=s.ctx.as_of,
+        price=rnd(price),
+        atr=rnd(unit),
+        atr_method=method,
+        stop=stop,
+        stop_distance=rnd(stop / price - 1) if stop is not None and price else None,
+        realised_vol_63d=rnd(vol, 4),
+        vol_target=STOCK_VOL_TARGET,
+        vol_weight=weight,
+        position=rnd((weight or 0.0) * STOCK_MAX_POSITION * float(np.sign(conviction)), 4),
+        capital_basis=100_000.0,
+        invalidation=levels,
+        plan=plan,
+        not_available=["Stress tests are run for the universe tilt only."],
+    )
+    return view, inval
+
+
+def _below(symbol: str, key: str, name: str, level: float | None, price: float | None) -> Invalidation:
+    """A price level the thesis fails below (distance: fraction of room left above it)."""
+    known = level is not None and price is not None
+    return Invalidation(
+        key=f"{symbol.lower()}_{key}",
+        name=name,
+        level=rnd(level),
+        current=rnd(price),
+        unit="price",
+        direction="below",
+        distance=rnd(price - level) if known and price is not None and level is not None else None,
+        rule=f"{name}: wrong if the close falls below the level",
+        breached=(price < level) if known and price is not None and level is not None else None,
+    )
 
 
 def stock_analysis(
@@ -375,7 +408,7 @@ def stock_analysis(
     s = StockContext(ctx, symbol, sector, close, benchmark, hl)
     initial = [*stock_opinions(s), sentiment_analyze(ctx, headlines)]
 
-    def risk_for(conviction: float) -> tuple[dict[str, object], float | None, list[str]]:
+    def risk_for(conviction: float) -> tuple[RiskView | None, float | None, list[str]]:
         risk, inval = stock_risk(s, conviction)
         return risk, None, inval
 

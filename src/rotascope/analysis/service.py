@@ -93,7 +93,15 @@ class Analyst:
                 f"Unknown symbol {symbol[:40]!r}: `rotascope data status` lists what is stored."
             )
         inst = self.store.instruments().set_index("symbol")
-        is_stock = inst.at[name, "kind"] == "stock"
+        kind = str(inst.at[name, "kind"])
+        if kind not in ("stock", "etf"):
+            raise DataError(f"{name} is a {kind} series, not a tradable stock or ETF: nothing to debate.")
+        if name == REGIME_BENCHMARK:
+            raise DataError(
+                f"{name} is the benchmark regime ETFs are judged against; debate a stock or another ETF "
+                "(IWM, IWN, KRE, XLF…), or run `rotascope analyze` for the universe."
+            )
+        is_stock = kind == "stock"
         monitor = self.monitor
         day = self.day(as_of)
         close = align(self.store.close_panel([name]), monitor.panel.calendar).column(name)

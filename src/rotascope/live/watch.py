@@ -91,10 +91,8 @@ def parse_interval(text: str) -> float:
 # ------------------------------------------------------------------------------------------- compare
 def _invalidations(analysis: Analysis) -> dict[str, dict[str, Any]]:
     """Invalidation records of an analysis by key; empty when the decision carries none."""
-    raw = analysis.decision.risk.get("invalidation")
-    if not isinstance(raw, list):
-        return {}
-    return {str(r["key"]): r for r in raw if isinstance(r, dict) and "key" in r}
+    view = analysis.decision.risk
+    return {} if view is None else {i.key: i.to_dict() for i in view.invalidation}
 
 
 def compare(previous: Analysis, current: Analysis) -> list[Alert]:

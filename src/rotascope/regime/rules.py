@@ -11,6 +11,23 @@ import operator
 from collections.abc import Callable
 from datetime import date
 
+from rotascope.measures import (
+    CLAIMS_YOY,
+    CORE_CPI_YOY_CHG_3M,
+    CURVE_10Y_2Y_CHG_13W,
+    HY_OAS_CHG_4W,
+    HY_OAS_CHG_13W,
+    HY_OAS_PCTILE_5Y,
+    IWM_SPY_DAYS_ABOVE_SMA20,
+    IWM_SPY_DRAWDOWN_LOOKBACK,
+    IWM_SPY_SINCE_STRESS,
+    R2000_CYC_MEDIAN_1M,
+    R2000_CYC_MINUS_DEF_3M,
+    STRESS_SEEN,
+    UST_10Y_CHG_4W,
+    UST_10Y_CHG_13W,
+    Measure,
+)
 from rotascope.records import CheckItem, Evidence, Killer, Ladder, LadderLevel, Regime, Snapshot, rnd
 from rotascope.regime.thresholds import Thresholds
 
@@ -78,11 +95,8 @@ class _Ctx:
             self.snap, name, value, comparison, threshold, source=source, window=window, unit=unit, note=note
         )
 
-    def macro(self, key: str) -> float | None:
-        return self.snap.macro.values.get(key)
-
-    def internal(self, key: str) -> float | None:
-        return self.snap.internals.get(key)
+    def value(self, measure: Measure) -> float | None:
+        return measure.of(self.snap)
 
 
 def _all(evidence: list[Evidence]) -> bool:
@@ -207,7 +221,7 @@ def ladder(snap: Snapshot, t: Thresholds) -> Ladder:
     e3 = [
         c.ev(
             "HY OAS change over 13 weeks",
-            c.macro("hy_oas_chg_13w"),
+            c.value(HY_OAS_CHG_13W),
             "<=",
             r3.max_hy_oas_change_13w,
             source="FRED BAMLH0A0HYM2",
@@ -216,7 +230,7 @@ def ladder(snap: Snapshot, t: Thresholds) -> Ladder:
         ),
         c.ev(
             "HY OAS percentile in trailing 5 years",
-            c.macro("hy_oas_pctile_5y"),
+            c.value(HY_OAS_PCTILE_5Y),
             "<=",
             r3.max_hy_oas_percentile,
             source="FRED BAMLH0A0HYM2",
@@ -249,7 +263,7 @@ def ladder(snap: Snapshot, t: Thresholds) -> Ladder:
     e4 = [
         c.ev(
             "Small-cap cyclicals minus defensives, median 63-day return",
-            c.internal("r2000_cyc_minus_def_3m"),
+            c.value(R2000_CYC_MINUS_DEF_3M),
             ">=",
             r4.min_cyclical_minus_defensive_3m,
             source="R2000 member closes by GICS sector",
@@ -259,7 +273,7 @@ def ladder(snap: Snapshot, t: Thresholds) -> Ladder:
         ),
         c.ev(
             "Initial claims (4-week average) vs a year ago",
-            c.macro("claims_yoy"),
+            c.value(CLAIMS_YOY),
             "<=",
             r4.max_claims_yoy,
             source="FRED ICSA",
@@ -281,7 +295,7 @@ def ladder(snap: Snapshot, t: Thresholds) -> Ladder:
             proxy=PROXY_EARNINGS,
         )
     )
-    stress = c.internal("stress_seen")
+    stress = c.value(STRESS_SEEN)
     e5 = [
         c.ev(
             "Stress episode in lookback (VIX jump or SPY drawdown)",
@@ -296,7 +310,7 @@ def ladder(snap: Snapshot, t: Thresholds) -> Ladder:
         ),
         c.ev(
             "IWM/SPY drawdown from its lookback high",
-            c.internal("iwm_spy_drawdown_lookback"),
+            c.value(IWM_SPY_DRAWDOWN_LOOKBACK),
             "<=",
             r5.max_ratio_drawdown,
             source="IWM, SPY closes",
@@ -305,7 +319,7 @@ def ladder(snap: Snapshot, t: Thresholds) -> Ladder:
         ),
         c.ev(
             "IWM/SPY since the worst stress day",
-            c.internal("iwm_spy_since_stress"),
+            c.value(IWM_SPY_SINCE_STRESS),
             ">=",
             r5.min_rel_since_stress,
             source="IWM, SPY closes",
@@ -348,7 +362,7 @@ def checklist(snap: Snapshot, t: Thresholds) -> list[CheckItem]:
     )
     yields = c.ev(
         "10-year yield change over 13 weeks",
-        c.macro("ust_10y_chg_13w"),
+        c.value(UST_10Y_CHG_13W),
         "<=",
         k.max_yield_change_13w,
         source="FRED DGS10",
@@ -357,7 +371,7 @@ def checklist(snap: Snapshot, t: Thresholds) -> list[CheckItem]:
     )
     curve = c.ev(
         "2s10s curve change over 13 weeks",
-        c.macro("curve_10y_2y_chg_13w"),
+        c.value(CURVE_10Y_2Y_CHG_13W),
         ">=",
         k.min_curve_change_13w,
         source="FRED T10Y2Y",
@@ -372,7 +386,7 @@ def checklist(snap: Snapshot, t: Thresholds) -> list[CheckItem]:
             evidence=[
                 c.ev(
                     "Days IWM/SPY has closed above its 20-day average",
-                    c.internal("iwm_spy_days_above_sma20"),
+                    c.value(IWM_SPY_DAYS_ABOVE_SMA20),
                     ">=",
                     float(k.trend_days),
                     source="IWM, SPY closes",
@@ -412,7 +426,7 @@ def checklist(snap: Snapshot, t: Thresholds) -> list[CheckItem]:
             evidence=[
                 c.ev(
                     "HY OAS change over 13 weeks",
-                    c.macro("hy_oas_chg_13w"),
+                    c.value(HY_OAS_CHG_13W),
                     "<=",
                     k.max_hy_oas_change_13w,
                     source="FRED BAMLH0A0HYM2",
@@ -470,7 +484,7 @@ def killers(snap: Snapshot, t: Thresholds) -> list[Killer]:
             [
                 c.ev(
                     "10-year yield change over 13 weeks",
-                    c.macro("ust_10y_chg_13w"),
+                    c.value(UST_10Y_CHG_13W),
                     ">=",
                     k.yield_spike_13w,
                     source="FRED DGS10",
@@ -479,7 +493,7 @@ def killers(snap: Snapshot, t: Thresholds) -> list[Killer]:
                 ),
                 c.ev(
                     "10-year yield change over 4 weeks",
-                    c.macro("ust_10y_chg_4w"),
+                    c.value(UST_10Y_CHG_4W),
                     ">=",
                     k.yield_spike_4w,
                     source="FRED DGS10",
@@ -495,7 +509,7 @@ def killers(snap: Snapshot, t: Thresholds) -> list[Killer]:
             [
                 c.ev(
                     "Core CPI y/y change over 3 months",
-                    c.macro("core_cpi_yoy_chg_3m"),
+                    c.value(CORE_CPI_YOY_CHG_3M),
                     ">=",
                     k.inflation_core_cpi_3m_change,
                     source="BLS CPI (as released)",
@@ -512,7 +526,7 @@ def killers(snap: Snapshot, t: Thresholds) -> list[Killer]:
             [
                 c.ev(
                     "HY OAS change over 4 weeks",
-                    c.macro("hy_oas_chg_4w"),
+                    c.value(HY_OAS_CHG_4W),
                     ">=",
                     k.credit_widening_4w,
                     source="FRED BAMLH0A0HYM2",
@@ -521,7 +535,7 @@ def killers(snap: Snapshot, t: Thresholds) -> list[Killer]:
                 ),
                 c.ev(
                     "HY OAS change over 13 weeks",
-                    c.macro("hy_oas_chg_13w"),
+                    c.value(HY_OAS_CHG_13W),
                     ">=",
                     k.credit_widening_13w,
                     source="FRED BAMLH0A0HYM2",
@@ -538,7 +552,7 @@ def killers(snap: Snapshot, t: Thresholds) -> list[Killer]:
             [
                 c.ev(
                     "Median R2000 cyclical member return",
-                    c.internal("r2000_cyc_median_1m"),
+                    c.value(R2000_CYC_MEDIAN_1M),
                     "<=",
                     k.cyclical_downdraft_1m,
                     source="R2000 member closes by GICS sector",

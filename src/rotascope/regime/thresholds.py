@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -86,15 +87,34 @@ def default_path() -> Path:
     return Path(str(resources.files("rotascope") / "regime" / "thresholds.toml"))
 
 
-def load_thresholds(path: Path | None = None) -> Thresholds:
-    """Read and validate a thresholds file (the packaged default when ``path`` is None)."""
-    path = path or default_path()
+def _read(path: Path) -> dict[str, Any]:
     try:
-        raw = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise ConfigError(f"Thresholds file {path} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"Thresholds file {path} cannot be read: {exc}.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"Thresholds file {path} is not valid TOML: {exc}.") from None
+
+
+def _overlay(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over``'s values on top of ``base``, table by table (a user file names only what it changes)."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = _overlay(base[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_thresholds(path: Path | None = None) -> Thresholds:
+    """Read and validate thresholds: the packaged file, with ``path``'s values on top when given."""
+    raw = _read(default_path())
+    if path is not None:
+        raw = _overlay(raw, _read(path))
+    path = path or default_path()
     try:
         return Thresholds.model_validate(raw)
     except ValidationError as exc:

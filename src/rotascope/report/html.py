@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
 from rotascope.monitor.run import MonitorResult
 from rotascope.records import Analysis, Evidence, Opinion, PairStrength
 from rotascope.report.charts import ChartImage
+from rotascope.report.riskdesk import risk_rows, stress_row
 from rotascope.report.terminal import evidence_threshold, evidence_value, num, pct
 
 DISCLAIMER = "Research tooling, not investment advice."
@@ -465,69 +466,22 @@ def _scenarios(data: ReportData) -> Section:
     )
 
 
-def _is_record_list(value: object) -> bool:
-    return isinstance(value, list) and bool(value) and all(isinstance(v, Mapping) for v in value)
-
-
-LEAD_COLUMNS = ("scenario", "name", "key", "factor", "description", "rule")
-"""Record fields shown first (they say what the row is); the rest follow in sorted order."""
-
-
-def record_table(records: Sequence[Mapping[str, object]], caption: str) -> TableBlock:
-    """A list of records (dicts) as one table: the union of their keys as columns (``LEAD_COLUMNS``
-    first, then sorted)."""
-    keys = {str(k) for r in records for k in r}
-    cols = [k for k in LEAD_COLUMNS if k in keys] + sorted(keys - set(LEAD_COLUMNS))
-    rows = tuple(tuple(fmt_value(r.get(c)) for c in cols) for r in records)
-    return TableBlock(tuple(cols), rows, caption)
-
-
-def risk_blocks(value: object, caption: str) -> list[Block]:
-    """Render a risk payload of unknown shape: scalars as item/value rows, lists of records as tables,
-    lists of text as bullets, nested dicts recursively (keys in sorted order, for determinism)."""
-    if _is_record_list(value):
-        assert isinstance(value, list)
-        return [record_table(value, caption)]
-    if isinstance(value, list):
-        if not value:
-            return [TableBlock(("item", "value"), ((caption, "none"),))]
-        return [Para(caption + ":"), Bullets(tuple(fmt_value(v) for v in value))]
-    if not isinstance(value, Mapping):
-        return [TableBlock(("item", "value"), ((caption, fmt_value(value)),))]
-    scalars: list[tuple[str, str]] = []
-    nested: list[Block] = []
-    for key in sorted(value, key=str):
-        v = value[key]
-        if isinstance(v, Mapping) and any(isinstance(x, Mapping | list) for x in v.values()):
-            nested.extend(risk_blocks(v, f"{caption} › {key}" if caption else str(key)))
-        elif isinstance(v, Mapping):
-            nested.append(
-                TableBlock(
-                    ("item", "value"),
-                    tuple((str(k), fmt_value(x)) for k, x in sorted(v.items(), key=lambda kv: str(kv[0]))),
-                    f"{caption} › {key}" if caption else str(key),
-                )
-            )
-        elif isinstance(v, list):
-            nested.extend(risk_blocks(v, f"{caption} › {key}" if caption else str(key)))
-        else:
-            scalars.append((str(key), fmt_value(v)))
-    head: list[Block] = [TableBlock(("item", "value"), tuple(scalars), caption)] if scalars else []
-    return head + nested
-
-
 def _risk(data: ReportData) -> Section:
-    risk = {k: v for k, v in data.analysis.decision.risk.items() if k != "stress"}
-    if not risk:
+    view = data.analysis.decision.risk
+    if view is None:
         return Section("risk", "Risk controls", (Para("The decision carries no risk controls."),))
-    return Section("risk", "Risk controls", tuple(risk_blocks(risk, "")))
+    rows = tuple(r for r in risk_rows(view) if r[0] not in {x.scenario for x in view.stress})
+    return Section("risk", "Risk controls", (TableBlock(("item", "value"), rows),))
 
 
 def _stress(data: ReportData) -> Section | None:
-    stress = data.analysis.decision.risk.get("stress")
-    if not stress:
+    view = data.analysis.decision.risk
+    if view is None or not view.stress:
         return None
-    return Section("stress", "Stress tests", tuple(risk_blocks(stress, "Stress scenarios")))
+    rows = tuple(stress_row(r) for r in view.stress)
+    return Section(
+        "stress", "Stress tests", (TableBlock(("scenario", "estimate"), rows, "Stress scenarios"),)
+    )
 
 
 def _killers(data: ReportData) -> Section:

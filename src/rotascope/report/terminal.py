@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rotascope.records import Analysis, Evidence, PairStrength, Regime, Snapshot
+from rotascope.report.riskdesk import risk_rows
 
 DISCLAIMER = "Research tooling, not investment advice."
 
@@ -280,28 +281,12 @@ def render_analysis(a: Analysis, console: Console) -> None:
     for s in d.scenarios:
         st.add_row(f"{s.name}: {s.summary}", f"{s.probability:.0%}", "\n".join(s.requires))
     console.print(st)
-    if d.risk:
+    if d.risk is not None:
         rt = Table(title="Risk controls", title_justify="left")
         rt.add_column("item")
         rt.add_column("value")
-        for key, value in d.risk.items():
-            rt.add_row(key, _risk_text(value))
+        for item, text in risk_rows(d.risk):
+            rt.add_row(item, text)
         console.print(rt)
     console.print(Text("Why: " + "; ".join(d.rationale)))
     console.print(Text(DISCLAIMER, style="italic"))
-
-
-def _risk_text(value: object) -> str:
-    if isinstance(value, list):
-        return "\n".join(_risk_text(v) for v in value)
-    if isinstance(value, dict):
-        flat = ", ".join(f"{k}={_risk_text(v)}" for k, v in value.items() if not isinstance(v, (dict, list)))
-        nested = [
-            f"{k}: " + "; ".join(_risk_text(x) for x in v)
-            for k, v in value.items()
-            if isinstance(v, list) and v
-        ]
-        return "\n".join([flat, *nested])
-    if isinstance(value, float):
-        return f"{value:,.4g}"
-    return str(value)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from rotascope.records import Record
+from rotascope._record import Record
 
 Direction = Literal["below", "above"]
 """Which side of an invalidation level proves the thesis wrong."""

@@ -1,0 +1,143 @@
+"""One analysis, whichever door: the CLI and the web API give the same analysis for the same question,
+including a store that holds SEC fundamentals and dated headlines (the inputs only the CLI used to load)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+import pytest
+from typer.testing import CliRunner
+
+from rotascope.cli import app
+from rotascope.config import Settings, load_settings
+from rotascope.monitor.run import Monitor, build_monitor
+from rotascope.store import open_store
+from rotascope.store.live import NewsRow, ensure_live_schema, insert_news, item_transaction
+from test_fundamentals_agent import facts_frame
+from webclient import make_client
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+AS_OF = "2024-07-19"
+
+
+@pytest.fixture(scope="module")
+def rich_settings(
+    monitor: Monitor, loaded_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    """A copy of the store with SEC facts for 40 members and headlines in the week to the as-of."""
+    home = tmp_path_factory.mktemp("rich")
+    shutil.copy(loaded_settings.db, home / "rotascope.duckdb")
+    settings = load_settings({"home": str(home)}, env={})
+    members = list(monitor.panel.data.members.symbols[:40])
+    store = open_store(settings, write=True)
+    try:
+        ensure_live_schema(store)
+        store.conn.register("f", facts_frame(members))
+        store.conn.execute("INSERT INTO fundamentals SELECT * FROM f")
+        store.conn.unregister("f")
+        when = datetime(2024, 7, 17, 14, tzinfo=UTC)
+        rows = [
+            NewsRow(
+                "n1", "Small caps surge as profits improve and gains broaden", "t", when, when, "", (), 0.0
+            ),
+            NewsRow("n2", "SAIA beats estimates; strong growth", "t", when, when, "", ("SAIA",), 0.0),
+            NewsRow("n3", "Regional banks slump on losses", "t", when, when, "", ("KRE",), 0.0),
+        ]
+        with item_transaction(store) as conn:
+            insert_news(conn, rows)
+    finally:
+        store.close()
+    return settings
+
+
+def cli_json(settings: Settings, *args: str) -> dict[str, Any]:
+    result = CliRunner().invoke(
+        app, ["--home", str(settings.home), *args, "--as-of", AS_OF, "-f", "json", "--no-save"]
+    )
+    assert result.exit_code == 0, result.output
+    out: dict[str, Any] = json.loads(result.stdout)
+    return out
+
+
+@pytest.fixture(scope="module")
+def client(rich_settings: Settings) -> Iterator[TestClient]:
+    store = open_store(rich_settings)
+    try:
+        monitor = build_monitor(store, rich_settings)  # the store's own data (its fingerprint moved)
+    finally:
+        store.close()
+    with make_client(rich_settings, monitor) as c:
+        yield c
+
+
+def test_universe_analysis_is_the_same_from_the_cli_and_the_web(
+    rich_settings: Settings, client: TestClient
+) -> None:
+    cli = cli_json(rich_settings, "analyze")
+    web = client.get("/api/analysis", params={"as_of": AS_OF})
+    assert web.status_code == 200, web.text
+    assert web.json() == cli
+    ops = {o["agent"]: o for o in cli["opinions"]}
+    assert "SEC EDGAR" in ops["fundamentals"]["data_note"]  # the stored facts reached the agent
+    assert ops["sentiment"]["claims"], "the stored headlines reached the sentiment agent"
+
+
+@pytest.mark.parametrize(("symbol", "kind"), [("SAIA", "stock"), ("KRE", "regime"), ("IWN", "regime")])
+def test_single_name_debates_are_the_same_from_the_cli_and_the_web(
+    rich_settings: Settings, client: TestClient, symbol: str, kind: str
+) -> None:
+    cli = cli_json(rich_settings, "debate", symbol)
+    web = client.get(f"/api/debate/{symbol}", params={"as_of": AS_OF})
+    assert web.status_code == 200, web.text
+    assert web.json() == cli
+    assert cli["kind"] == kind and cli["subject"] == symbol
+
+
+def test_bad_symbols_get_one_sentence_and_nothing_is_stored(
+    rich_settings: Settings, client: TestClient
+) -> None:
+    for symbol, needle in (
+        ("NOPE", "Unknown symbol"),
+        ("SPY", "is the benchmark"),
+        ("VIX", "not a tradable"),
+    ):
+        result = CliRunner().invoke(app, ["--home", str(rich_settings.home), "debate", symbol])
+        assert result.exit_code == 1 and needle in result.output
+        assert client.get(f"/api/debate/{symbol}").status_code in (404, 422)
+    store = open_store(rich_settings)
+    try:
+        assert store.conn.execute("SELECT count(*) FROM analyses").fetchall()[0][0] == 0
+    finally:
+        store.close()
+
+
+def test_regime_etf_atr_is_wilder_from_stored_highs_and_lows(
+    monitor: Monitor, loaded_settings: Settings
+) -> None:
+    """IWM on 2024-07-19: Wilder ATR-14 of the true range from stored OHLC (TA-Lib as the reference)."""
+    import talib
+
+    from rotascope.analysis.service import Analyst
+
+    store = open_store(loaded_settings)
+    try:
+        a = Analyst(store, loaded_settings, monitor).single("IWM", date(2024, 7, 19))
+        bars = store.bars("IWM", None, date(2024, 7, 19))
+    finally:
+        store.close()
+    ref = talib.ATR(bars.high.to_numpy(), bars.low.to_numpy(), bars.close.to_numpy(), 14)[-1]
+    assert a.decision.risk is not None and a.decision.risk.atr_method == "wilder_true_range_14"
+    assert a.decision.risk.atr == pytest.approx(ref, rel=0.01)
+    assert ref == pytest.approx(3.74, abs=0.01)
+    universe = Analyst(open_store(loaded_settings), loaded_settings, monitor)
+    try:
+        u = universe.universe(date(2024, 7, 19))
+    finally:
+        universe.store.close()
+    assert u.decision.risk is not None and u.decision.risk.atr == pytest.approx(ref, rel=0.01)
