@@ -66,9 +66,25 @@ VIX = _m("vix", "macro", "index", "latest", "CBOE VIX")
 VIX_PCTILE_1Y = _m("vix_pctile_1y", "macro", "fraction", "252d", "CBOE VIX")
 RV_IWM_21D = _m("rv_iwm_21d", "macro", "annualised", "21d", "IWM closes")
 RV_SPY_21D = _m("rv_spy_21d", "macro", "annualised", "21d", "SPY closes")
-SMB = {
-    w: _m(f"smb_{w}", "factors", "fraction", w, "Fama-French SMB") for w in ("1w", "1m", "3m", "6m", "12m")
+FACTOR_WINDOWS = ("1w", "1m", "3m", "6m", "12m")
+FACTOR_NAMES = {
+    "smb": "size (SMB)",
+    "hml": "value (HML)",
+    "rmw": "profitability (RMW)",
+    "cma": "investment (CMA)",
+    "mom": "momentum (MOM)",
 }
+
+
+def _factor(lens: str) -> dict[str, Measure]:
+    return {
+        w: _m(f"{lens}_{w}", "factors", "fraction", w, f"Fama-French {FACTOR_NAMES[lens]}")
+        for w in FACTOR_WINDOWS
+    }
+
+
+SMB, HML, RMW, CMA, MOM = (_factor(lens) for lens in FACTOR_NAMES)
+"""Each factor lens over each window, by window (e.g. ``RMW["3m"]``)."""
 IWM_SPY_DAYS_ABOVE_SMA20 = _m("iwm_spy_days_above_sma20", "internals", "days", "20d", "IWM, SPY closes")
 IWM_SPY_DRAWDOWN_LOOKBACK = _m("iwm_spy_drawdown_lookback", "internals", "fraction", "63d", "IWM, SPY closes")
 IWM_SPY_SINCE_STRESS = _m("iwm_spy_since_stress", "internals", "fraction", "63d", "IWM, SPY closes")
@@ -82,6 +98,8 @@ R2000_DEF_MEDIAN_3M = _m("r2000_def_median_3m", "internals", "fraction", "63d", 
 R2000_CYC_MINUS_DEF_3M = _m("r2000_cyc_minus_def_3m", "internals", "fraction", "63d", MEMBERS)
 
 CATALOGUE: dict[str, Measure] = {
-    m.name: m for m in [v for v in globals().values() if isinstance(v, Measure)] + list(SMB.values())
+    m.name: m
+    for m in [v for v in globals().values() if isinstance(v, Measure)]
+    + [m for lens in (SMB, HML, RMW, CMA, MOM) for m in lens.values()]
 }
 """Every measure by name."""

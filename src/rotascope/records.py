@@ -145,6 +145,9 @@ class Snapshot(Record):
     breadth: list[Breadth]
     macro: Macro
     factors: dict[str, float | None]
+    """Fama-French factor returns over windows, e.g. ``rmw_3m`` (profitability, 63 trading days)."""
+    factors_observed: dict[str, date | None] = Field(default_factory=dict)
+    """The last factor date behind each value (the library publishes monthly, weeks later)."""
     internals: dict[str, float | None]
     """Derived market-internal measures the rules use (sector medians, stress-episode measures)."""
     caveats: list[str]

@@ -92,6 +92,7 @@ TOPIC_OF = {
     "calm": "quality",
     "drawdown": "quality",
     "quality_led": "quality",
+    "value_breadth": "leadership",
     "rates_trend": "rates",
     "rates": "rates",
     "curve": "rates",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from rotascope.agents.base import AgentContext, claim, ev, opinion
-from rotascope.measures import RV_IWM_21D, RV_SPY_21D, VIX_PCTILE_1Y
-from rotascope.records import Opinion
+from rotascope.measures import MOM, RMW, RV_IWM_21D, RV_SPY_21D, SMB, VIX_PCTILE_1Y, Measure
+from rotascope.records import Claim, Evidence, Opinion
 
 NAME = "internals"
 
@@ -192,8 +192,9 @@ def analyze(ctx: AgentContext) -> Opinion:
             ],
             0.3,
         ),
+        *factor_lens_claims(ctx),
     ]
-    risks = []
+    risks = factor_lens_risks(ctx)
     rv_iwm, rv_spy = RV_IWM_21D.of(snap), RV_SPY_21D.of(snap)
     if rv_iwm is not None and rv_spy and rv_iwm / rv_spy > 1.8:
         risks.append(
@@ -217,3 +218,73 @@ def analyze(ctx: AgentContext) -> Opinion:
         claims,
         risks,
     )
+
+
+def _factor_note(ctx: AgentContext, m: Measure) -> str:
+    seen = ctx.result.snapshot.factors_observed.get(m.name)
+    return f"Fama-French data through {seen} (published monthly, with a lag)" if seen else "no factor data"
+
+
+def _factor_ev(ctx: AgentContext, name: str, m: Measure, comparison: str, threshold: float) -> Evidence:
+    return ev(
+        ctx,
+        name,
+        m.of(ctx.result.snapshot),
+        comparison,
+        threshold,
+        source=m.source,
+        window=m.window,
+        unit=m.unit,
+        note=_factor_note(ctx, m),
+    )
+
+
+def factor_lens_claims(ctx: AgentContext) -> list[Claim]:
+    """Is leadership quality-led or cheap-junk driven, and is it broad across value and growth?
+
+    Profitability (RMW) falling hard while size (SMB) rises is the junk rally the article warns about;
+    small-cap value (IWN) keeping up with small-cap growth (IWO) says the move is not a growth squeeze.
+    """
+    iwn_iwo = ctx.result.snapshot.pair("IWN/IWO")
+    return [
+        claim(
+            NAME,
+            "quality_led",
+            "Small-cap leadership is not junk-led: the profitability factor is not falling",
+            [_factor_ev(ctx, "Profitability factor (RMW) 3m return", RMW["3m"], ">=", -0.02)],
+            0.4,
+        ),
+        claim(
+            NAME,
+            "value_breadth",
+            "Small-cap value keeps up with small-cap growth (a broad rotation, not a growth squeeze)",
+            [
+                ev(
+                    ctx,
+                    "IWN/IWO 3m relative return",
+                    iwn_iwo.returns.get("3m"),
+                    ">=",
+                    0.0,
+                    source="IWN, IWO closes",
+                    window="63d",
+                    unit="fraction",
+                )
+            ],
+            0.3,
+        ),
+    ]
+
+
+def factor_lens_risks(ctx: AgentContext) -> list[str]:
+    """Risks read off the factor lenses, each sentence generated from its numbers."""
+    snap = ctx.result.snapshot
+    smb, rmw, mom = SMB["1m"].of(snap), RMW["1m"].of(snap), MOM["1m"].of(snap)
+    risks = []
+    if smb is not None and rmw is not None and smb > 0 and rmw < -0.02:
+        risks.append(
+            f"Size up {smb:+.1%} while profitability fell {rmw:+.1%} over a month: a cheap-junk rally, "
+            "which tends to fade."
+        )
+    if mom is not None and mom < -0.05:
+        risks.append(f"Momentum factor {mom:+.1%} over a month: a momentum crash often marks a squeeze.")
+    return risks

@@ -54,6 +54,9 @@ SERIES = (
     "cpi_core_yoy",
     "ff_smb",
     "ff_hml",
+    "ff_rmw",
+    "ff_cma",
+    "ff_mom",
     "ff_mkt_rf",
 )
 

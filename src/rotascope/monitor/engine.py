@@ -138,6 +138,10 @@ class MonitorPanel:
                 "the latest value known then is used."
             )
         factors = {k: rnd(v.values[t]) for k, v in self.factors.items()}
+        factors_observed = {
+            k: None if v.observed is None or np.isnat(v.observed[t]) else v.observed[t].astype(date)
+            for k, v in self.factors.items()
+        }
         return Snapshot(
             as_of=day,
             source=self.data.source,
@@ -148,6 +152,7 @@ class MonitorPanel:
             breadth=[self._breadth(b, t) for b in self.breadth.values()],
             macro=Macro(values=macro_vals, units=units, observed=observed),
             factors=factors,
+            factors_observed=factors_observed,
             internals={**{k: rnd(v[t]) for k, v in self.internals.items()}, **self._member_medians(t)},
             caveats=caveats,
         )
@@ -265,6 +270,11 @@ def _pair(name: str, rs: RelativeStrength, t: int) -> PairStrength:
         persistence_4w=rnd(rs.persistence[4][t]),
         persistence_13w=rnd(rs.persistence[13][t]),
     )
+
+
+FACTOR_SERIES = {"smb": "ff_smb", "hml": "ff_hml", "rmw": "ff_rmw", "cma": "ff_cma", "mom": "ff_mom"}
+"""Fama-French factor lenses: size, value, profitability (quality), investment, momentum. Their windowed
+returns compound the daily factor returns by observation row and are known when the series is published."""
 
 
 def _derived(s: SeriesData, values: Float64Array) -> SeriesData:
@@ -427,12 +437,14 @@ def _macro(data: MarketData) -> tuple[dict[str, MacroSeries], dict[str, MacroSer
     macro["rv_spy_21d"] = MacroSeries(realized_vol(col("SPY")), None, "annualised")
 
     factors: dict[str, MacroSeries] = {}
-    if "ff_smb" in series:
-        smb = series["ff_smb"]
-        logcum = np.cumsum(np.log1p(np.nan_to_num(smb.values) / 100.0))
+    for lens, sid in FACTOR_SERIES.items():
+        if sid not in series:
+            continue
+        f = series[sid]
+        logcum = np.cumsum(np.log1p(np.nan_to_num(f.values) / 100.0))
         for w, k in RS_WINDOWS.items():
             back = np.concatenate([np.full(k, np.nan), logcum[:-k]])
-            factors[f"smb_{w}"] = _on_calendar(_derived(smb, np.expm1(logcum - back)), cal, "fraction")
+            factors[f"{lens}_{w}"] = _on_calendar(_derived(f, np.expm1(logcum - back)), cal, "fraction")
     return macro, factors
 
 
