@@ -20,6 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rotascope.providers.release_dates import ReleaseRule, known_at
+
 ETF_OHLCV = [
     "SPY",
     "IWM",
@@ -178,7 +180,7 @@ SERIES = {
         "percent",
         "monthly",
         "BLS CPI-U less food and energy",
-        "m",
+        "cpi",
     ),
     "cpi_headline_yoy": (
         "macro/us_inflation_releases.csv",
@@ -187,7 +189,7 @@ SERIES = {
         "percent",
         "monthly",
         "BLS CPI-U",
-        "m",
+        "cpi",
     ),
     "unemployment": (
         "macro/jobs_monthly.csv",
@@ -196,7 +198,7 @@ SERIES = {
         "percent",
         "monthly",
         "FRED UNRATE",
-        "m",
+        "emp",
     ),
 }
 FF_COLUMNS = {
@@ -209,17 +211,9 @@ FF_COLUMNS = {
 }
 
 
-def _known_at(dates: pd.Series, rule: str) -> pd.Series:
-    """Date each observation became public (conservative approximations, documented in DATA.md)."""
-    if rule == "d1":  # daily market series: published the next business day
-        return dates + pd.offsets.BDay(1)
-    if rule == "w5":  # NFCI (dated Friday, out Wednesday) and claims (week to Saturday, out Thursday)
-        return dates + pd.Timedelta(days=5)
-    if rule == "m":  # monthly macro for month M: out by the 15th of month M+1
-        return dates + pd.offsets.MonthBegin(1) + pd.Timedelta(days=14)
-    if rule == "d0":
-        return dates
-    raise ValueError(rule)
+def _known_at(dates: pd.Series, rule: ReleaseRule) -> pd.Series:
+    """Date each observation became public (rules in rotascope.providers.release_dates, DATA.md)."""
+    return known_at(dates, rule)
 
 
 def _read_ff(path: Path) -> pd.DataFrame:
@@ -288,7 +282,14 @@ def build_series(shared: Path) -> pd.DataFrame:
     for col, sid in {**FF_COLUMNS, "Mom": "ff_mom"}.items():
         s = ff[col].dropna()
         parts.append(
-            pd.DataFrame({"series_id": sid, "date": s.index, "value": s.to_numpy(), "known_at": s.index})
+            pd.DataFrame(
+                {
+                    "series_id": sid,
+                    "date": s.index,
+                    "value": s.to_numpy(),
+                    "known_at": _known_at(pd.Series(s.index), "ff").to_numpy(),
+                }
+            )
         )
     out = pd.concat(parts, ignore_index=True)
     out["date"] = out.date.dt.as_unit("us")
@@ -392,7 +393,11 @@ def build_membership(shared: Path) -> pd.DataFrame:
         )
     parts = [raw[["universe", "date", "ticker", "non_equity"]].assign(origin=raw.universe.map(PIT_ORIGIN))]
     try:
+        import warnings
+
         import pitindex
+
+        warnings.filterwarnings("ignore", category=pitindex.StaleDataWarning)  # a pinned snapshot on purpose
     except ImportError:  # documented in DATA.md: no S&P 600 lists without the package
         print("pitindex is not installed: no S&P 600 point-in-time lists")
     else:

@@ -158,7 +158,9 @@ def test_smb_window_matches_the_french_library_file(monitor: Monitor) -> None:
     rows = [r.split(",") for r in lines[start + 1 :] if r[:1].isdigit()]
     smb = pd.Series([float(r[2]) for r in rows], index=pd.to_datetime([r[0] for r in rows]))
     day = pd.Timestamp("2024-07-19")
-    last21 = smb.loc[:day].iloc[-21:]
+    # the library publishes month M weeks later: taken as known at the end of M+1, so on 2024-07-19 the
+    # latest known day is 2024-05-31 (June is known on 2024-07-31)
+    last21 = smb.loc[:"2024-05-31"].iloc[-21:]
     expected = float(np.prod(1 + last21 / 100) - 1)
     snap = monitor.panel.snapshot(day.date())
     assert snap.factors["smb_1m"] == pytest.approx(expected, abs=2e-6)

@@ -18,7 +18,7 @@ import numpy as np
 from rotascope._typing import BoolArray, DateArray, Float64Array
 from rotascope.indicators import breadth as br
 from rotascope.indicators.kernels import IntArray, pct_change, rolling_max, rolling_min, sma
-from rotascope.indicators.macro import change, rolling_percentile
+from rotascope.indicators.macro import change, change_months, rolling_percentile
 from rotascope.indicators.relative_strength import RS_WINDOWS, RelativeStrength, relative_strength
 from rotascope.indicators.rrg import quadrant, rrg
 from rotascope.indicators.volatility import realized_vol
@@ -538,7 +538,8 @@ def _macro(data: MarketData) -> tuple[dict[str, MacroSeries], dict[str, MacroSer
                 avg4 / np.concatenate([np.full(52, np.nan), avg4[:-52]]) - 1,
             )
     if "cpi_core_yoy" in series:
-        put("core_cpi_yoy_chg_3m", "cpi_core_yoy", "pp", change(series["cpi_core_yoy"].values, 3))
+        cpi = series["cpi_core_yoy"]
+        put("core_cpi_yoy_chg_3m", "cpi_core_yoy", "pp", change_months(cpi.dates, cpi.values, 3))
     vix = col("VIX")
     macro["vix"] = MacroSeries(vix, None, "index")
     macro["vix_pctile_1y"] = MacroSeries(rolling_percentile(vix, 252), None, "fraction")
