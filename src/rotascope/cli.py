@@ -226,7 +226,9 @@ def data_show(
                 f"Unknown symbol or series {item!r}: `rotascope data status` lists what is stored."
             )
     if fmt == "json":
-        emit_json({"item": name, "rows": frame.to_dict(orient="records")})
+        from rotascope.jsonout import iso_records
+
+        emit_json({"item": name, "rows": iso_records(frame)})
         return
     table = Table(title=f"{name} ({len(frame):,} rows; last {min(limit, len(frame))} shown)")
     for col in frame.columns:

@@ -95,9 +95,7 @@ def check_membership(
         gap = g.date.diff().dt.days
         jump = (g.n / g.n.shift(1) - 1).abs()
         for day, days in zip(g.date[gap > MAX_GAP_DAYS], gap[gap > MAX_GAP_DAYS], strict=True):
-            flags.append(
-                _flag(source, str(name), day, "kept", f"gap of {int(days)} days before this list")
-            )
+            flags.append(_flag(source, str(name), day, "kept", f"gap of {int(days)} days before this list"))
         for day, n, change in zip(
             g.date[jump > MAX_SIZE_CHANGE],
             g.n[jump > MAX_SIZE_CHANGE],
@@ -105,9 +103,7 @@ def check_membership(
             strict=True,
         ):
             flags.append(
-                _flag(
-                    source, str(name), day, "kept", f"list size {n} changed by {change:.0%} from the last"
-                )
+                _flag(source, str(name), day, "kept", f"list size {n} changed by {change:.0%} from the last")
             )
     out = frame.assign(known_at=frame.date)[["universe", "date", "symbol", "known_at", "priced"]]
     return out.sort_values(["universe", "date", "symbol"]).reset_index(drop=True), flags
