@@ -15,5 +15,7 @@ def iso_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
             values = pd.to_datetime(out[col])
             has_time = bool((values.dropna() != values.dropna().dt.normalize()).any())
             fmt = "%Y-%m-%dT%H:%M:%S" if has_time else "%Y-%m-%d"
-            out[col] = values.dt.strftime(fmt).where(values.notna(), None)
+            text = values.dt.strftime(fmt).astype(object)
+            text[values.isna()] = None
+            out[col] = text
     return [{str(k): v for k, v in row.items()} for row in out.to_dict(orient="records")]
