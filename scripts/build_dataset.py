@@ -20,6 +20,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rotascope.providers.release_dates import ReleaseRule, known_at
+
 ETF_OHLCV = [
     "SPY",
     "IWM",
@@ -178,7 +180,7 @@ SERIES = {
         "percent",
         "monthly",
         "BLS CPI-U less food and energy",
-        "m",
+        "cpi",
     ),
     "cpi_headline_yoy": (
         "macro/us_inflation_releases.csv",
@@ -187,7 +189,7 @@ SERIES = {
         "percent",
         "monthly",
         "BLS CPI-U",
-        "m",
+        "cpi",
     ),
     "unemployment": (
         "macro/jobs_monthly.csv",
@@ -196,7 +198,7 @@ SERIES = {
         "percent",
         "monthly",
         "FRED UNRATE",
-        "m",
+        "emp",
     ),
 }
 FF_COLUMNS = {
@@ -209,17 +211,9 @@ FF_COLUMNS = {
 }
 
 
-def _known_at(dates: pd.Series, rule: str) -> pd.Series:
-    """Date each observation became public (conservative approximations, documented in DATA.md)."""
-    if rule == "d1":  # daily market series: published the next business day
-        return dates + pd.offsets.BDay(1)
-    if rule == "w5":  # NFCI (dated Friday, out Wednesday) and claims (week to Saturday, out Thursday)
-        return dates + pd.Timedelta(days=5)
-    if rule == "m":  # monthly macro for month M: out by the 15th of month M+1
-        return dates + pd.offsets.MonthBegin(1) + pd.Timedelta(days=14)
-    if rule == "d0":
-        return dates
-    raise ValueError(rule)
+def _known_at(dates: pd.Series, rule: ReleaseRule) -> pd.Series:
+    """Date each observation became public (rules in rotascope.providers.release_dates, DATA.md)."""
+    return known_at(dates, rule)
 
 
 def _read_ff(path: Path) -> pd.DataFrame:
@@ -288,7 +282,14 @@ def build_series(shared: Path) -> pd.DataFrame:
     for col, sid in {**FF_COLUMNS, "Mom": "ff_mom"}.items():
         s = ff[col].dropna()
         parts.append(
-            pd.DataFrame({"series_id": sid, "date": s.index, "value": s.to_numpy(), "known_at": s.index})
+            pd.DataFrame(
+                {
+                    "series_id": sid,
+                    "date": s.index,
+                    "value": s.to_numpy(),
+                    "known_at": _known_at(pd.Series(s.index), "ff").to_numpy(),
+                }
+            )
         )
     out = pd.concat(parts, ignore_index=True)
     out["date"] = out.date.dt.as_unit("us")
@@ -372,6 +373,62 @@ def build_instruments(shared: Path, member_symbols: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+PIT_INDEX = {"R2000 (iShares IWM holdings)": "R2000", "S&P 500 (iShares IVV holdings)": "SP500"}
+PIT_ORIGIN = {
+    "R2000": "iShares IWM holdings at month-ends (DavisDelivery/TradeIQ @ f47a6dbf)",
+    "SP500": "iShares IVV holdings at month-ends (DavisDelivery/TradeIQ @ f47a6dbf)",
+    "SP600": "pitindex {version} (S&P 600 changes from Wikipedia), constituents at month-ends",
+}
+
+
+def build_membership(shared: Path) -> pd.DataFrame:
+    """Point-in-time index lists: ``universe, date, ticker, non_equity, origin`` (raw tickers; the loader
+    normalises and checks them). R2000 and S&P 500 from the shared monthly holdings file; S&P 600 at each
+    month-end from the ``pitindex`` package (its data start 2021-03-31)."""
+    raw = pd.read_parquet(shared / "universe/pit/index_members_monthly.parquet")
+    raw = raw.assign(universe=raw["index"].map(PIT_INDEX))
+    if raw.universe.isna().any():
+        raise SystemExit(
+            f"unknown index in the membership file: {sorted(set(raw['index']) - set(PIT_INDEX))}"
+        )
+    parts = [raw[["universe", "date", "ticker", "non_equity"]].assign(origin=raw.universe.map(PIT_ORIGIN))]
+    try:
+        import warnings
+
+        import pitindex
+
+        warnings.filterwarnings("ignore", category=pitindex.StaleDataWarning)  # a pinned snapshot on purpose
+    except ImportError:  # documented in DATA.md: no S&P 600 lists without the package
+        print("pitindex is not installed: no S&P 600 point-in-time lists")
+    else:
+        first = pd.Timestamp("2021-03-31")
+        last = pd.Timestamp(json.loads(_pitindex_meta())["indices"]["sp600"]["end_date"])
+        for day in pd.date_range(first, last, freq="ME"):
+            tickers = sorted(pitindex.get_constituents(day.date().isoformat(), index="sp600")["ticker"])
+            origin = PIT_ORIGIN["SP600"].format(version=pitindex.__version__)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "universe": "SP600",
+                        "date": day.date().isoformat(),
+                        "ticker": tickers,
+                        "non_equity": False,
+                        "origin": origin,
+                    }
+                )
+            )
+    out = pd.concat(parts, ignore_index=True)
+    out["date"] = pd.to_datetime(out.date).dt.as_unit("us")
+    out["non_equity"] = out.non_equity.astype(bool)
+    return out.sort_values(["universe", "date", "ticker"]).reset_index(drop=True)
+
+
+def _pitindex_meta() -> str:
+    from importlib import resources
+
+    return (resources.files("pitindex") / "data" / "build_metadata.json").read_text()
+
+
 def _write(table: pa.Table, path: Path, float_split: bool = False) -> None:
     pq.write_table(
         table,
@@ -402,6 +459,8 @@ def main() -> None:
     _write(pa.Table.from_pandas(series, preserve_index=False), out / "series.parquet")
     _write(pa.Table.from_pandas(build_series_meta(), preserve_index=False), out / "series_meta.parquet")
     _write(pa.Table.from_pandas(instruments, preserve_index=False), out / "instruments.parquet")
+    membership = build_membership(shared)
+    _write(pa.Table.from_pandas(membership, preserve_index=False), out / "membership.parquet")
     _write(
         pa.Table.from_pandas(members, preserve_index=True), out / "members_close.parquet", float_split=True
     )
@@ -418,6 +477,10 @@ def main() -> None:
             "series": {
                 s: [str(g.date.min().date()), str(g.date.max().date()), len(g)]
                 for s, g in series.groupby("series_id")
+            },
+            "membership": {
+                u: [str(g.date.min().date()), str(g.date.max().date()), int(g.date.nunique())]
+                for u, g in membership.groupby("universe")
             },
             "members_close": [
                 str(members.index.min().date()),

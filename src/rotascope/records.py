@@ -121,6 +121,17 @@ class Breadth(Record):
     sectors: list[SectorParticipation]
     top10_concentration_1m: float | None
     caveat: str
+    membership: Literal["point_in_time", "current"] = "current"
+    """Whose members were counted: the dated list in force on the as-of, or today's members."""
+    membership_date: date | None = None
+    """Date of the point-in-time list in use (None: today's members)."""
+    members_listed: int | None = None
+    """Stocks on the list in use (priced or not)."""
+    coverage: float | None = None
+    """Members with a close on the as-of date over members_listed."""
+    pct_above_50_current_members: float | None = None
+    """The same measure on today's members (the survivorship-biased reading), in the point-in-time window."""
+    pct_above_200_current_members: float | None = None
 
 
 class Macro(Record):

@@ -57,10 +57,12 @@ __all__ = [
     "THRUST_LOW",
     "BreadthPanel",
     "Concentration",
+    "MaskedBreadth",
     "McClellan",
     "SectorParticipation",
     "ZweigThrust",
     "advance_decline",
+    "breadth_masked",
     "breadth_panel",
     "breadth_with_sectors",
     "concentration",
@@ -103,6 +105,8 @@ class _Counts:
     with_hl: IntArray
     group_above: Float64Array | None
     group_with: Float64Array | None
+    alt_above: dict[int, IntArray] | None = None
+    alt_with: dict[int, IntArray] | None = None
 
 
 class _Lanes:
@@ -149,8 +153,14 @@ def _counts(
     ad: bool = False,
     groups: Float64Array | None = None,
     group_window: int = 50,
+    mask: BoolArray | None = None,
+    alt_mask: BoolArray | None = None,
 ) -> _Counts:
     """Scan the panel once, block of columns by block, and count what is asked for on every row.
+
+    ``mask`` ((T, N) or (1, N)) restricts every count on each row to the members of that day (indicator
+    windows still use each stock's whole price history); ``alt_mask`` counts the % above the SMAs a second
+    time under another membership (e.g. today's members), from the same pass.
 
     Window sums/extremes use the same kernels as :func:`~rotascope.indicators.kernels.sma` and
     :func:`~rotascope.indicators.kernels.rolling_max`, so the comparisons match them bit for bit.
@@ -166,31 +176,40 @@ def _counts(
     for sl in _column_blocks(n_cols, width):
         pool.reset()
         x = _nan_clean(np.array(arr[:, sl], dtype=np.float64, order="C"))
+        m = None if mask is None else np.broadcast_to(mask[:, sl], x.shape)
+        am = None if alt_mask is None else np.broadcast_to(alt_mask[:, sl], x.shape)
+
+        def on(b: BoolArray, rows: slice = slice(None), m: BoolArray | None = m) -> BoolArray:
+            return b if m is None else b & m[rows]
+
         if ad and t > 1:
             cur, prev = x[1:], x[:-1]  # comparisons with NaN are False: only valid pairs count
-            lanes.add("adv", cur > prev, 1)
-            lanes.add("dec", cur < prev, 1)
-            lanes.add("unch", cur == prev, 1)
+            lanes.add("adv", on(cur > prev, slice(1, None)), 1)
+            lanes.add("dec", on(cur < prev, slice(1, None)), 1)
+            lanes.add("unch", on(cur == prev, slice(1, None)), 1)
         sums = _doubling(x, tuple(windows), np.add, False, pool) if windows else []
         for n, avg in zip(windows, sums, strict=True):
             avg /= n  # same operations as kernels.sma, hence identical values
             above = x > avg
             with_sma = ~np.isnan(avg)
             if n in sma_windows:
-                lanes.add(f"above{n}", above)
-                lanes.add(f"with{n}", with_sma)
+                lanes.add(f"above{n}", on(above))
+                lanes.add(f"with{n}", on(with_sma))
+                if am is not None:
+                    lanes.add(f"alt_above{n}", above & am)
+                    lanes.add(f"alt_with{n}", with_sma & am)
             if groups is not None and g_above is not None and g_with is not None and n == group_window:
                 g = groups[sl]
-                g_above += above.astype(np.float64) @ g
-                g_with += with_sma.astype(np.float64) @ g
+                g_above += on(above).astype(np.float64) @ g
+                g_with += on(with_sma).astype(np.float64) @ g
         if hl_window is not None:
             pool.reset()  # the window sums are no longer needed
             hi = _doubling(x, (hl_window,), np.maximum, True, pool)[0]
-            lanes.add("highs", x >= hi)
-            lanes.add("with_hl", ~np.isnan(hi))
+            lanes.add("highs", on(x >= hi))
+            lanes.add("with_hl", on(~np.isnan(hi)))
             pool.reset()
             lo = _doubling(x, (hl_window,), np.minimum, True, pool)[0]
-            lanes.add("lows", x <= lo)
+            lanes.add("lows", on(x <= lo))
     return _Counts(
         adv=lanes.total("adv"),
         dec=lanes.total("dec"),
@@ -202,6 +221,8 @@ def _counts(
         with_hl=lanes.total("with_hl"),
         group_above=g_above,
         group_with=g_with,
+        alt_above=None if alt_mask is None else {n: lanes.total(f"alt_above{n}") for n in sma_windows},
+        alt_with=None if alt_mask is None else {n: lanes.total(f"alt_with{n}") for n in sma_windows},
     )
 
 
@@ -409,6 +430,52 @@ def breadth_with_sectors(
     c = _counts(arr, sma_windows=(50, 200), hl_window=hl_window, ad=True, groups=onehot, group_window=50)
     assert c.group_above is not None and c.group_with is not None
     return _panel_from_counts(c), _participation(codes, c.group_above, c.group_with, lookback)
+
+
+@dataclass(frozen=True, slots=True)
+class MaskedBreadth:
+    """Breadth under a daily membership mask, plus % above the 50/200-day SMAs under another membership."""
+
+    panel: BreadthPanel
+    sectors: SectorParticipation | None
+    alt_pct_above_50: Float64Array
+    alt_pct_above_200: Float64Array
+
+
+def breadth_masked(
+    close: FloatPanel,
+    mask: BoolArray,
+    alt_mask: BoolArray,
+    sectors: npt.NDArray[np.integer[Any]] | None = None,
+    *,
+    hl_window: int = 252,
+    lookback: int = 20,
+) -> MaskedBreadth:
+    """:func:`breadth_panel` (and sector participation) counting only the members of each day.
+
+    ``mask`` is ``(T, N)`` (point-in-time lists) or ``(1, N)`` (a fixed list); ``alt_mask`` likewise, for
+    the comparison (e.g. today's members: survivorship measured on the same pass).
+    """
+    arr = _check_panel(close)
+    for name, m in (("mask", mask), ("alt_mask", alt_mask)):
+        if m.ndim != 2 or m.shape[1] != arr.shape[1] or m.shape[0] not in (1, arr.shape[0]):
+            raise ValueError(f"{name} must be (T, N) or (1, N) for a {arr.shape} panel, got {m.shape}")
+    onehot = codes = None
+    if sectors is not None:
+        codes, onehot = _onehot(np.asarray(sectors).astype(np.int64))
+    c = _counts(
+        arr, sma_windows=(50, 200), hl_window=hl_window, ad=True, groups=onehot, mask=mask, alt_mask=alt_mask
+    )
+    assert c.alt_above is not None and c.alt_with is not None
+    part = None
+    if codes is not None and c.group_above is not None and c.group_with is not None:
+        part = _participation(codes, c.group_above, c.group_with, lookback)
+    return MaskedBreadth(
+        _panel_from_counts(c),
+        part,
+        _pct(c.alt_above[50], c.alt_with[50]),
+        _pct(c.alt_above[200], c.alt_with[200]),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from rotascope._typing import Float64Array
+from rotascope._typing import DateArray, Float64Array
 
 
 def change(x: Float64Array, k: int) -> Float64Array:
@@ -13,6 +13,21 @@ def change(x: Float64Array, k: int) -> Float64Array:
     out = np.full(x.shape, np.nan)
     if k < len(x):
         out[k:] = x[k:] - x[:-k]
+    return out
+
+
+def change_months(dates: DateArray, x: Float64Array, months: int) -> Float64Array:
+    """x(d) - x(d - months) by calendar month (NaN when that month has no observation).
+
+    For monthly series: a missing month (October 2025 CPI was never published) makes the change NaN
+    instead of silently spanning one month more, as a change by rows would.
+    """
+    month = dates.astype("datetime64[M]")
+    back = month - np.timedelta64(months, "M")
+    pos = np.searchsorted(month, back)
+    found = (pos < len(month)) & (month[np.minimum(pos, len(month) - 1)] == back)
+    out = np.full(x.shape, np.nan)
+    out[found] = x[found] - x[pos[found]]
     return out
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from rotascope._typing import DateArray, Float64Array
+from rotascope._typing import BoolArray, DateArray, Float64Array
+from rotascope.indicators.kernels import IntArray
 from rotascope.store.db import Store
 from rotascope.store.panel import Panel
 
@@ -89,6 +90,52 @@ class SeriesData:
 
 
 @dataclass(frozen=True)
+class PitUniverse:
+    """A member universe with its point-in-time lists.
+
+    ``close`` holds today's members first (``n_current`` columns, the same order as the current-member
+    panel) and then the former members that have stored prices. ``listed[k, j]`` is True when column
+    ``j`` is on the list dated ``list_dates[k]`` (public at ``known_at[k]``); ``list_size[k]`` counts every
+    stock on that list, priced or not, so that coverage can be reported.
+    """
+
+    universe: str
+    close: Panel
+    n_current: int
+    sectors: tuple[str, ...]
+    list_dates: DateArray
+    known_at: DateArray
+    listed: BoolArray
+    list_size: IntArray
+
+    def upto(self, day: np.datetime64) -> PitUniverse:
+        keep = self.known_at <= day
+        return PitUniverse(
+            self.universe,
+            self.close.upto(day),
+            self.n_current,
+            self.sectors,
+            self.list_dates[keep],
+            self.known_at[keep],
+            self.listed[keep],
+            self.list_size[keep],
+        )
+
+    def list_row(self, calendar: DateArray) -> IntArray:
+        """Index of the list in force on each calendar date (-1 before the first list is known)."""
+        return np.searchsorted(self.known_at, calendar, side="right").astype(np.int64) - 1
+
+    def mask(self, calendar: DateArray) -> BoolArray:
+        """(T, N) membership: the list in force on each date, today's members before the first list."""
+        k = self.list_row(calendar)
+        current = np.arange(len(self.close.symbols)) < self.n_current
+        if len(self.list_dates) == 0:
+            return np.broadcast_to(current, (len(calendar), len(current)))
+        out: BoolArray = np.where((k >= 0)[:, None], self.listed[np.maximum(k, 0)], current[None, :])
+        return out
+
+
+@dataclass(frozen=True)
 class MarketData:
     """Aligned inputs of the monitor. ``calendar`` is SPY's trading days."""
 
@@ -103,6 +150,8 @@ class MarketData:
     source: str
     highs_lows: Panel | None = None
     """IWM high and low (columns 'IWM_high', 'IWM_low') for ATR-based risk sizing."""
+    pit: dict[str, PitUniverse] = field(default_factory=dict)
+    """Point-in-time universes by name (R2000, SP500, SP600) where the store holds dated lists."""
 
     def upto(self, day: np.datetime64) -> MarketData:
         """The data as it stood at the close of ``day``: later rows dropped, series cut at ``known_at``."""
@@ -121,6 +170,7 @@ class MarketData:
             self.fingerprint,
             self.source,
             self.highs_lows.upto(day) if self.highs_lows is not None else None,
+            pit={k: u.upto(day) for k, u in self.pit.items()},
         )
 
 
@@ -132,10 +182,12 @@ def load_market_data(store: Store) -> MarketData:
     spy = raw.column(CALENDAR_SYMBOL)
     calendar = raw.dates[np.isfinite(spy)]
     etf = align(raw, calendar)
-    r2000 = store.member_symbols("R2000")
-    members = align(store.close_panel(r2000), calendar)
-    sp500 = align(store.close_panel(store.member_symbols("SP500")), calendar)
     inst = store.instruments().set_index("symbol")
+    pit = {u: _pit_universe(store, u, calendar, inst) for u in PIT_UNIVERSES}
+    r2000 = store.member_symbols("R2000")
+    members = _current(pit["R2000"], r2000) or align(store.close_panel(r2000), calendar)
+    sp500_symbols = store.member_symbols("SP500")
+    sp500 = _current(pit["SP500"], sp500_symbols) or align(store.close_panel(sp500_symbols), calendar)
     sectors = tuple(str(inst.at[s, "sector"]) for s in r2000)
     weights = inst.loc[list(r2000), "weight_r2000"].to_numpy(dtype=np.float64)
     series: dict[str, SeriesData] = {}
@@ -156,7 +208,42 @@ def load_market_data(store: Store) -> MarketData:
         store.fingerprint(),
         _source_label(store.fingerprint()),
         align(store.high_low_panel(["IWM"]), calendar),
+        pit={u: p for u, p in pit.items() if p is not None},
     )
+
+
+PIT_UNIVERSES = ("R2000", "SP500", "SP600")
+
+
+def _current(pit: PitUniverse | None, symbols: list[str]) -> Panel | None:
+    """Today's members as a column view of the point-in-time panel (no copy)."""
+    if pit is None:
+        return None
+    n = pit.n_current
+    assert list(pit.close.symbols[:n]) == symbols
+    return Panel(pit.close.dates, pit.close.symbols[:n], pit.close.values[:, :n])
+
+
+def _pit_universe(store: Store, universe: str, calendar: DateArray, inst: pd.DataFrame) -> PitUniverse | None:
+    """Today's members plus the priced former members, and the dated lists as a (lists x columns) mask."""
+    lists = store.membership(universe)
+    if lists.empty:
+        return None
+    current = store.member_symbols(universe)
+    former = sorted(set(lists.symbol[lists.priced]) - set(current))
+    symbols = current + former
+    close = align(store.close_panel(symbols), calendar)
+    col = pd.Series(np.arange(len(symbols)), index=symbols)
+    dates = _days(lists["date"])
+    list_dates, k = np.unique(dates, return_inverse=True)
+    known_at = _days(lists.groupby(k)["known_at"].max())
+    j = col.reindex(lists.symbol).to_numpy()
+    on = np.isfinite(j)
+    listed = np.zeros((len(list_dates), len(symbols)), dtype=bool)
+    listed[k[on], j[on].astype(np.int64)] = True
+    size = np.bincount(k, minlength=len(list_dates)).astype(np.int64)
+    sectors = tuple(str(inst.at[s, "sector"]) if s in inst.index else "None" for s in symbols)
+    return PitUniverse(universe, close, len(current), sectors, list_dates, known_at, listed, size)
 
 
 def _source_label(fingerprint: str) -> str:

@@ -11,18 +11,18 @@ import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
 from rotascope._typing import BoolArray, DateArray, Float64Array
 from rotascope.indicators import breadth as br
 from rotascope.indicators.kernels import IntArray, pct_change, rolling_max, rolling_min, sma
-from rotascope.indicators.macro import change, rolling_percentile
+from rotascope.indicators.macro import change, change_months, rolling_percentile
 from rotascope.indicators.relative_strength import RS_WINDOWS, RelativeStrength, relative_strength
 from rotascope.indicators.rrg import quadrant, rrg
 from rotascope.indicators.volatility import realized_vol
-from rotascope.monitor.data import MarketData, SeriesData
+from rotascope.monitor.data import MarketData, PitUniverse, SeriesData
 from rotascope.records import (
     Breadth,
     Macro,
@@ -54,9 +54,13 @@ RRG_TAIL = 8
 MAX_AGE = {"nfci": 14, "claims": 14, "cpi_core_yoy": 80}
 """Weekly and monthly series are only stale when older than their release rhythm allows (days)."""
 SURVIVORSHIP = (
-    "Survivorship bias: breadth uses today's index members only; stocks that left the index are missing "
-    "from the past, so historical breadth is biased (usually upwards in bad years)."
+    "Survivorship bias: before the point-in-time member lists (S&P 500 from 2018-01, S&P 600 from 2021-03, "
+    "Russell 2000 from 2022-01) breadth uses today's index members; stocks that left the index are missing "
+    "from the past. Where lists exist, the gap is measured and shown with each breadth figure (by year in "
+    "DATA.md). Member closes are dividend-adjusted; published breadth uses traded prices."
 )
+STALE_LIST_DAYS = 35
+"""A member list older than this on the as-of date (a missing month, or lists that ended) is called out."""
 HOLDINGS_CAVEAT = "Sectors and IWM weights are as of about Nov 2025, applied to the whole history."
 RRG_CAVEAT = (
     "RRG: RS-Ratio/RS-Momentum computed causally on daily closes with weekly-equivalent windows "
@@ -75,6 +79,27 @@ class UniverseBreadth:
     sector_names: tuple[str, ...] = ()
     sectors: br.SectorParticipation | None = None
     sector_members: tuple[int, ...] = ()
+    pit: PitUniverse | None = None
+    """The dated lists behind the counts (None: today's members on every date)."""
+    list_row: IntArray | None = None
+    """Row of ``pit.listed`` in force on each date (-1: before the first list, today's members)."""
+    current_pct_above_50: Float64Array | None = None
+    current_pct_above_200: Float64Array | None = None
+    sector_codes: IntArray | None = None
+
+    def survivorship(self, t: int) -> tuple[float, float, int]:
+        """Mean of (today's members minus point-in-time) % above the 50/200-day SMA over the point-in-time
+        rows up to ``t`` (pp), and the number of those rows. Causal: rows after ``t`` are not read."""
+        if self.list_row is None or self.current_pct_above_50 is None or self.current_pct_above_200 is None:
+            return float("nan"), float("nan"), 0
+        rows = slice(0, t + 1)
+        inside = self.list_row[rows] >= 0
+        d50 = (self.current_pct_above_50[rows] - self.panel.pct_above_50[rows])[inside]
+        d200 = (self.current_pct_above_200[rows] - self.panel.pct_above_200[rows])[inside]
+        ok = np.isfinite(d50) & np.isfinite(d200)
+        if not ok.any():
+            return float("nan"), float("nan"), 0
+        return float(d50[ok].mean()), float(d200[ok].mean()), int(ok.sum())
 
 
 @dataclass(frozen=True)
@@ -203,6 +228,14 @@ class MonitorPanel:
         window = self.data.members.values[t - 21 : t + 1]
         return rnd(float(br.concentration(window, self.data.member_weights, 21).share_top[-1]))
 
+    def _sector_counts(self, u: UniverseBreadth, t: int) -> list[int]:
+        """Members per sector on the list in force at row ``t`` (point-in-time universes only)."""
+        if u.pit is None or u.list_row is None or u.sector_codes is None or u.sectors is None:
+            return []
+        k = int(u.list_row[t])
+        on = u.pit.listed[k] if k >= 0 else np.arange(len(u.pit.close.symbols)) < u.pit.n_current
+        return [int((on & (u.sector_codes == c)).sum()) for c in u.sectors.codes]
+
     def _breadth(self, u: UniverseBreadth, t: int) -> Breadth:
         p = u.panel
         thrust_rows = np.nonzero(p.thrust_signal[: t + 1])[0]
@@ -210,6 +243,7 @@ class MonitorPanel:
         sectors: list[SectorParticipation] = []
         share = None
         if u.sectors is not None:
+            counts = self._sector_counts(u, t)
             past = t - 20
             for j, name in enumerate(u.sector_names):
                 now_v = u.sectors.pct_above[t, j] / 100.0
@@ -220,7 +254,7 @@ class MonitorPanel:
                 sectors.append(
                     SectorParticipation(
                         sector=name,
-                        members=u.sector_members[j],
+                        members=u.sector_members[j] if u.sector_members else counts[j],
                         pct_above_50=rnd(now_v),
                         pct_above_50_20d_ago=rnd(then_v),
                         improving=improving,
@@ -248,8 +282,48 @@ class MonitorPanel:
             sector_participation=share,
             sectors=sectors,
             top10_concentration_1m=self._concentration_at(u, t),
-            caveat=SURVIVORSHIP,
+            **self._membership(u, t, self.calendar[t].astype(date)),
         )
+
+    def _membership(self, u: UniverseBreadth, t: int, day: date) -> dict[str, Any]:
+        """Which members were counted at row ``t``, their coverage, and the survivorship measured so far."""
+        if u.pit is None or u.list_row is None or u.list_row[t] < 0:
+            return {
+                "membership": "current",
+                "caveat": SURVIVORSHIP
+                if u.pit is None
+                else f"{SURVIVORSHIP} No point-in-time {u.universe} list was known on {day}: "
+                "today's members.",
+            }
+        k = int(u.list_row[t])
+        listed_on = u.pit.list_dates[k].astype(date)
+        priced = int(u.members_with_data[t])
+        size = int(u.pit.list_size[k])
+        now50, now200 = u.panel.pct_above_50[t], u.panel.pct_above_200[t]
+        cur50 = u.current_pct_above_50[t] if u.current_pct_above_50 is not None else np.nan
+        cur200 = u.current_pct_above_200[t] if u.current_pct_above_200 is not None else np.nan
+        m50, m200, n = u.survivorship(t)
+        text = (
+            f"Point-in-time members: the {u.universe} list of {listed_on} ({priced:,} of {size:,} members "
+            f"with a close on {day}, {priced / max(size, 1):.0%}); members without stored prices are "
+            "left out. "
+            f"Survivorship measured: today's members would read {cur50:.1f}% above the 50-day "
+            f"({cur50 - now50:+.1f} pp) and {cur200:.1f}% above the 200-day ({cur200 - now200:+.1f} pp); "
+            f"mean {m50:+.1f} / {m200:+.1f} pp over the {n:,} days with lists up to {day}. "
+            "Closes are dividend-adjusted (published breadth uses traded prices; see DATA.md)."
+        )
+        age = (day - listed_on).days
+        if age > STALE_LIST_DAYS:
+            text += f" The list in use is {age} days old: members may have changed since."
+        return {
+            "membership": "point_in_time",
+            "membership_date": listed_on,
+            "members_listed": size,
+            "coverage": rnd(priced / size) if size else None,
+            "pct_above_50_current_members": rnd(cur50 / 100.0),
+            "pct_above_200_current_members": rnd(cur200 / 100.0),
+            "caveat": text,
+        }
 
 
 def _pair(name: str, rs: RelativeStrength, t: int) -> PairStrength:
@@ -348,6 +422,41 @@ def _universe(
     )
 
 
+def _pit_breadth(u: PitUniverse, calendar: DateArray, with_sectors: bool) -> UniverseBreadth:
+    """Breadth counting, on each date, the members of the list in force (today's members before the first
+    list), and the % above the SMAs of today's members on the same pass (survivorship, measured)."""
+    close = u.close.values
+    start = _first_row(close)
+    mask = u.mask(calendar)
+    current = (np.arange(close.shape[1]) < u.n_current)[None, :]
+    names: tuple[str, ...] = ()
+    codes = None
+    if with_sectors:
+        names = tuple(sorted({s for s in u.sectors if s and s not in ("None", "Unknown", "Unassigned")}))
+        code_of = {s: i for i, s in enumerate(names)}
+        codes = np.array([code_of.get(s, -1) for s in u.sectors])
+    got = br.breadth_masked(close[start:], mask[start:], current, codes)
+    panel = _pad(got.panel, start)
+    nan_head = np.full(start, np.nan)
+    members = (np.isfinite(close) & mask).sum(axis=1).astype(np.float64)
+    ad = panel.ad_line.astype(np.float64)
+    part = _pad(got.sectors, start) if got.sectors is not None else None
+    return UniverseBreadth(
+        u.universe,
+        panel,
+        ad - sma(ad, 50),
+        members,
+        tuple(names[c] for c in part.codes) if part is not None else (),
+        part,
+        (),
+        pit=u,
+        list_row=u.list_row(calendar),
+        current_pct_above_50=np.concatenate([nan_head, got.alt_pct_above_50]),
+        current_pct_above_200=np.concatenate([nan_head, got.alt_pct_above_200]),
+        sector_codes=codes,
+    )
+
+
 def compute(data: MarketData, thresholds: Thresholds, stale_after_days: int = 10) -> MonitorPanel:
     """Run every indicator over the whole history (vectorised), ready to be sliced at any as-of."""
     etf = data.etf
@@ -362,14 +471,27 @@ def compute(data: MarketData, thresholds: Thresholds, stale_after_days: int = 10
 
     # the heavy, independent jobs run in threads (NumPy releases the GIL in its kernels)
     with ThreadPoolExecutor(max_workers=2) as pool:
-        r2000 = pool.submit(_universe, "R2000", data.members.values, data.member_sectors)
-        sp500 = pool.submit(_universe, "SP500", data.sp500.values)
+        if "R2000" in data.pit:
+            r2000 = pool.submit(_pit_breadth, data.pit["R2000"], data.calendar, True)
+        else:
+            r2000 = pool.submit(_universe, "R2000", data.members.values, data.member_sectors)
+        if "SP500" in data.pit:
+            sp500 = pool.submit(_pit_breadth, data.pit["SP500"], data.calendar, False)
+        else:
+            sp500 = pool.submit(_universe, "SP500", data.sp500.values)
+        sp600 = (
+            pool.submit(_pit_breadth, data.pit["SP600"], data.calendar, False)
+            if "SP600" in data.pit
+            else None
+        )
         internals_job = pool.submit(_internals, data, pairs["IWM/SPY"], thresholds)
         macro, factors = _macro(data)
         breadth = {
             "R2000": r2000.result(),
             "SP500": sp500.result(),
         }
+        if sp600 is not None:
+            breadth["SP600"] = sp600.result()
         internals = internals_job.result()
     return MonitorPanel(data, pairs, sectors, rotation, breadth, macro, factors, internals, stale_after_days)
 
@@ -426,7 +548,8 @@ def _macro(data: MarketData) -> tuple[dict[str, MacroSeries], dict[str, MacroSer
                 avg4 / np.concatenate([np.full(52, np.nan), avg4[:-52]]) - 1,
             )
     if "cpi_core_yoy" in series:
-        put("core_cpi_yoy_chg_3m", "cpi_core_yoy", "pp", change(series["cpi_core_yoy"].values, 3))
+        cpi = series["cpi_core_yoy"]
+        put("core_cpi_yoy_chg_3m", "cpi_core_yoy", "pp", change_months(cpi.dates, cpi.values, 3))
     vix = col("VIX")
     macro["vix"] = MacroSeries(vix, None, "index")
     macro["vix_pctile_1y"] = MacroSeries(rolling_percentile(vix, 252), None, "fraction")

@@ -43,6 +43,8 @@ class DataBatch:
     series_meta: pd.DataFrame
     fingerprint: str
     flags: list[QualityFlag] = field(default_factory=list)
+    membership: pd.DataFrame | None = None
+    """Point-in-time index lists ``universe, date, symbol, known_at, priced`` (None: the source has none)."""
 
     def __post_init__(self) -> None:
         for frame in self.bars:

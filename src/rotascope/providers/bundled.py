@@ -14,6 +14,7 @@ from rotascope.config import Settings
 from rotascope.errors import DatasetError
 from rotascope.providers.base import DataBatch
 from rotascope.providers.quality import clean_bars, clean_panel
+from rotascope.universe.membership import check_membership
 
 SOURCE = "bundled"
 SOURCE_LABEL = "rotascope embedded dataset (Yahoo-sourced prices, FRED, Kenneth French library)"
@@ -95,6 +96,13 @@ def load(settings: Settings, folder: Path | None = None) -> DataBatch:
     etf, flags = clean_bars(etf, SOURCE, *rules)
     members, member_flags = clean_panel(members, SOURCE, *rules)
     bars = [etf, members_to_bars(members)]
+    membership = None
+    if "membership.parquet" in files:
+        raw = _read(folder, "membership.parquet", files)
+        membership, list_flags = check_membership(raw, {str(c) for c in members.columns}, SOURCE)
+        flags += list_flags
     instruments = instruments.assign(universes=instruments.universes.map(list))
     fingerprint = dataset_fingerprint(settings, folder)
-    return DataBatch(SOURCE, bars, series, instruments, series_meta, fingerprint, flags + member_flags)
+    return DataBatch(
+        SOURCE, bars, series, instruments, series_meta, fingerprint, flags + member_flags, membership
+    )

@@ -22,6 +22,8 @@ from rotascope.providers.base import SERIES_COLUMNS
 from rotascope.providers.errors import AccessDenied, BadResponse, EmptyData, InvalidQuery, NotFound
 from rotascope.providers.http import HttpClient, HttpResponse
 from rotascope.providers.registry import Fetcher, register, validate_query
+from rotascope.providers.release_dates import ReleaseRule
+from rotascope.providers.release_dates import known_at as release_known_at
 
 __all__ = [
     "FRED_SERIES",
@@ -36,25 +38,17 @@ __all__ = [
 ]
 
 SOURCE = "FRED"
-KnownAtRule = Literal["d0", "d1", "w5", "m"]
+KnownAtRule = ReleaseRule
 
 
 def known_at(dates: pd.Series, rule: KnownAtRule) -> pd.Series:
-    """Date each observation became public (conservative approximations, documented in DATA.md).
+    """Date each observation became public: :func:`rotascope.providers.release_dates.known_at`.
 
-    ``d1`` daily market series: the next business day. ``w5`` NFCI (dated Friday, out Wednesday) and
-    initial claims (week to Saturday, out Thursday): date + 5 days. ``m`` monthly macro for month M: the
-    15th of month M+1. ``d0``: known on the date itself. Same rules as ``scripts/build_dataset.py``.
+    ``d1`` daily market series: the next business day. ``w5`` NFCI and initial claims: date + 5 days.
+    ``m``/``emp`` Employment Situation for month M: the 15th of M+1 or the actual later (shutdown) date;
+    ``cpi``: the 22nd of M+1 or the actual later date. Same rules as ``scripts/build_dataset.py``.
     """
-    if rule == "d1":
-        return dates + pd.offsets.BDay(1)
-    if rule == "w5":
-        return dates + pd.Timedelta(days=5)
-    if rule == "m":
-        return dates + pd.offsets.MonthBegin(1) + pd.Timedelta(days=14)
-    if rule == "d0":
-        return dates
-    raise ValueError(f"unknown publication-lag rule {rule!r}")
+    return release_known_at(dates, rule)
 
 
 @dataclass(frozen=True)

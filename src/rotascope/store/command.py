@@ -12,6 +12,7 @@ from rich.table import Table
 
 from rotascope.console import FormatOpt, check_format, emit_json, err, friendly_errors, out, settings_of
 from rotascope.errors import DataError, UnknownSymbolError
+from rotascope.jsonout import iso_records
 from rotascope.monitor.asof import parse_date
 from rotascope.providers import bundled
 from rotascope.store import open_store
@@ -156,7 +157,7 @@ def register(app: typer.Typer) -> None:
                     f"Unknown symbol or series {item!r}: `rotascope data status` lists what is stored."
                 )
         if fmt == "json":
-            emit_json({"item": name, "rows": frame.to_dict(orient="records")})
+            emit_json({"item": name, "rows": iso_records(frame)})
             return
         table = Table(title=f"{name} ({len(frame):,} rows; last {min(limit, len(frame))} shown)")
         for col in frame.columns:

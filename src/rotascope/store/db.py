@@ -138,7 +138,7 @@ class Store:
         conn = self.conn
         try:
             conn.execute("BEGIN TRANSACTION")
-            for table in ("bars", "series", "instruments", "series_meta", "quality_flags"):
+            for table in ("bars", "series", "instruments", "series_meta", "quality_flags", "membership"):
                 conn.execute(f"DELETE FROM {table} WHERE source = ?", [batch.source])
             say("instruments")
             conn.register("batch_instruments", batch.instruments)
@@ -168,6 +168,14 @@ class Store:
                 "INSERT INTO series_meta SELECT series_id, name, unit, frequency, origin, ? FROM batch_meta",
                 [batch.source],
             )
+            if batch.membership is not None:
+                say(f"membership ({len(batch.membership):,} rows)")
+                conn.register("batch_membership", batch.membership)
+                conn.execute(
+                    "INSERT INTO membership SELECT universe, CAST(date AS DATE), symbol, "
+                    "CAST(known_at AS DATE), priced, ? FROM batch_membership",
+                    [batch.source],
+                )
             flags = pd.DataFrame(
                 [f.__dict__ for f in batch.flags],
                 columns=["source", "symbol", "date", "field", "original", "action", "reason"],
@@ -197,7 +205,14 @@ class Store:
                 raise _friendly(exc, self.path) from None
             raise
         finally:
-            for name in ("batch_instruments", "batch_bars", "batch_series", "batch_meta", "batch_flags"):
+            for name in (
+                "batch_instruments",
+                "batch_bars",
+                "batch_series",
+                "batch_meta",
+                "batch_flags",
+                "batch_membership",
+            ):
                 with contextlib.suppress(duckdb.Error, KeyError):
                     conn.unregister(name)
         self._panels.clear()
@@ -364,6 +379,15 @@ class Store:
             [universe],
         ).fetchall()
         return [r[0] for r in rows]
+
+    def membership(self, universe: str) -> pd.DataFrame:
+        """Point-in-time lists of ``universe``: ``date, symbol, known_at, priced`` (empty when none)."""
+        if not self._scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'membership'"):
+            return pd.DataFrame({"date": [], "symbol": [], "known_at": [], "priced": []})
+        return self.conn.execute(
+            "SELECT date, symbol, known_at, priced FROM membership WHERE universe = ? ORDER BY date, symbol",
+            [universe],
+        ).df()
 
     def status(self) -> list[SourceStatus]:
         """Coverage of each kind of data, for `rotascope data status`."""

@@ -23,6 +23,9 @@ CREATE TABLE IF NOT EXISTS quality_flags (
     reason VARCHAR);
 CREATE TABLE IF NOT EXISTS loads (
     source VARCHAR, fingerprint VARCHAR, loaded_at TIMESTAMP, bars BIGINT, series BIGINT, flags BIGINT);
+CREATE TABLE IF NOT EXISTS membership (
+    universe VARCHAR NOT NULL, date DATE NOT NULL, symbol VARCHAR NOT NULL, known_at DATE NOT NULL,
+    priced BOOLEAN NOT NULL, source VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS analyses (
     id VARCHAR PRIMARY KEY, kind VARCHAR NOT NULL, subject VARCHAR, as_of DATE NOT NULL,
     created_at TIMESTAMP NOT NULL, config_hash VARCHAR, data_fingerprint VARCHAR, payload JSON NOT NULL);

@@ -1,0 +1,1 @@
+"""Index universes: point-in-time membership."""
