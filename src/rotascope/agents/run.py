@@ -15,7 +15,7 @@ from rotascope.agents.debate import run_debate
 from rotascope.agents.risk_view import universe_risk
 from rotascope.agents.sentiment import Headline
 from rotascope.monitor.run import Monitor, MonitorResult
-from rotascope.records import Analysis, Decision, Opinion
+from rotascope.records import Analysis, Calibration, Decision, Opinion
 
 AGENTS: dict[str, Callable[[AgentContext], Opinion]] = {
     fundamentals.NAME: fundamentals.analyze,
@@ -44,13 +44,22 @@ def universe_analysis(
     headlines: list[Headline] | None = None,
     full_risk: bool = True,
     fundamentals: pd.DataFrame | None = None,
+    calibrated: bool = True,
 ) -> Analysis:
     """The universe-level analysis: is small-cap leadership real, and what to do about it.
 
     ``full_risk=False`` skips invalidation, plan and stress tests (used by the weekly replay, which only
-    needs the stances and the sized tilt).
+    needs the stances and the sized tilt). ``calibrated=False`` keeps the hand-set evidence score as the
+    probabilities (the weekly replay: the calibrator learns from it, so it cannot depend on it).
     """
     result = monitor.at(as_of)
+    # --- calibration (issue #11): the probabilities come from the walk-forward calibrator
+    call: Calibration | None = None
+    if calibrated:
+        from rotascope.calibration.service import calibrated_call
+
+        call = calibrated_call(monitor, result.as_of, replay_extra)
+    # --- end calibration
     ctx = AgentContext(result, monitor.panel, fundamentals)
     iwm = result.snapshot.pair("IWM/SPY")
     return assemble(
@@ -62,6 +71,7 @@ def universe_analysis(
         config_hash,
         lambda conviction: universe_risk(ctx, conviction, full_risk),
         iwm.persistence_13w,
+        call,
     )
 
 
@@ -78,6 +88,7 @@ def assemble(
     config_hash: str,
     risk_for: RiskFor,
     persistence_13w: float | None = None,
+    calibration: Calibration | None = None,
 ) -> Analysis:
     """Debate the opinions, let the decision agent weigh them with the ladder and killers, and package
     everything as an Analysis (shared by the universe and the single-stock analyses)."""
@@ -88,17 +99,30 @@ def assemble(
     probs = dec.scenario_probabilities(debate.final, reached, len(fired))
     conviction = round(probs[0] - probs[2], 2)
     stance, mode = dec.stance_and_mode(conviction, reached, persistence_13w, short)
-    risk, vol_weight, invalidation = risk_for(conviction)
+    strength = 0.0
+    if calibration is not None:  # calibrated desk view (issue #11); the rule is in agents/decision.py
+        probs = dec.calibrated_probabilities(calibration)
+        conviction = round(probs[0] - probs[2], 2)
+        stance, mode, strength = dec.calibrated_stance(calibration, reached, persistence_13w, short)
+    risk, vol_weight, invalidation = risk_for(conviction if calibration is None else strength)
+    items = dec.scenarios(short, regime.ladder, regime.killers, probs, invalidation)
+    rationale = dec.rationale(debate.final, reached, fired, result.as_of)
+    if calibration is not None:
+        items = dec.with_outcomes(items, calibration)
+        rationale.append(calibration.note)
     decision = Decision(
         as_of=result.as_of,
         subject=subject,
         stance=stance,
         mode=mode,
         conviction=conviction,
-        tilt=dec.tilt_size(conviction, vol_weight),
-        scenarios=dec.scenarios(short, regime.ladder, regime.killers, probs, invalidation),
-        rationale=dec.rationale(debate.final, reached, fired, result.as_of),
+        tilt=dec.tilt_size(conviction, vol_weight)
+        if calibration is None
+        else dec.calibrated_tilt(strength, vol_weight),
+        scenarios=items,
+        rationale=rationale,
         risk=risk,
+        calibration=calibration,
     )
     snap = result.snapshot
     return Analysis(
@@ -119,7 +143,7 @@ def assemble(
 
 def agent_signals(monitor: Monitor, as_of: date) -> dict[str, float]:
     """The agents' final scores and the decision's conviction and tilt as replay signals (floats)."""
-    a = universe_analysis(monitor, as_of, "replay", full_risk=False)
+    a = universe_analysis(monitor, as_of, "replay", full_risk=False, calibrated=False)
     out = {f"agent_{o.agent}": o.score for o in a.debate.final}
     out["decision_conviction"] = a.decision.conviction
     out["decision_tilt"] = a.decision.tilt
