@@ -434,6 +434,9 @@ def _register_commands() -> None:
     from rotascope.backtest import command as backtest_command
 
     backtest_command.register(app, extra=_agent_replay_extra, tilt="decision_tilt")
+    from rotascope.calibration import command as calibration_command
+
+    calibration_command.register(app, extra=_agent_replay_extra)
     from rotascope.live import command as live_command
 
     live_command.register(app)
