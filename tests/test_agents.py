@@ -27,19 +27,28 @@ CFG = "test-config"
 def test_covid_low_every_price_lens_is_bearish(monitor: Monitor) -> None:
     # 2020-03-23: IWM/SPY -11 % in a month, 2 % of small caps above their 50-day average,
     # HY OAS +6.5 pp in 4 weeks
-    a = universe_analysis(monitor, date(2020, 3, 23), CFG)
+    # the hand-set evidence score (issue #11: now a replay signal and calibrator input) reads bearish
+    a = universe_analysis(monitor, date(2020, 3, 23), CFG, calibrated=False)
     final = {o.agent: o for o in a.debate.final}
     assert final["internals"].stance == "bearish" and final["fundamentals"].stance == "bearish"
     assert a.decision.stance == "tilt away from small caps" and a.decision.tilt < 0
     bear = next(s for s in a.decision.scenarios if s.name == "bear")
     assert bear.probability == max(s.probability for s in a.decision.scenarios)
     assert set(a.killers_triggered) >= {"credit_widening", "cyclical_downdraft"}
+    # the desk view follows the calibrated probabilities: without measured edge they are the base rates
+    c = universe_analysis(monitor, date(2020, 3, 23), CFG).decision
+    assert c.calibration is not None
+    if c.calibration.no_measured_edge and c.calibration.model_weight == 0:
+        assert c.mode == "stand aside" and c.tilt == 0
+        assert [s.base_rate for s in c.scenarios] == [
+            round(c.calibration.base_rates[k], 6) for k in (2, 1, 0)
+        ]
 
 
 def test_july_2024_rotation_agents_agree_with_the_data(monitor: Monitor) -> None:
     # 2024-07-19: IWM/SPY +7.6 % in a month, 73 % of members above their 50-day average, HY OAS at its
-    # 4th percentile of five years, no killer triggered
-    a = universe_analysis(monitor, date(2024, 7, 19), CFG)
+    # 4th percentile of five years, no killer triggered (the hand-set evidence score; issue #11)
+    a = universe_analysis(monitor, date(2024, 7, 19), CFG, calibrated=False)
     final = {o.agent: o for o in a.debate.final}
     assert final["internals"].stance == final["macro"].stance == "bullish"
     assert a.decision.stance == "tilt toward small caps" and a.decision.tilt > 0

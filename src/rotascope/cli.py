@@ -17,6 +17,7 @@ from rotascope import __version__
 from rotascope.analysis import command as analysis_command
 from rotascope.analysis.replay import replay_extra
 from rotascope.backtest import command as backtest_command
+from rotascope.calibration import command as calibration_command
 from rotascope.config import load_settings
 from rotascope.console import err, friendly_errors, out
 from rotascope.errors import RotascopeError
@@ -55,6 +56,7 @@ store_command.register(app)
 monitor_command.register(app)
 analysis_command.register(app)
 backtest_command.register(app, extra=replay_extra, tilt="decision_tilt")
+calibration_command.register(app, extra=replay_extra)
 live_command.register(app)
 report_command.register(app)
 web_command.register(app)

@@ -302,6 +302,17 @@ class Debate(Record):
     final: list[Opinion]
 
 
+class TrackRecord(Record):
+    """How calls like this one did out of sample: calls in the same 10-point probability bin."""
+
+    scenario: str
+    bin_low: float
+    bin_high: float
+    n: int
+    happened: float | None
+    text: str
+
+
 class Scenario(Record):
     """Bull, base or bear: its probability and what has to be true for it."""
 
@@ -309,6 +320,41 @@ class Scenario(Record):
     probability: float
     summary: str
     requires: list[str]
+    outcome: str = ""
+    """The measurable event, with its numbers and horizon (set when the probability is calibrated)."""
+    horizon_weeks: int | None = None
+    band: float | None = None
+    base_rate: float | None = None
+    """Climatology: frequency of this outcome among the labels known at the as-of."""
+    track_record: TrackRecord | None = None
+
+
+class Calibration(Record):
+    """Where the scenario probabilities came from and what they have earned out of sample."""
+
+    method: Literal["model", "base rates"]
+    horizon_weeks: int
+    band: float
+    outcomes: list[str]
+    """bear, base, bull: the measurable events, generated from the band and horizon."""
+    probabilities: list[float]
+    """bear, base, bull (unrounded to two decimals: rounded to 6)."""
+    base_rates: list[float]
+    """bear, base, bull."""
+    class_means: list[float]
+    """Mean realised relative return of bear, base and bull outcomes known at the as-of."""
+    expected_relative_return: float
+    round_trip_cost: float
+    """Cost of entering and leaving the pair, as a relative return (the stance must clear it)."""
+    model_weight: float
+    brier_skill_oos: float | None
+    n_oos: int
+    labelled_weeks: int
+    min_labelled_weeks: int
+    no_measured_edge: bool
+    track_records: list[TrackRecord]
+    """bear, base, bull."""
+    note: str
 
 
 AtrMethod = Literal["wilder_true_range_14", "close_to_close_14"]
@@ -361,6 +407,8 @@ class Decision(Record):
     rationale: list[str]
     risk: RiskView | None
     """Sizing, stop, invalidation levels, drawdown limit, horizon, exit rules and stress tests."""
+    calibration: Calibration | None = None
+    """Set when the probabilities are calibrated (the universe analysis): method, skill, track record."""
 
 
 class Analysis(Record):

@@ -10,6 +10,20 @@ Arithmetic (documented, deterministic):
 * mode: 'allocate' when the ladder reached level 4+ with IWM/SPY up in >= 60 % of the last 13 weeks and
   bullish conviction; 'trade' for any other tilt; 'stand aside' otherwise;
 * tilt = sign x max_tilt x min(1, |conviction| / 0.5) x (the risk toolkit's vol-targeted weight, <= 1).
+
+The arithmetic above is the EVIDENCE SCORE (a replay signal and an input of the calibrator). When a
+calibrated call is given (the universe analysis, issue #11), the desk view follows it instead:
+
+* P(bear), P(base), P(bull) = the calibrated probabilities (``rotascope.calibration``), rounded to whole
+  percents with the remainder on the base case; conviction = P(bull) - P(bear);
+* expected relative return E = sum over outcomes of P(outcome) x the mean realised relative return of that
+  outcome among labels known at the as-of;
+* stance: no tilt when the evidence has no measured edge (model weight 0: the probabilities are the base
+  rates); else tilt toward when E > the round-trip cost and P(bull) > P(bear), away when E < -cost and
+  P(bear) > P(bull); otherwise no tilt;
+* mode: 'allocate' for a tilt toward with the ladder at 4+ and IWM/SPY up in >= 60 % of the last 13 weeks,
+  'trade' for any other tilt, 'stand aside' without one;
+* tilt = sign(E) x max_tilt x min(1, |E| / band) x (the vol-targeted weight, <= 1).
 """
 
 from __future__ import annotations
@@ -18,7 +32,7 @@ from datetime import date
 
 import numpy as np
 
-from rotascope.records import Killer, Ladder, Opinion, Scenario, rnd
+from rotascope.records import Calibration, Killer, Ladder, Opinion, Scenario, rnd
 
 TILT_BAND = 0.15
 MAX_TILT = 0.10
@@ -124,3 +138,63 @@ def rationale(opinions: list[Opinion], reached: int | None, fired: list[str], as
     if fired:
         lines.append("killers triggered: " + ", ".join(fired))
     return lines
+
+
+# ------------------------------------------------------------------ calibrated desk view (issue #11)
+def calibrated_probabilities(cal: Calibration) -> tuple[float, float, float]:
+    """(bull, base, bear) from the calibrated call, whole percents, remainder on the base case."""
+    bear, _, bull = cal.probabilities
+    b, r = round(bull, 2), round(bear, 2)
+    return b, round(1.0 - b - r, 2), r
+
+
+def calibrated_stance(
+    cal: Calibration, reached: int, persistence_13w: float | None, subject: str
+) -> tuple[str, str, float]:
+    """(stance, mode, signed strength in [-1, 1]) from the calibrated call (rule in the module docstring)."""
+    bear, _, bull = cal.probabilities
+    cost = cal.round_trip_cost
+    e = cal.expected_relative_return
+    if cal.model_weight <= 0:
+        return (
+            f"no tilt: the evidence on {subject} has had no measurable edge; the probabilities are the "
+            "base rates",
+            "stand aside",
+            0.0,
+        )
+    strength = float(np.sign(e)) * min(1.0, abs(e) / cal.band) if cal.band > 0 else 0.0
+    if e > cost and bull > bear:
+        structural = reached >= 4 and (persistence_13w or 0.0) >= 0.6
+        return f"tilt toward {subject}", "allocate" if structural else "trade", strength
+    if e < -cost and bear > bull:
+        return f"tilt away from {subject}", "trade", strength
+    return (
+        f"no tilt: expected relative return {e:+.2%} does not clear the {cost:.2%} round-trip cost",
+        "stand aside",
+        0.0,
+    )
+
+
+def calibrated_tilt(strength: float, vol_weight: float | None) -> float:
+    scale = 1.0 if vol_weight is None else min(1.0, vol_weight)
+    return rnd(MAX_TILT * strength * scale, 4) or 0.0
+
+
+def with_outcomes(items: list[Scenario], cal: Calibration) -> list[Scenario]:
+    """Attach each scenario's measurable event, horizon, band, base rate and track record."""
+    order = {"bear": 0, "base": 1, "bull": 2}
+    out = []
+    for s in items:
+        k = order[s.name]
+        out.append(
+            s.model_copy(
+                update={
+                    "outcome": cal.outcomes[k],
+                    "horizon_weeks": cal.horizon_weeks,
+                    "band": cal.band,
+                    "base_rate": cal.base_rates[k],
+                    "track_record": cal.track_records[k],
+                }
+            )
+        )
+    return out

@@ -14,7 +14,7 @@ from rotascope.agents.base import AgentContext
 from rotascope.agents.debate import run_debate
 from rotascope.agents.risk_view import universe_risk
 from rotascope.monitor.run import Monitor, MonitorResult
-from rotascope.records import Analysis, AnalysisKind, Decision, Headline, Opinion, RiskView
+from rotascope.records import Analysis, AnalysisKind, Calibration, Decision, Headline, Opinion, RiskView
 
 AGENTS: dict[str, Callable[[AgentContext], Opinion]] = {
     fundamentals.NAME: fundamentals.analyze,
@@ -43,11 +43,14 @@ def universe_analysis(
     headlines: list[Headline] | None = None,
     full_risk: bool = True,
     fundamentals: pd.DataFrame | None = None,
+    calibration: Calibration | None = None,
 ) -> Analysis:
     """The universe-level analysis: is small-cap leadership real, and what to do about it.
 
     ``full_risk=False`` skips invalidation, plan and stress tests (used by the weekly replay, which only
-    needs the stances and the sized tilt).
+    needs the stances and the sized tilt). ``calibration`` (from the analysis service's walk-forward
+    calibrator) sets the probabilities; without it they are the hand-set evidence score (the weekly
+    replay: the calibrator learns from it, so it cannot depend on it).
     """
     result = monitor.at(as_of)
     ctx = AgentContext(result, monitor.panel, fundamentals)
@@ -61,6 +64,7 @@ def universe_analysis(
         config_hash,
         lambda conviction: universe_risk(ctx, conviction, full_risk),
         iwm.persistence_13w,
+        calibration,
     )
 
 
@@ -77,6 +81,7 @@ def assemble(
     config_hash: str,
     risk_for: RiskFor,
     persistence_13w: float | None = None,
+    calibration: Calibration | None = None,
 ) -> Analysis:
     """Debate the opinions, let the decision agent weigh them with the ladder and killers, and package
     everything as an Analysis (shared by the universe and the single-stock analyses)."""
@@ -87,17 +92,30 @@ def assemble(
     probs = dec.scenario_probabilities(debate.final, reached, len(fired))
     conviction = round(probs[0] - probs[2], 2)
     stance, mode = dec.stance_and_mode(conviction, reached, persistence_13w, short)
-    risk, vol_weight, invalidation = risk_for(conviction)
+    strength = 0.0
+    if calibration is not None:  # calibrated desk view (issue #11); the rule is in agents/decision.py
+        probs = dec.calibrated_probabilities(calibration)
+        conviction = round(probs[0] - probs[2], 2)
+        stance, mode, strength = dec.calibrated_stance(calibration, reached, persistence_13w, short)
+    risk, vol_weight, invalidation = risk_for(conviction if calibration is None else strength)
+    items = dec.scenarios(short, regime.ladder, regime.killers, probs, invalidation)
+    rationale = dec.rationale(debate.final, reached, fired, result.as_of)
+    if calibration is not None:
+        items = dec.with_outcomes(items, calibration)
+        rationale.append(calibration.note)
     decision = Decision(
         as_of=result.as_of,
         subject=subject,
         stance=stance,
         mode=mode,
         conviction=conviction,
-        tilt=dec.tilt_size(conviction, vol_weight),
-        scenarios=dec.scenarios(short, regime.ladder, regime.killers, probs, invalidation),
-        rationale=dec.rationale(debate.final, reached, fired, result.as_of),
+        tilt=dec.tilt_size(conviction, vol_weight)
+        if calibration is None
+        else dec.calibrated_tilt(strength, vol_weight),
+        scenarios=items,
+        rationale=rationale,
         risk=risk,
+        calibration=calibration,
     )
     snap = result.snapshot
     return Analysis(

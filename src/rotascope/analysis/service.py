@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from rotascope.agents.run import universe_analysis
+from rotascope.analysis.replay import replay_extra
+from rotascope.calibration.service import calibrated_call
 from rotascope.agents.stock import stock_analysis
 from rotascope.config import Settings, config_hash
 from rotascope.errors import DataError, UnknownSymbolError
@@ -83,6 +85,7 @@ class Analyst:
             got.headlines or None,
             full_risk=full_risk,
             fundamentals=got.fundamentals,
+            calibration=calibrated_call(self.monitor, day, replay_extra),
         )
 
     def single(self, symbol: str, as_of: date | None) -> Analysis:

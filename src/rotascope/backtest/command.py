@@ -97,6 +97,10 @@ def register(app: typer.Typer, extra: ExtraFactory | None = None, tilt: str | No
                     written = write_outputs(run, out_dir)
                 except OSError as exc:
                     raise RotascopeError(f"Cannot write the report to {out_dir}: {exc.strerror}.") from None
+                # calibrated calls (issue #11): calls.csv, review.json/html, reliability.png
+                from rotascope.calibration.command import write_calibration
+
+                written += write_calibration(monitor, out_dir, extra)
             result = run.result
             rid = save_backtest(
                 settings,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from rotascope.config import Settings
 from rotascope.monitor.asof import resolve_as_of
@@ -32,6 +33,8 @@ class Monitor:
 
     panel: MonitorPanel
     thresholds: Thresholds
+    cache_dir: Path | None = None
+    """Folder for derived on-disk caches (the calibration's weekly feature table); None = no disk cache."""
 
     def at(self, as_of: date | None) -> MonitorResult:
         day = resolve_as_of(self.panel.calendar, as_of, min_history=MIN_HISTORY)
@@ -43,4 +46,4 @@ def build_monitor(store: Store, settings: Settings) -> Monitor:
     """Load inputs and compute every indicator over the full history."""
     thresholds = load_thresholds(settings.thresholds)
     data = load_market_data(store)
-    return Monitor(compute(data, thresholds, settings.stale_days), thresholds)
+    return Monitor(compute(data, thresholds, settings.stale_days), thresholds, settings.home / "cache")

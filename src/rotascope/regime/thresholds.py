@@ -75,12 +75,28 @@ class KillerRules(_Strict):
     kre_downdraft_1m: float
 
 
+class CalibrationRules(_Strict):
+    """Outcome definitions and the walk-forward calibrator's fixed settings (``[calibration]``)."""
+
+    horizons: tuple[int, ...]
+    default_horizon: int
+    band_k: float
+    band_window: int
+    min_labelled_weeks: int
+    min_oos_weeks: int
+    refit_weeks: int
+    l2_c: float
+    round_trip_cost: float
+    evaluate_from: str
+
+
 class Thresholds(_Strict):
     """All thresholds of the regime layer."""
 
     ladder: LadderRules
     checklist: ChecklistRules
     killers: KillerRules
+    calibration: CalibrationRules
 
 
 def default_path() -> Path:

@@ -279,8 +279,22 @@ def render_analysis(a: Analysis, console: Console) -> None:
     for col in ("scenario", "probability", "what has to be true"):
         st.add_column(col)
     for s in d.scenarios:
-        st.add_row(f"{s.name}: {s.summary}", f"{s.probability:.0%}", "\n".join(s.requires))
+        prob = f"{s.probability:.0%}"
+        if s.base_rate is not None:  # calibrated (issue #11): base rate and track record beside it
+            prob += f"\nbase rate {s.base_rate:.0%}" + (f"\n{s.track_record.text}" if s.track_record else "")
+        what = "\n".join(([f"outcome: {s.outcome}"] if s.outcome else []) + s.requires)
+        st.add_row(f"{s.name}: {s.summary}", prob, what)
     console.print(st)
+    if d.calibration is not None:
+        c = d.calibration
+        skill = "n/a" if c.brier_skill_oos is None else f"{c.brier_skill_oos:+.3f}"
+        console.print(
+            Text(
+                f"Calibration ({c.horizon_weeks} weeks, {c.method}): model weight {c.model_weight:.2f}, "
+                f"out-of-sample Brier skill {skill} over {c.n_oos} calls, expected relative return "
+                f"{c.expected_relative_return:+.2%}. {c.note}"
+            )
+        )
     if d.risk is not None:
         rt = Table(title="Risk controls", title_justify="left")
         rt.add_column("item")

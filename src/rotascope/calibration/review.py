@@ -1,0 +1,255 @@
+"""Review = update the ladder: how the calibrated calls and each signal did out of sample.
+
+* ``calls_frame`` — one row per weekly as-of and horizon: ``as_of, horizon_weeks, p_bull, p_base, p_bear,
+  band, base_bull, base_base, base_bear, model_weight, labelled_weeks`` (all point in time) and the realised
+  ``outcome`` (a LABEL, empty until known).
+* ``review`` — Brier score and log-loss of the calls vs the expanding climatology per horizon and per 5-year
+  block (calls from ``evaluate_from``), a reliability table (10-point bins, every scenario pooled), and per
+  signal: its latest walk-forward weight and its record: how often bull/bear happened in weeks it fired
+  (or scored > 0) vs the base rate those weeks, flagged "no measured edge" unless the difference is beyond
+  two standard errors (overlapping weeks counted as n / h independent outcomes).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from rotascope.calibration.outcomes import BEAR, BULL, CLASSES
+from rotascope.calibration.service import BIN, Calibrated, brier
+from rotascope.records import Record, rnd
+
+BLOCK_YEARS = 5
+NBINS = 10
+EPS = 1e-6
+
+
+class Score(Record):
+    horizon_weeks: int
+    period: str
+    n: int
+    brier: float | None
+    brier_climatology: float | None
+    brier_skill: float | None
+    log_loss: float | None
+    log_loss_climatology: float | None
+
+
+class ReliabilityBin(Record):
+    horizon_weeks: int
+    bin_low: float
+    bin_high: float
+    n: int
+    mean_forecast: float | None
+    realised: float | None
+
+
+class SignalRecord(Record):
+    signal: str
+    horizon_weeks: int
+    weight_latest: float | None
+    """Standardised bull-minus-bear coefficient at the latest refit."""
+    weeks_on: int
+    bull_rate: float | None
+    bull_base_rate: float | None
+    bear_rate: float | None
+    bear_base_rate: float | None
+    verdict: str
+
+
+class Review(Record):
+    horizons: list[int]
+    evaluate_from: str
+    scores: list[Score]
+    reliability: list[ReliabilityBin]
+    signals: list[SignalRecord]
+    calibration_seconds: float
+
+
+def calls_frame(cal: Calibrated) -> pd.DataFrame:
+    """Every week's calls at every horizon (see the module docstring)."""
+    parts = []
+    for h, wf in sorted(cal.runs.items()):
+        cls = wf.labels.cls
+        parts.append(
+            pd.DataFrame(
+                {
+                    "as_of": pd.Index(cal.table.asof.astype(str)),
+                    "horizon_weeks": h,
+                    "p_bull": wf.prob[:, BULL],
+                    "p_base": wf.prob[:, 1],
+                    "p_bear": wf.prob[:, BEAR],
+                    "band": wf.labels.band,
+                    "base_bull": wf.clim[:, BULL],
+                    "base_base": wf.clim[:, 1],
+                    "base_bear": wf.clim[:, BEAR],
+                    "model_weight": wf.weight,
+                    "labelled_weeks": wf.labelled.astype(np.int64),
+                    "outcome": [CLASSES[int(c)] if np.isfinite(c) else "" for c in cls],
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+def _score(h: int, period: str, p: np.ndarray, c: np.ndarray, y: np.ndarray) -> Score:
+    n = len(y)
+    if not n:
+        return Score(
+            horizon_weeks=h, period=period, n=0, brier=None, brier_climatology=None, brier_skill=None,
+            log_loss=None, log_loss_climatology=None,
+        )  # fmt: skip
+    bp, bc = float(brier(p, y).mean()), float(brier(c, y).mean())
+    lp = float(-(y * np.log(np.clip(p, EPS, 1))).sum(axis=1).mean())
+    lc = float(-(y * np.log(np.clip(c, EPS, 1))).sum(axis=1).mean())
+    return Score(
+        horizon_weeks=h, period=period, n=n, brier=rnd(bp), brier_climatology=rnd(bc),
+        brier_skill=rnd(1 - bp / bc) if bc > 0 else None, log_loss=rnd(lp), log_loss_climatology=rnd(lc),
+    )  # fmt: skip
+
+
+def review(cal: Calibrated) -> Review:
+    """Scores, reliability and per-signal records over all out-of-sample calls known at the data's end."""
+    start = np.datetime64(cal.rules.evaluate_from, "D")
+    years = cal.table.asof.astype("datetime64[Y]").astype(np.int64) + 1970
+    scores: list[Score] = []
+    bins: list[ReliabilityBin] = []
+    sigs: list[SignalRecord] = []
+    x = cal.table.frame
+    for h, wf in sorted(cal.runs.items()):
+        y = wf.labels.onehot()
+        rows = np.isfinite(y[:, 0]) & (cal.table.asof >= start)
+        scores.append(_score(h, f"{cal.rules.evaluate_from} on", wf.prob[rows], wf.clim[rows], y[rows]))
+        first = int(years[rows].min()) if rows.any() else 0
+        for b0 in range(first, int(years.max()) + 1, BLOCK_YEARS):
+            sel = rows & (years >= b0) & (years < b0 + BLOCK_YEARS)
+            scores.append(_score(h, f"{b0}-{b0 + BLOCK_YEARS - 1}", wf.prob[sel], wf.clim[sel], y[sel]))
+        p, o = wf.prob[rows].ravel(), y[rows].ravel()
+        idx = np.minimum((p / BIN).astype(np.int64), NBINS - 1)
+        for b in range(NBINS):
+            m = idx == b
+            bins.append(
+                ReliabilityBin(
+                    horizon_weeks=h, bin_low=rnd(b * BIN, 2) or 0.0, bin_high=rnd((b + 1) * BIN, 2) or 0.0,
+                    n=int(m.sum()), mean_forecast=rnd(float(p[m].mean())) if m.any() else None,
+                    realised=rnd(float(o[m].mean())) if m.any() else None,
+                )
+            )  # fmt: skip
+        latest = wf.coefs.iloc[-1] if len(wf.coefs) else None
+        for name in cal.table.names:
+            col = x[name].to_numpy()
+            on = rows & np.isfinite(col) & (col > 0)
+            sigs.append(_signal(name, h, on, y, wf.clim, None if latest is None else float(latest[name])))
+    return Review(
+        horizons=sorted(cal.runs),
+        evaluate_from=cal.rules.evaluate_from,
+        scores=scores,
+        reliability=bins,
+        signals=sigs,
+        calibration_seconds=rnd(cal.elapsed_s, 2) or 0.0,
+    )
+
+
+def _signal(
+    name: str, h: int, on: np.ndarray, y: np.ndarray, clim: np.ndarray, weight: float | None
+) -> SignalRecord:
+    n = int(on.sum())
+    if n == 0:
+        return SignalRecord(
+            signal=name, horizon_weeks=h, weight_latest=rnd(weight), weeks_on=0, bull_rate=None,
+            bull_base_rate=None, bear_rate=None, bear_base_rate=None, verdict="never on out of sample",
+        )  # fmt: skip
+    rates = y[on].mean(axis=0)
+    base = clim[on].mean(axis=0)
+    eff = max(n / h, 1.0)
+    edges = []
+    for k, label in ((BULL, "bull"), (BEAR, "bear")):
+        se = np.sqrt(max(base[k] * (1 - base[k]), 1e-9) / eff)
+        if abs(rates[k] - base[k]) > 2 * se:
+            edges.append(f"{label} {rates[k]:.0%} vs base rate {base[k]:.0%}")
+    return SignalRecord(
+        signal=name, horizon_weeks=h, weight_latest=rnd(weight), weeks_on=n,
+        bull_rate=rnd(float(rates[BULL])), bull_base_rate=rnd(float(base[BULL])),
+        bear_rate=rnd(float(rates[BEAR])), bear_base_rate=rnd(float(base[BEAR])),
+        verdict="measured edge: " + "; ".join(edges) if edges else "no measured edge",
+    )  # fmt: skip
+
+
+def reliability_png(rev: Review) -> bytes:
+    """Reliability diagram: mean forecast vs realised frequency per bin, one line per horizon."""
+    fig = Figure(figsize=(5.5, 5))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    ax.plot([0, 1], [0, 1], color="grey", linestyle="--", linewidth=1, label="perfect")
+    for h in rev.horizons:
+        pts = [b for b in rev.reliability if b.horizon_weeks == h and b.n >= 30]
+        ax.plot(
+            [b.mean_forecast or 0.0 for b in pts],
+            [b.realised or 0.0 for b in pts],
+            marker="o",
+            label=f"{h} weeks (bins n>=30)",
+        )
+    ax.set_xlabel("forecast probability")
+    ax.set_ylabel("realised frequency")
+    ax.set_title(f"Reliability of calibrated calls since {rev.evaluate_from}")
+    ax.legend(loc="upper left")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def review_lines(rev: Review) -> list[str]:
+    """Plain-text review (the `rotascope review` output and the HTML section)."""
+    lines = ["Brier score and log-loss of the calibrated calls vs the expanding climatology:"]
+    for s in rev.scores:
+        if s.n:
+            lines.append(
+                f"  {s.horizon_weeks:>2} weeks {s.period:<16} n={s.n:>4}  Brier {s.brier:.4f} vs "
+                f"{s.brier_climatology:.4f} (skill {s.brier_skill:+.4f})  log-loss {s.log_loss:.4f} vs "
+                f"{s.log_loss_climatology:.4f}"
+            )
+    lines.append("Reliability (all scenarios pooled; bins with n >= 30):")
+    for b in rev.reliability:
+        if b.n >= 30:
+            lines.append(
+                f"  {b.horizon_weeks:>2} weeks {b.bin_low:.0%}-{b.bin_high:.0%}: n={b.n:>4}, mean forecast "
+                f"{b.mean_forecast:.1%}, happened {b.realised:.1%}"
+            )
+    lines.append("Signals (weeks on = fired, or score > 0; weight = latest standardised bull-minus-bear):")
+    for g in rev.signals:
+        w = "n/a" if g.weight_latest is None else f"{g.weight_latest:+.3f}"
+        lines.append(f"  {g.horizon_weeks:>2}w {g.signal:<34} on {g.weeks_on:>4}  weight {w}  {g.verdict}")
+    lines.append(f"Walk-forward calibration took {rev.calibration_seconds:.1f} s.")
+    return lines
+
+
+def write_review(cal: Calibrated, out: Path) -> list[Path]:
+    """Write calls.csv, review.json, reliability.png and review.html into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    rev = review(cal)
+    paths = []
+    target = out / "calls.csv"
+    with target.open("w") as fh:
+        fh.write("# outcome is a LABEL (known only h weeks later); every other column is known at as_of.\n")
+        calls_frame(cal).to_csv(fh, index=False, float_format="%.6f")
+    paths.append(target)
+    target = out / "review.json"
+    target.write_text(rev.to_json())
+    paths.append(target)
+    target = out / "reliability.png"
+    target.write_bytes(reliability_png(rev))
+    paths.append(target)
+    target = out / "review.html"
+    body = "\n".join(review_lines(rev)).replace("&", "&amp;").replace("<", "&lt;")
+    target.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'><title>rotascope review</title></head><body>"
+        "<h1>Review: calibrated calls</h1><img src='reliability.png' alt='reliability diagram'>"
+        f"<pre>{body}</pre></body></html>\n"
+    )
+    paths.append(target)
+    return paths

@@ -1,0 +1,210 @@
+"""Calibrate once per monitor, then answer "what are the probabilities at this as-of, and their record?".
+
+``calibrate`` builds (or reads from the disk cache) the weekly feature table, labels IWM against SPY at
+each calibrated horizon and runs the walk-forward (``model.walk_forward``). ``call_at`` turns one week of
+it into a typed ``Calibration`` record: probabilities, base rates, band, the expected relative return, the
+model's weight, its out-of-sample Brier skill to date and the track record of calls like this one. Every
+number in it uses only labels known at the as-of (``j + h <= t``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from rotascope._typing import Float64Array
+from rotascope.calibration.features import ExtraFactory, FeatureTable, features
+from rotascope.calibration.model import WalkForward, walk_forward
+from rotascope.calibration.outcomes import (
+    CLASSES,
+    check_horizon,
+    class_means,
+    outcome_sentence,
+    weekly_labels,
+)
+from rotascope.errors import DataError
+from rotascope.monitor.run import Monitor
+from rotascope.records import Calibration, TrackRecord, rnd
+from rotascope.regime.thresholds import CalibrationRules
+
+SUBJECT, BENCHMARK = "IWM", "SPY"
+BIN = 0.1
+"""Width of the probability bins of track records and reliability tables."""
+
+
+@dataclass(frozen=True)
+class Calibrated:
+    """The walk-forward of every calibrated horizon over one monitor's weekly as-of dates."""
+
+    table: FeatureTable
+    runs: dict[int, WalkForward]
+    rules: CalibrationRules
+
+    @property
+    def elapsed_s(self) -> float:
+        return sum(r.elapsed_s for r in self.runs.values())
+
+    def week(self, as_of: date) -> int:
+        """Row of the last weekly as-of <= ``as_of`` (a mid-week as-of is answered by the week before)."""
+        i = int(np.searchsorted(self.table.asof, np.datetime64(as_of, "D"), side="right")) - 1
+        if i < 0:
+            raise DataError(f"No calibrated week on or before {as_of}; the first is {self.table.asof[0]}.")
+        return i
+
+
+def calibrate(
+    monitor: Monitor,
+    extra: ExtraFactory | None = None,
+    cache_dir: Path | None = None,
+    horizons: tuple[int, ...] | None = None,
+) -> Calibrated:
+    """Features (cached) + labels + walk-forward for each horizon (default: the thresholds file's)."""
+    rules = monitor.thresholds.calibration
+    wanted = rules.horizons if horizons is None else horizons
+    for h in wanted:
+        check_horizon(h, rules.horizons)
+    if rules.band_k <= 0:
+        raise DataError(f"[calibration] band_k must be above 0, got {rules.band_k:g}.")
+    table = features(monitor, extra, cache_dir)
+    if len(table.asof) == 0:
+        raise DataError("Too little history to calibrate: no weekly as-of date has a year of data behind it.")
+    etf = monitor.panel.data.etf
+    runs: dict[int, WalkForward] = {}
+    for h in wanted:
+        labels = weekly_labels(
+            monitor.panel.calendar,
+            etf.column(SUBJECT),
+            etf.column(BENCHMARK),
+            table.asof,
+            h,
+            rules.band_k,
+            rules.band_window,
+        )
+        runs[h] = walk_forward(table, labels, rules)
+    return Calibrated(table, runs, rules)
+
+
+def brier(p: Float64Array, y: Float64Array) -> Float64Array:
+    """Multi-class Brier score of each row: sum over bear/base/bull of (p - outcome)^2."""
+    return np.asarray(((p - y) ** 2).sum(axis=1))
+
+
+def oos_rows(cal: Calibrated, h: int, i: int) -> np.ndarray:
+    """Out-of-sample calls scored at week ``i``: from ``evaluate_from`` on, with labels known at ``i``."""
+    wf = cal.runs[h]
+    start = np.datetime64(cal.rules.evaluate_from, "D")
+    return np.asarray(wf.labels.known_mask(i) & (cal.table.asof >= start))
+
+
+def skill_to_date(cal: Calibrated, h: int, i: int) -> tuple[float | None, int]:
+    """(Brier skill vs the expanding climatology, number of calls) over out-of-sample calls known at ``i``."""
+    wf = cal.runs[h]
+    rows = oos_rows(cal, h, i)
+    y = wf.labels.onehot()[rows]
+    if not len(y):
+        return None, 0
+    ref = float(brier(wf.clim[rows], y).sum())
+    return (1.0 - float(brier(wf.prob[rows], y).sum()) / ref if ref > 0 else None), len(y)
+
+
+def track_record(cal: Calibrated, h: int, i: int, k: int) -> TrackRecord:
+    """Calls of scenario ``k`` in the same 10-point bin as week ``i``'s, scored on labels known at ``i``."""
+    wf = cal.runs[h]
+    p = float(wf.prob[i, k])
+    lo = min(np.floor(p / BIN) * BIN, 1 - BIN)
+    rows = oos_rows(cal, h, i)
+    past = wf.prob[rows, k]
+    same = (past >= lo) & (past < lo + BIN + (1e-9 if lo + BIN >= 1 else 0))
+    hits = wf.labels.onehot()[rows, k][same]
+    n = len(hits)
+    freq = float(hits.mean()) if n else None
+    name = CLASSES[k]
+    text = (
+        f"P({name}) {lo:.0%}-{lo + BIN:.0%}: n = {n}, happened {freq:.0%}"
+        if freq is not None
+        else f"P({name}) {lo:.0%}-{lo + BIN:.0%}: no out-of-sample calls known yet"
+    )
+    return TrackRecord(
+        scenario=name,
+        bin_low=rnd(lo, 2) or 0.0,
+        bin_high=rnd(lo + BIN, 2) or 0.0,
+        n=n,
+        happened=rnd(freq),
+        text=text,
+    )
+
+
+def call_at(cal: Calibrated, as_of: date, h: int | None = None) -> Calibration:
+    """The calibrated call of the week of ``as_of`` at horizon ``h`` (default: the thresholds file's)."""
+    horizon = check_horizon(cal.rules.default_horizon if h is None else h, tuple(cal.runs))
+    wf = cal.runs[horizon]
+    i = cal.week(as_of)
+    rules = cal.rules
+    probs = wf.prob[i]
+    means = class_means(wf.labels)[i]
+    band = float(wf.labels.band[i])
+    if not np.isfinite(band):
+        raise DataError(f"No outcome band at {as_of}: the pair needs {rules.band_window} days of closes.")
+    skill, n_oos = skill_to_date(cal, horizon, i)
+    weight = float(wf.weight[i])
+    labelled = int(wf.labelled[i])
+    method = "model" if weight > 0 else "base rates"
+    no_edge = weight <= 0 or skill is None or skill <= 0
+    if labelled < rules.min_labelled_weeks:
+        note = (
+            f"Only {labelled} labelled weeks known (the model needs {rules.min_labelled_weeks}): "
+            "the probabilities are the base rates."
+        )
+    elif no_edge:
+        note = (
+            "The evidence has had no measurable edge out of sample"
+            + (f" (Brier skill {skill:+.3f} over {n_oos} calls)" if skill is not None else "")
+            + ": the probabilities are the base rates."
+        )
+    else:
+        note = (
+            f"The model carries weight {weight:.2f} (the rest is the base rates); out-of-sample Brier skill "
+            f"{skill:+.3f} over {n_oos} calls."
+        )
+    return Calibration(
+        method=method,
+        horizon_weeks=horizon,
+        band=rnd(band) or 0.0,
+        outcomes=[outcome_sentence(c, "IWM", "SPY", band, horizon) for c in CLASSES],
+        probabilities=[rnd(float(v)) or 0.0 for v in probs],
+        base_rates=[rnd(float(v)) or 0.0 for v in wf.clim[i]],
+        class_means=[rnd(float(v)) or 0.0 for v in means],
+        expected_relative_return=rnd(float(probs @ means)) or 0.0,
+        round_trip_cost=rules.round_trip_cost,
+        model_weight=rnd(weight) or 0.0,
+        brier_skill_oos=rnd(skill),
+        n_oos=n_oos,
+        labelled_weeks=labelled,
+        min_labelled_weeks=rules.min_labelled_weeks,
+        no_measured_edge=no_edge,
+        track_records=[track_record(cal, horizon, i, k) for k in range(3)],
+        note=note,
+    )
+
+
+_MEMO: dict[int, tuple[Monitor, Calibrated]] = {}
+
+
+def calibrated_call(monitor: Monitor, as_of: date, extra: ExtraFactory | None = None) -> Calibration | None:
+    """``call_at`` on the monitor's calibration, computed once per monitor object in this process (and its
+    feature table once per data + thresholds on disk, under the monitor's cache folder). None before the
+    first weekly as-of with IWM data (there is no small-cap pair to label)."""
+    hit = _MEMO.get(id(monitor))
+    if hit is None or hit[0] is not monitor:
+        _MEMO.clear()
+        hit = (monitor, calibrate(monitor, extra, monitor.cache_dir))
+        _MEMO[id(monitor)] = hit
+    cal = hit[1]
+    if np.datetime64(as_of, "D") < cal.table.asof[0]:
+        return None
+    if not np.isfinite(cal.runs[cal.rules.default_horizon].labels.band[cal.week(as_of)]):
+        return None  # the pair's first weeks: no band yet, so no outcome to calibrate
+    return call_at(cal, as_of)

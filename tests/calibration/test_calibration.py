@@ -1,0 +1,100 @@
+"""Calibrated calls (issue #11) on the real embedded data: labels, purge, no look-ahead, skill, determinism.
+
+Regime-only features (no agent replay) keep the tests fast; the model, purge and shrinkage are the same code.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from rotascope.calibration.outcomes import BASE, BEAR, BULL, weekly_labels
+from rotascope.calibration.review import calls_frame, review
+from rotascope.calibration.service import Calibrated, calibrate, call_at
+from rotascope.errors import DataError
+from rotascope.monitor.engine import compute
+from rotascope.monitor.run import Monitor
+
+
+@pytest.fixture(scope="module")
+def cal(monitor: Monitor) -> Calibrated:
+    return calibrate(monitor)
+
+
+def test_label_by_hand(monitor: Monitor) -> None:
+    cal_ = monitor.panel.calendar
+    etf = monitor.panel.data.etf
+    iwm, spy = etf.column("IWM"), etf.column("SPY")
+    days = np.array(["2024-07-19"], dtype="datetime64[D]")
+    from rotascope.backtest.replay import replay_dates
+
+    weeks = replay_dates(monitor)
+    i = int(np.flatnonzero(weeks == days[0])[0])
+    lab = weekly_labels(cal_, iwm, spy, weeks, 13, 0.5, 63)
+    t0 = int(np.flatnonzero(cal_ == weeks[i])[0])
+    t1 = int(np.flatnonzero(cal_ == weeks[i + 13])[0])
+    rel = (iwm[t1] / iwm[t0] - 1) - (spy[t1] / spy[t0] - 1)
+    logr = np.diff(np.log(iwm[t0 - 63 : t0 + 1] / spy[t0 - 63 : t0 + 1]))
+    band = 0.5 * logr.std(ddof=1) * np.sqrt(252) * np.sqrt(13 / 52)
+    assert lab.rel[i] == pytest.approx(rel, abs=1e-12)
+    assert lab.band[i] == pytest.approx(band, rel=1e-9)
+    expected = BULL if rel > band else BEAR if rel < -band else BASE
+    assert lab.cls[i] == expected
+
+
+def test_calibrator_never_sees_a_label_after_t(cal: Calibrated) -> None:
+    for wf in cal.runs.values():
+        h = wf.horizon
+        for i in (300, 700, len(wf.labels.cls) - 1):
+            rows = np.flatnonzero(wf.labels.known_mask(i))
+            assert rows.max() + h <= i
+        # each week's model was fitted on exactly the labels known at its refit week (<= the week)
+        fitted = wf.fitted_on[np.isfinite(wf.model[:, 0])]
+        known = wf.labelled[np.isfinite(wf.model[:, 0])]
+        assert (fitted <= known).all()
+
+
+def test_skill_not_below_base_rate(cal: Calibrated) -> None:
+    rev = review(cal)
+    overall = [s for s in rev.scores if s.period.endswith("on")]
+    assert {s.horizon_weeks for s in overall} == {4, 13}
+    for s in overall:
+        assert s.brier_skill is not None and s.brier_skill >= 0
+    for s in rev.scores:
+        if s.n >= 52:
+            assert s.brier_skill is not None and s.brier_skill >= -0.03
+
+
+def test_no_look_ahead_when_later_data_removed(monitor: Monitor, cal: Calibrated) -> None:
+    data = monitor.panel.data
+    for day in (date(2012, 6, 29), date(2019, 3, 29)):
+        cut = Monitor(compute(data.upto(np.datetime64(day, "D")), monitor.thresholds), monitor.thresholds)
+        short = calibrate(cut)
+        for h in (4, 13):
+            assert call_at(short, day, h) == call_at(cal, day, h)
+
+
+def test_calls_are_deterministic(monitor: Monitor, cal: Calibrated) -> None:
+    again = calibrate(monitor)
+    assert calls_frame(again).to_csv() == calls_frame(cal).to_csv()
+
+
+def test_bad_input(monitor: Monitor, cal: Calibrated) -> None:
+    with pytest.raises(DataError, match="not calibrated"):
+        calibrate(monitor, horizons=(7,))
+    with pytest.raises(DataError, match="not calibrated"):
+        call_at(cal, date(2020, 1, 3), 26)
+    bad = monitor.thresholds.model_copy(
+        update={"calibration": monitor.thresholds.calibration.model_copy(update={"band_k": 0.0})}
+    )
+    with pytest.raises(DataError, match="above 0"):
+        calibrate(Monitor(monitor.panel, bad))
+
+
+def test_base_rates_before_enough_history(cal: Calibrated) -> None:
+    c = call_at(cal, date(2003, 6, 27))
+    assert c.method == "base rates" and c.labelled_weeks < c.min_labelled_weeks
+    assert c.probabilities == c.base_rates
+    assert "base rates" in c.note
