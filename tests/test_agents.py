@@ -15,6 +15,8 @@ from rotascope.agents.decision import scenario_probabilities
 from rotascope.agents.fundamentals import quality_spread
 from rotascope.agents.sentiment import analyze as sentiment
 from rotascope.agents.stock import stock_analysis
+from rotascope.analysis.replay import replay_extra
+from rotascope.calibration.service import calibrated_call
 from rotascope.monitor.data import MarketData, align
 from rotascope.monitor.engine import compute
 from rotascope.monitor.run import Monitor
@@ -28,7 +30,7 @@ def test_covid_low_every_price_lens_is_bearish(monitor: Monitor) -> None:
     # 2020-03-23: IWM/SPY -11 % in a month, 2 % of small caps above their 50-day average,
     # HY OAS +6.5 pp in 4 weeks
     # the hand-set evidence score (issue #11: now a replay signal and calibrator input) reads bearish
-    a = universe_analysis(monitor, date(2020, 3, 23), CFG, calibrated=False)
+    a = universe_analysis(monitor, date(2020, 3, 23), CFG)
     final = {o.agent: o for o in a.debate.final}
     assert final["internals"].stance == "bearish" and final["fundamentals"].stance == "bearish"
     assert a.decision.stance == "tilt away from small caps" and a.decision.tilt < 0
@@ -36,7 +38,8 @@ def test_covid_low_every_price_lens_is_bearish(monitor: Monitor) -> None:
     assert bear.probability == max(s.probability for s in a.decision.scenarios)
     assert set(a.killers_triggered) >= {"credit_widening", "cyclical_downdraft"}
     # the desk view follows the calibrated probabilities: without measured edge they are the base rates
-    c = universe_analysis(monitor, date(2020, 3, 23), CFG).decision
+    call = calibrated_call(monitor, date(2020, 3, 23), replay_extra)
+    c = universe_analysis(monitor, date(2020, 3, 23), CFG, calibration=call).decision
     assert c.calibration is not None
     if c.calibration.no_measured_edge and c.calibration.model_weight == 0:
         assert c.mode == "stand aside" and c.tilt == 0
@@ -48,7 +51,7 @@ def test_covid_low_every_price_lens_is_bearish(monitor: Monitor) -> None:
 def test_july_2024_rotation_agents_agree_with_the_data(monitor: Monitor) -> None:
     # 2024-07-19: IWM/SPY +7.6 % in a month, 73 % of members above their 50-day average, HY OAS at its
     # 4th percentile of five years, no killer triggered (the hand-set evidence score; issue #11)
-    a = universe_analysis(monitor, date(2024, 7, 19), CFG, calibrated=False)
+    a = universe_analysis(monitor, date(2024, 7, 19), CFG)
     final = {o.agent: o for o in a.debate.final}
     assert final["internals"].stance == final["macro"].stance == "bullish"
     assert a.decision.stance == "tilt toward small caps" and a.decision.tilt > 0
@@ -216,7 +219,7 @@ def test_stock_debate_by_hand(monitor: Monitor, store: Store) -> None:
     assert risk is not None and risk.atr_method == "close_to_close_14"
     assert risk.atr == pytest.approx(atr, rel=1e-6)
     assert risk.stop == pytest.approx(c[-1] - 2 * atr, rel=1e-6)
-    assert risk.stop_distance == pytest.approx(-2 * atr / c[-1], rel=1e-5)
+    assert risk.stop_distance == pytest.approx(-2 * atr / c[-1], abs=1e-6)
     vol = np.std(np.diff(np.log(c[-64:])), ddof=1) * np.sqrt(252)
     assert risk.vol_weight == pytest.approx(min(1.0, 0.15 / vol), abs=1e-4)
     assert a.kind == "stock" and a.subject == symbol

@@ -235,7 +235,8 @@ def test_analyze_debate_history_through_the_cli(cli_env: dict[str, str]) -> None
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["debate", "SPY"], "is an ETF/index"),
+        (["debate", "SPY"], "is the benchmark"),
+        (["debate", "VIX"], "not a tradable stock or ETF"),
         (["debate", "NOPE"], "Unknown symbol 'NOPE'"),
         (["analyze", "--as-of", "1999-02-30"], "--as-of must be a date like"),
     ],

@@ -67,8 +67,11 @@ def test_ladder_flip_killer_and_invalidation_alerts(analysis: Analysis) -> None:
 
 
 def test_missing_invalidation_records_are_handled(analysis: Analysis) -> None:
-    bare = analysis.decision.model_copy(update={"risk": {"capital_basis": 100000.0}})
-    odd = analysis.decision.model_copy(update={"risk": {"invalidation": {"error": "too little history"}}})
+    assert analysis.decision.risk is not None
+    bare = analysis.decision.model_copy(update={"risk": None})
+    odd = analysis.decision.model_copy(
+        update={"risk": analysis.decision.risk.model_copy(update={"invalidation": []})}
+    )
     a = variant(analysis, "a", decision=bare)
     b = variant(analysis, "b", decision=odd)
     assert compare(a, b) == [] and compare(b, analysis) == []

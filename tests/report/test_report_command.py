@@ -101,14 +101,14 @@ def test_single_stock_report(loaded_settings: Settings, cli_env: dict[str, str],
     assert code == 0, err
     text = target.read_text()
     assert text.startswith("# rotascope — AAP — as of 2024-07-19")
-    assert "single-stock report" in text and "atr\\_close\\_to\\_close\\_14" in text
+    assert "single-stock report" in text and "close-to-close ATR-14" in text
 
 
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (("--symbol", "NOPE"), "Unknown symbol 'NOPE'"),
-        (("--symbol", "SPY"), "SPY is an ETF/index"),
+        (("--symbol", "SPY"), "SPY is the benchmark"),
         (("--as-of", "2024-13-01"), "2024-13-01"),
         (("-o", "{tmp}/missing/r.html"), "does not exist"),
         (("-o", "{tmp}"), "it is a folder"),

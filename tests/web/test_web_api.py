@@ -167,7 +167,7 @@ def test_health(client: TestClient) -> None:
         ("/api/analysis?as_of=2999-12-31", 422, "after the last"),
         ("/api/debate/NOSUCHSYM", 404, "Unknown symbol"),
         ("/api/debate/%3Cscript%3E", 404, "Unknown symbol"),
-        ("/api/debate/SPY", 422, "ETF/index"),
+        ("/api/debate/SPY", 422, "is the benchmark"),
         ("/api/debate/AAPL?as_of=x", 422, "as_of"),
         ("/api/history/ffffffffffffffff", 404, "No stored analysis"),
         ("/api/history/%25", 404, "No stored analysis"),

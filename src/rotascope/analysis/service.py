@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from rotascope.agents.run import universe_analysis
+from rotascope.agents.stock import stock_analysis
 from rotascope.analysis.replay import replay_extra
 from rotascope.calibration.service import calibrated_call
-from rotascope.agents.stock import stock_analysis
 from rotascope.config import Settings, config_hash
 from rotascope.errors import DataError, UnknownSymbolError
 from rotascope.monitor.data import align
