@@ -45,7 +45,7 @@ def make_client(settings: Settings, monitor: Monitor) -> TestClient:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`")
         from fastapi.testclient import TestClient
-    return TestClient(create_app(settings, monitor))
+    return TestClient(create_app(settings, monitor), base_url="http://localhost")
 
 
 def private_copy(settings: Settings, home: Path) -> Settings:

@@ -29,7 +29,6 @@ from rotascope.errors import ConfigError
 from rotascope.live.update import UpdateReport, run_update
 from rotascope.providers.deadline import BodyTooLarge, Deadline, fetch
 from rotascope.records import Analysis
-from rotascope.redact import redact_url
 from rotascope.store.db import Store, reading, writing
 from rotascope.store.live import ensure_live_schema, utcnow
 
@@ -199,7 +198,8 @@ def post_webhook(url: str, payload: dict[str, Any], timeout: float, attempts: in
             if 200 <= response.status_code < 300:
                 return None
             cause = f"HTTP {response.status_code}"
-    return f"The alert webhook {redact_url(url)} could not be delivered after {tried} attempt(s) ({cause})."
+    # the URL itself is never printed: webhook URLs (Slack, ntfy) carry their secret in the path
+    return f"The alert webhook could not be delivered after {tried} attempts ({cause})."
 
 
 def _append_log(settings: Settings, alerts: list[Alert]) -> None:

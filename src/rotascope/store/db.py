@@ -100,10 +100,11 @@ def connect(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConne
         delay = min(delay * 2, 0.5)
 
 
-def open_store(settings: Settings, *, write: bool = False) -> Store:
+def open_store(settings: Settings, *, write: bool = False, wait: float | None = None) -> Store:
     """Open the store; ``write=True`` creates it (and its folder) when missing.
 
-    A locked store is retried for ``settings.store_lock_wait`` seconds before failing in one sentence.
+    A locked store is retried for ``wait`` seconds (default ``settings.store_lock_wait``) before failing in
+    one sentence.
     """
     path = settings.db
     if not write and not path.exists():
@@ -119,7 +120,7 @@ def open_store(settings: Settings, *, write: bool = False) -> Store:
             raise StoreError(
                 f"Cannot write to {path.parent}: permission denied (set ROTASCOPE_HOME or --home)."
             )
-    conn = connect(path, read_only=not write, wait=settings.store_lock_wait)
+    conn = connect(path, read_only=not write, wait=settings.store_lock_wait if wait is None else wait)
     store = Store(conn, path, settings, write=write)
     if write:
         try:
