@@ -306,7 +306,8 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"must be 'html', 'md' or 'pdf', got {fmt!r}", param_hint="--format")
         settings: Settings = settings_of(ctx)
         with friendly_errors():
-            path = make_report(settings, parse_date(as_of) if as_of else None, fmt, output, symbol)
+            wanted = parse_date(as_of) if as_of is not None else None
+            path = make_report(settings, wanted, fmt, output, symbol)
         out.print(str(path))
 
     @app.command("diff")

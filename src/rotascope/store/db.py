@@ -245,6 +245,8 @@ class Store:
         except BaseException as exc:
             with contextlib.suppress(duckdb.Error):
                 conn.execute("ROLLBACK")
+            if isinstance(exc, duckdb.InterruptException):
+                raise KeyboardInterrupt from None  # Ctrl-C inside DuckDB: rolled back, store unchanged
             if isinstance(exc, duckdb.Error):
                 raise _friendly(exc, self.path) from None
             raise
