@@ -14,8 +14,9 @@ if TYPE_CHECKING:
 
 
 def make_client(settings: Settings, monitor: Monitor) -> TestClient:
-    """fastapi's TestClient over a fresh app (its import warns that starlette prefers httpx2: ignored)."""
+    """fastapi's TestClient over a fresh app, as a localhost client (the Host allow-list refuses others;
+    its import warns that starlette prefers httpx2: ignored)."""
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`")
         from fastapi.testclient import TestClient
-    return TestClient(create_app(settings, monitor))
+    return TestClient(create_app(settings, monitor), base_url="http://localhost")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -18,6 +19,7 @@ from typing import Any
 import platformdirs
 
 from rotascope.errors import ConfigError
+from rotascope.redact import redact_url
 from rotascope.regime.thresholds import load_thresholds
 
 
@@ -99,11 +101,33 @@ LIVE_DATA_SETTINGS: tuple[Setting, ...] = (
     Setting("llm_model", "", "Model name sent to the narration endpoint."),
     Setting("llm_api_key", "", "Bearer key for the narration endpoint, if it needs one. Never printed."),
 )
-SETTINGS = (*SETTINGS, *LIVE_DATA_SETTINGS)
+SERVICE_SETTINGS: tuple[Setting, ...] = (
+    # how the store and the web server behave under load; never part of an analysis' config hash
+    Setting(
+        "store_lock_wait",
+        10.0,
+        "Seconds a command waits for another rotascope process to release the store before failing.",
+    ),
+    Setting("panel_cache_keep", 2, "Data fingerprints whose big panels stay in <home>/cache (older pruned)."),
+    Setting(
+        "web_allowed_hosts",
+        "localhost,127.0.0.1,::1",
+        "Comma-separated Host names `rotascope serve` answers (others get 400: DNS-rebinding guard); "
+        "'*' allows any.",
+    ),
+    Setting("web_rate_per_minute", 60, "POST requests one client may make per minute (then 429); 0 = off."),
+    Setting("web_max_analyses", 1000, "Stored analyses after which web POSTs are refused (507); 0 = no cap."),
+    Setting(
+        "web_refresh_seconds",
+        5.0,
+        "How often the server re-reads the data fingerprint to notice `update`/`init` and rebuild.",
+    ),
+)
+SETTINGS = (*SETTINGS, *LIVE_DATA_SETTINGS, *SERVICE_SETTINGS)
 
 SECRET_SETTINGS = frozenset({"fred_api_key", "llm_api_key"})
 """Settings whose values are never printed (shown as '***' by :meth:`Settings.public`)."""
-LIVE_SETTINGS = frozenset(s.name for s in LIVE_DATA_SETTINGS)
+LIVE_SETTINGS = frozenset(s.name for s in LIVE_DATA_SETTINGS) | frozenset(s.name for s in SERVICE_SETTINGS)
 """Operational live-data settings: they change what is fetched or where it goes, not how data is judged,
 so they stay out of :meth:`Settings.fingerprint` (and a key never reaches an analysis' config hash)."""
 UPDATE_SYMBOL_CHOICES = ("etfs", "etfs+members")
@@ -141,6 +165,12 @@ class Settings:
     llm_base_url: str = ""
     llm_model: str = ""
     llm_api_key: str = field(default="", repr=False)
+    store_lock_wait: float = 10.0
+    panel_cache_keep: int = 2
+    web_allowed_hosts: str = "localhost,127.0.0.1,::1"
+    web_rate_per_minute: int = 60
+    web_max_analyses: int = 1000
+    web_refresh_seconds: float = 5.0
 
     def fingerprint(self) -> str:
         """Hash of the settings that change analytical results (not paths, not live-data plumbing)."""
@@ -158,16 +188,36 @@ class Settings:
         }
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """``repr`` of user input, cut to ``limit`` characters (errors never echo a whole file back)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _coerce(setting: Setting, raw: Any) -> Any:
     kind = type(setting.default)
+    bad = ConfigError(f"Setting '{setting.name}' must be {_KIND_WORD[kind]}, got {shown(raw)}.")
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise bad  # TOML tables, lists, dates and booleans are never a valid setting
     try:
         if kind is int:
-            return int(raw)
-        if kind is float:
-            return float(raw)
-        return str(raw)
-    except (TypeError, ValueError):
-        raise ConfigError(f"Setting '{setting.name}' must be {kind.__name__}, got {raw!r}.") from None
+            if isinstance(raw, float) and not raw.is_integer():
+                raise bad
+            value: Any = int(raw.strip()) if isinstance(raw, str) else int(raw)
+        elif kind is float:
+            value = float(raw)
+            if not math.isfinite(value):
+                raise bad
+        else:
+            if not isinstance(raw, str):
+                raise bad
+            value = raw
+    except (TypeError, ValueError, OverflowError):
+        raise bad from None
+    return value
+
+
+_KIND_WORD = {int: "a whole number", float: "a finite number", str: "text"}
 
 
 def load_settings(overrides: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Settings:
@@ -176,7 +226,7 @@ def load_settings(overrides: dict[str, Any] | None = None, env: dict[str, str] |
     values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
     known = {s.name: s for s in SETTINGS}
     config_path = env.get("ROTASCOPE_CONFIG")
-    home_guess = env.get("ROTASCOPE_HOME") or (overrides or {}).get("home") or ""
+    home_guess = (overrides or {}).get("home") or env.get("ROTASCOPE_HOME") or ""
     if not config_path and home_guess:
         candidate = Path(str(home_guess)) / "config.toml"
         config_path = str(candidate) if candidate.exists() else None
@@ -185,8 +235,12 @@ def load_settings(overrides: dict[str, Any] | None = None, env: dict[str, str] |
             file_values = tomllib.loads(Path(config_path).read_text())
         except FileNotFoundError:
             raise ConfigError(f"Config file {config_path} does not exist.") from None
+        except IsADirectoryError:
+            raise ConfigError(f"Config file {config_path} is a folder, not a file.") from None
+        except OSError as exc:
+            raise ConfigError(f"Config file {config_path} cannot be read ({exc.strerror}).") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"Config file {config_path} is not valid TOML: {exc}.") from None
+            raise ConfigError(f"Config file {config_path} is not valid TOML: {str(exc)[:120]}.") from None
         unknown = sorted(set(file_values) - set(known))
         if unknown:
             raise ConfigError(f"Config file {config_path} has unknown setting(s): {', '.join(unknown)}.")
@@ -200,8 +254,15 @@ def load_settings(overrides: dict[str, Any] | None = None, env: dict[str, str] |
     resolved = {name: _coerce(known[name], v) for name, v in values.items()}
     home = Path(resolved["home"]) if resolved["home"] else Path(platformdirs.user_data_dir("rotascope"))
     db = Path(resolved["db"]) if resolved["db"] else home / "rotascope.duckdb"
-    if resolved["stale_days"] < 0 or not 0 < resolved["spike_down"] < 1 or resolved["spike_up"] <= 0:
-        raise ConfigError("Settings stale_days must be >= 0, spike_up > 0 and 0 < spike_down < 1.")
+    if (
+        resolved["stale_days"] < 0
+        or not 0 < resolved["spike_down"] < 1
+        or resolved["spike_up"] <= 0
+        or resolved["spike_reversal"] < 0
+    ):
+        raise ConfigError(
+            "Settings stale_days must be >= 0, spike_up > 0, spike_reversal >= 0 and 0 < spike_down < 1."
+        )
     _check_live(resolved)
     return Settings(
         home=home.expanduser(),
@@ -223,6 +284,10 @@ def _check_live(resolved: dict[str, Any]) -> None:
         raise ConfigError("Setting yahoo_max_per_second must be > 0.")
     if resolved["update_history_days"] < 1 or resolved["sec_top_n"] < 0:
         raise ConfigError("Settings update_history_days must be >= 1 and sec_top_n >= 0.")
+    if resolved["store_lock_wait"] < 0 or resolved["web_refresh_seconds"] < 0:
+        raise ConfigError("Settings store_lock_wait and web_refresh_seconds must be >= 0.")
+    if min(resolved["panel_cache_keep"], resolved["web_rate_per_minute"], resolved["web_max_analyses"]) < 0:
+        raise ConfigError("Settings panel_cache_keep, web_rate_per_minute and web_max_analyses must be >= 0.")
     if resolved["update_symbols"] not in UPDATE_SYMBOL_CHOICES:
         raise ConfigError(
             f"Setting update_symbols must be one of {', '.join(UPDATE_SYMBOL_CHOICES)}, "
@@ -240,10 +305,12 @@ def _check_live(resolved: dict[str, Any]) -> None:
     ):
         value = str(resolved[name]).strip()
         if value and not value.startswith(("http://", "https://")):
-            raise ConfigError(f"Setting {name} must be an http:// or https:// URL, got {value!r}.")
+            got = shown(redact_url(value))
+            raise ConfigError(f"Setting {name} must be an http:// or https:// URL, got {got}.")
     for feed in split_list(str(resolved["news_feeds"])):
         if not feed.startswith(("http://", "https://")):
-            raise ConfigError(f"Setting news_feeds holds {feed!r}, which is not an http:// or https:// URL.")
+            got = shown(redact_url(feed))
+            raise ConfigError(f"Setting news_feeds holds {got}, which is not an http:// or https:// URL.")
 
 
 def split_list(text: str) -> list[str]:

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from typing import Annotated, Any
 
+import duckdb
 import typer
 from rich.console import Console
 
@@ -33,9 +34,17 @@ def friendly_errors() -> Iterator[None]:
     except RotascopeError as exc:
         err.print(f"[bold red]Error:[/] {exc}", markup=True)
         raise typer.Exit(1) from None
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, duckdb.InterruptException):
         err.print("Interrupted; nothing was changed.")
         raise typer.Exit(130) from None
+    except duckdb.Error as exc:  # met at query time, after the store opened fine: damaged data pages
+        first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+        err.print(
+            f"[bold red]Error:[/] The store cannot be read ({first}); it may be corrupt: run "
+            "`rotascope init --force` to rebuild it.",
+            markup=True,
+        )
+        raise typer.Exit(1) from None
 
 
 def settings_of(ctx: typer.Context) -> Settings:

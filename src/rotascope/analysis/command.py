@@ -25,9 +25,8 @@ from rotascope.monitor.asof import parse_date
 from rotascope.records import Analysis
 from rotascope.report.command import check_target, report_data, report_kind, write_analysis_report
 from rotascope.report.terminal import render_analysis
-from rotascope.store import open_store
 from rotascope.store.analyses import list_analyses, save_analysis
-from rotascope.store.db import reading
+from rotascope.store.db import reading, writing
 
 
 def run_analysis(
@@ -37,25 +36,24 @@ def run_analysis(
     compute: Callable[[Analyst], Analysis],
     before_save: Callable[[Analyst, Analysis], None] | None = None,
 ) -> Analysis:
-    """Open the store (for writing when saving), compute an analysis, store it, then print it.
+    """Compute an analysis from a read-only store, then store it in a short write window, then print it.
 
-    ``before_save`` runs after the analysis is computed and before it is stored (e.g. writing a report
-    file): if it fails, nothing is stored.
+    Many analyses may compute at once (DuckDB shares a file between readers); the write lock is taken
+    only for the insert, with a retry while another process holds it. ``before_save`` runs after the
+    analysis is computed and before it is stored (e.g. writing a report file): if it fails, nothing is
+    stored.
     """
     check_format(fmt)
     settings = settings_of(ctx)
     with friendly_errors():
-        store = open_store(settings, write=save)
-        try:
-            store.require_data()
+        with reading(settings) as store:
             analyst = Analyst(store, settings)
             analysis = compute(analyst)
             if before_save is not None:
                 before_save(analyst, analysis)
-            if save:
+        if save:
+            with writing(settings) as store:
                 save_analysis(store, analysis)
-        finally:
-            store.close()
     if fmt == "json":
         sys.stdout.write(analysis.to_json())
     else:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -74,12 +75,12 @@ def register(app: typer.Typer, extra: ExtraFactory | None = None, tilt: str | No
         check_format(fmt)
         settings = settings_of(ctx)
         with friendly_errors():
-            first = parse_date(start, "--start") if start else None
-            last = parse_date(end, "--end") if end else None
+            first = parse_date(start, "--start") if start is not None else None
+            last = parse_date(end, "--end") if end is not None else None
             if first and last and first > last:
                 raise DataError(f"--start {first} is after --end {last}.")
-            if cost_bps < 0:
-                raise DataError(f"--cost-bps must be >= 0, got {cost_bps:g}.")
+            if not math.isfinite(cost_bps) or cost_bps < 0:
+                raise DataError(f"--cost-bps must be a finite number >= 0, got {cost_bps:g}.")
             if not 0 < stop < 1:
                 raise DataError(f"--stop must be a fraction between 0 and 1, like 0.1; got {stop:g}.")
             params_h = parse_horizons(horizons)

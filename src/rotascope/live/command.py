@@ -51,7 +51,7 @@ def update(
 
     settings = settings_of(ctx)
     with friendly_errors():
-        start = parse_date(since, "--since") if since else None
+        start = parse_date(since, "--since") if since is not None else None
         from datetime import date
 
         if start is not None and start > date.today():

@@ -17,8 +17,10 @@ import httpx
 
 from rotascope.config import Settings
 from rotascope.errors import ConfigError
+from rotascope.providers.deadline import BodyTooLarge, Deadline, fetch
 from rotascope.providers.errors import BadResponse, SourceUnavailable
 from rotascope.records import Analysis
+from rotascope.redact import clean_text, redact_url, scrub
 from rotascope.store import open_store
 from rotascope.store.live import NarrationRow, ensure_live_schema, save_narration, utcnow
 
@@ -68,8 +70,15 @@ def _endpoint(settings: Settings) -> str:
     return settings.llm_base_url.rstrip("/") + "/chat/completions"
 
 
+MAX_NARRATION_BYTES = 64 * 1024
+"""Narration text kept (stored and printed) at most; the rest is cut."""
+MAX_REPLY_BYTES = 2 * 1024 * 1024
+"""Largest endpoint reply read at all (a bigger one is refused, never held in memory)."""
+
+
 def _ask(settings: Settings, analysis: Analysis, transport: httpx.BaseTransport | None) -> str:
     url = _endpoint(settings)
+    where = redact_url(settings.llm_base_url)  # never print userinfo (user:password@) or a query string
     headers = {"Authorization": f"Bearer {settings.llm_api_key}"} if settings.llm_api_key else {}
     body: dict[str, Any] = {
         "model": settings.llm_model,
@@ -77,38 +86,51 @@ def _ask(settings: Settings, analysis: Analysis, transport: httpx.BaseTransport 
         "temperature": 0,
     }
     item = f"analysis {analysis.id}"
+    unchanged = "no narration was stored and the analysis is unchanged."
     try:
-        with httpx.Client(timeout=settings.http_timeout, transport=transport) as client:
-            response = client.post(url, json=body, headers=headers)
+        with httpx.Client(transport=transport) as client:
+            response, content = fetch(
+                client,
+                "POST",
+                url,
+                deadline=Deadline(settings.http_timeout),
+                max_bytes=MAX_REPLY_BYTES,
+                json=body,
+                headers=headers,
+            )
     except httpx.TimeoutException:
         raise SourceUnavailable(
-            f"The LLM endpoint {settings.llm_base_url} did not answer within {settings.http_timeout:g} s; "
-            "no narration was stored and the analysis is unchanged.",
+            f"The LLM endpoint {where} did not answer within {settings.http_timeout:g} s; {unchanged}",
+            source=SOURCE,
+            item=item,
+        ) from None
+    except BodyTooLarge as exc:
+        raise BadResponse(
+            f"The LLM endpoint {where} sent a reply larger than {exc.limit:,} bytes; {unchanged}",
             source=SOURCE,
             item=item,
         ) from None
     except httpx.HTTPError as exc:
         raise SourceUnavailable(
-            f"The LLM endpoint {settings.llm_base_url} could not be reached ({type(exc).__name__}); "
-            "no narration was stored and the analysis is unchanged.",
+            f"The LLM endpoint {where} could not be reached ({type(exc).__name__}); {unchanged}",
             source=SOURCE,
             item=item,
         ) from None
     if response.status_code != 200:
         raise SourceUnavailable(
-            f"The LLM endpoint {settings.llm_base_url} answered HTTP {response.status_code}; "
-            "no narration was stored and the analysis is unchanged.",
+            f"The LLM endpoint {where} answered HTTP {response.status_code}; {unchanged}",
             source=SOURCE,
             item=item,
         )
     try:
-        text = response.json()["choices"][0]["message"]["content"]
+        text = json.loads(content)["choices"][0]["message"]["content"]
     except (ValueError, KeyError, IndexError, TypeError):
         text = None
+    if isinstance(text, str):
+        text = scrub(clean_text(text, MAX_NARRATION_BYTES), (settings.llm_api_key,))
     if not isinstance(text, str) or not text.strip():
         raise BadResponse(
-            f"The LLM endpoint {settings.llm_base_url} sent a reply without choices[0].message.content; "
-            "no narration was stored and the analysis is unchanged.",
+            f"The LLM endpoint {where} sent a reply without choices[0].message.content; {unchanged}",
             source=SOURCE,
             item=item,
         )

@@ -352,10 +352,9 @@ def _run_source(
 ) -> None:
     """Run every item of one source, bracketed by a '*' log row that stays 'running' if the process dies
     (which is how the next run knows to resume); stop early when the source refuses or is down."""
-    conn = run.store.conn
     started = utcnow()
     done = _resumable(run, source, started)
-    log_update(conn, UpdateLogRow(source, "*", started, None, "running", 0, f"{len(items)} items"))
+    log_update(run.store.conn, UpdateLogRow(source, "*", started, None, "running", 0, f"{len(items)} items"))
     task = progress.add_task(SOURCE_NAMES[source], total=len(items)) if progress is not None else None
     in_a_row = 0
     abort: str | None = None
@@ -379,7 +378,7 @@ def _run_source(
         if progress is not None and task is not None:
             progress.advance(task)
     failed = sum(1 for r in run.report.items if r.source == source and r.status in ("failed", "skipped"))
-    conn.execute(
+    run.store.conn.execute(
         "UPDATE update_log SET finished_at = ?, status = ?, rows = ?, message = ? "
         "WHERE source = ? AND item = '*' AND started_at = ?",
         [
@@ -416,15 +415,18 @@ def _attempt(run: _Run, source: str, item: str, handler: Handler) -> tuple[ItemR
     the breaker), 'bad' (this item only) or '' on success."""
     started = utcnow()
     try:
-        status, rows, message = handler(run, item)
-    except ProviderError as exc:
-        text = str(exc)
-        log_update(run.store.conn, UpdateLogRow(source, item, started, utcnow(), "failed", 0, text))
-        result = _with_stale(run, ItemResult(source, item, "failed", 0, text, _last(run, source, item)))
-        if isinstance(exc, AccessDenied | ProviderConfigError):
-            return result, "refused"
-        return result, "unavailable" if isinstance(exc, SourceUnavailable) else "bad"
-    return ItemResult(source, item, status, rows, message, _last(run, source, item)), ""
+        try:
+            status, rows, message = handler(run, item)
+        except ProviderError as exc:
+            text = str(exc)
+            log_update(run.store.conn, UpdateLogRow(source, item, started, utcnow(), "failed", 0, text))
+            result = _with_stale(run, ItemResult(source, item, "failed", 0, text, _last(run, source, item)))
+            if isinstance(exc, AccessDenied | ProviderConfigError):
+                return result, "refused"
+            return result, "unavailable" if isinstance(exc, SourceUnavailable) else "bad"
+        return ItemResult(source, item, status, rows, message, _last(run, source, item)), ""
+    finally:
+        run.store.release()  # one write window per item: readers and other writers get in between
 
 
 def _with_stale(run: _Run, result: ItemResult) -> ItemResult:
@@ -475,6 +477,7 @@ def _yahoo_item(run: _Run, fetcher: YahooFetcher, symbol: str) -> Outcome:
     if write_from > today:
         return _commit(run, "yahoo", symbol, started, ("unchanged", 0, "already up to date"))
     fetch_start = write_from - timedelta(days=BAR_OVERLAP_DAYS)
+    run.store.release()  # no store lock held while waiting on the network
     result = fetcher.fetch(symbol=yahoo_symbol(symbol), start=fetch_start)
     notes: list[str] = []
     if result.dropped_partial:
@@ -527,6 +530,7 @@ def _fred_item(run: _Run, fetcher: FredFetcher, fred_id: str) -> Outcome:
     if write_from > today:
         return _commit(run, "fred", fred_id, started, ("unchanged", 0, "already up to date"))
     fetch_start = write_from - timedelta(days=SERIES_OVERLAP_DAYS) if run.since is None else write_from
+    run.store.release()  # no store lock held while waiting on the network
     result = fetcher.fetch(series=fred_id, start=fetch_start)
     frame = result.frame[result.frame["date"].dt.date >= write_from]
     if frame.empty:
@@ -544,6 +548,7 @@ def _fred_item(run: _Run, fetcher: FredFetcher, fred_id: str) -> Outcome:
 
 def _sec_item(run: _Run, fetcher: SecFetcher, symbol: str) -> Outcome:
     started = utcnow()
+    run.store.release()  # no store lock held while waiting on the network
     result = fetcher.fetch(symbol=symbol)
     facts = result.facts
     last = last_filed(run.store, symbol)
@@ -562,6 +567,7 @@ def _sec_item(run: _Run, fetcher: SecFetcher, symbol: str) -> Outcome:
 
 def _news_item(run: _Run, fetcher: NewsFetcher, url: str) -> Outcome:
     started = utcnow()
+    run.store.release()  # no store lock held while waiting on the network
     result = fetcher.fetch(url=url)
     items = [
         NewsRow(
@@ -589,6 +595,7 @@ def _news_item(run: _Run, fetcher: NewsFetcher, url: str) -> Outcome:
 
 def _ishares_item(run: _Run, fetcher: ISharesFetcher, fund: str) -> Outcome:
     started = utcnow()
+    run.store.release()  # no store lock held while waiting on the network
     result = fetcher.fetch(fund=fund)
     have = run.store.conn.execute(
         "SELECT count(*) FROM holdings WHERE fund = ? AND as_of = ?", [fund, result.as_of]

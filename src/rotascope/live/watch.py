@@ -27,9 +27,9 @@ from rich.console import Console
 from rotascope.config import Settings
 from rotascope.errors import ConfigError
 from rotascope.live.update import UpdateReport, run_update
+from rotascope.providers.deadline import BodyTooLarge, Deadline, fetch
 from rotascope.records import Analysis
-from rotascope.store import open_store
-from rotascope.store.db import Store
+from rotascope.store.db import Store, reading, writing
 from rotascope.store.live import ensure_live_schema, utcnow
 
 __all__ = [
@@ -171,16 +171,33 @@ def _previous(store: Store, current: Analysis) -> Analysis | None:
 def post_webhook(url: str, payload: dict[str, Any], timeout: float, attempts: int = 2) -> str | None:
     """POST ``payload`` as JSON; one retry. Returns None on success or the failure as one sentence."""
     cause = ""
-    for _ in range(attempts):
-        try:
-            response = httpx.post(url, json=payload, timeout=timeout)
-        except httpx.HTTPError as exc:
-            cause = f"{type(exc).__name__}"
-            continue
-        if 200 <= response.status_code < 300:
-            return None
-        cause = f"HTTP {response.status_code}"
-    return f"The alert webhook could not be delivered after {attempts} attempts ({cause})."
+    budget = Deadline(timeout * attempts)  # the whole delivery, retries included, ends by this
+    tried = 0
+    with httpx.Client() as client:
+        for _ in range(attempts):
+            if budget.remaining() <= 0:
+                break
+            tried += 1
+            try:
+                response, _body = fetch(
+                    client,
+                    "POST",
+                    url,
+                    deadline=Deadline(min(timeout, budget.remaining())),
+                    max_bytes=64 * 1024,
+                    json=payload,
+                )
+            except httpx.TimeoutException:
+                cause = f"no complete answer within {timeout:g} s"
+                continue
+            except (httpx.HTTPError, BodyTooLarge) as exc:
+                cause = f"{type(exc).__name__}"
+                continue
+            if 200 <= response.status_code < 300:
+                return None
+            cause = f"HTTP {response.status_code}"
+    # the URL itself is never printed: webhook URLs (Slack, ntfy) carry their secret in the path
+    return f"The alert webhook could not be delivered after {tried} attempts ({cause})."
 
 
 def _append_log(settings: Settings, alerts: list[Alert]) -> None:
@@ -196,10 +213,7 @@ def analyze_latest(settings: Settings) -> tuple[Analysis, Analysis | None, list[
     from rotascope.analysis.service import Analyst
     from rotascope.store.analyses import save_analysis
 
-    store = open_store(settings, write=True)
-    try:
-        store.require_data()
-        ensure_live_schema(store)
+    with reading(settings) as store:  # compute read-only: other commands keep reading meanwhile
         as_of, note = complete_as_of(store)
         analysis = Analyst(store, settings).universe(as_of)
         notes = [note] if note else []
@@ -209,9 +223,9 @@ def analyze_latest(settings: Settings) -> tuple[Analysis, Analysis | None, list[
             notes.append("Data and settings unchanged since this analysis was last stored.")
         else:
             previous = _previous(store, analysis)
+    with writing(settings) as store:  # a short write window for the insert only
+        ensure_live_schema(store)
         save_analysis(store, analysis)
-    finally:
-        store.close()
     return analysis, previous, notes
 
 
@@ -256,7 +270,15 @@ def run_watch(
         except RotascopeError as exc:
             notes.append(f"Update failed, analysing the cached data: {exc}")
             say(f"  {notes[-1]}")
-        analysis, previous, more = analyze_latest(settings)
+        try:
+            analysis, previous, more = analyze_latest(settings)
+        except ConfigError:
+            raise  # fatal: the next iteration would fail the same way
+        except (RotascopeError, OSError) as exc:  # e.g. the store stayed locked: report, try next time
+            say(f"  Analysis failed this iteration, will retry: {exc}")
+            if iterations is None or n < iterations:
+                sleep(seconds)
+            continue
         notes += more
         for note in more:
             say(f"  {note}")

@@ -12,10 +12,13 @@ from rotascope.errors import DataError, DateOutOfRangeError
 
 def parse_date(text: str, option: str = "--as-of") -> date:
     """Parse YYYY-MM-DD with a clear error."""
+    if not text.strip():
+        raise DataError(f"{option} must be a date like 2024-03-28, got an empty value (omit it: latest).")
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise DataError(f"{option} must be a date like 2024-03-28, got {text!r}.") from None
+        shown = repr(text) if len(repr(text)) <= 80 else repr(text)[:79] + "…"
+        raise DataError(f"{option} must be a date like 2024-03-28, got {shown}.") from None
 
 
 def resolve_as_of(calendar: DateArray, as_of: date | None, min_history: int = 0) -> date:

@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
         check_format(fmt)
         settings = settings_of(ctx)
         with friendly_errors(), reading(settings) as store:
-            wanted = parse_date(as_of) if as_of else None
+            wanted = parse_date(as_of) if as_of is not None else None
             result = build_monitor(store, settings).at(wanted)
         if fmt == "json":
             sys.stdout.write(result.to_json())

@@ -24,6 +24,7 @@ from rotascope.providers.http import HttpClient, HttpResponse
 from rotascope.providers.registry import Fetcher, register, validate_query
 from rotascope.providers.release_dates import ReleaseRule
 from rotascope.providers.release_dates import known_at as release_known_at
+from rotascope.redact import scrub
 
 __all__ = [
     "FRED_SERIES",
@@ -207,7 +208,7 @@ def parse_fredgraph_csv(text: str, spec: FredSeries) -> list[Row]:
     return out
 
 
-def _parse_api(response: HttpResponse, spec: FredSeries) -> list[Row]:
+def _parse_api(response: HttpResponse, spec: FredSeries, secrets: tuple[str, ...] = ()) -> list[Row]:
     item = _label(spec)
     if response.status == 400:
         try:
@@ -215,7 +216,8 @@ def _parse_api(response: HttpResponse, spec: FredSeries) -> list[Row]:
         except ValidationError:
             message = "Bad Request."
         else:
-            message = " ".join(error.error_message.split())
+            # the server's text may echo the query: never print the key, never echo a whole page
+            message = scrub(" ".join(error.error_message.split()), secrets)[:200]
         if "does not exist" in message:
             raise NotFound(
                 f"FRED does not know series {spec.fred_id}: {message}", source=SOURCE, item=spec.fred_id
@@ -322,7 +324,7 @@ class FredFetcher(Fetcher[FredQuery, FredRaw, SeriesResult]):
     def transform_data(self, query: FredQuery, raw: FredRaw) -> SeriesResult:
         spec = query.spec
         if raw.endpoint == "api":
-            rows = _parse_api(raw.response, spec)
+            rows = _parse_api(raw.response, spec, (self.api_key or "",))
         else:
             rows = parse_fredgraph_csv(raw.response.text(SOURCE, _label(spec)), spec)
         frame, missing = to_frame(rows, spec, query.start, query.end)

@@ -20,6 +20,7 @@ from types import TracebackType
 
 import httpx
 
+from rotascope.providers.deadline import BodyTooLarge, Deadline, fetch
 from rotascope.providers.errors import (
     AccessDenied,
     BadResponse,
@@ -28,6 +29,7 @@ from rotascope.providers.errors import (
     RateLimited,
     SourceUnavailable,
 )
+from rotascope.redact import scrub
 
 __all__ = [
     "DEFAULT_USER_AGENT",
@@ -138,6 +140,10 @@ class HttpClient:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     transport: httpx.BaseTransport | None = None
+    total: float | None = None
+    """Budget of one :meth:`get` across all its attempts and waits (default: timeout × attempts)."""
+    max_bytes: int | None = 256 * 1024 * 1024
+    """Largest reply body accepted (a bigger one is a BadResponse, never held in memory)."""
     attempts_log: deque[tuple[str, int | str]] = field(default_factory=lambda: deque(maxlen=256), repr=False)
     """(item, status or error name) of the latest attempts, newest last; handy in tests and debugging."""
 
@@ -177,7 +183,10 @@ class HttpClient:
     ) -> None:
         self.close()
 
-    def _wait(self, attempt: int, retry_after: float | None, item: str, status: int) -> None:
+    def _wait(
+        self, attempt: int, retry_after: float | None, item: str, status: int, budget: Deadline | None = None
+    ) -> bool:
+        """Sleep before the next attempt; False when the wait would overrun the request's budget."""
         if retry_after is None:
             delay = min(self.max_backoff, self.backoff * 2**attempt)
         elif retry_after > self.max_retry_after:
@@ -190,8 +199,11 @@ class HttpClient:
             )
         else:
             delay = retry_after
+        if budget is not None and delay >= budget.remaining():
+            return False
         if delay > 0:
             self.sleep(delay)
+        return True
 
     def get(
         self,
@@ -207,14 +219,27 @@ class HttpClient:
         other non-2xx statuses raise the matching typed error.
         """
         attempts = self.retries + 1
+        budget = Deadline(self.total if self.total is not None else self.timeout * attempts, self.clock)
         last_cause = ""
         last_status = 0
+        made = 0
         for attempt in range(attempts):
             if self._limiter is not None:
                 self._limiter.acquire()
+            if budget.expired():
+                break
+            made += 1
+            each = Deadline(min(self.timeout, budget.remaining()), self.clock)
             try:
-                response = self._client.get(url, params=params)
-                content = response.content
+                response, content = fetch(
+                    self._client, "GET", url, deadline=each, max_bytes=self.max_bytes, params=params
+                )
+            except BodyTooLarge as exc:
+                raise BadResponse(
+                    f"{self.source} sent a reply for {item} larger than {exc.limit:,} bytes.",
+                    source=self.source,
+                    item=item,
+                ) from None
             except httpx.TimeoutException:
                 last_cause, last_status = f"the request timed out after {self.timeout:g} s", 0
                 self.attempts_log.append((item, "timeout"))
@@ -232,7 +257,8 @@ class HttpClient:
                 ) from None
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise SourceUnavailable(
-                    f"{self.source} request for {item} could not be made ({type(exc).__name__}: {exc}).",
+                    f"{self.source} request for {item} could not be made ({type(exc).__name__}: "
+                    f"{scrub(str(exc))[:160]}).",
                     source=self.source,
                     item=item,
                 ) from None
@@ -245,12 +271,14 @@ class HttpClient:
                 if status not in RETRY_STATUSES:
                     raise self._status_error(status, item)
                 last_cause, last_status = f"HTTP {status}", status
-                if attempt < attempts - 1:
-                    self._wait(attempt, parse_retry_after(headers.get("retry-after")), item, status)
+                if attempt < attempts - 1 and not self._wait(
+                    attempt, parse_retry_after(headers.get("retry-after")), item, status, budget
+                ):
+                    break
                 continue
-            if attempt < attempts - 1:
-                self._wait(attempt, None, item, 0)
-        tries = f"{attempts} attempt{'s' if attempts > 1 else ''}"
+            if attempt < attempts - 1 and not self._wait(attempt, None, item, 0, budget):
+                break
+        tries = f"{made} attempt{'s' if made != 1 else ''}"
         if last_status == 429:
             raise RateLimited(
                 f"{self.source} kept refusing requests for {item} as too many (HTTP 429) after {tries}.",

@@ -27,9 +27,8 @@ from rotascope.errors import RotascopeError
 from rotascope.monitor.asof import parse_date
 from rotascope.records import Analysis
 from rotascope.report.diff import diff_analyses
-from rotascope.store import open_store
 from rotascope.store.analyses import load_analysis, save_analysis
-from rotascope.store.db import reading
+from rotascope.store.db import reading, writing
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -125,6 +124,15 @@ def check_target(path: Path) -> None:
         raise RotascopeError(f"Cannot write the report to {path}: folder {parent} does not exist.")
     if not os.access(parent, os.W_OK | os.X_OK):
         raise RotascopeError(f"Cannot write the report to {path}: folder {parent} is not writable.")
+    try:  # access() says yes to root everywhere: prove it with a real file (e.g. /proc refuses)
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".probe", dir=parent)
+    except OSError as exc:
+        raise RotascopeError(
+            f"Cannot write the report to {path}: folder {parent} refuses new files ({exc.strerror})."
+        ) from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(probe)
 
 
 def atomic_write(path: Path, payload: bytes) -> None:
@@ -256,14 +264,11 @@ def make_report(
         from rotascope.report.pdf import weasyprint_module
 
         weasyprint_module()  # fail before the slow part when the PDF route is missing
-    store = open_store(settings, write=True)
-    try:
-        store.require_data()
+    with reading(settings) as store:
         data = gather(Analyst(store, settings), wanted, symbol)
         path = write_analysis_report(data, fmt, output)
+    with writing(settings) as store:
         save_analysis(store, data.analysis)
-    finally:
-        store.close()
     return path
 
 
@@ -301,7 +306,8 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"must be 'html', 'md' or 'pdf', got {fmt!r}", param_hint="--format")
         settings: Settings = settings_of(ctx)
         with friendly_errors():
-            path = make_report(settings, parse_date(as_of) if as_of else None, fmt, output, symbol)
+            wanted = parse_date(as_of) if as_of is not None else None
+            path = make_report(settings, wanted, fmt, output, symbol)
         out.print(str(path))
 
     @app.command("diff")

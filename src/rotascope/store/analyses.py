@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import duckdb
 
+from rotascope.config import shown
 from rotascope.errors import UnknownSymbolError
 from rotascope.records import Analysis
 from rotascope.store.db import Store, _friendly
+
+ID_RE = re.compile(r"^[0-9a-f]{1,64}$")
+"""An analysis id or a prefix of one: hexadecimal, at least one digit."""
 
 
 @dataclass(frozen=True)
@@ -66,12 +71,18 @@ def list_analyses(store: Store, kind: str | None = None, limit: int = 50) -> lis
 
 
 def load_analysis(store: Store, ident: str) -> Analysis:
-    """An analysis by id or unique id prefix."""
+    """An analysis by id or unique id prefix (hexadecimal; matched literally, never as a pattern)."""
+    key = ident.strip().lower()
+    if not ID_RE.match(key):
+        raise UnknownSymbolError(
+            f"No stored analysis with id {shown(ident, 40)}: ids are hexadecimal (`rotascope history` lists "
+            "them)."
+        )
     rows = store.conn.execute(
-        "SELECT payload FROM analyses WHERE id LIKE ? || '%' ORDER BY id", [ident]
+        "SELECT payload FROM analyses WHERE starts_with(id, ?) ORDER BY id", [key]
     ).fetchall()
     if not rows:
-        raise UnknownSymbolError(f"No stored analysis with id {ident!r}: `rotascope history` lists them.")
+        raise UnknownSymbolError(f"No stored analysis with id {key!r}: `rotascope history` lists them.")
     if len(rows) > 1:
-        raise UnknownSymbolError(f"Analysis id prefix {ident!r} is ambiguous ({len(rows)} matches).")
+        raise UnknownSymbolError(f"Analysis id prefix {key!r} is ambiguous ({len(rows)} matches).")
     return Analysis.model_validate(json.loads(rows[0][0]))

@@ -21,12 +21,38 @@ from rotascope.store.panel import Panel
 class PanelCache:
     """Folder of ``<key>.npz`` files holding dates, symbols and float32 values."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, keep: int = 2) -> None:
         self.folder = folder
+        self.keep = keep
+        """Newest data fingerprints whose panels are kept; older ones are deleted on each write."""
 
     def _path(self, fingerprint: str, symbols: tuple[str, ...]) -> Path:
+        fp = hashlib.sha256(fingerprint.encode()).hexdigest()[:12]
         digest = hashlib.sha256(("\\n".join(symbols) + "|" + fingerprint).encode()).hexdigest()[:24]
-        return self.folder / f"panel-{digest}.npz"
+        return self.folder / f"panel-{fp}-{digest}.npz"
+
+    def prune(self) -> list[Path]:
+        """Delete panels of all but the ``keep`` most recently used fingerprints; returns what went."""
+        groups: dict[str, list[Path]] = {}
+        with contextlib.suppress(OSError):
+            for path in self.folder.glob("panel-*.npz"):
+                parts = path.stem.split("-")
+                key = parts[1] if len(parts) == 3 else ""  # "" = an old-style name: always pruned
+                groups.setdefault(key, []).append(path)
+
+        def newest(paths: list[Path]) -> float:
+            stamps = [0.0]
+            for path in paths:
+                with contextlib.suppress(OSError):
+                    stamps.append(path.stat().st_mtime)
+            return max(stamps)
+
+        ranked = sorted((k for k in groups if k), key=lambda k: newest(groups[k]), reverse=True)
+        gone = [p for k in (*ranked[self.keep :], "") for p in groups.get(k, [])]
+        for path in gone:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        return gone
 
     def get(self, fingerprint: str, symbols: tuple[str, ...]) -> Panel | None:
         path = self._path(fingerprint, symbols)
@@ -36,6 +62,8 @@ class PanelCache:
             with np.load(path, allow_pickle=False) as npz:
                 if tuple(npz["symbols"].tolist()) != symbols:
                     return None
+                with contextlib.suppress(OSError):
+                    os.utime(path)  # recently used: kept by prune()
                 return Panel(npz["dates"].astype("datetime64[D]"), symbols, npz["values"].astype(np.float64))
         except (OSError, ValueError, KeyError):
             return None
@@ -54,3 +82,4 @@ class PanelCache:
             finally:
                 if os.path.exists(tmp):
                     os.unlink(tmp)
+        self.prune()

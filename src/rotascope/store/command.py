@@ -137,14 +137,14 @@ def register(app: typer.Typer) -> None:
         start: Annotated[str | None, typer.Option(help="First date YYYY-MM-DD.")] = None,
         end: Annotated[str | None, typer.Option(help="Last date YYYY-MM-DD.")] = None,
         fmt: FormatOpt = "table",
-        limit: Annotated[int, typer.Option(help="Rows to print in table format (latest ones).")] = 20,
+        limit: Annotated[int, typer.Option(help="Rows to print in table format (latest ones).", min=1)] = 20,
     ) -> None:
         """Print the stored bars of a symbol or the observations of a series."""
 
         check_format(fmt)
         with friendly_errors(), reading(settings_of(ctx)) as store:
-            first = parse_date(start, "--start") if start else None
-            last = parse_date(end, "--end") if end else None
+            first = parse_date(start, "--start") if start is not None else None
+            last = parse_date(end, "--end") if end is not None else None
             if first and last and first > last:
                 raise DataError(f"--start {first} is after --end {last}.")
             name = item.strip()

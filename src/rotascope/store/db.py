@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -53,6 +55,9 @@ class SourceStatus:
     last: date | None
 
 
+CORRUPT = "run `rotascope init --force` to rebuild it"
+
+
 def _friendly(exc: Exception, path: Path) -> StoreError:
     text = str(exc)
     if "lock" in text.lower():
@@ -67,11 +72,45 @@ def _friendly(exc: Exception, path: Path) -> StoreError:
     )
 
 
-def open_store(settings: Settings, *, write: bool = False) -> Store:
-    """Open the store; ``write=True`` creates it (and its folder) when missing."""
+def _is_lock(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return "lock" in text and ("conflicting" in text or "could not set" in text or "held" in text)
+
+
+def connect(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    """Open ``path``; while another process holds a conflicting lock, retry with backoff for ``wait`` s.
+
+    DuckDB lets many processes read a file, or one process write it, never both: writers keep their
+    windows short (one insert, one item) and both sides retry, so neither fails because the other runs.
+    """
+    deadline = time.monotonic() + max(0.0, wait)
+    delay = 0.02
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except (duckdb.Error, OSError) as exc:
+            if not _is_lock(exc) or time.monotonic() >= deadline:
+                if _is_lock(exc):
+                    raise StoreError(
+                        f"The store {path} stayed in use by another rotascope process for {wait:g} s; "
+                        "try again when it ends (setting store_lock_wait waits longer)."
+                    ) from None
+                raise _friendly(exc, path) from None
+        time.sleep(min(delay * (0.5 + random.random()), max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.5)
+
+
+def open_store(settings: Settings, *, write: bool = False, wait: float | None = None) -> Store:
+    """Open the store; ``write=True`` creates it (and its folder) when missing.
+
+    A locked store is retried for ``wait`` seconds (default ``settings.store_lock_wait``) before failing in
+    one sentence.
+    """
     path = settings.db
     if not write and not path.exists():
         raise StoreNotInitialised(f"No store at {path}: run `rotascope init` first.")
+    if path.exists() and not path.is_file():
+        raise StoreError(f"The store {path} is not a file: move it aside or set --db.")
     if write:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -81,11 +120,8 @@ def open_store(settings: Settings, *, write: bool = False) -> Store:
             raise StoreError(
                 f"Cannot write to {path.parent}: permission denied (set ROTASCOPE_HOME or --home)."
             )
-    try:
-        conn = duckdb.connect(str(path), read_only=not write)
-    except (duckdb.Error, OSError) as exc:
-        raise _friendly(exc, path) from None
-    store = Store(conn, path, settings)
+    conn = connect(path, read_only=not write, wait=settings.store_lock_wait if wait is None else wait)
+    store = Store(conn, path, settings, write=write)
     if write:
         try:
             conn.execute(DDL)
@@ -101,15 +137,31 @@ def open_store(settings: Settings, *, write: bool = False) -> Store:
 class Store:
     """A connection to the store with typed read/write operations."""
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, path: Path, settings: Settings) -> None:
-        self.conn = conn
+    def __init__(
+        self, conn: duckdb.DuckDBPyConnection, path: Path, settings: Settings, *, write: bool = False
+    ) -> None:
+        self._conn: duckdb.DuckDBPyConnection | None = conn
         self.path = path
         self.settings = settings
+        self.write = write
         self._panels: dict[tuple[str, ...], Panel] = {}
-        self._cache = PanelCache(settings.home / "cache")
+        self._cache = PanelCache(settings.home / "cache", keep=settings.panel_cache_keep)
+
+    @property
+    def conn(self) -> duckdb.DuckDBPyConnection:
+        """The connection, reopened (same mode, with the lock retry) after :meth:`release`."""
+        if self._conn is None:
+            self._conn = connect(self.path, read_only=not self.write, wait=self.settings.store_lock_wait)
+        return self._conn
+
+    def release(self) -> None:
+        """Close the connection so other processes may open the file; the next query reopens it."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def close(self) -> None:
-        self.conn.close()
+        self.release()
 
     def __enter__(self) -> Store:
         return self
@@ -201,6 +253,8 @@ class Store:
         except BaseException as exc:
             with contextlib.suppress(duckdb.Error):
                 conn.execute("ROLLBACK")
+            if isinstance(exc, duckdb.InterruptException):
+                raise KeyboardInterrupt from None  # Ctrl-C inside DuckDB: rolled back, store unchanged
             if isinstance(exc, duckdb.Error):
                 raise _friendly(exc, self.path) from None
             raise
@@ -428,6 +482,16 @@ def reading(settings: Settings) -> Iterator[Store]:
     store = open_store(settings)
     try:
         store.require_data()
+        yield store
+    finally:
+        store.close()
+
+
+@contextlib.contextmanager
+def writing(settings: Settings) -> Iterator[Store]:
+    """Open the store for writing for this block only (a short write window), then close it."""
+    store = open_store(settings, write=True)
+    try:
         yield store
     finally:
         store.close()

@@ -28,13 +28,14 @@ from rotascope.monitor.run import MIN_HISTORY, Monitor, MonitorResult
 from rotascope.records import Analysis, Record
 from rotascope.report.chartdata import ChartData
 from rotascope.web.diffing import AnalysisDiff, diff_analyses
-from rotascope.web.state import NotFound, Problem, WebState, state_of
+from rotascope.web.state import NotFound, Problem, QuotaExceeded, WebState, state_of
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem, "description": "A parameter is malformed."},
     404: {"model": Problem, "description": "Unknown symbol, analysis or backtest id."},
     422: {"model": Problem, "description": "Invalid parameter, or a date the data cannot answer."},
     503: {"model": Problem, "description": "The store is missing, empty, locked or unreadable."},
+    507: {"model": Problem, "description": "A POST would exceed the cap on stored analyses."},
 }
 router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
@@ -86,6 +87,7 @@ class Health(BaseModel):
     status: Literal["ok"]
     version: str
     store: str
+    """The store's file name (never its path)."""
     store_exists: bool
     monitor_ready: bool
     first_as_of: date | None = None
@@ -131,7 +133,7 @@ def health(request: Request) -> Health:
     out = Health(
         status="ok",
         version=__version__,
-        store=str(st.settings.db),
+        store=st.settings.db.name,  # the file name only: the server never reveals where its files live
         store_exists=st.settings.db.exists(),
         monitor_ready=st.monitor_ready,
     )
@@ -151,11 +153,14 @@ def health(request: Request) -> Health:
 
 async def _monitor_async(st: WebState) -> Monitor:
     """The monitor without blocking the event loop while it is first built."""
-    return st.monitor() if st.monitor_ready else await run_in_threadpool(st.monitor)
+    if st.monitor_ready and not st.refresh_due():
+        return st.monitor()
+    return await run_in_threadpool(st.monitor)  # may re-read the fingerprint or build: off the loop
 
 
 async def _cached(st: WebState, key: tuple[object, ...], make: Callable[[], bytes]) -> Response:
     """Serve a cached answer straight from the event loop; compute a missing one in the thread pool."""
+    key = (st.generation, *key)
     body = st.json_cache.peek(key)
     if body is None:
         body = await run_in_threadpool(st.json_cache.get_or_make, key, make)
@@ -196,7 +201,7 @@ def _universe(st: WebState, as_of: date | None) -> tuple[Analysis, bytes]:
         with st.store() as store:
             return body_of(Analyst(store, st.settings, m).universe(day))
 
-    body = st.json_cache.get_or_make(("analysis", day), make)
+    body = st.json_cache.get_or_make((st.generation, "analysis", day), make)
     return Analysis.model_validate_json(body), body
 
 
@@ -209,13 +214,31 @@ def analysis(request: Request, as_of: AsOf = None) -> Response:
 @router.post("/analysis", response_model=Analysis, summary="Run and store a universe analysis")
 def store_analysis(request: Request, as_of: AsOf = None) -> Response:
     """Like GET, then saved in the history (same id as `rotascope analyze` on the same data and config)."""
-    from rotascope.store.analyses import save_analysis
 
     st = state_of(request)
+    st.refresh(force=True)  # never store an id computed from data `update` has since replaced
     result, body = _universe(st, as_of)
+    _save(st, result)
+    return _json(body)
+
+
+def _save(st: WebState, result: Analysis) -> None:
+    """Store an analysis in a short write window, unless the store is at its ``web_max_analyses`` cap."""
+    from rotascope.store.analyses import save_analysis
+
+    cap = st.settings.web_max_analyses
+    if cap:
+        with st.store() as store:
+            count, known = store.conn.execute(
+                "SELECT count(*), count(*) FILTER (WHERE id = ?) FROM analyses", [result.id]
+            ).fetchall()[0]
+        if count >= cap and not known:
+            raise QuotaExceeded(
+                f"The store already holds {count} analyses, the web_max_analyses cap; nothing was stored "
+                "(the GET endpoints still answer)."
+            )
     with st.store(write=True) as store:
         save_analysis(store, result)
-    return _json(body)
 
 
 def _normalise_symbol(symbol: str) -> str:
@@ -236,7 +259,7 @@ def _stock(st: WebState, symbol: str, as_of: date | None) -> tuple[Analysis, byt
                 raise NotFound(f"Unknown symbol {name!r}: `rotascope data status` lists what is stored.")
             return body_of(Analyst(store, st.settings, m).single(name, day))
 
-    body = st.json_cache.get_or_make(("debate", name, day), make)
+    body = st.json_cache.get_or_make((st.generation, "debate", name, day), make)
     return Analysis.model_validate_json(body), body
 
 
@@ -257,12 +280,11 @@ def store_debate(
     as_of: AsOf = None,
 ) -> Response:
     """Like GET, then saved in the history (same id as `rotascope debate`)."""
-    from rotascope.store.analyses import save_analysis
 
     st = state_of(request)
+    st.refresh(force=True)
     result, body = _stock(st, symbol, as_of)
-    with st.store(write=True) as store:
-        save_analysis(store, result)
+    _save(st, result)
     return _json(body)
 
 

@@ -26,6 +26,7 @@ from rotascope.config import Settings
 from rotascope.errors import RotascopeError
 from rotascope.monitor.run import Monitor
 from rotascope.web import api, pages
+from rotascope.web.guard import Guard
 from rotascope.web.state import HERE, WebState, log, status_of
 
 
@@ -86,6 +87,9 @@ def create_app(settings: Settings, monitor: Monitor | None = None) -> FastAPI:
             status_code=500,
         )
 
+    app.add_middleware(
+        Guard, allowed_hosts=settings.web_allowed_hosts, rate_per_minute=settings.web_rate_per_minute
+    )
     app.include_router(api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")

@@ -26,6 +26,7 @@ from rotascope.errors import (
     DataError,
     DateOutOfRangeError,
     RotascopeError,
+    StoreError,
     UnknownSymbolError,
 )
 from rotascope.monitor.run import Monitor, build_monitor
@@ -51,10 +52,16 @@ class NotFound(RotascopeError):
     """The requested stored item does not exist (answered with 404)."""
 
 
+class QuotaExceeded(RotascopeError):
+    """The store holds as many analyses as the server may write (answered with 507)."""
+
+
 def status_of(exc: RotascopeError) -> int:
     """HTTP status for a rotascope error: the user's input is wrong (4xx) or the store is unusable (503)."""
     if isinstance(exc, BadRequest):
         return 400
+    if isinstance(exc, QuotaExceeded):
+        return 507
     if isinstance(exc, NotFound | UnknownSymbolError):
         return 404
     if isinstance(exc, DateOutOfRangeError | DataError):
@@ -106,6 +113,10 @@ class LRU(Generic[K, V]):
             with self._lock:
                 self._inflight.pop(key).set()
 
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
 
 class WebState:
     """What the app shares between requests: settings, the cached monitor, the store lock, caches."""
@@ -118,6 +129,50 @@ class WebState:
         self._config_hash: str | None = None
         self.json_cache: LRU[tuple[object, ...], bytes] = LRU(256)
         """Serialised JSON answers of the pure, deterministic GET endpoints."""
+        self.generation = 0
+        """Bumped whenever the stored data changed under the server; part of every cache key."""
+        self._checked = time.monotonic()
+        self._refresh_lock = threading.Lock()
+
+    def refresh_due(self) -> bool:
+        return time.monotonic() - self._checked >= self.settings.web_refresh_seconds
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Re-read the data fingerprint (at most every ``web_refresh_seconds`` unless ``force``); when
+        `update` or `init` changed it, drop the monitor and every cached answer. True if it changed.
+
+        A routine check never waits for a store another process is writing (it tries again later); a
+        forced one (before a POST stores anything) waits like any other command.
+        """
+        if not force and not self.refresh_due():
+            return False
+        with self._refresh_lock:
+            if not force and not self.refresh_due():
+                return False
+            self._checked = time.monotonic()
+            current = self._monitor
+            if current is None:
+                return False
+            try:
+                with self._store_lock:
+                    store = open_store(self.settings, wait=None if force else 0.0)
+                    try:
+                        fingerprint = store.fingerprint()
+                    finally:
+                        store.close()
+            except StoreError:
+                if force:
+                    raise
+                return False
+            if fingerprint == current.panel.data.fingerprint:
+                return False
+            log.info("stored data changed (%s): rebuilding the monitor", fingerprint)
+            with self._monitor_lock:
+                if self._monitor is current:
+                    self._monitor = None
+                    self.generation += 1
+                    self.json_cache.clear()
+            return True
 
     @property
     def monitor_ready(self) -> bool:
@@ -125,6 +180,7 @@ class WebState:
 
     def monitor(self) -> Monitor:
         """The monitor, built on first use from a read-only store (once, even under concurrent requests)."""
+        self.refresh()
         if self._monitor is not None:
             return self._monitor
         with self._monitor_lock:
