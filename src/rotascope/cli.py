@@ -96,6 +96,8 @@ def init(
     force: Annotated[bool, typer.Option(help="Reload even if the same dataset is already stored.")] = False,
 ) -> None:
     """Load the embedded real dataset into the store (idempotent, all-or-nothing)."""
+    from rotascope.fundamentals.command import fund_rows
+    from rotascope.fundamentals.store import load_embedded as load_embedded_fundamentals
     from rotascope.providers import bundled
     from rotascope.store import open_store
 
@@ -112,6 +114,11 @@ def init(
             ) as progress:
                 task = progress.add_task("Reading and cleaning the embedded dataset")
                 current = bundled.dataset_fingerprint(settings)
+                fund = load_embedded_fundamentals(store, force=force)
+                if not fund.unchanged:
+                    out.print(
+                        f"Company fundamentals loaded ({fund_rows(fund)}); `rotascope data status` lists them"
+                    )
                 if not force and store.loaded_fingerprint(bundled.SOURCE) == current:
                     out.print(
                         f"Store {settings.db}: embedded dataset already up to date (fingerprint "
@@ -145,6 +152,8 @@ def init(
 @data_app.command("status")
 def data_status(ctx: typer.Context, fmt: FormatOpt = "table") -> None:
     """What is stored: kinds, items, ranges, and staleness of each ETF and series."""
+    from rotascope.fundamentals.command import coverage_table
+    from rotascope.fundamentals.store import coverage as fund_coverage
     from rotascope.store.db import reading
 
     check_format(fmt)
@@ -153,6 +162,7 @@ def data_status(ctx: typer.Context, fmt: FormatOpt = "table") -> None:
         summary = store.status()
         items = store.item_ranges()
         loaded = store.last_load()
+        fund = fund_coverage(store)
     today = pd.Timestamp(date.today())
     items["age_days"] = (today - pd.to_datetime(items["last"])).dt.days
     items["first"] = pd.to_datetime(items["first"]).dt.date
@@ -165,6 +175,7 @@ def data_status(ctx: typer.Context, fmt: FormatOpt = "table") -> None:
                 "loaded_at": loaded,
                 "summary": [s.__dict__ for s in summary],
                 "items": items.to_dict(orient="records"),
+                "fundamentals": [c.__dict__ for c in fund],
             }
         )
         return
@@ -192,6 +203,8 @@ def data_status(ctx: typer.Context, fmt: FormatOpt = "table") -> None:
             "STALE" if r.stale else "",
         )
     out.print(detail)
+    if fund:
+        out.print(coverage_table(fund))
     out.print("Member stocks are today's index members: breadth over past years carries survivorship bias.")
 
 
@@ -443,6 +456,9 @@ def _register_commands() -> None:
     from rotascope.web import command as web_command
 
     web_command.register(app)
+    from rotascope.fundamentals import command as fundamentals_command
+
+    fundamentals_command.register(app)
 
 
 _register_commands()
