@@ -310,7 +310,7 @@ def analyze(
         wanted = parse_date(as_of) if as_of else None
         monitor = build_monitor(store, settings)
         day = monitor.at(wanted).as_of
-        from rotascope.store.live import load_fundamentals
+        from rotascope.fundamentals import load_fundamentals
 
         return universe_analysis(
             monitor,
@@ -385,8 +385,17 @@ def debate(
         sector = inst.at[name, "sector"]
         day = monitor.at(wanted).as_of
         news = [h for h in headlines_for(store, day) if name in h.tickers or f"${name}" in h.text]
+        from rotascope.fundamentals import load_fundamentals
+
         return stock_analysis(
-            monitor, name, close, str(sector) if sector else None, wanted, config_hash(settings), news
+            monitor,
+            name,
+            close,
+            str(sector) if sector else None,
+            wanted,
+            config_hash(settings),
+            news,
+            fundamentals=load_fundamentals(store, day),
         )
 
     run_analysis(ctx, fmt, save, compute)

@@ -6,14 +6,13 @@ import hashlib
 from collections.abc import Callable
 from datetime import date
 
-import pandas as pd
-
 from rotascope.agents import decision as dec
 from rotascope.agents import fundamentals, internals, macro, sentiment
 from rotascope.agents.base import AgentContext
 from rotascope.agents.debate import run_debate
 from rotascope.agents.risk_view import universe_risk
 from rotascope.agents.sentiment import Headline
+from rotascope.fundamentals.store import Fundamentals
 from rotascope.monitor.run import Monitor, MonitorResult
 from rotascope.records import Analysis, Decision, Opinion
 
@@ -43,7 +42,7 @@ def universe_analysis(
     config_hash: str,
     headlines: list[Headline] | None = None,
     full_risk: bool = True,
-    fundamentals: pd.DataFrame | None = None,
+    fundamentals: Fundamentals | None = None,
 ) -> Analysis:
     """The universe-level analysis: is small-cap leadership real, and what to do about it.
 

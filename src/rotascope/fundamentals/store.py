@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
@@ -29,11 +29,13 @@ import pandas as pd
 from rotascope.errors import DatasetError
 from rotascope.fundamentals.files import ANNUAL_COLUMNS, ANNUAL_RATIOS, ESTIMATE_COLUMNS, SURPRISE_COLUMNS
 from rotascope.store.db import Store, _friendly
+from rotascope.store.live import load_fundamentals as load_sec_facts
 
 SOURCE = "bundled_fundamentals"
 ANNUAL_LABEL = "ExPanDaR Russell 3000 annual file (FY known 90 days after an assumed 31 Dec year end)"
 SURPRISE_LABEL = "FMP earnings surprises (known on the report date)"
 ESTIMATE_LABEL = "Alpha Vantage consensus EPS snapshots (known on the snapshot date)"
+SEC_COLUMNS = ("symbol", "metric", "value", "period_end", "filed")
 MAX_ANNUAL_AGE_DAYS = 550
 """A fiscal year older than this at the as-of (from its end) is stale and not used."""
 MAX_SURPRISE_AGE_DAYS = 365
@@ -210,10 +212,13 @@ class Fundamentals:
     annual: pd.DataFrame
     surprises: pd.DataFrame
     estimates: pd.DataFrame
+    sec: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SEC_COLUMNS)))
+    """Latest annual SEC EDGAR facts filed by the as-of (``store.live.load_fundamentals``; long format
+    ``symbol, metric, value, period_end, filed``), empty when none were fetched."""
 
     @property
     def empty(self) -> bool:
-        return self.annual.empty and self.surprises.empty and self.estimates.empty
+        return self.annual.empty and self.surprises.empty and self.estimates.empty and self.sec.empty
 
 
 REVISION_DAYS = 28
@@ -225,9 +230,10 @@ def _empty(kind: str) -> pd.DataFrame:
 
 
 def load_fundamentals(store: Store, as_of: date) -> Fundamentals:
-    """Everything the fundamentals tables knew at ``as_of`` (point in time by ``known_at``)."""
+    """Everything the fundamentals tables (and the SEC facts table) knew at ``as_of``, point in time."""
+    sec = load_sec_facts(store, as_of)
     if not has_tables(store):
-        return Fundamentals(as_of, _empty("annual"), _empty("surprises"), _empty("estimates"))
+        return Fundamentals(as_of, _empty("annual"), _empty("surprises"), _empty("estimates"), sec)
     conn = store.conn
     annual = conn.execute(
         """SELECT * EXCLUDE (r) FROM (
@@ -259,4 +265,4 @@ def load_fundamentals(store: Store, as_of: date) -> Fundamentals:
     ):
         for col in cols:
             frame[col] = pd.to_datetime(frame[col]).dt.date
-    return Fundamentals(as_of, annual, surprises, estimates)
+    return Fundamentals(as_of, annual, surprises, estimates, sec)
