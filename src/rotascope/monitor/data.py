@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -100,6 +100,8 @@ class MarketData:
     source: str
     highs_lows: Panel | None = None
     """IWM high and low (columns 'IWM_high', 'IWM_low') for ATR-based risk sizing."""
+    earnings: dict[str, Float64Array] = field(default_factory=dict)
+    """Earnings-breadth arrays on ``calendar`` (rotascope.fundamentals.breadth), known by each row."""
 
     def upto(self, day: np.datetime64) -> MarketData:
         """The data as it stood at the close of ``day``: later rows dropped, series cut at ``known_at``."""
@@ -117,6 +119,7 @@ class MarketData:
             series,
             self.fingerprint,
             self.source,
+            earnings={k: v[: int((self.calendar <= day).sum())] for k, v in self.earnings.items()},
         )
 
 
@@ -155,8 +158,10 @@ def load_market_data(store: Store) -> MarketData:
 
 
 def _source_label(fingerprint: str) -> str:
-    """'bundled', 'live' or 'bundled+live': which loads the stored data came from."""
-    return "+".join(sorted({part.split(":")[0] for part in fingerprint.split("+") if part})) or "empty"
+    """'bundled', 'live' or 'bundled+live': which loads the stored data came from (the embedded company
+    fundamentals, load 'bundled_fundamentals', count as 'bundled')."""
+    parts = {part.split(":")[0].removesuffix("_fundamentals") for part in fingerprint.split("+") if part}
+    return "+".join(sorted(parts)) or "empty"
 
 
 def _days(col: pd.Series) -> DateArray:

@@ -360,7 +360,7 @@ def compute(data: MarketData, thresholds: Thresholds, stale_after_days: int = 10
             "R2000": r2000.result(),
             "SP500": sp500.result(),
         }
-        internals = internals_job.result()
+        internals = {**internals_job.result(), **data.earnings}
     return MonitorPanel(data, pairs, sectors, rotation, breadth, macro, factors, internals, stale_after_days)
 
 
