@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from rotascope.fundamentals.backtest import ScreenBacktest
     from rotascope.fundamentals.screen import ScreenResult
     from rotascope.fundamentals.store import Coverage, FundLoad
 
@@ -131,6 +133,63 @@ def screen_table(result: ScreenResult) -> Table:
     return table
 
 
+BACKTEST_COLUMNS = (
+    "era",
+    "horizon_weeks",
+    "dates",
+    "top_mean",
+    "bottom_mean",
+    "spread_mean",
+    "ci_low",
+    "ci_high",
+    "hit_rate",
+    "verdict",
+)
+
+
+def emit_backtest(bt: ScreenBacktest, fmt: str) -> None:
+    """Print the screen backtest as a table, JSON or CSV."""
+    from rotascope.cli import emit_json, out
+
+    if fmt == "json":
+        emit_json(bt.to_dict())
+        return
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(BACKTEST_COLUMNS)
+        for r in bt.results:
+            d = r.to_dict()
+            writer.writerow(["" if d[c] is None else d[c] for c in BACKTEST_COLUMNS])
+        sys.stdout.write(buf.getvalue())
+        return
+    table = Table(
+        title=f"Screen backtest {bt.start} to {bt.end}: {bt.dates} as-ofs every {bt.step_weeks} weeks, "
+        f"median {bt.median_scored} members scored"
+    )
+    for c in ("era", "h (w)", "dates", "top", "bottom", "top-bottom", "95 % interval", "hit rate"):
+        table.add_column(c, justify="left" if c == "era" else "right", no_wrap=True)
+    for r in bt.results:
+        ci = f"{r.ci_low:+.2%} to {r.ci_high:+.2%}" if r.ci_low is not None and r.ci_high is not None else "-"
+        table.add_row(
+            r.era,
+            str(r.horizon_weeks),
+            str(r.dates),
+            _num(r.top_mean, True),
+            _num(r.bottom_mean, True),
+            _num(r.spread_mean, True),
+            ci,
+            f"{r.hit_rate:.0%}" if r.hit_rate is not None else "-",
+        )
+    out.print(table)
+    for r in bt.results:
+        if r.era == "all":
+            out.print(r.verdict)
+    out.print(f"Intervals: {bt.bootstrap}.")
+    for note in bt.notes:
+        out.print(note)
+
+
 def register(app: typer.Typer) -> None:
     """Add ``screen`` to ``app``."""
 
@@ -142,6 +201,17 @@ def register(app: typer.Typer) -> None:
         ] = None,
         top: Annotated[int, typer.Option("--top", help="How many ranked members to show (0 = all).")] = 25,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
+        backtest: Annotated[
+            bool,
+            typer.Option(
+                "--backtest",
+                help="Backtest the screen instead: top vs bottom quintile 1/4/13-week forward returns "
+                "with block-bootstrap intervals, every --step-weeks weeks from --start to --end.",
+            ),
+        ] = False,
+        start: Annotated[str | None, typer.Option(help="Backtest: first as-of (default 2014-03-31).")] = None,
+        end: Annotated[str | None, typer.Option(help="Backtest: last as-of (default: latest).")] = None,
+        step_weeks: Annotated[int, typer.Option("--step-weeks", help="Backtest: weeks between as-ofs.")] = 4,
     ) -> None:
         """Quality small caps: Russell 2000 members ranked point in time by profitability, balance sheet,
         accruals, earnings surprises and estimate revisions, plus momentum; members without
@@ -155,6 +225,20 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(f"must be one of table, json, csv; got {fmt!r}", param_hint="--format")
         if top < 0:
             raise typer.BadParameter(f"must be >= 0, got {top}", param_hint="--top")
+        if backtest:
+            from rotascope.fundamentals.backtest import backtest_screen
+
+            if step_weeks < 1:
+                raise typer.BadParameter(f"must be >= 1, got {step_weeks}", param_hint="--step-weeks")
+            with friendly_errors(), reading(settings_of(ctx)) as store:
+                bt = backtest_screen(
+                    store,
+                    parse_date(start, "--start") if start else date(2014, 3, 31),
+                    parse_date(end, "--end") if end else date(2100, 1, 1),
+                    step_weeks=step_weeks,
+                )
+            emit_backtest(bt, fmt)
+            return
         with friendly_errors(), reading(settings_of(ctx)) as store:
             result = screen_at(store, parse_date(as_of) if as_of else None, top or None)
         if fmt == "json":

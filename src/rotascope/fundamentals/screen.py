@@ -206,9 +206,10 @@ def score_frame(inputs: ScreenInputs, fund: Fundamentals) -> pd.DataFrame:
     if not est.empty:
         est = est[est["first_known"] < est["known_at"]]
         chg = (est["estimate"] - est["first_estimate"]) / est["first_estimate"].abs().clip(lower=0.01)
-        rev = est.assign(chg=chg).groupby("symbol").agg(rev=("chg", "median"), known=("known_at", "max"))
-        out["estimate_revision"] = rev["rev"].reindex(syms).to_numpy(dtype=np.float64, na_value=np.nan)
-        out["estimates_known_at"] = rev["known"].reindex(syms).to_numpy()
+        g_est = est.assign(chg=chg.astype(np.float64)).groupby("symbol")
+        rev_chg, rev_known = g_est["chg"].median(), g_est["known_at"].max()
+        out["estimate_revision"] = rev_chg.reindex(syms).to_numpy(dtype=np.float64, na_value=np.nan)
+        out["estimates_known_at"] = rev_known.reindex(syms).to_numpy()
     else:
         out["estimate_revision"] = np.nan
         out["estimates_known_at"] = None
@@ -243,8 +244,27 @@ def run_screen(inputs: ScreenInputs, fund: Fundamentals, top: int | None = None)
     frame = score_frame(inputs, fund)
     scored = frame[np.isfinite(frame["score"].to_numpy(dtype=np.float64))]
     scored = scored.assign(_sym=scored.index).sort_values(["score", "_sym"], ascending=[False, True])
+    floats = (
+        "score",
+        "quality",
+        "momentum",
+        *COMPONENTS,
+        "ebit_margin",
+        "roa",
+        "cfo_assets",
+        "accruals_assets",
+        "debt_assets",
+        "cash_assets",
+        "beat_rate",
+        "mean_surprise",
+        "estimate_revision",
+        "ret_12_1",
+        "dist_200d",
+        "above_50d_share",
+    )
     rows = []
-    for rank, (sym, r) in enumerate(scored.head(top or len(scored)).iterrows(), start=1):
+    records = scored.head(top or len(scored)).to_dict("index")
+    for rank, (sym, r) in enumerate(records.items(), start=1):
         fy = r["fiscal_year"]
         rows.append(
             ScreenRow(
@@ -252,33 +272,13 @@ def run_screen(inputs: ScreenInputs, fund: Fundamentals, top: int | None = None)
                 symbol=str(sym),
                 name=inputs.names.get(str(sym), ""),
                 sector=inputs.sectors.get(str(sym), ""),
-                fiscal_year=int(fy) if np.isfinite(fy) else None,
+                fiscal_year=int(fy) if isinstance(fy, float) and np.isfinite(fy) else None,
                 fiscal_year_known_at=_d(r["fiscal_year_known_at"]),
                 reports=int(r["reports"]),
                 last_report=_d(r["last_report"]),
                 estimates_known_at=_d(r["estimates_known_at"]),
                 prices_as_of=inputs.as_of,
-                **{
-                    k: _f(r[k])
-                    for k in (
-                        "score",
-                        "quality",
-                        "momentum",
-                        *COMPONENTS,
-                        "ebit_margin",
-                        "roa",
-                        "cfo_assets",
-                        "accruals_assets",
-                        "debt_assets",
-                        "cash_assets",
-                        "beat_rate",
-                        "mean_surprise",
-                        "estimate_revision",
-                        "ret_12_1",
-                        "dist_200d",
-                        "above_50d_share",
-                    )
-                },
+                **{k: _f(r[k]) for k in floats},
             )
         )
     missing = sorted(set(frame.index) - set(scored.index))
