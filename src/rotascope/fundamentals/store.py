@@ -24,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from rotascope.errors import DatasetError
@@ -266,3 +267,77 @@ def load_fundamentals(store: Store, as_of: date) -> Fundamentals:
         for col in cols:
             frame[col] = pd.to_datetime(frame[col]).dt.date
     return Fundamentals(as_of, annual, surprises, estimates, sec)
+
+
+# ------------------------------------------------------------------------------------- SEC EDGAR facts
+SEC_SOURCE = "sec"
+
+
+def annual_from_sec(facts: pd.DataFrame) -> pd.DataFrame:
+    """SEC EDGAR 10-K facts (the provider's long frame) as rows of the standard annual frame.
+
+    One row per symbol and full fiscal year (10-K, fiscal period FY, a period of more than 300 days) that
+    has both revenue and operating income: ``ebit_sales`` = operating income / revenue, ``known_at`` = the
+    filing date of the first 10-K that reported both (a later restatement does not move it). The other
+    ratios need total assets, which the SEC provider does not map, and stay empty.
+    """
+    cols = list(ANNUAL_COLUMNS)
+    if facts.empty:
+        return pd.DataFrame(columns=cols)
+    f = facts[
+        facts["metric"].isin(["revenue", "operating_income"])
+        & facts["form"].astype(str).str.startswith("10-K")
+        & (facts["fiscal_period"] == "FY")
+    ].copy()
+    f["period_end"] = pd.to_datetime(f["period_end"])
+    f["filed"] = pd.to_datetime(f["filed"])
+    start = pd.to_datetime(f["period_start"])
+    f = f[start.isna() | ((f["period_end"] - start).dt.days > 300)]
+    first = f.sort_values("filed").groupby(["symbol", "period_end", "metric"], as_index=False).first()
+    wide = first.pivot(index=["symbol", "period_end"], columns="metric", values="value")
+    filed = first.pivot(index=["symbol", "period_end"], columns="metric", values="filed")
+    if not {"revenue", "operating_income"} <= set(wide.columns):
+        return pd.DataFrame(columns=cols)
+    ok = wide["revenue"].gt(0) & wide["operating_income"].notna()
+    wide, filed = wide[ok], filed[ok]
+    ends = pd.DatetimeIndex(wide.index.get_level_values("period_end"))
+    out = pd.DataFrame(
+        {
+            "symbol": wide.index.get_level_values("symbol").astype(str),
+            "name": "",
+            "sector": "",
+            "fiscal_year": ends.year.astype("int32"),
+            "period_end": ends.date,
+            "known_at": filed[["revenue", "operating_income"]].max(axis=1).dt.date.to_numpy(),
+        }
+    )
+    for col in ANNUAL_RATIOS:
+        out[col] = np.nan
+    out["sales"] = (wide["revenue"] / 1e6).to_numpy()  # millions, like the embedded file
+    out["ebit_sales"] = (wide["operating_income"] / wide["revenue"]).to_numpy()
+    return out[cols].reset_index(drop=True)
+
+
+def upsert_sec_annual(conn: duckdb.DuckDBPyConnection, facts: pd.DataFrame) -> int:
+    """Add the SEC-derived fiscal years not stored yet (first report wins; the caller's transaction)."""
+    rows = annual_from_sec(facts)
+    if rows.empty:
+        return 0
+    conn.execute(DDL)
+    conn.register("sec_annual", rows)
+    try:
+        added = conn.execute(
+            "SELECT count(*) FROM sec_annual r WHERE NOT EXISTS (SELECT 1 FROM fund_annual a "
+            "WHERE a.source = ? AND a.symbol = r.symbol AND a.period_end = r.period_end)",
+            [SEC_SOURCE],
+        ).fetchall()[0][0]
+        cols = ", ".join(ANNUAL_COLUMNS)
+        conn.execute(
+            f"INSERT INTO fund_annual ({cols}, source) SELECT {cols}, ? FROM sec_annual r WHERE NOT EXISTS "
+            "(SELECT 1 FROM fund_annual a WHERE a.source = ? AND a.symbol = r.symbol "
+            "AND a.period_end = r.period_end)",
+            [SEC_SOURCE, SEC_SOURCE],
+        )
+    finally:
+        conn.unregister("sec_annual")
+    return int(added)
