@@ -116,3 +116,23 @@ def test_screen_cli_formats(cli_env: dict[str, str]) -> None:
     assert lines[0].startswith("rank,symbol") and len(lines) == 1 + 5 + len(payload["unscored"])
     bad = subprocess.run([*run, "-f", "xml"], env=cli_env, capture_output=True, text=True)
     assert bad.returncode != 0 and "table, json, csv" in bad.stderr
+
+
+def test_embedded_fundamentals_rebuild_byte_identical(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    subprocess.run(
+        [
+            sys.executable,
+            str(root / "scripts/build_fundamentals.py"),
+            "--shared",
+            str(SHARED),
+            "--out",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    built = json.loads((tmp_path / "manifest.json").read_text())
+    shipped = json.loads((root / "src/rotascope/data/fundamentals/manifest.json").read_text())
+    assert built["files"] == shipped["files"]
+    assert shipped["dropped_rows"]["surprises"] == {"eps_estimate is not a number": 1}
