@@ -224,17 +224,18 @@ def quality_text(spread: float | None, market: float | None, label: str) -> str:
     )
 
 
-def _quality_claim(ctx: AgentContext, spread: float | None, ranked: int, proxy: bool) -> Claim:
+def _quality_claim(ctx: AgentContext, spread: float | None, ranked: int, proxy: bool) -> tuple[Claim, str]:
+    """The quality-vs-junk claim and its description in words (:func:`quality_text`)."""
     members = ctx.member_window(64)
     with np.errstate(invalid="ignore", divide="ignore"):
         r = members[-1] / members[0] - 1.0
     market = float(np.median(r[np.isfinite(r)])) if np.isfinite(r).sum() >= 50 else None
     label = "price proxy: calm vs volatile" if proxy else "screen quality score"
     src = "R2000 member closes" if proxy else "R2000 member closes + company fundamentals"
-    return claim(
+    made = claim(
         NAME,
         "quality_led",
-        quality_text(spread, market, label),
+        f"Higher-quality small caps ({label}) keep up while the median small cap is not falling",
         [
             ev(
                 ctx,
@@ -266,6 +267,7 @@ def _quality_claim(ctx: AgentContext, spread: float | None, ranked: int, proxy: 
         ],
         0.8,
     )
+    return made, quality_text(spread, market, label)
 
 
 def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
@@ -278,8 +280,7 @@ def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
             claim(
                 NAME,
                 "profitability",
-                f"The typical small cap is profitable: median EBIT margin {m.ebit_margin:.1%}, "
-                + (f"CFO/assets {m.cfo_assets:.1%}" if m.cfo_assets is not None else "CFO/assets n/a"),
+                "The typical small cap is profitable (median EBIT margin and CFO/assets above zero)",
                 [
                     ev(
                         ctx,
@@ -310,7 +311,7 @@ def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
             claim(
                 NAME,
                 "balance_sheet",
-                f"Small-cap balance sheets are not stretched: median debt/assets {m.debt_assets:.0%}",
+                f"Small-cap balance sheets are not stretched (median debt/assets <= {MAX_DEBT_ASSETS:.0%})",
                 [
                     ev(
                         ctx,
@@ -331,7 +332,7 @@ def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
             claim(
                 NAME,
                 "accruals",
-                f"Small-cap earnings are backed by cash: median accruals/assets {m.accruals:+.1%}",
+                "Small-cap earnings are backed by cash (median accruals/assets at or below zero)",
                 [
                     ev(
                         ctx,
@@ -355,7 +356,7 @@ def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
             claim(
                 NAME,
                 "beats",
-                f"Earnings beats are broad: {m.beat_share:.1%} of reporting small caps beat consensus",
+                f"Earnings beats are broad (>= {MIN_BEAT_SHARE:.0%} of reporting small caps beat consensus)",
                 [
                     ev(
                         ctx,
@@ -375,7 +376,7 @@ def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
             claim(
                 NAME,
                 "beat_size",
-                f"The median small-cap surprise is {m.median_surprise:+.1%} of the estimate",
+                "The median small-cap earnings surprise is positive",
                 [
                     ev(
                         ctx,
@@ -396,8 +397,7 @@ def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
             claim(
                 NAME,
                 "revisions",
-                f"Estimate revisions are net {'up' if m.net_revisions >= 0 else 'down'}: "
-                f"{m.net_revisions:+.0%} (up minus down) across {m.revised} small caps",
+                "Small-cap EPS estimates are being raised more often than cut",
                 [
                     ev(
                         ctx,
@@ -542,11 +542,13 @@ def analyze(ctx: AgentContext) -> Opinion:
     notes: list[str] = []
     risks: list[str] = []
     if m is not None and m.qmj_spread is not None:
-        claims.append(_quality_claim(ctx, m.qmj_spread, m.qmj_ranked, proxy=False))
-        spread = m.qmj_spread
+        quality, described = _quality_claim(ctx, m.qmj_spread, m.qmj_ranked, proxy=False)
     else:
         spread, _junk, ranked = quality_spread(ctx.member_window(252))
-        claims.append(_quality_claim(ctx, spread if np.isfinite(spread) else None, ranked, proxy=True))
+        quality, described = _quality_claim(ctx, spread if np.isfinite(spread) else None, ranked, proxy=True)
+    claims.append(quality)
+    if described.startswith(("Defensive pattern", "Junk-led")):
+        risks.append(described + ".")
     if m is not None:
         claims += _company_claims(ctx, m)
         if m.firms:
@@ -572,11 +574,6 @@ def analyze(ctx: AgentContext) -> Opinion:
             f"Company fundamentals from SEC EDGAR for {health[0]} members (point in time by filing date)."
         )
     notes.append("Drawdown, SMB and cyclicals-vs-defensives claims are price proxies.")
-    if spread is not None and np.isfinite(spread) and spread < -0.05:
-        risks.append(
-            f"Junk-led: the lowest-quality quintile beat the highest by {-spread:.0%} over 63 days: "
-            "squeeze-like leadership tends not to last."
-        )
     if health is None:
         risks.append(
             "Interest cover and zombies are not measured: no SEC EDGAR facts are stored for this date."
@@ -611,10 +608,6 @@ def company_claims(ctx: AgentContext, symbol: str, close: Float64Array) -> tuple
         v = row[key]
         return float(v) if isinstance(v, int | float | np.number) and np.isfinite(float(v)) else None
 
-    def rel(key: str) -> float | None:
-        v, m_ = val(key), med[key]
-        return None if v is None or not np.isfinite(m_) else v - m_
-
     r2000 = "R2000 median"
 
     q = val("quality")
@@ -622,7 +615,7 @@ def company_claims(ctx: AgentContext, symbol: str, close: Float64Array) -> tuple
         claim(
             NAME,
             "quality_rank",
-            f"{symbol}'s quality score is {q:+.2f} (robust z vs R2000 members; above 0 = better than median)",
+            f"{symbol}'s quality score is above the R2000 median (robust z-score >= 0)",
             [
                 ev(
                     ctx,
@@ -650,18 +643,18 @@ def company_claims(ctx: AgentContext, symbol: str, close: Float64Array) -> tuple
             claim(
                 NAME,
                 "profitability",
-                f"{symbol}'s FY{fy} EBIT margin is {ebit:.1%}, vs the {r2000} {med['ebit_margin']:.1%}",
+                f"{symbol}'s FY{fy} EBIT margin is at or above the {r2000}",
                 [
                     ev(
                         ctx,
-                        f"{symbol} EBIT margin minus R2000 median",
-                        rel("ebit_margin"),
+                        f"{symbol} FY{fy} EBIT margin",
+                        ebit,
                         ">=",
-                        0.0,
+                        round(med["ebit_margin"], 6),
                         source=src,
                         window=f"FY{fy}",
                         unit="fraction",
-                        note=f"{symbol} EBIT margin {ebit:.4f}",
+                        note=f"threshold = median of the other R2000 members with FY data at {ctx.as_of}",
                     )
                 ],
                 0.5,
@@ -672,15 +665,14 @@ def company_claims(ctx: AgentContext, symbol: str, close: Float64Array) -> tuple
                 claim(
                     NAME,
                     "balance_sheet",
-                    f"{symbol}'s FY{fy} debt/assets is {val('debt_assets'):.0%}, vs the R2000 median "
-                    f"{med['debt_assets']:.0%}",
+                    f"{symbol}'s FY{fy} debt/assets is at or below the {r2000}",
                     [
                         ev(
                             ctx,
-                            f"{symbol} debt/assets minus R2000 median",
-                            rel("debt_assets"),
+                            f"{symbol} FY{fy} debt / assets",
+                            val("debt_assets"),
                             "<=",
-                            0.0,
+                            round(med["debt_assets"], 6),
                             source=src,
                             window=f"FY{fy}",
                             unit="fraction",
@@ -694,7 +686,7 @@ def company_claims(ctx: AgentContext, symbol: str, close: Float64Array) -> tuple
                 claim(
                     NAME,
                     "accruals",
-                    f"{symbol}'s FY{fy} accruals/assets is {val('accruals_assets'):+.1%} (< 0: cash-backed)",
+                    f"{symbol}'s FY{fy} earnings are backed by cash (accruals/assets at or below zero)",
                     [
                         ev(
                             ctx,
@@ -715,8 +707,7 @@ def company_claims(ctx: AgentContext, symbol: str, close: Float64Array) -> tuple
             claim(
                 NAME,
                 "beats",
-                f"{symbol} beat consensus in {val('beat_rate'):.0%} of its last {val('reports'):.0f} "
-                f"reports (latest {row['last_report']})",
+                f"{symbol} beat consensus in at least half of its recent reports (last {row['last_report']})",
                 [
                     ev(
                         ctx,
@@ -737,7 +728,7 @@ def company_claims(ctx: AgentContext, symbol: str, close: Float64Array) -> tuple
             claim(
                 NAME,
                 "revisions",
-                f"{symbol}'s consensus EPS estimate moved {val('estimate_revision'):+.1%} over four weeks",
+                f"{symbol}'s consensus EPS estimate is not being cut",
                 [
                     ev(
                         ctx,
