@@ -96,8 +96,7 @@ def init(
     force: Annotated[bool, typer.Option(help="Reload even if the same dataset is already stored.")] = False,
 ) -> None:
     """Load the embedded real dataset into the store (idempotent, all-or-nothing)."""
-    from rotascope.fundamentals.command import fund_rows
-    from rotascope.fundamentals.store import load_embedded as load_embedded_fundamentals
+    from rotascope.fundamentals.command import init_fundamentals
     from rotascope.providers import bundled
     from rotascope.store import open_store
 
@@ -114,12 +113,8 @@ def init(
             ) as progress:
                 task = progress.add_task("Reading and cleaning the embedded dataset")
                 current = bundled.dataset_fingerprint(settings)
-                fund = load_embedded_fundamentals(store, force=force)
-                if not fund.unchanged:
-                    out.print(
-                        f"Company fundamentals loaded ({fund_rows(fund)}); `rotascope data status` lists them"
-                    )
                 if not force and store.loaded_fingerprint(bundled.SOURCE) == current:
+                    init_fundamentals(store, force, out)  # after the prices: a kill leaves no half store
                     out.print(
                         f"Store {settings.db}: embedded dataset already up to date (fingerprint "
                         f"{current}); `rotascope init --force` reloads it."
@@ -134,6 +129,7 @@ def init(
                         err.file.flush()
 
                 report = store.load(batch, progress=step, force=force)
+                init_fundamentals(store, force, out)
             flags = store.flag_summary()
         finally:
             store.close()

@@ -16,9 +16,12 @@ import typer
 from rich.table import Table
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from rotascope.fundamentals.backtest import ScreenBacktest
     from rotascope.fundamentals.screen import ScreenResult
     from rotascope.fundamentals.store import Coverage, FundLoad
+    from rotascope.store.db import Store
 
 SCREEN_FORMATS = ("table", "json", "csv")
 
@@ -26,6 +29,19 @@ SCREEN_FORMATS = ("table", "json", "csv")
 def fund_rows(load: FundLoad) -> str:
     """'8,777 annual, 21,701 surprises, ... rows' for the init message."""
     return ", ".join(f"{n:,} {kind}" for kind, n in load.rows.items()) + " rows"
+
+
+def init_fundamentals(store: Store, force: bool, out: Console) -> FundLoad:
+    """`rotascope init`'s fundamentals step: load the embedded files (one transaction) and say so.
+
+    Call it after the price dataset is committed, so a kill in between leaves a store `init` completes.
+    """
+    from rotascope.fundamentals.store import load_embedded
+
+    load = load_embedded(store, force=force)
+    if not load.unchanged:
+        out.print(f"Company fundamentals loaded ({fund_rows(load)}); `rotascope data status` lists them.")
+    return load
 
 
 def coverage_table(cov: list[Coverage]) -> Table:
