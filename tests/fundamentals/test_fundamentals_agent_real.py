@@ -52,6 +52,9 @@ def test_2019_claims_use_earnings_surprises(monitor: Monitor, store: Store) -> N
     share = beats.evidence[0].value
     assert share is not None and 0.3 < share < 0.9
     assert beats.direction == ("bullish" if share >= 0.6 else "bearish")
+    # the same measure as evidence-ladder level 4 on the same day
+    level4 = next(lv for lv in monitor.at(date(2019, 6, 28)).regime.ladder.levels if lv.level == 4)
+    assert level4.evidence[0].value == share
 
 
 @pytest.mark.parametrize(

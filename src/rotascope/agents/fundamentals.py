@@ -139,15 +139,14 @@ def _median(values: pd.Series, enough: int) -> float | None:
 def beat_breadth(
     fund: Fundamentals, members: set[str], as_of: date
 ) -> tuple[int, float | None, float | None]:
-    """(members reporting in the trailing quarter, share beating, median surprise); None below MIN_REPORTS."""
+    """(members' reports in the trailing quarter, share beating, median surprise); None if too few."""
     s = fund.surprises
     if s.empty:
         return 0, None, None
     recent = s[s["symbol"].isin(members) & (s["report_date"] > as_of - timedelta(days=BEAT_WINDOW_DAYS))]
-    last = recent.sort_values("report_date").groupby("symbol").tail(1)
-    if len(last) < MIN_REPORTS:
-        return len(last), None, None
-    return len(last), float(last["beat"].astype(float).mean()), float(last["surprise"].median())
+    if len(recent) < MIN_REPORTS:  # every report of the window, as ladder level 4 counts them
+        return len(recent), None, None
+    return len(recent), float(recent["beat"].astype(float).mean()), float(recent["surprise"].median())
 
 
 def net_revisions(fund: Fundamentals, members: set[str]) -> tuple[int, float | None, date | None]:

@@ -44,30 +44,35 @@ def _beats(surprises: pd.DataFrame, calendar: DateArray) -> tuple[Float64Array, 
     return n, share
 
 
-def _revisions(est: pd.DataFrame, calendar: DateArray) -> tuple[Float64Array, Float64Array]:
+def _revisions(per_snap: pd.DataFrame, calendar: DateArray) -> tuple[Float64Array, Float64Array]:
+    """Spread the per-snapshot (revised, net) onto the calendar, carried at most REVISION_CARRY_DAYS."""
     days = calendar.astype("datetime64[D]")
     revised, net = np.full(len(days), np.nan), np.full(len(days), np.nan)
-    if est.empty:
+    if per_snap.empty:
         return revised, net
-    snaps = np.unique(est["known_at"].to_numpy().astype("datetime64[D]"))
-    per_snap_n, per_snap_net = [], []
-    for snap in snaps:  # ~40 snapshot dates; each step is vectorised over all symbols
-        live = est[
-            (est["known_at"] <= snap)
-            & (est["known_at"] > snap - np.timedelta64(REVISION_DAYS, "D"))
-            & (est["report_date"] >= snap)
-        ]
-        g = live.sort_values("known_at").groupby(["symbol", "fiscal_end"])["estimate"]
-        moves = pd.DataFrame({"first": g.first(), "last": g.last(), "n": g.size()})
-        moves = moves[moves["n"] > 1].reset_index().sort_values("fiscal_end").groupby("symbol").head(1)
-        d = np.sign(moves["last"].to_numpy() - moves["first"].to_numpy())
-        per_snap_n.append(float(len(d)))
-        per_snap_net.append(float(d.mean()) if len(d) >= MIN_REPORTS else np.nan)
+    snaps = per_snap["snap"].to_numpy().astype("datetime64[D]")
+    n = per_snap["revised"].to_numpy(np.float64)
+    value = np.where(n >= MIN_REPORTS, per_snap["net"].to_numpy(np.float64), np.nan)
     i = np.searchsorted(snaps, days, side="right") - 1
     ok = (i >= 0) & (days - snaps[np.maximum(i, 0)] <= np.timedelta64(REVISION_CARRY_DAYS, "D"))
-    revised[ok] = np.asarray(per_snap_n)[i[ok]]
-    net[ok] = np.asarray(per_snap_net)[i[ok]]
+    revised[ok], net[ok] = n[i[ok]], value[i[ok]]
     return revised, net
+
+
+REVISIONS_SQL = f"""
+WITH moves AS (
+    SELECT s.snap, e.symbol, e.fiscal_end, arg_min(e.estimate, e.known_at) AS first,
+           arg_max(e.estimate, e.known_at) AS last, count(*) AS n
+    FROM (SELECT DISTINCT known_at AS snap FROM fund_estimates) s
+    JOIN fund_estimates e ON e.known_at <= s.snap AND e.known_at > s.snap - INTERVAL {REVISION_DAYS} DAY
+                         AND e.report_date >= s.snap
+    WHERE e.symbol IN (SELECT symbol FROM eb_members)
+    GROUP BY s.snap, e.symbol, e.fiscal_end HAVING count(*) > 1
+    QUALIFY row_number() OVER (PARTITION BY s.snap, e.symbol ORDER BY e.fiscal_end) = 1)
+SELECT snap, count(*) AS revised, avg(sign(last - first)) AS net FROM moves GROUP BY snap ORDER BY snap
+"""
+"""Per snapshot date: members whose next-report estimate was re-read in the trailing 28 days, and the
+mean sign of its change (raised +1, cut -1, unchanged 0)."""
 
 
 def earnings_internals(store: Store, calendar: DateArray) -> dict[str, Float64Array]:
@@ -81,16 +86,11 @@ def earnings_internals(store: Store, calendar: DateArray) -> dict[str, Float64Ar
             "SELECT known_at, eps_actual > eps_estimate AS beat FROM fund_surprises "
             "WHERE symbol IN (SELECT symbol FROM eb_members)"
         ).df()
-        est = store.conn.execute(
-            "SELECT symbol, fiscal_end, report_date, estimate, known_at FROM fund_estimates "
-            "WHERE symbol IN (SELECT symbol FROM eb_members)"
-        ).df()
+        per_snap = store.conn.execute(REVISIONS_SQL).df()
     finally:
         store.conn.unregister("eb_members")
-    for col in ("fiscal_end", "report_date", "known_at"):
-        est[col] = est[col].to_numpy().astype("datetime64[D]")
     n, share = _beats(surprises, calendar)
-    revised, net = _revisions(est, calendar)
+    revised, net = _revisions(per_snap, calendar)
     return {
         "r2000_reporters_1q": n,
         "r2000_beat_share_1q": share,
