@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -13,10 +15,12 @@ import pandas as pd
 import pytest
 
 from datapaths import SHARED
-from rotascope.errors import DataError
+from rotascope.config import Settings, load_settings
+from rotascope.errors import DataError, DatasetError
 from rotascope.fundamentals.files import read_annual, read_surprises
 from rotascope.fundamentals.screen import screen_at
-from rotascope.fundamentals.store import coverage, load_fundamentals
+from rotascope.fundamentals.store import coverage, embedded_dir, load_embedded, load_fundamentals
+from rotascope.store import open_store
 from rotascope.store.db import Store
 
 FUND = SHARED / "fundamentals"
@@ -136,3 +140,41 @@ def test_embedded_fundamentals_rebuild_byte_identical(tmp_path: Path) -> None:
     shipped = json.loads((root / "src/rotascope/data/fundamentals/manifest.json").read_text())
     assert built["files"] == shipped["files"]
     assert shipped["dropped_rows"]["surprises"] == {"eps_estimate is not a number": 1}
+
+
+def test_a_bad_embedded_file_changes_nothing_stored(loaded_settings: Settings, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(loaded_settings.db, home / "rotascope.duckdb")
+    folder = tmp_path / "fund"
+    shutil.copytree(embedded_dir(), folder)
+    frame = pd.read_parquet(folder / "surprises.parquet").drop(columns=["eps_estimate"])
+    frame.to_parquet(folder / "surprises.parquet")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"]["surprises.parquet"]["sha256"] = hashlib.sha256(
+        (folder / "surprises.parquet").read_bytes()
+    ).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    store = open_store(load_settings({"home": str(home)}, env={}), write=True)
+    try:
+        before = {c.kind: c.rows for c in coverage(store)}
+        with pytest.raises(DatasetError, match="lacks the column"):
+            load_embedded(store, folder=folder, force=True)
+        (folder / "annual.parquet").write_bytes(b"garbage")
+        with pytest.raises(DatasetError, match="checksum"):
+            load_embedded(store, folder=folder, force=True)
+        assert {c.kind: c.rows for c in coverage(store)} == before
+    finally:
+        store.close()
+
+
+def test_data_status_lists_the_fundamentals(cli_env: dict[str, str]) -> None:
+    got = subprocess.run(
+        [sys.executable, "-m", "rotascope", "data", "status", "-f", "json"],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    fund = {c["kind"]: c for c in json.loads(got.stdout)["fundamentals"]}
+    assert fund["annual"]["rows"] == 8777 and fund["surprises"]["tickers"] == 2123

@@ -116,7 +116,14 @@ def _read_embedded(folder: Path, kind: str, files: dict[str, dict[str, str]]) ->
         ) from None
     if hashlib.sha256(data).hexdigest() != files.get(path.name, {}).get("sha256"):
         raise DatasetError(f"Embedded file {path.name} does not match its checksum; reinstall rotascope.")
-    return pd.read_parquet(path)
+    frame = pd.read_parquet(path)
+    missing = [c for c in COLUMNS[kind] if c not in frame.columns]
+    if missing:
+        raise DatasetError(
+            f"Embedded file {path.name} lacks the column(s) {', '.join(missing)}; rebuild it with "
+            "scripts/build_fundamentals.py or reinstall rotascope."
+        )
+    return frame
 
 
 def replace_rows(store: Store, kind: str, frame: pd.DataFrame, source: str) -> int:
