@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from rotascope.config import Settings, load_settings
+from rotascope.fundamentals.store import load_embedded as load_embedded_fundamentals
 from rotascope.monitor.data import MarketData
 from rotascope.monitor.run import Monitor, build_monitor
 from rotascope.providers import bundled
@@ -23,6 +24,7 @@ def loaded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     store = open_store(settings, write=True)
     try:
         store.load(bundled.load(settings))
+        load_embedded_fundamentals(store)
     finally:
         store.close()
     return settings

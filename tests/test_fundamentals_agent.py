@@ -12,6 +12,7 @@ import pytest
 from rotascope.agents import universe_analysis
 from rotascope.agents.fundamentals import MIN_COMPANIES, company_health
 from rotascope.config import Settings, load_settings
+from rotascope.fundamentals import load_fundamentals as load_company_fundamentals
 from rotascope.monitor.run import Monitor
 from rotascope.store import open_store
 from rotascope.store.live import ensure_live_schema, load_fundamentals
@@ -67,6 +68,7 @@ def test_point_in_time_facts_and_hand_checked_medians(
         store.conn.execute("INSERT INTO fundamentals SELECT * FROM f")
         facts = load_fundamentals(store, date(2024, 7, 19))
         early = load_fundamentals(store, date(2024, 2, 1))
+        view = load_company_fundamentals(store, date(2024, 7, 19))
     finally:
         store.close()
     assert early.empty  # nothing was filed yet
@@ -76,7 +78,8 @@ def test_point_in_time_facts_and_hand_checked_medians(
     # cover_i = i / 2 for i = 0..39 → median (19 + 20) / 2 / 2 = 9.75; cover < 1 for i = 0, 1 → 2 / 40
     assert (n, cover, zombies) == (40, 9.75, 0.05)
     assert ocf == pytest.approx((19.5 - 10) / 100) and margin == pytest.approx(19.5 / 100)
-    a = universe_analysis(monitor, date(2024, 7, 19), "t", fundamentals=facts)
+    assert view.sec.equals(facts)
+    a = universe_analysis(monitor, date(2024, 7, 19), "t", fundamentals=view)
     fund = next(o for o in a.opinions if o.agent == "fundamentals")
     ids = {c.id for c in fund.claims}
     assert {"fundamentals.interest_cover", "fundamentals.zombies", "fundamentals.cash_flow"} <= ids

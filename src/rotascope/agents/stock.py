@@ -13,9 +13,11 @@ import numpy as np
 
 from rotascope._typing import Float64Array
 from rotascope.agents.base import AgentContext, claim, ev, opinion
+from rotascope.agents.fundamentals import company_claims
 from rotascope.agents.run import assemble
 from rotascope.agents.sentiment import analyze as sentiment_analyze
 from rotascope.errors import DataError
+from rotascope.fundamentals.store import Fundamentals
 from rotascope.indicators.kernels import sma, wilder
 from rotascope.indicators.volatility import atr
 from rotascope.measures import HY_OAS_CHG_13W, UST_10Y_CHG_13W
@@ -200,11 +202,15 @@ def stock_opinions(s: StockContext) -> list[Opinion]:
     peer_vol = float(np.median(mvol)) if len(mvol) else None
     high = np.nanmax(c[-252:]) if np.isfinite(c[-252:]).any() else np.nan
     dd = float(c[-1] / high - 1) if np.isfinite(c[-1]) and np.isfinite(high) else None
+    company, company_note = company_claims(ctx, name, c)
     fundamentals = opinion(
         "fundamentals",
-        f"{name}: quality proxies (price behaviour)",
+        f"{name}: company fundamentals and quality proxies (price behaviour)"
+        if company
+        else f"{name}: quality proxies (price behaviour)",
         ctx.as_of,
         [
+            *company,
             claim(
                 "fundamentals",
                 "calm",
@@ -242,8 +248,12 @@ def stock_opinions(s: StockContext) -> list[Opinion]:
                 0.5,
             ),
         ],
-        ["Company fundamentals (SEC EDGAR) are not stored: quality is proxied by price behaviour."],
-        "Fundamentals not stored: price-based proxies.",
+        []
+        if company
+        else [
+            f"No company fundamentals known for {name} at {ctx.as_of}: quality is proxied by price behaviour."
+        ],
+        f"{company_note} Volatility and drawdown claims are price proxies.",
     )
     beta, n = rate_beta(s)
     d10 = UST_10Y_CHG_13W.of(ctx.result.snapshot)
@@ -392,11 +402,12 @@ def stock_analysis(
     *,
     benchmark: str = "IWM",
     high_low: tuple[Float64Array, Float64Array] | None = None,
+    fundamentals: Fundamentals | None = None,
 ) -> Analysis:
     """Debate one stock (vs IWM) or regime ETF (vs SPY) as of a date; ``close_full`` is its close on the
     monitor calendar, ``high_low`` its highs and lows there when stored (ETFs)."""
     result = monitor.at(as_of)
-    ctx = AgentContext(result, monitor.panel)
+    ctx = AgentContext(result, monitor.panel, fundamentals)
     close = close_full[: ctx.row + 1]
     if np.isfinite(close).sum() < 260:
         raise DataError(

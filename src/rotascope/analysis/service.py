@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from functools import cached_property
 
 import numpy as np
-import pandas as pd
 
 from rotascope.agents.run import universe_analysis
 from rotascope.agents.stock import stock_analysis
@@ -22,11 +21,13 @@ from rotascope.analysis.replay import replay_extra
 from rotascope.calibration.service import calibrated_call
 from rotascope.config import Settings, config_hash
 from rotascope.errors import DataError, UnknownSymbolError
+from rotascope.fundamentals import load_fundamentals
+from rotascope.fundamentals.store import Fundamentals
 from rotascope.monitor.data import align
 from rotascope.monitor.run import Monitor, build_monitor
 from rotascope.records import Analysis, Headline
 from rotascope.store.db import Store
-from rotascope.store.live import load_fundamentals, load_headlines
+from rotascope.store.live import load_headlines
 
 HEADLINE_DAYS = 7
 """Headlines that became known in the week up to the as-of date feed the sentiment agent."""
@@ -41,7 +42,7 @@ class AgentInputs:
     """What the agents may read besides the monitor, all known by the as-of date."""
 
     headlines: list[Headline] = field(default_factory=list)
-    fundamentals: pd.DataFrame | None = None
+    fundamentals: Fundamentals | None = None
 
 
 class Analyst:
@@ -71,8 +72,7 @@ class Analyst:
         news = load_headlines(self.store, day - timedelta(days=HEADLINE_DAYS), day)
         if symbol is not None:
             news = [h for h in news if symbol in h.tickers or f"${symbol}" in h.text]
-        facts = load_fundamentals(self.store, day)
-        return AgentInputs(news, None if facts.empty else facts)
+        return AgentInputs(news, load_fundamentals(self.store, day))
 
     def universe(self, as_of: date | None, *, full_risk: bool = True) -> Analysis:
         """Small caps vs SPY: the four agents, their debate and the decision/risk agent."""
@@ -121,6 +121,7 @@ class Analyst:
             got.headlines or None,
             benchmark=STOCK_BENCHMARK if is_stock else REGIME_BENCHMARK,
             high_low=high_low,
+            fundamentals=got.fundamentals,
         )
 
     def _high_low(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:

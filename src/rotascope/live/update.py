@@ -33,6 +33,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from rotascope.config import Settings, split_list
 from rotascope.errors import ConfigError, ProviderError
+from rotascope.fundamentals.store import upsert_sec_annual
 from rotascope.providers import fred as fred_mod
 from rotascope.providers import yahoo as yahoo_mod
 from rotascope.providers.errors import (
@@ -559,7 +560,8 @@ def _sec_item(run: _Run, fetcher: SecFetcher, symbol: str) -> Outcome:
         return _commit(run, "sec", symbol, started, ("unchanged", 0, f"no filing after {last}"))
     with item_transaction(run.store) as conn:
         rows = upsert_fundamentals(conn, facts, run.now())
-        message = f"{rows} facts (filed up to {facts['filed'].max().date()})"
+        years = upsert_sec_annual(conn, facts)  # the same fund_annual table the embedded ratios fill
+        message = f"{rows} facts, {years} new fiscal years (filed up to {facts['filed'].max().date()})"
         status = "updated" if rows else "unchanged"
         log_update(conn, UpdateLogRow("sec", symbol, started, utcnow(), status, rows, message))
     return status, rows, message

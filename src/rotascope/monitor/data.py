@@ -152,6 +152,8 @@ class MarketData:
     """IWM high and low (columns 'IWM_high', 'IWM_low') for ATR-based risk sizing."""
     pit: dict[str, PitUniverse] = field(default_factory=dict)
     """Point-in-time universes by name (R2000, SP500, SP600) where the store holds dated lists."""
+    earnings: dict[str, Float64Array] = field(default_factory=dict)
+    """Earnings-breadth arrays on ``calendar`` (rotascope.fundamentals.breadth), known by each row."""
 
     def upto(self, day: np.datetime64) -> MarketData:
         """The data as it stood at the close of ``day``: later rows dropped, series cut at ``known_at``."""
@@ -171,6 +173,7 @@ class MarketData:
             self.source,
             self.highs_lows.upto(day) if self.highs_lows is not None else None,
             pit={k: u.upto(day) for k, u in self.pit.items()},
+            earnings={k: v[: int((self.calendar <= day).sum())] for k, v in self.earnings.items()},
         )
 
 
@@ -247,8 +250,10 @@ def _pit_universe(store: Store, universe: str, calendar: DateArray, inst: pd.Dat
 
 
 def _source_label(fingerprint: str) -> str:
-    """'bundled', 'live' or 'bundled+live': which loads the stored data came from."""
-    return "+".join(sorted({part.split(":")[0] for part in fingerprint.split("+") if part})) or "empty"
+    """'bundled', 'live' or 'bundled+live': which loads the stored data came from (the embedded company
+    fundamentals, load 'bundled_fundamentals', count as 'bundled')."""
+    parts = {part.split(":")[0].removesuffix("_fundamentals") for part in fingerprint.split("+") if part}
+    return "+".join(sorted(parts)) or "empty"
 
 
 def _days(col: pd.Series) -> DateArray:

@@ -492,7 +492,7 @@ def compute(data: MarketData, thresholds: Thresholds, stale_after_days: int = 10
         }
         if sp600 is not None:
             breadth["SP600"] = sp600.result()
-        internals = internals_job.result()
+        internals = {**internals_job.result(), **data.earnings}
     return MonitorPanel(data, pairs, sectors, rotation, breadth, macro, factors, internals, stale_after_days)
 
 

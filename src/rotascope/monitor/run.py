@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from rotascope.config import Settings
+from rotascope.fundamentals.breadth import earnings_internals
 from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.data import load_market_data
 from rotascope.monitor.engine import MonitorPanel, compute
@@ -46,4 +47,5 @@ def build_monitor(store: Store, settings: Settings) -> Monitor:
     """Load inputs and compute every indicator over the full history."""
     thresholds = load_thresholds(settings.thresholds)
     data = load_market_data(store)
+    data = replace(data, earnings=earnings_internals(store, data.calendar))  # level 4 evidence where stored
     return Monitor(compute(data, thresholds, settings.stale_days), thresholds, settings.home / "cache")

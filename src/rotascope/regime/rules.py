@@ -11,7 +11,7 @@ import operator
 from collections.abc import Callable
 from datetime import date
 
-from rotascope.measures import (
+from rotascope.measures import R2000_BEAT_SHARE_1Q, R2000_NET_REVISIONS_4W, R2000_REPORTERS_1Q, R2000_REVISED_4W, (
     CLAIMS_YOY,
     CORE_CPI_YOY_CHG_3M,
     CURVE_10Y_2Y_CHG_13W,
@@ -38,9 +38,9 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
 }
 PROXY_EARNINGS = (
-    "PROXY: no analyst estimates or revisions are stored, so level 4 reads the market's own verdict on "
-    "small-cap earnings (cyclical vs defensive small-cap sectors, jobless claims); it is a stand-in, not "
-    "revisions data."
+    "PROXY: no earnings surprises or estimate revisions are stored for this date, so level 4 reads the "
+    "market's own verdict on small-cap earnings (cyclical vs defensive small-cap sectors, jobless "
+    "claims); it is a stand-in, not revisions data."
 )
 
 
@@ -260,39 +260,91 @@ def ladder(snap: Snapshot, t: Thresholds) -> Ladder:
             "offline: cyclical vs defensive small caps, jobless claims.)",
         )
     )
-    e4 = [
-        c.ev(
-            "Small-cap cyclicals minus defensives, median 63-day return",
-            c.value(R2000_CYC_MINUS_DEF_3M),
-            ">=",
-            r4.min_cyclical_minus_defensive_3m,
-            source="R2000 member closes by GICS sector",
-            window="63d",
-            unit="fraction",
-            note=r2000.caveat,
-        ),
-        c.ev(
-            "Initial claims (4-week average) vs a year ago",
-            c.value(CLAIMS_YOY),
-            "<=",
-            r4.max_claims_yoy,
-            source="FRED ICSA",
-            window="52w",
-            unit="fraction",
-        ),
-    ]
+    claims_ev = c.ev(
+        "Initial claims (4-week average) vs a year ago",
+        c.value(CLAIMS_YOY),
+        "<=",
+        r4.max_claims_yoy,
+        source="FRED ICSA",
+        window="52w",
+        unit="fraction",
+    )
+    beat, net = c.value(R2000_BEAT_SHARE_1Q), c.value(R2000_NET_REVISIONS_4W)
+    real: list[Evidence] = []
+    if beat is not None:
+        real.append(
+            c.ev(
+                "Share of R2000 members beating consensus EPS",
+                beat,
+                ">=",
+                r4.min_beat_share,
+                source="earnings surprises, each known on its report date",
+                window="91d",
+                unit="fraction",
+                note=f"{c.value(R2000_REPORTERS_1Q) or 0:.0f} reports; today's members (survivorship)",
+            )
+        )
+    if net is not None:
+        real.append(
+            c.ev(
+                "Net EPS estimate revisions of R2000 members, (raised - cut) / revised",
+                net,
+                ">=",
+                r4.min_net_revisions,
+                source="consensus EPS snapshots, each known on its snapshot date",
+                window="28d",
+                unit="fraction",
+                note=f"{c.value(R2000_REVISED_4W) or 0:.0f} members revised",
+            )
+        )
+    if real:
+        e4 = [*real, claims_ev]
+        rule4 = (
+            " and ".join(
+                (
+                    [f"at least {r4.min_beat_share:.0%} of reporting small caps beat consensus (91 days)"]
+                    if beat is not None
+                    else []
+                )
+                + (
+                    [f"net estimate revisions >= {r4.min_net_revisions:+.0%} (28 days)"]
+                    if net is not None
+                    else []
+                )
+            )
+            + f"; claims up <= {r4.max_claims_yoy:.0%} y/y"
+        )
+        proxy4: str | None = None
+    else:
+        e4 = [
+            c.ev(
+                "Small-cap cyclicals minus defensives, median 63-day return",
+                c.value(R2000_CYC_MINUS_DEF_3M),
+                ">=",
+                r4.min_cyclical_minus_defensive_3m,
+                source="R2000 member closes by GICS sector",
+                window="63d",
+                unit="fraction",
+                note=r2000.caveat,
+            ),
+            claims_ev,
+        ]
+        rule4 = (
+            "cyclical small-cap sectors (Industrials, Financials, Consumer Discretionary, "
+            "Materials, Energy) beat defensive ones (Utilities, Consumer Staples, Health "
+            f"Care, Real Estate) over 63 days; claims up <= {r4.max_claims_yoy:.0%} y/y"
+        )
+        proxy4 = PROXY_EARNINGS
     levels.append(
         LadderLevel(
             level=4,
             name="Earnings revisions improve",
             passed=_all(e4),
             evidence=e4,
-            rule="cyclical small-cap sectors (Industrials, Financials, Consumer Discretionary, "
-            "Materials, Energy) beat defensive ones (Utilities, Consumer Staples, Health "
-            f"Care, Real Estate) over 63 days; claims up <= {r4.max_claims_yoy:.0%} y/y",
+            rule=rule4,
             next_check="Persistence: does leadership hold through the next volatility spike "
             "or index drawdown?",
-            proxy=PROXY_EARNINGS,
+            proxy=proxy4,
         )
     )
     stress = c.value(STRESS_SEEN)

@@ -38,6 +38,8 @@ class CreditRule(_Strict):
 class EarningsRule(_Strict):
     min_cyclical_minus_defensive_3m: float
     max_claims_yoy: float
+    min_beat_share: float = 0.6
+    min_net_revisions: float = 0.0
 
 
 class PersistenceRule(_Strict):

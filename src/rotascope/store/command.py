@@ -12,6 +12,8 @@ from rich.table import Table
 
 from rotascope.console import FormatOpt, check_format, emit_json, err, friendly_errors, out, settings_of
 from rotascope.errors import DataError, UnknownSymbolError
+from rotascope.fundamentals.command import coverage_table, init_fundamentals
+from rotascope.fundamentals.store import coverage as fund_coverage
 from rotascope.jsonout import iso_records
 from rotascope.monitor.asof import parse_date
 from rotascope.providers import bundled
@@ -47,6 +49,7 @@ def register(app: typer.Typer) -> None:
                     task = progress.add_task("Reading and cleaning the embedded dataset")
                     current = bundled.dataset_fingerprint(settings)
                     if not force and store.loaded_fingerprint(bundled.SOURCE) == current:
+                        init_fundamentals(store, force, out)  # after the prices: a kill leaves no half store
                         out.print(
                             f"Store {settings.db}: embedded dataset already up to date (fingerprint "
                             f"{current}); `rotascope init --force` reloads it."
@@ -61,6 +64,7 @@ def register(app: typer.Typer) -> None:
                             err.file.flush()
 
                     report = store.load(batch, progress=step, force=force)
+                    init_fundamentals(store, force, out)
                 flags = store.flag_summary()
             finally:
                 store.close()
@@ -85,6 +89,7 @@ def register(app: typer.Typer) -> None:
             summary = store.status()
             items = store.item_ranges()
             loaded = store.last_load()
+            fund = fund_coverage(store)
         today = pd.Timestamp(date.today())
         items["age_days"] = (today - pd.to_datetime(items["last"])).dt.days
         items["first"] = pd.to_datetime(items["first"]).dt.date
@@ -97,6 +102,7 @@ def register(app: typer.Typer) -> None:
                     "loaded_at": loaded,
                     "summary": [s.__dict__ for s in summary],
                     "items": items.to_dict(orient="records"),
+                    "fundamentals": [c.__dict__ for c in fund],
                 }
             )
             return
@@ -124,6 +130,8 @@ def register(app: typer.Typer) -> None:
                 "STALE" if r.stale else "",
             )
         out.print(detail)
+        if fund:
+            out.print(coverage_table(fund))
         out.print(
             "Member stocks are today's index members: breadth over past years carries survivorship bias."
         )

@@ -23,6 +23,8 @@ from pydantic import BaseModel
 
 from rotascope import __version__
 from rotascope.analysis.service import Analyst
+from rotascope.errors import DataError
+from rotascope.fundamentals.screen import ScreenResult
 from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.run import MIN_HISTORY, Monitor, MonitorResult
 from rotascope.records import Analysis, Record
@@ -329,6 +331,27 @@ def diff(
     """Ladder level, stance, scenario probabilities, per-agent score/stance and changed evidence (b - a)."""
     st = state_of(request)
     return _json(body_of(diff_analyses(_load(st, a), _load(st, b))))
+
+
+@router.get("/screen", response_model=ScreenResult, summary="Quality small-cap screen as of a date")
+async def screen(
+    request: Request,
+    as_of: AsOf = None,
+    top: Annotated[int, Query(ge=1, le=3000, description="How many ranked members to return.")] = 50,
+) -> Response:
+    """Russell 2000 members ranked point in time by quality (fundamentals known at the as-of) and momentum;
+    members without fundamentals are listed apart, never scored as zero."""
+    from rotascope.fundamentals.screen import screen_at
+
+    st = state_of(request)
+    m = await _monitor_async(st)
+    day = _day(m, as_of)
+
+    def make() -> bytes:
+        with st.store() as store:
+            return body_of(screen_at(store, day, top))
+
+    return await _cached(st, ("screen", day, top), make)
 
 
 @router.get("/backtests", response_model=list[BacktestItem], summary="Stored backtest runs")

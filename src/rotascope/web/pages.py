@@ -36,6 +36,7 @@ NAV = (
     ("ladder", "/ladder", "Evidence ladder"),
     ("debate", "/debate", "Debate"),
     ("stock", "/stock", "Single stock"),
+    ("screen", "/screen", "Screen"),
     ("history", "/history", "History"),
     ("backtests", "/backtests", "Backtests"),
 )
@@ -107,3 +108,9 @@ def history(request: Request) -> HTMLResponse:
 def backtests(request: Request) -> HTMLResponse:
     """Stored backtest runs: strategies vs benchmarks and signal attribution."""
     return _render(request, "backtests")
+
+
+@router.get("/screen", response_class=HTMLResponse)
+def screen(request: Request, as_of: Text = None) -> HTMLResponse:
+    """Quality small-cap screen: ranked members with their inputs and dates; members without fundamentals."""
+    return _render(request, "screen", as_of=as_of)

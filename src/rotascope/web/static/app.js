@@ -398,7 +398,30 @@
     status(`${rows.length} stored backtest runs.`);
   }
 
-  const PAGES = { dashboard, ladder: ladderPage, debate: debatePage, stock: stockPage, history: historyPage, backtests: backtestsPage };
+  /* ---------------------------------------------------------------- screen */
+  async function screenPage() {
+    const r = await api("/api/screen" + query({ as_of: asOf, top: "100" }));
+    const p = (v) => cell(pct(v, 1), v);
+    const n = (v) => cell(num(v), v);
+    fill($("screen"),
+      el("p", { class: "lead", "data-testid": "screen-scored", "data-value": r.scored },
+        `${r.scored} of ${r.members} members scored as of ${r.as_of}; the top ${r.rows.length} shown.`),
+      table(["#", "symbol", "score", "quality", "momentum", "FY (known)", "EBIT margin", "ROA", "debt/assets",
+        "accruals/assets", "beats (reports)", "mean surprise", "est. revision", "12-1m return"],
+      r.rows.map((x) => el("tr", { "data-symbol": x.symbol },
+        el("td", {}, String(x.rank)), el("td", {}, el("a", { href: "/stock" + query({ symbol: x.symbol, as_of: r.as_of }) }, x.symbol)),
+        n(x.score), n(x.quality), n(x.momentum),
+        el("td", {}, x.fiscal_year ? `FY${x.fiscal_year} (${x.fiscal_year_known_at})` : "—"),
+        p(x.ebit_margin), p(x.roa), p(x.debt_assets), p(x.accruals_assets),
+        cell(x.beat_rate === null ? "n/a" : `${pct(x.beat_rate, 0, false)} (${x.reports}, last ${x.last_report})`, x.beat_rate),
+        p(x.mean_surprise), p(x.estimate_revision), p(x.ret_12_1)))), { class: "screen" }),
+      r.notes.map((t) => el("p", { class: "note" }, t)));
+    fill($("unscored"), el("p", { "data-testid": "screen-unscored", "data-value": r.unscored.length },
+      `${r.unscored.length} members: ${r.unscored.map((u) => u.symbol).join(", ")}`));
+    status(`Showing ${r.as_of}.`);
+  }
+
+  const PAGES = { dashboard, ladder: ladderPage, debate: debatePage, stock: stockPage, screen: screenPage, history: historyPage, backtests: backtestsPage };
   const run = PAGES[page];
   if (run) {
     run().then(() => body.setAttribute("data-ready", "1"), (e) => { fail(e); body.setAttribute("data-ready", "error"); });

@@ -1,0 +1,65 @@
+#!/usr/bin/env python
+"""Build rotascope's embedded company-fundamentals files from ../shared/data/fundamentals.
+
+Separate from build_dataset.py (its own folder and manifest, src/rotascope/data/fundamentals/) so the price
+dataset and the fundamentals can be rebuilt independently. Deterministic: same inputs, byte-identical files.
+Rows the readers drop are counted in the manifest (reason -> count).
+
+Usage: python scripts/build_fundamentals.py [--shared ../shared/data] [--out src/rotascope/data/fundamentals]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from rotascope.fundamentals.files import read_annual, read_estimates, read_surprises
+
+
+def main() -> None:
+    root = Path(__file__).resolve().parents[1]
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--shared", type=Path, default=root.parent / "shared/data")
+    parser.add_argument("--out", type=Path, default=root / "src/rotascope/data/fundamentals")
+    args = parser.parse_args()
+    src, out = args.shared / "fundamentals", args.out
+    out.mkdir(parents=True, exist_ok=True)
+    inputs = {
+        "annual": (read_annual, "russell3000_annual_fy2013_2016.parquet"),
+        "surprises": (read_surprises, "earnings_surprises_2018_2021.csv"),
+        "estimates": (read_estimates, "eps_estimate_snapshots_2025.parquet"),
+    }
+    dropped: dict[str, dict[str, int]] = {}
+    for kind, (reader, name) in inputs.items():
+        frame, flags = reader(src / name)
+        dropped[kind] = dict(sorted(Counter(f.reason for f in flags).items()))
+        pq.write_table(
+            pa.Table.from_pandas(frame, preserve_index=False),
+            out / f"{kind}.parquet",
+            compression="zstd",
+            compression_level=12,
+        )
+    files = sorted(out.glob("*.parquet"))
+    manifest = {
+        "dataset": "rotascope embedded company fundamentals",
+        "built_from": {k: f"shared/data/fundamentals/{n}" for k, (_, n) in inputs.items()},
+        "dropped_rows": dropped,
+        "files": {
+            p.name: {"bytes": p.stat().st_size, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+            for p in files
+        },
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {len(files)} files, {sum(p.stat().st_size for p in files) / 1e6:.2f} MB to {out}")
+
+
+if __name__ == "__main__":
+    main()
