@@ -224,10 +224,13 @@ def test_thresholds_file_changes_the_verdict_and_bad_files_are_refused(
     broken.write_text(text.replace("min_rel_1m = 0.01", "min_rel_1m = 'a lot'"))
     with pytest.raises(ConfigError, match="min_rel_1m"):
         load_thresholds(broken)
-    missing = tmp_path / "missing.toml"
-    missing.write_text("\n".join(line for line in text.splitlines() if not line.startswith("min_rel_1m")))
-    with pytest.raises(ConfigError, match="min_rel_1m"):
-        load_thresholds(missing)
+    partial = tmp_path / "partial.toml"  # a user file names only what it changes: the rest is the default
+    partial.write_text("\n".join(line for line in text.splitlines() if not line.startswith("min_rel_1m")))
+    assert load_thresholds(partial) == load_thresholds()
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text("[ladder.relative_strength]\nmin_rel_one_month = 0.5\n")
+    with pytest.raises(ConfigError, match="min_rel_one_month"):
+        load_thresholds(unknown)
 
 
 def test_snapshot_json_is_deterministic(monitor: Monitor) -> None:

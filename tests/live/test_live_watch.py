@@ -107,7 +107,7 @@ def test_watch_two_iterations_alerts_once_to_log_and_webhook(
     replay.script("/hook", Reply(200, b"ok"))
     settings = make_settings(webhook_url=f"{replay.url}/hook")
     # a previous stored analysis whose ladder level differs: the first iteration must flag the flip
-    previous = variant(analysis, "0000previous0000", ladder_reached=(analysis.ladder_reached or 0) + 1)
+    previous = variant(analysis, "00000000000bef0e", ladder_reached=(analysis.ladder_reached or 0) + 1)
     store = open_store(settings, write=True)
     try:
         save_analysis(store, previous)
@@ -124,7 +124,7 @@ def test_watch_two_iterations_alerts_once_to_log_and_webhook(
     assert len(results) == 2 and sleeps == [0.01]
     first, second = results
     assert first.update is not None and first.update.rows == 12  # six new sessions each for SPY and IWM
-    assert first.analysis.as_of == date(2026, 7, 10) and first.previous_id == "0000previous0000"
+    assert first.analysis.as_of == date(2026, 7, 10) and first.previous_id == "00000000000bef0e"
     assert any(a.kind == "ladder" for a in first.alerts) and first.webhook_error is None
     assert second.alerts == [] and second.analysis.id == first.analysis.id  # nothing new: no repeat alert
     posts = [r for r in replay.requests if r.method == "POST"]
@@ -146,7 +146,7 @@ def test_watch_survives_a_failing_update_and_a_dead_webhook(
     store = open_store(settings, write=True)
     try:
         previous = variant(
-            analysis, "0000previous0000", killers_triggered=[*analysis.killers_triggered, "made_up"]
+            analysis, "00000000000bef0e", killers_triggered=[*analysis.killers_triggered, "made_up"]
         )
         save_analysis(store, previous)
     finally:

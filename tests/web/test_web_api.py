@@ -21,7 +21,7 @@ from markupsafe import escape
 from typer.testing import CliRunner
 
 from rotascope.agents import universe_analysis
-from rotascope.agents.stock import stock_analysis
+from rotascope.analysis.service import Analyst
 from rotascope.config import Settings, config_hash
 from rotascope.monitor.data import align
 from rotascope.monitor.engine import SURVIVORSHIP
@@ -124,8 +124,13 @@ def test_analysis_matches_and_is_not_stored(
     before = client.get("/api/history", params={"limit": 1000}).json()
     r = client.get("/api/analysis", params={"as_of": "2024-07-19"})
     assert r.status_code == 200
-    expected = universe_analysis(monitor, DAY, config_hash(loaded_settings))
+    store = open_store(loaded_settings)
+    try:
+        expected = Analyst(store, loaded_settings, monitor).universe(DAY)  # the one analysis service
+    finally:
+        store.close()
     assert r.json() == json.loads(expected.to_json())
+    assert expected.decision.calibration is not None  # calibrated, like the CLI
     assert client.get("/api/history", params={"limit": 1000}).json() == before
 
 
@@ -136,13 +141,9 @@ def test_debate_matches_stock_analysis(
     assert r.status_code == 200, r.text
     store = open_store(loaded_settings)
     try:
-        close = align(store.close_panel([stock_symbol]), monitor.panel.calendar).column(stock_symbol)
-        sector = store.instruments().set_index("symbol").at[stock_symbol, "sector"]
+        expected = Analyst(store, loaded_settings, monitor).single(stock_symbol, DAY)
     finally:
         store.close()
-    expected = stock_analysis(
-        monitor, stock_symbol, close, str(sector) if sector else None, DAY, config_hash(loaded_settings)
-    )
     assert r.json() == json.loads(expected.to_json())
     assert r.json()["kind"] == "stock"
 

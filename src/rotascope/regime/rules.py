@@ -11,7 +11,7 @@ import operator
 from collections.abc import Callable
 from datetime import date
 
-from rotascope.measures import R2000_BEAT_SHARE_1Q, R2000_NET_REVISIONS_4W, R2000_REPORTERS_1Q, R2000_REVISED_4W, (
+from rotascope.measures import (
     CLAIMS_YOY,
     CORE_CPI_YOY_CHG_3M,
     CURVE_10Y_2Y_CHG_13W,
@@ -21,8 +21,12 @@ from rotascope.measures import R2000_BEAT_SHARE_1Q, R2000_NET_REVISIONS_4W, R200
     IWM_SPY_DAYS_ABOVE_SMA20,
     IWM_SPY_DRAWDOWN_LOOKBACK,
     IWM_SPY_SINCE_STRESS,
+    R2000_BEAT_SHARE_1Q,
     R2000_CYC_MEDIAN_1M,
     R2000_CYC_MINUS_DEF_3M,
+    R2000_NET_REVISIONS_4W,
+    R2000_REPORTERS_1Q,
+    R2000_REVISED_4W,
     STRESS_SEEN,
     UST_10Y_CHG_4W,
     UST_10Y_CHG_13W,

@@ -23,7 +23,6 @@ from pydantic import BaseModel
 
 from rotascope import __version__
 from rotascope.analysis.service import Analyst
-from rotascope.errors import DataError
 from rotascope.fundamentals.screen import ScreenResult
 from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.run import MIN_HISTORY, Monitor, MonitorResult
