@@ -23,7 +23,7 @@ from rotascope.monitor.run import MonitorResult
 from rotascope.records import Analysis, Evidence, Opinion, PairStrength
 from rotascope.report.charts import ChartImage
 from rotascope.report.riskdesk import risk_rows, stress_row
-from rotascope.report.terminal import evidence_threshold, evidence_value, num, pct
+from rotascope.report.termkit import evidence_threshold, evidence_value, num, pct
 
 DISCLAIMER = "Research tooling, not investment advice."
 NO_BACKTEST = "No backtest stored: run `rotascope backtest`."
