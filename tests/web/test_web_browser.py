@@ -11,6 +11,7 @@ Playwright's own browser download is never used.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
@@ -24,6 +25,8 @@ import pytest
 
 from rotascope.config import Settings, config_hash
 from rotascope.monitor.run import Monitor
+from rotascope.records import RiskView
+from rotascope.report.riskdesk import risk_rows
 from rotascope.store import open_store
 from rotascope.store.analyses import save_analysis
 from rotascope.web.app import create_app, running_server
@@ -254,6 +257,36 @@ def test_debate_page_shows_decision_and_transcript(page: Any, base_url: str) -> 
     assert "Research tooling, not investment advice." in page.text_content(".caveats")
     assert page.errors == []
     shoot(page, "debate")
+
+
+def desk_rows(page: Any) -> list[tuple[str, str]]:
+    """The risk section's rows as shown: (item, text) per table row."""
+    cells = page.locator('[data-testid="risk"] tr.risk-row').evaluate_all(
+        "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
+    )
+    return [(item, text) for item, text in cells]
+
+
+@pytest.mark.parametrize(
+    ("url", "api_path"),
+    [("/debate?", "/api/analysis"), ("/stock?symbol=KRE&", "/api/debate/KRE")],
+    ids=["universe", "KRE"],
+)
+def test_risk_plan_is_the_desk_table(page: Any, base_url: str, url: str, api_path: str) -> None:
+    """The dashboard shows the same desk rows, worded the same, as the terminal and the reports."""
+    load(page, f"{base_url}{url}as_of={DAY}")
+    a = api(base_url, api_path, as_of=DAY)
+    view = RiskView.model_validate(a["decision"]["risk"])
+    shown = desk_rows(page)
+    assert shown == risk_rows(view)
+    stop = dict(shown)["stop (2 × ATR)"]
+    assert view.stop is not None and view.stop_distance is not None
+    assert stop == f"{view.stop:,.2f} ({view.stop_distance:+.1%} from the close)"
+    assert "% from the close)" in stop
+    section = page.text_content('[data-testid="risk"]')
+    assert not re.search(r"\d\.\d{5,}", section), "a raw float leaked into the risk plan"
+    assert page.errors == []
+    shoot(page, f"risk-{a['subject'].split()[0].lower()}")
 
 
 def test_stock_form_runs_a_single_stock_debate(page: Any, base_url: str, web_settings: Settings) -> None:
