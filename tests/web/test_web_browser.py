@@ -326,7 +326,10 @@ def test_history_diff_of_two_runs(page: Any, base_url: str) -> None:
     page.click("#compare")
     page.wait_for_selector(".diff")
     d = api(base_url, "/api/diff", a=a, b=b)
-    assert int(page.get_attribute('[data-testid="diff-ladder"]', "data-value")) == d["ladder_change"]
+    assert float(page.get_attribute('[data-testid="diff-ladder"]', "data-value")) == d["ladder"]["delta"]
+    assert page.text_content('[data-testid="diff-verdict"]') == d["verdict"]
+    for s in d["scenarios"]:
+        assert float(page.get_attribute(f'[data-testid="diff-p-{s["name"]}"]', "data-value")) == s["delta"]
     assert page.locator(".diff tr[data-evidence]").count() == len(d["evidence"]) > 0
     assert page.locator(".diff tr[data-agent]").count() == len(d["agents"])
     page.click(f'tr[data-id="{b}"] button.link')

@@ -338,31 +338,39 @@
     return asPct ? pct(v, digits) : (v >= 0 ? "+" : "") + v.toFixed(digits);
   }
 
+  /* The run-to-run diff: the same record (rotascope.report.diff.AnalysisDiff) as `rotascope diff A B`. */
   function renderDiff(d) {
     const evText = (v, unit) => (v === null ? "—" : evValue({ value: v, unit: unit }));
+    const fixed = (v, digits) => (v === null ? "n/a" : v.toFixed(digits));
+    const numRow = (label, n, show, delta, testid) => [label, show(n.old), show(n.new), cell(delta(n.delta), n.delta, testid)];
+    const level = (v) => (v === null ? "n/a" : String(v));
+    const flipped = d.killers.map((k) => `${k.key} ${k.change}`);
     return el("div", { class: "diff", "data-a": d.a_id, "data-b": d.b_id },
       el("h2", {}, `Run ${d.a_id} (${d.a_as_of}) → run ${d.b_id} (${d.b_as_of})`),
-      el("p", { class: "meta" }, `${d.subject_a} → ${d.subject_b}` + (d.same_subject ? "" : " (different subjects)") +
-        ` · config ${d.same_config ? "unchanged" : "changed"} · data ${d.same_data ? "unchanged" : "changed"}`),
+      el("p", { class: "meta" }, `${d.subject.old} → ${d.subject.new}` + (d.subject.changed ? " (different subjects)" : "") +
+        ` · ${d.kind} · config ${d.same_config ? "unchanged" : "changed"} · data ${d.same_data ? "unchanged" : "changed"}`),
+      el("p", { class: "verdict", "data-testid": "diff-verdict", "data-broadening": d.broadening }, d.verdict),
       table(["", "A", "B", "change"], [
-        ["ladder level", String(d.ladder_a), String(d.ladder_b), cell(d.ladder_change === null ? "" : (d.ladder_change >= 0 ? "+" : "") + d.ladder_change, d.ladder_change, "diff-ladder")],
-        ["stance", d.stance_a, d.stance_b, d.stance_changed ? "changed" : ""],
-        ["mode", d.mode_a, d.mode_b, d.mode_a !== d.mode_b ? "changed" : ""],
-        ["conviction", d.conviction_a.toFixed(2), d.conviction_b.toFixed(2), cell(change(d.conviction_change, 2), d.conviction_change, "diff-conviction")],
-        ["tilt", pct(d.tilt_a), pct(d.tilt_b), ""],
-        ...d.scenarios.map((s) => [`P(${s.name})`, pct(s.a, 0, false), pct(s.b, 0, false), cell(change(s.change, 0, true), s.change, `diff-p-${s.name}`)]),
-        ["killers added", "", d.killers_added.join(", ") || "none", ""],
-        ["killers removed", d.killers_removed.join(", ") || "none", "", ""],
+        numRow("ladder level", d.ladder, level, (x) => (x === null ? "" : (x >= 0 ? "+" : "") + x), "diff-ladder"),
+        ["stance", d.stance.old, d.stance.new, d.stance.changed ? "changed" : ""],
+        ["mode", d.mode.old, d.mode.new, d.mode.changed ? "changed" : ""],
+        numRow("conviction", d.conviction, (x) => fixed(x, 2), (x) => change(x, 2), "diff-conviction"),
+        numRow("tilt", d.tilt, (x) => pct(x), (x) => change(x, 1, true), "diff-tilt"),
+        ...d.scenarios.map((s) => numRow(`P(${s.name})`, s, (x) => pct(x, 0, false), (x) => change(x, 0, true), `diff-p-${s.name}`)),
+        numRow("bullish claims", d.bullish_claims, level, (x) => change(x, 0), "diff-bullish"),
+        numRow("evidence passing", d.evidence_passing, level, (x) => change(x, 0), "diff-passing"),
+        ["killers flipped", "", flipped.join(", ") || "none", ""],
       ]),
       el("h3", {}, "Agents (after the debate)"),
-      table(["agent", "stance A", "stance B", "score A", "score B", "change"], d.agents.map((g) => el("tr", { "data-agent": g.agent, class: g.stance_changed ? "changed" : "" },
-        el("td", {}, g.agent), el("td", {}, g.stance_a || "—"), el("td", {}, g.stance_b || "—"),
-        cell(g.score_a === null ? "—" : g.score_a.toFixed(2), g.score_a), cell(g.score_b === null ? "—" : g.score_b.toFixed(2), g.score_b),
-        cell(change(g.score_change, 2), g.score_change)))),
+      table(["agent", "stance A", "stance B", "score A", "score B", "change", "confidence A", "confidence B"], d.agents.map((g) =>
+        el("tr", { "data-agent": g.agent, class: g.stance.changed ? "changed" : "" },
+          el("td", {}, g.agent), el("td", {}, g.stance.old), el("td", {}, g.stance.new),
+          cell(fixed(g.score.old, 2), g.score.old), cell(fixed(g.score.new, 2), g.score.new), cell(change(g.score.delta, 2), g.score.delta),
+          cell(fixed(g.confidence.old, 2), g.confidence.old), cell(fixed(g.confidence.new, 2), g.confidence.new)))),
       el("h3", {}, `Evidence that changed (${d.evidence.length} of ${d.evidence_compared} compared)`),
       table(["agent", "evidence", "A", "B", "", "", "source"], d.evidence.map((e) => el("tr", { "data-evidence": e.name },
-        el("td", {}, e.agent), el("td", {}, e.name), cell(evText(e.value_a, e.unit), e.value_a), cell(evText(e.value_b, e.unit), e.value_b),
-        el("td", {}, mark(e.passed_a)), el("td", {}, mark(e.passed_b)), el("td", { class: "source" }, e.source)))));
+        el("td", {}, e.agent), el("td", {}, e.name), cell(evText(e.old, e.unit), e.old), cell(evText(e.new, e.unit), e.new),
+        el("td", {}, mark(e.passed_old)), el("td", {}, mark(e.passed_new)), el("td", { class: "source" }, e.source)))));
   }
 
   async function historyPage() {
