@@ -14,7 +14,8 @@ from rotascope.config import Settings
 from rotascope.monitor.run import Monitor
 from rotascope.report.charts import ChartImage
 from rotascope.report.command import gather
-from rotascope.report.html import DISCLAIMER, ReportData, build_document
+from rotascope.report.desk_sections import build_document
+from rotascope.report.document import DISCLAIMER, ReportData
 from rotascope.report.markdown import md_escape, render_markdown
 from rotascope.report.riskdesk import risk_rows
 from rotascope.report.terminal import evidence_value

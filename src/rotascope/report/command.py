@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from rotascope.config import Settings
     from rotascope.monitor.run import MonitorResult
     from rotascope.report.diff import AnalysisDiff
-    from rotascope.report.html import BacktestVerdict, ReportData
+    from rotascope.report.document import BacktestVerdict, ReportData
     from rotascope.store.db import Store
 
 FORMATS = ("html", "md", "pdf")
@@ -55,7 +55,7 @@ def fired_signals(result: MonitorResult) -> tuple[str, ...]:
 def backtest_verdict(store: Store, fired: tuple[str, ...]) -> BacktestVerdict | None:
     """The newest stored backtest's attribution rows for ``fired`` (None when no backtest is stored)."""
     from rotascope.backtest.store import list_backtests, load_backtest
-    from rotascope.report.html import BacktestVerdict
+    from rotascope.report.document import BacktestVerdict
 
     runs = list_backtests(store)
     if not runs:
@@ -80,7 +80,7 @@ def report_data(analyst: Analyst, analysis: Analysis, charts: bool = True) -> Re
     """Everything the report shows for an analysis the service made: monitor, charts, backtest verdict."""
     from rotascope.report.chartdata import chart_data
     from rotascope.report.charts import render_charts  # matplotlib: imported only when charts are drawn
-    from rotascope.report.html import ReportData
+    from rotascope.report.document import ReportData
 
     monitor = analyst.monitor
     result = monitor.at(analysis.as_of)
@@ -150,7 +150,8 @@ def atomic_write(path: Path, payload: bytes) -> None:
 
 def render(data: ReportData, fmt: str, path: Path) -> dict[Path, bytes]:
     """The files of a report in ``fmt`` for ``path``: {path: bytes} (Markdown adds its chart PNGs)."""
-    from rotascope.report.html import build_document, render_html
+    from rotascope.report.desk_sections import build_document
+    from rotascope.report.html import render_html
     from rotascope.report.markdown import render_markdown
     from rotascope.report.pdf import html_to_pdf
 
