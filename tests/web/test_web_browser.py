@@ -177,7 +177,9 @@ def test_dashboard_charts_and_numbers_match_the_api(page: Any, base_url: str) ->
             key: f.dataset.chart, caption: f.querySelector("figcaption").textContent,
             series: Array.from(f.querySelectorAll("path.series")).map(
                 p => [p.dataset.series, Number(p.dataset.points), p.getAttribute("d").length]),
-            dots: f.querySelectorAll("circle.pt").length }))"""
+            dots: f.querySelectorAll("circle.pt").length,
+            labels: Array.from(f.querySelectorAll("text.pt-label")).map(t => t.textContent).sort(),
+            legend: Array.from(f.querySelectorAll("ul.legend li")).map(li => li.textContent) }))"""
     )
     by_key = {c["key"]: c for c in charts["charts"]}
     assert {d["key"] for d in drawn} == {
@@ -194,15 +196,19 @@ def test_dashboard_charts_and_numbers_match_the_api(page: Any, base_url: str) ->
     for fig in drawn:
         assert f"as of {DAY}" in fig["caption"] and "source: bundled" in fig["caption"], fig["caption"]
         if fig["key"] == "rrg":
-            expected = {
-                t["symbol"]: sum(
-                    x is not None and y is not None
-                    for x, y in zip(t["rs_ratio"], t["rs_momentum"], strict=True)
-                )
-                for t in charts["rotation"]
-            }
+            # tails (path + every point) only for the chosen few; every other symbol: its latest point
+            assert charts["tailed"] == ["IWM", "IWN", "KRE"]
+            known = {t["symbol"]: pairs(t["rs_ratio"], t["rs_momentum"]) for t in charts["rotation"]}
+            expected = {s: known[s] for s in charts["tailed"]}
             assert {name: n for name, n, _ in fig["series"]} == expected
-            assert fig["dots"] == sum(expected.values()) > 0
+            others = sum(1 for s, n in known.items() if s not in expected and n)
+            assert others >= 10
+            assert fig["dots"] == sum(expected.values()) + others
+            assert fig["labels"] == sorted(s for s, n in known.items() if n)
+            assert fig["legend"] == [
+                *(f"{s} (tail, oldest → latest)" for s in charts["tailed"]),
+                "others: latest point",
+            ]
             continue
         expected = {line["name"]: points(line["values"]) for line in by_key[fig["key"]]["lines"]}
         assert {name: n for name, n, _ in fig["series"]} == expected, fig["key"]

@@ -85,7 +85,9 @@ def report_data(analyst: Analyst, analysis: Analysis, charts: bool = True) -> Re
     monitor = analyst.monitor
     result = monitor.at(analysis.as_of)
     fired = fired_signals(result)
-    images = tuple(render_charts(chart_data(monitor.panel, result.as_of))) if charts else ()
+    selected = analysis.subject if analysis.kind == "regime" else None  # its RRG tail is drawn too
+    drawn = chart_data(monitor.panel, result.as_of, selected=selected) if charts else None
+    images = tuple(render_charts(drawn)) if drawn is not None else ()
     return ReportData(
         analysis=analysis,
         monitor=result,

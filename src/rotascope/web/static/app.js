@@ -169,7 +169,7 @@
     for (const fig of document.querySelectorAll("figure[data-chart]")) {
       const key = fig.dataset.chart;
       if (key === "rrg") {
-        RotaCharts.rrg(fig, charts.rotation, { asOf: charts.as_of, source: charts.source, highlight: ["IWM", "IWN", "IWO", "RSP"] });
+        RotaCharts.rrg(fig, charts.rotation, { asOf: charts.as_of, source: charts.source, tailed: charts.tailed });
       } else if (byKey[key]) {
         RotaCharts.line(fig, byKey[key], { asOf: charts.as_of, source: charts.source, right: fig.dataset.right ? [fig.dataset.right] : [] });
       } else {
