@@ -16,6 +16,8 @@ from rotascope.analysis.service import Analyst
 from rotascope.config import Settings
 from rotascope.monitor.run import Monitor
 from rotascope.records import Analysis
+from rotascope.report.diff import diff_analyses
+from rotascope.report.diffview import render_diff
 from rotascope.report.terminal import pct, render, render_analysis
 from rotascope.store import open_store
 
@@ -24,11 +26,11 @@ WIDTHS = (80, 120)
 
 
 @pytest.fixture(scope="module")
-def analyses(monitor: Monitor, loaded_settings: Settings) -> Iterator[tuple[Analysis, Analysis]]:
+def analyses(monitor: Monitor, loaded_settings: Settings) -> Iterator[tuple[Analysis, Analysis, Analysis]]:
     store = open_store(loaded_settings)
     try:
         analyst = Analyst(store, loaded_settings, monitor)
-        yield analyst.universe(DAY), analyst.single("KRE", DAY)
+        yield analyst.universe(DAY), analyst.single("KRE", DAY), analyst.universe(date(2024, 7, 12))
     finally:
         store.close()
 
@@ -64,7 +66,7 @@ def test_monitor_fits(monitor: Monitor, width: int) -> None:
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("which", [0, 1], ids=["universe", "debate-KRE"])
-def test_analysis_fits(analyses: tuple[Analysis, Analysis], width: int, which: int) -> None:
+def test_analysis_fits(analyses: tuple[Analysis, Analysis, Analysis], width: int, which: int) -> None:
     a = analyses[which]
     console = recorded(width)
     render_analysis(a, console)
@@ -82,7 +84,22 @@ def test_analysis_fits(analyses: tuple[Analysis, Analysis], width: int, which: i
     assert f"{a.decision.risk.stop:,.2f} ({a.decision.risk.stop_distance:+.1%} from the close)" in flat
 
 
-def test_universe_claims_carry_the_iwm_spy_month(analyses: tuple[Analysis, Analysis]) -> None:
+def test_universe_claims_carry_the_iwm_spy_month(analyses: tuple[Analysis, Analysis, Analysis]) -> None:
     console = recorded(80)
     render_analysis(analyses[0], console)
     assert "IWM/SPY 1m relative return +7.57 %" in " ".join(console.export_text().split())
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_diff_fits(analyses: tuple[Analysis, Analysis, Analysis], width: int) -> None:
+    d = diff_analyses(analyses[2], analyses[0])
+    console = recorded(width)
+    render_diff(d, console)
+    text = console.export_text()
+    assert_fits(text, width)
+    flat = " ".join(text.replace("│", " ").split())  # wide tables rule their columns
+    assert "IWM/SPY 1m relative return +1.53% +7.57% +6.04% pass → pass" in flat
+    for s in d.scenarios:
+        assert s.old is not None and s.new is not None and s.delta is not None
+        assert f"P({s.name}) {s.old:.0%} {s.new:.0%} {s.delta * 100:+.0f} pp" in flat
+    assert " ".join(d.verdict.split()) in flat

@@ -183,68 +183,10 @@ def write_report(files: Mapping[Path, bytes], main: Path) -> None:
 
 # ----------------------------------------------------------------------------------------------- diff
 def diff_table(d: AnalysisDiff, console: Console) -> None:
-    """Rich tables of a diff: headline changes, scenarios, agents, evidence, killers, then the verdict."""
-    from rich.table import Table
+    """The diff in the terminal (see :func:`rotascope.report.diffview.render_diff`)."""
+    from rotascope.report.diffview import render_diff
 
-    def n(x: float | None, digits: int = 4) -> str:
-        return "n/a" if x is None else f"{x:,.{digits}g}"
-
-    def dl(x: float | None) -> str:
-        return "" if x is None else f"{x:+.4g}"
-
-    head = Table(
-        title=f"Analysis {d.a_id} ({d.a_as_of}) → {d.b_id} ({d.b_as_of}) — {d.kind}", title_justify="left"
-    )
-    for col in ("item", "A", "B", "change"):
-        head.add_column(col)
-    head.add_row("subject", d.subject.old, d.subject.new, "changed" if d.subject.changed else "")
-    for x in (d.ladder, d.conviction, d.tilt, d.bullish_claims, d.evidence_passing):
-        head.add_row(x.name, n(x.old), n(x.new), dl(x.delta))
-    for t in (d.stance, d.mode):
-        head.add_row(t.name, t.old, t.new, "changed" if t.changed else "")
-    for s in d.scenarios:
-        head.add_row(f"P({s.name})", n(s.old), n(s.new), dl(s.delta))
-    console.print(head)
-    agents = Table(title="Agents (final, after debate)", title_justify="left")
-    for col in ("agent", "stance A → B", "score A → B", "Δ score", "confidence A → B", "Δ confidence"):
-        agents.add_column(col)
-    for g in d.agents:
-        agents.add_row(
-            g.agent,
-            f"{g.stance.old} → {g.stance.new}",
-            f"{n(g.score.old)} → {n(g.score.new)}",
-            dl(g.score.delta),
-            f"{n(g.confidence.old)} → {n(g.confidence.new)}",
-            dl(g.confidence.delta),
-        )
-    console.print(agents)
-    ev = Table(title=f"Evidence that changed ({len(d.evidence)})", title_justify="left")
-    for col in ("claim", "evidence", "A", "B", "Δ", "pass A → B"):
-        ev.add_column(col)
-    for e in d.evidence:
-        ev.add_row(
-            e.claim_id,
-            e.name,
-            n(e.old, 6),
-            n(e.new, 6),
-            dl(e.delta),
-            f"{_mark(e.passed_old)} → {_mark(e.passed_new)}",
-        )
-    console.print(ev)
-    if d.killers:
-        kt = Table(title="Rotation killers that flipped", title_justify="left")
-        for col in ("killer", "A", "B", "change"):
-            kt.add_column(col)
-        for k in d.killers:
-            kt.add_row(k.key, str(k.old), str(k.new), k.change)
-        console.print(kt)
-    else:
-        console.print("Rotation killers: no flips.")
-    console.print(d.verdict)
-
-
-def _mark(passed: bool | None) -> str:
-    return "n/a" if passed is None else ("pass" if passed else "fail")
+    render_diff(d, console)
 
 
 # ------------------------------------------------------------------------------------------- commands

@@ -37,16 +37,21 @@ def mark(passed: bool | None) -> Text:
     return Text("PASS", style="green") if passed else Text("FAIL", style="red")
 
 
-def evidence_value(e: Evidence) -> str:
-    if e.value is None:
+def unit_value(value: float | None, unit: str) -> str:
+    """A value in its unit's words: fractions as signed percent, pp as pp, counts whole, else 2 decimals."""
+    if value is None:
         return "n/a"
-    if e.unit == "fraction":
-        return pct(e.value)
-    if e.unit == "pp":
-        return f"{e.value:+.2f} pp"
-    if e.unit in ("days", "count", "flag"):
-        return f"{e.value:.0f}"
-    return num(e.value)
+    if unit == "fraction":
+        return pct(value)
+    if unit == "pp":
+        return f"{value:+.2f} pp"
+    if unit in ("days", "count", "flag"):
+        return f"{value:.0f}"
+    return num(value)
+
+
+def evidence_value(e: Evidence) -> str:
+    return unit_value(e.value, e.unit)
 
 
 def evidence_threshold(e: Evidence) -> str:
