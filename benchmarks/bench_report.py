@@ -11,12 +11,14 @@ import time
 from collections.abc import Callable
 from datetime import date
 
+from rotascope.analysis.service import Analyst
 from rotascope.config import load_settings
 from rotascope.monitor.run import build_monitor
 from rotascope.report.chartdata import chart_data
 from rotascope.report.charts import render_charts
 from rotascope.report.command import gather
-from rotascope.report.html import build_document, render_html
+from rotascope.report.desk_sections import build_document
+from rotascope.report.html import render_html
 from rotascope.report.markdown import render_markdown
 from rotascope.report.pdf import html_to_pdf
 from rotascope.store import open_store
@@ -39,7 +41,7 @@ def run(home: str) -> list[tuple[str, list[float], str]]:
     store = open_store(settings)
     try:
         monitor = build_monitor(store, settings)
-        data = gather(store, monitor, "bench", AS_OF)
+        data = gather(Analyst(store, settings, monitor), AS_OF)
     finally:
         store.close()
     doc = build_document(data)

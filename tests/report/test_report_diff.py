@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
+from typer.testing import CliRunner
 
 from rotascope.agents import universe_analysis
+from rotascope.cli import app
 from rotascope.config import Settings
 from rotascope.monitor.run import Monitor
 from rotascope.records import Analysis
 from rotascope.report.diff import AnalysisDiff, diff_analyses
 from rotascope.store import open_store
 from rotascope.store.analyses import load_analysis, save_analysis
+from webclient import make_client
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +28,10 @@ def stored(monitor: Monitor, loaded_settings: Settings) -> Iterator[tuple[Analys
     try:
         for a in runs:
             save_analysis(store, a)
-        yield load_analysis(store, runs[0].id), load_analysis(store, runs[1].id)
+        both = load_analysis(store, runs[0].id), load_analysis(store, runs[1].id)
     finally:
-        store.close()
+        store.close()  # closed before the tests: the CLI and the web app open the same store
+    yield both
 
 
 @pytest.fixture(scope="module")
@@ -114,3 +119,20 @@ def test_killer_flips(stored: tuple[Analysis, Analysis]) -> None:
     assert [(k.key, k.old, k.new, k.change) for k in d.killers] == [("credit_widening", False, True, "fired")]
     assert d.broadening != "broadening"  # a newly fired killer vetoes "broadening"
     assert "Killers newly fired: credit_widening." in d.verdict
+
+
+def test_cli_json_equals_the_web_api(
+    stored: tuple[Analysis, Analysis], loaded_settings: Settings, monitor: Monitor
+) -> None:
+    """One diff: `rotascope diff A B -f json` and `GET /api/diff?a=A&b=B` give the same record."""
+    a, b = stored
+    cli = CliRunner().invoke(app, ["--home", str(loaded_settings.home), "diff", a.id, b.id, "-f", "json"])
+    assert cli.exit_code == 0, cli.output
+    with make_client(loaded_settings, monitor) as client:
+        web = client.get("/api/diff", params={"a": a.id, "b": b.id})
+    assert web.status_code == 200, web.text
+    assert json.loads(cli.stdout) == web.json() == json.loads(diff_analyses(a, b).to_json())
+    body = web.json()
+    assert body["broadening"] and body["verdict"].startswith("Week over week")
+    assert body["evidence_compared"] >= len(body["evidence"]) > 0
+    assert {e["agent"] for e in body["evidence"]} <= {"fundamentals", "macro", "internals", "sentiment"}

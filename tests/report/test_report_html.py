@@ -16,15 +16,9 @@ from rotascope.monitor.run import Monitor
 from rotascope.report.chartdata import chart_data
 from rotascope.report.charts import render_charts
 from rotascope.report.command import gather
-from rotascope.report.html import (
-    DISCLAIMER,
-    NO_BACKTEST,
-    BacktestVerdict,
-    ReportData,
-    build_document,
-    render_html,
-    report_html,
-)
+from rotascope.report.desk_sections import build_document
+from rotascope.report.document import DISCLAIMER, NO_BACKTEST, BacktestVerdict, ReportData
+from rotascope.report.html import render_html, report_html
 from rotascope.report.terminal import evidence_value
 from rotascope.store import open_store
 

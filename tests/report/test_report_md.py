@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from datetime import date
 
@@ -13,8 +14,10 @@ from rotascope.config import Settings
 from rotascope.monitor.run import Monitor
 from rotascope.report.charts import ChartImage
 from rotascope.report.command import gather
-from rotascope.report.html import DISCLAIMER, ReportData, build_document
+from rotascope.report.desk_sections import build_document
+from rotascope.report.document import DISCLAIMER, ReportData
 from rotascope.report.markdown import md_escape, render_markdown
+from rotascope.report.riskdesk import risk_rows
 from rotascope.report.terminal import evidence_value
 from rotascope.store import open_store
 
@@ -68,3 +71,18 @@ def test_escaping() -> None:
     assert md_escape("<b>x</b> & *y*") == "&lt;b&gt;x&lt;/b&gt; &amp; \\*y\\*"
     assert md_escape("two\nlines") == "two lines"
     assert md_escape("[link](http://x)") == "\\[link\\](http://x)"
+
+
+def test_markdown_risk_plan_is_the_desk_table(data: ReportData) -> None:
+    """The Markdown report words the risk plan like the terminal: stop with its distance, no raw floats."""
+    text, _ = render_markdown(build_document(data))
+    view = data.analysis.decision.risk
+    assert view is not None and view.stop is not None and view.stop_distance is not None
+    assert "| item | value |" in text
+    stop = f"{view.stop:,.2f} ({view.stop_distance:+.1%} from the close)"
+    assert f"| {md_escape('stop (2 × ATR)')} | {md_escape(stop)} |" in text
+    for item, value in risk_rows(view):
+        if item not in {r.scenario for r in view.stress}:
+            assert f"| {md_escape(item)} | {md_escape(value)} |" in text
+    section = text.split('<a id="risk"></a>', 1)[1].split("<a id=", 1)[0]
+    assert not re.search(r"\d\.\d{5,}", section), "a raw float leaked into the risk plan"

@@ -28,9 +28,9 @@ from rotascope.monitor.engine import SURVIVORSHIP
 from rotascope.monitor.run import Monitor
 from rotascope.records import Analysis
 from rotascope.report.chartdata import chart_data
+from rotascope.report.diff import diff_analyses
 from rotascope.store import open_store
 from rotascope.web.command import register
-from rotascope.web.diffing import diff_analyses
 from webclient import make_client
 
 if TYPE_CHECKING:
@@ -240,9 +240,9 @@ def test_post_stores_then_history_lists_and_diffs(
     body = r.json()
     expected = diff_analyses(Analysis.model_validate(a.json()), Analysis.model_validate(b.json()))
     assert body == json.loads(expected.to_json())
-    assert body["ladder_change"] == b.json()["ladder_reached"] - a.json()["ladder_reached"]
+    assert body["ladder"]["delta"] == b.json()["ladder_reached"] - a.json()["ladder_reached"]
     assert body["evidence"], "two dates four months apart must differ in some evidence"
-    assert body["same_data"] and body["same_config"] and body["same_subject"]
+    assert body["same_data"] and body["same_config"] and not body["subject"]["changed"]
 
 
 def test_backtests_empty_without_table_then_listed(rw_client: TestClient, rw_settings: Settings) -> None:
@@ -277,35 +277,34 @@ def test_diff_of_a_run_with_itself_is_empty(loaded_settings: Settings, monitor: 
     a = universe_analysis(monitor, DAY, config_hash(loaded_settings))
     d = diff_analyses(a, a)
     assert d.evidence == [] and d.evidence_compared > 0
-    assert not d.stance_changed and d.ladder_change == 0 and d.conviction_change == 0
-    assert all(s.change == 0 for s in d.scenarios)
-    assert all(g.score_change == 0 and not g.stance_changed for g in d.agents)
+    assert not d.stance.changed and d.ladder.delta == 0 and d.conviction.delta == 0
+    assert all(s.delta == 0 for s in d.scenarios)
+    assert all(g.score.delta == 0 and not g.stance.changed for g in d.agents)
+    assert d.killers == [] and d.broadening == "no clear change"
 
 
 def test_diff_reports_stance_killers_and_evidence(loaded_settings: Settings, monitor: Monitor) -> None:
     a = universe_analysis(monitor, DAY, config_hash(loaded_settings))
-    op = a.debate.final[0]
-    claim = op.claims[0]
+    op, initial = a.debate.final[0], a.opinions[0]
+    claim = initial.claims[0]
     moved = claim.evidence[0].model_copy(update={"value": (claim.evidence[0].value or 0) + 1})
-    new_op = op.model_copy(
-        update={
-            "stance": "bearish" if op.stance != "bearish" else "bullish",
-            "claims": [claim.model_copy(update={"evidence": [moved, *claim.evidence[1:]]}), *op.claims[1:]],
-        }
-    )
+    new_final = op.model_copy(update={"stance": "bearish" if op.stance != "bearish" else "bullish"})
+    new_claim = claim.model_copy(update={"evidence": [moved, *claim.evidence[1:]]})
+    new_initial = initial.model_copy(update={"claims": [new_claim, *initial.claims[1:]]})
     b = a.model_copy(
         update={
             "id": "b",
             "decision": a.decision.model_copy(update={"stance": "changed"}),
             "killers_triggered": [*a.killers_triggered, "new_killer"],
-            "debate": a.debate.model_copy(update={"final": [new_op, *a.debate.final[1:]]}),
+            "opinions": [new_initial, *a.opinions[1:]],
+            "debate": a.debate.model_copy(update={"final": [new_final, *a.debate.final[1:]]}),
         }
     )
     d = diff_analyses(a, b)
-    assert d.stance_changed and d.stance_b == "changed"
-    assert d.killers_added == ["new_killer"] and d.killers_removed == []
-    assert [g.agent for g in d.agents if g.stance_changed] == [op.agent]
-    assert [(e.name, e.change) for e in d.evidence] == [(moved.name, 1.0)]
+    assert d.stance.changed and d.stance.new == "changed"
+    assert [(k.key, k.change) for k in d.killers] == [("new_killer", "fired")]
+    assert [g.agent for g in d.agents if g.stance.changed] == [op.agent]
+    assert [(e.agent, e.name, e.delta) for e in d.evidence] == [(initial.agent, moved.name, 1.0)]
 
 
 # ------------------------------------------------------------------------------------------- pages

@@ -11,6 +11,7 @@ Playwright's own browser download is never used.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import replace
@@ -24,6 +25,8 @@ import pytest
 
 from rotascope.config import Settings, config_hash
 from rotascope.monitor.run import Monitor
+from rotascope.records import RiskView
+from rotascope.report.riskdesk import risk_rows
 from rotascope.store import open_store
 from rotascope.store.analyses import save_analysis
 from rotascope.web.app import create_app, running_server
@@ -174,7 +177,9 @@ def test_dashboard_charts_and_numbers_match_the_api(page: Any, base_url: str) ->
             key: f.dataset.chart, caption: f.querySelector("figcaption").textContent,
             series: Array.from(f.querySelectorAll("path.series")).map(
                 p => [p.dataset.series, Number(p.dataset.points), p.getAttribute("d").length]),
-            dots: f.querySelectorAll("circle.pt").length }))"""
+            dots: f.querySelectorAll("circle.pt").length,
+            labels: Array.from(f.querySelectorAll("text.pt-label")).map(t => t.textContent).sort(),
+            legend: Array.from(f.querySelectorAll("ul.legend li")).map(li => li.textContent) }))"""
     )
     by_key = {c["key"]: c for c in charts["charts"]}
     assert {d["key"] for d in drawn} == {
@@ -191,15 +196,19 @@ def test_dashboard_charts_and_numbers_match_the_api(page: Any, base_url: str) ->
     for fig in drawn:
         assert f"as of {DAY}" in fig["caption"] and "source: bundled" in fig["caption"], fig["caption"]
         if fig["key"] == "rrg":
-            expected = {
-                t["symbol"]: sum(
-                    x is not None and y is not None
-                    for x, y in zip(t["rs_ratio"], t["rs_momentum"], strict=True)
-                )
-                for t in charts["rotation"]
-            }
+            # tails (path + every point) only for the chosen few; every other symbol: its latest point
+            assert charts["tailed"] == ["IWM", "IWN", "KRE"]
+            known = {t["symbol"]: pairs(t["rs_ratio"], t["rs_momentum"]) for t in charts["rotation"]}
+            expected = {s: known[s] for s in charts["tailed"]}
             assert {name: n for name, n, _ in fig["series"]} == expected
-            assert fig["dots"] == sum(expected.values()) > 0
+            others = sum(1 for s, n in known.items() if s not in expected and n)
+            assert others >= 10
+            assert fig["dots"] == sum(expected.values()) + others
+            assert fig["labels"] == sorted(s for s, n in known.items() if n)
+            assert fig["legend"] == [
+                *(f"{s} (tail, oldest → latest)" for s in charts["tailed"]),
+                "others: latest point",
+            ]
             continue
         expected = {line["name"]: points(line["values"]) for line in by_key[fig["key"]]["lines"]}
         assert {name: n for name, n, _ in fig["series"]} == expected, fig["key"]
@@ -256,6 +265,36 @@ def test_debate_page_shows_decision_and_transcript(page: Any, base_url: str) -> 
     shoot(page, "debate")
 
 
+def desk_rows(page: Any) -> list[tuple[str, str]]:
+    """The risk section's rows as shown: (item, text) per table row."""
+    cells = page.locator('[data-testid="risk"] tr.risk-row').evaluate_all(
+        "rows => rows.map(r => [...r.cells].map(c => c.textContent))"
+    )
+    return [(item, text) for item, text in cells]
+
+
+@pytest.mark.parametrize(
+    ("url", "api_path"),
+    [("/debate?", "/api/analysis"), ("/stock?symbol=KRE&", "/api/debate/KRE")],
+    ids=["universe", "KRE"],
+)
+def test_risk_plan_is_the_desk_table(page: Any, base_url: str, url: str, api_path: str) -> None:
+    """The dashboard shows the same desk rows, worded the same, as the terminal and the reports."""
+    load(page, f"{base_url}{url}as_of={DAY}")
+    a = api(base_url, api_path, as_of=DAY)
+    view = RiskView.model_validate(a["decision"]["risk"])
+    shown = desk_rows(page)
+    assert shown == risk_rows(view)
+    stop = dict(shown)["stop (2 × ATR)"]
+    assert view.stop is not None and view.stop_distance is not None
+    assert stop == f"{view.stop:,.2f} ({view.stop_distance:+.1%} from the close)"
+    assert "% from the close)" in stop
+    section = page.text_content('[data-testid="risk"]')
+    assert not re.search(r"\d\.\d{5,}", section), "a raw float leaked into the risk plan"
+    assert page.errors == []
+    shoot(page, f"risk-{a['subject'].split()[0].lower()}")
+
+
 def test_stock_form_runs_a_single_stock_debate(page: Any, base_url: str, web_settings: Settings) -> None:
     store = open_store(web_settings)
     try:
@@ -293,7 +332,10 @@ def test_history_diff_of_two_runs(page: Any, base_url: str) -> None:
     page.click("#compare")
     page.wait_for_selector(".diff")
     d = api(base_url, "/api/diff", a=a, b=b)
-    assert int(page.get_attribute('[data-testid="diff-ladder"]', "data-value")) == d["ladder_change"]
+    assert float(page.get_attribute('[data-testid="diff-ladder"]', "data-value")) == d["ladder"]["delta"]
+    assert page.text_content('[data-testid="diff-verdict"]') == d["verdict"]
+    for s in d["scenarios"]:
+        assert float(page.get_attribute(f'[data-testid="diff-p-{s["name"]}"]', "data-value")) == s["delta"]
     assert page.locator(".diff tr[data-evidence]").count() == len(d["evidence"]) > 0
     assert page.locator(".diff tr[data-agent]").count() == len(d["agents"])
     page.click(f'tr[data-id="{b}"] button.link')

@@ -44,7 +44,7 @@ PAIRS: tuple[tuple[str, str], ...] = (
     ("IJR", "SPY"),
 )
 SECTOR_ETFS: tuple[str, ...] = ("XLB", "XLC", "XLE", "XLF", "XLI", "XLK", "XLP", "XLRE", "XLU", "XLV", "XLY")
-RRG_SYMBOLS: tuple[str, ...] = (*SECTOR_ETFS, "IWM", "IWN", "IWO", "RSP", "QQQ")
+RRG_SYMBOLS: tuple[str, ...] = (*SECTOR_ETFS, "IWM", "IWN", "IWO", "RSP", "QQQ", "KRE")
 CYCLICAL = ("Industrials", "Financials", "Consumer Discretionary", "Materials", "Energy")
 DEFENSIVE = ("Utilities", "Consumer Staples", "Health Care", "Real Estate")
 T = TypeVar("T")

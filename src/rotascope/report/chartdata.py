@@ -9,11 +9,16 @@ from __future__ import annotations
 from datetime import date
 
 import numpy as np
+from pydantic import Field
 
 from rotascope._typing import Float64Array
 from rotascope.indicators.kernels import sma
 from rotascope.monitor.engine import RRG_STEP, MonitorPanel
 from rotascope.records import Record, rnd
+
+RRG_TAILS = ("IWM", "IWN", "KRE")
+"""RRG symbols drawn with their tails (small caps, small-cap value, regional banks); the others show only
+their latest point, so the graph stays readable. A debated regime ETF is added to these."""
 
 
 class Line(Record):
@@ -48,14 +53,30 @@ class ChartData(Record):
     source: str
     charts: list[Chart]
     rotation: list[RotationTail]
+    tailed: list[str] = Field(default_factory=list)
+    """Symbols of ``rotation`` drawn with their tails (``RRG_TAILS`` + the selected one); the rest: latest
+    point only. Every symbol's tail is still in ``rotation`` (tooltips, tests)."""
 
 
 def _vals(x: Float64Array, digits: int = 6) -> list[float | None]:
     return [rnd(float(v), digits) for v in x]
 
 
-def chart_data(panel: MonitorPanel, as_of: date, lookback: int = 504, tail_points: int = 10) -> ChartData:
-    """Series over the ``lookback`` trading days ending at ``as_of`` (inclusive)."""
+def rrg_tailed(symbols: list[str], selected: str | None = None) -> list[str]:
+    """Which RRG symbols get a tail: ``RRG_TAILS`` then ``selected``, those present, in that order."""
+    wanted = [*RRG_TAILS, *([selected] if selected else [])]
+    return [s for i, s in enumerate(wanted) if s in symbols and s not in wanted[:i]]
+
+
+def chart_data(
+    panel: MonitorPanel,
+    as_of: date,
+    lookback: int = 504,
+    tail_points: int = 10,
+    selected: str | None = None,
+) -> ChartData:
+    """Series over the ``lookback`` trading days ending at ``as_of`` (inclusive); ``selected`` (a debated
+    regime ETF) also gets its RRG tail drawn."""
     t = panel.row(as_of)
     start = max(0, t - lookback + 1)
     sl = slice(start, t + 1)
@@ -153,5 +174,9 @@ def chart_data(panel: MonitorPanel, as_of: date, lookback: int = 504, tail_point
         for sym, (x, y) in panel.rotation.items()
     ]
     return ChartData(
-        as_of=panel.calendar[t].astype(date), source=panel.data.source, charts=charts, rotation=rotation
+        as_of=panel.calendar[t].astype(date),
+        source=panel.data.source,
+        charts=charts,
+        rotation=rotation,
+        tailed=rrg_tailed([r.symbol for r in rotation], selected),
     )

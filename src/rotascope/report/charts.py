@@ -52,8 +52,8 @@ QUADRANT_COLOURS = {
     "lagging": "#f8d7d7",
     "improving": "#d7e6f8",
 }
-HIGHLIGHT = ("IWM", "RSP", "IWN", "IWO", "QQQ")
-"""RRG tails drawn in colour with labels; sector ETFs are drawn in grey to keep the plot readable."""
+TAIL_COLOURS = ("#1f4e79", "#d9822b", "#2e8b57", "#b22222", "#6a3d9a")
+"""Colours of the tailed RRG symbols, in ``ChartData.tailed`` order; the others are grey dots."""
 
 
 @dataclass(frozen=True)
@@ -145,12 +145,25 @@ def _adline(chart: Chart, source: str) -> bytes:
     return _png(fig)
 
 
-def rrg_png(tails: Sequence[RotationTail], as_of: date, source: str) -> bytes:
-    """Relative rotation graph vs SPY: quadrant shading, each symbol's tail (oldest → latest) and head."""
+def rrg_png(tails: Sequence[RotationTail], as_of: date, source: str, tailed: Sequence[str] = ()) -> bytes:
+    """The RRG as PNG (see ``rrg_figure``)."""
+    return _png(rrg_figure(tails, as_of, source, tailed))
+
+
+def rrg_figure(tails: Sequence[RotationTail], as_of: date, source: str, tailed: Sequence[str] = ()) -> Figure:
+    """Relative rotation graph vs SPY: quadrant shading, every symbol's latest point (grey, labelled) and,
+    for the ``tailed`` few only, the tail (oldest → latest) in colour with a legend — all tails at once
+    were an unreadable tangle."""
     fig = Figure(figsize=(7.5, 6.5))
     ax = fig.add_subplot()
-    xs = np.concatenate([_arr(t.rs_ratio) for t in tails]) if tails else np.array([100.0])
-    ys = np.concatenate([_arr(t.rs_momentum) for t in tails]) if tails else np.array([100.0])
+    drawn = [t for t in tails if t.symbol in tailed]
+    # the axes fit what is drawn: the tails shown and every latest point
+    xs = np.concatenate(
+        [[100.0], *(_arr(t.rs_ratio) for t in drawn), *(_arr(t.rs_ratio)[-1:] for t in tails)]
+    )
+    ys = np.concatenate(
+        [[100.0], *(_arr(t.rs_momentum) for t in drawn), *(_arr(t.rs_momentum)[-1:] for t in tails)]
+    )
     fx, fy = xs[np.isfinite(xs)], ys[np.isfinite(ys)]
     span_x = max(2.0, float(np.max(np.abs(fx - 100.0))) * 1.15) if len(fx) else 2.0
     span_y = max(2.0, float(np.max(np.abs(fy - 100.0))) * 1.15) if len(fy) else 2.0
@@ -173,24 +186,32 @@ def rrg_png(tails: Sequence[RotationTail], as_of: date, source: str) -> bytes:
         )
     ax.axhline(100.0, color="black", linewidth=0.7)
     ax.axvline(100.0, color="black", linewidth=0.7)
-    colours = iter(["#1f4e79", "#d9822b", "#2e8b57", "#b22222", "#6a3d9a"])
-    for t in sorted(tails, key=lambda t: (t.symbol in HIGHLIGHT, t.symbol)):
+    colour_of = {sym: TAIL_COLOURS[i % len(TAIL_COLOURS)] for i, sym in enumerate(tailed)}
+    others = False
+    for t in sorted(tails, key=lambda t: (t.symbol in colour_of, t.symbol)):
         x, y = _arr(t.rs_ratio), _arr(t.rs_momentum)
         ok = np.isfinite(x) & np.isfinite(y)
         if not ok.any():
             continue
-        colour = next(colours, "#333333") if t.symbol in HIGHLIGHT else "#9a9a9a"
-        ax.plot(x[ok], y[ok], "-", color=colour, linewidth=1.0, marker=".", markersize=3)
-        ax.plot(x[ok][-1:], y[ok][-1:], "o", color=colour, markersize=6)
+        colour = colour_of.get(t.symbol, "#8a8a8a")
+        if t.symbol in colour_of:
+            ax.plot(x[ok], y[ok], "-", color=colour, linewidth=1.4, marker=".", markersize=4, label=t.symbol)
+        else:
+            others = True
+        ax.plot(x[ok][-1:], y[ok][-1:], "o", color=colour, markersize=6 if t.symbol in colour_of else 4)
         ax.annotate(
             t.symbol,
             (float(x[ok][-1]), float(y[ok][-1])),
             xytext=(4, 3),
             textcoords="offset points",
-            fontsize=8 if t.symbol in HIGHLIGHT else 7,
+            fontsize=8 if t.symbol in colour_of else 7,
             color=colour,
-            fontweight="bold" if t.symbol in HIGHLIGHT else "normal",
+            fontweight="bold" if t.symbol in colour_of else "normal",
         )
+    if others:
+        ax.plot([], [], "o", color="#8a8a8a", markersize=4, label="others: latest point")
+    if drawn or others:
+        ax.legend(loc="best", fontsize=8, framealpha=0.9)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xlabel("RS-Ratio (100 = in line with SPY)")
@@ -198,7 +219,7 @@ def rrg_png(tails: Sequence[RotationTail], as_of: date, source: str) -> bytes:
     ax.set_title(f"Relative rotation vs SPY as of {as_of} (tails: weekly steps, dot = latest)")
     _note(fig, f"Source: {source}.")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return _png(fig)
+    return fig
 
 
 def _footer(chart: Chart, source: str) -> str:
@@ -232,7 +253,7 @@ def render_charts(data: ChartData) -> list[ChartImage]:
     with matplotlib.rc_context(cast(Any, RC)):
         for key, draw in ORDER:
             if key == "breadth_r2000" and data.rotation:  # the RRG sits between the ratios and breadth
-                png = rrg_png(data.rotation, data.as_of, data.source)
+                png = rrg_png(data.rotation, data.as_of, data.source, data.tailed)
                 images.append(ChartImage("rrg", "Relative rotation graph vs SPY", "", png))
             chart = by_key.get(key)
             if chart is not None:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from rotascope.config import Settings
     from rotascope.monitor.run import MonitorResult
     from rotascope.report.diff import AnalysisDiff
-    from rotascope.report.html import BacktestVerdict, ReportData
+    from rotascope.report.document import BacktestVerdict, ReportData
     from rotascope.store.db import Store
 
 FORMATS = ("html", "md", "pdf")
@@ -54,7 +54,7 @@ def fired_signals(result: MonitorResult) -> tuple[str, ...]:
 def backtest_verdict(store: Store, fired: tuple[str, ...]) -> BacktestVerdict | None:
     """The newest stored backtest's attribution rows for ``fired`` (None when no backtest is stored)."""
     from rotascope.backtest.store import list_backtests, load_backtest
-    from rotascope.report.html import BacktestVerdict
+    from rotascope.report.document import BacktestVerdict
 
     runs = list_backtests(store)
     if not runs:
@@ -79,12 +79,14 @@ def report_data(analyst: Analyst, analysis: Analysis, charts: bool = True) -> Re
     """Everything the report shows for an analysis the service made: monitor, charts, backtest verdict."""
     from rotascope.report.chartdata import chart_data
     from rotascope.report.charts import render_charts  # matplotlib: imported only when charts are drawn
-    from rotascope.report.html import ReportData
+    from rotascope.report.document import ReportData
 
     monitor = analyst.monitor
     result = monitor.at(analysis.as_of)
     fired = fired_signals(result)
-    images = tuple(render_charts(chart_data(monitor.panel, result.as_of))) if charts else ()
+    selected = analysis.subject if analysis.kind == "regime" else None  # its RRG tail is drawn too
+    drawn = chart_data(monitor.panel, result.as_of, selected=selected) if charts else None
+    images = tuple(render_charts(drawn)) if drawn is not None else ()
     return ReportData(
         analysis=analysis,
         monitor=result,
@@ -158,7 +160,8 @@ def atomic_write(path: Path, payload: bytes) -> None:
 
 def render(data: ReportData, fmt: str, path: Path) -> dict[Path, bytes]:
     """The files of a report in ``fmt`` for ``path``: {path: bytes} (Markdown adds its chart PNGs)."""
-    from rotascope.report.html import build_document, render_html
+    from rotascope.report.desk_sections import build_document
+    from rotascope.report.html import render_html
     from rotascope.report.markdown import render_markdown
     from rotascope.report.pdf import html_to_pdf
 
@@ -188,68 +191,10 @@ def write_report(files: Mapping[Path, bytes], main: Path) -> None:
 
 # ----------------------------------------------------------------------------------------------- diff
 def diff_table(d: AnalysisDiff, console: Console) -> None:
-    """Rich tables of a diff: headline changes, scenarios, agents, evidence, killers, then the verdict."""
-    from rich.table import Table
+    """The diff in the terminal (see :func:`rotascope.report.diffview.render_diff`)."""
+    from rotascope.report.diffview import render_diff
 
-    def n(x: float | None, digits: int = 4) -> str:
-        return "n/a" if x is None else f"{x:,.{digits}g}"
-
-    def dl(x: float | None) -> str:
-        return "" if x is None else f"{x:+.4g}"
-
-    head = Table(
-        title=f"Analysis {d.a_id} ({d.a_as_of}) → {d.b_id} ({d.b_as_of}) — {d.kind}", title_justify="left"
-    )
-    for col in ("item", "A", "B", "change"):
-        head.add_column(col)
-    head.add_row("subject", d.subject.old, d.subject.new, "changed" if d.subject.changed else "")
-    for x in (d.ladder, d.conviction, d.tilt, d.bullish_claims, d.evidence_passing):
-        head.add_row(x.name, n(x.old), n(x.new), dl(x.delta))
-    for t in (d.stance, d.mode):
-        head.add_row(t.name, t.old, t.new, "changed" if t.changed else "")
-    for s in d.scenarios:
-        head.add_row(f"P({s.name})", n(s.old), n(s.new), dl(s.delta))
-    console.print(head)
-    agents = Table(title="Agents (final, after debate)", title_justify="left")
-    for col in ("agent", "stance A → B", "score A → B", "Δ score", "confidence A → B", "Δ confidence"):
-        agents.add_column(col)
-    for g in d.agents:
-        agents.add_row(
-            g.agent,
-            f"{g.stance.old} → {g.stance.new}",
-            f"{n(g.score.old)} → {n(g.score.new)}",
-            dl(g.score.delta),
-            f"{n(g.confidence.old)} → {n(g.confidence.new)}",
-            dl(g.confidence.delta),
-        )
-    console.print(agents)
-    ev = Table(title=f"Evidence that changed ({len(d.evidence)})", title_justify="left")
-    for col in ("claim", "evidence", "A", "B", "Δ", "pass A → B"):
-        ev.add_column(col)
-    for e in d.evidence:
-        ev.add_row(
-            e.claim_id,
-            e.name,
-            n(e.old, 6),
-            n(e.new, 6),
-            dl(e.delta),
-            f"{_mark(e.passed_old)} → {_mark(e.passed_new)}",
-        )
-    console.print(ev)
-    if d.killers:
-        kt = Table(title="Rotation killers that flipped", title_justify="left")
-        for col in ("killer", "A", "B", "change"):
-            kt.add_column(col)
-        for k in d.killers:
-            kt.add_row(k.key, str(k.old), str(k.new), k.change)
-        console.print(kt)
-    else:
-        console.print("Rotation killers: no flips.")
-    console.print(d.verdict)
-
-
-def _mark(passed: bool | None) -> str:
-    return "n/a" if passed is None else ("pass" if passed else "fail")
+    render_diff(d, console)
 
 
 # ------------------------------------------------------------------------------------------- commands

@@ -1,12 +1,16 @@
 """Run-to-run diff of two stored analyses: what changed between A (earlier) and B (later), in numbers.
 
+The one diff model: ``rotascope diff A B`` (table or ``-f json``), ``GET /api/diff?a=A&b=B`` and the
+dashboard's history page all show this record, so the CLI and the web can never disagree.
+
 Why: the weekly question is not only "is it rotating?" but "is it rotating *more* than last week?". A
 diff of two Analysis records answers that from what each stored, with no data access (pure function):
 
 * ladder level, decision stance/mode/conviction/tilt, scenario probabilities;
 * each agent's final (post-debate) stance, score and confidence;
-* each evidence value that changed, matched by claim id + evidence name across both runs (evidence
-  present on one side only is listed with the other side empty);
+* each evidence value or pass/fail verdict that changed, matched by claim id + evidence name across the
+  agents' opinions of both runs (evidence present on one side only is listed with the other side empty),
+  with the agent, source and the as-of of each side;
 * rotation killers that flipped (fired or cleared);
 * a one-paragraph verdict, "week over week, is the rotation broadening?", computed from those numbers
   by the documented vote in ``verdict``.
@@ -50,8 +54,9 @@ class AgentChange(Record):
 
 
 class EvidenceChange(Record):
-    """An evidence value that moved between the runs (matched by claim id + evidence name)."""
+    """An evidence value or verdict that moved between the runs (matched by claim id + evidence name)."""
 
+    agent: str
     claim_id: str
     name: str
     unit: str
@@ -60,6 +65,9 @@ class EvidenceChange(Record):
     delta: float | None
     passed_old: bool | None
     passed_new: bool | None
+    as_of_old: date | None
+    as_of_new: date | None
+    source: str
 
 
 class KillerFlip(Record):
@@ -91,6 +99,8 @@ class AnalysisDiff(Record):
     scenarios: list[NumberChange]
     agents: list[AgentChange]
     evidence: list[EvidenceChange]
+    evidence_compared: int
+    """How many evidence items were compared (matched in both runs or present in one)."""
     killers: list[KillerFlip]
     bullish_claims: NumberChange
     """Number of claims pointing bullish in A and in B (initial opinions)."""
@@ -110,12 +120,13 @@ def _text(name: str, old: str, new: str) -> TextChange:
     return TextChange(name=name, old=old, new=new, changed=old != new)
 
 
-def _evidence(a: Analysis) -> dict[tuple[str, str], Evidence]:
-    out: dict[tuple[str, str], Evidence] = {}
+def _evidence(a: Analysis) -> dict[tuple[str, str], tuple[str, Evidence]]:
+    """(claim id, evidence name) → (agent, evidence) over the agents' opinions, first occurrence kept."""
+    out: dict[tuple[str, str], tuple[str, Evidence]] = {}
     for o in a.opinions:
         for c in o.claims:
             for e in c.evidence:
-                out.setdefault((c.id, e.name), e)
+                out.setdefault((c.id, e.name), (o.agent, e))
     return out
 
 
@@ -149,24 +160,31 @@ def diff_analyses(a: Analysis, b: Analysis) -> AnalysisDiff:
 
     ea, eb = _evidence(a), _evidence(b)
     evidence: list[EvidenceChange] = []
-    for key in [*ea, *(k for k in eb if k not in ea)]:
-        xa, xb = ea.get(key), eb.get(key)
-        known = xb if xb is not None else xa
+    keys = [*ea, *(k for k in eb if k not in ea)]
+    for key in keys:
+        pa, pb = ea.get(key), eb.get(key)
+        xa, xb = (pa[1] if pa else None), (pb[1] if pb else None)
+        known = pb if pb is not None else pa
         assert known is not None  # the key came from one of the two sides
+        agent, ref = known
         va = xa.value if xa else None
         vb = xb.value if xb else None
         if xa is not None and xb is not None and va == vb and xa.passed == xb.passed:
             continue
         evidence.append(
             EvidenceChange(
+                agent=agent,
                 claim_id=key[0],
                 name=key[1],
-                unit=known.unit,
+                unit=ref.unit,
                 old=va,
                 new=vb,
                 delta=None if va is None or vb is None else rnd(vb - va),
                 passed_old=xa.passed if xa else None,
                 passed_new=xb.passed if xb else None,
+                as_of_old=xa.as_of if xa else None,
+                as_of_new=xb.as_of if xb else None,
+                source=ref.source,
             )
         )
 
@@ -177,8 +195,8 @@ def diff_analyses(a: Analysis, b: Analysis) -> AnalysisDiff:
     ]
     bull_a = sum(c.direction == "bullish" for o in a.opinions for c in o.claims)
     bull_b = sum(c.direction == "bullish" for o in b.opinions for c in o.claims)
-    pass_a = sum(bool(e.passed) for e in ea.values())
-    pass_b = sum(bool(e.passed) for e in eb.values())
+    pass_a = sum(bool(e.passed) for _, e in ea.values())
+    pass_b = sum(bool(e.passed) for _, e in eb.values())
 
     ladder = _num(
         "ladder",
@@ -203,6 +221,7 @@ def diff_analyses(a: Analysis, b: Analysis) -> AnalysisDiff:
         scenarios=scenarios,
         agents=agents,
         evidence=evidence,
+        evidence_compared=len(keys),
         killers=killers,
         bullish_claims=_num("bullish claims", float(bull_a), float(bull_b)),
         evidence_passing=_num("evidence passing", float(pass_a), float(pass_b)),

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rotascope.report.charts import ChartImage
-from rotascope.report.html import Block, Bullets, Document, FigureBlock, Para, TableBlock
+from rotascope.report.document import Block, Bullets, Document, FigureBlock, Para, TableBlock
 
 _SPECIAL = "\\`*_[]|#"
 

@@ -28,7 +28,7 @@ from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.run import MIN_HISTORY, Monitor, MonitorResult
 from rotascope.records import Analysis, Record
 from rotascope.report.chartdata import ChartData
-from rotascope.web.diffing import AnalysisDiff, diff_analyses
+from rotascope.report.diff import AnalysisDiff, diff_analyses
 from rotascope.web.state import NotFound, Problem, QuotaExceeded, WebState, state_of
 
 ERRORS: dict[int | str, dict[str, Any]] = {

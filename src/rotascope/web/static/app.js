@@ -169,7 +169,7 @@
     for (const fig of document.querySelectorAll("figure[data-chart]")) {
       const key = fig.dataset.chart;
       if (key === "rrg") {
-        RotaCharts.rrg(fig, charts.rotation, { asOf: charts.as_of, source: charts.source, highlight: ["IWM", "IWN", "IWO", "RSP"] });
+        RotaCharts.rrg(fig, charts.rotation, { asOf: charts.as_of, source: charts.source, tailed: charts.tailed });
       } else if (byKey[key]) {
         RotaCharts.line(fig, byKey[key], { asOf: charts.as_of, source: charts.source, right: fig.dataset.right ? [fig.dataset.right] : [] });
       } else {
@@ -203,22 +203,67 @@
   }
 
   /* ---------------------------------------------------------------- analysis */
-  /* Any JSON value (the decision's risk plan is a nested record) as readable nested tables. */
-  function renderValue(v, depth) {
+  /* The risk plan as the desk reads it: the same (item, text) rows, worded the same way, as
+     rotascope.report.riskdesk.risk_rows in the terminal and the HTML/Markdown reports (a browser test
+     checks the two agree row for row). */
+  const ATR_WORDS = {
+    wilder_true_range_14: "Wilder ATR-14 of the true range (stored highs/lows)",
+    close_to_close_14: "close-to-close ATR-14 (closes only: Wilder average of |Δclose|)",
+  };
+  function signed(v, digits) { return (v >= 0 ? "+" : "-") + num(Math.abs(v), digits); }
+  function level(v, unit) {
     if (v === null || v === undefined) return "n/a";
-    if (typeof v === "number") return Number.isInteger(v) ? v.toLocaleString("en-US") : String(+v.toFixed(6));
-    if (typeof v === "boolean") return v ? "yes" : "no";
-    if (typeof v !== "object") return String(v);
-    if (depth > 3) return el("code", {}, JSON.stringify(v));
-    if (Array.isArray(v)) {
-      if (!v.length) return "none";
-      if (v.every((x) => x !== null && typeof x === "object" && !Array.isArray(x))) {
-        const keys = [...new Set(v.flatMap((x) => Object.keys(x)))];
-        return table(keys, v.map((x) => keys.map((k) => el("td", {}, renderValue(x[k], depth + 1)))), { class: "nested" });
-      }
-      return el("ul", {}, v.map((x) => el("li", {}, renderValue(x, depth + 1))));
+    if (unit === "fraction") return pct(v, 1, false);
+    if (unit === "pp") return v.toFixed(2) + " pp";
+    if (unit === "%" || unit === "percent") return v.toFixed(2) + " %";
+    if (unit === "ratio") return v.toFixed(4);
+    return num(v, 2);
+  }
+  function invalidationRow(i) {
+    if (i.level === null || i.current === null) return [i.name, "not enough history to set a level"];
+    let room = "";
+    if (i.distance !== null && i.current) room = `; ${pct(Math.abs(i.distance / i.current), 1, false)} ${i.distance >= 0 ? "room" : "past it"}`;
+    const state = i.breached ? " — BREACHED" : "";
+    return [i.name, `wrong ${i.direction} ${level(i.level, i.unit)} (now ${level(i.current, i.unit)}${room})${state}`];
+  }
+  function stressRow(r) {
+    if (r.pair_return === null) return [r.scenario, "not estimable"];
+    const rng = r.pair_return_low !== null && r.pair_return_high !== null ? ` (range ${pct(r.pair_return_low, 1)} to ${pct(r.pair_return_high, 1)})` : "";
+    const pnl = r.pnl !== null ? `; P&L ${signed(r.pnl, 0)} on ${num(r.position_notional, 0)}` : "";
+    const breaks = r.new_breaches.length ? `; breaches ${r.new_breaches.join(", ")}` : "";
+    return [r.scenario, `pair ${pct(r.pair_return, 1)}${rng}${pnl}${breaks}`];
+  }
+  function riskRows(v) {
+    const rows = [];
+    if (v.price !== null) rows.push(["price", `${v.subject} ${num(v.price, 2)} at the close of ${v.as_of}`]);
+    if (v.atr !== null) rows.push(["ATR", `${num(v.atr, 2)}${v.price ? ` (${pct(v.atr / v.price, 1, false)} of the close)` : ""}: ${ATR_WORDS[v.atr_method]}`]);
+    if (v.stop !== null) rows.push(["stop (2 × ATR)", `${num(v.stop, 2)}${v.stop_distance !== null ? ` (${pct(v.stop_distance, 1)} from the close)` : ""}`]);
+    if (v.realised_vol_63d !== null) {
+      rows.push(["volatility", `63-day ${pct(v.realised_vol_63d, 1, false)} vs target ${pct(v.vol_target, 0, false)}${v.vol_weight !== null ? ` → weight ${v.vol_weight.toFixed(2)}` : ""}`]);
     }
-    return table(["", ""], Object.keys(v).sort().map((k) => [el("td", { class: "key" }, k), el("td", {}, renderValue(v[k], depth + 1))]), { class: "nested kv" });
+    if (v.position !== null) rows.push(["position", `${pct(v.position, 2)} of equity`]);
+    const s = v.sizing;
+    if (s) {
+      rows.push(["pair sizing", `long IWM / short SPY ${pct(s.satellite_tilt, 1, false)} of equity (${num(s.pair_notional, 0)} per ` +
+        `${num(s.capital, 0)}); pair vol ${pct(s.vol_used, 1, false)} (${s.vol_window_used}) vs target ` +
+        `${pct(s.target_vol, 0, false)}; IWM overweight ${s.iwm_overweight_shares} shares, stop ${num(s.stop, 2)}`]);
+    }
+    v.invalidation.forEach((i) => rows.push(invalidationRow(i)));
+    const p = v.plan;
+    if (p) {
+      rows.push(["horizon", `${p.horizon_weeks} weeks, reviewed ${p.review_every}`]);
+      rows.push(["drawdown limit", `${pct(p.drawdown_limit, 1, false)}: ${p.drawdown_rule}`]);
+      p.exit_rules.forEach((rule) => rows.push(["exit rule", rule]));
+    }
+    v.stress.forEach((r) => rows.push(stressRow(r)));
+    v.not_available.forEach((note) => rows.push(["not available", note]));
+    rows.push(["price basis", v.price_basis]);
+    return rows;
+  }
+  function riskDesk(v) {
+    if (v === null || v === undefined) return el("p", { class: "note" }, "The decision carries no risk controls.");
+    return table(["item", "value"], riskRows(v).map(([item, text]) => el("tr", { class: "risk-row" },
+      el("td", { class: "key" }, item), el("td", {}, text))), { class: "risk", "data-testid": "risk" });
   }
 
   function opinionBlock(o) {
@@ -248,7 +293,7 @@
           el("td", {}, el("ul", {}, s.requires.map((r) => el("li", {}, r))))))),
         el("h3", {}, "Rationale"), el("ul", {}, d.rationale.map((r) => el("li", {}, r))),
         el("h3", {}, "Risk plan"),
-        renderValue(d.risk, 0)),
+        riskDesk(d.risk)),
       el("section", {}, el("h2", {}, "Agents after the debate"),
         table(["agent", "stance", "score", "confidence"], finals.map((o) => el("tr", { "data-agent": o.agent },
           el("td", {}, o.agent), el("td", {}, o.stance), cell(o.score.toFixed(2), o.score), cell(o.confidence.toFixed(2), o.confidence))))),
@@ -293,31 +338,39 @@
     return asPct ? pct(v, digits) : (v >= 0 ? "+" : "") + v.toFixed(digits);
   }
 
+  /* The run-to-run diff: the same record (rotascope.report.diff.AnalysisDiff) as `rotascope diff A B`. */
   function renderDiff(d) {
     const evText = (v, unit) => (v === null ? "—" : evValue({ value: v, unit: unit }));
+    const fixed = (v, digits) => (v === null ? "n/a" : v.toFixed(digits));
+    const numRow = (label, n, show, delta, testid) => [label, show(n.old), show(n.new), cell(delta(n.delta), n.delta, testid)];
+    const level = (v) => (v === null ? "n/a" : String(v));
+    const flipped = d.killers.map((k) => `${k.key} ${k.change}`);
     return el("div", { class: "diff", "data-a": d.a_id, "data-b": d.b_id },
       el("h2", {}, `Run ${d.a_id} (${d.a_as_of}) → run ${d.b_id} (${d.b_as_of})`),
-      el("p", { class: "meta" }, `${d.subject_a} → ${d.subject_b}` + (d.same_subject ? "" : " (different subjects)") +
-        ` · config ${d.same_config ? "unchanged" : "changed"} · data ${d.same_data ? "unchanged" : "changed"}`),
+      el("p", { class: "meta" }, `${d.subject.old} → ${d.subject.new}` + (d.subject.changed ? " (different subjects)" : "") +
+        ` · ${d.kind} · config ${d.same_config ? "unchanged" : "changed"} · data ${d.same_data ? "unchanged" : "changed"}`),
+      el("p", { class: "verdict", "data-testid": "diff-verdict", "data-broadening": d.broadening }, d.verdict),
       table(["", "A", "B", "change"], [
-        ["ladder level", String(d.ladder_a), String(d.ladder_b), cell(d.ladder_change === null ? "" : (d.ladder_change >= 0 ? "+" : "") + d.ladder_change, d.ladder_change, "diff-ladder")],
-        ["stance", d.stance_a, d.stance_b, d.stance_changed ? "changed" : ""],
-        ["mode", d.mode_a, d.mode_b, d.mode_a !== d.mode_b ? "changed" : ""],
-        ["conviction", d.conviction_a.toFixed(2), d.conviction_b.toFixed(2), cell(change(d.conviction_change, 2), d.conviction_change, "diff-conviction")],
-        ["tilt", pct(d.tilt_a), pct(d.tilt_b), ""],
-        ...d.scenarios.map((s) => [`P(${s.name})`, pct(s.a, 0, false), pct(s.b, 0, false), cell(change(s.change, 0, true), s.change, `diff-p-${s.name}`)]),
-        ["killers added", "", d.killers_added.join(", ") || "none", ""],
-        ["killers removed", d.killers_removed.join(", ") || "none", "", ""],
+        numRow("ladder level", d.ladder, level, (x) => (x === null ? "" : (x >= 0 ? "+" : "") + x), "diff-ladder"),
+        ["stance", d.stance.old, d.stance.new, d.stance.changed ? "changed" : ""],
+        ["mode", d.mode.old, d.mode.new, d.mode.changed ? "changed" : ""],
+        numRow("conviction", d.conviction, (x) => fixed(x, 2), (x) => change(x, 2), "diff-conviction"),
+        numRow("tilt", d.tilt, (x) => pct(x), (x) => change(x, 1, true), "diff-tilt"),
+        ...d.scenarios.map((s) => numRow(`P(${s.name})`, s, (x) => pct(x, 0, false), (x) => change(x, 0, true), `diff-p-${s.name}`)),
+        numRow("bullish claims", d.bullish_claims, level, (x) => change(x, 0), "diff-bullish"),
+        numRow("evidence passing", d.evidence_passing, level, (x) => change(x, 0), "diff-passing"),
+        ["killers flipped", "", flipped.join(", ") || "none", ""],
       ]),
       el("h3", {}, "Agents (after the debate)"),
-      table(["agent", "stance A", "stance B", "score A", "score B", "change"], d.agents.map((g) => el("tr", { "data-agent": g.agent, class: g.stance_changed ? "changed" : "" },
-        el("td", {}, g.agent), el("td", {}, g.stance_a || "—"), el("td", {}, g.stance_b || "—"),
-        cell(g.score_a === null ? "—" : g.score_a.toFixed(2), g.score_a), cell(g.score_b === null ? "—" : g.score_b.toFixed(2), g.score_b),
-        cell(change(g.score_change, 2), g.score_change)))),
+      table(["agent", "stance A", "stance B", "score A", "score B", "change", "confidence A", "confidence B"], d.agents.map((g) =>
+        el("tr", { "data-agent": g.agent, class: g.stance.changed ? "changed" : "" },
+          el("td", {}, g.agent), el("td", {}, g.stance.old), el("td", {}, g.stance.new),
+          cell(fixed(g.score.old, 2), g.score.old), cell(fixed(g.score.new, 2), g.score.new), cell(change(g.score.delta, 2), g.score.delta),
+          cell(fixed(g.confidence.old, 2), g.confidence.old), cell(fixed(g.confidence.new, 2), g.confidence.new)))),
       el("h3", {}, `Evidence that changed (${d.evidence.length} of ${d.evidence_compared} compared)`),
       table(["agent", "evidence", "A", "B", "", "", "source"], d.evidence.map((e) => el("tr", { "data-evidence": e.name },
-        el("td", {}, e.agent), el("td", {}, e.name), cell(evText(e.value_a, e.unit), e.value_a), cell(evText(e.value_b, e.unit), e.value_b),
-        el("td", {}, mark(e.passed_a)), el("td", {}, mark(e.passed_b)), el("td", { class: "source" }, e.source)))));
+        el("td", {}, e.agent), el("td", {}, e.name), cell(evText(e.old, e.unit), e.old), cell(evText(e.new, e.unit), e.new),
+        el("td", {}, mark(e.passed_old)), el("td", {}, mark(e.passed_new)), el("td", { class: "source" }, e.source)))));
   }
 
   async function historyPage() {

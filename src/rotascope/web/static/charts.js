@@ -152,7 +152,9 @@
     root.addEventListener("mouseleave", () => { tip.hidden = true; cursor.setAttribute("visibility", "hidden"); });
   }
 
-  /* tails: [{symbol, rs_ratio:[], rs_momentum:[], dates:[]}]; opts: {asOf, source, highlight:[symbols]} */
+  /* tails: [{symbol, rs_ratio:[], rs_momentum:[], dates:[]}]; opts: {asOf, source, tailed:[symbols]}.
+     Every symbol's latest point is drawn (grey, labelled); only the `tailed` few (ChartData.tailed: IWM,
+     IWN, KRE and a selected ETF) get their tail, in colour, with a legend — all tails at once were a tangle. */
   function rrg(figure, tails, opts) {
     const W = 720, H = 420, M = { l: 56, r: 16, t: 12, b: 36 };
     figure.replaceChildren();
@@ -162,11 +164,13 @@
     const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", class: "rrg-chart",
       "aria-label": "Relative rotation graph as of " + opts.asOf });
     figure.insertBefore(root, figure.firstChild.nextSibling);
-    let xs = [], ys = [];
-    for (const t of tails) t.rs_ratio.forEach((v, i) => {
-      const w = t.rs_momentum[i];
-      if (v !== null && w !== null) { xs.push(v); ys.push(w); }
-    });
+    const tailed = opts.tailed || [];
+    const known = (t) => t.rs_ratio.map((v, i) => [v, t.rs_momentum[i], t.dates[i]]).filter((p) => p[0] !== null && p[1] !== null);
+    let xs = [100], ys = [100];
+    for (const t of tails) {
+      const pts = known(t);
+      for (const p of tailed.includes(t.symbol) ? pts : pts.slice(-1)) { xs.push(p[0]); ys.push(p[1]); }
+    }
     const span = (arr) => Math.max(1, ...arr.map((v) => Math.abs(v - 100))) * 1.1;
     const sx = span(xs), sy = span(ys);
     const x = (v) => M.l + ((v - (100 - sx)) / (2 * sx)) * (W - M.l - M.r);
@@ -190,28 +194,38 @@
     xl.textContent = "RS-Ratio";
     const yl = svg("text", { x: 12, y: H / 2, transform: `rotate(-90 12 ${H / 2})`, "text-anchor": "middle", class: "axis-label" }, root);
     yl.textContent = "RS-Momentum";
-    const highlight = new Set(opts.highlight || []);
-    tails.forEach((t, idx) => {
-      const color = COLORS[idx % COLORS.length];
-      const g = svg("g", { class: "tail" + (highlight.has(t.symbol) ? " highlight" : ""), "data-symbol": t.symbol }, root);
-      const pts = [];
-      t.rs_ratio.forEach((v, i) => {
-        const w = t.rs_momentum[i];
-        if (v !== null && w !== null) pts.push([x(v), y(w), t.dates[i], v, w]);
-      });
-      svg("path", { d: pts.map((p, i) => (i ? "L" : "M") + p[0].toFixed(1) + " " + p[1].toFixed(1)).join("") || "M0 0",
-        class: "series", stroke: color, "data-series": t.symbol, "data-points": pts.length }, g);
-      pts.forEach((p, i) => {
-        const c = svg("circle", { cx: p[0], cy: p[1], r: i === pts.length - 1 ? 5 : 2.2, fill: color, class: "pt" }, g);
+    const legend = html("ul", { class: "legend" });
+    const order = [...tails.filter((t) => !tailed.includes(t.symbol)), ...tailed.map((s) => tails.find((t) => t.symbol === s)).filter(Boolean)];
+    for (const t of order) {
+      const on = tailed.includes(t.symbol);
+      const color = on ? COLORS[tailed.indexOf(t.symbol) % COLORS.length] : "#8a8a8a";
+      const g = svg("g", { class: "tail" + (on ? " highlight" : " latest-only"), "data-symbol": t.symbol }, root);
+      const pts = known(t).map((p) => [x(p[0]), y(p[1]), p[2], p[0], p[1]]);
+      const shown = on ? pts : pts.slice(-1);
+      if (on) {
+        svg("path", { d: pts.map((p, i) => (i ? "L" : "M") + p[0].toFixed(1) + " " + p[1].toFixed(1)).join("") || "M0 0",
+          class: "series", stroke: color, "data-series": t.symbol, "data-points": pts.length }, g);
+      }
+      shown.forEach((p, i) => {
+        const c = svg("circle", { cx: p[0], cy: p[1], r: i === shown.length - 1 ? (on ? 5 : 3.5) : 2.2, fill: color, class: "pt" }, g);
         const title = svg("title", {}, c);
         title.textContent = `${t.symbol} ${p[2]}: RS-Ratio ${p[3]}, RS-Momentum ${p[4]}`;
       });
-      if (pts.length) {
-        const last = pts[pts.length - 1];
+      if (shown.length) {
+        const last = shown[shown.length - 1];
         const lab = svg("text", { x: last[0] + 7, y: last[1] - 6, class: "pt-label" }, g);
         lab.textContent = t.symbol;
       }
-    });
+    }
+    for (const [name, color] of [...tailed.map((s, i) => [`${s} (tail, oldest → latest)`, COLORS[i % COLORS.length]]), ["others: latest point", "#8a8a8a"]]) {
+      const item = html("li", { "data-series": name });
+      const sw = html("span", { class: "swatch" });
+      sw.style.background = color;
+      item.appendChild(sw);
+      item.appendChild(document.createTextNode(name));
+      legend.appendChild(item);
+    }
+    figure.appendChild(legend);
     return root;
   }
 
