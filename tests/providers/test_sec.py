@@ -43,7 +43,7 @@ def test_company_facts_point_in_time(server: ReplayServer, make_client: MakeClie
     assert (result.symbol, result.cik, result.entity_name) == ("AAPL", 320193, "Apple Inc.")
     facts = result.facts
     assert tuple(facts.columns) == FUNDAMENTAL_COLUMNS
-    assert result.missing_metrics == ()
+    assert result.missing_metrics == ("net_income", "eps_diluted")  # trimmed recording: not recorded
     assert all(h["user-agent"] == UA for h in (r.headers for r in server.requests))
 
     revenue = facts[facts.metric == "revenue"]

@@ -19,6 +19,7 @@ from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import MonitorResult
 from rotascope.records import Claim, Evidence, Opinion, rnd
 from rotascope.regime.rules import evidence
+from rotascope.regime.thresholds import Thresholds
 
 BULLISH, NEUTRAL, BEARISH = "bullish", "neutral", "bearish"
 STANCE_BAND = 0.2
@@ -36,6 +37,8 @@ class AgentContext:
     panel: MonitorPanel
     fundamentals: Fundamentals | None = None
     """Company fundamentals known by the as-of date (rotascope.fundamentals.load_fundamentals)."""
+    thresholds: Thresholds | None = None
+    """The monitor's thresholds (the ``[lenses]`` rules of the agents); None = the packaged defaults."""
 
     @property
     def as_of(self) -> date:
@@ -110,6 +113,9 @@ TOPIC_OF = {
     "margins": "quality",
     "profitability": "quality",
     "quality_rank": "quality",
+    "profitability_dispersion": "quality",
+    "junk_financing": "quality",
+    "valuation": "rates",
     "balance_sheet": "quality",
     "accruals": "quality",
     "beats": "growth",

@@ -32,7 +32,8 @@ from datetime import date
 
 import numpy as np
 
-from rotascope.records import Calibration, Killer, Ladder, Opinion, Scenario, rnd
+from rotascope.agents.base import describe
+from rotascope.records import Calibration, Claim, Killer, Ladder, Opinion, Scenario, rnd
 
 TILT_BAND = 0.15
 MAX_TILT = 0.10
@@ -55,14 +56,48 @@ def scenario_probabilities(
     return bull, base, bear
 
 
+LENS_CLAIMS = (
+    "internals.quality_led",
+    "fundamentals.profitability_dispersion",
+    "fundamentals.valuation",
+    "fundamentals.junk_financing",
+)
+"""Claims on the factor and fundamental lenses (issue #16) that the scenarios' "requires" quote."""
+
+
+def lens_requirements(claims: list[Claim]) -> tuple[list[str], list[str]]:
+    """(bull, bear) requirement lines from the lens claims, worded from their evidence values.
+
+    The bull case needs each lens to hold (the junk-financing lens NOT to hold); the bear case is the
+    reverse. A lens without data says so ("no data") instead of a requirement that cannot be checked.
+    """
+    bull: list[str] = []
+    bear: list[str] = []
+    for c in sorted((c for c in claims if c.id in LENS_CLAIMS), key=lambda c: LENS_CLAIMS.index(c.id)):
+        numbers = "; ".join(describe(e) for e in c.evidence)
+        thesis = c.text.split(": ", 1)[-1].split(" — ", 1)[0]
+        if c.direction == "neutral":
+            bull.append(f"lens not measurable at this date: {thesis} ({numbers})")
+            continue
+        if c.id == "fundamentals.junk_financing":
+            bull.append(f"no junk-led rally into tightening financing — now {numbers}")
+            bear.append(f"a junk-led rally into tightening financing — now {numbers}")
+        else:
+            bull.append(f"{thesis} keeps holding — now {numbers}")
+            bear.append(f"{thesis} stops holding — now {numbers}")
+    return bull, bear
+
+
 def scenarios(
     subject: str,
     ladder: Ladder | None,
     killers: list[Killer],
     probs: tuple[float, float, float],
     invalidation: list[str],
+    lens_claims: list[Claim] | None = None,
 ) -> list[Scenario]:
-    """Bull/base/bear with what each needs to be true."""
+    """Bull/base/bear with what each needs to be true (the lenses' lines from ``lens_claims``)."""
+    lens_bull, lens_bear = lens_requirements(lens_claims or [])
     bull, base, bear = probs
     reached = ladder.reached if ladder else 0
     nxt = next((lvl for lvl in ladder.levels if not lvl.passed), None) if ladder else None
@@ -73,6 +108,7 @@ def scenarios(
         + (f" and climbs to level {nxt.level} ({nxt.name.lower()})" if nxt else " with all five levels")
     ]
     bull_req.append("no rotation killer triggers (" + ", ".join(quiet or ["none left quiet"]) + ")")
+    bull_req += lens_bull
     base_req = [
         f"the relative trend chops inside its recent range; the ladder stays near level {reached}",
         "rates and credit stay roughly where they are",
@@ -80,6 +116,7 @@ def scenarios(
     bear_req = [
         "a rotation killer triggers or persists (" + ", ".join(fired or quiet[:2] or ["any"]) + ")",
         *(f"invalidation: {x}" for x in invalidation[:3]),
+        *lens_bear,
     ]
     return [
         Scenario(

@@ -21,10 +21,27 @@ import pandas as pd
 from rotascope._typing import Float64Array
 from rotascope.agents.base import AgentContext, claim, ev, opinion
 from rotascope.fundamentals.files import KNOWN_LAG_DAYS
+from rotascope.fundamentals.lenses import (
+    FinancingYield,
+    ProfitabilityDispersion,
+    ValuationPanel,
+    profitability_dispersion,
+    valuation_panel,
+)
 from rotascope.fundamentals.screen import ScreenInputs, score_frame
 from rotascope.fundamentals.store import Fundamentals
-from rotascope.measures import R2000_CYC_MINUS_DEF_3M, SMB
+from rotascope.measures import (
+    BAA_YIELD,
+    BAA_YIELD_PCTILE_5Y,
+    HY_OAS_CHG_13W,
+    HY_YIELD_PROXY,
+    HY_YIELD_PROXY_PCTILE_5Y,
+    R2000_CYC_MINUS_DEF_3M,
+    SMB,
+    UST_10Y,
+)
 from rotascope.records import Claim, Opinion
+from rotascope.regime.thresholds import load_thresholds
 
 NAME = "fundamentals"
 PROXY_NOTE = (
@@ -566,6 +583,10 @@ def analyze(ctx: AgentContext) -> Opinion:
             notes.append(f"Estimate revisions: {m.revised} members, snapshots since {m.revisions_from}.")
     else:
         notes.append(PROXY_NOTE)
+    if fund is not None:
+        made, lens_notes = lens_claims(ctx, fund, m.qmj_spread if m is not None else None)
+        claims += made
+        notes += lens_notes
     claims += _price_claims(ctx)
     health = company_health(fund.sec if fund is not None else None, set(ctx.panel.data.members.symbols))
     if health is not None:
@@ -745,3 +766,169 @@ def company_claims(ctx: AgentContext, symbol: str, close: Float64Array) -> tuple
             )
         )
     return out, " ".join(notes) or f"{symbol} company data known at {ctx.as_of}."
+
+
+# ------------------------------------------------------------------- fundamental lenses (issue #16)
+def lenses(ctx: AgentContext, fund: Fundamentals | None) -> tuple[ProfitabilityDispersion, ValuationPanel]:
+    """Profitability dispersion and the valuation-vs-financing panel at the context's as-of."""
+    t = ctx.row
+    data = ctx.panel.data
+    small = pd.Series(data.members.values[t], index=list(data.members.symbols))
+    large = (
+        pd.Series(data.sp500.values[t], index=list(data.sp500.symbols))
+        if t < len(data.sp500.values)
+        else (pd.Series(dtype=np.float64))
+    )
+    snap = ctx.result.snapshot
+    financing = [
+        FinancingYield(
+            name=name,
+            value=level.of(snap),
+            percentile_5y=pct.of(snap) if pct is not None else None,
+            construction=how,
+        )
+        for name, level, pct, how in (
+            ("Baa yield", BAA_YIELD, BAA_YIELD_PCTILE_5Y, "Moody's Baa - 10y spread + 10y Treasury (exact)"),
+            (
+                "HY yield proxy",
+                HY_YIELD_PROXY,
+                HY_YIELD_PROXY_PCTILE_5Y,
+                "ICE BofA HY OAS + 10y Treasury (proxy: the OAS is over matched-duration Treasuries)",
+            ),
+            ("10-year Treasury yield", UST_10Y, None, "FRED DGS10"),
+        )
+    ]
+    return (
+        profitability_dispersion(fund, small, ctx.as_of),
+        valuation_panel(ctx.as_of, fund, small, large, financing),
+    )
+
+
+def lens_claims(ctx: AgentContext, fund: Fundamentals, qmj: float | None) -> tuple[list[Claim], list[str]]:
+    """Claims on profitability dispersion, valuation vs financing and a junk-led move into tightening
+    financing (made only when company fundamentals were handed in: the replay runs without them)."""
+    rules = (ctx.thresholds or load_thresholds()).lenses
+    disp, val = lenses(ctx, fund)
+    src = f"annual fundamentals ({disp.source})"
+    notes = [
+        f"Profitability dispersion ({', '.join(f'FY{y}' for y in disp.fiscal_years) or 'no fiscal year'}): "
+        + (
+            f"{disp.covered} of {disp.members} priced R2000 members covered, median EBIT margin "
+            f"{disp.median:.1%}, IQR {disp.iqr:.1%} (p25 {disp.p25:.1%}, p75 {disp.p75:.1%})."
+            if disp.median is not None
+            and disp.iqr is not None
+            and disp.p25 is not None
+            and disp.p75 is not None
+            else disp.note + "."
+        )
+    ]
+    claims = [
+        claim(
+            NAME,
+            "profitability_dispersion",
+            f"Profitable small caps are the majority (share with EBIT margin < 0 at most "
+            f"{rules.max_share_unprofitable:.0%})",
+            [
+                ev(
+                    ctx,
+                    "Share of R2000 members with EBIT margin < 0",
+                    disp.share_unprofitable,
+                    "<=",
+                    rules.max_share_unprofitable,
+                    source=src,
+                    window=f"latest fiscal year known by {ctx.as_of}",
+                    unit="fraction",
+                    note=disp.note,
+                )
+            ],
+            0.5,
+        )
+    ]
+    spread = next(s for s in val.spreads if s.name == "small-cap median E/P minus Baa yield")
+    claims.append(
+        claim(
+            NAME,
+            "valuation",
+            "Small-cap earnings pay for their financing (median E/P at or above the Baa yield)",
+            [
+                ev(
+                    ctx,
+                    "Small-cap median E/P minus Baa yield",
+                    spread.value,
+                    ">=",
+                    0.0,
+                    source="SEC EDGAR 10-K facts filed by the as-of, member closes, FRED BAA10Y + DGS10",
+                    window="latest fiscal year; yields at the as-of",
+                    unit="pp",
+                    note=spread.note,
+                )
+            ],
+            0.5,
+        )
+    )
+    fin = "; ".join(
+        f"{f.name} {f.value:.2f} %"
+        + (f" (5y percentile {f.percentile_5y:.0%})" if f.percentile_5y is not None else "")
+        if f.value is not None
+        else f"{f.name}: not available"
+        for f in val.financing
+    )
+    ep = val.small.median
+    notes.append(
+        "Valuation vs financing: "
+        + (
+            f"small-cap median E/P {ep:.2f} % ({val.small.covered} members). "
+            if ep is not None
+            else val.note + " "
+        )
+        + f"Financing: {fin}."
+    )
+    junk = qmj is not None and qmj < rules.junk_led_qmj
+    if qmj is None or junk:
+        members = ctx.member_window(64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = members[-1] / members[0] - 1.0
+        market = float(np.median(r[np.isfinite(r)])) if np.isfinite(r).sum() >= 50 else None
+        claims.append(
+            claim(
+                NAME,
+                "junk_financing",
+                "The small-cap rally is led by junk while financing tightens",
+                [
+                    ev(
+                        ctx,
+                        "Top minus bottom quality quintile, median 63-day return",
+                        qmj,
+                        "<",
+                        rules.junk_led_qmj,
+                        source="R2000 member closes + company fundamentals (screen quality score)",
+                        window="63d",
+                        unit="fraction",
+                        note="" if qmj is not None else "not available: too few members ranked by quality",
+                    ),
+                    ev(
+                        ctx,
+                        "Median R2000 member 63-day return",
+                        market,
+                        ">",
+                        0.0,
+                        source="R2000 member closes",
+                        window="63d",
+                        unit="fraction",
+                    ),
+                    ev(
+                        ctx,
+                        "HY OAS change over 13 weeks",
+                        HY_OAS_CHG_13W.of(ctx.result.snapshot),
+                        ">",
+                        rules.tightening_hy_oas_13w,
+                        source="FRED BAMLH0A0HYM2",
+                        window="63d",
+                        unit="pp",
+                    ),
+                ],
+                0.7,
+                bullish_if_passed=False,
+            )
+        )
+    return claims, notes

@@ -52,7 +52,7 @@ def universe_analysis(
     replay: the calibrator learns from it, so it cannot depend on it).
     """
     result = monitor.at(as_of)
-    ctx = AgentContext(result, monitor.panel, fundamentals)
+    ctx = AgentContext(result, monitor.panel, fundamentals, monitor.thresholds)
     iwm = result.snapshot.pair("IWM/SPY")
     return assemble(
         "universe",
@@ -97,7 +97,8 @@ def assemble(
         conviction = round(probs[0] - probs[2], 2)
         stance, mode, strength = dec.calibrated_stance(calibration, reached, persistence_13w, short)
     risk, vol_weight, invalidation = risk_for(conviction if calibration is None else strength)
-    items = dec.scenarios(short, regime.ladder, regime.killers, probs, invalidation)
+    lens = [c for o in initial for c in o.claims]
+    items = dec.scenarios(short, regime.ladder, regime.killers, probs, invalidation, lens)
     rationale = dec.rationale(debate.final, reached, fired, result.as_of)
     if calibration is not None:
         items = dec.with_outcomes(items, calibration)

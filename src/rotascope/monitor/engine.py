@@ -51,6 +51,9 @@ T = TypeVar("T")
 RRG_STEP = 5
 """RRG on daily closes with weekly-equivalent windows; tail points are 5 trading days apart."""
 RRG_TAIL = 8
+FINANCING_YIELDS = {"baa_yield": "baa_spread", "hy_yield_proxy": "hy_oas"}
+"""Financing yields = spread + 10-year yield (Baa: exact; HY: a proxy, the OAS is over matched-duration
+Treasuries); staleness is reported on the spread itself."""
 MAX_AGE = {"nfci": 14, "claims": 14, "cpi_core_yoy": 80}
 """Weekly and monthly series are only stale when older than their release rhythm allows (days)."""
 SURVIVORSHIP = (
@@ -155,7 +158,7 @@ class MonitorPanel:
         for name in sorted(observed):
             seen = observed[name]
             limit = self.macro[name].max_age_days or self.stale_after_days
-            derived = "_chg" in name or "_pctile" in name or name in ("claims_yoy",)
+            derived = "_chg" in name or "_pctile" in name or name in ("claims_yoy", *FINANCING_YIELDS)
             if derived or seen is None or (day - seen).days <= limit:
                 continue
             caveats.append(
@@ -534,6 +537,13 @@ def _macro(data: MarketData) -> tuple[dict[str, MacroSeries], dict[str, MacroSer
         macro["hy_oas_pctile_5y"] = MacroSeries(
             rolling_percentile(macro["hy_oas"].values, 1260), macro["hy_oas"].observed, "fraction"
         )
+    for name, sid in FINANCING_YIELDS.items():
+        if sid in macro and "ust_10y" in macro:  # financing yields: spread + 10-year (issue #16)
+            spread = macro[sid]
+            level = spread.values + macro["ust_10y"].values
+            macro[name] = MacroSeries(level, spread.observed, "percent", spread.max_age_days)
+            pct = rolling_percentile(level, 1260)
+            macro[f"{name}_pctile_5y"] = MacroSeries(pct, spread.observed, "fraction")
     if "nfci" in series:
         put("nfci_chg_13w", "nfci", "index", change(series["nfci"].values, 13))
     if "claims" in series:

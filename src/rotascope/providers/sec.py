@@ -64,6 +64,8 @@ METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "interest_expense": ("us-gaap", "USD", ("InterestExpense", "InterestExpenseNonoperating")),
     "operating_cash_flow": ("us-gaap", "USD", ("NetCashProvidedByUsedInOperatingActivities",)),
     "shares_outstanding": ("dei", "shares", ("EntityCommonStockSharesOutstanding",)),
+    "net_income": ("us-gaap", "USD", ("NetIncomeLoss",)),
+    "eps_diluted": ("us-gaap", "USD/shares", ("EarningsPerShareDiluted",)),
 }
 """metric → (taxonomy, unit, concepts in order of preference). ``total_debt`` is built separately:
 ``LongTermDebt`` when reported, else ``LongTermDebtNoncurrent`` + ``DebtCurrent``/``LongTermDebtCurrent``."""

@@ -92,6 +92,15 @@ class CalibrationRules(_Strict):
     evaluate_from: str
 
 
+class LensRules(_Strict):
+    """Fundamental lenses of the agents (issue #16, ``[lenses]``)."""
+
+    max_share_unprofitable: float = 0.40
+    junk_led_qmj: float = -0.02
+    junk_led_rmw_3m: float = 0.0
+    tightening_hy_oas_13w: float = 0.0
+
+
 class Thresholds(_Strict):
     """All thresholds of the regime layer."""
 
@@ -99,6 +108,7 @@ class Thresholds(_Strict):
     checklist: ChecklistRules
     killers: KillerRules
     calibration: CalibrationRules
+    lenses: LensRules = LensRules()
 
 
 def default_path() -> Path:
