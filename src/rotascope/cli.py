@@ -443,6 +443,9 @@ def _register_commands() -> None:
     from rotascope.web import command as web_command
 
     web_command.register(app)
+    from rotascope.sentiment import command as sentiment_command
+
+    sentiment_command.register(app)
 
 
 _register_commands()

@@ -80,7 +80,7 @@ def _fit(
     vec = _vectorizer(min_df)
     tfidf = vec.fit_transform(texts)
     dense = sparse.csr_matrix(np.log1p(dense_features(texts)) * dense_scale)
-    model = LogisticRegression(C=c, max_iter=5000, tol=1e-8)
+    model = LogisticRegression(C=c, max_iter=5000)
     model.fit(sparse.hstack([tfidf, dense], format="csr"), labels)
     return vec, model
 

@@ -291,7 +291,7 @@ def upsert_fundamentals(conn: duckdb.DuckDBPyConnection, facts: pd.DataFrame, fe
 
 @dataclass(frozen=True)
 class NewsRow:
-    """One headline ready for the news table (``tone`` is the Loughran-McDonald net tone)."""
+    """One headline ready for the news table (``tone``: the sentiment model's P(positive) − P(negative))."""
 
     id: str
     headline: str
