@@ -97,6 +97,7 @@ def init(
 ) -> None:
     """Load the embedded real dataset into the store (idempotent, all-or-nothing)."""
     from rotascope.providers import bundled
+    from rotascope.sentiment.sample import load_headline_sample
     from rotascope.store import open_store
 
     settings = settings_of(ctx)
@@ -127,6 +128,8 @@ def init(
                         err.file.flush()
 
                 report = store.load(batch, progress=step, force=force)
+                progress.update(task, description="Loading the Benzinga headline sample into the news table")
+                headlines = load_headline_sample(store)
             flags = store.flag_summary()
         finally:
             store.close()
@@ -135,6 +138,8 @@ def init(
         f"Store {settings.db}: embedded dataset {verb} ({report.bars:,} bars, {report.series:,} series "
         f"observations, {report.instruments:,} instruments)."
     )
+    if headlines:
+        out.print(f"Loaded {headlines:,} dated sample headlines (Benzinga, 2009-2020) into the news table.")
     if not flags.empty:
         out.print("Cleaned glitches (values set to missing, listed in table quality_flags):")
         for row in flags.itertuples():
