@@ -35,7 +35,8 @@ GOOD_METRICS = _wordset(
     """profit profits sales revenue revenues turnover earnings ebit ebitda eps income margin margins
     order orders intake backlog dividend dividends demand volume volumes result results cash share shares
     price prices value growth productivity production output deliveries traffic occupancy efficiency
-    market-share profitability return returns capacity rating ratings guidance outlook forecast employment
+    market-share stock profitability return returns capacity rating ratings guidance outlook forecast
+    employment
     """
 )
 """Metrics whose rise is good news."""
@@ -59,7 +60,7 @@ DOWN = _wordset(
 )
 _ALWAYS_GOOD = frozenset({"improved", "improve", "improves", "improving", "strengthened"})
 _ALWAYS_BAD = frozenset({"deteriorated", "worsened", "weakened", "weaken"})
-METRIC_BEFORE = 6
+METRIC_BEFORE = 8
 """Words a direction word looks back for its metric ("net sales in the quarter rose")."""
 METRIC_AFTER = 3
 """Words it looks ahead ("increased its operating profit", "lower costs")."""
@@ -68,7 +69,7 @@ NEGATION_WINDOW = 3
 _PAIR = re.compile(
     r"(?:\bto|\bat|\bof|\bwas|\bwere|\btotall?ed|\bstood at|\bamounted to|\breached)\s+"
     r"(?:eur|usd|sek|\$|€|£|rs)?\s?(?P<a>\d+(?:[.,]\d+)?)\s*(?P<ua>mn|m|million|bn|billion|%|pct)?"
-    r"[^.;]{0,40}?\b(?:from|compared (?:to|with)|versus|vs\.?|against|year-on-year from)\s+"
+    r"[^.;\d]{0,40}?\b(?:from|compared (?:to|with)|versus|vs\.?|against|year-on-year from)\s+"
     r"(?:eur|usd|sek|\$|€|£|rs)?\s?(?P<b>\d+(?:[.,]\d+)?)\s*(?P<ub>mn|m|million|bn|billion|%|pct)?"
 )
 _FROM_TO = re.compile(
@@ -77,6 +78,13 @@ _FROM_TO = re.compile(
     r"(?P<ua>mn|m|million|bn|billion|%|pct)?"
 )
 _SCALE = {"bn": 1e3, "billion": 1e3}
+_SWING = _wordset("swung swing swings turned turn turns slipped slid fell dipped plunged sank returned")
+"""Verbs of a change of sign: "swung to a net loss", "returned to profit"."""
+_PROFIT_VS_LOSS = re.compile(
+    r"\b(?P<first>profit|loss|losses)\b[^.;]{0,60}?\b(?:versus|vs|compared (?:to|with)|against|from)\s+"
+    r"(?:a\s+|an\s+)?(?:[a-z-]+\s+)?(?P<second>profit|loss|losses)\b"
+)
+_PERCENT_MOVE = frozenset({"percent", "pct", "%", "per"})
 
 DENSE_NAMES = (
     "lm_positive",
@@ -87,8 +95,8 @@ DENSE_NAMES = (
     "direction_bad",
     "numbers_good",
     "numbers_bad",
-    "numbers_up_no_metric",
-    "numbers_down_no_metric",
+    "up_no_metric",
+    "down_no_metric",
 )
 """Names of the dense feature columns, in order."""
 
@@ -126,9 +134,19 @@ def _metric_sign(toks: Sequence[str], end: int) -> int:
     return 0
 
 
-def _direction(toks: Sequence[str]) -> tuple[int, int]:
-    good = bad = 0
+def _direction(toks: Sequence[str]) -> tuple[int, int, int, int]:
+    """Good and bad metric moves, then moves of an unnamed quantity by a percentage ("fell 5.5 %")."""
+    good = bad = up_moves = down_moves = 0
     for i, w in enumerate(toks):
+        lead = toks[max(0, i - 4) : i]
+        if (
+            w in ("loss", "losses", "profit")
+            and any(t in _SWING for t in lead)
+            and ("to" in lead or "into" in lead)
+        ):
+            good += w == "profit"
+            bad += w != "profit"
+            continue
         up = w in UP
         if not up and w not in DOWN:
             continue
@@ -147,6 +165,10 @@ def _direction(toks: Sequence[str]) -> tuple[int, int]:
                         metric = -1 if t in BAD_METRICS else 1
                         break
             if metric == 0:
+                after = toks[i + 1 : i + 4]
+                if after and _NUMBER.match(after[0]) and any(t in _PERCENT_MOVE for t in after[1:]):
+                    up_moves += up != negated
+                    down_moves += up == negated
                 continue
             sign = metric if up else -metric
         if negated:
@@ -155,15 +177,24 @@ def _direction(toks: Sequence[str]) -> tuple[int, int]:
             good += 1
         else:
             bad += 1
-    return good, bad
+    return good, bad, up_moves, down_moves
+
+
+def _is_year(value: str, unit: str | None) -> bool:
+    return unit is None and value.isdigit() and 1980 <= int(value) <= 2035
 
 
 def _numbers(text: str) -> tuple[int, int, int, int]:
     good = bad = up = down = 0
+    for m in _PROFIT_VS_LOSS.finditer(text):
+        first, second = m.group("first") == "profit", m.group("second") == "profit"
+        if first != second:
+            good += first
+            bad += second
     for pattern in (_PAIR, _FROM_TO):
         for m in pattern.finditer(text):
             ua, ub = m.group("ua"), m.group("ub")
-            if (ua == "%") != (ub == "%"):
+            if (ua == "%") != (ub == "%") or _is_year(m.group("a"), ua) or _is_year(m.group("b"), ub):
                 continue
             try:
                 a, b = _amount(m.group("a"), ua or ub), _amount(m.group("b"), ub or ua)
@@ -172,7 +203,8 @@ def _numbers(text: str) -> tuple[int, int, int, int]:
             if a == b:
                 continue
             rising = a > b
-            metric = _metric_sign(words(text[: m.start()]), len(words(text[: m.start()])))
+            before = words(text[: m.start()])
+            metric = _metric_sign(before, len(before))
             if metric == 0:
                 up += rising
                 down += not rising
@@ -201,5 +233,20 @@ def dense_features(texts: Iterable[str]) -> np.ndarray:
                 neg += 1
             if w in lex.uncertainty:
                 unc += 1
-        rows.append((pos, neg, negated, unc, *_direction(toks), *_numbers(norm)))
+        dir_good, dir_bad, moves_up, moves_down = _direction(toks)
+        num_good, num_bad, num_up, num_down = _numbers(norm)
+        rows.append(
+            (
+                pos,
+                neg,
+                negated,
+                unc,
+                dir_good,
+                dir_bad,
+                num_good,
+                num_bad,
+                num_up + moves_up,
+                num_down + moves_down,
+            )
+        )
     return np.asarray(rows, dtype=np.float64).reshape(-1, len(DENSE_NAMES))
