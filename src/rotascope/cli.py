@@ -25,6 +25,7 @@ from rotascope.fundamentals import command as fundamentals_command
 from rotascope.live import command as live_command
 from rotascope.monitor import command as monitor_command
 from rotascope.report import command as report_command
+from rotascope.sentiment import command as sentiment_command
 from rotascope.store import command as store_command
 from rotascope.web import command as web_command
 
@@ -62,6 +63,7 @@ live_command.register(app)
 report_command.register(app)
 web_command.register(app)
 fundamentals_command.register(app)
+sentiment_command.register(app)
 
 
 def main() -> None:

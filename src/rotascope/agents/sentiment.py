@@ -1,4 +1,8 @@
-"""News/sentiment agent: tone of recent headlines (Loughran-McDonald lexicon, negation-aware).
+"""News/sentiment agent: tone of recent headlines, scored by the finance sentiment model.
+
+Each headline gets P(positive) − P(negative) from :mod:`rotascope.sentiment.model` (trained on the Financial
+PhraseBank: word n-grams, Loughran-McDonald counts and finance direction rules such as "loss narrowed");
+the agent's evidence is the mean score of the headlines known in the window.
 
 Headlines must be dated no later than the as-of date (published and known by then). Without stored news
 the agent reports that it has no evidence; it never invents a view.
@@ -10,48 +14,41 @@ from datetime import timedelta
 
 from rotascope.agents.base import AgentContext, claim, ev, opinion
 from rotascope.records import Headline, Opinion
-from rotascope.sentiment import score
+from rotascope.sentiment.model import load_model
 
 NAME = "sentiment"
+METHOD = "headline tone (finance sentiment model trained on the Financial PhraseBank)"
 NO_NEWS = "No dated headlines are stored for this period: no sentiment evidence (none is invented)."
 
 
 def analyze(ctx: AgentContext, headlines: list[Headline] | None = None, days: int = 7) -> Opinion:
-    """Net tone of headlines known in the ``days`` before the as-of date."""
+    """Mean model score of the headlines known in the ``days`` before the as-of date."""
     start = ctx.as_of - timedelta(days=days)
     recent = [h for h in (headlines or []) if start < h.known_at <= ctx.as_of]
     if not recent:
-        return opinion(
-            NAME, "headline tone (Loughran-McDonald finance lexicon)", ctx.as_of, [], [NO_NEWS], NO_NEWS
-        )
-    scores = [score(h.text) for h in recent]
-    pos = sum(s.positive for s in scores)
-    neg = sum(s.negative for s in scores)
-    tone = (pos - neg) / (pos + neg) if pos + neg else 0.0
+        return opinion(NAME, METHOD, ctx.as_of, [], [NO_NEWS], NO_NEWS)
+    result = load_model().predict([h.text for h in recent])
+    mean = float(result.scores.mean())
+    counts = {label: result.labels.count(label) for label in ("positive", "negative", "neutral")}
     claims = [
         claim(
             NAME,
             "tone",
-            f"Net tone of {len(recent)} headlines over {days} days is positive",
+            f"Mean sentiment score of {len(recent)} headlines over {days} days is {mean:+.2f} "
+            f"({counts['positive']} positive, {counts['negative']} negative, {counts['neutral']} neutral)",
             [
                 ev(
                     ctx,
-                    "Net tone (pos − neg)/(pos + neg)",
-                    tone,
+                    "Mean headline score P(positive) − P(negative)",
+                    mean,
                     ">=",
                     0.0,
                     source=f"{len(recent)} stored headlines",
                     window=f"{days}d",
-                    unit="index",
+                    unit="score",
                 )
             ],
             0.6,
         )
     ]
-    return opinion(
-        NAME,
-        "headline tone (Loughran-McDonald finance lexicon)",
-        ctx.as_of,
-        claims,
-        ["Headline tone is noisy and often lags price."],
-    )
+    return opinion(NAME, METHOD, ctx.as_of, claims, ["Headline tone is noisy and often lags price."])

@@ -45,10 +45,9 @@ from rotascope.providers.errors import (
 from rotascope.providers.fred import FRED_SERIES, FredFetcher
 from rotascope.providers.http import HttpClient
 from rotascope.providers.ishares import ISharesFetcher
-from rotascope.providers.news import NewsFetcher
+from rotascope.providers.news import NewsFetcher, headline_scores
 from rotascope.providers.sec import MAX_PER_SECOND, SecFetcher
 from rotascope.providers.yahoo import YahooFetcher
-from rotascope.sentiment import score
 from rotascope.store import open_store
 from rotascope.store.db import Store
 from rotascope.store.live import (
@@ -571,19 +570,11 @@ def _news_item(run: _Run, fetcher: NewsFetcher, url: str) -> Outcome:
     started = utcnow()
     run.store.release()  # no store lock held while waiting on the network
     result = fetcher.fetch(url=url)
+    kept = [i for i in result.items if run.since is None or i.published.date() >= run.since]
+    tones = headline_scores(kept)
     items = [
-        NewsRow(
-            i.id,
-            i.headline,
-            i.source,
-            i.published,
-            i.known_at,
-            i.url,
-            i.tickers,
-            score(i.headline).tone,
-        )
-        for i in result.items
-        if run.since is None or i.published.date() >= run.since
+        NewsRow(i.id, i.headline, i.source, i.published, i.known_at, i.url, i.tickers, tone)
+        for i, tone in zip(kept, tones, strict=True)
     ]
     with item_transaction(run.store) as conn:
         rows = insert_news(conn, items)

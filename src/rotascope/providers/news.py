@@ -1,6 +1,7 @@
 """Dated news headlines from RSS 2.0 / Atom feeds, deduplicated, each with the time it became known.
 
-Headlines feed the sentiment agent; a headline is only usable as of its publication time (``known_at``),
+Headlines feed the sentiment agent (:func:`headline_scores` rates them with the finance sentiment model);
+a headline is only usable as of its publication time (``known_at``),
 so undated items get the fetch time and are flagged rather than silently backdated.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +30,7 @@ __all__ = [
     "NewsResult",
     "cashtags",
     "dedupe",
+    "headline_scores",
     "normalise_title",
     "parse_feed",
 ]
@@ -196,6 +198,13 @@ def parse_feed(
         )
     kept, removed = dedupe(items)
     return NewsResult(url, title, fetched_at, tuple(kept), removed, bool(parsed.get("bozo")))
+
+
+def headline_scores(items: Sequence[NewsItem]) -> list[float]:
+    """Finance sentiment of each headline, P(positive) − P(negative) in [−1, 1], in order."""
+    from rotascope.sentiment.model import load_model  # lazy: the model file is read on first use
+
+    return [float(s) for s in load_model().predict([i.headline for i in items]).scores]
 
 
 @register("news")

@@ -1,5 +1,17 @@
-"""Finance-specific text sentiment (Loughran-McDonald word lists) for headlines and filings."""
+"""Finance text sentiment: the trained model (``model``: labels and scores) and the Loughran-McDonald word
+lists it uses as features (``lexicon``)."""
 
 from rotascope.sentiment.lexicon import NEGATIONS, Lexicon, SentimentScore, load_lexicon, score
+from rotascope.sentiment.model import CLASSES, SentimentModel, Sentiments, load_model
 
-__all__ = ["NEGATIONS", "Lexicon", "SentimentScore", "load_lexicon", "score"]
+__all__ = [
+    "CLASSES",
+    "NEGATIONS",
+    "Lexicon",
+    "SentimentModel",
+    "SentimentScore",
+    "Sentiments",
+    "load_lexicon",
+    "load_model",
+    "score",
+]

@@ -17,6 +17,7 @@ from rotascope.fundamentals.store import coverage as fund_coverage
 from rotascope.jsonout import iso_records
 from rotascope.monitor.asof import parse_date
 from rotascope.providers import bundled
+from rotascope.sentiment.sample import load_headline_sample
 from rotascope.store import open_store
 from rotascope.store.db import reading
 
@@ -65,6 +66,10 @@ def register(app: typer.Typer) -> None:
 
                     report = store.load(batch, progress=step, force=force)
                     init_fundamentals(store, force, out)
+                    progress.update(
+                        task, description="Loading the Benzinga headline sample into the news table"
+                    )
+                    headlines = load_headline_sample(store)
                 flags = store.flag_summary()
             finally:
                 store.close()
@@ -73,6 +78,10 @@ def register(app: typer.Typer) -> None:
             f"Store {settings.db}: embedded dataset {verb} ({report.bars:,} bars, {report.series:,} series "
             f"observations, {report.instruments:,} instruments)."
         )
+        if headlines:
+            out.print(
+                f"Loaded {headlines:,} dated sample headlines (Benzinga, 2009-2020) into the news table."
+            )
         if not flags.empty:
             out.print("Cleaned glitches (values set to missing, listed in table quality_flags):")
             for row in flags.itertuples():

@@ -36,6 +36,7 @@ __all__ = [
     "UpdateLogRow",
     "ensure_live_schema",
     "insert_news",
+    "insert_news_frame",
     "item_transaction",
     "last_bar_date",
     "last_filed",
@@ -288,7 +289,7 @@ def upsert_fundamentals(conn: duckdb.DuckDBPyConnection, facts: pd.DataFrame, fe
 
 @dataclass(frozen=True)
 class NewsRow:
-    """One headline ready for the news table (``tone`` is the Loughran-McDonald net tone)."""
+    """One headline ready for the news table (``tone``: the sentiment model's P(positive) − P(negative))."""
 
     id: str
     headline: str
@@ -325,6 +326,24 @@ def insert_news(conn: duckdb.DuckDBPyConnection, rows: Sequence[NewsRow]) -> int
         digest = hashlib.sha256("\n".join(sorted(r.id for r in fresh)).encode()).hexdigest()
         _advance_fingerprint(conn, "news", digest, len(fresh))
     return len(fresh)
+
+
+def insert_news_frame(conn: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
+    """Bulk :func:`insert_news` of a frame with the news table's columns (ids already stored are kept)."""
+    before = int(conn.execute("SELECT count(*) FROM news").fetchall()[0][0])
+    conn.register("batch_news", frame)
+    try:
+        conn.execute(
+            "INSERT INTO news SELECT id, headline, source, CAST(published AS TIMESTAMP), "
+            "CAST(known_at AS TIMESTAMP), url, CAST(tickers AS VARCHAR[]), tone FROM batch_news "
+            "WHERE id NOT IN (SELECT id FROM news)"
+        )
+    finally:
+        conn.unregister("batch_news")
+    added = int(conn.execute("SELECT count(*) FROM news").fetchall()[0][0]) - before
+    if added:
+        _advance_fingerprint(conn, "news", _digest(frame[["id"]]), added)
+    return added
 
 
 def _naive(when: datetime) -> datetime:
