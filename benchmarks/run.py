@@ -55,7 +55,14 @@ def main() -> None:
         )
 
 
-BENCH_MODULES = ("bench_engine", "bench_agents", "bench_backtest", "bench_report", "bench_web")
+BENCH_MODULES = (
+    "bench_engine",
+    "bench_agents",
+    "bench_backtest",
+    "bench_report",
+    "bench_web",
+    "bench_sentiment",
+)
 
 
 def _extra_benchmarks(home: str) -> list[tuple[str, list[float], str]]:
