@@ -63,6 +63,7 @@ BENCH_MODULES = (
     "bench_report",
     "bench_web",
     "bench_screen",
+    "bench_sentiment",
 )
 
 
