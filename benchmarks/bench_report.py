@@ -7,9 +7,9 @@ report layer: drawing the dashboard charts, then laying the document out in each
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import date
+
+from run import timed
 
 from rotascope.analysis.service import Analyst
 from rotascope.config import load_settings
@@ -26,15 +26,6 @@ from rotascope.store import open_store
 AS_OF = date(2024, 7, 19)
 
 
-def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
-
-
 def run(home: str) -> list[tuple[str, list[float], str]]:
     """(name, wall times in seconds, note) rows for benchmarks/run.py."""
     settings = load_settings({"home": home})
@@ -49,22 +40,22 @@ def run(home: str) -> list[tuple[str, list[float], str]]:
     rows: list[tuple[str, list[float], str]] = [
         (
             "report charts (matplotlib PNG)",
-            _timed(lambda: render_charts(chart_data(monitor.panel, AS_OF)), 3),
+            timed(lambda: render_charts(chart_data(monitor.panel, AS_OF)), 3),
             f"{len(data.charts)} charts, as of {AS_OF}",
         ),
         (
             "report html (document + layout)",
-            _timed(lambda: render_html(build_document(data)), 5),
+            timed(lambda: render_html(build_document(data)), 5),
             f"{len(page.encode()) / 1e6:.1f} MB self-contained",
         ),
         (
             "report md (document + layout)",
-            _timed(lambda: render_markdown(build_document(data), "c"), 5),
+            timed(lambda: render_markdown(build_document(data), "c"), 5),
             "charts as PNG files",
         ),
     ]
     try:
-        rows.append(("report pdf (WeasyPrint from html)", _timed(lambda: html_to_pdf(page), 2), "A4"))
+        rows.append(("report pdf (WeasyPrint from html)", timed(lambda: html_to_pdf(page), 2), "A4"))
     except Exception as exc:  # PDF route not installed: report it, keep the other numbers
         rows.append(("report pdf (skipped)", [0.0], str(exc)))
     return rows

@@ -7,9 +7,9 @@ fundamentals known at the date, scoring every member and building the ranked row
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import date
+
+from run import timed
 
 from rotascope.config import load_settings
 from rotascope.fundamentals.screen import member_panel, screen_at
@@ -18,22 +18,13 @@ from rotascope.store import open_store
 AS_OFS = (date(2015, 6, 30), date(2019, 6, 28), date(2025, 12, 19))
 
 
-def _timed(fn: Callable[[], object], repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - start)
-    return out
-
-
 def run(home: str) -> list[tuple[str, list[float], str]]:
     """(name, wall times in seconds, note) rows for benchmarks/run.py."""
     store = open_store(load_settings({"home": home}))
     try:
         member_panel(store)  # warm the panel, as every later call in a process finds it
         return [
-            (f"screen all members {day} (warm)", _timed(lambda d=day: screen_at(store, d), 3), "target < 1 s")
+            (f"screen all members {day} (warm)", timed(lambda d=day: screen_at(store, d), 3), "target < 1 s")
             for day in AS_OFS
         ]
     finally:

@@ -377,24 +377,38 @@ class Store:
         unknown = [s for s in symbols if not self.has_symbol(s)]
         if unknown:
             raise UnknownSymbolError(f"Unknown symbol(s) {', '.join(unknown)}.")
-        self.conn.register(
-            "wanted_hl", pd.DataFrame({"symbol": list(symbols), "col": np.arange(len(symbols))})
-        )
+        stacked = self._field_panel(symbols, ("high", "low"))
+        dates, values = stacked[0], np.concatenate(stacked[1], axis=1)
+        # interleave as <SYM>_high, <SYM>_low
+        n = len(symbols)
+        values = values[:, np.ravel(np.column_stack([np.arange(n), n + np.arange(n)]))]
+        names = tuple(f"{s}_{k}" for s in symbols for k in ("high", "low"))
+        return Panel(dates, names, values)
+
+    def _field_panel(
+        self, symbols: list[str] | tuple[str, ...], fields: tuple[str, ...]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Dates and one (dates x symbols) array per bar field, on the union of the symbols' dates.
+
+        NULLs (a source with closes only has no highs/lows) arrive masked and become NaN, never 0.
+        """
+        self.conn.register("wanted", pd.DataFrame({"symbol": list(symbols), "col": np.arange(len(symbols))}))
         try:
+            cols = ", ".join(f"b.{f}" for f in fields)
             got = self.conn.execute(
-                "SELECT b.date, w.col, b.high, b.low FROM bars b JOIN wanted_hl w USING (symbol)"
+                f"SELECT b.date, w.col, {cols} FROM bars b JOIN wanted w USING (symbol)"
             ).fetchnumpy()
         finally:
-            self.conn.unregister("wanted_hl")
+            self.conn.unregister("wanted")
         dates = np.asarray(got["date"]).astype("datetime64[D]")
         uniq, row = np.unique(dates, return_inverse=True)
-        which = np.asarray(got["col"], dtype=np.int64)
-        values = np.full((len(uniq), 2 * len(symbols)), np.nan)
-        # NULL highs/lows (sources with closes only) arrive masked: fill them with NaN, never with 0
-        values[row, 2 * which] = np.ma.filled(np.ma.asarray(got["high"], dtype=np.float64), np.nan)
-        values[row, 2 * which + 1] = np.ma.filled(np.ma.asarray(got["low"], dtype=np.float64), np.nan)
-        names = tuple(f"{s}_{k}" for s in symbols for k in ("high", "low"))
-        return Panel(uniq, names, values)
+        col = np.asarray(got["col"], dtype=np.int64)
+        arrays = []
+        for f in fields:
+            values = np.full((len(uniq), len(symbols)), np.nan)
+            values[row, col] = np.ma.filled(np.ma.asarray(got[f], dtype=np.float64), np.nan)
+            arrays.append(values)
+        return uniq, arrays
 
     def close_panel(self, symbols: list[str] | tuple[str, ...]) -> Panel:
         """Closes of the given symbols on the union of their trading dates (NaN where missing)."""
@@ -408,17 +422,7 @@ class Store:
         if cached is not None:
             self._panels[key] = cached
             return cached
-        self.conn.register("wanted", pd.DataFrame({"symbol": list(symbols), "col": np.arange(len(symbols))}))
-        try:
-            got = self.conn.execute(
-                "SELECT b.date, w.col, b.close FROM bars b JOIN wanted w USING (symbol)"
-            ).fetchnumpy()
-        finally:
-            self.conn.unregister("wanted")
-        dates = np.asarray(got["date"]).astype("datetime64[D]")
-        uniq, row = np.unique(dates, return_inverse=True)
-        values = np.full((len(uniq), len(symbols)), np.nan)
-        values[row, np.asarray(got["col"])] = np.asarray(got["close"], dtype=np.float64)
+        uniq, (values,) = self._field_panel(symbols, ("close",))
         panel = Panel(uniq, key, values)
         self._panels[key] = panel
         if len(symbols) >= 100:  # big panels only: small ones are quicker to query than to cache
