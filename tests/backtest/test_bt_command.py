@@ -65,7 +65,7 @@ def test_table_run(app: typer.Typer, env: dict[str, str]) -> None:
         (["--start", "2020-13-01"], "--start must be a date"),
         (["--start", "2021-01-01", "--end", "2020-01-01"], "is after --end"),
         (["--end", "1990-01-01"], "Fewer than two weekly as-of dates"),
-        (["--cost-bps", "-1"], "--cost-bps must be >= 0"),
+        (["--cost-bps", "-1"], "--cost-bps must be a finite number >= 0"),
     ],
 )
 def test_errors_are_one_sentence(

@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import json
-import warnings
 from datetime import date
 
 from rotascope.config import Settings
 from rotascope.fundamentals.screen import screen_at
 from rotascope.monitor.run import Monitor
 from rotascope.store.db import Store
-from rotascope.web.app import create_app
+from webclient import make_client
 
 
 def test_screen_api_and_page(loaded_settings: Settings, monitor: Monitor, store: Store) -> None:
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette\.testclient`")
-        from fastapi.testclient import TestClient
-    with TestClient(create_app(loaded_settings, monitor)) as client:
+    with make_client(loaded_settings, monitor) as client:
         r = client.get("/api/screen", params={"as_of": "2015-07-04", "top": 20})  # a Saturday
         assert r.status_code == 200
         body = r.json()

