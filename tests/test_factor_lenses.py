@@ -61,3 +61,13 @@ def test_factor_claims_cite_their_data_date_and_never_invent_values(monitor: Mon
     early = monitor.at(date(2001, 6, 29))  # IWN/IWO exist since 2000-07: a 3m value, not a zero
     v = factor_lens_claims(AgentContext(early, monitor.panel))[1]
     assert v.evidence[0].value is None or v.evidence[0].value != 0.0
+
+
+def test_factor_rows_show_each_lens_with_its_data_date(monitor: Monitor) -> None:
+    from rotascope.report.factorview import factor_rows
+
+    snap = monitor.at(date(2024, 7, 19)).snapshot
+    rows = {r[0]: r for r in factor_rows(snap)}
+    quality = rows["profitability (RMW)"]
+    assert quality[2] == f"{RMW['3m'].of(snap) * 100:+.1f}%"  # type: ignore[operator]
+    assert quality[-1] == str(snap.factors_observed["rmw_3m"]) and quality[-1] < "2024-07-19"

@@ -35,3 +35,13 @@ def test_bad_thresholds_are_one_sentence(tmp_path: Path) -> None:
         load_thresholds(bad)
     with pytest.raises(ConfigError, match="does not exist"):
         load_thresholds(tmp_path / "missing.toml")
+
+
+def test_every_default_is_written_once_in_the_settings_table() -> None:
+    from dataclasses import MISSING, fields
+
+    from rotascope.config import SETTINGS, Settings
+
+    names = [f.name for f in fields(Settings)]
+    assert sorted(names) == sorted(s.name for s in SETTINGS)
+    assert all(f.default is MISSING and f.default_factory is MISSING for f in fields(Settings))

@@ -135,7 +135,7 @@ UPDATE_SYMBOL_CHOICES = ("etfs", "etfs+members")
 
 @dataclass(frozen=True)
 class Settings:
-    """Resolved settings. Build with :func:`load_settings`."""
+    """Resolved settings. Build with :func:`load_settings`; every default is written once, in ``SETTINGS``."""
 
     home: Path
     db: Path
@@ -143,34 +143,34 @@ class Settings:
     spike_up: float
     spike_down: float
     spike_reversal: float
-    thresholds: Path | None = None
-    http_timeout: float = 20.0
-    http_retries: int = 3
-    yahoo_base_url: str = "https://query2.finance.yahoo.com"
-    yahoo_max_per_second: float = 2.0
-    update_symbols: str = "etfs"
-    update_history_days: int = 730
-    fred_base_url: str = "https://fred.stlouisfed.org"
-    fred_api_base_url: str = "https://api.stlouisfed.org"
-    fred_api_key: str = field(default="", repr=False)
-    sec_user_agent: str = ""
-    sec_base_url: str = "https://data.sec.gov"
-    sec_tickers_url: str = "https://www.sec.gov/files/company_tickers.json"
-    sec_symbols: str = ""
-    sec_top_n: int = 20
-    ishares_base_url: str = "https://www.ishares.com"
-    ishares_funds: str = "IWM"
-    news_feeds: str = ""
-    webhook_url: str = ""
-    llm_base_url: str = ""
-    llm_model: str = ""
-    llm_api_key: str = field(default="", repr=False)
-    store_lock_wait: float = 10.0
-    panel_cache_keep: int = 2
-    web_allowed_hosts: str = "localhost,127.0.0.1,::1"
-    web_rate_per_minute: int = 60
-    web_max_analyses: int = 1000
-    web_refresh_seconds: float = 5.0
+    thresholds: Path | None
+    http_timeout: float
+    http_retries: int
+    yahoo_base_url: str
+    yahoo_max_per_second: float
+    update_symbols: str
+    update_history_days: int
+    fred_base_url: str
+    fred_api_base_url: str
+    fred_api_key: str = field(repr=False)
+    sec_user_agent: str
+    sec_base_url: str
+    sec_tickers_url: str
+    sec_symbols: str
+    sec_top_n: int
+    ishares_base_url: str
+    ishares_funds: str
+    news_feeds: str
+    webhook_url: str
+    llm_base_url: str
+    llm_model: str
+    llm_api_key: str = field(repr=False)
+    store_lock_wait: float
+    panel_cache_keep: int
+    web_allowed_hosts: str
+    web_rate_per_minute: int
+    web_max_analyses: int
+    web_refresh_seconds: float
 
     def fingerprint(self) -> str:
         """Hash of the settings that change analytical results (not paths, not live-data plumbing)."""

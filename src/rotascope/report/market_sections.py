@@ -18,6 +18,7 @@ from rotascope.report.document import (
     fmt_value,
     mark,
 )
+from rotascope.report.factorview import HEAD, factor_rows
 from rotascope.report.termkit import evidence_threshold, evidence_value, num, pct
 
 
@@ -231,6 +232,11 @@ def rates(data: ReportData) -> Section:
                 ("measure", "value", "observed"),
                 tuple(rows),
                 "Latest value known on the as-of date (observation date shown: staleness is visible)",
+            ),
+            TableBlock(
+                HEAD,
+                tuple(factor_rows(data.monitor.snapshot)),
+                "Factor lenses: is leadership quality-led or cheap junk? (French library, published monthly)",
             ),
         ),
     )

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rotascope.records import PairStrength, Regime, Snapshot
+from rotascope.report.factorview import HEAD, factor_rows
 from rotascope.report.terminal_analysis import render_analysis
 from rotascope.report.termkit import (
     DISCLAIMER,
@@ -162,9 +163,13 @@ def render(snap: Snapshot, regime: Regime, console: Console) -> None:
         )
         seen = obs.get(key)
         mt.add_row(label, shown, str(seen) if seen else "market close")
-    smb = ", ".join(f"{w} {pct(snap.factors.get(f'smb_{w}'), 1)}" for w in ("1m", "3m", "12m"))
-    mt.add_row("SMB factor (Fama-French)", smb, "")
     show(console, mt)
+    ft = table(console, "Factor lenses (Fama-French; value, quality, investment, momentum, size)")
+    for col in HEAD:
+        ft.add_column(col, justify="left" if col == HEAD[0] else "right")
+    for row in factor_rows(snap):
+        ft.add_row(*row)
+    show(console, ft)
 
     for lvl in lad.levels:
         t = table(
