@@ -3,12 +3,16 @@ built-in file value by value, and changes the config hash (analyses made with it
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from rotascope.agents.base import AgentContext
+from rotascope.agents.internals import analyze
 from rotascope.config import config_hash, load_settings
 from rotascope.errors import ConfigError
+from rotascope.monitor.run import Monitor
 from rotascope.regime import load_thresholds
 
 
@@ -45,3 +49,26 @@ def test_every_default_is_written_once_in_the_settings_table() -> None:
     names = [f.name for f in fields(Settings)]
     assert sorted(names) == sorted(s.name for s in SETTINGS)
     assert all(f.default is MISSING and f.default_factory is MISSING for f in fields(Settings))
+
+
+def test_agent_thresholds_come_from_the_thresholds_file(monitor: Monitor, tmp_path: Path) -> None:
+    """An agent threshold set in the user's file reaches the claim's evidence and the config hash."""
+    user = tmp_path / "agents.toml"
+    user.write_text("[agents.internals]\nmax_vix_percentile = 0.99\n")
+    mine = load_thresholds(user)
+    assert mine.agents.macro == load_thresholds().agents.macro  # the rest stays the default
+    result = monitor.at(date(2024, 7, 19))
+    vix = {
+        t: next(
+            e
+            for c in analyze(AgentContext(result, monitor.panel, None, t)).claims
+            for e in c.evidence
+            if e.name == "VIX 1-year percentile"
+        )
+        for t in (load_thresholds(), mine)
+    }
+    assert [e.threshold for e in vix.values()] == [0.8, 0.99]
+    assert [e.passed for e in vix.values()] == [False, True]  # 83 % percentile on 2024-07-19
+    plain = load_settings({"home": str(tmp_path / "a")}, env={})
+    custom = load_settings({"home": str(tmp_path / "b")}, env={"ROTASCOPE_THRESHOLDS": str(user)})
+    assert config_hash(plain) != config_hash(custom)

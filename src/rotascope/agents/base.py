@@ -19,7 +19,7 @@ from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import MonitorResult
 from rotascope.records import Claim, Evidence, Opinion, rnd
 from rotascope.regime.rules import evidence
-from rotascope.regime.thresholds import Thresholds
+from rotascope.regime.thresholds import AgentRules, Thresholds
 
 BULLISH, NEUTRAL, BEARISH = "bullish", "neutral", "bearish"
 STANCE_BAND = 0.2
@@ -57,6 +57,11 @@ class AgentContext:
         """The last ``n`` rows of the R2000 member close panel, ending at the as-of date."""
         t = self.row
         return self.panel.data.members.values[max(0, t - n + 1) : t + 1]
+
+
+def agent_rules(ctx: AgentContext) -> AgentRules:
+    """The agents' thresholds in force (the monitor's thresholds file, or the packaged defaults)."""
+    return ctx.thresholds.agents if ctx.thresholds is not None else AgentRules()
 
 
 def margin(e: Evidence) -> float:

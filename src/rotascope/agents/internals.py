@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rotascope.agents.base import AgentContext, claim, ev, opinion
+from rotascope.agents.base import AgentContext, agent_rules, claim, ev, opinion
 from rotascope.measures import MOM, RMW, RV_IWM_21D, RV_SPY_21D, SMB, VIX_PCTILE_1Y, Measure
 from rotascope.records import Claim, Evidence, Opinion
 
@@ -12,6 +12,7 @@ NAME = "internals"
 def analyze(ctx: AgentContext) -> Opinion:
     """Is the small-cap move broad, persistent and orderly, or narrow and violent?"""
     snap = ctx.result.snapshot
+    rules = agent_rules(ctx)
     iwm, rsp = snap.pair("IWM/SPY"), snap.pair("RSP/SPY")
     r2000 = next(b for b in snap.breadth if b.universe == "R2000")
     rot = next(r for r in snap.rotation if r.symbol == "IWM")
@@ -55,7 +56,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                     "Share of the last 13 weeks IWM/SPY rose",
                     iwm.persistence_13w,
                     ">=",
-                    0.5,
+                    rules.internals.min_persistence_13w,
                     source=src,
                     window="13 weekly steps",
                     unit="fraction",
@@ -91,7 +92,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                     "R2000 members above 50-day average",
                     r2000.pct_above_50,
                     ">=",
-                    0.5,
+                    rules.internals.min_pct_above_50,
                     source="R2000 member closes",
                     window="50d",
                     unit="fraction",
@@ -166,7 +167,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                     "Top-10 share of the R2000's 1m move",
                     r2000.top10_concentration_1m,
                     "<=",
-                    0.25,
+                    rules.internals.max_top10_concentration,
                     source="R2000 member closes, IWM weights (Nov 2025)",
                     window="21d",
                     unit="fraction",
@@ -184,7 +185,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                     "VIX 1-year percentile",
                     VIX_PCTILE_1Y.of(snap),
                     "<=",
-                    0.8,
+                    rules.internals.max_vix_percentile,
                     source="VIX",
                     window="252d",
                     unit="fraction",
@@ -251,7 +252,15 @@ def factor_lens_claims(ctx: AgentContext) -> list[Claim]:
             NAME,
             "quality_led",
             "Small-cap leadership is not junk-led: the profitability factor is not falling",
-            [_factor_ev(ctx, "Profitability factor (RMW) 3m return", RMW["3m"], ">=", -0.02)],
+            [
+                _factor_ev(
+                    ctx,
+                    "Profitability factor (RMW) 3m return",
+                    RMW["3m"],
+                    ">=",
+                    agent_rules(ctx).internals.min_rmw_3m,
+                )
+            ],
             0.4,
         ),
         claim(

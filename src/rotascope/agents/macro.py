@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rotascope.agents.base import AgentContext, claim, ev, opinion
+from rotascope.agents.base import AgentContext, agent_rules, claim, ev, opinion
 from rotascope.measures import (
     CLAIMS_YOY,
     CORE_CPI_YOY_CHG_3M,
@@ -22,6 +22,7 @@ NAME = "macro"
 def analyze(ctx: AgentContext) -> Opinion:
     """Small caps are rate- and credit-sensitive borrowers: does the backdrop let them lead?"""
     snap = ctx.result.snapshot
+    rules = agent_rules(ctx)
     claims = [
         claim(
             NAME,
@@ -69,7 +70,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                     "HY OAS percentile in trailing 5 years",
                     HY_OAS_PCTILE_5Y.of(snap),
                     "<=",
-                    0.6,
+                    rules.macro.max_hy_oas_percentile,
                     source="FRED BAMLH0A0HYM2",
                     window="5y",
                     unit="fraction",
@@ -130,7 +131,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                     "Initial claims 4-week average vs a year ago",
                     CLAIMS_YOY.of(snap),
                     "<=",
-                    0.10,
+                    rules.macro.max_claims_yoy,
                     source="FRED ICSA",
                     window="52w",
                     unit="fraction",
@@ -148,7 +149,7 @@ def analyze(ctx: AgentContext) -> Opinion:
                     "Core CPI y/y change over 3 months",
                     CORE_CPI_YOY_CHG_3M.of(snap),
                     "<=",
-                    0.2,
+                    rules.macro.max_core_cpi_chg_3m,
                     source="BLS CPI (as released)",
                     window="3 releases",
                     unit="pp",

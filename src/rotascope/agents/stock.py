@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 
 from rotascope._typing import Float64Array
-from rotascope.agents.base import AgentContext, claim, ev, opinion
+from rotascope.agents.base import AgentContext, agent_rules, claim, ev, opinion
 from rotascope.agents.fundamentals import company_claims
 from rotascope.agents.run import assemble
 from rotascope.agents.sentiment import analyze as sentiment_analyze
@@ -26,12 +26,6 @@ from rotascope.records import Analysis, AnalysisKind, AtrMethod, Headline, Opini
 from rotascope.risk.models import Invalidation, RiskPlan
 
 WEEK = 5
-STOCK_VOL_TARGET = 0.15
-"""Annualised volatility a single-name position is scaled to."""
-STOCK_MAX_POSITION = 0.02
-"""Largest single-name position, as a fraction of equity."""
-STOCK_DRAWDOWN_LIMIT = 0.15
-"""Loss from entry at which a single-name position is closed."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +86,7 @@ def rate_beta(s: StockContext, weeks: int = 260) -> tuple[float | None, int]:
 
 def stock_opinions(s: StockContext) -> list[Opinion]:
     ctx, c = s.ctx, s.close
+    rules = agent_rules(ctx)
     name = s.symbol
     sma50, sma200 = sma(c, 50), sma(c, 200)
     bench = s.benchmark
@@ -239,7 +234,7 @@ def stock_opinions(s: StockContext) -> list[Opinion]:
                         f"{name} below its 52-week high",
                         dd,
                         ">=",
-                        -0.25,
+                        rules.stock.min_drawdown_from_high,
                         source=f"{name} close",
                         window="252d",
                         unit="fraction",
@@ -322,6 +317,7 @@ def stock_risk(s: StockContext, conviction: float) -> tuple[RiskView, list[str]]
     the close-to-close ATR (Wilder average of |Δclose|), labelled as such.
     """
     c = s.close
+    rules = agent_rules(s.ctx).stock
     recent_hl = s.high_low is not None and bool(
         np.isfinite(s.high_low[0][-15:]).all() and np.isfinite(s.high_low[1][-15:]).all()
     )
@@ -335,7 +331,7 @@ def stock_risk(s: StockContext, conviction: float) -> tuple[RiskView, list[str]]
     price, unit = _last(c), _last(atr_series)
     with np.errstate(invalid="ignore", divide="ignore"):
         vol = float(np.nanstd(np.diff(np.log(c[-64:])), ddof=1) * np.sqrt(252))
-    weight = rnd(min(1.0, STOCK_VOL_TARGET / vol), 4) if np.isfinite(vol) and vol > 0 else None
+    weight = rnd(min(1.0, rules.vol_target / vol), 4) if np.isfinite(vol) and vol > 0 else None
     low20 = float(np.nanmin(c[-20:])) if np.isfinite(c[-20:]).any() else None
     levels = [
         _below(s.symbol, "sma200", f"{s.symbol} closes below its 200-day average", _last(sma(c, 200)), price),
@@ -346,12 +342,12 @@ def stock_risk(s: StockContext, conviction: float) -> tuple[RiskView, list[str]]
     plan = RiskPlan(
         as_of=s.ctx.as_of,
         horizon_weeks=13,
-        drawdown_limit=STOCK_DRAWDOWN_LIMIT,
-        drawdown_rule=f"exit if the position loses {STOCK_DRAWDOWN_LIMIT:.0%} from entry",
+        drawdown_limit=rules.drawdown_limit,
+        drawdown_rule=f"exit if the position loses {rules.drawdown_limit:.0%} from entry",
         pair_vol_63d=None,
         exit_rules=[f"exit if {x}" for x in inval]
         + [
-            f"exit if the position loses {STOCK_DRAWDOWN_LIMIT:.0%} from entry",
+            f"exit if the position loses {rules.drawdown_limit:.0%} from entry",
             "review weekly; exit at 13 weeks unless re-confirmed",
         ],
     )
@@ -364,9 +360,9 @@ def stock_risk(s: StockContext, conviction: float) -> tuple[RiskView, list[str]]
         stop=stop,
         stop_distance=rnd(stop / price - 1) if stop is not None and price else None,
         realised_vol_63d=rnd(vol, 4),
-        vol_target=STOCK_VOL_TARGET,
+        vol_target=rules.vol_target,
         vol_weight=weight,
-        position=rnd((weight or 0.0) * STOCK_MAX_POSITION * float(np.sign(conviction)), 4),
+        position=rnd((weight or 0.0) * rules.max_position * float(np.sign(conviction)), 4),
         capital_basis=100_000.0,
         invalidation=levels,
         plan=plan,
@@ -407,7 +403,7 @@ def stock_analysis(
     """Debate one stock (vs IWM) or regime ETF (vs SPY) as of a date; ``close_full`` is its close on the
     monitor calendar, ``high_low`` its highs and lows there when stored (ETFs)."""
     result = monitor.at(as_of)
-    ctx = AgentContext(result, monitor.panel, fundamentals)
+    ctx = AgentContext(result, monitor.panel, fundamentals, monitor.thresholds)
     close = close_full[: ctx.row + 1]
     if np.isfinite(close).sum() < 260:
         raise DataError(

@@ -101,14 +101,50 @@ class LensRules(_Strict):
     tightening_hy_oas_13w: float = 0.0
 
 
+class MacroAgentRules(_Strict):
+    """Thresholds of the macro agent's claims (``[agents.macro]``)."""
+
+    max_hy_oas_percentile: float = 0.6
+    max_claims_yoy: float = 0.10
+    max_core_cpi_chg_3m: float = 0.2
+
+
+class InternalsAgentRules(_Strict):
+    """Thresholds of the internals agent's claims (``[agents.internals]``)."""
+
+    min_persistence_13w: float = 0.5
+    min_pct_above_50: float = 0.5
+    max_top10_concentration: float = 0.25
+    max_vix_percentile: float = 0.8
+    min_rmw_3m: float = -0.02
+
+
+class StockAgentRules(_Strict):
+    """Single-name debate: trend/drawdown bars and the risk plan's sizes (``[agents.stock]``)."""
+
+    min_drawdown_from_high: float = -0.25
+    vol_target: float = 0.15
+    max_position: float = 0.02
+    drawdown_limit: float = 0.15
+
+
+class AgentRules(_Strict):
+    """The agents' own thresholds (the regime rules have theirs above)."""
+
+    macro: MacroAgentRules = MacroAgentRules()
+    internals: InternalsAgentRules = InternalsAgentRules()
+    stock: StockAgentRules = StockAgentRules()
+
+
 class Thresholds(_Strict):
-    """All thresholds of the regime layer."""
+    """All thresholds of the regime layer and the agents (covered by the config hash)."""
 
     ladder: LadderRules
     checklist: ChecklistRules
     killers: KillerRules
     calibration: CalibrationRules
     lenses: LensRules = LensRules()
+    agents: AgentRules = AgentRules()
 
 
 def default_path() -> Path:
