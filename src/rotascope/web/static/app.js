@@ -244,7 +244,7 @@
     if (v.position !== null) rows.push(["position", `${pct(v.position, 2)} of equity`]);
     const s = v.sizing;
     if (s) {
-      rows.push(["pair sizing", `long IWM / short SPY ${pct(s.satellite_tilt, 1, false)} of equity (${num(s.pair_notional, 0)} per ` +
+      rows.push(["pair sizing", `a full tilt is long IWM / short SPY ${pct(s.satellite_tilt, 1, false)} of equity (${num(s.pair_notional, 0)} per ` +
         `${num(s.capital, 0)}); pair vol ${pct(s.vol_used, 1, false)} (${s.vol_window_used}) vs target ` +
         `${pct(s.target_vol, 0, false)}; IWM overweight ${s.iwm_overweight_shares} shares, stop ${num(s.stop, 2)}`]);
     }
