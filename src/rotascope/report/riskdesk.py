@@ -82,7 +82,8 @@ def risk_rows(v: RiskView) -> list[tuple[str, str]]:
                 "pair sizing",
                 f"a full tilt is long IWM / short SPY {s.satellite_tilt:.1%} of equity "
                 f"({s.pair_notional:,.0f} per {s.capital:,.0f}); pair vol {s.vol_used:.1%} "
-                f"({s.vol_window_used}) vs target {s.target_vol:.0%}; IWM overweight {s.iwm_overweight_shares} shares, stop {s.stop:,.2f}",
+                f"({s.vol_window_used}) vs target {s.target_vol:.0%}; "
+                f"IWM overweight {s.iwm_overweight_shares} shares, stop {s.stop:,.2f}",
             )
         )
     rows.extend(invalidation_row(i) for i in v.invalidation)
