@@ -233,6 +233,18 @@ def test_dashboard_charts_and_numbers_match_the_api(page: Any, base_url: str) ->
     shoot(page, "dashboard")
 
 
+def test_dashboard_factor_lenses_equal_the_report_rows(page: Any, base_url: str, monitor: Monitor) -> None:
+    """The dashboard's factor table shows the same cells as the terminal/report rows (factorview)."""
+    from rotascope.report.factorview import factor_rows
+
+    load(page, f"{base_url}/?as_of={DAY}")
+    shown = page.evaluate(
+        """() => Array.from(document.querySelectorAll("#factor-table tbody tr")).map(
+            r => Array.from(r.querySelectorAll("td")).map(td => td.textContent))"""
+    )
+    assert shown == [list(r) for r in factor_rows(monitor.at(date.fromisoformat(DAY)).snapshot)]
+
+
 def test_ladder_page_shows_every_level_and_number(page: Any, base_url: str) -> None:
     load(page, f"{base_url}/ladder?as_of={DAY}")
     ladder = api(base_url, "/api/monitor", as_of=DAY)["regime"]["ladder"]

@@ -149,6 +149,17 @@
         el("td", {}, macro.units[k] || ""), el("td", {}, macro.observed[k] || ""))));
   }
 
+  /* The factor lenses as report/factorview.py lays them out: each lens over 1-12 months with its data date. */
+  const FACTOR_LENSES = [["smb", "size (SMB)"], ["hml", "value (HML)"], ["rmw", "profitability (RMW)"],
+    ["cma", "investment (CMA)"], ["mom", "momentum (MOM)"]];
+  function factorTable(snap) {
+    const seen = snap.factors_observed || {};
+    return table(["factor lens", "1m", "3m", "6m", "12m", "data through"], FACTOR_LENSES.map(([key, label]) =>
+      el("tr", { "data-factor": key }, el("td", {}, label),
+        ["1m", "3m", "6m", "12m"].map((w) => cell(pct(snap.factors[`${key}_${w}`], 1), snap.factors[`${key}_${w}`])),
+        el("td", {}, seen[`${key}_1m`] || "n/a"))));
+  }
+
   async function dashboard() {
     const [mon, charts] = await Promise.all([api("/api/monitor" + query({ as_of: asOf })), api("/api/charts" + query({ as_of: asOf }))]);
     const snap = mon.snapshot, reg = mon.regime;
@@ -178,6 +189,8 @@
     }
     $("breadth-table").replaceChildren(meta(mon.as_of, snap.source), breadthTable(snap.breadth));
     $("macro-table").replaceChildren(meta(mon.as_of, snap.source + " (FRED series as known on the as-of date)"), macroTable(snap.macro));
+    $("factor-table").replaceChildren(meta(mon.as_of, "Fama-French data library (published monthly, with a lag)"),
+      factorTable(snap));
     $("killers").replaceChildren(meta(mon.as_of, snap.source), killersBlock(reg.killers, false));
     status(`Showing ${mon.as_of} (source: ${snap.source}).`);
   }
