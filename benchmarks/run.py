@@ -62,6 +62,7 @@ BENCH_MODULES = (
     "bench_backtest",
     "bench_report",
     "bench_web",
+    "bench_web_load",
     "bench_screen",
     "bench_sentiment",
 )
