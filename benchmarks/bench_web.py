@@ -68,22 +68,29 @@ def _p99(values: list[float]) -> float:
     return ordered[int(0.99 * (len(ordered) - 1))]
 
 
-def run(home: str) -> list[tuple[str, list[float], str]]:
-    """Start the server, build its monitor, then time a cold and two warm bursts and single requests."""
+def start_server(home: str) -> tuple[subprocess.Popen[bytes], str]:
+    """`rotascope serve`'s app in its own process on a free loopback port, answering /api/health."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen([sys.executable, "-c", SERVER, home, str(port)])
+    with httpx.Client(base_url=base, timeout=120, trust_env=False) as client:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                client.get("/api/health").raise_for_status()
+                return proc, base
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    proc.terminate()
+                    raise RuntimeError("the benchmark web server did not start") from None
+                time.sleep(0.1)
+
+
+def run(home: str) -> list[tuple[str, list[float], str]]:
+    """Start the server, build its monitor, then time a cold and two warm bursts and single requests."""
+    proc, base = start_server(home)
     try:
         with httpx.Client(base_url=base, timeout=120, trust_env=False) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    client.get("/api/health").raise_for_status()
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        raise RuntimeError("the benchmark web server did not start") from None
-                    time.sleep(0.1)
             client.get("/api/monitor").raise_for_status()  # builds the monitor: not part of the timing
             rows: list[tuple[str, list[float], str]] = []
             for label in ("cold caches", "warm"):

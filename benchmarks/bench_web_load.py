@@ -14,9 +14,7 @@ import time
 from collections import Counter
 
 import httpx
-from bench_web import SERVER, _p99
-
-from rotascope.web.app import free_port
+from bench_web import _p99, start_server
 
 CLIENTS = 200
 SECONDS = 30.0
@@ -51,20 +49,9 @@ async def health_loop(base: str, until: float, out: list[float]) -> None:
 
 
 def run(home: str) -> list[tuple[str, list[float], str]]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([sys.executable, "-c", SERVER, home, str(port)])
+    server, base = start_server(home)
     try:
         with httpx.Client(base_url=base, timeout=120, trust_env=False) as client:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    client.get("/api/health").raise_for_status()
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise RuntimeError("the benchmark web server did not start") from None
-                    time.sleep(0.1)
             client.get("/api/analysis", params={"as_of": "2024-07-19"}).raise_for_status()  # warm
         env = {**os.environ, "ROTASCOPE_HOME": home}
         cli = subprocess.Popen(
