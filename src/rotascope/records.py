@@ -348,6 +348,9 @@ class Calibration(Record):
     """Cost of entering and leaving the pair, as a relative return (the stance must clear it)."""
     model_weight: float
     brier_skill_oos: float | None
+    """Brier skill of the probabilities shown (0 when they are the base rates)."""
+    model_brier_skill_oos: float | None = None
+    """Brier skill of the model alone over its out-of-sample calls (what its blend weight is learned from)."""
     n_oos: int
     labelled_weeks: int
     min_labelled_weeks: int

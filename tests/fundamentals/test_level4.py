@@ -24,11 +24,12 @@ def test_level4_uses_the_share_beating_estimates_in_2019(monitor: Monitor, store
     beat = lv.evidence[0]
     assert beat.name == "Share of R2000 members beating consensus EPS"
     raw = pd.read_csv(SHARED / "fundamentals/earnings_surprises_2018_2021.csv", parse_dates=["date"])
+    raw["known"] = raw.date + pd.offsets.BDay(1)  # public from the business day after the report
     members = set(store.member_symbols("R2000"))
     recent = raw[
         raw.symbol.isin(members)
-        & (raw.date > pd.Timestamp(day - timedelta(days=91)))
-        & (raw.date <= pd.Timestamp(day))
+        & (raw.known > pd.Timestamp(day - timedelta(days=91)))
+        & (raw.known <= pd.Timestamp(day))
         & raw.eps_estimate.notna()
     ]
     assert beat.value == pytest.approx((recent.eps_actual > recent.eps_estimate).mean(), abs=1e-6)

@@ -38,16 +38,19 @@ def test_saia_ebit_margin_and_when_it_became_known(store: Store) -> None:
     assert 0.05 < want < 0.08
 
 
-def test_one_surprise_is_known_on_its_report_date(store: Store) -> None:
+def test_one_surprise_is_known_the_business_day_after_its_report_date(store: Store) -> None:
+    """Many companies report after the close: a surprise is public from the next business day's close."""
     raw = pd.read_csv(FUND / "earnings_surprises_2018_2021.csv")
     row = raw[raw.symbol == "A"].iloc[0]
     day = date.fromisoformat(row["date"])
-    seen = load_fundamentals(store, day).surprises
+    known = (pd.Timestamp(day) + pd.offsets.BDay(1)).date()
+    seen = load_fundamentals(store, known).surprises
     got = seen[(seen.symbol == "A") & (seen.report_date == day)].iloc[0]
+    assert got["known_at"] == known
     assert got["surprise"] == pytest.approx((row.eps_actual - row.eps_estimate) / abs(row.eps_estimate))
     assert bool(got["beat"]) == (row.eps_actual > row.eps_estimate)
-    earlier = load_fundamentals(store, date.fromordinal(day.toordinal() - 1)).surprises
-    assert not ((earlier.symbol == "A") & (earlier.report_date == day)).any()
+    same_day = load_fundamentals(store, day).surprises  # the report day's close: not public yet
+    assert not ((same_day.symbol == "A") & (same_day.report_date == day)).any()
 
 
 def test_coverage_lists_each_table(store: Store) -> None:

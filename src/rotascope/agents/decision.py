@@ -79,12 +79,20 @@ def lens_requirements(claims: list[Claim]) -> tuple[list[str], list[str]]:
         if c.direction == "neutral":
             bull.append(f"lens not measurable at this date: {thesis} ({numbers})")
             continue
+        holds_now = c.direction == "bullish"  # the verb follows what the numbers say today
         if c.id == "fundamentals.junk_financing":
-            bull.append(f"no junk-led rally into tightening financing — now {numbers}")
-            bear.append(f"a junk-led rally into tightening financing — now {numbers}")
-        else:
+            if holds_now:  # no junk-led rally into tightening financing today
+                bull.append(f"no junk-led rally into tightening financing starts — now {numbers}")
+                bear.append(f"a junk-led rally into tightening financing starts — now {numbers}")
+            else:
+                bull.append(f"the junk-led rally into tightening financing ends — now {numbers}")
+                bear.append(f"the junk-led rally into tightening financing goes on — now {numbers}")
+        elif holds_now:
             bull.append(f"{thesis} keeps holding — now {numbers}")
             bear.append(f"{thesis} stops holding — now {numbers}")
+        else:
+            bull.append(f"{thesis} starts to hold — now {numbers}")
+            bear.append(f"{thesis} keeps failing — now {numbers}")
     return bull, bear
 
 
@@ -205,11 +213,14 @@ def calibrated_stance(
         return f"tilt toward {subject}", "allocate" if structural else "trade", strength
     if e < -cost and bear > bull:
         return f"tilt away from {subject}", "trade", strength
-    return (
-        f"no tilt: expected relative return {e:+.2%} does not clear the {cost:.2%} round-trip cost",
-        "stand aside",
-        0.0,
-    )
+    if abs(e) <= cost:
+        reason = f"expected relative return {e:+.2%} does not clear the {cost:.2%} round-trip cost"
+    else:  # the expected return clears the cost but the outcome probabilities lean the other way
+        reason = (
+            f"expected relative return {e:+.2%} clears the {cost:.2%} cost but P(bull) {bull:.0%} vs "
+            f"P(bear) {bear:.0%} points the other way"
+        )
+    return f"no tilt: {reason}", "stand aside", 0.0
 
 
 def calibrated_tilt(strength: float, vol_weight: float | None) -> float:

@@ -99,15 +99,17 @@ def oos_rows(cal: Calibrated, h: int, i: int) -> np.ndarray:
     return np.asarray(wf.labels.known_mask(i) & (cal.table.asof >= start))
 
 
-def skill_to_date(cal: Calibrated, h: int, i: int) -> tuple[float | None, int]:
-    """(Brier skill vs the expanding climatology, number of calls) over out-of-sample calls known at ``i``."""
+def skill_to_date(cal: Calibrated, h: int, i: int, model: bool = False) -> tuple[float | None, int]:
+    """(Brier skill vs the expanding climatology, number of calls) over out-of-sample calls known at ``i``:
+    of the calibrated probabilities, or with ``model=True`` of the model alone (weeks it had a fit)."""
     wf = cal.runs[h]
-    rows = oos_rows(cal, h, i)
+    rows = oos_rows(cal, h, i) & (wf.has_model() if model else True)
     y = wf.labels.onehot()[rows]
     if not len(y):
         return None, 0
     ref = float(brier(wf.clim[rows], y).sum())
-    return (1.0 - float(brier(wf.prob[rows], y).sum()) / ref if ref > 0 else None), len(y)
+    shown = wf.model[rows] if model else wf.prob[rows]
+    return (1.0 - float(brier(shown, y).sum()) / ref if ref > 0 else None), len(y)
 
 
 def track_record(cal: Calibrated, h: int, i: int, k: int) -> TrackRecord:
@@ -149,10 +151,11 @@ def call_at(cal: Calibrated, as_of: date, h: int | None = None) -> Calibration:
     if not np.isfinite(band):
         raise DataError(f"No outcome band at {as_of}: the pair needs {rules.band_window} days of closes.")
     skill, n_oos = skill_to_date(cal, horizon, i)
+    model_skill, n_model = skill_to_date(cal, horizon, i, model=True)
     weight = float(wf.weight[i])
     labelled = int(wf.labelled[i])
     method = "model" if weight > 0 else "base rates"
-    no_edge = weight <= 0 or skill is None or skill <= 0
+    no_edge = weight <= 0  # the blend weight is learned from the model's own out-of-sample record
     if labelled < rules.min_labelled_weeks:
         note = (
             f"Only {labelled} labelled weeks known (the model needs {rules.min_labelled_weeks}): "
@@ -161,7 +164,11 @@ def call_at(cal: Calibrated, as_of: date, h: int | None = None) -> Calibration:
     elif no_edge:
         note = (
             "The evidence has had no measurable edge out of sample"
-            + (f" (Brier skill {skill:+.3f} over {n_oos} calls)" if skill is not None else "")
+            + (
+                f" (the model's own Brier skill {model_skill:+.3f} over {n_model} calls)"
+                if model_skill is not None
+                else ""
+            )
             + ": the probabilities are the base rates."
         )
     else:
@@ -181,6 +188,7 @@ def call_at(cal: Calibrated, as_of: date, h: int | None = None) -> Calibration:
         round_trip_cost=rules.round_trip_cost,
         model_weight=rnd(weight) or 0.0,
         brier_skill_oos=rnd(skill),
+        model_brier_skill_oos=rnd(model_skill),
         n_oos=n_oos,
         labelled_weeks=labelled,
         min_labelled_weeks=rules.min_labelled_weeks,

@@ -1,7 +1,8 @@
 """Earnings breadth over the whole calendar, for the monitor (evidence ladder level 4).
 
 Computed once over every trading day (vectorised), then sliced by the monitor at each as-of like any other
-internal measure. Point in time: a surprise counts from its report date, an estimate from its snapshot date.
+internal measure. Point in time: a surprise counts from the business day after its report date (reports
+often come after the close), an estimate from its snapshot date.
 
 * ``r2000_reporters_1q`` / ``r2000_beat_share_1q`` — R2000 members' reports in the trailing 91 calendar days
   and the share of them beating consensus EPS (NaN when fewer than MIN_REPORTS).

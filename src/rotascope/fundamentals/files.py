@@ -7,8 +7,8 @@ Standard frames (one row per fact, each with the date it became known, ``known_a
   The file has no filing dates and no fiscal-year-end month, so a fiscal year ``FYyyyy`` is taken to end
   on 31 Dec yyyy and to be **known 90 days after that end** (the 10-K deadline of the slowest filers):
   conservative for December year-ends; the assumption is stated wherever the data is shown.
-* **surprises** — reported vs consensus EPS: ``symbol, report_date, known_at (= report date),
-  eps_actual, eps_estimate``.
+* **surprises** — reported vs consensus EPS: ``symbol, report_date, known_at, eps_actual, eps_estimate``;
+  ``known_at`` is the business day after the report date (many companies report after the close).
 * **estimates** — consensus EPS estimate for an upcoming report, re-read on snapshot dates: ``symbol,
   report_date, fiscal_end, estimate, known_at (= snapshot date)``.
 
@@ -193,8 +193,9 @@ def tidy_surprises(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list[Ro
             (frame.duplicated(["symbol", "report_date"]), "duplicate report (first kept)"),
         ],
     )
+    # many companies report after the close: a surprise is public from the next business day's close on
+    frame["known_at"] = (frame["report_date"] + pd.offsets.BDay(1)).dt.date
     frame["report_date"] = frame["report_date"].dt.date
-    frame["known_at"] = frame["report_date"]
     frame = frame.sort_values(["symbol", "report_date"]).reset_index(drop=True)
     return frame[list(SURPRISE_COLUMNS)], flags
 

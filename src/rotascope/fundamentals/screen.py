@@ -18,8 +18,8 @@ clipped to ±3 (so one outlier cannot dominate a component). Components (mean of
 accruals, surprise, revisions); ``score = 0.7 * quality + 0.3 * momentum`` (momentum 0 when a member lacks
 the price history). A member with none of the fundamental components is **not scored**: it is listed apart
 under "no fundamentals", never ranked as if its quality were zero. Fiscal years are known 90 days after an
-assumed 31 Dec year end; surprises on their report date; estimates on their snapshot date — nothing known
-after the as-of enters the screen.
+assumed 31 Dec year end; surprises from the business day after their report date; estimates on their
+snapshot date — nothing known after the as-of enters the screen.
 """
 
 from __future__ import annotations
@@ -289,7 +289,8 @@ def run_screen(inputs: ScreenInputs, fund: Fundamentals, top: int | None = None)
         f"Universe: today's Russell 2000 members with a close on {inputs.as_of} ({len(frame)}); names "
         "that left the index earlier are missing (survivorship bias).",
         f"Fiscal years are taken as known {KNOWN_LAG_DAYS} days after an assumed 31 Dec year end (the file "
-        "has no filing dates); surprises are known on their report date, estimates on their snapshot date.",
+        "has no filing dates); surprises are known from the business day after their report date, "
+        "estimates on their snapshot date.",
         f"Score = {QUALITY_WEIGHT} x quality (mean of the fundamental components a member has) + "
         f"{MOMENTUM_WEIGHT} x momentum; robust z-scores within this as-of's members.",
     ]

@@ -5,7 +5,8 @@ Tables (every row keeps ``known_at``, the date it became public, and its ``sourc
 * ``fund_annual`` — firm-year ratios (EBIT margin, ROA, CFO/assets, accruals/assets, debt/assets,
   cash/assets, ...). Embedded: the ExPanDaR Russell 3000 file FY2013-FY2016, known 90 days after an assumed
   31 Dec fiscal year end. Live: SEC EDGAR 10-K facts, known on their filing date (:func:`annual_from_sec`).
-* ``fund_surprises`` — reported vs consensus EPS, known on the report date (embedded: 2018-2021).
+* ``fund_surprises`` — reported vs consensus EPS, known from the business day after the report date
+  (embedded: 2018-2021).
 * ``fund_estimates`` — consensus EPS estimate per upcoming report, known on each snapshot date
   (embedded: 38 snapshots 2025-11-07 to 2025-12-26).
 
@@ -34,7 +35,7 @@ from rotascope.store.live import load_fundamentals as load_sec_facts
 
 SOURCE = "bundled_fundamentals"
 ANNUAL_LABEL = "ExPanDaR Russell 3000 annual file (FY known 90 days after an assumed 31 Dec year end)"
-SURPRISE_LABEL = "FMP earnings surprises (known on the report date)"
+SURPRISE_LABEL = "FMP earnings surprises (known the business day after the report date)"
 ESTIMATE_LABEL = "Alpha Vantage consensus EPS snapshots (known on the snapshot date)"
 SEC_COLUMNS = ("symbol", "metric", "value", "period_end", "filed")
 MAX_ANNUAL_AGE_DAYS = 550

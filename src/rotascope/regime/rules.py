@@ -282,7 +282,7 @@ def ladder(snap: Snapshot, t: Thresholds) -> Ladder:
                 beat,
                 ">=",
                 r4.min_beat_share,
-                source="earnings surprises, each known on its report date",
+                source="earnings surprises, each known the business day after its report date",
                 window="91d",
                 unit="fraction",
                 note=f"{c.value(R2000_REPORTERS_1Q) or 0:.0f} reports; today's members (survivorship)",
