@@ -204,8 +204,9 @@ def test_junk_led_rally_with_tightening_is_challenged(monitor: Monitor, store: S
     debate = run_debate(ops)
     first = debate.rounds[0].challenges
     assert any(ch.counter_claim_id == bearish.id and ch.claim_id == bullish.id for ch in first)
-    _, bear = lens_requirements([bearish])
-    assert bear[0].startswith("a junk-led rally into tightening financing — now")
+    bull, bear = lens_requirements([bearish])  # junk-led into tightening now: the words say so
+    assert bear[0].startswith("the junk-led rally into tightening financing goes on — now")
+    assert bull[0].startswith("the junk-led rally into tightening financing ends — now")
 
 
 def test_analysis_scenarios_quote_the_lenses(monitor: Monitor, store: Store) -> None:
