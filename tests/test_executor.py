@@ -26,3 +26,24 @@ def test_replay_extra_serves_the_same_signals_as_a_direct_run(monitor: Monitor) 
         direct = agent_signals(monitor, day)
         assert extra(monitor.at(day)) == direct
         assert set(direct) >= {"agent_internals", "agent_macro", "decision_tilt", "decision_conviction"}
+
+
+def test_no_fork_while_other_threads_run() -> None:
+    """A threaded process (the web server) maps in-process: forking it could hang a worker on a lock."""
+    import os
+    import threading
+
+    from rotascope.executor import parallel_map
+
+    parent = os.getpid()
+    gate = threading.Event()
+    worker = threading.Thread(target=gate.wait)
+    worker.start()
+    try:
+        pids = parallel_map(lambda _: os.getpid(), list(range(100)), workers=2)
+    finally:
+        gate.set()
+        worker.join()
+    assert set(pids) == {parent}
+    if threading.active_count() == 1:  # back to one thread: the workers are forked again
+        assert set(parallel_map(lambda _: os.getpid(), list(range(100)), workers=2)) != {parent}
