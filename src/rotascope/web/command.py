@@ -30,6 +30,8 @@ def register(app: typer.Typer) -> None:
 
         import uvicorn
 
+        from rotascope.analysis.replay import replay_extra
+        from rotascope.calibration.service import calibrated_call
         from rotascope.console import err, friendly_errors, settings_of
         from rotascope.errors import ConfigError
         from rotascope.monitor.run import build_monitor
@@ -60,6 +62,9 @@ def register(app: typer.Typer) -> None:
             err.print("Computing the monitor panel over the stored history (a few seconds)…")
             with reading(settings) as store:
                 monitor = build_monitor(store, settings)
+            # before uvicorn starts its threads: the calibration's weekly history may fork workers
+            err.print("Calibrating the scenario probabilities (the first run on new data takes longest)…")
+            calibrated_call(monitor, monitor.at(None).as_of, replay_extra)
             err.print(
                 f"rotascope dashboard on http://{'[' + host + ']' if ':' in host else host}:{port}/ "
                 "(API schema: /api/openapi.json); Ctrl-C stops it. Research tooling, not investment advice."
