@@ -150,23 +150,13 @@ def backtest_screen(
             top, bottom = (np.asarray(v) for v in zip(*pairs, strict=True))
             spread = top - bottom
             n = len(spread)
+            ci: tuple[float | None, float | None] = (None, None)
             if n < MIN_DATES:
-                results.append(
-                    QuintileSpread(
-                        era=era,
-                        horizon_weeks=h,
-                        dates=n,
-                        top_mean=rnd(float(top.mean()), 6),
-                        bottom_mean=rnd(float(bottom.mean()), 6),
-                        spread_mean=rnd(float(spread.mean()), 6),
-                        ci_low=None,
-                        ci_high=None,
-                        hit_rate=rnd(float((spread > 0).mean()), 4),
-                        verdict=f"Too few dates ({n} < {MIN_DATES}) for an interval: no verdict.",
-                    )
-                )
-                continue
-            lo, hi = block_bootstrap_ci(spread, math.ceil(h / step_weeks), n_boot, seed)
+                text = f"Too few dates ({n} < {MIN_DATES}) for an interval: no verdict."
+            else:
+                ci_lo, ci_hi = block_bootstrap_ci(spread, math.ceil(h / step_weeks), n_boot, seed)
+                ci = (ci_lo, ci_hi)
+                text = verdict(h, n, float(spread.mean()), ci_lo, ci_hi)
             results.append(
                 QuintileSpread(
                     era=era,
@@ -175,10 +165,10 @@ def backtest_screen(
                     top_mean=rnd(float(top.mean()), 6),
                     bottom_mean=rnd(float(bottom.mean()), 6),
                     spread_mean=rnd(float(spread.mean()), 6),
-                    ci_low=rnd(lo, 6),
-                    ci_high=rnd(hi, 6),
+                    ci_low=rnd(ci[0], 6),
+                    ci_high=rnd(ci[1], 6),
                     hit_rate=rnd(float((spread > 0).mean()), 4),
-                    verdict=verdict(h, n, float(spread.mean()), lo, hi),
+                    verdict=text,
                 )
             )
     first, last = panel.dates[rows[0][0]].astype(date), panel.dates[rows[-1][0]].astype(date)
