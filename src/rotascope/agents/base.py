@@ -64,6 +64,16 @@ def agent_rules(ctx: AgentContext) -> AgentRules:
     return ctx.thresholds.agents if ctx.thresholds is not None else AgentRules()
 
 
+ATR_ROWS = 15
+"""Rows of highs and lows a Wilder ATR-14 needs at the as-of (14 true ranges and the close before)."""
+
+
+def has_recent_range(high: Float64Array, low: Float64Array, t: int) -> bool:
+    """Highs and lows stored for the ATR_ROWS rows ending at row ``t`` (else the close-to-close ATR)."""
+    window = slice(max(0, t - ATR_ROWS + 1), t + 1)
+    return bool(np.isfinite(high[window]).all() and np.isfinite(low[window]).all())
+
+
 def margin(e: Evidence) -> float:
     """Signed distance of the evidence from its threshold in unit scales (+ = on the passing side)."""
     if e.value is None or e.threshold is None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rotascope.agents.base import AgentContext
+from rotascope.agents.base import AgentContext, has_recent_range
 from rotascope.errors import DataError
 from rotascope.records import AtrMethod, RiskView, rnd
 from rotascope.risk.invalidation import InvalidationParams, invalidations
@@ -31,7 +31,7 @@ def universe_risk(
     data = panel.data
     iwm, spy = data.etf.column("IWM"), data.etf.column("SPY")
     hl = data.highs_lows
-    has_hl = hl is not None and bool(np.isfinite(hl.values[max(0, t - 14) : t + 1]).all())
+    has_hl = hl is not None and has_recent_range(hl.column("IWM_high"), hl.column("IWM_low"), t)
     high = hl.column("IWM_high") if hl is not None and has_hl else iwm
     low = hl.column("IWM_low") if hl is not None and has_hl else iwm
     method: AtrMethod = "wilder_true_range_14" if has_hl else "close_to_close_14"

@@ -12,7 +12,7 @@ from datetime import date
 import numpy as np
 
 from rotascope._typing import Float64Array
-from rotascope.agents.base import AgentContext, agent_rules, claim, ev, opinion
+from rotascope.agents.base import AgentContext, agent_rules, claim, ev, has_recent_range, opinion
 from rotascope.agents.fundamentals import company_claims
 from rotascope.agents.run import assemble
 from rotascope.agents.sentiment import analyze as sentiment_analyze
@@ -318,11 +318,8 @@ def stock_risk(s: StockContext, conviction: float) -> tuple[RiskView, list[str]]
     """
     c = s.close
     rules = agent_rules(s.ctx).stock
-    recent_hl = s.high_low is not None and bool(
-        np.isfinite(s.high_low[0][-15:]).all() and np.isfinite(s.high_low[1][-15:]).all()
-    )
     method: AtrMethod
-    if s.high_low is not None and recent_hl:
+    if s.high_low is not None and has_recent_range(s.high_low[0], s.high_low[1], len(c) - 1):
         atr_series = atr(s.high_low[0], s.high_low[1], c, 14)
         method = "wilder_true_range_14"
     else:
