@@ -1,18 +1,27 @@
-"""One monitor run: read the store, compute the panel, slice it at the as-of date, apply the rules."""
+"""One monitor run: read the store, compute the panel (or map the saved one), slice it at the as-of date,
+apply the rules.
+
+The computed panel is saved under the store's cache folder, keyed by the data fingerprint, the thresholds,
+the staleness setting and the code digest, so a warm run maps it back in milliseconds instead of
+reading and recomputing the whole history; new data (``update``/``init``) changes the fingerprint and so
+the key. Entries of other keys are pruned to the newest ``KEEP_PANELS``.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+import contextlib
+import hashlib
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from rotascope._code import code_digest
 from rotascope.config import Settings
-from rotascope.fundamentals.breadth import earnings_internals
 from rotascope.monitor.asof import resolve_as_of
-from rotascope.monitor.data import load_market_data
-from rotascope.monitor.engine import MonitorPanel, compute
+from rotascope.monitor.engine import MonitorPanel
 from rotascope.records import Record, Regime, Snapshot
 from rotascope.regime import Thresholds, evaluate, load_thresholds
+from rotascope.store.arrays import TreeFormatError, load_tree, save_tree
 from rotascope.store.db import Store
 
 MIN_HISTORY = 252
@@ -43,9 +52,56 @@ class Monitor:
         return MonitorResult(as_of=day, snapshot=snap, regime=evaluate(snap, self.thresholds))
 
 
+KEEP_PANELS = 2
+"""Saved panels kept (the newest by use); one per data fingerprint x thresholds x code version."""
+
+
+def panel_key(fingerprint: str, thresholds: Thresholds, stale_days: int) -> str:
+    """What a computed panel depends on: the data, every threshold, the staleness limit and the code."""
+    parts = (fingerprint, thresholds.model_dump_json(), str(stale_days), code_digest())
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
 def build_monitor(store: Store, settings: Settings) -> Monitor:
-    """Load inputs and compute every indicator over the full history."""
+    """The monitor over the full history: the saved panel when its key matches, else computed and saved."""
     thresholds = load_thresholds(settings.thresholds)
-    data = load_market_data(store)
-    data = replace(data, earnings=earnings_internals(store, data.calendar))  # level 4 evidence where stored
-    return Monitor(compute(data, thresholds, settings.stale_days), thresholds, settings.home / "cache")
+    cache_dir = settings.home / "cache"
+    path = cache_dir / f"monitor-{panel_key(store.fingerprint(), thresholds, settings.stale_days)}.tree"
+    panel = _load(path)
+    if panel is None:
+        # deferred: the cold path's loaders pull in pandas and the fundamentals store (~0.4 s of imports a
+        # warm run never pays)
+        from rotascope.monitor.compute import compute_panel
+
+        panel = compute_panel(store, thresholds, settings.stale_days)
+        _save(path, panel)
+    return Monitor(panel, thresholds, cache_dir)
+
+
+def _load(path: Path) -> MonitorPanel | None:
+    try:
+        panel = load_tree(path)
+    except (OSError, TreeFormatError, TypeError, ValueError, KeyError, AttributeError, ImportError):
+        return None  # missing, damaged or from another layout: recompute
+    if not isinstance(panel, MonitorPanel):
+        return None
+    with contextlib.suppress(OSError):
+        path.touch()  # recently used: kept by the prune
+    return panel
+
+
+def _save(path: Path, panel: MonitorPanel) -> None:
+    """Best effort: a read-only or full cache folder only costs the next run a recompute."""
+    with contextlib.suppress(OSError):
+        save_tree(path, panel)
+        saved = sorted(path.parent.glob("monitor-*.tree"), key=_mtime, reverse=True)
+        for old in saved[KEEP_PANELS:]:
+            with contextlib.suppress(OSError):
+                old.unlink()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

@@ -1,0 +1,165 @@
+"""A tree of dataclasses holding NumPy arrays, saved as one file and loaded memory-mapped.
+
+The computed monitor panel is such a tree (hundreds of arrays of the whole history). Saving it once and
+mapping it back costs milliseconds instead of recomputing it, and only the pages a run touches are read.
+Layout: ``MAGIC``, an 8-byte header length, a JSON header (the tree with arrays replaced by references),
+then every array's bytes at a 64-byte aligned offset. Loaded arrays are copy-on-write views of the file,
+so a caller that writes into one never changes the file. Only dataclasses defined in ``rotascope``
+modules are rebuilt; anything else in the tree is refused when saving (nothing is pickled).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import math
+import os
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MAGIC = b"RSTREE01"
+ALIGN = 64
+
+
+class TreeFormatError(ValueError):
+    """The file is not a tree this module wrote (or it is truncated)."""
+
+
+def _pad(n: int) -> int:
+    return (-n) % ALIGN
+
+
+TRUSTED = ("rotascope.",)
+"""Module prefixes whose dataclasses may be saved and rebuilt."""
+
+
+class _Writer:
+    def __init__(self, trusted: tuple[str, ...]) -> None:
+        self.trusted = trusted
+        self.arrays: list[np.ndarray] = []
+        self.seen: dict[int, int] = {}
+        """id() of an array already written -> its index: an array shared by two parts of the tree is
+        written once and loaded as one object (the originals stay referenced in ``arrays``)."""
+
+    def enc(self, obj: Any) -> Any:
+        if obj is None or isinstance(obj, bool | str | int):
+            return obj
+        if isinstance(obj, float):
+            return obj if math.isfinite(obj) else {"f": repr(obj)}
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.hasobject:
+                raise TypeError("object arrays cannot be saved")
+            if id(obj) not in self.seen:
+                self.seen[id(obj)] = len(self.arrays)
+                self.arrays.append(obj)
+            return {"a": self.seen[id(obj)]}
+        if isinstance(obj, np.generic):
+            return self.enc(obj.item())
+        if isinstance(obj, datetime):
+            return {"dt": obj.isoformat()}
+        if isinstance(obj, date):
+            return {"d": obj.isoformat()}
+        if isinstance(obj, tuple):
+            return {"t": [self.enc(v) for v in obj]}
+        if isinstance(obj, list):
+            return [self.enc(v) for v in obj]
+        if isinstance(obj, dict):
+            return {"m": [[self.enc(k), self.enc(v)] for k, v in obj.items()]}
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            cls = type(obj)
+            if not cls.__module__.startswith(self.trusted):
+                raise TypeError(f"{cls.__module__}.{cls.__qualname__} is not from a trusted module")
+            fields = {f.name: self.enc(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.init}
+            return {"c": f"{cls.__module__}:{cls.__qualname__}", "v": fields}
+        raise TypeError(f"cannot save a {type(obj).__name__}")
+
+
+def save_tree(path: Path, obj: Any, trusted: tuple[str, ...] = TRUSTED) -> int:
+    """Write ``obj`` to ``path`` atomically (temp file + rename); returns the bytes written."""
+    writer = _Writer(trusted)
+    tree = writer.enc(obj)
+    specs, offset = [], 0
+    for arr in writer.arrays:
+        specs.append({"dtype": arr.dtype.str, "shape": list(arr.shape), "offset": offset})
+        offset += arr.nbytes + _pad(arr.nbytes)
+    header = json.dumps({"tree": tree, "arrays": specs, "end": offset}, separators=(",", ":")).encode()
+    start = len(MAGIC) + 8 + len(header)
+    start += _pad(start)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(MAGIC + len(header).to_bytes(8, "little") + header)
+            fh.write(b"\0" * (start - fh.tell()))
+            for arr in writer.arrays:
+                flat = np.ascontiguousarray(arr).view(np.uint8).reshape(-1)
+                fh.write(flat.data if arr.nbytes else b"")
+                fh.write(b"\0" * _pad(arr.nbytes))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return start + offset
+
+
+def load_tree(path: Path, trusted: tuple[str, ...] = TRUSTED) -> Any:
+    """Read a tree written by :func:`save_tree`; arrays are copy-on-write memory maps of the file."""
+    with open(path, "rb") as fh:
+        head = fh.read(len(MAGIC) + 8)
+        if len(head) < len(MAGIC) + 8 or head[: len(MAGIC)] != MAGIC:
+            raise TreeFormatError(f"{path.name} is not a saved tree")
+        size = int.from_bytes(head[len(MAGIC) :], "little")
+        try:
+            header = json.loads(fh.read(size))
+        except ValueError:
+            raise TreeFormatError(f"{path.name} has a damaged header") from None
+    start = len(MAGIC) + 8 + size
+    start += _pad(start)
+    specs = header["arrays"]
+    total = os.path.getsize(path)
+    need = start + int(header.get("end", 0))
+    if total != need:
+        raise TreeFormatError(f"{path.name} has {total} bytes, not the {need} it was written with")
+    buf = np.memmap(path, dtype=np.uint8, mode="c") if total > start else np.zeros(0, np.uint8)
+    arrays = [
+        buf[start + s["offset"] : start + s["offset"] + _nbytes(s)]
+        .view(np.dtype(s["dtype"]))
+        .reshape(s["shape"])
+        for s in specs
+    ]
+    return _dec(header["tree"], arrays, trusted)
+
+
+def _nbytes(spec: dict[str, Any]) -> int:
+    return int(np.dtype(spec["dtype"]).itemsize * math.prod(spec["shape"]))
+
+
+def _dec(node: Any, arrays: list[np.ndarray], trusted: tuple[str, ...]) -> Any:
+    if isinstance(node, list):
+        return [_dec(v, arrays, trusted) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if "a" in node:
+        return arrays[node["a"]]
+    if "f" in node:
+        return float(node["f"])
+    if "d" in node:
+        return date.fromisoformat(node["d"])
+    if "dt" in node:
+        return datetime.fromisoformat(node["dt"])
+    if "t" in node:
+        return tuple(_dec(v, arrays, trusted) for v in node["t"])
+    if "m" in node:
+        return {_dec(k, arrays, trusted): _dec(v, arrays, trusted) for k, v in node["m"]}
+    module, _, name = node["c"].partition(":")
+    if not module.startswith(trusted):
+        raise TreeFormatError(f"refusing to build {node['c']}")
+    cls: Any = importlib.import_module(module)
+    for part in name.split("."):
+        cls = getattr(cls, part)
+    return cls(**{k: _dec(v, arrays, trusted) for k, v in node["v"].items()})
