@@ -1,5 +1,3 @@
-"""The analysis service: the one place that assembles an analysis (CLI, web, watch, report, backtest)."""
-
-from rotascope.analysis.service import REGIME_BENCHMARK, AgentInputs, Analyst
-
-__all__ = ["REGIME_BENCHMARK", "AgentInputs", "Analyst"]
+"""The analysis service (`analysis.service.Analyst`): the one place that assembles an analysis
+(CLI, web, watch, report, backtest). Nothing is re-exported here, so the light modules of this package
+load without the agents."""

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from rotascope._typing import BoolArray, DateArray, Float64Array
 from rotascope.indicators.kernels import IntArray
 from rotascope.store.db import Store
 from rotascope.store.panel import Panel
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CALENDAR_SYMBOL = "SPY"
 ETFS = (
@@ -229,6 +232,8 @@ def _current(pit: PitUniverse | None, symbols: list[str]) -> Panel | None:
 
 def _pit_universe(store: Store, universe: str, calendar: DateArray, inst: pd.DataFrame) -> PitUniverse | None:
     """Today's members plus the priced former members, and the dated lists as a (lists x columns) mask."""
+    import pandas as pd  # deferred: the loaders' only pandas use; a warm run maps the saved panel instead
+
     lists = store.membership(universe)
     if lists.empty:
         return None
@@ -257,4 +262,4 @@ def _source_label(fingerprint: str) -> str:
 
 
 def _days(col: pd.Series) -> DateArray:
-    return np.asarray(pd.to_datetime(col).to_numpy().astype("datetime64[D]"))
+    return np.asarray(col.to_numpy().astype("datetime64[D]"))

@@ -7,10 +7,12 @@ Bulk data crosses module boundaries as pandas frames with a fixed schema (checke
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from rotascope.errors import DatasetError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 BAR_COLUMNS = ("symbol", "date", "open", "high", "low", "close", "volume")
 SERIES_COLUMNS = ("series_id", "date", "value", "known_at")

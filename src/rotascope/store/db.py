@@ -10,10 +10,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
-import pandas as pd
 
 from rotascope.config import Settings
 from rotascope.errors import (
@@ -22,10 +22,14 @@ from rotascope.errors import (
     StoreNotInitialised,
     UnknownSymbolError,
 )
-from rotascope.providers.base import DataBatch
 from rotascope.store.cache import PanelCache
 from rotascope.store.panel import Panel
 from rotascope.store.schema import DDL, SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from rotascope.providers.base import DataBatch
 
 Progress = Callable[[str], None]
 
@@ -228,6 +232,8 @@ class Store:
                     "CAST(known_at AS DATE), priced, ? FROM batch_membership",
                     [batch.source],
                 )
+            import pandas as pd  # deferred: only loads need it; readers of the store never import pandas
+
             flags = pd.DataFrame(
                 [f.__dict__ for f in batch.flags],
                 columns=["source", "symbol", "date", "field", "original", "action", "reason"],
@@ -317,6 +323,11 @@ class Store:
     def instruments(self) -> pd.DataFrame:
         return self.conn.execute("SELECT * FROM instruments ORDER BY symbol").df()
 
+    def instrument_kind(self, symbol: str) -> str | None:
+        """The stored kind of ``symbol`` ('stock', 'etf', 'index'…), None when it is not stored."""
+        rows = self.conn.execute("SELECT kind FROM instruments WHERE symbol = ?", [symbol]).fetchall()
+        return str(rows[0][0]) if rows else None
+
     def has_symbol(self, symbol: str) -> bool:
         return bool(self._scalar("SELECT count(*) FROM instruments WHERE symbol = ?", [symbol]))
 
@@ -392,14 +403,12 @@ class Store:
 
         NULLs (a source with closes only has no highs/lows) arrive masked and become NaN, never 0.
         """
-        self.conn.register("wanted", pd.DataFrame({"symbol": list(symbols), "col": np.arange(len(symbols))}))
-        try:
-            cols = ", ".join(f"b.{f}" for f in fields)
-            got = self.conn.execute(
-                f"SELECT b.date, w.col, {cols} FROM bars b JOIN wanted w USING (symbol)"
-            ).fetchnumpy()
-        finally:
-            self.conn.unregister("wanted")
+        cols = ", ".join(f"b.{f}" for f in fields)
+        got = self.conn.execute(
+            f"SELECT b.date, w.col, {cols} FROM bars b JOIN (SELECT unnest(?::VARCHAR[]) AS symbol, "
+            "unnest(range(?)) AS col) w USING (symbol)",
+            [list(symbols), len(symbols)],
+        ).fetchnumpy()
         dates = np.asarray(got["date"]).astype("datetime64[D]")
         uniq, row = np.unique(dates, return_inverse=True)
         col = np.asarray(got["col"], dtype=np.int64)
@@ -441,7 +450,10 @@ class Store:
     def membership(self, universe: str) -> pd.DataFrame:
         """Point-in-time lists of ``universe``: ``date, symbol, known_at, priced`` (empty when none)."""
         if not self._scalar("SELECT count(*) FROM information_schema.tables WHERE table_name = 'membership'"):
-            return pd.DataFrame({"date": [], "symbol": [], "known_at": [], "priced": []})
+            return self.conn.execute(
+                "SELECT NULL::DATE AS date, NULL::VARCHAR AS symbol, NULL::DATE AS known_at, "
+                "NULL::BOOLEAN AS priced WHERE false"
+            ).df()
         return self.conn.execute(
             "SELECT date, symbol, known_at, priced FROM membership WHERE universe = ? ORDER BY date, symbol",
             [universe],

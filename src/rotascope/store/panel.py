@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from rotascope._typing import DateArray, Float64Array
 from rotascope.errors import UnknownSymbolError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -49,4 +52,6 @@ class Panel:
 
     def to_frame(self) -> pd.DataFrame:
         """As a pandas frame (for display and tests)."""
+        import pandas as pd  # deferred: display and tests only; the monitor's warm path has no pandas
+
         return pd.DataFrame(self.values, index=pd.DatetimeIndex(self.dates), columns=list(self.symbols))

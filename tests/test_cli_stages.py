@@ -1,0 +1,58 @@
+"""The command tree loads only the stage a run asks for, and the stage table matches the registrations."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import typer.main
+
+from rotascope.cli import STAGES, build_app, stages_for
+
+
+def _commands(app: typer.Typer) -> list[str]:
+    return list(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
+def test_stage_table_equals_what_each_module_registers() -> None:
+    for stage, names in STAGES.items():
+        assert _commands(build_app((stage,))) == list(names), stage
+    assert sorted(_commands(build_app())) == sorted(n for names in STAGES.values() for n in names)
+
+
+def test_the_command_word_picks_its_stage() -> None:
+    assert stages_for(["monitor"]) == ("monitor",)
+    assert stages_for(["--home", "/x", "debate", "SAIA"]) == ("analysis",)
+    assert stages_for(["--db", "monitor", "data", "status"]) == ("store",)  # --db takes a value
+    assert stages_for(["--home=/x", "review"]) == ("calibration",)
+    assert stages_for(["--help"]) == tuple(STAGES)
+    assert stages_for(["nonsense"]) == tuple(STAGES)  # click names the unknown command among all
+    assert stages_for([]) == tuple(STAGES)
+
+
+def test_monitor_run_imports_no_dataframe_or_learning_library(cli_env: dict[str, str]) -> None:
+    """A warm `monitor` maps the saved panel: pandas, scikit-learn and scipy stay unimported."""
+    warm = [sys.executable, "-m", "rotascope", "monitor"]
+    subprocess.run(warm, env=cli_env, check=True, capture_output=True)
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(sorted(m for m in ('pandas', 'sklearn', 'scipy') if m in sys.modules),"
+        " file=sys.stderr))\n"
+        "sys.argv = ['rotascope', 'monitor']\n"
+        "from rotascope.cli import main\n"
+        "main()\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe], env=cli_env, capture_output=True, text=True, check=True
+    )
+    assert run.stderr.strip().splitlines()[-1] == "[]"
+    assert "Evidence ladder" in run.stdout or "ladder" in run.stdout.lower()
+
+
+def test_help_lists_every_command(cli_env: dict[str, str]) -> None:
+    run = subprocess.run(
+        [sys.executable, "-m", "rotascope", "--help"], env=cli_env, capture_output=True, text=True, check=True
+    )
+    for names in STAGES.values():
+        for name in names:
+            assert name in run.stdout
