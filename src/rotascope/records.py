@@ -5,11 +5,13 @@ All floats are rounded at construction (``rnd``) so that the same data gives byt
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Literal
 
 from pydantic import Field
 
+from rotascope._code import code_digest
 from rotascope._record import DECIMALS as DECIMALS
 from rotascope._record import Record as Record
 from rotascope._record import rnd as rnd
@@ -430,6 +432,17 @@ class Analysis(Record):
     killers_triggered: list[str] = Field(default_factory=list)
     caveats: list[str] = Field(default_factory=list)
     disclaimer: str = "Research tooling, not investment advice."
+
+
+UNIVERSE_SUBJECT = "small caps (IWM vs SPY)"
+"""The subject of the universe-level analysis."""
+
+
+def analysis_id(kind: str, subject: str, as_of: date, config_hash: str, fingerprint: str) -> str:
+    """Content-derived id: the same question on the same data, config and code has the same id, so a
+    stored analysis with this id is the answer (a new rotascope version asks afresh)."""
+    key = "|".join([kind, subject, as_of.isoformat(), config_hash, fingerprint, code_digest()])
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 class Headline(Record):

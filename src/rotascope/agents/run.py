@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import date
 
@@ -13,20 +12,24 @@ from rotascope.agents.debate import run_debate
 from rotascope.agents.risk_view import universe_risk
 from rotascope.fundamentals.store import Fundamentals
 from rotascope.monitor.run import Monitor, MonitorResult
-from rotascope.records import Analysis, AnalysisKind, Calibration, Decision, Headline, Opinion, RiskView
+from rotascope.records import (
+    UNIVERSE_SUBJECT,
+    Analysis,
+    AnalysisKind,
+    Calibration,
+    Decision,
+    Headline,
+    Opinion,
+    RiskView,
+    analysis_id,
+)
 
 AGENTS: dict[str, Callable[[AgentContext], Opinion]] = {
     fundamentals.NAME: fundamentals.analyze,
     macro.NAME: macro.analyze,
     internals.NAME: internals.analyze,
 }
-SUBJECT = "small caps (IWM vs SPY)"
-
-
-def analysis_id(kind: str, subject: str, as_of: date, config_hash: str, fingerprint: str) -> str:
-    """Content-derived id: the same question on the same data and config has the same id."""
-    key = "|".join([kind, subject, as_of.isoformat(), config_hash, fingerprint])
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
+SUBJECT = UNIVERSE_SUBJECT
 
 
 def opinions_for(ctx: AgentContext, headlines: list[Headline] | None = None) -> list[Opinion]:

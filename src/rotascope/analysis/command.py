@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from rotascope.analysis.service import Analyst
+from rotascope.analysis.stored import stored_single, stored_universe
+from rotascope.config import Settings
 from rotascope.console import (
     AsOfOpt,
     FormatOpt,
@@ -23,10 +24,15 @@ from rotascope.console import (
 )
 from rotascope.monitor.asof import parse_date
 from rotascope.records import Analysis
-from rotascope.report.command import check_target, report_data, report_kind, write_analysis_report
-from rotascope.report.terminal import render_analysis
+from rotascope.report.terminal_analysis import render_analysis
 from rotascope.store.analyses import list_analyses, save_analysis
-from rotascope.store.db import reading, writing
+from rotascope.store.db import Store, reading, writing
+
+if TYPE_CHECKING:
+    from rotascope.analysis.service import Analyst
+
+Stored = Callable[[Store, Settings], Analysis | None]
+"""Looks the question up among the stored analyses (None: compute it)."""
 
 
 def run_analysis(
@@ -35,22 +41,32 @@ def run_analysis(
     save: bool,
     compute: Callable[[Analyst], Analysis],
     before_save: Callable[[Analyst, Analysis], None] | None = None,
+    stored: Stored | None = None,
 ) -> Analysis:
     """Compute an analysis from a read-only store, then store it in a short write window, then print it.
 
-    Many analyses may compute at once (DuckDB shares a file between readers); the write lock is taken
-    only for the insert, with a retry while another process holds it. ``before_save`` runs after the
-    analysis is computed and before it is stored (e.g. writing a report file): if it fails, nothing is
-    stored.
+    ``stored`` first looks for the same question already answered on the same data, config and code (its
+    id says so): that answer is printed as it is, nothing recomputed or rewritten. Many analyses may
+    compute at once (DuckDB shares a file between readers); the write lock is taken only for the insert,
+    with a retry while another process holds it. ``before_save`` runs after the analysis is computed and
+    before it is stored (e.g. writing a report file): if it fails, nothing is stored.
     """
     check_format(fmt)
     settings = settings_of(ctx)
     with friendly_errors():
         with reading(settings) as store:
-            analyst = Analyst(store, settings)
-            analysis = compute(analyst)
-            if before_save is not None:
-                before_save(analyst, analysis)
+            analysis = stored(store, settings) if stored is not None else None
+            if analysis is None:
+                # deferred: the agents, the calibration and scikit-learn (~1 s of imports) load only when
+                # the answer is not stored yet
+                from rotascope.analysis.service import Analyst
+
+                analyst = Analyst(store, settings)
+                analysis = compute(analyst)
+                if before_save is not None:
+                    before_save(analyst, analysis)
+            else:
+                save = False  # already stored under this id
         if save:
             with writing(settings) as store:
                 save_analysis(store, analysis)
@@ -74,7 +90,13 @@ def register(app: typer.Typer) -> None:
         """Universe-level analysis: the four agents, their debate, and the decision/risk agent. Stored."""
         with friendly_errors():
             wanted = parse_date(as_of) if as_of is not None else None
-        run_analysis(ctx, fmt, save, lambda analyst: analyst.universe(wanted))
+        run_analysis(
+            ctx,
+            fmt,
+            save,
+            lambda analyst: analyst.universe(wanted),
+            stored=lambda store, settings: stored_universe(store, settings, wanted),
+        )
 
     @app.command()
     def debate(
@@ -98,13 +120,25 @@ def register(app: typer.Typer) -> None:
         with friendly_errors():
             wanted = parse_date(as_of) if as_of is not None else None
             if report is not None:
+                # deferred: the report writers (HTML/PDF) load only when a report is asked for
+                from rotascope.report.command import check_target
+
                 check_target(report)
 
         def write_report(analyst: Analyst, analysis: Analysis) -> None:
             if report is not None:
+                from rotascope.report.command import report_data, report_kind, write_analysis_report
+
                 write_analysis_report(report_data(analyst, analysis), report_kind(report), report)
 
-        run_analysis(ctx, fmt, save, lambda analyst: analyst.single(symbol, wanted), write_report)
+        run_analysis(
+            ctx,
+            fmt,
+            save,
+            lambda analyst: analyst.single(symbol, wanted),
+            write_report,
+            stored=None if report is not None else lambda st, cfg: stored_single(st, cfg, symbol, wanted),
+        )
         if report is not None:
             err.print(f"Report written to {report}")
 

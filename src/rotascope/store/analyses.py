@@ -70,6 +70,16 @@ def list_analyses(store: Store, kind: str | None = None, limit: int = 50) -> lis
     return [StoredAnalysis(*r) for r in rows]
 
 
+def find_analysis(store: Store, ident: str) -> Analysis | None:
+    """The analysis stored under exactly ``ident``; None when absent or no longer readable (an older
+    layout), so the caller computes it afresh."""
+    try:
+        rows = store.conn.execute("SELECT payload FROM analyses WHERE id = ?", [ident]).fetchall()
+        return Analysis.model_validate(json.loads(rows[0][0])) if rows else None
+    except (duckdb.Error, ValueError):
+        return None
+
+
 def load_analysis(store: Store, ident: str) -> Analysis:
     """An analysis by id or unique id prefix (hexadecimal; matched literally, never as a pattern)."""
     key = ident.strip().lower()

@@ -1,0 +1,39 @@
+"""Find the stored answer to a question before computing it: an analysis id covers the question, the
+as-of session, the config, the data fingerprint and the code digest, so a stored row with that id is
+exactly what a fresh computation would return. This module stays light (no agents, no scikit-learn):
+a warm `analyze` maps the saved monitor panel, reads one row and prints it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rotascope.config import Settings, config_hash
+from rotascope.monitor.asof import resolve_as_of
+from rotascope.monitor.run import MIN_HISTORY, build_monitor
+from rotascope.records import UNIVERSE_SUBJECT, Analysis, AnalysisKind, analysis_id
+from rotascope.store.analyses import find_analysis
+from rotascope.store.db import Store
+
+
+def stored_analysis(
+    store: Store, settings: Settings, kind: AnalysisKind, subject: str, as_of: date | None
+) -> Analysis | None:
+    """The stored analysis of ``subject`` at the session on or before ``as_of`` (None: compute it)."""
+    panel = build_monitor(store, settings).panel
+    day = resolve_as_of(panel.calendar, as_of, min_history=MIN_HISTORY)
+    return find_analysis(
+        store, analysis_id(kind, subject, day, config_hash(settings), panel.data.fingerprint)
+    )
+
+
+def stored_universe(store: Store, settings: Settings, as_of: date | None) -> Analysis | None:
+    return stored_analysis(store, settings, "universe", UNIVERSE_SUBJECT, as_of)
+
+
+def stored_single(store: Store, settings: Settings, symbol: str, as_of: date | None) -> Analysis | None:
+    """A stock is judged against IWM (kind 'stock'), an ETF against SPY (kind 'regime')."""
+    name = symbol.strip().upper()
+    kind = store.instrument_kind(name) if name else None
+    if kind not in ("stock", "etf"):
+        return None  # unknown or not tradable: the service says why
+    return stored_analysis(store, settings, "stock" if kind == "stock" else "regime", name, as_of)

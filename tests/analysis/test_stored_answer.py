@@ -1,0 +1,80 @@
+"""A stored analysis is the answer to the same question on the same data, config and code: a warm
+`analyze`/`debate` prints it without recomputing; any change to what the id covers asks afresh."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from rotascope.analysis.service import Analyst
+from rotascope.analysis.stored import stored_single, stored_universe
+from rotascope.config import Settings, load_settings
+from rotascope.monitor.run import Monitor
+from rotascope.store import open_store
+from rotascope.store.analyses import save_analysis
+
+DAY = date(2024, 7, 19)
+
+
+@pytest.fixture(scope="module")
+def copy_settings(loaded_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    home = tmp_path_factory.mktemp("stored")
+    shutil.copy(loaded_settings.db, home / "rotascope.duckdb")
+    shutil.copytree(loaded_settings.home / "cache", home / "cache")
+    return load_settings({"home": str(home)}, env={})
+
+
+def test_stored_universe_and_single_are_found_after_saving(copy_settings: Settings, monitor: Monitor) -> None:
+    store = open_store(copy_settings, write=True)
+    try:
+        assert stored_universe(store, copy_settings, DAY) is None
+        assert stored_single(store, copy_settings, "KRE", DAY) is None
+        analyst = Analyst(store, copy_settings, monitor)
+        universe, kre = analyst.universe(DAY), analyst.single("KRE", DAY)
+        save_analysis(store, universe)
+        save_analysis(store, kre)
+        assert stored_universe(store, copy_settings, DAY) == universe
+        assert stored_universe(store, copy_settings, date(2024, 7, 20)) == universe  # Saturday: same session
+        assert stored_single(store, copy_settings, " kre", DAY) == kre
+        assert stored_universe(store, copy_settings, date(2024, 7, 12)) is None  # another session
+        assert stored_single(store, copy_settings, "NOPE", DAY) is None  # the service explains
+    finally:
+        store.close()
+
+
+def test_a_config_change_asks_afresh(copy_settings: Settings, tmp_path: Path) -> None:
+    custom = tmp_path / "t.toml"
+    custom.write_text("[ladder.breadth]\nmin_pct_above_50 = 0.61\n")
+    other = load_settings({"home": str(copy_settings.home), "thresholds": str(custom)}, env={})
+    store = open_store(other)
+    try:
+        assert stored_universe(store, copy_settings, DAY) is not None
+        assert stored_universe(store, other, DAY) is None
+    finally:
+        store.close()
+
+
+def test_warm_cli_analyze_prints_the_stored_answer_without_the_agents(copy_settings: Settings) -> None:
+    env = {"ROTASCOPE_HOME": str(copy_settings.home), "PATH": "/usr/bin:/bin"}
+    first = subprocess.run(
+        [sys.executable, "-m", "rotascope", "analyze", "--as-of", "2024-07-19", "-f", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(sorted(m for m in ('sklearn', 'rotascope.agents', 'pandas')"
+        " if m in sys.modules), file=sys.stderr))\n"
+        "sys.argv = ['rotascope', 'analyze', '--as-of', '2024-07-19', '-f', 'json']\n"
+        "from rotascope.cli import main\nmain()\n"
+    )
+    warm = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert warm.stdout == first.stdout
+    assert warm.stderr.strip().splitlines()[-1] == "[]"
