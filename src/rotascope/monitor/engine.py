@@ -460,6 +460,19 @@ def _pit_breadth(u: PitUniverse, calendar: DateArray, with_sectors: bool) -> Uni
     )
 
 
+def todays_members(panel: MonitorPanel) -> MonitorPanel:
+    """The same panel with every point-in-time universe's breadth recounted on today's members on all dates:
+    the survivorship-biased counterfactual the backtest replays to show what the dated lists change."""
+    breadth = dict(panel.breadth)
+    for name, u in panel.breadth.items():
+        if u.pit is None:
+            continue
+        n = u.pit.n_current
+        sectors = tuple(u.pit.sectors[:n]) if u.sectors is not None else None
+        breadth[name] = _universe(name, u.pit.close.values[:, :n], sectors)
+    return dataclasses.replace(panel, breadth=breadth, _rows={})
+
+
 def compute(data: MarketData, thresholds: Thresholds, stale_after_days: int = 10) -> MonitorPanel:
     """Run every indicator over the whole history (vectorised), ready to be sliced at any as-of."""
     etf = data.etf
