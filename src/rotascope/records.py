@@ -134,6 +134,15 @@ class Breadth(Record):
     pct_above_50_current_members: float | None = None
     """The same measure on today's members (the survivorship-biased reading), in the point-in-time window."""
     pct_above_200_current_members: float | None = None
+    price: Literal["adjusted", "traded", "mixed"] = "adjusted"
+    """Closes counted: dividend-adjusted (embedded data), traded (unadjusted, live updates) or a mix."""
+    traded_members: int | None = None
+    """Members counted with a traded close on the as-of (None: the store holds no traded closes)."""
+    traded_coverage: float | None = None
+    """traded_members over members_with_data."""
+    traded_minus_adjusted_50: float | None = None
+    """Adjustment effect: % above the 50-day on the closes in use minus on adjusted closes (fraction)."""
+    traded_minus_adjusted_200: float | None = None
 
 
 class Macro(Record):

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from provider_replay import ReplayServer, Reply, recording
 
-from rotascope.providers.base import BAR_COLUMNS
+from rotascope.providers.base import BAR_COLUMNS, TRADED_CLOSE
 from rotascope.providers.errors import BadResponse, EmptyData, InvalidQuery, NotFound, SourceUnavailable
 from rotascope.providers.http import HttpClient
 from rotascope.providers.yahoo import YahooFetcher
@@ -29,12 +29,13 @@ def test_daily_bars_are_adjusted(server: ReplayServer, make_client: MakeClient) 
     server.serve("/v8/finance/chart/IWM", "yahoo/IWM_chart.json", content_type="application/json")
     result = fetcher(server, make_client).fetch(symbol="iwm", start="2025-11-17", end="2025-11-21")
     bars = result.bars
-    assert tuple(bars.columns) == BAR_COLUMNS
+    assert tuple(bars.columns) == (*BAR_COLUMNS, TRADED_CLOSE)
     assert str(bars.date.dtype) == "datetime64[us]" and str(bars.volume.dtype) == "Int64"
     assert list(bars.date.dt.date) == [date(2025, 11, d) for d in (17, 18, 19, 20, 21)]
     raw = json.loads(recording("yahoo/IWM_chart.json"))["chart"]["result"][0]["indicators"]
     adj, quote = raw["adjclose"][0]["adjclose"], raw["quote"][0]
     np.testing.assert_allclose(bars.close, adj)  # close = adjusted close
+    np.testing.assert_allclose(bars.close_traded, quote["close"])  # the traded (unadjusted) close
     factor = np.array(adj) / np.array(quote["close"])
     np.testing.assert_allclose(bars.open, np.array(quote["open"]) * factor)
     np.testing.assert_allclose(bars.high, np.array(quote["high"]) * factor)

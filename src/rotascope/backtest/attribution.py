@@ -14,8 +14,9 @@ known:
   h consecutive weeks to keep that autocorrelation; a plain i.i.d. bootstrap would be far too narrow.
   The seed is fixed, so the same data give the same interval.
 
-Breadth signals (see ``replay.BREADTH_SIGNALS``) use today's index members in the past: their numbers
-carry survivorship bias and are flagged ``survivorship=True``.
+Signals that read Russell 2000 member closes (``replay.SIGNAL_MEMBERS``) say which members they were
+computed on: ``weeks_point_in_time`` of their ``weeks`` counted the dated list in force, the rest today's
+members; ``survivorship=True`` when any week used today's members.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import pandas as pd
 
 from rotascope._typing import BoolArray, Float64Array
 from rotascope.backtest.forward import DEFAULT_HORIZONS, horizon_column
-from rotascope.backtest.replay import BREADTH_SIGNALS
+from rotascope.backtest.replay import BREADTH_UNIVERSE, SIGNAL_MEMBERS
 from rotascope.monitor.engine import SURVIVORSHIP
 from rotascope.records import Record, rnd
 
@@ -57,6 +58,10 @@ class SignalStat(Record):
     ci_low: float | None
     ci_high: float | None
     survivorship: bool = False
+    universe: str | None = None
+    """Member universe whose closes the signal reads (None: it reads no member closes)."""
+    weeks_point_in_time: int | None = None
+    """Of ``weeks``, those computed on the universe's dated list in force (None: no member input)."""
 
 
 class Attribution(Record):
@@ -140,8 +145,12 @@ def signal_stat(
     draws: int = DRAWS,
     confidence: float = CONFIDENCE,
     seed: int = SEED,
+    point_in_time: pd.Series | None = None,
 ) -> SignalStat:
-    """Attribution of one signal against one forward-return label (both indexed by as-of date)."""
+    """Attribution of one signal against one forward-return label (both indexed by as-of date).
+
+    ``point_in_time``: per as-of, True when the member universe was counted on a dated list (None:
+    unknown, so a member-reading signal is taken as computed on today's members throughout)."""
     both = pd.concat([signal.rename("s"), label.rename("y")], axis=1, join="inner").dropna()
     s = both["s"].to_numpy(dtype=np.float64)
     y = both["y"].to_numpy(dtype=np.float64)
@@ -149,6 +158,13 @@ def signal_stat(
     n, k = len(y), int(fired.sum())
     lo, hi = conditional_mean_ci(fired, y, horizon, draws, confidence, seed)
     base = float(y.mean()) if n else float("nan")
+    members = SIGNAL_MEMBERS.get(name)
+    pit_weeks: int | None = None
+    if members == "today":
+        pit_weeks = 0
+    elif members == "list_in_force":
+        on = point_in_time.reindex(both.index) if point_in_time is not None else None
+        pit_weeks = int(on.fillna(False).astype(bool).sum()) if on is not None else 0
     cond = float(y[fired].mean()) if k else float("nan")
     return SignalStat(
         signal=name,
@@ -164,7 +180,9 @@ def signal_stat(
         ic=rnd(spearman(s, y)),
         ci_low=rnd(lo),
         ci_high=rnd(hi),
-        survivorship=name in BREADTH_SIGNALS,
+        survivorship=pit_weeks is not None and pit_weeks < n,
+        universe=BREADTH_UNIVERSE if members is not None else None,
+        weeks_point_in_time=pit_weeks,
     )
 
 
@@ -176,8 +194,10 @@ def attribute(
     draws: int = DRAWS,
     confidence: float = CONFIDENCE,
     seed: int = SEED,
+    point_in_time: pd.Series | None = None,
 ) -> Attribution:
-    """Attribution of every signal column against the ``fwd_{h}w`` label columns, for each horizon."""
+    """Attribution of every signal column against the ``fwd_{h}w`` label columns, for each horizon
+    (``point_in_time``: see ``signal_stat``)."""
     kinds = kinds or {}
     stats = [
         signal_stat(
@@ -189,6 +209,7 @@ def attribute(
             draws,
             confidence,
             seed,
+            point_in_time,
         )
         for col in signals.columns
         for h in horizons
@@ -202,7 +223,8 @@ def attribute(
         seed=seed,
         stats=stats,
         caveats=[
-            SURVIVORSHIP + " Signals marked survivorship=True are affected.",
+            SURVIVORSHIP + " Signals marked survivorship=True read today's members in some of their "
+            "weeks; weeks_point_in_time counts the weeks on the dated list.",
             "Forward returns over h > 1 weeks overlap; IC and hit rates are not independent draws.",
         ],
     )

@@ -152,6 +152,40 @@ def _print_tables(result: BacktestResult, console: Console) -> None:
     for row in signal_rows(a):
         sig.add_row(*row)
     console.print(sig)
+    _print_membership(r, console)
     for caveat in r.caveats:
         console.print(f"Caveat: {caveat}")
     console.print(r.disclaimer)
+
+
+def _print_membership(result: BacktestResult, console: Console) -> None:
+    """Weeks on dated lists per universe, the signals that change on today's members, strategies both ways."""
+    from rich import box
+    from rich.table import Table
+
+    from rotascope.backtest.report import (
+        BOTH_HEAD,
+        FLIP_HEAD,
+        MEMBERSHIP_HEAD,
+        both_rows,
+        flip_rows,
+        membership_rows,
+    )
+
+    m = result.membership
+    if m is None:
+        return
+    for title, head, rows in (
+        ("Breadth membership per universe (weekly as-of dates)", MEMBERSHIP_HEAD, membership_rows(m)),
+        (f"Regime signals that change on today's members, {m.start} to {m.end}", FLIP_HEAD, flip_rows(m)),
+        (f"Strategies on dated lists vs today's members, {m.start} to {m.end}", BOTH_HEAD, both_rows(m)),
+    ):
+        if not rows:
+            continue
+        table = Table(box=box.SIMPLE_HEAD, title=title)
+        for i, col in enumerate(head):
+            table.add_column(col, justify="left" if i == 0 or col == "changed weeks" else "right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
+    console.print(f"{m.summary} {m.scope}")

@@ -11,9 +11,10 @@ one row of float signals:
 * ``killer_{key}`` — rotation killer triggered (1/0; NaN when none of its inputs is known);
 * any column returned by the injected ``extra`` callable (agent stance scores, a decision tilt…).
 
-Breadth-based signals (``BREADTH_SIGNALS``: ladder levels 2 and 4, breadth and cyclical checks…) read
-today's index members applied to the past, so they carry survivorship bias: ``SURVIVORSHIP`` travels
-with every replay.
+Member-based signals (``SIGNAL_MEMBERS``: ladder levels 2 and 4, the breadth check, the downdraft killer)
+read Russell 2000 members: breadth the point-in-time list in force where one exists, today's members before it
+(survivorship bias: ``SURVIVORSHIP`` travels with every replay). ``Replay.membership`` records, week by
+week and per universe, which of the two each breadth figure was counted on.
 """
 
 from __future__ import annotations
@@ -46,7 +47,22 @@ BREADTH_SIGNALS = (
     "killer_cyclical_downdraft",
 )
 """Signals that read index-member closes (breadth, sector medians; ``ladder_reached`` through level 2) and
-so carry survivorship bias."""
+so carry survivorship bias wherever the members are today's."""
+BREADTH_UNIVERSE = "R2000"
+"""The member universe the breadth signals read (the regime rules use Russell 2000 breadth only)."""
+Membership = Literal["point_in_time", "current"]
+MemberInput = Literal["list_in_force", "today"]
+SIGNAL_MEMBERS: dict[str, MemberInput] = {
+    "ladder_l2": "list_in_force",
+    "check_breadth_improving": "list_in_force",
+    "ladder_l4": "today",
+    "killer_cyclical_downdraft": "today",
+    "ladder_reached": "today",
+}
+"""Regime signals that read Russell 2000 member closes, and which members: ``list_in_force`` (breadth: the
+dated list where one exists, today's members before it) or ``today`` (the cyclical/defensive member
+medians of level 4 and the downdraft killer count today's members on every date; ``ladder_reached``
+climbs through both). ``check_cyclicals_confirming`` reads sector ETFs, not members."""
 
 
 @dataclass(frozen=True)
@@ -65,6 +81,9 @@ class Replay:
     extra_columns: tuple[str, ...] = ()
     """Columns that came from the injected ``extra`` callable."""
     caveats: tuple[str, ...] = field(default=(SURVIVORSHIP,))
+    membership: pd.DataFrame | None = None
+    """Per as-of (index) and universe (columns R2000, SP500…): ``point_in_time`` when breadth counted the
+    dated list in force, ``current`` when it counted today's members (before the first list)."""
 
     @property
     def asof(self) -> DateArray:
@@ -74,6 +93,12 @@ class Replay:
     def upto(self, day: date) -> pd.DataFrame:
         """Signal rows with as-of <= ``day``."""
         return self.signals.loc[self.signals.index <= pd.Timestamp(day)]
+
+    def point_in_time(self, universe: str = BREADTH_UNIVERSE) -> pd.Series:
+        """Per as-of: True when ``universe`` breadth was counted on a dated list (False: today's members)."""
+        if self.membership is None or universe not in self.membership.columns:
+            return pd.Series(False, index=self.signals.index)
+        return self.membership[universe] == "point_in_time"
 
 
 def _flag(value: bool | None) -> float:
@@ -131,10 +156,12 @@ def replay(
     days = replay_dates(monitor, start, end) if dates is None else np.asarray(dates).astype("datetime64[D]")
     began = time.perf_counter()
     rows: list[dict[str, float]] = []
+    members: list[dict[str, Membership]] = []
     extra_keys: set[str] = set()
     for d in days:
         result = monitor.at(d.astype(date))
         row = regime_signals(result)
+        members.append({b.universe: b.membership for b in result.snapshot.breadth})
         if extra is not None:
             more = extra(result)
             clash = set(more) & set(row)
@@ -160,4 +187,5 @@ def replay(
         source=data.source,
         elapsed_s=time.perf_counter() - began,
         extra_columns=tuple(sorted(extra_keys)),
+        membership=pd.DataFrame(members, index=as_index(days), dtype=str),
     )

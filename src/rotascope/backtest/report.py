@@ -23,6 +23,7 @@ from pydantic import Field
 
 from rotascope.backtest.attribution import CONFIDENCE, DRAWS, SEED, Attribution, attribute
 from rotascope.backtest.forward import forward_relative_return_label
+from rotascope.backtest.membership import MembershipComparison, compare_membership
 from rotascope.backtest.replay import ExtraSignals, Replay, replay, replay_dates
 from rotascope.backtest.strategies import RF_NOTE, SimResult, StrategyStats, run_strategies
 from rotascope.errors import DataError
@@ -71,6 +72,9 @@ class BacktestResult(Record):
     benchmarks: list[StrategyStats]
     caveats: list[str]
     disclaimer: str = DISCLAIMER
+    membership: MembershipComparison | None = None
+    """Which member list each week was counted on, and the replay re-run on today's members where dated
+    lists exist (None: not computed)."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,14 @@ def run_backtest(
         panel.calendar, etf.column("IWM"), etf.column("SPY"), days, params.horizons
     )
     attr = attribute(
-        rep.signals, labels, params.horizons, rep.kinds, params.draws, params.confidence, params.seed
+        rep.signals,
+        labels,
+        params.horizons,
+        rep.kinds,
+        params.draws,
+        params.confidence,
+        params.seed,
+        rep.point_in_time(),
     )
     weights: pd.Series | None
     if isinstance(tilt, str):
@@ -133,6 +144,7 @@ def run_backtest(
         strategies=[s for s in stats if not s.name.startswith("hold_")],
         benchmarks=[s for s in stats if s.name.startswith("hold_")],
         caveats=list(CAVEATS),
+        membership=compare_membership(monitor, rep, params.cost_bps, params.stop, params.lag),
     )
     return BacktestRun(result, rep, labels, sims)
 
@@ -274,6 +286,74 @@ def signal_rows(attribution: Attribution) -> list[list[str]]:
     return rows
 
 
+MEMBERSHIP_HEAD = (
+    "universe",
+    "first week on a dated list",
+    "weeks on dated lists",
+    "weeks on today's members",
+)
+FLIP_HEAD = ("signal", "weeks", "changed", "fired (lists)", "fired (today's)", "changed weeks")
+BOTH_HEAD = ("strategy", "CAGR lists", "CAGR today's", "Sharpe lists", "Sharpe today's", "trades", "max DD")
+
+
+def membership_rows(m: MembershipComparison) -> list[list[str]]:
+    """Rows of the per-universe membership table (shared by HTML and terminal)."""
+    return [
+        [u.universe, str(u.first_list_week or "never"), str(u.weeks_point_in_time), str(u.weeks_current)]
+        for u in m.universes
+    ]
+
+
+def flip_rows(m: MembershipComparison, shown: int = 8) -> list[list[str]]:
+    """Rows of the signals that changed between the two replays (the first ``shown`` weeks listed)."""
+    rows = []
+    for s in m.signals:
+        if not s.changed:
+            continue
+        weeks = ", ".join(str(d) for d in s.changed_weeks[:shown])
+        more = len(s.changed_weeks) - shown
+        rows.append(
+            [
+                s.signal,
+                str(s.weeks),
+                str(s.changed),
+                str(s.fired_point_in_time),
+                str(s.fired_current),
+                weeks + (f" (+{more} more)" if more > 0 else ""),
+            ]
+        )
+    return rows
+
+
+def both_rows(m: MembershipComparison) -> list[list[str]]:
+    """Rows of the strategies run on the dated lists and on today's members over the window."""
+    return [
+        [
+            s.name,
+            _fmt(s.point_in_time.cagr),
+            _fmt(s.current_members.cagr),
+            _fmt(s.point_in_time.sharpe, pct=False),
+            _fmt(s.current_members.sharpe, pct=False),
+            f"{s.point_in_time.trades} / {s.current_members.trades}",
+            f"{_fmt(s.point_in_time.max_drawdown)} / {_fmt(s.current_members.max_drawdown)}",
+        ]
+        for s in m.strategies
+    ]
+
+
+def _membership_html(m: MembershipComparison | None) -> str:
+    if m is None:
+        return ""
+    flips = flip_rows(m, shown=50)
+    return (
+        "<h2>Point-in-time membership</h2>"
+        f"<p>{html.escape(m.summary)} {html.escape(m.scope)}</p>"
+        + _table(MEMBERSHIP_HEAD, membership_rows(m))
+        + (_table(FLIP_HEAD, flips) if flips else "<p>No regime signal changed.</p>")
+        + (_table(BOTH_HEAD, both_rows(m)) if m.strategies else "")
+    )
+
+
 def html_page(result: BacktestResult, charts: dict[str, bytes]) -> str:
     """A self-contained HTML page: tables, caveats and the PNG charts embedded as base64."""
     r = result
@@ -299,6 +379,7 @@ of turnover per leg. {html.escape(r.disclaimer)}</p>
 <p>{html.escape(r.attribution.fired_rule)}; forward = IWM minus SPY return; CI: {r.attribution.confidence:.0%}
 {html.escape(r.attribution.block)} bootstrap, {r.attribution.draws} draws, seed {r.attribution.seed}.</p>
 {_table(SIGNAL_HEAD, signal_rows(r.attribution))}
+{_membership_html(r.membership)}
 {imgs}
 </body></html>
 """
@@ -313,9 +394,15 @@ def write_outputs(run: BacktestRun, out: Path) -> list[Path]:
     target.write_text(run.result.to_json())
     paths.append(target)
     frame = run.replay.signals.join(run.labels)
+    if run.replay.membership is not None:
+        frame = frame.join(run.replay.membership.add_prefix("membership_"))
     target = out / "signals.csv"
     with target.open("w") as fh:
-        fh.write("# " + CAVEATS[0] + "\n# fwd_* columns are LABELS (future returns), not signals.\n")
+        fh.write(
+            "# " + CAVEATS[0] + "\n# fwd_* columns are LABELS (future returns), not signals.\n"
+            "# membership_* columns: point_in_time = breadth counted on the dated list in force, "
+            "current = today's members.\n"
+        )
         frame.to_csv(fh, float_format="%.6g")
     paths.append(target)
     for name, png in charts.items():

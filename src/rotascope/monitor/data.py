@@ -93,6 +93,59 @@ class SeriesData:
 
 
 @dataclass(frozen=True)
+class TradedCloses:
+    """Where a universe's member closes are traded (unadjusted) prices rather than dividend-adjusted ones.
+
+    ``columns`` index the universe's close panel (the members with any traded close); ``traded`` (T, k) is
+    True where the close in use is a traded one; ``adjusted`` (T, k) keeps their dividend-adjusted closes
+    and ``merged`` (T, k) the closes breadth counts, so the adjustment effect can be measured on them.
+    """
+
+    columns: IntArray
+    traded: BoolArray
+    adjusted: Float64Array
+    merged: Float64Array
+
+    def rows(self, n: int) -> TradedCloses:
+        """The first ``n`` rows (the data up to an as-of)."""
+        return TradedCloses(self.columns, self.traded[:n], self.adjusted[:n], self.merged[:n])
+
+    def first_columns(self, n: int) -> TradedCloses | None:
+        """Restricted to columns ``< n`` (today's members of a point-in-time panel); None when none is."""
+        keep = self.columns < n
+        if not keep.any():
+            return None
+        return TradedCloses(
+            self.columns[keep], self.traded[:, keep], self.adjusted[:, keep], self.merged[:, keep]
+        )
+
+
+def with_traded(close: Panel, traded: Panel | None) -> tuple[Panel, TradedCloses | None]:
+    """Closes with traded prices wherever ``traded`` has them; before a member's first traded close its
+    adjusted history is scaled by traded/adjusted on that day, so the series joins without a jump."""
+    if traded is None:
+        return close, None
+    t = align(traded, close.dates).values
+    have = np.isfinite(t) & (t > 0)
+    cols = np.flatnonzero(have.any(axis=0))
+    if len(cols) == 0:
+        return close, None
+    adjusted = close.values[:, cols]
+    tr, on = t[:, cols], have[:, cols]
+    first = np.argmax(on, axis=0)
+    k = np.arange(len(cols))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = tr[first, k] / adjusted[first, k]
+    ratio = np.where(np.isfinite(ratio) & (ratio > 0), ratio, 1.0)
+    merged = np.where(on, tr, adjusted * ratio[None, :])
+    values = close.values.copy()
+    values[:, cols] = merged
+    return Panel(close.dates, close.symbols, values), TradedCloses(
+        cols.astype(np.int64), on, adjusted, merged
+    )
+
+
+@dataclass(frozen=True)
 class PitUniverse:
     """A member universe with its point-in-time lists.
 
@@ -157,6 +210,9 @@ class MarketData:
     """Point-in-time universes by name (R2000, SP500, SP600) where the store holds dated lists."""
     earnings: dict[str, Float64Array] = field(default_factory=dict)
     """Earnings-breadth arrays on ``calendar`` (rotascope.fundamentals.breadth), known by each row."""
+    traded: dict[str, TradedCloses] = field(default_factory=dict)
+    """Per universe (R2000, SP500, SP600): where its member closes are traded prices (live updates);
+    columns index the universe's point-in-time panel, or ``members``/``sp500`` without one."""
 
     def upto(self, day: np.datetime64) -> MarketData:
         """The data as it stood at the close of ``day``: later rows dropped, series cut at ``known_at``."""
@@ -177,6 +233,7 @@ class MarketData:
             self.highs_lows.upto(day) if self.highs_lows is not None else None,
             pit={k: u.upto(day) for k, u in self.pit.items()},
             earnings={k: v[: int((self.calendar <= day).sum())] for k, v in self.earnings.items()},
+            traded={k: v.rows(int((self.calendar <= day).sum())) for k, v in self.traded.items()},
         )
 
 
@@ -189,11 +246,12 @@ def load_market_data(store: Store) -> MarketData:
     calendar = raw.dates[np.isfinite(spy)]
     etf = align(raw, calendar)
     inst = store.instruments().set_index("symbol")
-    pit = {u: _pit_universe(store, u, calendar, inst) for u in PIT_UNIVERSES}
+    traded: dict[str, TradedCloses] = {}
+    pit = {u: _pit_universe(store, u, calendar, inst, traded) for u in PIT_UNIVERSES}
     r2000 = store.member_symbols("R2000")
-    members = _current(pit["R2000"], r2000) or align(store.close_panel(r2000), calendar)
+    members = _current(pit["R2000"], r2000) or _closes(store, "R2000", r2000, calendar, traded)
     sp500_symbols = store.member_symbols("SP500")
-    sp500 = _current(pit["SP500"], sp500_symbols) or align(store.close_panel(sp500_symbols), calendar)
+    sp500 = _current(pit["SP500"], sp500_symbols) or _closes(store, "SP500", sp500_symbols, calendar, traded)
     sectors = tuple(str(inst.at[s, "sector"]) for s in r2000)
     weights = inst.loc[list(r2000), "weight_r2000"].to_numpy(dtype=np.float64)
     series: dict[str, SeriesData] = {}
@@ -215,7 +273,18 @@ def load_market_data(store: Store) -> MarketData:
         _source_label(store.fingerprint()),
         align(store.high_low_panel(["IWM"]), calendar),
         pit={u: p for u, p in pit.items() if p is not None},
+        traded=traded,
     )
+
+
+def _closes(
+    store: Store, universe: str, symbols: list[str], calendar: DateArray, traded: dict[str, TradedCloses]
+) -> Panel:
+    """Member closes on the calendar, traded prices where stored (recorded in ``traded[universe]``)."""
+    close, got = with_traded(align(store.close_panel(symbols), calendar), store.traded_close_panel(symbols))
+    if got is not None:
+        traded[universe] = got
+    return close
 
 
 PIT_UNIVERSES = ("R2000", "SP500", "SP600")
@@ -230,7 +299,9 @@ def _current(pit: PitUniverse | None, symbols: list[str]) -> Panel | None:
     return Panel(pit.close.dates, pit.close.symbols[:n], pit.close.values[:, :n])
 
 
-def _pit_universe(store: Store, universe: str, calendar: DateArray, inst: pd.DataFrame) -> PitUniverse | None:
+def _pit_universe(
+    store: Store, universe: str, calendar: DateArray, inst: pd.DataFrame, traded: dict[str, TradedCloses]
+) -> PitUniverse | None:
     """Today's members plus the priced former members, and the dated lists as a (lists x columns) mask."""
     import pandas as pd  # deferred: the loaders' only pandas use; a warm run maps the saved panel instead
 
@@ -240,7 +311,7 @@ def _pit_universe(store: Store, universe: str, calendar: DateArray, inst: pd.Dat
     current = store.member_symbols(universe)
     former = sorted(set(lists.symbol[lists.priced]) - set(current))
     symbols = current + former
-    close = align(store.close_panel(symbols), calendar)
+    close = _closes(store, universe, symbols, calendar, traded)
     col = pd.Series(np.arange(len(symbols)), index=symbols)
     dates = _days(lists["date"])
     list_dates, k = np.unique(dates, return_inverse=True)

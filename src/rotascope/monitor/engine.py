@@ -22,7 +22,7 @@ from rotascope.indicators.macro import change, change_months, rolling_percentile
 from rotascope.indicators.relative_strength import RS_WINDOWS, RelativeStrength, relative_strength
 from rotascope.indicators.rrg import quadrant, rrg
 from rotascope.indicators.volatility import realized_vol
-from rotascope.monitor.data import MarketData, PitUniverse, SeriesData
+from rotascope.monitor.data import MarketData, PitUniverse, SeriesData, TradedCloses
 from rotascope.records import (
     Breadth,
     Macro,
@@ -89,6 +89,11 @@ class UniverseBreadth:
     current_pct_above_50: Float64Array | None = None
     current_pct_above_200: Float64Array | None = None
     sector_codes: IntArray | None = None
+    traded_members: IntArray | None = None
+    """Members counted on each date whose close is a traded (unadjusted) price (None: none anywhere)."""
+    traded_minus_adjusted: dict[int, Float64Array] | None = None
+    """Per SMA window (50, 200): members above it on the closes in use minus on dividend-adjusted closes,
+    counted over the members with traded closes (the adjustment effect, in members)."""
 
     def survivorship(self, t: int) -> tuple[float, float, int]:
         """Mean of (today's members minus point-in-time) % above the 50/200-day SMA over the point-in-time
@@ -285,8 +290,36 @@ class MonitorPanel:
             sector_participation=share,
             sectors=sectors,
             top10_concentration_1m=self._concentration_at(u, t),
-            **self._membership(u, t, self.calendar[t].astype(date)),
+            **{**self._membership(u, t, self.calendar[t].astype(date)), **self._prices(u, t)},
         )
+
+    def _prices(self, u: UniverseBreadth, t: int) -> dict[str, Any]:
+        """Which closes breadth counted at row ``t`` (traded where live updates stored them) and the
+        measured adjustment effect on those members; appends a sentence to the caveat when any is traded."""
+        if u.traded_members is None or u.traded_minus_adjusted is None:
+            return {}
+        n = int(u.members_with_data[t])
+        k = int(u.traded_members[t])
+        if k == 0:
+            return {"price": "adjusted", "traded_members": 0, "traded_coverage": 0.0 if n else None}
+        e50, e200 = (float(u.traded_minus_adjusted[w][t]) / n * 100.0 for w in (50, 200))
+        day = self.calendar[t].astype(date)
+        base = self._membership(u, t, day)["caveat"]
+        text = (
+            f"{base} Prices: traded (unadjusted) closes for {k:,} of the {n:,} members counted on {day} "
+            f"({k / n:.0%}), dividend-adjusted for the rest; before a member's first traded close its "
+            "adjusted history is scaled to join it. Adjustment effect measured on those members: "
+            f"{e50:+.2f} pp above the 50-day and {e200:+.2f} pp above the 200-day on traded vs adjusted "
+            "closes."
+        )
+        return {
+            "price": "traded" if k == n else "mixed",
+            "traded_members": k,
+            "traded_coverage": rnd(k / n),
+            "traded_minus_adjusted_50": rnd(e50 / 100.0),
+            "traded_minus_adjusted_200": rnd(e200 / 100.0),
+            "caveat": text,
+        }
 
     def _membership(self, u: UniverseBreadth, t: int, day: date) -> dict[str, Any]:
         """Which members were counted at row ``t``, their coverage, and the survivorship measured so far."""
@@ -460,6 +493,38 @@ def _pit_breadth(u: PitUniverse, calendar: DateArray, with_sectors: bool) -> Uni
     )
 
 
+def todays_members(panel: MonitorPanel) -> MonitorPanel:
+    """The same panel with every point-in-time universe's breadth recounted on today's members on all dates:
+    the survivorship-biased counterfactual the backtest replays to show what the dated lists change."""
+    breadth = dict(panel.breadth)
+    for name, u in panel.breadth.items():
+        if u.pit is None:
+            continue
+        n = u.pit.n_current
+        sectors = tuple(u.pit.sectors[:n]) if u.sectors is not None else None
+        fresh = _universe(name, u.pit.close.values[:, :n], sectors)
+        tc = panel.data.traded.get(name)
+        breadth[name] = with_prices(fresh, tc.first_columns(n) if tc is not None else None, panel.calendar)
+    return dataclasses.replace(panel, breadth=breadth, _rows={})
+
+
+def with_prices(u: UniverseBreadth, tc: TradedCloses | None, calendar: DateArray) -> UniverseBreadth:
+    """Attach, per date, how many counted members had a traded close and the adjustment effect on them
+    (members above the 50/200-day SMA on the closes in use minus on dividend-adjusted closes)."""
+    if tc is None:
+        return u
+    counted = u.pit.mask(calendar)[:, tc.columns] if u.pit is not None else np.ones_like(tc.traded)
+    counted = counted & np.isfinite(tc.merged)
+    effect: dict[int, Float64Array] = {}
+    for w in (50, 200):
+        with np.errstate(invalid="ignore"):
+            now = (tc.merged > sma(tc.merged, w)) & counted
+            adj = (tc.adjusted > sma(tc.adjusted, w)) & counted
+        effect[w] = (now.sum(axis=1) - adj.sum(axis=1)).astype(np.float64)
+    traded = (counted & tc.traded).sum(axis=1).astype(np.int64)
+    return dataclasses.replace(u, traded_members=traded, traded_minus_adjusted=effect)
+
+
 def compute(data: MarketData, thresholds: Thresholds, stale_after_days: int = 10) -> MonitorPanel:
     """Run every indicator over the whole history (vectorised), ready to be sliced at any as-of."""
     etf = data.etf
@@ -495,6 +560,7 @@ def compute(data: MarketData, thresholds: Thresholds, stale_after_days: int = 10
         }
         if sp600 is not None:
             breadth["SP600"] = sp600.result()
+        breadth = {k: with_prices(b, data.traded.get(k), data.calendar) for k, b in breadth.items()}
         internals = {**internals_job.result(), **data.earnings}
     return MonitorPanel(data, pairs, sectors, rotation, breadth, macro, factors, internals, stale_after_days)
 

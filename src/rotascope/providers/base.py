@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import pandas as pd
 
 BAR_COLUMNS = ("symbol", "date", "open", "high", "low", "close", "volume")
+TRADED_CLOSE = "close_traded"
+"""Optional bar column: the unadjusted (traded) close, beside the dividend-adjusted ``close``."""
 SERIES_COLUMNS = ("series_id", "date", "value", "known_at")
 INSTRUMENT_COLUMNS = ("symbol", "name", "kind", "sector", "universes", "weight_r2000")
 SERIES_META_COLUMNS = ("series_id", "name", "unit", "frequency", "origin")

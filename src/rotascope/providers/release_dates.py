@@ -15,8 +15,25 @@ Rules (dates are observation dates as the sources stamp them):
   2026 vintage, which later CRSP revisions may differ from what was first published).
 * ``d0`` known on its own date (market closes).
 
-Late releases (shutdown delays), from the BLS release calendars and the revised schedules BLS published
-after the October 2013 and October-November 2025 federal shutdowns:
+Late releases (shutdown delays), from the revised schedules BLS published after the October 2013 and
+October-November 2025 federal shutdowns. Each date was checked (2026-11) against a dated public page:
+
+* CPI Sep-2013 on 2013-10-30 and Employment Situation Sep-2013 on 2013-10-22: USA Today, 2013-10-17,
+  reporting BLS's revised schedule (https://www.usatoday.com/story/money/business/2013/10/17/
+  government-economic-reports-new-schedule/3003955/); the 2013-10-22 jobs release also on the BLS
+  Commissioner's blog (https://www.bls.gov/blog/2013/post-government-shutdown-updates-new-bls-k-12-pages.htm).
+* CPI Sep-2025 on 2025-10-24 (first scheduled 2025-10-15): Scotsman Guide quoting the BLS notice
+  (https://www.scotsmanguide.com/news/bls-recalls-workers-to-publish-september-cpi-report-but-thats-it).
+* CPI Oct-2025 never published, CPI Nov-2025 on 2025-12-18 (first scheduled 2025-12-10): Reuters,
+  2025-11-21 (https://fixedincome.fidelity.com/ftgw/fi/FINewsArticle?id=202511211137RTRSNEWSCOMBINED_KBN3MR1SY-OUSBS_1),
+  quoting BLS ("No overall CPI or core CPI will be published for October 2025", itiger.com/news/1133440466).
+* Employment Situation Sep-2025 on 2025-11-20 and Nov-2025 on 2025-12-16 (October household survey never
+  collected): Mint, 2025-11-20 (https://www.livemint.com/economy/us-unemployment-rises-to-4-4-in-september-
+  119-000-jobs-added-despite-government-shutdown-11763645440378.html) and azzet.com
+  (https://azzet.com/news/bls-won-t-release-october-job-data-due-to-shutdown).
+
+Not verified against a source: the regular-calendar bounds above (CPI by the 21st, jobs by the 15th) are
+the rules' own conservative assumption, not a checked list of every release date.
 """
 
 from __future__ import annotations

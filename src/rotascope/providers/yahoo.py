@@ -1,7 +1,8 @@
 """Daily bars from Yahoo Finance's chart endpoint (the JSON yfinance itself reads), adjusted, closes only.
 
 ``close`` is the adjusted close and open/high/low are scaled by the same adjclose/close factor, matching
-the embedded dataset. A bar for a session that has not closed yet is never returned as a close: it is
+the embedded dataset; ``close_traded`` keeps Yahoo's unadjusted close (the price that traded), which
+published breadth counts. A bar for a session that has not closed yet is never returned as a close: it is
 listed in ``dropped_partial`` instead, so a monitor run at 11:00 does not treat a mid-day print as final.
 """
 
@@ -20,7 +21,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rotascope._typing import Float64Array
-from rotascope.providers.base import BAR_COLUMNS
+from rotascope.providers.base import BAR_COLUMNS, TRADED_CLOSE
 from rotascope.providers.errors import BadResponse, EmptyData, InvalidQuery, NotFound
 from rotascope.providers.http import HttpClient, HttpResponse
 from rotascope.providers.registry import Fetcher, register, validate_query
@@ -90,10 +91,11 @@ class Split:
 
 @dataclass(frozen=True)
 class BarsResult:
-    """Standard bar frame (exactly ``BAR_COLUMNS``) and what Yahoo said about the instrument."""
+    """Standard bar frame (``BAR_COLUMNS`` and the traded close) and what Yahoo said about the instrument."""
 
     symbol: str
     bars: pd.DataFrame
+    """``BAR_COLUMNS`` plus ``close_traded`` (the unadjusted close)."""
     currency: str | None
     instrument_type: str | None
     """Yahoo's ``meta.instrumentType``: EQUITY, ETF, INDEX, MUTUALFUND, ..."""
@@ -291,6 +293,7 @@ def parse_chart(content: bytes, status: int, symbol: str, fetched_at: datetime) 
             "low": arr(quote_.low)[idx] * factor[idx],
             "close": close[idx],
             "volume": pd.array([None if np.isnan(v) else int(v) for v in vol], dtype="Int64"),
+            TRADED_CLOSE: raw_close[idx],
         }
     )
     bars = bars.drop_duplicates("date", keep="last").sort_values("date").reset_index(drop=True)
@@ -314,7 +317,7 @@ def parse_chart(content: bytes, status: int, symbol: str, fetched_at: datetime) 
         )
     return BarsResult(
         symbol=symbol,
-        bars=bars[list(BAR_COLUMNS)],
+        bars=bars[[*BAR_COLUMNS, TRADED_CLOSE]],
         currency=meta.currency,
         instrument_type=meta.instrument_type,
         exchange_timezone=meta.timezone_name,

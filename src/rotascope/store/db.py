@@ -24,7 +24,7 @@ from rotascope.errors import (
 )
 from rotascope.store.cache import PanelCache
 from rotascope.store.panel import Panel
-from rotascope.store.schema import DDL, SCHEMA_VERSION
+from rotascope.store.schema import BAR_INSERT_COLUMNS, DDL, MIGRATIONS, SCHEMA_VERSION
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -129,7 +129,9 @@ def open_store(settings: Settings, *, write: bool = False, wait: float | None = 
     if write:
         try:
             conn.execute(DDL)
-            conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+            for _version, statement in MIGRATIONS:
+                conn.execute(statement)
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         except duckdb.Error as exc:
             conn.close()
             raise _friendly(exc, path) from None
@@ -207,8 +209,9 @@ class Store:
                 say(f"bars {i + 1}/{len(batch.bars)} ({len(frame):,} rows)")
                 conn.register("batch_bars", frame)
                 conn.execute(
-                    "INSERT INTO bars SELECT CAST(symbol AS VARCHAR), CAST(date AS DATE), open, high, low, "
-                    "close, volume, ?, CAST(date AS DATE) FROM batch_bars",
+                    f"INSERT INTO bars {BAR_INSERT_COLUMNS} SELECT CAST(symbol AS VARCHAR), "
+                    "CAST(date AS DATE), open, high, low, close, volume, ?, CAST(date AS DATE), NULL "
+                    "FROM batch_bars",
                     [batch.source],
                 )
                 conn.unregister("batch_bars")
@@ -437,6 +440,33 @@ class Store:
         if len(symbols) >= 100:  # big panels only: small ones are quicker to query than to cache
             self._cache.put(self.fingerprint(), panel)
         return panel
+
+    def traded_close_panel(self, symbols: list[str] | tuple[str, ...]) -> Panel | None:
+        """Unadjusted (traded) closes of ``symbols`` on their own dates, or None when the store holds none
+        for them (the embedded data; a store made before schema 2 and not yet migrated)."""
+        has_column = self._scalar(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'bars' "
+            "AND column_name = 'close_traded'"
+        )
+        if not has_column:
+            return None
+        self.conn.register("wanted", pd.DataFrame({"symbol": list(symbols), "col": np.arange(len(symbols))}))
+        try:
+            got = self.conn.execute(
+                "SELECT b.date, w.col, b.close_traded FROM bars b JOIN wanted w USING (symbol) "
+                "WHERE b.close_traded IS NOT NULL"
+            ).fetchnumpy()
+        finally:
+            self.conn.unregister("wanted")
+        if len(got["date"]) == 0:
+            return None
+        dates = np.asarray(got["date"]).astype("datetime64[D]")
+        uniq, row = np.unique(dates, return_inverse=True)
+        values = np.full((len(uniq), len(symbols)), np.nan)
+        values[row, np.asarray(got["col"], dtype=np.int64)] = np.asarray(
+            got["close_traded"], dtype=np.float64
+        )
+        return Panel(uniq, tuple(symbols), values)
 
     def member_symbols(self, universe: str = "R2000") -> list[str]:
         """Stocks whose current membership includes ``universe`` and that have stored prices."""

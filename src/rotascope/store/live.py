@@ -28,6 +28,7 @@ import pandas as pd
 
 from rotascope.records import Headline
 from rotascope.store.db import Store, _friendly
+from rotascope.store.schema import BAR_INSERT_COLUMNS
 
 __all__ = [
     "LIVE_DDL",
@@ -156,12 +157,15 @@ def _days(col: pd.Series) -> pd.Series:
 def upsert_bars(conn: duckdb.DuckDBPyConnection, bars: pd.DataFrame) -> int:
     """Replace stored bars on the same (symbol, date) with ``bars`` (source 'live', known_at = date).
 
+    ``close_traded`` (the unadjusted close, when the frame has it) is stored beside the adjusted close.
+
     Callers pass finished sessions only (the Yahoo provider holds back an unfinished one); a bar dated
     after today (UTC) is refused here as a second guard, since it can only be an unfinished session.
     """
     if bars.empty:
         return 0
     frame = bars[["symbol", "date", "open", "high", "low", "close", "volume"]].copy()
+    frame["close_traded"] = bars["close_traded"] if "close_traded" in bars.columns else np.nan
     frame["date"] = _days(frame["date"])
     today = datetime.now(UTC).date()
     if any(d > today for d in frame["date"]):
@@ -176,8 +180,9 @@ def upsert_bars(conn: duckdb.DuckDBPyConnection, bars: pd.DataFrame) -> int:
                 [symbol, min(group["date"]), max(group["date"]), symbol],
             )
         conn.execute(
-            "INSERT INTO bars SELECT CAST(symbol AS VARCHAR), CAST(date AS DATE), open, high, low, close, "
-            "CAST(volume AS BIGINT), ?, CAST(date AS DATE) FROM live_bars",
+            f"INSERT INTO bars {BAR_INSERT_COLUMNS} SELECT CAST(symbol AS VARCHAR), CAST(date AS DATE), "
+            "open, high, low, close, CAST(volume AS BIGINT), ?, CAST(date AS DATE), "
+            "CAST(close_traded AS DOUBLE) FROM live_bars",
             [LIVE_SOURCE],
         )
     finally:
