@@ -56,6 +56,7 @@ def main() -> None:
 
 
 BENCH_MODULES = (
+    "bench_warm",
     "bench_engine",
     "bench_agents",
     "bench_calibration",

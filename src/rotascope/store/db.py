@@ -450,14 +450,11 @@ class Store:
         )
         if not has_column:
             return None
-        self.conn.register("wanted", pd.DataFrame({"symbol": list(symbols), "col": np.arange(len(symbols))}))
-        try:
-            got = self.conn.execute(
-                "SELECT b.date, w.col, b.close_traded FROM bars b JOIN wanted w USING (symbol) "
-                "WHERE b.close_traded IS NOT NULL"
-            ).fetchnumpy()
-        finally:
-            self.conn.unregister("wanted")
+        got = self.conn.execute(
+            "SELECT b.date, w.col, b.close_traded FROM bars b JOIN (SELECT unnest(?::VARCHAR[]) AS symbol, "
+            "unnest(range(?)) AS col) w USING (symbol) WHERE b.close_traded IS NOT NULL",
+            [list(symbols), len(symbols)],
+        ).fetchnumpy()
         if len(got["date"]) == 0:
             return None
         dates = np.asarray(got["date"]).astype("datetime64[D]")
