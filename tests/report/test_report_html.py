@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 
 from rotascope.analysis.service import Analyst
+from rotascope.backtest.attribution import SignalStat
 from rotascope.config import Settings
 from rotascope.monitor.run import Monitor
 from rotascope.report.chartdata import chart_data
@@ -108,21 +109,22 @@ def test_backtest_section_both_ways(data: ReportData) -> None:
         end="2024-06-28",
         data_fingerprint=data.analysis.data_fingerprint,
         stats=(
-            {
-                "signal": "ladder_l1",
-                "horizon_weeks": 13,
-                "weeks": 1200,
-                "fired": 400,
-                "mean_fired": 0.0123,
-                "base_mean": 0.0011,
-                "edge": 0.0112,
-                "hit_rate": 0.56,
-                "base_hit_rate": 0.5,
-                "ic": 0.081,
-                "ci_low": -0.002,
-                "ci_high": 0.025,
-                "survivorship": False,
-            },
+            SignalStat(
+                signal="ladder_l1",
+                kind="flag",
+                horizon_weeks=13,
+                weeks=1200,
+                fired=400,
+                mean_fired=0.0123,
+                base_mean=0.0011,
+                edge=0.0112,
+                hit_rate=0.56,
+                base_hit_rate=0.5,
+                ic=0.081,
+                ci_low=-0.002,
+                ci_high=0.025,
+                survivorship=False,
+            ),
         ),
     )
     page = render_html(build_document(dataclasses.replace(data, backtest=verdict, charts=())))
