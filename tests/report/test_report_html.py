@@ -57,6 +57,7 @@ def test_headline_as_of_caveat_disclaimer(page: str, data: ReportData) -> None:
     assert f"as of {AS_OF}" in page
     assert a.id in page and a.data_fingerprint in page
     assert a.decision.stance in page
+    assert f"<td>direction</td><td>{a.decision.direction}</td>" in page
     assert f"{a.decision.conviction:+.2f}" in page
     assert page.count(DISCLAIMER) == 1
     assert "Survivorship" in page  # the breadth caveat

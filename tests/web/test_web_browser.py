@@ -234,6 +234,7 @@ def test_debate_page_shows_decision_and_transcript(page: Any, base_url: str) -> 
     load(page, f"{base_url}/debate?as_of={DAY}")
     a = api(base_url, "/api/analysis", as_of=DAY)
     assert page.text_content('[data-testid="stance"]') == a["decision"]["stance"]
+    assert page.text_content('[data-testid="direction"]') == a["decision"]["direction"]
     assert (
         float(page.get_attribute('[data-testid="conviction"]', "data-value")) == a["decision"]["conviction"]
     )
