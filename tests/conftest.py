@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 
+from rotascope.backtest.result import BacktestParams, BacktestResult
 from rotascope.config import Settings, load_settings
 from rotascope.fundamentals.store import load_embedded as load_embedded_fundamentals
 from rotascope.monitor.data import MarketData
@@ -56,3 +58,12 @@ def monitor(loaded_settings: Settings) -> Monitor:
 @pytest.fixture()
 def cli_env(loaded_settings: Settings) -> dict[str, str]:
     return {**os.environ, "ROTASCOPE_HOME": str(loaded_settings.home)}
+
+
+@pytest.fixture(scope="session")
+def backtest_result(monitor: Monitor) -> BacktestResult:
+    """A real backtest record from a short replay (2020, 1- and 4-week horizons) over the embedded data."""
+    from rotascope.backtest.report import run_backtest  # matplotlib: only for the tests that store a run
+
+    params = BacktestParams(start=date(2020, 1, 1), end=date(2020, 12, 31), horizons=[1, 4], cost_bps=5.0)
+    return run_backtest(monitor, params).result

@@ -33,7 +33,8 @@ def test_covid_low_every_price_lens_is_bearish(monitor: Monitor) -> None:
     a = universe_analysis(monitor, date(2020, 3, 23), CFG)
     final = {o.agent: o for o in a.debate.final}
     assert final["internals"].stance == "bearish" and final["fundamentals"].stance == "bearish"
-    assert a.decision.stance == "tilt away from small caps" and a.decision.tilt < 0
+    assert a.decision.direction == "away" and a.decision.stance == "tilt away from small caps"
+    assert a.decision.tilt < 0
     bear = next(s for s in a.decision.scenarios if s.name == "bear")
     assert bear.probability == max(s.probability for s in a.decision.scenarios)
     assert set(a.killers_triggered) >= {"credit_widening", "cyclical_downdraft"}
@@ -54,7 +55,8 @@ def test_july_2024_rotation_agents_agree_with_the_data(monitor: Monitor) -> None
     a = universe_analysis(monitor, date(2024, 7, 19), CFG)
     final = {o.agent: o for o in a.debate.final}
     assert final["internals"].stance == final["macro"].stance == "bullish"
-    assert a.decision.stance == "tilt toward small caps" and a.decision.tilt > 0
+    assert a.decision.direction == "toward" and a.decision.stance == "tilt toward small caps"
+    assert a.decision.tilt > 0
     # a one-month burst after a lagging quarter: a trade, not a structural allocation
     assert a.decision.mode == "trade"
     rs = next(c for c in a.opinions[2].claims if c.id == "internals.rs_trend")

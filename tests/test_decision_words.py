@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from rotascope.agents import decision as dec
 from rotascope.agents.base import claim
-from rotascope.records import Calibration, Evidence
+from rotascope.records import Calibration, Decision, Evidence
 
 
 def call(e: float, bull: float, bear: float, weight: float = 0.5) -> Calibration:
@@ -20,13 +22,55 @@ def call(e: float, bull: float, bear: float, weight: float = 0.5) -> Calibration
 
 
 def test_no_tilt_reason_matches_the_numbers() -> None:
-    small = dec.calibrated_stance(call(0.001, 0.4, 0.3), 3, 0.5, "small caps")[0]
-    assert "does not clear the 0.20% round-trip cost" in small
-    against = dec.calibrated_stance(call(0.008, 0.3, 0.4), 3, 0.5, "small caps")[0]
+    small = dec.calibrated_stance(call(0.001, 0.4, 0.3), 3, 0.5, "small caps")
+    assert small.direction == "none" and "does not clear the 0.20% round-trip cost" in small.stance
+    against = dec.calibrated_stance(call(0.008, 0.3, 0.4), 3, 0.5, "small caps").stance
     assert "clears the 0.20% cost" in against and "P(bull) 30% vs P(bear) 40%" in against
     assert "does not clear" not in against
-    assert dec.calibrated_stance(call(0.008, 0.4, 0.3), 3, 0.5, "small caps")[0] == "tilt toward small caps"
-    assert dec.calibrated_stance(call(0.008, 0.4, 0.3, 0.0), 3, 0.5, "small caps")[1] == "stand aside"
+    toward = dec.calibrated_stance(call(0.008, 0.4, 0.3), 3, 0.5, "small caps")
+    assert toward == ("toward", "tilt toward small caps", "trade", 0.2)
+    away = dec.calibrated_stance(call(-0.008, 0.3, 0.4), 5, 0.9, "small caps")
+    assert away == ("away", "tilt away from small caps", "trade", -0.2)  # 'allocate' is for toward only
+    assert dec.calibrated_stance(call(0.008, 0.4, 0.3, 0.0), 3, 0.5, "small caps")[1:3] == (
+        "no tilt: the evidence on small caps has had no measurable edge; the probabilities are the "
+        "base rates",
+        "stand aside",
+    )
+
+
+@pytest.mark.parametrize(
+    ("conviction", "reached", "expected"),
+    [
+        (0.30, 4, ("toward", "tilt toward IWN", "allocate")),
+        (0.30, 3, ("toward", "tilt toward IWN", "trade")),
+        (-0.30, 5, ("away", "tilt away from IWN", "trade")),
+        (0.15, 5, ("none", "no tilt: evidence on IWN is balanced", "stand aside")),
+        (-0.15, 5, ("none", "no tilt: evidence on IWN is balanced", "stand aside")),
+    ],
+)
+def test_the_evidence_score_rule_decides_the_direction_and_words_it(
+    conviction: float, reached: int, expected: tuple[str, str, str]
+) -> None:
+    got = dec.stance_and_mode(conviction, reached, 0.7, "IWN")
+    assert (got.direction, got.stance, got.mode) == expected
+    assert (got.strength == 0) == (got.direction == "none")
+    sized = dec.tilt_size(got.strength, 0.8)
+    assert sized > 0 if got.direction == "toward" else sized < 0 if got.direction == "away" else sized == 0
+
+
+def test_analyses_stored_before_the_direction_existed_read_it_from_their_stance() -> None:
+    base = {"as_of": "2024-07-19", "subject": "small caps", "mode": "trade", "conviction": 0.2, "tilt": 0.01}
+    for stance, way in (
+        ("tilt toward small caps", "toward"),
+        ("tilt away from small caps", "away"),
+        ("no tilt: evidence on small caps is balanced", "none"),
+    ):
+        old = {**base, "stance": stance, "scenarios": [], "rationale": [], "risk": None}
+        assert Decision.model_validate(old).direction == way
+    new = {**base, "stance": "tilt toward small caps", "direction": "away"}  # never second-guessed
+    assert (
+        Decision.model_validate({**new, "scenarios": [], "rationale": [], "risk": None}).direction == "away"
+    )
 
 
 def ev(value: float) -> Evidence:

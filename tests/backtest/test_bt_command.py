@@ -10,7 +10,7 @@ import typer
 from typer.testing import CliRunner
 
 from rotascope.backtest.command import register
-from rotascope.backtest.store import list_backtests
+from rotascope.backtest.store import list_backtests, load_backtest
 from rotascope.config import Settings
 from rotascope.store import open_store
 
@@ -41,7 +41,9 @@ def test_json_run_writes_outputs_and_stores(
     assert {p.name for p in tmp_path.iterdir()} >= {"backtest.html", "equity.png", "hit_rates.png"}
     with open_store(loaded_settings) as s:
         stored = list_backtests(s)
-    assert any(r["start"].isoformat() == "2019-01-04" for r in stored)
+        newest = load_backtest(s, stored[0].id)
+    assert stored[0].start.isoformat() == "2019-01-04"
+    assert newest is not None and newest.to_json() == res.stdout  # stored as printed, read back typed
 
 
 def test_table_run(app: typer.Typer, env: dict[str, str]) -> None:

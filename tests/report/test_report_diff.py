@@ -59,6 +59,7 @@ def test_headline_changes(diff: AnalysisDiff, stored: tuple[Analysis, Analysis])
     assert deltas == pytest.approx({k: new_p[k] - old_p[k] for k in new_p})
     assert diff.stance.changed and diff.stance.new == "tilt toward small caps"
     assert (diff.mode.old, diff.mode.new) == ("stand aside", "trade")
+    assert (diff.direction.old, diff.direction.new) == ("none", "toward") and diff.direction.changed
     assert diff.tilt.old == 0.0 and diff.tilt.new == b.decision.tilt > 0
     assert diff.killers == []
 

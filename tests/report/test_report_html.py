@@ -11,6 +11,7 @@ from datetime import date
 import pytest
 
 from rotascope.analysis.service import Analyst
+from rotascope.backtest.attribution import SignalStat
 from rotascope.config import Settings
 from rotascope.monitor.run import Monitor
 from rotascope.report.chartdata import chart_data
@@ -56,6 +57,7 @@ def test_headline_as_of_caveat_disclaimer(page: str, data: ReportData) -> None:
     assert f"as of {AS_OF}" in page
     assert a.id in page and a.data_fingerprint in page
     assert a.decision.stance in page
+    assert f"<td>direction</td><td>{a.decision.direction}</td>" in page
     assert f"{a.decision.conviction:+.2f}" in page
     assert page.count(DISCLAIMER) == 1
     assert "Survivorship" in page  # the breadth caveat
@@ -108,21 +110,22 @@ def test_backtest_section_both_ways(data: ReportData) -> None:
         end="2024-06-28",
         data_fingerprint=data.analysis.data_fingerprint,
         stats=(
-            {
-                "signal": "ladder_l1",
-                "horizon_weeks": 13,
-                "weeks": 1200,
-                "fired": 400,
-                "mean_fired": 0.0123,
-                "base_mean": 0.0011,
-                "edge": 0.0112,
-                "hit_rate": 0.56,
-                "base_hit_rate": 0.5,
-                "ic": 0.081,
-                "ci_low": -0.002,
-                "ci_high": 0.025,
-                "survivorship": False,
-            },
+            SignalStat(
+                signal="ladder_l1",
+                kind="flag",
+                horizon_weeks=13,
+                weeks=1200,
+                fired=400,
+                mean_fired=0.0123,
+                base_mean=0.0011,
+                edge=0.0112,
+                hit_rate=0.56,
+                base_hit_rate=0.5,
+                ic=0.081,
+                ci_low=-0.002,
+                ci_high=0.025,
+                survivorship=False,
+            ),
         ),
     )
     page = render_html(build_document(dataclasses.replace(data, backtest=verdict, charts=())))

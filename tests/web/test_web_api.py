@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from rotascope.agents import universe_analysis
 from rotascope.analysis.service import Analyst
+from rotascope.backtest.result import BacktestResult
 from rotascope.config import Settings, config_hash
 from rotascope.monitor.data import align
 from rotascope.monitor.engine import SURVIVORSHIP
@@ -245,7 +246,9 @@ def test_post_stores_then_history_lists_and_diffs(
     assert body["same_data"] and body["same_config"] and not body["subject"]["changed"]
 
 
-def test_backtests_empty_without_table_then_listed(rw_client: TestClient, rw_settings: Settings) -> None:
+def test_backtests_empty_without_table_then_listed(
+    rw_client: TestClient, rw_settings: Settings, backtest_result: BacktestResult
+) -> None:
     from rotascope.backtest.store import save_backtest
 
     store = open_store(rw_settings)
@@ -257,19 +260,23 @@ def test_backtests_empty_without_table_then_listed(rw_client: TestClient, rw_set
         store.close()
     if not has_table:
         assert rw_client.get("/api/backtests").json() == []
-    result = {"start": "2020-01-03", "end": "2024-06-28", "weeks": 234, "strategies": [], "caveats": ["x"]}
-    rid = save_backtest(
-        rw_settings,
-        start=date(2020, 1, 3),
-        end=date(2024, 6, 28),
-        params_json="{}",
-        data_fingerprint="fp",
-        result_json=json.dumps(result),
-    )
+    rid = save_backtest(rw_settings, backtest_result)
     rows = rw_client.get("/api/backtests").json()
-    assert rid in [r["id"] for r in rows]
-    detail = rw_client.get(f"/api/backtests/{rid}").json()
-    assert detail == {"id": rid, "result": result}
+    row = next(r for r in rows if r["id"] == rid)
+    assert row["start"] == str(backtest_result.start) and row["created_at"].endswith("Z")
+    detail = rw_client.get(f"/api/backtests/{rid}")
+    assert detail.json() == {"id": rid, "result": json.loads(backtest_result.to_json())}
+    # the stored record's canonical JSON, unindented: the same bytes the API served before it was typed
+    expected = {"id": rid, "result": json.loads(backtest_result.to_json())}
+    assert detail.content == json.dumps(expected, sort_keys=True, separators=(",", ":")).encode()
+    # a row this version cannot read (older schema, hand-edited) answers one sentence, not a 500
+    broken = json.loads(backtest_result.to_json())
+    del broken["attribution"]
+    with open_store(rw_settings, write=True) as s:
+        s.conn.execute("UPDATE backtests SET result = ? WHERE id = ?", [json.dumps(broken), rid])
+    r = rw_client.get(f"/api/backtests/{rid}")
+    assert r.status_code == 503
+    assert r.json()["detail"].startswith(f"Stored backtest {rid} cannot be read by this version")
 
 
 # ----------------------------------------------------------------------------------------- diffing

@@ -10,7 +10,6 @@ Playwright's own browser download is never used.
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ import httpx
 import numpy as np
 import pytest
 
+from rotascope.backtest.result import BacktestResult
 from rotascope.config import Settings, config_hash
 from rotascope.monitor.run import Monitor
 from rotascope.records import RiskView
@@ -54,7 +54,10 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright pac
 
 @pytest.fixture(scope="module")
 def web_settings(
-    loaded_settings: Settings, tmp_path_factory: pytest.TempPathFactory, monitor: Monitor
+    loaded_settings: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+    monitor: Monitor,
+    backtest_result: BacktestResult,
 ) -> Settings:
     """A private copy of the store with two stored universe analyses, a stock debate and a backtest row."""
     from rotascope.agents import universe_analysis
@@ -69,40 +72,7 @@ def web_settings(
             save_analysis(store, universe_analysis(monitor, day, config_hash(settings)))
     finally:
         store.close()
-    stat = {
-        "name": "ladder tilt",
-        "start": "2020-01-03",
-        "end": "2024-06-28",
-        "final_equity": 1.08,
-        "cagr": 0.017,
-        "vol": 0.09,
-        "sharpe": 0.19,
-        "max_drawdown": -0.11,
-        "turnover_per_year": 4.2,
-        "total_costs": 0.004,
-        "trades": 21,
-        "exposure": 0.46,
-    }
-    result = {
-        "start": "2020-01-03",
-        "end": "2024-06-28",
-        "weeks": 234,
-        "source": "bundled",
-        "data_fingerprint": "test",
-        "strategies": [stat],
-        "benchmarks": [{**stat, "name": "buy and hold IWM"}, {**stat, "name": "buy and hold SPY"}],
-        "attribution": {"stats": []},
-        "caveats": ["A synthetic row written by the browser test to exercise the page."],
-        "disclaimer": "Research tooling, not investment advice.",
-    }
-    save_backtest(
-        settings,
-        start=date(2020, 1, 3),
-        end=date(2024, 6, 28),
-        params_json="{}",
-        data_fingerprint="test",
-        result_json=json.dumps(result),
-    )
+    save_backtest(settings, backtest_result)
     return settings
 
 
@@ -264,6 +234,7 @@ def test_debate_page_shows_decision_and_transcript(page: Any, base_url: str) -> 
     load(page, f"{base_url}/debate?as_of={DAY}")
     a = api(base_url, "/api/analysis", as_of=DAY)
     assert page.text_content('[data-testid="stance"]') == a["decision"]["stance"]
+    assert page.text_content('[data-testid="direction"]') == a["decision"]["direction"]
     assert (
         float(page.get_attribute('[data-testid="conviction"]', "data-value")) == a["decision"]["conviction"]
     )
@@ -363,7 +334,9 @@ def test_backtests_page_lists_and_opens_a_run(page: Any, base_url: str) -> None:
     assert page.locator("#backtest-table tbody tr").count() == len(runs) >= 1
     page.click(f'tr[data-id="{runs[0]["id"]}"] button.link')
     page.wait_for_selector(".backtest")
-    assert page.locator(".backtest tr[data-strategy]").count() == 3
+    stored = api(base_url, f"/api/backtests/{runs[0]['id']}")["result"]
+    shown = len(stored["strategies"]) + len(stored["benchmarks"])
+    assert page.locator(".backtest tr[data-strategy]").count() == shown >= 3
     assert page.errors == []
     shoot(page, "backtests")
 

@@ -24,16 +24,31 @@ calibrated call is given (the universe analysis, issue #11), the desk view follo
 * mode: 'allocate' for a tilt toward with the ladder at 4+ and IWM/SPY up in >= 60 % of the last 13 weeks,
   'trade' for any other tilt, 'stand aside' without one;
 * tilt = sign(E) x max_tilt x min(1, |E| / band) x (the vol-targeted weight, <= 1).
+
+Both rules decide a DIRECTION first ('toward' the subject, 'away' from it, or 'none'); the stance
+sentence ("tilt toward small caps", "no tilt: <reason>") and the mode are generated from it, and the
+tilt is sized from a strength of the same sign, so the words cannot contradict the tilt.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 import numpy as np
 
 from rotascope.agents.base import describe
-from rotascope.records import Calibration, Claim, Killer, Ladder, Opinion, Scenario, rnd
+from rotascope.records import (
+    Calibration,
+    Claim,
+    Killer,
+    Ladder,
+    Mode,
+    Opinion,
+    Scenario,
+    TiltDirection,
+    rnd,
+)
 
 TILT_BAND = 0.15
 MAX_TILT = 0.10
@@ -148,17 +163,43 @@ def scenarios(
     ]
 
 
-def stance_and_mode(
-    conviction: float, reached: int, persistence_13w: float | None, subject: str
-) -> tuple[str, str]:
-    if conviction > TILT_BAND:
-        stance = f"tilt toward {subject}"
-    elif conviction < -TILT_BAND:
-        stance = f"tilt away from {subject}"
-    else:
-        return f"no tilt: evidence on {subject} is balanced", "stand aside"
-    structural = conviction > TILT_BAND and reached >= 4 and (persistence_13w or 0.0) >= 0.6
-    return stance, "allocate" if structural else "trade"
+class DeskCall(NamedTuple):
+    """What a decision rule decides: the direction, the stance sentence generated from it, the mode, and
+    the signed strength the tilt is sized from (conviction, or the calibrated strength)."""
+
+    direction: TiltDirection
+    stance: str
+    mode: Mode
+    strength: float
+
+
+def stance_sentence(direction: TiltDirection, subject: str, reason: str) -> str:
+    """The stance in words, generated from the direction; ``reason`` says why when there is no tilt."""
+    if direction == "toward":
+        return f"tilt toward {subject}"
+    if direction == "away":
+        return f"tilt away from {subject}"
+    return f"no tilt: {reason}"
+
+
+def desk_call(
+    direction: TiltDirection, structural: bool, strength: float, subject: str, reason: str
+) -> DeskCall:
+    """The call for a direction: mode 'allocate' only for a structural tilt toward, 'trade' for any other
+    tilt, 'stand aside' (strength 0) without one."""
+    if direction == "none":
+        return DeskCall("none", stance_sentence("none", subject, reason), "stand aside", 0.0)
+    mode: Mode = "allocate" if direction == "toward" and structural else "trade"
+    return DeskCall(direction, stance_sentence(direction, subject, reason), mode, strength)
+
+
+def stance_and_mode(conviction: float, reached: int, persistence_13w: float | None, subject: str) -> DeskCall:
+    """The evidence-score rule (module docstring): a tilt needs |conviction| > TILT_BAND."""
+    direction: TiltDirection = (
+        "toward" if conviction > TILT_BAND else "away" if conviction < -TILT_BAND else "none"
+    )
+    structural = reached >= 4 and (persistence_13w or 0.0) >= 0.6
+    return desk_call(direction, structural, conviction, subject, f"evidence on {subject} is balanced")
 
 
 def tilt_size(conviction: float, vol_weight: float | None) -> float:
@@ -195,24 +236,20 @@ def calibrated_probabilities(cal: Calibration) -> tuple[float, float, float]:
 
 def calibrated_stance(
     cal: Calibration, reached: int, persistence_13w: float | None, subject: str
-) -> tuple[str, str, float]:
-    """(stance, mode, signed strength in [-1, 1]) from the calibrated call (rule in the module docstring)."""
+) -> DeskCall:
+    """The calibrated rule (module docstring); strength is the signed tilt strength in [-1, 1]."""
     bear, _, bull = cal.probabilities
     cost = cal.round_trip_cost
     e = cal.expected_relative_return
+    structural = reached >= 4 and (persistence_13w or 0.0) >= 0.6
     if cal.model_weight <= 0:
-        return (
-            f"no tilt: the evidence on {subject} has had no measurable edge; the probabilities are the "
-            "base rates",
-            "stand aside",
-            0.0,
-        )
+        reason = f"the evidence on {subject} has had no measurable edge; the probabilities are the base rates"
+        return desk_call("none", structural, 0.0, subject, reason)
     strength = float(np.sign(e)) * min(1.0, abs(e) / cal.band) if cal.band > 0 else 0.0
     if e > cost and bull > bear:
-        structural = reached >= 4 and (persistence_13w or 0.0) >= 0.6
-        return f"tilt toward {subject}", "allocate" if structural else "trade", strength
+        return desk_call("toward", structural, strength, subject, "")
     if e < -cost and bear > bull:
-        return f"tilt away from {subject}", "trade", strength
+        return desk_call("away", structural, strength, subject, "")
     if abs(e) <= cost:
         reason = f"expected relative return {e:+.2%} does not clear the {cost:.2%} round-trip cost"
     else:  # the expected return clears the cost but the outcome probabilities lean the other way
@@ -220,7 +257,7 @@ def calibrated_stance(
             f"expected relative return {e:+.2%} clears the {cost:.2%} cost but P(bull) {bull:.0%} vs "
             f"P(bear) {bear:.0%} points the other way"
         )
-    return f"no tilt: {reason}", "stand aside", 0.0
+    return desk_call("none", structural, 0.0, subject, reason)
 
 
 def calibrated_tilt(strength: float, vol_weight: float | None) -> float:

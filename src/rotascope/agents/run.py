@@ -93,13 +93,12 @@ def assemble(
     fired = [k.key for k in regime.killers if k.triggered]
     probs = dec.scenario_probabilities(debate.final, reached, len(fired))
     conviction = round(probs[0] - probs[2], 2)
-    stance, mode = dec.stance_and_mode(conviction, reached, persistence_13w, short)
-    strength = 0.0
+    call = dec.stance_and_mode(conviction, reached, persistence_13w, short)
     if calibration is not None:  # calibrated desk view (issue #11); the rule is in agents/decision.py
         probs = dec.calibrated_probabilities(calibration)
         conviction = round(probs[0] - probs[2], 2)
-        stance, mode, strength = dec.calibrated_stance(calibration, reached, persistence_13w, short)
-    risk, vol_weight, invalidation = risk_for(conviction if calibration is None else strength)
+        call = dec.calibrated_stance(calibration, reached, persistence_13w, short)
+    risk, vol_weight, invalidation = risk_for(conviction if calibration is None else call.strength)
     lens = [c for o in initial for c in o.claims]
     items = dec.scenarios(short, regime.ladder, regime.killers, probs, invalidation, lens)
     rationale = dec.rationale(debate.final, reached, fired, result.as_of)
@@ -109,12 +108,13 @@ def assemble(
     decision = Decision(
         as_of=result.as_of,
         subject=subject,
-        stance=stance,
-        mode=mode,
+        direction=call.direction,
+        stance=call.stance,
+        mode=call.mode,
         conviction=conviction,
         tilt=dec.tilt_size(conviction, vol_weight)
         if calibration is None
-        else dec.calibrated_tilt(strength, vol_weight),
+        else dec.calibrated_tilt(call.strength, vol_weight),
         scenarios=items,
         rationale=rationale,
         risk=risk,

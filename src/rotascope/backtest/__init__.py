@@ -20,13 +20,8 @@ if TYPE_CHECKING:
     from rotascope.backtest.calendar import weekly_asof
     from rotascope.backtest.forward import forward_relative_return_label
     from rotascope.backtest.replay import ExtraSignals, Replay, replay, replay_dates
-    from rotascope.backtest.report import (
-        BacktestParams,
-        BacktestResult,
-        BacktestRun,
-        run_backtest,
-        write_outputs,
-    )
+    from rotascope.backtest.report import BacktestRun, run_backtest, write_outputs
+    from rotascope.backtest.result import BacktestParams, BacktestResult
     from rotascope.backtest.store import save_backtest
     from rotascope.backtest.strategies import SimResult, StrategyStats, run_strategies, simulate
 
@@ -40,8 +35,8 @@ _WHERE = {
     "Replay": "replay",
     "replay": "replay",
     "replay_dates": "replay",
-    "BacktestParams": "report",
-    "BacktestResult": "report",
+    "BacktestParams": "result",
+    "BacktestResult": "result",
     "BacktestRun": "report",
     "run_backtest": "report",
     "write_outputs": "report",

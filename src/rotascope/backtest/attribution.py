@@ -29,7 +29,7 @@ import pandas as pd
 
 from rotascope._typing import BoolArray, Float64Array
 from rotascope.backtest.forward import DEFAULT_HORIZONS, horizon_column
-from rotascope.backtest.replay import BREADTH_UNIVERSE, SIGNAL_MEMBERS
+from rotascope.backtest.replay import BREADTH_UNIVERSE, SIGNAL_MEMBERS, SignalKind
 from rotascope.monitor.engine import SURVIVORSHIP
 from rotascope.records import Record, rnd
 
@@ -44,7 +44,7 @@ class SignalStat(Record):
     """How one signal did at one horizon (returns are IWM minus SPY, as fractions)."""
 
     signal: str
-    kind: str
+    kind: SignalKind
     horizon_weeks: int
     weeks: int
     """Weeks with both the signal and the forward return known."""
@@ -141,7 +141,7 @@ def signal_stat(
     signal: pd.Series,
     label: pd.Series,
     horizon: int,
-    kind: str = "flag",
+    kind: SignalKind = "flag",
     draws: int = DRAWS,
     confidence: float = CONFIDENCE,
     seed: int = SEED,
@@ -190,7 +190,7 @@ def attribute(
     signals: pd.DataFrame,
     labels: pd.DataFrame,
     horizons: Sequence[int] = DEFAULT_HORIZONS,
-    kinds: Mapping[str, str] | None = None,
+    kinds: Mapping[str, SignalKind] | None = None,
     draws: int = DRAWS,
     confidence: float = CONFIDENCE,
     seed: int = SEED,

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from rotascope.backtest.replay import ExtraSignals
-    from rotascope.backtest.report import BacktestResult
+    from rotascope.backtest.result import BacktestResult
     from rotascope.monitor.run import Monitor
 
 DEFAULT_HORIZONS = "1,4,13"
@@ -103,14 +103,7 @@ def register(app: typer.Typer, extra: ExtraFactory | None = None, tilt: str | No
 
                 written += write_calibration(monitor, out_dir, extra)
             result = run.result
-            rid = save_backtest(
-                settings,
-                start=result.start,
-                end=result.end,
-                params_json=result.params.to_json(),
-                data_fingerprint=result.data_fingerprint,
-                result_json=result.to_json(),
-            )
+            rid = save_backtest(settings, result)
         if fmt == "json":
             import sys
 

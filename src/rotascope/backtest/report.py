@@ -19,62 +19,25 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from pydantic import Field
 
-from rotascope.backtest.attribution import CONFIDENCE, DRAWS, SEED, Attribution, attribute
+from rotascope.backtest.attribution import Attribution, attribute
 from rotascope.backtest.forward import forward_relative_return_label
 from rotascope.backtest.membership import MembershipComparison, compare_membership
 from rotascope.backtest.replay import ExtraSignals, Replay, replay, replay_dates
+from rotascope.backtest.result import DISCLAIMER as DISCLAIMER
+from rotascope.backtest.result import BacktestParams as BacktestParams
+from rotascope.backtest.result import BacktestResult as BacktestResult
 from rotascope.backtest.strategies import RF_NOTE, SimResult, StrategyStats, run_strategies
 from rotascope.errors import DataError
 from rotascope.monitor.engine import SURVIVORSHIP
 from rotascope.monitor.run import Monitor
-from rotascope.records import Record
 
-DISCLAIMER = "Research tooling, not investment advice. Past relative returns do not predict future ones."
 CAVEATS: tuple[str, ...] = (
     SURVIVORSHIP + " Breadth-based signals and the breadth-trigger strategy are affected.",
     "Forward returns are labels (they use later prices) and are never inputs to a signal.",
     "Positions are decided at weekly closes and filled at the next trading day's close; costs are per "
     "unit of turnover on each leg; no borrow fee on the short leg. " + RF_NOTE,
 )
-
-
-class BacktestParams(Record):
-    """What was asked of the backtest (stored with the run)."""
-
-    start: date | None
-    end: date | None
-    horizons: list[int]
-    cost_bps: float
-    lag: int = 1
-    stop: float = 0.10
-    draws: int = DRAWS
-    confidence: float = CONFIDENCE
-    seed: int = SEED
-    extra: list[str] = Field(default_factory=list)
-    """Names of the injected extra signals (empty when none)."""
-    tilt: str | None = None
-    """Signal column used as the decision-tilt weight, or a description of the injected series."""
-
-
-class BacktestResult(Record):
-    """The whole run as one record: attribution of every signal and strategies vs benchmarks."""
-
-    params: BacktestParams
-    data_fingerprint: str
-    source: str
-    start: date
-    end: date
-    weeks: int
-    attribution: Attribution
-    strategies: list[StrategyStats]
-    benchmarks: list[StrategyStats]
-    caveats: list[str]
-    disclaimer: str = DISCLAIMER
-    membership: MembershipComparison | None = None
-    """Which member list each week was counted on, and the replay re-run on today's members where dated
-    lists exist (None: not computed)."""
 
 
 @dataclass(frozen=True)

@@ -60,18 +60,16 @@ def backtest_verdict(store: Store, fired: tuple[str, ...]) -> BacktestVerdict | 
     if not runs:
         return None
     newest = runs[0]
-    result = load_backtest(store, str(newest["id"])) or {}
-    attribution = result.get("attribution")
-    stats = attribution.get("stats", []) if isinstance(attribution, Mapping) else []
+    result = load_backtest(store, newest.id)
+    stats = result.attribution.stats if result is not None else []
     wanted = set(fired)
-    rows = tuple(s for s in stats if isinstance(s, Mapping) and s.get("signal") in wanted)
-    rows = tuple(sorted(rows, key=lambda s: (str(s.get("signal")), str(s.get("horizon_weeks")))))
+    rows = sorted((s for s in stats if s.signal in wanted), key=lambda s: (s.signal, str(s.horizon_weeks)))
     return BacktestVerdict(
-        run_id=str(newest["id"]),
-        start=str(newest["start"]),
-        end=str(newest["end"]),
-        data_fingerprint=str(newest["data_fingerprint"]),
-        stats=rows,
+        run_id=newest.id,
+        start=str(newest.start),
+        end=str(newest.end),
+        data_fingerprint=newest.data_fingerprint,
+        stats=tuple(rows),
     )
 
 

@@ -198,7 +198,7 @@ def _backtest(data: ReportData) -> Section:
             )
         )
     if bt.stats:
-        rows = tuple(tuple(_stat_cell(k, s.get(k)) for k, _ in STAT_COLUMNS) for s in bt.stats)
+        rows = tuple(tuple(_stat_cell(k, getattr(s, k)) for k, _ in STAT_COLUMNS) for s in bt.stats)
         blocks.append(TableBlock(tuple(h for _, h in STAT_COLUMNS), rows, "Attribution of today's signals"))
     else:
         blocks.append(Para("The stored backtest has no attribution rows for the signals firing today."))

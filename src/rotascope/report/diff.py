@@ -6,7 +6,7 @@ dashboard's history page all show this record, so the CLI and the web can never 
 Why: the weekly question is not only "is it rotating?" but "is it rotating *more* than last week?". A
 diff of two Analysis records answers that from what each stored, with no data access (pure function):
 
-* ladder level, decision stance/mode/conviction/tilt, scenario probabilities;
+* ladder level, decision stance/direction/mode/conviction/tilt, scenario probabilities;
 * each agent's final (post-debate) stance, score and confidence;
 * each evidence value or pass/fail verdict that changed, matched by claim id + evidence name across the
   agents' opinions of both runs (evidence present on one side only is listed with the other side empty),
@@ -93,6 +93,7 @@ class AnalysisDiff(Record):
     same_config: bool
     ladder: NumberChange
     stance: TextChange
+    direction: TextChange
     mode: TextChange
     conviction: NumberChange
     tilt: NumberChange
@@ -215,6 +216,7 @@ def diff_analyses(a: Analysis, b: Analysis) -> AnalysisDiff:
         same_config=a.config_hash == b.config_hash,
         ladder=ladder,
         stance=_text("stance", da.stance, db.stance),
+        direction=_text("direction", da.direction, db.direction),
         mode=_text("mode", da.mode, db.mode),
         conviction=conviction,
         tilt=_num("tilt", da.tilt, db.tilt),

@@ -49,7 +49,7 @@ def render_diff(d: AnalysisDiff, console: Console) -> None:
     for col in ("item", "A", "B", "change"):
         head.add_column(col, justify="left" if col in ("item", "A", "B") else "right")
     head.add_row(*_row(d.ladder, "count"))
-    for t in (d.stance, d.mode):
+    for t in (d.stance, d.direction, d.mode):
         head.add_row(t.name, t.old, t.new, "changed" if t.changed else "")
     head.add_row(*_row(d.conviction, "signed"))
     head.add_row(*_row(d.tilt, "share"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from rotascope.backtest.attribution import SignalStat
 from rotascope.monitor.run import MonitorResult
 from rotascope.records import Analysis, Evidence
 from rotascope.report.charts import ChartImage
@@ -30,8 +31,8 @@ class BacktestVerdict:
     start: str
     end: str
     data_fingerprint: str
-    stats: tuple[Mapping[str, object], ...]
-    """SignalStat rows (as stored, JSON dicts) of the signals firing on the report's as-of date."""
+    stats: tuple[SignalStat, ...]
+    """The stored attribution rows of the signals firing on the report's as-of date."""
 
 
 @dataclass(frozen=True)

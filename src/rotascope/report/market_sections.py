@@ -55,6 +55,7 @@ def headline(data: ReportData) -> Section:
         ("evidence ladder", f"level {a.ladder_reached} of 5" if a.ladder_reached is not None else "n/a"),
         ("killers triggered", ", ".join(a.killers_triggered) or "none"),
         ("stance", d.stance),
+        ("direction", d.direction),
         ("mode", d.mode),
         ("conviction", f"{d.conviction:+.2f} (P(bull) − P(bear))"),
         ("satellite tilt", f"{d.tilt:+.1%} of equity"),

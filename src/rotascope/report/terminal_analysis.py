@@ -98,8 +98,8 @@ def render_analysis(a: Analysis, console: Console) -> None:
     render_debate(a, console)
     st = table(
         console,
-        f"Decision: {d.stance} — mode: {d.mode} — conviction {d.conviction:+.2f} — "
-        f"satellite tilt {d.tilt:+.1%} of equity",
+        f"Decision: {d.stance} — direction: {d.direction} — mode: {d.mode} — "
+        f"conviction {d.conviction:+.2f} — satellite tilt {d.tilt:+.1%} of equity",
     )
     st.add_column("scenario")
     st.add_column("probability" if not narrow(console) else "prob.", no_wrap=True, justify="right")

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 
 from rotascope import __version__
 from rotascope.analysis.service import Analyst
+from rotascope.backtest.result import BacktestResult
 from rotascope.fundamentals.screen import ScreenResult
 from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.run import MIN_HISTORY, Monitor, MonitorResult
@@ -75,11 +76,11 @@ class BacktestItem(BaseModel):
     data_fingerprint: str | None
 
 
-class BacktestDetail(BaseModel):
+class BacktestDetail(Record):
     """A stored backtest run: its id and the stored result record (attribution, strategies, caveats)."""
 
     id: str
-    result: dict[str, Any]
+    result: BacktestResult
 
 
 class Health(BaseModel):
@@ -360,13 +361,19 @@ def backtests(request: Request) -> list[BacktestItem]:
 
     with state_of(request).store() as store:
         rows = list_backtests(store)
-    return [BacktestItem(**{**row, "created_at": _utc(row.get("created_at"))}) for row in rows]
+    return [
+        BacktestItem(
+            id=r.id, created_at=r.created_at, start=r.start, end=r.end, data_fingerprint=r.data_fingerprint
+        )
+        for r in rows
+    ]
 
 
 @router.get("/backtests/{backtest_id}", response_model=BacktestDetail, summary="One stored backtest run")
 def backtest(
     request: Request, backtest_id: Annotated[str, Path(description="A backtest id from /api/backtests.")]
-) -> BacktestDetail:
+) -> Response:
+    """The stored run re-read as its record (a row this version cannot read is a 503 with one sentence)."""
     from rotascope.backtest.store import load_backtest
 
     if not BACKTEST_ID_RE.match(backtest_id):
@@ -375,4 +382,4 @@ def backtest(
         result = load_backtest(store, backtest_id)
     if result is None:
         raise NotFound(f"No stored backtest with id {backtest_id!r} (see /api/backtests).")
-    return BacktestDetail(id=backtest_id, result=result)
+    return _json(body_of(BacktestDetail(id=backtest_id, result=result)))

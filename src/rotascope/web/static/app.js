@@ -296,7 +296,8 @@
       el("section", { class: "decision", "data-analysis": a.id },
         el("h2", {}, `Decision on ${a.subject}: `, el("span", { "data-testid": "stance" }, d.stance), ` (${d.mode})`),
         el("p", { class: "meta" }, `As of ${a.as_of} · analysis ${a.id} · config ${a.config_hash} · data ${a.data_fingerprint}`),
-        table(["conviction", "tilt", "ladder reached", "killers triggered"], [[
+        table(["direction", "conviction", "tilt", "ladder reached", "killers triggered"], [[
+          el("td", { "data-testid": "direction" }, d.direction),
           cell(d.conviction.toFixed(2), d.conviction, "conviction"), cell(pct(d.tilt), d.tilt, "tilt"),
           cell(a.ladder_reached === null ? "n/a" : String(a.ladder_reached), a.ladder_reached),
           el("td", {}, a.killers_triggered.length ? a.killers_triggered.join(", ") : "none")]]),
@@ -366,6 +367,7 @@
       table(["", "A", "B", "change"], [
         numRow("ladder level", d.ladder, level, (x) => (x === null ? "" : (x >= 0 ? "+" : "") + x), "diff-ladder"),
         ["stance", d.stance.old, d.stance.new, d.stance.changed ? "changed" : ""],
+        ["direction", d.direction.old, d.direction.new, d.direction.changed ? "changed" : ""],
         ["mode", d.mode.old, d.mode.new, d.mode.changed ? "changed" : ""],
         numRow("conviction", d.conviction, (x) => fixed(x, 2), (x) => change(x, 2), "diff-conviction"),
         numRow("tilt", d.tilt, (x) => pct(x), (x) => change(x, 1, true), "diff-tilt"),

@@ -1,0 +1,56 @@
+"""The decision's direction, stance sentence, mode and tilt agree over the whole weekly replay, for both
+decision rules (the evidence score and the calibrated call): the words never contradict the tilt's sign."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from rotascope.agents.run import universe_analysis
+from rotascope.analysis.replay import replay_extra
+from rotascope.backtest.replay import replay_dates
+from rotascope.calibration.service import calibrated_call
+from rotascope.executor import parallel_map
+from rotascope.monitor.run import Monitor
+from rotascope.records import Decision
+
+OPENING = {"toward": "tilt toward small caps", "away": "tilt away from small caps", "none": "no tilt: "}
+
+
+def check(d: Decision) -> None:
+    """The stance opens with its direction's words only; the tilt's sign and the mode follow it."""
+    where = (d.as_of, d.direction, d.stance, d.mode, d.tilt)
+    assert d.stance.startswith(OPENING[d.direction]), where
+    assert not any(d.stance.startswith(w) for k, w in OPENING.items() if k != d.direction), where
+    if d.direction == "toward":
+        assert d.tilt >= 0 and d.mode in ("allocate", "trade"), where
+    elif d.direction == "away":
+        assert d.tilt <= 0 and d.mode == "trade", where
+    else:
+        assert d.tilt == 0 and d.mode == "stand aside", where
+
+
+def _decisions(monitor: Monitor, day: date) -> tuple[Decision, Decision | None]:
+    plain = universe_analysis(monitor, day, "test", full_risk=False).decision
+    cal = calibrated_call(monitor, day, replay_extra)  # memoised in the parent before the workers fork
+    calibrated = universe_analysis(monitor, day, "test", full_risk=False, calibration=cal) if cal else None
+    return plain, calibrated.decision if calibrated else None
+
+
+@pytest.mark.slow
+def test_stance_never_contradicts_direction_or_tilt_over_the_whole_replay(monitor: Monitor) -> None:
+    days = [d.astype(date) for d in replay_dates(monitor)]
+    assert len(days) > 1000
+    calibrated_call(monitor, days[-1], replay_extra)  # build the calibration once, before forking
+    seen: dict[str, set[str]] = {"evidence score": set(), "calibrated": set()}
+    n_calibrated = 0
+    for plain, calibrated in parallel_map(lambda d: _decisions(monitor, d), days):
+        check(plain)
+        seen["evidence score"].add(plain.direction)
+        if calibrated is not None:
+            check(calibrated)
+            seen["calibrated"].add(calibrated.direction)
+            n_calibrated += 1
+    assert seen["evidence score"] == {"toward", "away", "none"}, "the replay should see every direction"
+    assert n_calibrated > 1000 and "none" in seen["calibrated"]
