@@ -164,18 +164,25 @@ def _within(seconds: float, fn: Callable[[], object]) -> object:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _ray_init(address: str, workers: int | None, timeout: float) -> bool:
-    """Connect to ``address`` (or start a local Ray when empty) within ``timeout``; True if we did."""
+def check_ray(address: str, timeout: float) -> None:
+    """Before any work: Ray is installed and, when an address is set, something answers there."""
     try:
-        import ray
+        import ray  # noqa: F401
     except ImportError:
         raise ConfigError(
             "--executor ray needs Ray: install it with `pip install 'rotascope[ray]'`."
         ) from None
-    if ray.is_initialized():
-        return False
     if address:
         _check_reachable(address, timeout)
+
+
+def _ray_init(address: str, workers: int | None, timeout: float) -> bool:
+    """Connect to ``address`` (or start a local Ray when empty) within ``timeout``; True if we did."""
+    check_ray(address, timeout)
+    import ray
+
+    if ray.is_initialized():
+        return False
     where = f"the Ray cluster at {address}" if address else "a local Ray"
     try:
         _within(
