@@ -20,7 +20,7 @@ import signal
 import socket
 import threading
 from collections.abc import Callable, Sequence
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from rotascope.errors import ConfigError
 
@@ -210,6 +210,20 @@ def _ray_init(address: str, workers: int | None, timeout: float) -> bool:
     return True
 
 
+_RAY_SHARED: dict[str, object] = {}
+"""The shared input, deserialised once per Ray worker process (not once per task)."""
+
+
+def _ray_call(fn: Callable[[S, T], R], boxed: list[Any], item: T) -> R:
+    import ray
+
+    key = boxed[0].hex()
+    if key not in _RAY_SHARED:
+        _RAY_SHARED.clear()
+        _RAY_SHARED[key] = ray.get(boxed[0])
+    return fn(_RAY_SHARED[key], item)  # type: ignore[arg-type]
+
+
 def _run_ray(
     fn: Callable[[S, T], R],
     shared: S,
@@ -223,9 +237,9 @@ def _run_ray(
     import ray
 
     try:
-        ref = ray.put(shared)
-        task = ray.remote(fn)
-        pending = {task.remote(ref, x): i for i, x in enumerate(items)}
+        boxed = [ray.put(shared)]  # in a list, so Ray hands the task the reference, not a fresh copy
+        task: Any = ray.remote(_ray_call)
+        pending = {task.remote(fn, boxed, x): i for i, x in enumerate(items)}
         out: dict[int, R] = {}
         while pending:
             done, _ = ray.wait(list(pending), num_returns=1)

@@ -10,11 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import typer
+from rich.console import Console
 from typer.testing import CliRunner
 
 from rotascope.backtest.multiple import correct, deflated_sharpe, expected_max_sharpe
 from rotascope.backtest.replay import replay
 from rotascope.backtest.sweep import SweepSpec, ladder_weights, load_sweep, prepare, run_sweep, run_variant
+from rotascope.backtest.sweep_command import print_sweep
 from rotascope.config import Settings
 from rotascope.errors import ConfigError
 from rotascope.monitor.engine import compute
@@ -155,6 +157,17 @@ def test_a_panel_key_variant_recomputes_the_panel(monitor: Monitor, tmp_path: Pa
     direct = run_variant(prepare(fresh, spec), (spec.variants[0], t))
     assert via_base.result == direct.result
     assert np.array_equal(via_base.oos_returns, direct.oos_returns)
+
+
+def test_the_table_fits_80_columns_and_says_the_verdict(monitor: Monitor, small: SweepSpec) -> None:
+    result = run_sweep(monitor, small, executor="local", workers=2)
+    console = Console(width=80, record=True, soft_wrap=True, highlight=False, markup=False)
+    print_sweep(result, console)
+    text = console.export_text()
+    assert max(len(line) for line in text.splitlines()) <= 80 and "…" not in text
+    assert " ".join(result.correction.verdict.split()) in " ".join(text.split())
+    best = result.variants[result.correction.best]
+    assert f"{best.variant.index}*" in text
 
 
 def test_local_and_ray_give_identical_results(monitor: Monitor, small: SweepSpec) -> None:
