@@ -66,6 +66,7 @@ BENCH_MODULES = (
     "bench_web_load",
     "bench_screen",
     "bench_sentiment",
+    "bench_sweep",
 )
 
 

@@ -122,6 +122,15 @@ SERVICE_SETTINGS: tuple[Setting, ...] = (
         5.0,
         "How often the server re-reads the data fingerprint to notice `update`/`init` and rebuild.",
     ),
+    Setting(
+        "ray_address",
+        "",
+        "Ray cluster `backtest --sweep --executor ray` joins (head host:port, like 10.0.0.5:6379, "
+        "ray://host:10001 or auto); empty starts a local Ray.",
+    ),
+    Setting(
+        "ray_connect_timeout", 15.0, "Seconds to reach the Ray cluster before giving up with one sentence."
+    ),
 )
 SETTINGS = (*SETTINGS, *LIVE_DATA_SETTINGS, *SERVICE_SETTINGS)
 
@@ -171,6 +180,8 @@ class Settings:
     web_rate_per_minute: int
     web_max_analyses: int
     web_refresh_seconds: float
+    ray_address: str
+    ray_connect_timeout: float
 
     def fingerprint(self) -> str:
         """Hash of the settings that change analytical results (not paths, not live-data plumbing)."""
@@ -284,6 +295,8 @@ def _check_live(resolved: dict[str, Any]) -> None:
         raise ConfigError("Setting yahoo_max_per_second must be > 0.")
     if resolved["update_history_days"] < 1 or resolved["sec_top_n"] < 0:
         raise ConfigError("Settings update_history_days must be >= 1 and sec_top_n >= 0.")
+    if resolved["ray_connect_timeout"] <= 0:
+        raise ConfigError("Setting ray_connect_timeout must be > 0 seconds.")
     if resolved["store_lock_wait"] < 0 or resolved["web_refresh_seconds"] < 0:
         raise ConfigError("Settings store_lock_wait and web_refresh_seconds must be >= 0.")
     if min(resolved["panel_cache_keep"], resolved["web_rate_per_minute"], resolved["web_max_analyses"]) < 0:

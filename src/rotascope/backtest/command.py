@@ -62,6 +62,17 @@ def register(app: typer.Typer, extra: ExtraFactory | None = None, tilt: str | No
         out_dir: Annotated[
             Path | None, typer.Option("--out", help="Write JSON, CSV, PNG charts and an HTML page here.")
         ] = None,
+        sweep: Annotated[
+            Path | None,
+            typer.Option(
+                "--sweep",
+                help="Sweep file (TOML): a grid of thresholds / thresholds files, each variant a full "
+                "replay, the best judged after SPA and deflated-Sharpe corrections (docs/sweeps.md).",
+            ),
+        ] = None,
+        executor: Annotated[
+            str, typer.Option("--executor", help="Where sweep variants run: local (processes) or ray.")
+        ] = "local",
     ) -> None:
         """Weekly point-in-time replay of the monitor and the regime since 2000: which signals preceded
         small caps beating SPY, and how simple IWM/SPY strategies did against buy-and-hold."""
@@ -74,6 +85,18 @@ def register(app: typer.Typer, extra: ExtraFactory | None = None, tilt: str | No
 
         check_format(fmt)
         settings = settings_of(ctx)
+        if executor not in ("local", "ray"):
+            raise typer.BadParameter(f"must be 'local' or 'ray', got {executor!r}", param_hint="--executor")
+        if sweep is not None:
+            if start or end or out_dir:
+                raise typer.BadParameter(
+                    "--start, --end and --out do not apply to a sweep; set start/end in its [sweep] table",
+                    param_hint="--sweep",
+                )
+            from rotascope.backtest.sweep_command import run_sweep_command
+
+            run_sweep_command(settings, sweep, "ray" if executor == "ray" else "local", fmt)
+            return
         with friendly_errors():
             first = parse_date(start, "--start") if start is not None else None
             last = parse_date(end, "--end") if end is not None else None

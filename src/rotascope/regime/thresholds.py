@@ -5,49 +5,62 @@ from __future__ import annotations
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rotascope.errors import ConfigError
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+
+# ranges a rule's number can take: a user file or a sweep outside them is refused with one sentence
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+"""A share or a percentile, 0-1."""
+RelReturn = Annotated[float, Field(ge=-1.0, le=1.0)]
+"""A relative return or a change of a share, -1..+1."""
+Rise = Annotated[float, Field(ge=0.0)]
+"""A rise (of a yield, a spread, the VIX) that a rule or a killer waits for: >= 0."""
+Fall = Annotated[float, Field(ge=-1.0, le=0.0)]
+"""A fall, as a negative return: -1..0."""
+Days = Annotated[int, Field(ge=2, le=1260)]
+"""A window in trading days (2 days to 5 years)."""
 
 
 class RelativeStrengthRule(_Strict):
-    min_rel_1m: float
-    min_persistence_4w: float
+    min_rel_1m: RelReturn
+    min_persistence_4w: Fraction
     require_above_sma50: bool
 
 
 class BreadthRule(_Strict):
-    min_rsp_rel_1m: float
-    min_pct_above_50: float
-    min_pct_above_50_change: float
+    min_rsp_rel_1m: RelReturn
+    min_pct_above_50: Fraction
+    min_pct_above_50_change: RelReturn
     min_ad_line_vs_sma50: float
 
 
 class CreditRule(_Strict):
     max_hy_oas_change_13w: float
-    max_hy_oas_percentile: float
-    min_kre_rel_1m: float
+    max_hy_oas_percentile: Fraction
+    min_kre_rel_1m: RelReturn
 
 
 class EarningsRule(_Strict):
-    min_cyclical_minus_defensive_3m: float
-    max_claims_yoy: float
-    min_beat_share: float = 0.6
+    min_cyclical_minus_defensive_3m: RelReturn
+    max_claims_yoy: Annotated[float, Field(ge=-1.0)]
+    min_beat_share: Fraction = 0.6
     min_net_revisions: float = 0.0
 
 
 class PersistenceRule(_Strict):
-    lookback: int
-    min_vix_jump: float
-    min_spy_drawdown: float
-    max_ratio_drawdown: float
-    min_rel_since_stress: float
+    lookback: Days
+    min_vix_jump: Rise
+    min_spy_drawdown: Fraction
+    max_ratio_drawdown: Fraction
+    min_rel_since_stress: RelReturn
 
 
 class LadderRules(_Strict):
@@ -59,22 +72,22 @@ class LadderRules(_Strict):
 
 
 class ChecklistRules(_Strict):
-    trend_days: int
-    min_pct_above_50_change: float
+    trend_days: Annotated[int, Field(ge=1, le=252)]
+    min_pct_above_50_change: RelReturn
     max_yield_change_13w: float
     min_curve_change_13w: float
     max_hy_oas_change_13w: float
-    min_cyclicals_confirming: int
+    min_cyclicals_confirming: Annotated[int, Field(ge=0, le=3)]
 
 
 class KillerRules(_Strict):
-    yield_spike_13w: float
-    yield_spike_4w: float
-    inflation_core_cpi_3m_change: float
-    credit_widening_4w: float
-    credit_widening_13w: float
-    cyclical_downdraft_1m: float
-    kre_downdraft_1m: float
+    yield_spike_13w: Rise
+    yield_spike_4w: Rise
+    inflation_core_cpi_3m_change: Rise
+    credit_widening_4w: Rise
+    credit_widening_13w: Rise
+    cyclical_downdraft_1m: Fall
+    kre_downdraft_1m: Fall
 
 
 class CalibrationRules(_Strict):
