@@ -57,6 +57,7 @@ def main() -> None:
 
 BENCH_MODULES = (
     "bench_warm",
+    "bench_scale",
     "bench_engine",
     "bench_agents",
     "bench_calibration",
