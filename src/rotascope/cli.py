@@ -15,7 +15,7 @@ import typer
 
 from rotascope import __version__
 from rotascope.analysis import command as analysis_command
-from rotascope.analysis.replay import replay_extra
+from rotascope.analysis.replay import CALIBRATED_TILT, calibrated_tilt, replay_extra
 from rotascope.backtest import command as backtest_command
 from rotascope.calibration import command as calibration_command
 from rotascope.config import load_settings
@@ -57,7 +57,7 @@ def root(
 store_command.register(app)
 monitor_command.register(app)
 analysis_command.register(app)
-backtest_command.register(app, extra=replay_extra, tilt="decision_tilt")
+backtest_command.register(app, extra=replay_extra, tilt=calibrated_tilt, tilt_label=CALIBRATED_TILT)
 calibration_command.register(app, extra=replay_extra)
 live_command.register(app)
 report_command.register(app)

@@ -18,11 +18,11 @@ from rotascope.errors import RotascopeError
 def write_calibration(monitor: object, out_dir: Path, extra: ExtraFactory | None) -> list[Path]:
     """Calibrate on ``monitor`` and write calls.csv and the review into ``out_dir``."""
     from rotascope.calibration.review import write_review
-    from rotascope.calibration.service import calibrate
+    from rotascope.calibration.service import calibration_of
     from rotascope.monitor.run import Monitor
 
     assert isinstance(monitor, Monitor)
-    cal = calibrate(monitor, extra, monitor.cache_dir)
+    cal = calibration_of(monitor, extra)
     try:
         return write_review(cal, out_dir)
     except OSError as exc:
