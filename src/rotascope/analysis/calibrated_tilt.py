@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 
 from rotascope.agents.decision import MAX_TILT
-from rotascope.analysis.replay import replay_extra
 from rotascope.backtest.calendar import as_index
 from rotascope.backtest.forward import closes_at
+from rotascope.calibration.features import ExtraFactory
 from rotascope.calibration.outcomes import BEAR, BULL, class_means
 from rotascope.calibration.service import Calibrated, calibration_of
 from rotascope.monitor.run import Monitor
@@ -59,6 +59,6 @@ def calibrated_tilts(monitor: Monitor, cal: Calibrated) -> pd.Series:
     return pd.Series(tilt, index=as_index(cal.table.asof), name="calibrated_tilt")
 
 
-def calibrated_tilt_series(monitor: Monitor) -> pd.Series:
+def calibrated_tilt_series(monitor: Monitor, extra: ExtraFactory | None) -> pd.Series:
     """The calibrated tilt of every weekly as-of on the monitor's (memoised) calibration."""
-    return calibrated_tilts(monitor, calibration_of(monitor, replay_extra))
+    return calibrated_tilts(monitor, calibration_of(monitor, extra))

@@ -54,4 +54,4 @@ def calibrated_tilt(monitor: Monitor) -> pd.Series:
     calibrator pulls in scikit-learn, which the CLI's start-up should not)."""
     from rotascope.analysis.calibrated_tilt import calibrated_tilt_series
 
-    return calibrated_tilt_series(monitor)
+    return calibrated_tilt_series(monitor, replay_extra)
