@@ -262,3 +262,34 @@ def test_debate_writes_a_report(cli_env: dict[str, str], tmp_path: Path) -> None
     assert "KRT" in html and "2024-07-19" in html and "not investment advice" in html
     bad = run(cli_env, "debate", "KRT", "--report", str(tmp_path / "missing" / "x.html"))
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--as-of", "2024-13-01"], "--as-of must be a date like"),
+        (["--as-of", ""], "--as-of must be a date like"),
+        (["--as-of", "2099-01-02"], "after the last stored date"),
+        (["--as-of", "1996-01-05"], "No calibrated week on or before 1996-01-05; the first is 2000-"),
+        (["--horizon", "7"], "Horizon 7 weeks is not calibrated; choose one of 4, 13 weeks."),
+        (["--horizon", "0"], "Horizon 0 weeks is not calibrated"),
+        (["--out", "{file}"], "it is a file, not a folder"),
+        (["--out", "{file}/sub"], "Cannot write the review to"),
+    ],
+)
+def test_review_bad_input(cli_env: dict[str, str], tmp_path: Path, args: list[str], needle: str) -> None:
+    """`rotascope review`: each bad input is one sentence and exit code 1 (a RotascopeError), and nothing
+    is written."""
+    file = tmp_path / "a-file"
+    file.write_text("keep me")
+    argv = [a.replace("{file}", str(file)) for a in args]
+    result = run(cli_env, "review", *argv)
+    assert result.returncode == 1
+    assert needle in one_clear_sentence(result)
+    assert file.read_text() == "keep me" and sorted(tmp_path.iterdir()) == [file]
+
+
+def test_review_bad_option_type_is_a_usage_error(cli_env: dict[str, str]) -> None:
+    result = run(cli_env, "review", "--horizon", "thirteen")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "'--horizon'" in result.stderr and "integer" in result.stderr

@@ -76,7 +76,9 @@ def _register(app: typer.Typer, stage: str) -> None:
         # handed in here so that neither stage imports the other's command module
         replay = importlib.import_module("rotascope.analysis.replay")
         if stage == "backtest":
-            module.register(app, extra=replay.replay_extra, tilt="decision_tilt")
+            module.register(
+                app, extra=replay.replay_extra, tilt=replay.calibrated_tilt, tilt_label=replay.CALIBRATED_TILT
+            )
         else:
             module.register(app, extra=replay.replay_extra)
         return

@@ -342,6 +342,29 @@ class Scenario(Record):
     track_record: TrackRecord | None = None
 
 
+class BaseRates(Record):
+    """A single name's outcome climatology (there is no calibrated model for single names).
+
+    Outcomes as for the universe (``rotascope.calibration.outcomes``): the subject against its benchmark
+    over the horizon, with the band from the pair's trailing volatility known at the as-of; the rates count
+    only the subject's own labels known by the as-of (expanding, one pseudo-count per class).
+    """
+
+    subject: str
+    benchmark: str
+    horizon_weeks: int
+    band: float | None
+    outcomes: list[str]
+    """bear, base, bull: the measurable events (empty when no band is known at the as-of)."""
+    base_rates: list[float] | None
+    """bear, base, bull; None when too few labels are known."""
+    labelled_weeks: int
+    min_labelled_weeks: int
+    first_labelled: date | None
+    """As-of of the subject's first labelled week (None when none)."""
+    note: str
+
+
 class Calibration(Record):
     """Where the scenario probabilities came from and what they have earned out of sample."""
 
@@ -427,6 +450,8 @@ class Decision(Record):
     """Sizing, stop, invalidation levels, drawdown limit, horizon, exit rules and stress tests."""
     calibration: Calibration | None = None
     """Set when the probabilities are calibrated (the universe analysis): method, skill, track record."""
+    base_rates: BaseRates | None = None
+    """Set for single names: the outcome base rates beside the (uncalibrated) evidence-score probabilities."""
 
     @model_validator(mode="before")
     @classmethod

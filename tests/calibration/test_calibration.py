@@ -98,3 +98,19 @@ def test_base_rates_before_enough_history(cal: Calibrated) -> None:
     assert c.method == "base rates" and c.labelled_weeks < c.min_labelled_weeks
     assert c.probabilities == c.base_rates
     assert "base rates" in c.note
+
+
+def test_review_as_of_a_date_is_the_review_of_the_data_cut_there(monitor: Monitor, cal: Calibrated) -> None:
+    """`rotascope review --as-of D` counts only calls and outcomes known at D: the same review (and calls)
+    as a calibration on the data cut at D."""
+    day = date(2019, 3, 29)
+    cut = Monitor(
+        compute(monitor.panel.data.upto(np.datetime64(day, "D")), monitor.thresholds), monitor.thresholds
+    )
+    short = calibrate(cut)
+    i = cal.week(day)
+    skip = {"calibration_seconds"}
+    assert review(cal, i).model_dump(exclude=skip) == review(short).model_dump(exclude=skip)
+    assert review(cal, i).as_of == "2019-03-29"
+    assert calls_frame(cal, i).to_csv() == calls_frame(short).to_csv()
+    assert review(cal, i) != review(cal)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import html
+import json
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -145,3 +146,55 @@ def test_universe_risk_and_stress_sections(page: str, data: ReportData) -> None:
     assert repr(risk.sizing.satellite_tilt) not in page
     for level in risk.invalidation:
         assert f"<td>{level.name}</td>" in page
+
+
+def _scenario_cells(page: str, name: str) -> list[str]:
+    """The cells of the scenarios table's row for ``name`` (bull, base or bear), unescaped."""
+    section = page[page.index('id="scenarios"') :]
+    row = re.search(rf"<tr><td>{name}</td>(.*?)</tr>", section, re.DOTALL)
+    assert row is not None, name
+    return [html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.DOTALL)]
+
+
+def test_scenarios_show_base_rates_track_records_and_skill(page: str, data: ReportData) -> None:
+    """Next to each probability: its base rate and track record as the JSON has them; then the skill."""
+    js = json.loads(data.analysis.to_json())
+    d = js["decision"]
+    cal = d["calibration"]
+    assert cal is not None and len(d["scenarios"]) == 3
+    for s in d["scenarios"]:
+        cells = _scenario_cells(page, s["name"])
+        assert cells[0] == f"{s['probability']:.0%}"
+        assert cells[1] == f"{s['base_rate']:.0%}"
+        k = ("bear", "base", "bull").index(s["name"])
+        assert s["base_rate"] == cal["base_rates"][k]
+        assert cells[2] == s["track_record"]["text"]
+        assert re.fullmatch(rf"P\({s['name']}\) \d+%-\d+%: n = \d+, happened \d+%", cells[2])
+        assert cells[3] == s["outcome"]
+    skill = "n/a" if cal["brier_skill_oos"] is None else f"{cal['brier_skill_oos']:+.3f}"
+    assert f"out-of-sample Brier skill {skill} over {cal['n_oos']} calls" in page
+    assert html.escape(cal["note"]) in page
+    if cal["no_measured_edge"]:  # the embedded data: no measurable edge, so the base rates are shown
+        assert "no measurable edge out of sample" in cal["note"]
+        assert "the probabilities are the base rates" in cal["note"]
+        assert cal["probabilities"] == cal["base_rates"]
+
+
+@pytest.mark.parametrize("symbol", ["KRT", "KRE"])
+def test_single_name_report_carries_its_base_rates(
+    monitor: Monitor, loaded_settings: Settings, symbol: str
+) -> None:
+    store = open_store(loaded_settings)
+    try:
+        data = gather(Analyst(store, loaded_settings, monitor), AS_OF, symbol, charts=False)
+    finally:
+        store.close()
+    text = report_html(data)
+    rates = data.analysis.decision.base_rates
+    assert rates is not None and rates.base_rates is not None and data.analysis.decision.calibration is None
+    assert html.escape(rates.note) in text
+    assert rates.note.startswith("No calibrated model for single names; these are base rates")
+    for s in data.analysis.decision.scenarios:
+        cells = _scenario_cells(text, s.name)
+        assert s.base_rate is not None and cells[1] == f"{s.base_rate:.0%}"
+        assert cells[2] == "n/a" and cells[3] == s.outcome

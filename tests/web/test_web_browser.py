@@ -25,7 +25,8 @@ import pytest
 from rotascope.backtest.result import BacktestResult
 from rotascope.config import Settings, config_hash
 from rotascope.monitor.run import Monitor
-from rotascope.records import RiskView
+from rotascope.records import Decision, RiskView
+from rotascope.report.calibview import calibration_lines, scenario_rows
 from rotascope.report.riskdesk import risk_rows
 from rotascope.store import open_store
 from rotascope.store.analyses import save_analysis
@@ -78,6 +79,12 @@ def web_settings(
 
 @pytest.fixture(scope="module")
 def base_url(web_settings: Settings, monitor: Monitor) -> Iterator[str]:
+    # as `rotascope serve` does: calibrate before the server's threads start (the weekly agent replay
+    # forks workers only while no other thread runs; inside the server it would run serially)
+    from rotascope.analysis.replay import replay_extra
+    from rotascope.calibration.service import calibrated_call
+
+    calibrated_call(monitor, monitor.at(None).as_of, replay_extra)
     with running_server(create_app(web_settings, monitor)) as url:
         yield url
 
@@ -276,6 +283,38 @@ def test_risk_plan_is_the_desk_table(page: Any, base_url: str, url: str, api_pat
     assert not re.search(r"\d\.\d{5,}", section), "a raw float leaked into the risk plan"
     assert page.errors == []
     shoot(page, f"risk-{a['subject'].split()[0].lower()}")
+
+
+@pytest.mark.parametrize(
+    ("url", "api_path"),
+    [("/debate?", "/api/analysis"), ("/stock?symbol=KRE&", "/api/debate/KRE")],
+    ids=["universe", "KRE"],
+)
+def test_scenarios_show_base_rates_and_track_records(
+    page: Any, base_url: str, url: str, api_path: str
+) -> None:
+    """Each probability beside its base rate and track record, then the skill or no-edge statement:
+    the same cells and lines, worded the same, as the terminal and the reports (report/calibview.py)."""
+    load(page, f"{base_url}{url}as_of={DAY}")
+    d = Decision.model_validate(api(base_url, api_path, as_of=DAY)["decision"])
+    shown = page.locator("tr[data-scenario]").evaluate_all(
+        "rows => rows.map(r => [...r.cells].slice(0, 4).map(c => c.textContent))"
+    )
+    assert [tuple(r) for r in shown] == scenario_rows(d)
+    for s in d.scenarios:
+        assert s.base_rate is not None
+        assert float(page.get_attribute(f'[data-testid="base-rate-{s.name}"]', "data-value")) == s.base_rate
+    lines = page.locator('[data-testid="calibration"] p').all_text_contents()
+    assert lines == calibration_lines(d) and lines
+    if d.calibration is not None:
+        assert all(s.track_record is not None and s.track_record.n > 0 for s in d.scenarios)
+        assert f"out-of-sample Brier skill {d.calibration.brier_skill_oos:+.3f}" in lines[0]
+        if d.calibration.no_measured_edge:
+            assert "no measurable edge" in lines[1] and "the probabilities are the base rates" in lines[1]
+    else:
+        assert lines[0].startswith("No calibrated model for single names; these are base rates")
+    assert page.errors == []
+    shoot(page, f"scenarios-{d.subject.split()[0].lower()}")
 
 
 def test_stock_form_runs_a_single_stock_debate(page: Any, base_url: str, web_settings: Settings) -> None:

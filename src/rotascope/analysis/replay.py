@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from typing import TYPE_CHECKING
 
 from rotascope.agents.run import universe_analysis
 from rotascope.backtest.replay import replay_dates
 from rotascope.executor import parallel_map
 from rotascope.monitor.run import Monitor, MonitorResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REPLAY_CONFIG = "replay"
 """Config-hash stand-in for replay analyses (never stored)."""
@@ -39,3 +43,15 @@ def replay_extra(monitor: Monitor) -> Callable[[MonitorResult], dict[str, float]
         return cache[result.as_of] if result.as_of in cache else agent_signals(monitor, result.as_of)
 
     return extra
+
+
+CALIBRATED_TILT = "calibrated decision tilt (walk-forward probabilities, the decision agent's rule)"
+"""What strategy 3 of `rotascope backtest` trades (``rotascope.analysis.calibrated_tilt``)."""
+
+
+def calibrated_tilt(monitor: Monitor) -> pd.Series:
+    """The decision agent's calibrated tilt at every weekly as-of (imported when the backtest runs: the
+    calibrator pulls in scikit-learn, which the CLI's start-up should not)."""
+    from rotascope.analysis.calibrated_tilt import calibrated_tilt_series
+
+    return calibrated_tilt_series(monitor, replay_extra)

@@ -19,6 +19,7 @@ from rotascope.agents.run import universe_analysis
 from rotascope.agents.stock import stock_analysis
 from rotascope.analysis.replay import replay_extra
 from rotascope.calibration.service import calibrated_call
+from rotascope.calibration.single import single_name_base_rates, with_base_rates
 from rotascope.config import Settings, config_hash
 from rotascope.errors import DataError, UnknownSymbolError
 from rotascope.fundamentals import load_fundamentals
@@ -111,7 +112,8 @@ class Analyst:
         sector = inst.at[name, "sector"] if is_stock else None
         high_low = None if is_stock else self._high_low(name)
         got = self.inputs(day, name)
-        return stock_analysis(
+        benchmark = STOCK_BENCHMARK if is_stock else REGIME_BENCHMARK
+        analysis = stock_analysis(
             monitor,
             name,
             close,
@@ -119,10 +121,21 @@ class Analyst:
             day,
             self.config_hash,
             got.headlines or None,
-            benchmark=STOCK_BENCHMARK if is_stock else REGIME_BENCHMARK,
+            benchmark=benchmark,
             high_low=high_low,
             fundamentals=got.fundamentals,
         )
+        # no calibrated model for single names: their scenarios carry the subject's own base rates
+        rates = single_name_base_rates(
+            monitor.panel.calendar,
+            close,
+            monitor.panel.data.etf.column(benchmark),
+            analysis.as_of,
+            name,
+            benchmark,
+            monitor.thresholds.calibration,
+        )
+        return with_base_rates(analysis, rates)
 
     def _high_low(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
         """An ETF's stored highs and lows on the monitor calendar (None when the source had none)."""

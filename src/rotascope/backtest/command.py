@@ -16,6 +16,7 @@ import typer
 from rotascope.errors import DataError, RotascopeError
 
 if TYPE_CHECKING:
+    import pandas as pd
     from rich.console import Console
 
     from rotascope.backtest.replay import ExtraSignals
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 DEFAULT_HORIZONS = "1,4,13"
 ExtraFactory = Callable[["Monitor"], "ExtraSignals | None"]
 """Builds the per-week extra-signals callable (e.g. the agents' ``analyze``) for a monitor."""
+TiltFactory = Callable[["Monitor"], "pd.Series"]
+"""Builds the decision-tilt weight per weekly as-of (e.g. the calibrated tilt) for a monitor."""
 
 
 def parse_horizons(text: str) -> list[int]:
@@ -40,9 +43,15 @@ def parse_horizons(text: str) -> list[int]:
     return values
 
 
-def register(app: typer.Typer, extra: ExtraFactory | None = None, tilt: str | None = None) -> None:
+def register(
+    app: typer.Typer,
+    extra: ExtraFactory | None = None,
+    tilt: str | TiltFactory | None = None,
+    tilt_label: str | None = None,
+) -> None:
     """Add ``backtest`` to ``app``. ``extra`` injects per-week signals; ``tilt`` names the signal column
-    used as the decision-tilt weight (strategy 3 is left out without it)."""
+    used as the decision-tilt weight or builds the weights (``tilt_label`` says what they are); strategy 3
+    is left out without it."""
 
     @app.command("backtest")
     def backtest(
@@ -110,11 +119,13 @@ def register(app: typer.Typer, extra: ExtraFactory | None = None, tilt: str | No
             with reading(settings) as store:
                 monitor = build_monitor(store, settings)
             extra_fn = extra(monitor) if extra is not None else None
+            label = tilt if isinstance(tilt, str) else tilt_label
             params = BacktestParams(
-                start=first, end=last, horizons=params_h, cost_bps=cost_bps, stop=stop, tilt=tilt
+                start=first, end=last, horizons=params_h, cost_bps=cost_bps, stop=stop, tilt=label
             )
             with err.status("Replaying the monitor week by week", spinner="dots"):
-                run = run_backtest(monitor, params, extra_fn, tilt)
+                weights = tilt if isinstance(tilt, str) or tilt is None else tilt(monitor)
+                run = run_backtest(monitor, params, extra_fn, weights)
             written: list[Path] = []
             if out_dir is not None:
                 try:

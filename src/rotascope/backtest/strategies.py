@@ -23,9 +23,10 @@ Strategies:
 2. ``breadth_trigger_targets`` — enter the pair when the share of R2000 members above their 50-day average
    crosses above 60 % or a Zweig breadth thrust fired since the previous as-of; exit when it crosses below
    40 %; an entry event wins a week that has both. Survivorship bias: members are today's.
-3. ``tilt_targets`` + ``simulate(stop=...)`` — an injected weight series (-1..+1 per as-of, e.g. the
-   decision agent's stance x size) with a stop: exit when the drawdown of equity since entry (peak of daily
-   closes from the entry fill to the as-of) exceeds the limit; stay flat until the weight changes sign.
+3. ``tilt_targets`` + ``simulate(stop=...)`` — an injected weight series (-1..+1 per as-of; `rotascope
+   backtest` injects the decision agent's calibrated tilt, ``analysis.calibrated_tilt``) with a stop: exit
+   when the drawdown of equity since entry (peak of daily closes from the entry fill to the as-of) exceeds
+   the limit; stay flat until the weight changes sign.
 """
 
 from __future__ import annotations
@@ -295,7 +296,8 @@ STRATEGY_NOTES = {
     "trend_pair": "long IWM/short SPY while IWM/SPY > its 50-day SMA at the weekly close",
     "breadth_trigger": "pair on R2000 %>50dMA crossing 60 % or a Zweig thrust; exit below 40 %. "
     + SURVIVORSHIP,
-    "decision_tilt": "injected weight per week (stance x size) with a drawdown stop",
+    "decision_tilt": "injected weight per week (the CLI: the decision agent's calibrated tilt) with a "
+    "drawdown stop",
     "hold_SPY": "benchmark: buy and hold SPY",
     "hold_IWM": "benchmark: buy and hold IWM",
 }

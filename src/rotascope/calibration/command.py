@@ -12,17 +12,17 @@ from typing import Annotated
 import typer
 
 from rotascope.calibration.features import ExtraFactory
-from rotascope.errors import RotascopeError
+from rotascope.errors import DataError, RotascopeError
 
 
 def write_calibration(monitor: object, out_dir: Path, extra: ExtraFactory | None) -> list[Path]:
     """Calibrate on ``monitor`` and write calls.csv and the review into ``out_dir``."""
     from rotascope.calibration.review import write_review
-    from rotascope.calibration.service import calibrate
+    from rotascope.calibration.service import calibration_of
     from rotascope.monitor.run import Monitor
 
     assert isinstance(monitor, Monitor)
-    cal = calibrate(monitor, extra, monitor.cache_dir)
+    cal = calibration_of(monitor, extra)
     try:
         return write_review(cal, out_dir)
     except OSError as exc:
@@ -36,23 +36,56 @@ def register(app: typer.Typer, extra: ExtraFactory | None = None) -> None:
         out_dir: Annotated[
             Path | None, typer.Option("--out", help="Also write calls.csv, review.json/html and a PNG here.")
         ] = None,
+        as_of: Annotated[
+            str | None,
+            typer.Option(
+                "--as-of", help="Review as known at this date YYYY-MM-DD (default: the latest week)."
+            ),
+        ] = None,
+        horizon: Annotated[
+            int | None,
+            typer.Option("--horizon", help="Review one calibrated horizon, in weeks (default: all)."),
+        ] = None,
     ) -> None:
         """Review outcomes: Brier skill and log-loss of the calibrated calls vs the base rates, reliability,
         and each signal's out-of-sample record ("no measured edge" where that is the truth)."""
-        from rotascope.calibration.review import review, review_lines
+        import numpy as np
+
+        from rotascope.backtest.replay import replay_dates
+        from rotascope.calibration.outcomes import check_horizon
+        from rotascope.calibration.review import review, review_lines, write_review
         from rotascope.calibration.service import calibrate
         from rotascope.console import err, friendly_errors, out, settings_of
+        from rotascope.monitor.asof import parse_date, resolve_as_of
         from rotascope.monitor.run import build_monitor
         from rotascope.store.db import reading
 
         settings = settings_of(ctx)
         with friendly_errors():
+            day = parse_date(as_of, "--as-of") if as_of is not None else None
+            if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+                raise RotascopeError(f"Cannot write the review to {out_dir}: it is a file, not a folder.")
             with reading(settings) as store:
                 monitor = build_monitor(store, settings)
+            if day is not None:  # outside the calibrated weeks: one sentence, before the work
+                resolve_as_of(monitor.panel.calendar, day)
+                weeks = replay_dates(monitor)
+                if not len(weeks) or np.datetime64(day, "D") < weeks[0]:
+                    first = f"; the first is {weeks[0]}" if len(weeks) else ""
+                    raise DataError(f"No calibrated week on or before {day}{first}.")
+            rules = monitor.thresholds.calibration
+            wanted = rules.horizons if horizon is None else (check_horizon(horizon, rules.horizons),)
             with err.status("Calibrating week by week", spinner="dots"):
-                cal = calibrate(monitor, extra, monitor.cache_dir)
-            written = write_calibration(monitor, out_dir, extra) if out_dir is not None else []
-        for line in review_lines(review(cal)):
+                cal = calibrate(monitor, extra, monitor.cache_dir, horizons=wanted)
+            upto = cal.week(day) if day is not None else None
+            rev = review(cal, upto)
+            written: list[Path] = []
+            if out_dir is not None:
+                try:
+                    written = write_review(cal, out_dir, upto)
+                except OSError as exc:
+                    raise RotascopeError(f"Cannot write the review to {out_dir}: {exc.strerror}.") from None
+        for line in review_lines(rev):
             out.print(line, markup=False, highlight=False)
         for path in written:
             out.print(f"Wrote {path}")

@@ -63,6 +63,8 @@ class SignalRecord(Record):
 
 
 class Review(Record):
+    as_of: str
+    """The week the review is made at: only calls and outcomes known then count."""
     horizons: list[int]
     evaluate_from: str
     scores: list[Score]
@@ -71,25 +73,32 @@ class Review(Record):
     calibration_seconds: float
 
 
-def calls_frame(cal: Calibrated) -> pd.DataFrame:
-    """Every week's calls at every horizon (see the module docstring)."""
+def _last(cal: Calibrated, upto: int | None) -> int:
+    """Row of the review's as-of week (default: the data's last week)."""
+    return len(cal.table.asof) - 1 if upto is None else upto
+
+
+def calls_frame(cal: Calibrated, upto: int | None = None) -> pd.DataFrame:
+    """Every week's calls at every horizon up to week ``upto`` (default: all; see the module docstring);
+    an outcome is filled only when it is known at that week."""
+    last = _last(cal, upto)
     parts = []
     for h, wf in sorted(cal.runs.items()):
-        cls = wf.labels.cls
+        cls = np.where(wf.labels.known_mask(last), wf.labels.cls, np.nan)[: last + 1]
         parts.append(
             pd.DataFrame(
                 {
-                    "as_of": pd.Index(cal.table.asof.astype(str)),
+                    "as_of": pd.Index(cal.table.asof[: last + 1].astype(str)),
                     "horizon_weeks": h,
-                    "p_bull": wf.prob[:, BULL],
-                    "p_base": wf.prob[:, 1],
-                    "p_bear": wf.prob[:, BEAR],
-                    "band": wf.labels.band,
-                    "base_bull": wf.clim[:, BULL],
-                    "base_base": wf.clim[:, 1],
-                    "base_bear": wf.clim[:, BEAR],
-                    "model_weight": wf.weight,
-                    "labelled_weeks": wf.labelled.astype(np.int64),
+                    "p_bull": wf.prob[: last + 1, BULL],
+                    "p_base": wf.prob[: last + 1, 1],
+                    "p_bear": wf.prob[: last + 1, BEAR],
+                    "band": wf.labels.band[: last + 1],
+                    "base_bull": wf.clim[: last + 1, BULL],
+                    "base_base": wf.clim[: last + 1, 1],
+                    "base_bear": wf.clim[: last + 1, BEAR],
+                    "model_weight": wf.weight[: last + 1],
+                    "labelled_weeks": wf.labelled[: last + 1].astype(np.int64),
                     "outcome": [CLASSES[int(c)] if np.isfinite(c) else "" for c in cls],
                 }
             )
@@ -113,8 +122,10 @@ def _score(h: int, period: str, p: np.ndarray, c: np.ndarray, y: np.ndarray) -> 
     )  # fmt: skip
 
 
-def review(cal: Calibrated) -> Review:
-    """Scores, reliability and per-signal records over all out-of-sample calls known at the data's end."""
+def review(cal: Calibrated, upto: int | None = None) -> Review:
+    """Scores, reliability and per-signal records over the out-of-sample calls known at week ``upto``
+    (default: the data's last week)."""
+    last = _last(cal, upto)
     start = np.datetime64(cal.rules.evaluate_from, "D")
     years = cal.table.asof.astype("datetime64[Y]").astype(np.int64) + 1970
     scores: list[Score] = []
@@ -123,10 +134,10 @@ def review(cal: Calibrated) -> Review:
     x = cal.table.frame
     for h, wf in sorted(cal.runs.items()):
         y = wf.labels.onehot()
-        rows = np.isfinite(y[:, 0]) & (cal.table.asof >= start)
+        rows = wf.labels.known_mask(last) & (cal.table.asof >= start)
         scores.append(_score(h, f"{cal.rules.evaluate_from} on", wf.prob[rows], wf.clim[rows], y[rows]))
         first = int(years[rows].min()) if rows.any() else 0
-        for b0 in range(first, int(years.max()) + 1, BLOCK_YEARS):
+        for b0 in range(first, int(years[rows].max()) + 1 if rows.any() else 0, BLOCK_YEARS):
             sel = rows & (years >= b0) & (years < b0 + BLOCK_YEARS)
             scores.append(_score(h, f"{b0}-{b0 + BLOCK_YEARS - 1}", wf.prob[sel], wf.clim[sel], y[sel]))
         p, o = wf.prob[rows].ravel(), y[rows].ravel()
@@ -140,12 +151,14 @@ def review(cal: Calibrated) -> Review:
                     realised=rnd(float(o[m].mean())) if m.any() else None,
                 )
             )  # fmt: skip
-        latest = wf.coefs.iloc[-1] if len(wf.coefs) else None
+        fitted = wf.coefs.loc[wf.coefs.index <= pd.Timestamp(cal.table.asof[last])]
+        latest = fitted.iloc[-1] if len(fitted) else None
         for name in cal.table.names:
             col = x[name].to_numpy()
             on = rows & np.isfinite(col) & (col > 0)
             sigs.append(_signal(name, h, on, y, wf.clim, None if latest is None else float(latest[name])))
     return Review(
+        as_of=str(cal.table.asof[last]),
         horizons=sorted(cal.runs),
         evaluate_from=cal.rules.evaluate_from,
         scores=scores,
@@ -205,7 +218,10 @@ def reliability_png(rev: Review) -> bytes:
 
 def review_lines(rev: Review) -> list[str]:
     """Plain-text review (the `rotascope review` output and the HTML section)."""
-    lines = ["Brier score and log-loss of the calibrated calls vs the expanding climatology:"]
+    lines = [
+        f"Review as of {rev.as_of} (calls from {rev.evaluate_from}, outcomes known by then). Brier score and "
+        "log-loss of the calibrated calls vs the expanding climatology:"
+    ]
     for s in rev.scores:
         if s.n:
             lines.append(
@@ -228,15 +244,15 @@ def review_lines(rev: Review) -> list[str]:
     return lines
 
 
-def write_review(cal: Calibrated, out: Path) -> list[Path]:
-    """Write calls.csv, review.json, reliability.png and review.html into ``out``."""
+def write_review(cal: Calibrated, out: Path, upto: int | None = None) -> list[Path]:
+    """Write calls.csv, review.json, reliability.png and review.html (known at week ``upto``) into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    rev = review(cal)
+    rev = review(cal, upto)
     paths = []
     target = out / "calls.csv"
     with target.open("w") as fh:
         fh.write("# outcome is a LABEL (known only h weeks later); every other column is known at as_of.\n")
-        calls_frame(cal).to_csv(fh, index=False, float_format="%.6f")
+        calls_frame(cal, upto).to_csv(fh, index=False, float_format="%.6f")
     paths.append(target)
     target = out / "review.json"
     target.write_text(rev.to_json())

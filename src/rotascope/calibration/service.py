@@ -201,16 +201,21 @@ def call_at(cal: Calibrated, as_of: date, h: int | None = None) -> Calibration:
 _MEMO: dict[int, tuple[Monitor, Calibrated]] = {}
 
 
-def calibrated_call(monitor: Monitor, as_of: date, extra: ExtraFactory | None = None) -> Calibration | None:
-    """``call_at`` on the monitor's calibration, computed once per monitor object in this process (and its
-    feature table once per data + thresholds on disk, under the monitor's cache folder). None before the
-    first weekly as-of with IWM data (there is no small-cap pair to label)."""
+def calibration_of(monitor: Monitor, extra: ExtraFactory | None = None) -> Calibrated:
+    """The monitor's calibration, computed once per monitor object in this process (and its feature table
+    once per data + thresholds on disk, under the monitor's cache folder)."""
     hit = _MEMO.get(id(monitor))
     if hit is None or hit[0] is not monitor:
         _MEMO.clear()
         hit = (monitor, calibrate(monitor, extra, monitor.cache_dir))
         _MEMO[id(monitor)] = hit
-    cal = hit[1]
+    return hit[1]
+
+
+def calibrated_call(monitor: Monitor, as_of: date, extra: ExtraFactory | None = None) -> Calibration | None:
+    """``call_at`` on the monitor's calibration (``calibration_of``). None before the first weekly as-of
+    with IWM data (there is no small-cap pair to label)."""
+    cal = calibration_of(monitor, extra)
     if np.datetime64(as_of, "D") < cal.table.asof[0]:
         return None
     if not np.isfinite(cal.runs[cal.rules.default_horizon].labels.band[cal.week(as_of)]):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from rotascope.records import Opinion
+from rotascope.report.calibview import SCENARIO_HEAD, calibration_lines, scenario_row
 from rotascope.report.document import (
     DISCLAIMER,
     NO_BACKTEST,
@@ -123,13 +124,16 @@ def _debate(data: ReportData) -> Section:
 
 
 def _scenarios(data: ReportData) -> Section:
+    """Each probability beside its base rate and track record, the outcome it is about, then where the
+    probabilities came from (the model's out-of-sample Brier skill, or "no measurable edge")."""
     d = data.analysis.decision
-    rows = tuple((s.name, f"{s.probability:.0%}", s.summary, "; ".join(s.requires)) for s in d.scenarios)
-    return Section(
-        "scenarios",
-        "Bull / base / bear",
-        (TableBlock(("scenario", "probability", "summary", "what has to be true"), rows),),
+    rows = tuple(
+        (*scenario_row(s), s.outcome or "n/a", s.summary, "; ".join(s.requires)) for s in d.scenarios
     )
+    head = (*SCENARIO_HEAD, "outcome", "summary", "what has to be true")
+    blocks: list[Block] = [TableBlock(head, rows)]
+    blocks += [Para(line) for line in calibration_lines(d)]
+    return Section("scenarios", "Bull / base / bear", tuple(blocks))
 
 
 def _risk(data: ReportData) -> Section:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from rotascope.records import Analysis, Opinion
+from rotascope.report.calibview import calibration_lines
 from rotascope.report.riskdesk import risk_rows
 from rotascope.report.termkit import (
     DISCLAIMER,
@@ -110,15 +111,9 @@ def render_analysis(a: Analysis, console: Console) -> None:
         what = ([f"outcome: {s.outcome}"] if s.outcome else []) + record + s.requires
         st.add_row(f"{s.name}: {s.summary}", prob, "\n".join(what))
     show(console, st)
-    if d.calibration is not None:  # where the probabilities came from and what they earned out of sample
-        c = d.calibration
-        skill = "n/a" if c.brier_skill_oos is None else f"{c.brier_skill_oos:+.3f}"
-        para(
-            console,
-            f"Calibration ({c.horizon_weeks} weeks, {c.method}): model weight {c.model_weight:.2f}, "
-            f"out-of-sample Brier skill {skill} over {c.n_oos} calls, expected relative return "
-            f"{c.expected_relative_return:+.2%}. {c.note}",
-        )
+    lines = calibration_lines(d)  # where the probabilities came from and what they earned out of sample
+    if lines:
+        para(console, " ".join(lines))
     if d.risk is not None:
         rt = table(console, "Risk controls")
         rt.add_column("item")

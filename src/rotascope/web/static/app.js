@@ -289,6 +289,21 @@
       o.risks.length ? el("ul", { class: "risks" }, o.risks.map((r) => el("li", {}, r))) : null);
   }
 
+  /* where the probabilities came from: worded as rotascope/report/calibview.py words them */
+  function signed3(v) { return (v >= 0 ? "+" : "") + v.toFixed(3); }
+  function calibrationLines(d) {
+    const c = d.calibration;
+    if (c) {
+      const skill = c.brier_skill_oos === null ? "n/a" : signed3(c.brier_skill_oos);
+      const model = c.model_brier_skill_oos === null || c.model_brier_skill_oos === undefined ? "n/a" : signed3(c.model_brier_skill_oos);
+      return [`Calibration (${c.horizon_weeks} weeks, ${c.method}): model weight ${c.model_weight.toFixed(2)}, ` +
+        `out-of-sample Brier skill ${skill} over ${c.n_oos} calls (the model alone ${model}), ` +
+        `expected relative return ${pct(c.expected_relative_return)}.`, c.note];
+    }
+    if (d.base_rates) return [d.base_rates.note];
+    return [];
+  }
+
   function renderAnalysis(a, target) {
     const d = a.decision;
     const finals = a.debate.final;
@@ -302,9 +317,13 @@
           cell(a.ladder_reached === null ? "n/a" : String(a.ladder_reached), a.ladder_reached),
           el("td", {}, a.killers_triggered.length ? a.killers_triggered.join(", ") : "none")]]),
         el("h3", {}, "Scenarios"),
-        table(["scenario", "probability", "summary", "requires"], d.scenarios.map((s) => el("tr", { "data-scenario": s.name },
-          el("td", {}, s.name), cell(pct(s.probability, 0, false), s.probability, `scenario-${s.name}`), el("td", {}, s.summary),
+        table(["scenario", "probability", "base rate", "track record", "outcome", "summary", "requires"], d.scenarios.map((s) => el("tr", { "data-scenario": s.name },
+          el("td", {}, s.name), cell(pct(s.probability, 0, false), s.probability, `scenario-${s.name}`),
+          cell(pct(s.base_rate, 0, false), s.base_rate, `base-rate-${s.name}`),
+          el("td", { class: "record" }, s.track_record ? s.track_record.text : "n/a"),
+          el("td", {}, s.outcome || "n/a"), el("td", {}, s.summary),
           el("td", {}, el("ul", {}, s.requires.map((r) => el("li", {}, r))))))),
+        el("div", { class: "calibration", "data-testid": "calibration" }, calibrationLines(d).map((line) => el("p", {}, line))),
         el("h3", {}, "Rationale"), el("ul", {}, d.rationale.map((r) => el("li", {}, r))),
         el("h3", {}, "Risk plan"),
         riskDesk(d.risk)),

@@ -1,0 +1,119 @@
+"""Base rates of a single name's scenarios: the universe's outcome definitions on the subject's own history.
+
+There is no calibrated model for single names (too little history per name, and the calibrator learns
+from the universe replay), so a stock (vs IWM) or a regime ETF (vs SPY) carries the base rates only:
+
+* weekly as-of dates of the data cut at the as-of (``backtest.calendar.weekly_asof``; a mid-week as-of is
+  answered by the week before, as for the universe);
+* band ``k x`` the trailing ``band_window``-day volatility of the subject/benchmark ratio ``x sqrt(h/52)``,
+  known at each week (``outcomes.pair_band``);
+* labels known by the as-of (the data is cut there, so a label whose horizon ends later does not exist)
+  and the expanding climatology over them (``outcomes.climatology``, one pseudo-count per class).
+
+Below ``MIN_BASE_RATE_WEEKS`` known labels the rates are withheld and the note says so.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from rotascope._typing import DateArray, Float64Array
+from rotascope.backtest.calendar import weekly_asof
+from rotascope.calibration.outcomes import (
+    CLASSES,
+    climatology,
+    labelled_weeks,
+    outcome_sentence,
+    weekly_labels,
+)
+from rotascope.records import Analysis, BaseRates, rnd
+from rotascope.regime.thresholds import CalibrationRules
+
+MIN_BASE_RATE_WEEKS = 52
+"""Known outcomes (a year of weekly labels) before a single name's base rates are shown."""
+
+
+def single_name_base_rates(
+    calendar: DateArray,
+    subject_close: Float64Array,
+    benchmark_close: Float64Array,
+    as_of: date,
+    subject: str,
+    benchmark: str,
+    rules: CalibrationRules,
+) -> BaseRates:
+    """The subject's outcome base rates at ``as_of`` at the default horizon (see the module docstring)."""
+    h = rules.default_horizon
+    cal = np.asarray(calendar).astype("datetime64[D]")
+    end = int(np.searchsorted(cal, np.datetime64(as_of, "D"), side="right"))
+    weeks = weekly_asof(cal[:end])
+    n = 0
+    band = float("nan")
+    rates: Float64Array | None = None
+    first: date | None = None
+    if len(weeks):
+        labels = weekly_labels(
+            cal[:end], subject_close[:end], benchmark_close[:end], weeks, h, rules.band_k, rules.band_window
+        )
+        i = len(weeks) - 1
+        n = int(labelled_weeks(labels)[i])
+        band = float(labels.band[i])
+        rates = climatology(labels)[i]
+        known = np.flatnonzero(labels.known_mask(i))
+        first = weeks[known[0]].astype(date) if len(known) else None
+    week = weeks[-1].astype(date) if len(weeks) else as_of
+    has_band = bool(np.isfinite(band))
+    enough = has_band and rates is not None and n >= MIN_BASE_RATE_WEEKS
+    pair = f"{subject} vs {benchmark}"
+    if enough and rates is not None:
+        bear, base, bull = (float(v) for v in rates)
+        note = (
+            f"No calibrated model for single names; these are base rates: in {n} {h}-week outcomes of "
+            f"{pair} known by {week} (since {first}), {subject} beat {benchmark} by more than the band in "
+            f"{bull:.0%}, lagged by more in {bear:.0%} and ended within it in {base:.0%} (band {band:.1%} = "
+            f"{rules.band_k:g} x trailing {rules.band_window}-day pair volatility x sqrt({h}/52)). The "
+            "scenario probabilities are the agents' evidence score, not measured frequencies."
+        )
+    else:
+        why = (
+            f"only {n} {h}-week outcomes of {pair} are known by {week} "
+            f"(at least {MIN_BASE_RATE_WEEKS} needed)"
+            if has_band
+            else f"{pair} has fewer than {rules.band_window} days of closes for an outcome band at {week}"
+        )
+        note = f"No calibrated model for single names, and too little history for base rates: {why}."
+    return BaseRates(
+        subject=subject,
+        benchmark=benchmark,
+        horizon_weeks=h,
+        band=rnd(band) if has_band else None,
+        outcomes=[outcome_sentence(c, subject, benchmark, band, h) for c in CLASSES] if has_band else [],
+        base_rates=[rnd(float(v)) or 0.0 for v in rates] if enough and rates is not None else None,
+        labelled_weeks=n,
+        min_labelled_weeks=MIN_BASE_RATE_WEEKS,
+        first_labelled=first,
+        note=note,
+    )
+
+
+def with_base_rates(analysis: Analysis, rates: BaseRates) -> Analysis:
+    """The analysis with each scenario's outcome, horizon, band and base rate; the note in its rationale."""
+    order: dict[str, int] = {name: k for k, name in enumerate(CLASSES)}
+    d = analysis.decision
+    items = [
+        s.model_copy(
+            update={
+                "outcome": rates.outcomes[order[s.name]] if rates.outcomes else "",
+                "horizon_weeks": rates.horizon_weeks,
+                "band": rates.band,
+                "base_rate": rates.base_rates[order[s.name]] if rates.base_rates is not None else None,
+            }
+        )
+        for s in d.scenarios
+    ]
+    decision = d.model_copy(
+        update={"scenarios": items, "rationale": [*d.rationale, rates.note], "base_rates": rates}
+    )
+    return analysis.model_copy(update={"decision": decision})

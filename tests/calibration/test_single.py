@@ -1,0 +1,73 @@
+"""Single-name base rates (issue #11): the universe's outcome definitions on the subject's own history."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from rotascope.calibration.service import calibrate, call_at
+from rotascope.calibration.single import MIN_BASE_RATE_WEEKS, single_name_base_rates
+from rotascope.config import Settings
+from rotascope.monitor.data import align
+from rotascope.monitor.run import Monitor
+from rotascope.store import open_store
+
+
+def close_of(monitor: Monitor, settings: Settings, symbol: str) -> np.ndarray:
+    store = open_store(settings)
+    try:
+        return np.asarray(align(store.close_panel([symbol]), monitor.panel.calendar).column(symbol))
+    finally:
+        store.close()
+
+
+def test_iwm_vs_spy_equals_the_universe_climatology(monitor: Monitor) -> None:
+    """IWM debated against SPY has the universe calibration's base rates, band and labelled weeks."""
+    etf = monitor.panel.data.etf
+    cal = calibrate(monitor, horizons=(13,))
+    for day in (date(2012, 6, 29), date(2024, 7, 19)):
+        got = single_name_base_rates(
+            monitor.panel.calendar, etf.column("IWM"), etf.column("SPY"), day, "IWM", "SPY",
+            monitor.thresholds.calibration,
+        )  # fmt: skip
+        want = call_at(cal, day, 13)
+        assert got.base_rates == want.base_rates
+        assert got.band == want.band and got.labelled_weeks == want.labelled_weeks
+        assert got.note.startswith("No calibrated model for single names; these are base rates")
+
+
+def test_a_member_uses_only_what_is_known_at_the_as_of(monitor: Monitor, loaded_settings: Settings) -> None:
+    """KRT vs IWM: the same rates when every close after the as-of is removed (or scrambled)."""
+    krt = close_of(monitor, loaded_settings, "KRT")
+    iwm = monitor.panel.data.etf.column("IWM")
+    rules = monitor.thresholds.calibration
+    day = date(2024, 7, 19)
+    row = int(np.searchsorted(monitor.panel.calendar, np.datetime64(day, "D"), side="right"))
+    full = single_name_base_rates(monitor.panel.calendar, krt, iwm, day, "KRT", "IWM", rules)
+    later = krt.copy()
+    later[row:] = later[row:] * 3.0  # the future changes: nothing known at the as-of may move
+    cut = single_name_base_rates(monitor.panel.calendar, later, iwm, day, "KRT", "IWM", rules)
+    assert full == cut
+    assert full.base_rates is not None and full.labelled_weeks >= MIN_BASE_RATE_WEEKS
+    assert sum(full.base_rates) == pytest.approx(1.0, abs=1e-5)
+    assert full.first_labelled is not None and full.first_labelled >= date(2021, 1, 1)  # KRT listed 2021
+    assert full.outcomes[2] == f"KRT beats IWM by more than {full.band:.1%} over the next 13 weeks"
+
+
+@pytest.mark.parametrize(
+    ("symbol", "bench", "day"), [("AHR", "IWM", date(2025, 6, 27)), ("KRE", "SPY", date(2007, 9, 28))]
+)
+def test_too_little_history_says_so(
+    monitor: Monitor, loaded_settings: Settings, symbol: str, bench: str, day: date
+) -> None:
+    """A member listed in 2024 and KRE in its first year: fewer than 52 known outcomes, no rates shown."""
+    close = close_of(monitor, loaded_settings, symbol)
+    got = single_name_base_rates(
+        monitor.panel.calendar, close, monitor.panel.data.etf.column(bench), day, symbol, bench,
+        monitor.thresholds.calibration,
+    )  # fmt: skip
+    assert got.base_rates is None and 0 < got.labelled_weeks < MIN_BASE_RATE_WEEKS
+    assert got.note.startswith("No calibrated model for single names, and too little history for base rates")
+    assert f"only {got.labelled_weeks} 13-week outcomes of {symbol} vs {bench}" in got.note
