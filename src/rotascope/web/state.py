@@ -178,6 +178,11 @@ class WebState:
     def monitor_ready(self) -> bool:
         return self._monitor is not None
 
+    @property
+    def built_monitor(self) -> Monitor | None:
+        """The monitor if built, else None, without a refresh or a build (safe on the event loop)."""
+        return self._monitor
+
     def monitor(self) -> Monitor:
         """The monitor, built on first use from a read-only store (once, even under concurrent requests)."""
         self.refresh()
