@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -18,7 +19,9 @@ import pytest
 
 from rotascope.config import Settings, load_settings
 from rotascope.errors import StoreCorrupt
+from rotascope.store import open_store
 from rotascope.store.integrity import verify_store
+from rotascope.store.live import ensure_live_schema, item_transaction, upsert_bars, upsert_series
 
 EXE = [str(Path(sys.executable).with_name("rotascope"))]
 HEADER_BYTES = 3 * 4096
@@ -100,6 +103,28 @@ def test_a_sound_store_passes(home: Path) -> None:
     verify_store(settings_for(home))  # raises on damage
     sql(home / "rotascope.duckdb", "INSERT INTO meta VALUES ('note', 'x')")  # an extra row is not damage
     verify_store(settings_for(home))
+
+
+def test_live_writes_that_replace_embedded_rows_are_not_damage(home: Path) -> None:
+    """`rotascope update` replaces embedded bars and series on the dates it refetches (one live row each)."""
+    settings = settings_for(home)
+    store = open_store(settings, write=True)
+    try:
+        ensure_live_schema(store)
+        bars = store.bars("SPY").tail(5).assign(symbol="SPY", close=lambda f: f["close"] + 1.0)
+        series = (
+            store.series("ust_10y").tail(3).assign(series_id="ust_10y", value=lambda f: f["value"] + 0.01)
+        )
+        with item_transaction(store) as conn:
+            assert upsert_bars(conn, bars) == 5
+        with item_transaction(store) as conn:
+            assert upsert_series(conn, series, date.today()).rows == 3
+    finally:
+        store.close()
+    verify_store(settings)
+    sql(home / "rotascope.duckdb", "DELETE FROM bars WHERE source = 'live'")  # now rows are really gone
+    with pytest.raises(StoreCorrupt, match="table bars holds"):
+        verify_store(settings)
 
 
 def test_a_missing_or_new_file_is_not_damage(tmp_path: Path) -> None:
