@@ -8,7 +8,8 @@ Tree::
     RotascopeError
     ├── ConfigError              bad setting value or unreadable config file
     ├── StoreError               store file missing, corrupt, locked or not writable
-    │   └── StoreNotInitialised  no data loaded yet: run `rotascope init`
+    │   ├── StoreNotInitialised  no data loaded yet: run `rotascope init`
+    │   └── StoreCorrupt         the file or its tables are damaged: `rotascope init --force` rebuilds it
     ├── DataError                the data cannot answer the question
     │   ├── UnknownSymbolError   symbol or series not in the store
     │   └── DateOutOfRangeError  as-of/start/end outside the stored history
@@ -37,6 +38,15 @@ class StoreError(RotascopeError):
 
 class StoreNotInitialised(StoreError):
     """The store holds no data yet."""
+
+
+class StoreCorrupt(StoreError):
+    """The store file is damaged; ``in_place`` says whether `init --force` can rebuild inside the file
+    (missing tables, rows that disagree with their load) or must move it aside (unreadable pages)."""
+
+    def __init__(self, message: str, *, in_place: bool) -> None:
+        super().__init__(message)
+        self.in_place = in_place
 
 
 class DataError(RotascopeError):

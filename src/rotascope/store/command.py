@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
@@ -10,8 +11,9 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from rotascope.config import Settings
 from rotascope.console import FormatOpt, check_format, emit_json, err, friendly_errors, out, settings_of
-from rotascope.errors import DataError, UnknownSymbolError
+from rotascope.errors import DataError, StoreCorrupt, UnknownSymbolError
 from rotascope.fundamentals.command import coverage_table, init_fundamentals
 from rotascope.fundamentals.store import coverage as fund_coverage
 from rotascope.jsonout import iso_records
@@ -20,6 +22,7 @@ from rotascope.providers import bundled
 from rotascope.sentiment.sample import load_headline_sample
 from rotascope.store import open_store
 from rotascope.store.db import reading
+from rotascope.store.integrity import move_aside, verify_store
 
 
 def register(app: typer.Typer) -> None:
@@ -38,6 +41,12 @@ def register(app: typer.Typer) -> None:
 
         settings = settings_of(ctx)
         with friendly_errors():
+            moved = _check_before_init(settings, force)
+            if moved is not None:
+                out.print(
+                    f"Moved the damaged store aside to {moved} (its stored analyses stay in it); "
+                    "building a new one."
+                )
             store = open_store(settings, write=True)
             try:
                 with Progress(
@@ -94,6 +103,8 @@ def register(app: typer.Typer) -> None:
 
         check_format(fmt)
         settings = settings_of(ctx)
+        with friendly_errors():
+            verify_store(settings)  # damage is named here, not met later at query time
         with friendly_errors(), reading(settings) as store:
             summary = store.status()
             items = store.item_ranges()
@@ -183,12 +194,17 @@ def register(app: typer.Typer) -> None:
             table.add_row(*[_cell(v) for v in row])
         out.print(table)
 
-    def _cell(value: Any) -> str:
-        if isinstance(value, float):
-            return "" if value != value else f"{value:,.4f}"
-        if isinstance(value, datetime):
-            return f"{value:%Y-%m-%d}"
-        return "" if value is None else str(value)
+
+def _check_before_init(settings: Settings, force: bool) -> Path | None:
+    """Refuse a damaged store (one sentence naming the damage) unless ``force``; with ``force``, move an
+    unreadable file aside (returned) so a new one is built, or let the reload repair it in place."""
+    try:
+        verify_store(settings)
+    except StoreCorrupt as exc:
+        if not force:
+            raise
+        return None if exc.in_place else move_aside(settings.db)
+    return None
 
 
 def _cell(value: Any) -> str:

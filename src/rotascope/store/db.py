@@ -18,6 +18,7 @@ import numpy as np
 from rotascope.config import Settings
 from rotascope.errors import (
     DateOutOfRangeError,
+    StoreCorrupt,
     StoreError,
     StoreNotInitialised,
     UnknownSymbolError,
@@ -60,6 +61,7 @@ class SourceStatus:
 
 
 CORRUPT = "run `rotascope init --force` to rebuild it"
+REBUILD = "`rotascope init --force` rebuilds it"
 
 
 def _friendly(exc: Exception, path: Path) -> StoreError:
@@ -73,6 +75,18 @@ def _friendly(exc: Exception, path: Path) -> StoreError:
     return StoreError(
         f"The store {path} cannot be opened ({text.splitlines()[0][:160]}); it may be corrupt. "
         "Move it aside and run `rotascope init` (nothing is deleted for you)."
+    )
+
+
+def _unopenable(exc: Exception, path: Path) -> StoreError:
+    """Why ``path`` did not open: a permission problem, or a damaged file `init --force` replaces."""
+    friendly = _friendly(exc, path)
+    if "cannot be opened" not in str(friendly):
+        return friendly
+    return StoreCorrupt(
+        f"The store {path} is corrupt: it cannot be opened ({str(exc).splitlines()[0][:160]}); {REBUILD} "
+        "(the damaged file is kept beside it).",
+        in_place=False,
     )
 
 
@@ -99,7 +113,7 @@ def connect(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConne
                         f"The store {path} stayed in use by another rotascope process for {wait:g} s; "
                         "try again when it ends (setting store_lock_wait waits longer)."
                     ) from None
-                raise _friendly(exc, path) from None
+                raise _unopenable(exc, path) from None
         time.sleep(min(delay * (0.5 + random.random()), max(0.0, deadline - time.monotonic())))
         delay = min(delay * 2, 0.5)
 

@@ -15,6 +15,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -29,7 +30,11 @@ from rotascope.errors import (
     StoreError,
     UnknownSymbolError,
 )
-from rotascope.monitor.run import Monitor, build_monitor
+from rotascope.fundamentals.breadth import earnings_internals
+from rotascope.monitor.data import load_market_data
+from rotascope.monitor.engine import compute
+from rotascope.monitor.run import Monitor
+from rotascope.regime import load_thresholds
 from rotascope.store.db import Store, open_store
 
 log = logging.getLogger("rotascope.web")
@@ -178,6 +183,11 @@ class WebState:
     def monitor_ready(self) -> bool:
         return self._monitor is not None
 
+    @property
+    def built_monitor(self) -> Monitor | None:
+        """The monitor if built, else None, without a refresh or a build (safe on the event loop)."""
+        return self._monitor
+
     def monitor(self) -> Monitor:
         """The monitor, built on first use from a read-only store (once, even under concurrent requests)."""
         self.refresh()
@@ -186,8 +196,14 @@ class WebState:
         with self._monitor_lock:
             if self._monitor is None:
                 started = time.perf_counter()
+                # build_monitor's steps, with the store let go before the compute: the file stays open
+                # (and a writer such as `rotascope update` locked out) only while the inputs are read
                 with self.store() as store:
-                    self._monitor = build_monitor(store, self.settings)
+                    data = load_market_data(store)
+                    data = replace(data, earnings=earnings_internals(store, data.calendar))
+                thresholds = load_thresholds(self.settings.thresholds)
+                panel = compute(data, thresholds, self.settings.stale_days)
+                self._monitor = Monitor(panel, thresholds, self.settings.home / "cache")
                 log.info("monitor built in %.1f s", time.perf_counter() - started)
             return self._monitor
 
