@@ -18,7 +18,8 @@ from pathlib import Path
 from rotascope._code import code_digest
 from rotascope.config import Settings
 from rotascope.monitor.asof import resolve_as_of
-from rotascope.monitor.engine import MonitorPanel
+from rotascope.monitor.data import MarketData
+from rotascope.monitor.engine import MonitorPanel, compute
 from rotascope.records import Record, Regime, Snapshot
 from rotascope.regime import Thresholds, evaluate, load_thresholds
 from rotascope.store.arrays import TreeFormatError, load_tree, save_tree
@@ -62,20 +63,46 @@ def panel_key(fingerprint: str, thresholds: Thresholds, stale_days: int) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
 
-def build_monitor(store: Store, settings: Settings) -> Monitor:
-    """The monitor over the full history: the saved panel when its key matches, else computed and saved."""
+@dataclass(frozen=True)
+class PreparedMonitor:
+    """What an open store gave: the saved panel (warm), or the inputs to compute it from (cold). The
+    store can be closed before :meth:`build`, so a cold compute never holds the file open."""
+
+    thresholds: Thresholds
+    cache_dir: Path
+    path: Path
+    saved: MonitorPanel | None
+    inputs: MarketData | None
+    stale_days: int
+
+    def build(self) -> Monitor:
+        panel = self.saved
+        if panel is None:
+            assert self.inputs is not None
+            panel = compute(self.inputs, self.thresholds, self.stale_days)
+            _save(self.path, panel)
+        return Monitor(panel, self.thresholds, self.cache_dir)
+
+
+def prepare_monitor(store: Store, settings: Settings) -> PreparedMonitor:
+    """Map the saved panel when its key matches, else read the inputs (the store is only read here)."""
     thresholds = load_thresholds(settings.thresholds)
     cache_dir = settings.home / "cache"
     path = cache_dir / f"monitor-{panel_key(store.fingerprint(), thresholds, settings.stale_days)}.tree"
-    panel = _load(path)
-    if panel is None:
+    saved = _load(path)
+    inputs = None
+    if saved is None:
         # deferred: the cold path's loaders pull in pandas and the fundamentals store (~0.4 s of imports a
         # warm run never pays)
-        from rotascope.monitor.compute import compute_panel
+        from rotascope.monitor.compute import load_inputs
 
-        panel = compute_panel(store, thresholds, settings.stale_days)
-        _save(path, panel)
-    return Monitor(panel, thresholds, cache_dir)
+        inputs = load_inputs(store)
+    return PreparedMonitor(thresholds, cache_dir, path, saved, inputs, settings.stale_days)
+
+
+def build_monitor(store: Store, settings: Settings) -> Monitor:
+    """The monitor over the full history: the saved panel when its key matches, else computed and saved."""
+    return prepare_monitor(store, settings).build()
 
 
 def _load(path: Path) -> MonitorPanel | None:

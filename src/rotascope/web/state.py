@@ -15,7 +15,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -30,11 +29,7 @@ from rotascope.errors import (
     StoreError,
     UnknownSymbolError,
 )
-from rotascope.fundamentals.breadth import earnings_internals
-from rotascope.monitor.data import load_market_data
-from rotascope.monitor.engine import compute
-from rotascope.monitor.run import Monitor
-from rotascope.regime import load_thresholds
+from rotascope.monitor.run import Monitor, prepare_monitor
 from rotascope.store.db import Store, open_store
 
 log = logging.getLogger("rotascope.web")
@@ -196,14 +191,11 @@ class WebState:
         with self._monitor_lock:
             if self._monitor is None:
                 started = time.perf_counter()
-                # build_monitor's steps, with the store let go before the compute: the file stays open
-                # (and a writer such as `rotascope update` locked out) only while the inputs are read
+                # the store is let go before a cold compute: the file stays open (and a writer such as
+                # `rotascope update` locked out) only while the saved panel or the inputs are read
                 with self.store() as store:
-                    data = load_market_data(store)
-                    data = replace(data, earnings=earnings_internals(store, data.calendar))
-                thresholds = load_thresholds(self.settings.thresholds)
-                panel = compute(data, thresholds, self.settings.stale_days)
-                self._monitor = Monitor(panel, thresholds, self.settings.home / "cache")
+                    prepared = prepare_monitor(store, self.settings)
+                self._monitor = prepared.build()
                 log.info("monitor built in %.1f s", time.perf_counter() - started)
             return self._monitor
 
