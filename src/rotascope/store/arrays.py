@@ -83,8 +83,13 @@ def save_tree(path: Path, obj: Any, trusted: tuple[str, ...] = TRUSTED) -> int:
     """Write ``obj`` to ``path`` atomically (temp file + rename); returns the bytes written."""
     writer = _Writer(trusted)
     tree = writer.enc(obj)
-    specs, offset = [], 0
-    for arr in writer.arrays:
+    views = _column_views(writer.arrays)
+    specs: list[dict[str, Any]] = []
+    offset = 0
+    for i, arr in enumerate(writer.arrays):
+        if i in views:
+            specs.append({"dtype": arr.dtype.str, "shape": list(arr.shape), "of": views[i]})
+            continue
         specs.append({"dtype": arr.dtype.str, "shape": list(arr.shape), "offset": offset})
         offset += arr.nbytes + _pad(arr.nbytes)
     header = json.dumps({"tree": tree, "arrays": specs, "end": offset}, separators=(",", ":")).encode()
@@ -96,7 +101,9 @@ def save_tree(path: Path, obj: Any, trusted: tuple[str, ...] = TRUSTED) -> int:
         with os.fdopen(fd, "wb") as fh:
             fh.write(MAGIC + len(header).to_bytes(8, "little") + header)
             fh.write(b"\0" * (start - fh.tell()))
-            for arr in writer.arrays:
+            for i, arr in enumerate(writer.arrays):
+                if i in views:
+                    continue
                 flat = np.ascontiguousarray(arr).view(np.uint8).reshape(-1)
                 fh.write(flat.data if arr.nbytes else b"")
                 fh.write(b"\0" * _pad(arr.nbytes))
@@ -130,9 +137,38 @@ def load_tree(path: Path, trusted: tuple[str, ...] = TRUSTED) -> Any:
         buf[start + s["offset"] : start + s["offset"] + _nbytes(s)]
         .view(np.dtype(s["dtype"]))
         .reshape(s["shape"])
+        if "offset" in s
+        else buf[:0]
         for s in specs
     ]
+    for i, s in enumerate(specs):
+        if "of" in s:
+            arrays[i] = arrays[s["of"]][:, : s["shape"][1]]
     return _dec(header["tree"], arrays, trusted)
+
+
+def _column_views(arrays: list[np.ndarray]) -> dict[int, int]:
+    """Arrays that are the leading columns of another array in the list (a panel of today's members is
+    such a view of the panel with former members appended): index -> the index of the whole array.
+    They are written once, as the whole array, and sliced again on load."""
+    wide = [j for j, b in enumerate(arrays) if b.ndim == 2 and b.flags.c_contiguous]
+    out: dict[int, int] = {}
+    for i, a in enumerate(arrays):
+        if a.ndim != 2 or (a.flags.c_contiguous and a.base is None):
+            continue
+        for j in wide:
+            b = arrays[j]
+            if (
+                j != i
+                and a.dtype == b.dtype
+                and a.strides == b.strides
+                and a.shape[0] == b.shape[0]
+                and a.shape[1] <= b.shape[1]
+                and a.__array_interface__["data"][0] == b.__array_interface__["data"][0]
+            ):
+                out[i] = j
+                break
+    return out
 
 
 def _nbytes(spec: dict[str, Any]) -> int:
