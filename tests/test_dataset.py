@@ -15,7 +15,7 @@ from datapaths import SHARED
 from rotascope.config import load_settings
 from rotascope.errors import DatasetError
 from rotascope.providers import bundled
-from rotascope.providers.quality import clean_bars, glitch_mask
+from rotascope.providers.quality import clean_bars, clean_panel, glitch_mask
 from rotascope.store.db import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,3 +169,62 @@ def test_corrupt_embedded_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "series.parquet").write_bytes(bytes(data))
     with pytest.raises(DatasetError, match="checksum"):
         bundled.load(load_settings(env={}), folder=tmp_path)
+
+
+def test_streamed_member_bars_equal_a_whole_panel_clean(store: Store) -> None:
+    """`init` unpivots the member file inside DuckDB a block of columns at a time; what it stores equals the
+    whole panel read by pandas and cleaned at once (every close, no extra row), with the same flags."""
+    settings = load_settings(env={})
+    panel = pd.read_parquet(bundled.dataset_dir() / "members_close.parquet")
+    rules = (settings.spike_up, settings.spike_down, settings.spike_reversal)
+    cleaned, flags = clean_panel(panel, bundled.SOURCE, *rules)
+    expected = cleaned.to_numpy(dtype=np.float64)
+    symbols = [str(c) for c in panel.columns]
+    got = store.conn.execute(
+        "SELECT symbol, date, close, open, high, low, volume FROM bars WHERE list_contains(?, symbol)",
+        [symbols],
+    ).fetchnumpy()
+    col = pd.Index(symbols).get_indexer(got["symbol"])
+    row = pd.Index(panel.index.to_numpy().astype("datetime64[D]")).get_indexer(
+        np.asarray(got["date"]).astype("datetime64[D]")
+    )
+    assert (col >= 0).all() and (row >= 0).all()
+    assert len(got["close"]) == np.isfinite(expected).sum()  # nothing missing or duplicated
+    stored = np.full(expected.shape, np.nan)
+    stored[row, col] = np.asarray(got["close"], dtype=np.float64)
+    assert np.array_equal(stored, expected, equal_nan=True)
+    for field in ("open", "high", "low", "volume"):
+        assert np.ma.getmaskarray(np.ma.asarray(got[field])).all()  # close-only bars: NULL, never 0
+    rows = store.conn.execute(
+        "SELECT symbol, CAST(date AS VARCHAR), original, reason FROM quality_flags "
+        "WHERE field = 'close' AND action = 'set to missing'"
+    ).fetchall()
+    assert rows == [(f.symbol, f.date, f.original, f.reason) for f in flags]
+
+
+def test_member_file_checked_in_blocks_flags_like_a_whole_panel(tmp_path: Path) -> None:
+    """Blocks of two columns find the same glitches, in the same order, as one whole-panel clean."""
+    dates = pd.date_range("2020-01-01", periods=6, name="date")
+    panel = pd.DataFrame(
+        {
+            "A": [10.0, 10.0, 40.0, 10.1, 10.2, 10.3],  # a spike that reverses
+            "B": [5.0, -1.0, 5.0, 5.1, np.nan, 5.2],  # a non-positive price, a missing day
+            "C": [1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
+            "D": [np.nan] * 6,
+            "E": [2.0, 2.0, 9.0, 2.0, 2.0, 2.0],
+        },
+        index=dates,
+    ).astype(np.float32)
+    path = tmp_path / "wide.parquet"
+    panel.to_parquet(path)
+    wide, flags = bundled.read_members(path, "t", (1.0, 0.5, 0.25), width=2)
+    cleaned, whole = clean_panel(panel, "t", 1.0, 0.5, 0.25)
+    assert flags == whole and len(flags) == 4
+    assert wide.rows == int(np.isfinite(cleaned.to_numpy()).sum())
+    assert wide.symbols == ("A", "B", "C", "D", "E") and wide.date_column == "date"
+    assert sorted(zip(wide.dropped.symbol, wide.dropped.date.astype(str), strict=True)) == [
+        ("A", "2020-01-03"),
+        ("B", "2020-01-02"),
+        ("C", "2020-01-06"),
+        ("E", "2020-01-03"),
+    ]

@@ -17,11 +17,13 @@ import numpy as np
 
 from rotascope.config import Settings
 from rotascope.errors import (
+    DatasetError,
     DateOutOfRangeError,
     StoreError,
     StoreNotInitialised,
     UnknownSymbolError,
 )
+from rotascope.providers.base import WideCloses
 from rotascope.store.cache import PanelCache
 from rotascope.store.panel import Panel
 from rotascope.store.schema import BAR_INSERT_COLUMNS, DDL, MIGRATIONS, SCHEMA_VERSION
@@ -205,9 +207,12 @@ class Store:
                 "weight_r2000, ? FROM batch_instruments",
                 [batch.source],
             )
-            for i, frame in enumerate(batch.bars):
-                say(f"bars {i + 1}/{len(batch.bars)} ({len(frame):,} rows)")
-                conn.register("batch_bars", frame)
+            for i, part in enumerate(batch.bars):
+                say(f"bars {i + 1}/{len(batch.bars)} ({len(part):,} rows)")
+                if isinstance(part, WideCloses):
+                    _insert_wide(conn, part, batch.source)
+                    continue
+                conn.register("batch_bars", part)
                 conn.execute(
                     f"INSERT INTO bars {BAR_INSERT_COLUMNS} SELECT CAST(symbol AS VARCHAR), "
                     "CAST(date AS DATE), open, high, low, close, volume, ?, CAST(date AS DATE), NULL "
@@ -271,6 +276,7 @@ class Store:
             for name in (
                 "batch_instruments",
                 "batch_bars",
+                "batch_dropped",
                 "batch_series",
                 "batch_meta",
                 "batch_flags",
@@ -517,6 +523,41 @@ class Store:
         """First column of the first row (the whole result is fetched, as DuckDB requires)."""
         rows = self.conn.execute(sql, params or []).fetchall()
         return rows[0][0] if rows else None
+
+
+WIDE_BLOCK = 256
+"""Columns of a wide close file unpivoted per insert: DuckDB reads the Parquet file directly, so the
+memory a load needs stays bounded (a whole-table pandas round trip peaked near 2 GB)."""
+
+
+def _ident(name: str) -> str:
+    """``name`` as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _insert_wide(conn: duckdb.DuckDBPyConnection, wide: WideCloses, source: str) -> None:
+    """Unpivot ``wide`` into close-only bars, ``WIDE_BLOCK`` columns at a time, each block sorted by symbol
+    and date (a symbol's bars then sit together, so one-symbol queries skip most of the table)."""
+    day = f"CAST({_ident(wide.date_column)} AS DATE)"
+    conn.register("batch_dropped", wide.dropped)
+    total = 0
+    for j in range(0, len(wide.symbols), WIDE_BLOCK):
+        cols = ", ".join(_ident(s) for s in wide.symbols[j : j + WIDE_BLOCK])
+        got = conn.execute(
+            f"INSERT INTO bars {BAR_INSERT_COLUMNS} SELECT u.symbol, u.date, NULL, NULL, NULL, u.close, "
+            "NULL, ?, u.date, NULL FROM "
+            f"(SELECT symbol, {day} AS date, CAST(close AS DOUBLE) AS close FROM (UNPIVOT "
+            f"(SELECT {_ident(wide.date_column)}, {cols} FROM read_parquet(?)) ON {cols} "
+            "INTO NAME symbol VALUE close) WHERE isfinite(close)) u "
+            "ANTI JOIN batch_dropped d ON u.symbol = d.symbol AND u.date = CAST(d.date AS DATE) "
+            "ORDER BY u.symbol, u.date",
+            [source, str(wide.path)],
+        ).fetchall()
+        total += int(got[0][0])
+    if total != wide.rows:
+        raise DatasetError(
+            f"{wide.path.name} gave {total:,} bars where {wide.rows:,} were expected; reinstall rotascope."
+        )
 
 
 @contextlib.contextmanager
