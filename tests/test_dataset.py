@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import subprocess
 import sys
@@ -15,7 +16,9 @@ from datapaths import SHARED
 from rotascope.config import load_settings
 from rotascope.errors import DatasetError
 from rotascope.providers import bundled
+from rotascope.providers.base import DataBatch
 from rotascope.providers.quality import clean_bars, clean_panel, glitch_mask
+from rotascope.store import open_store
 from rotascope.store.db import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -228,3 +231,43 @@ def test_member_file_checked_in_blocks_flags_like_a_whole_panel(tmp_path: Path) 
         ("C", "2020-01-06"),
         ("E", "2020-01-03"),
     ]
+
+
+def test_a_wide_file_that_gives_other_counts_loads_nothing(tmp_path: Path) -> None:
+    """The store checks the unpivoted count against the cleaning pass; a mismatch rolls the load back."""
+    panel = pd.DataFrame(
+        {"A": [1.0, 2.0, np.nan], "B": [3.0, 3.5, 4.0]},
+        index=pd.date_range("2020-01-01", periods=3, name="date"),
+    ).astype(np.float32)
+    panel.to_parquet(tmp_path / "wide.parquet")
+    wide, _flags = bundled.read_members(tmp_path / "wide.parquet", "t", (1.0, 0.5, 0.25))
+    assert wide.rows == 5
+
+    def batch(rows: int) -> DataBatch:
+        return DataBatch(
+            "t",
+            [dataclasses.replace(wide, rows=rows)],
+            pd.DataFrame({k: [] for k in ("series_id", "date", "value", "known_at")}),
+            pd.DataFrame(
+                {"symbol": ["A", "B"], "name": "", "kind": "stock", "sector": "", "universes": [[], []]}
+            ).assign(weight_r2000=np.nan),
+            pd.DataFrame({k: [] for k in ("series_id", "name", "unit", "frequency", "origin")}),
+            f"fp{rows}",
+        )
+
+    settings = load_settings({"home": str(tmp_path / "home")}, env={})
+    with open_store(settings, write=True) as store:
+        with pytest.raises(DatasetError, match="gave 5 bars where 6 were expected"):
+            store.load(batch(6))
+        assert store.conn.execute("SELECT count(*) FROM bars").fetchall()[0][0] == 0
+        assert store.load(batch(5)).bars == 5
+        got = store.conn.execute(
+            "SELECT symbol, CAST(date AS VARCHAR), close FROM bars ORDER BY 1, 2"
+        ).fetchall()
+        assert got == [
+            ("A", "2020-01-01", 1.0),
+            ("A", "2020-01-02", 2.0),
+            ("B", "2020-01-01", 3.0),
+            ("B", "2020-01-02", 3.5),
+            ("B", "2020-01-03", 4.0),
+        ]
