@@ -68,6 +68,7 @@ BENCH_MODULES = (
     "bench_screen",
     "bench_sentiment",
     "bench_sweep",
+    "bench_memory",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import subprocess
 import sys
@@ -15,7 +16,9 @@ from datapaths import SHARED
 from rotascope.config import load_settings
 from rotascope.errors import DatasetError
 from rotascope.providers import bundled
-from rotascope.providers.quality import clean_bars, glitch_mask
+from rotascope.providers.base import DataBatch
+from rotascope.providers.quality import clean_bars, clean_panel, glitch_mask
+from rotascope.store import open_store
 from rotascope.store.db import Store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -169,3 +172,102 @@ def test_corrupt_embedded_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "series.parquet").write_bytes(bytes(data))
     with pytest.raises(DatasetError, match="checksum"):
         bundled.load(load_settings(env={}), folder=tmp_path)
+
+
+def test_streamed_member_bars_equal_a_whole_panel_clean(store: Store) -> None:
+    """`init` unpivots the member file inside DuckDB a block of columns at a time; what it stores equals the
+    whole panel read by pandas and cleaned at once (every close, no extra row), with the same flags."""
+    settings = load_settings(env={})
+    panel = pd.read_parquet(bundled.dataset_dir() / "members_close.parquet")
+    rules = (settings.spike_up, settings.spike_down, settings.spike_reversal)
+    cleaned, flags = clean_panel(panel, bundled.SOURCE, *rules)
+    expected = cleaned.to_numpy(dtype=np.float64)
+    symbols = [str(c) for c in panel.columns]
+    got = store.conn.execute(
+        "SELECT symbol, date, close, open, high, low, volume FROM bars WHERE list_contains(?, symbol)",
+        [symbols],
+    ).fetchnumpy()
+    col = pd.Index(symbols).get_indexer(got["symbol"])
+    row = pd.Index(panel.index.to_numpy().astype("datetime64[D]")).get_indexer(
+        np.asarray(got["date"]).astype("datetime64[D]")
+    )
+    assert (col >= 0).all() and (row >= 0).all()
+    assert len(got["close"]) == np.isfinite(expected).sum()  # nothing missing or duplicated
+    stored = np.full(expected.shape, np.nan)
+    stored[row, col] = np.asarray(got["close"], dtype=np.float64)
+    assert np.array_equal(stored, expected, equal_nan=True)
+    for field in ("open", "high", "low", "volume"):
+        assert np.ma.getmaskarray(np.ma.asarray(got[field])).all()  # close-only bars: NULL, never 0
+    rows = store.conn.execute(
+        "SELECT symbol, CAST(date AS VARCHAR), original, reason FROM quality_flags "
+        "WHERE field = 'close' AND action = 'set to missing'"
+    ).fetchall()
+    assert rows == [(f.symbol, f.date, f.original, f.reason) for f in flags]
+
+
+def test_member_file_checked_in_blocks_flags_like_a_whole_panel(tmp_path: Path) -> None:
+    """Blocks of two columns find the same glitches, in the same order, as one whole-panel clean."""
+    dates = pd.date_range("2020-01-01", periods=6, name="date")
+    panel = pd.DataFrame(
+        {
+            "A": [10.0, 10.0, 40.0, 10.1, 10.2, 10.3],  # a spike that reverses
+            "B": [5.0, -1.0, 5.0, 5.1, np.nan, 5.2],  # a non-positive price, a missing day
+            "C": [1.0, 1.0, 1.0, 1.0, 1.0, 0.0],
+            "D": [np.nan] * 6,
+            "E": [2.0, 2.0, 9.0, 2.0, 2.0, 2.0],
+        },
+        index=dates,
+    ).astype(np.float32)
+    path = tmp_path / "wide.parquet"
+    panel.to_parquet(path)
+    wide, flags = bundled.read_members(path, "t", (1.0, 0.5, 0.25), width=2)
+    cleaned, whole = clean_panel(panel, "t", 1.0, 0.5, 0.25)
+    assert flags == whole and len(flags) == 4
+    assert wide.rows == int(np.isfinite(cleaned.to_numpy()).sum())
+    assert wide.symbols == ("A", "B", "C", "D", "E") and wide.date_column == "date"
+    assert sorted(zip(wide.dropped.symbol, wide.dropped.date.astype(str), strict=True)) == [
+        ("A", "2020-01-03"),
+        ("B", "2020-01-02"),
+        ("C", "2020-01-06"),
+        ("E", "2020-01-03"),
+    ]
+
+
+def test_a_wide_file_that_gives_other_counts_loads_nothing(tmp_path: Path) -> None:
+    """The store checks the unpivoted count against the cleaning pass; a mismatch rolls the load back."""
+    panel = pd.DataFrame(
+        {"A": [1.0, 2.0, np.nan], "B": [3.0, 3.5, 4.0]},
+        index=pd.date_range("2020-01-01", periods=3, name="date"),
+    ).astype(np.float32)
+    panel.to_parquet(tmp_path / "wide.parquet")
+    wide, _flags = bundled.read_members(tmp_path / "wide.parquet", "t", (1.0, 0.5, 0.25))
+    assert wide.rows == 5
+
+    def batch(rows: int) -> DataBatch:
+        return DataBatch(
+            "t",
+            [dataclasses.replace(wide, rows=rows)],
+            pd.DataFrame({k: [] for k in ("series_id", "date", "value", "known_at")}),
+            pd.DataFrame(
+                {"symbol": ["A", "B"], "name": "", "kind": "stock", "sector": "", "universes": [[], []]}
+            ).assign(weight_r2000=np.nan),
+            pd.DataFrame({k: [] for k in ("series_id", "name", "unit", "frequency", "origin")}),
+            f"fp{rows}",
+        )
+
+    settings = load_settings({"home": str(tmp_path / "home")}, env={})
+    with open_store(settings, write=True) as store:
+        with pytest.raises(DatasetError, match="gave 5 bars where 6 were expected"):
+            store.load(batch(6))
+        assert store.conn.execute("SELECT count(*) FROM bars").fetchall()[0][0] == 0
+        assert store.load(batch(5)).bars == 5
+        got = store.conn.execute(
+            "SELECT symbol, CAST(date AS VARCHAR), close FROM bars ORDER BY 1, 2"
+        ).fetchall()
+        assert got == [
+            ("A", "2020-01-01", 1.0),
+            ("A", "2020-01-02", 2.0),
+            ("B", "2020-01-01", 3.0),
+            ("B", "2020-01-02", 3.5),
+            ("B", "2020-01-03", 4.0),
+        ]

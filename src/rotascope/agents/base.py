@@ -54,9 +54,10 @@ class AgentContext:
         return self.panel.data.etf.column(symbol)[max(0, t - n + 1) : t + 1]
 
     def member_window(self, n: int) -> Float64Array:
-        """The last ``n`` rows of the R2000 member close panel, ending at the as-of date."""
+        """The last ``n`` rows of the R2000 member close panel, ending at the as-of date, as float64 (the
+        panel may hold them as float32; agents compute in float64)."""
         t = self.row
-        return self.panel.data.members.values[max(0, t - n + 1) : t + 1]
+        return np.asarray(self.panel.data.members.values[max(0, t - n + 1) : t + 1], dtype=np.float64)
 
 
 def agent_rules(ctx: AgentContext) -> AgentRules:

@@ -773,9 +773,9 @@ def lenses(ctx: AgentContext, fund: Fundamentals | None) -> tuple[ProfitabilityD
     """Profitability dispersion and the valuation-vs-financing panel at the context's as-of."""
     t = ctx.row
     data = ctx.panel.data
-    small = pd.Series(data.members.values[t], index=list(data.members.symbols))
+    small = pd.Series(data.members.values[t], index=list(data.members.symbols), dtype=np.float64)
     large = (
-        pd.Series(data.sp500.values[t], index=list(data.sp500.symbols))
+        pd.Series(data.sp500.values[t], index=list(data.sp500.symbols), dtype=np.float64)
         if t < len(data.sp500.values)
         else (pd.Series(dtype=np.float64))
     )

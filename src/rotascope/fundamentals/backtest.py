@@ -108,7 +108,7 @@ def backtest_screen(
     if start >= end:
         raise DataError(f"--start {start} is not before --end {end}.")
     panel, _names, _sectors = member_panel(store)
-    values = panel.values
+    values = panel.float64()
     rows: list[tuple[int, str, int, dict[int, tuple[float, float]]]] = []
     for t in _week_ends(panel.dates, start, end, step_weeks):  # one cross-section per date, vectorised
         day = panel.dates[t].astype(date)

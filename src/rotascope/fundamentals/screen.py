@@ -331,7 +331,7 @@ def inputs_at(
     if t < 0 or (as_of is not None and as_of > last):
         raise DateOutOfRangeError(f"--as-of {as_of} is outside the stored member closes ({first} to {last}).")
     day = panel.dates[t].astype(date)
-    window = panel.values[max(0, t - HISTORY + 1) : t + 1]
+    window = panel.float64()[max(0, t - HISTORY + 1) : t + 1]
     return ScreenInputs(day, panel.symbols, names, sectors, window)
 
 

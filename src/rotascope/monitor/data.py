@@ -66,11 +66,13 @@ SERIES = (
 
 
 def align(panel: Panel, calendar: DateArray) -> Panel:
-    """Put a panel on ``calendar``: rows for dates the panel lacks are NaN; extra dates are dropped."""
+    """Put a panel on ``calendar``: rows for dates the panel lacks are NaN; extra dates are dropped.
+
+    The values keep their dtype (a float32 member panel stays float32)."""
     pos = np.searchsorted(panel.dates, calendar)
     pos_clipped = np.minimum(pos, len(panel.dates) - 1)
     hit = (pos < len(panel.dates)) & (panel.dates[pos_clipped] == calendar)
-    values = np.full((len(calendar), len(panel.symbols)), np.nan)
+    values = np.full((len(calendar), len(panel.symbols)), np.nan, dtype=panel.values.dtype)
     values[hit] = panel.values[pos_clipped[hit]]
     return Panel(calendar, panel.symbols, values)
 
@@ -130,7 +132,8 @@ def with_traded(close: Panel, traded: Panel | None) -> tuple[Panel, TradedCloses
     cols = np.flatnonzero(have.any(axis=0))
     if len(cols) == 0:
         return close, None
-    adjusted = close.values[:, cols]
+    full = close.float64()  # the merge is float64 arithmetic, whatever the panel holds
+    adjusted = full[:, cols]
     tr, on = t[:, cols], have[:, cols]
     first = np.argmax(on, axis=0)
     k = np.arange(len(cols))
@@ -138,9 +141,9 @@ def with_traded(close: Panel, traded: Panel | None) -> tuple[Panel, TradedCloses
         ratio = tr[first, k] / adjusted[first, k]
     ratio = np.where(np.isfinite(ratio) & (ratio > 0), ratio, 1.0)
     merged = np.where(on, tr, adjusted * ratio[None, :])
-    values = close.values.copy()
+    values = full.copy() if full is close.values else full
     values[:, cols] = merged
-    return Panel(close.dates, close.symbols, values), TradedCloses(
+    return Panel(close.dates, close.symbols, values).compact(), TradedCloses(
         cols.astype(np.int64), on, adjusted, merged
     )
 
@@ -193,7 +196,12 @@ class PitUniverse:
 
 @dataclass(frozen=True)
 class MarketData:
-    """Aligned inputs of the monitor. ``calendar`` is SPY's trading days."""
+    """Aligned inputs of the monitor. ``calendar`` is SPY's trading days.
+
+    Member close panels (``members``, ``sp500``, the point-in-time ``close``) are float32 when that holds
+    the stored closes exactly (it does for the embedded data); whoever does arithmetic on them converts
+    to float64 first, so every result is the one the float64 panel gives.
+    """
 
     calendar: DateArray
     etf: Panel
@@ -238,7 +246,7 @@ class MarketData:
 
 
 def load_market_data(store: Store) -> MarketData:
-    """Read every input of the monitor from the store (one query per kind)."""
+    """Read every input of the monitor from the store (one query per kind), member panels as float32."""
     store.require_data()
     available = [s for s in ETFS if store.has_symbol(s)]
     raw = store.close_panel(available)
@@ -261,7 +269,8 @@ def load_market_data(store: Store) -> MarketData:
             series[sid] = SeriesData(
                 _days(frame["date"]), _days(frame["known_at"]), frame["value"].to_numpy(dtype=np.float64)
             )
-    return MarketData(
+    fingerprint = store.fingerprint()
+    data = MarketData(
         calendar,
         etf,
         members,
@@ -269,19 +278,24 @@ def load_market_data(store: Store) -> MarketData:
         np.nan_to_num(weights),
         sp500,
         series,
-        store.fingerprint(),
-        _source_label(store.fingerprint()),
+        fingerprint,
+        _source_label(fingerprint),
         align(store.high_low_panel(["IWM"]), calendar),
         pit={u: p for u, p in pit.items() if p is not None},
         traded=traded,
     )
+    if not store.write:
+        store.release()  # frees DuckDB's cached blocks (100-200 MB) before the compute; reopened on demand
+    return data
 
 
 def _closes(
     store: Store, universe: str, symbols: list[str], calendar: DateArray, traded: dict[str, TradedCloses]
 ) -> Panel:
     """Member closes on the calendar, traded prices where stored (recorded in ``traded[universe]``)."""
-    close, got = with_traded(align(store.close_panel(symbols), calendar), store.traded_close_panel(symbols))
+    close, got = with_traded(
+        align(store.close_panel(symbols, compact=True), calendar), store.traded_close_panel(symbols)
+    )
     if got is not None:
         traded[universe] = got
     return close

@@ -3,6 +3,11 @@
 ``compute`` runs the vectorised kernels over the full history; ``MonitorPanel.snapshot(as_of)`` only reads
 row ``t`` (and a few rows before it for tails) of arrays that are causal by construction, so a snapshot
 never sees data after its as-of date and the backtest can replay any number of dates without recomputing.
+
+Member close panels may be float32 (exact copies of the stored closes, half the memory). Nothing is
+computed in float32: the breadth kernels convert each block of columns to float64 before any sum, mean or
+comparison (a close > SMA test can flip at float32 precision), and the per-as-of medians and
+concentration convert the rows they read. Results are therefore those of the float64 panel, bit for bit.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from rotascope._typing import BoolArray, DateArray, Float64Array
+from rotascope._typing import BoolArray, DateArray, Float64Array, FloatArray
 from rotascope.indicators import breadth as br
 from rotascope.indicators.kernels import IntArray, pct_change, rolling_max, rolling_min, sma
 from rotascope.indicators.macro import change, change_months, rolling_percentile
@@ -216,8 +221,9 @@ class MonitorPanel:
         def med(cols: BoolArray, k: int) -> float:
             if t < k:
                 return float("nan")
+            now, then = (np.asarray(close[row, cols], dtype=np.float64) for row in (t, t - k))
             with np.errstate(invalid="ignore", divide="ignore"):
-                r = close[t, cols] / close[t - k, cols] - 1.0
+                r = now / then - 1.0  # in float64: the panel may hold float32 closes
             r = r[np.isfinite(r)]
             return float(np.median(r)) if len(r) else float("nan")
 
@@ -411,7 +417,7 @@ def _run_length(flag: BoolArray) -> Float64Array:
     return np.asarray(np.where(flag, idx - last_false, 0), dtype=np.float64)
 
 
-def _first_row(close: Float64Array) -> int:
+def _first_row(close: FloatArray) -> int:
     """First row where any member has a close (the member tables start years after SPY)."""
     rows = np.flatnonzero(np.isfinite(close).any(axis=1))
     return int(rows[0]) if len(rows) else close.shape[0]
@@ -435,7 +441,7 @@ def _pad(obj: T, start: int) -> T:
 
 def _universe(
     name: str,
-    close: Float64Array,
+    close: FloatArray,
     sectors: tuple[str, ...] | None = None,
 ) -> UniverseBreadth:
     """Breadth arrays of one member universe (with sector participation when sectors are given)."""

@@ -7,6 +7,7 @@ Bulk data crosses module boundaries as pandas frames with a fixed schema (checke
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rotascope.errors import DatasetError
@@ -35,13 +36,32 @@ class QualityFlag:
     reason: str
 
 
+@dataclass(frozen=True)
+class WideCloses:
+    """A wide (date x symbol) Parquet close file that the store turns into close-only bars itself.
+
+    The store reads it a block of columns at a time (never whole in memory), leaves out missing cells and
+    the cells in ``dropped`` (``symbol, date``: what cleaning set to missing), and checks the count.
+    """
+
+    path: Path
+    date_column: str
+    symbols: tuple[str, ...]
+    rows: int
+    """Bars the file yields once missing and dropped cells are left out."""
+    dropped: pd.DataFrame
+
+    def __len__(self) -> int:
+        return self.rows
+
+
 @dataclass
 class DataBatch:
     """What one provider hands to the store in a single atomic load."""
 
     source: str
-    bars: list[pd.DataFrame]
-    """Bar frames (several, so that big ones need not be concatenated)."""
+    bars: list[pd.DataFrame | WideCloses]
+    """Bar frames (several, so that big ones need not be concatenated), or a wide close file to unpivot."""
     series: pd.DataFrame
     instruments: pd.DataFrame
     series_meta: pd.DataFrame
@@ -52,7 +72,8 @@ class DataBatch:
 
     def __post_init__(self) -> None:
         for frame in self.bars:
-            check_schema(frame, BAR_COLUMNS, "bars")
+            if not isinstance(frame, WideCloses):
+                check_schema(frame, BAR_COLUMNS, "bars")
         check_schema(self.series, SERIES_COLUMNS, "series")
         check_schema(self.instruments, INSTRUMENT_COLUMNS, "instruments")
         check_schema(self.series_meta, SERIES_META_COLUMNS, "series_meta")

@@ -6,14 +6,17 @@ import hashlib
 import json
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow.parquet as pq
 
 from rotascope.config import Settings
 from rotascope.errors import DatasetError
-from rotascope.providers.base import DataBatch
-from rotascope.providers.quality import clean_bars, clean_panel
+from rotascope.providers.base import DataBatch, QualityFlag, WideCloses
+from rotascope.providers.quality import cell_flags, clean_bars, glitches
 from rotascope.universe.membership import check_membership
 
 SOURCE = "bundled"
@@ -37,36 +40,69 @@ def manifest(folder: Path | None = None) -> dict[str, object]:
     return loaded
 
 
-def _read(folder: Path, name: str, expected: dict[str, dict[str, str]]) -> pd.DataFrame:
+def _verified(folder: Path, name: str, expected: dict[str, dict[str, str]]) -> Path:
+    """Path of an embedded file whose SHA-256 matches the manifest (hashed as a stream, not read whole)."""
     path = folder / name
     try:
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
     except FileNotFoundError:
         raise DatasetError(f"Embedded file {name} is missing from {folder}; reinstall rotascope.") from None
-    if hashlib.sha256(data).hexdigest() != expected.get(name, {}).get("sha256"):
+    if digest != expected.get(name, {}).get("sha256"):
         raise DatasetError(
             f"Embedded file {name} does not match its checksum (corrupt); reinstall rotascope."
         )
-    return pd.read_parquet(path)
+    return path
 
 
-def members_to_bars(panel: pd.DataFrame) -> pd.DataFrame:
-    """Turn the wide member close panel into long close-only bars (NaN cells dropped)."""
-    values = panel.to_numpy(dtype=np.float64)
-    rows, cols = np.nonzero(np.isfinite(values))
-    return pd.DataFrame(
-        {
-            "symbol": pd.Categorical.from_codes(cols, categories=pd.Index([str(c) for c in panel.columns])),
-            "date": panel.index.to_numpy()[rows],
-            "open": np.nan,
-            "high": np.nan,
-            "low": np.nan,
-            "close": values[rows, cols],
-            "volume": pd.arrays.IntegerArray(
-                np.zeros(len(rows), dtype=np.int64), np.ones(len(rows), dtype=bool)
-            ),
-        }
-    )
+def _read(folder: Path, name: str, expected: dict[str, dict[str, str]]) -> pd.DataFrame:
+    return pd.read_parquet(_verified(folder, name, expected))
+
+
+MEMBER_CHUNK = 256
+"""Member columns read and cleaned at a time: bounds the memory `init` needs."""
+
+
+def read_members(
+    path: Path, source: str, rules: tuple[float, float, float], width: int = MEMBER_CHUNK
+) -> tuple[WideCloses, list[QualityFlag]]:
+    """Check the wide member close file ``width`` columns at a time: what cleaning drops, and the flags.
+
+    Flags come in the order a whole-panel clean gives them: non-positive prices, then spikes, each by date
+    and then by column. The closes themselves are left in the file, for the store to unpivot.
+    """
+    pf = pq.ParquetFile(path)
+    meta = pf.schema_arrow.pandas_metadata or {}
+    index = [c for c in meta.get("index_columns", []) if isinstance(c, str)]
+    if len(index) != 1:
+        raise DatasetError(f"{path.name} has no date index; reinstall rotascope.")
+    symbols = tuple(c for c in pf.schema_arrow.names if c != index[0])
+    dates = np.asarray(pf.read(columns=index).column(0).to_numpy())
+    n, kept = len(symbols), 0
+    cells: dict[str, list[npt.NDArray[np.intp]]] = {"nonpos": [], "spikes": []}
+    originals: dict[str, list[npt.NDArray[np.floating[Any]]]] = {"nonpos": [], "spikes": []}
+    for j in range(0, n, width):
+        names = list(symbols[j : j + width])
+        table = pf.read(columns=names)
+        block = np.column_stack([table.column(c).to_numpy(zero_copy_only=False) for c in names])
+        del table
+        nonpos, spikes = glitches(block, *rules)
+        kept += int((np.isfinite(block) & ~nonpos & ~spikes).sum())
+        for key, mask in (("nonpos", nonpos), ("spikes", spikes)):
+            rows, cols = np.nonzero(mask)
+            cells[key].append(rows * n + cols + j)
+            originals[key].append(block[rows, cols])
+    flags: list[QualityFlag] = []
+    dropped: list[npt.NDArray[np.intp]] = []
+    for key, reason in (("nonpos", "non-positive price"), ("spikes", "one-day spike that reverses next day")):
+        flat = np.concatenate([np.zeros(0, dtype=np.intp), *cells[key]])
+        order = np.argsort(flat, kind="stable")
+        orig = np.concatenate([np.zeros(0, dtype=np.float64), *originals[key]])[order]
+        flags += cell_flags(np.divmod(flat[order], n), dates, symbols, orig, reason, source)
+        dropped.append(flat)
+    row, col = np.divmod(np.concatenate(dropped), n)
+    gone = pd.DataFrame({"symbol": np.asarray(symbols, dtype=object)[col], "date": dates[row]})
+    return WideCloses(path, index[0], symbols, kept, gone), flags
 
 
 def dataset_fingerprint(settings: Settings, folder: Path | None = None) -> str:
@@ -88,18 +124,17 @@ def load(settings: Settings, folder: Path | None = None) -> DataBatch:
     if not isinstance(files, dict):
         raise DatasetError("The embedded dataset manifest lists no files; reinstall rotascope.")
     etf = _read(folder, "etf_bars.parquet", files)
-    members = _read(folder, "members_close.parquet", files)
     series = _read(folder, "series.parquet", files)
     instruments = _read(folder, "instruments.parquet", files)
     series_meta = _read(folder, "series_meta.parquet", files)
     rules = (settings.spike_up, settings.spike_down, settings.spike_reversal)
     etf, flags = clean_bars(etf, SOURCE, *rules)
-    members, member_flags = clean_panel(members, SOURCE, *rules)
-    bars = [etf, members_to_bars(members)]
+    members, member_flags = read_members(_verified(folder, "members_close.parquet", files), SOURCE, rules)
+    bars: list[pd.DataFrame | WideCloses] = [etf, members]
     membership = None
     if "membership.parquet" in files:
         raw = _read(folder, "membership.parquet", files)
-        membership, list_flags = check_membership(raw, {str(c) for c in members.columns}, SOURCE)
+        membership, list_flags = check_membership(raw, set(members.symbols), SOURCE)
         flags += list_flags
     instruments = instruments.assign(universes=instruments.universes.map(list))
     fingerprint = dataset_fingerprint(settings, folder)

@@ -9,7 +9,10 @@ newest bar of a series cannot be judged yet and is left as it is.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from rotascope._typing import BoolArray, Float64Array
@@ -31,36 +34,50 @@ def glitch_mask(close: Float64Array, spike_up: float, spike_down: float, reversa
     return mask
 
 
+def glitches(
+    close: npt.NDArray[np.floating[Any]], spike_up: float, spike_down: float, reversal: float
+) -> tuple[BoolArray, BoolArray]:
+    """Masks of non-positive closes and of reversing one-day spikes in a (T, N) close array.
+
+    Columns are independent, so a wide panel may be checked a block of columns at a time.
+    """
+    values = np.array(close, dtype=np.float64)
+    nonpos = values <= 0
+    values[nonpos] = np.nan
+    return nonpos, glitch_mask(values, spike_up, spike_down, reversal)
+
+
 def clean_panel(
     panel: pd.DataFrame, source: str, spike_up: float, spike_down: float, reversal: float
 ) -> tuple[pd.DataFrame, list[QualityFlag]]:
     """Clean a wide (date x symbol) close panel; return the cleaned copy and what changed."""
+    nonpos, spikes = glitches(panel.to_numpy(), spike_up, spike_down, reversal)
     values = panel.to_numpy(dtype=np.float64, copy=True)
-    nonpos = values <= 0
-    values[nonpos] = np.nan
-    spikes = glitch_mask(values, spike_up, spike_down, reversal)
-    flags = _flags(panel, nonpos, "close", "non-positive price", source)
-    flags += _flags(panel, spikes, "close", "one-day spike that reverses next day", source)
-    values[spikes] = np.nan
+    values[nonpos | spikes] = np.nan
+    raw, dates = panel.to_numpy(), panel.index.to_numpy()
+    symbols = tuple(str(c) for c in panel.columns)
+    flags = []
+    for mask, reason in ((nonpos, "non-positive price"), (spikes, "one-day spike that reverses next day")):
+        rows, cols = np.nonzero(mask)
+        flags += cell_flags((rows, cols), dates, symbols, raw[rows, cols], reason, source)
     cleaned = pd.DataFrame(values.astype(panel.dtypes.iloc[0]), index=panel.index, columns=panel.columns)
     return cleaned, flags
 
 
-def _flags(panel: pd.DataFrame, mask: BoolArray, field: str, reason: str, source: str) -> list[QualityFlag]:
-    rows, cols = np.nonzero(mask)
-    raw = panel.to_numpy()
-    dates = panel.index
+def cell_flags(
+    cells: tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]],
+    dates: npt.NDArray[np.datetime64],
+    symbols: tuple[str, ...],
+    original: npt.NDArray[np.floating[Any]],
+    reason: str,
+    source: str,
+) -> list[QualityFlag]:
+    """Flags of wide-panel cells ``(rows, cols)`` set to missing; ``original`` holds their raw values."""
+    rows, cols = cells
+    days = np.datetime_as_string(dates[rows].astype("datetime64[D]"))
     return [
-        QualityFlag(
-            source,
-            str(panel.columns[c]),
-            str(pd.Timestamp(dates[r]).date()),
-            field,
-            float(raw[r, c]),
-            "set to missing",
-            reason,
-        )
-        for r, c in zip(rows.tolist(), cols.tolist(), strict=True)
+        QualityFlag(source, symbols[c], str(d), "close", float(v), "set to missing", reason)
+        for c, d, v in zip(cols.tolist(), days.tolist(), original.tolist(), strict=True)
     ]
 
 

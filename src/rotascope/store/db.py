@@ -17,12 +17,14 @@ import numpy as np
 
 from rotascope.config import Settings
 from rotascope.errors import (
+    DatasetError,
     DateOutOfRangeError,
     StoreCorrupt,
     StoreError,
     StoreNotInitialised,
     UnknownSymbolError,
 )
+from rotascope.providers.base import WideCloses
 from rotascope.store.cache import PanelCache
 from rotascope.store.panel import Panel
 from rotascope.store.schema import BAR_INSERT_COLUMNS, DDL, MIGRATIONS, SCHEMA_VERSION
@@ -62,6 +64,8 @@ class SourceStatus:
 
 CORRUPT = "run `rotascope init --force` to rebuild it"
 REBUILD = "`rotascope init --force` rebuilds it"
+PANEL_BATCH = 1 << 20
+"""Rows per Arrow batch when a close panel is read from the store (bounds the memory of a cold read)."""
 
 
 def _friendly(exc: Exception, path: Path) -> StoreError:
@@ -219,9 +223,12 @@ class Store:
                 "weight_r2000, ? FROM batch_instruments",
                 [batch.source],
             )
-            for i, frame in enumerate(batch.bars):
-                say(f"bars {i + 1}/{len(batch.bars)} ({len(frame):,} rows)")
-                conn.register("batch_bars", frame)
+            for i, part in enumerate(batch.bars):
+                say(f"bars {i + 1}/{len(batch.bars)} ({len(part):,} rows)")
+                if isinstance(part, WideCloses):
+                    _insert_wide(conn, part, batch.source)
+                    continue
+                conn.register("batch_bars", part)
                 conn.execute(
                     f"INSERT INTO bars {BAR_INSERT_COLUMNS} SELECT CAST(symbol AS VARCHAR), "
                     "CAST(date AS DATE), open, high, low, close, volume, ?, CAST(date AS DATE), NULL "
@@ -285,6 +292,7 @@ class Store:
             for name in (
                 "batch_instruments",
                 "batch_bars",
+                "batch_dropped",
                 "batch_series",
                 "batch_meta",
                 "batch_flags",
@@ -418,41 +426,54 @@ class Store:
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """Dates and one (dates x symbols) array per bar field, on the union of the symbols' dates.
 
-        NULLs (a source with closes only has no highs/lows) arrive masked and become NaN, never 0.
+        The rows are streamed in Arrow batches of ``PANEL_BATCH`` and scattered into the arrays, so a
+        panel of ~10 M closes never exists twice over as query results. NULLs (a source with closes only
+        has no highs/lows) become NaN, never 0.
         """
+        wanted = "(SELECT unnest(?::VARCHAR[]) AS symbol, unnest(range(?)) AS col)"
+        join = f"FROM bars b JOIN {wanted} w USING (symbol)"
+        params = [list(symbols), len(symbols)]
+        got = self.conn.execute(f"SELECT DISTINCT b.date {join} ORDER BY 1", params).fetchnumpy()
+        uniq = np.asarray(got["date"]).astype("datetime64[D]")
+        arrays = [np.full((len(uniq), len(symbols)), np.nan) for _ in fields]
         cols = ", ".join(f"b.{f}" for f in fields)
-        got = self.conn.execute(
-            f"SELECT b.date, w.col, {cols} FROM bars b JOIN (SELECT unnest(?::VARCHAR[]) AS symbol, "
-            "unnest(range(?)) AS col) w USING (symbol)",
-            [list(symbols), len(symbols)],
-        ).fetchnumpy()
-        dates = np.asarray(got["date"]).astype("datetime64[D]")
-        uniq, row = np.unique(dates, return_inverse=True)
-        col = np.asarray(got["col"], dtype=np.int64)
-        arrays = []
-        for f in fields:
-            values = np.full((len(uniq), len(symbols)), np.nan)
-            values[row, col] = np.ma.filled(np.ma.asarray(got[f], dtype=np.float64), np.nan)
-            arrays.append(values)
+        reader = self.conn.sql(f"SELECT b.date, w.col, {cols} {join}", params=params).to_arrow_reader(
+            PANEL_BATCH
+        )
+        for batch in reader:
+            day = batch.column(0).to_numpy(zero_copy_only=False).astype("datetime64[D]")
+            row = np.minimum(np.searchsorted(uniq, day), max(len(uniq) - 1, 0))
+            if not np.array_equal(uniq[row], day):
+                raise StoreError(f"The store {self.path} changed while it was read; try again.")
+            col = batch.column(1).to_numpy(zero_copy_only=False)
+            for k, values in enumerate(arrays):
+                values[row, col] = batch.column(k + 2).to_numpy(zero_copy_only=False)
         return uniq, arrays
 
-    def close_panel(self, symbols: list[str] | tuple[str, ...]) -> Panel:
-        """Closes of the given symbols on the union of their trading dates (NaN where missing)."""
+    def close_panel(self, symbols: list[str] | tuple[str, ...], *, compact: bool = False) -> Panel:
+        """Closes of the given symbols on the union of their trading dates (NaN where missing).
+
+        ``compact=True`` returns them as float32 when that is exact (see :meth:`Panel.compact`) and does
+        not keep them in this store's memo: the caller holds the only copy (big panels are disk-cached).
+        """
         key = tuple(symbols)
         if key in self._panels:
-            return self._panels[key]
+            return self._panels[key].compact() if compact else self._panels[key]
         unknown = [s for s in symbols if not self.has_symbol(s)] if len(symbols) < 100 else []
         if unknown:
             raise UnknownSymbolError(f"Unknown symbol(s) {', '.join(unknown)}.")
-        cached = self._cache.get(self.fingerprint(), key)
-        if cached is not None:
-            self._panels[key] = cached
-            return cached
-        uniq, (values,) = self._field_panel(symbols, ("close",))
-        panel = Panel(uniq, key, values)
+        panel = self._cache.get(self.fingerprint(), key)
+        if panel is None:
+            uniq, (values,) = self._field_panel(symbols, ("close",))
+            panel = Panel(uniq, key, values)
+            del values
+            if compact:
+                panel = panel.compact()  # before caching: the float64 copy goes at once
+            if len(symbols) >= 100:  # big panels only: small ones are quicker to query than to cache
+                self._cache.put(self.fingerprint(), panel)
+        if compact:
+            return panel.compact()
         self._panels[key] = panel
-        if len(symbols) >= 100:  # big panels only: small ones are quicker to query than to cache
-            self._cache.put(self.fingerprint(), panel)
         return panel
 
     def traded_close_panel(self, symbols: list[str] | tuple[str, ...]) -> Panel | None:
@@ -531,6 +552,41 @@ class Store:
         """First column of the first row (the whole result is fetched, as DuckDB requires)."""
         rows = self.conn.execute(sql, params or []).fetchall()
         return rows[0][0] if rows else None
+
+
+WIDE_BLOCK = 256
+"""Columns of a wide close file unpivoted per insert: DuckDB reads the Parquet file directly, so the
+memory a load needs stays bounded (a whole-table pandas round trip peaked near 2 GB)."""
+
+
+def _ident(name: str) -> str:
+    """``name`` as a quoted SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _insert_wide(conn: duckdb.DuckDBPyConnection, wide: WideCloses, source: str) -> None:
+    """Unpivot ``wide`` into close-only bars, ``WIDE_BLOCK`` columns at a time, each block sorted by symbol
+    and date (a symbol's bars then sit together, so one-symbol queries skip most of the table)."""
+    day = f"CAST({_ident(wide.date_column)} AS DATE)"
+    conn.register("batch_dropped", wide.dropped)
+    total = 0
+    for j in range(0, len(wide.symbols), WIDE_BLOCK):
+        cols = ", ".join(_ident(s) for s in wide.symbols[j : j + WIDE_BLOCK])
+        got = conn.execute(
+            f"INSERT INTO bars {BAR_INSERT_COLUMNS} SELECT u.symbol, u.date, NULL, NULL, NULL, u.close, "
+            "NULL, ?, u.date, NULL FROM "
+            f"(SELECT symbol, {day} AS date, CAST(close AS DOUBLE) AS close FROM (UNPIVOT "
+            f"(SELECT {_ident(wide.date_column)}, {cols} FROM read_parquet(?)) ON {cols} "
+            "INTO NAME symbol VALUE close) WHERE isfinite(close)) u "
+            "ANTI JOIN batch_dropped d ON u.symbol = d.symbol AND u.date = CAST(d.date AS DATE) "
+            "ORDER BY u.symbol, u.date",
+            [source, str(wide.path)],
+        ).fetchall()
+        total += int(got[0][0])
+    if total != wide.rows:
+        raise DatasetError(
+            f"{wide.path.name} gave {total:,} bars where {wide.rows:,} were expected; reinstall rotascope."
+        )
 
 
 @contextlib.contextmanager
