@@ -18,12 +18,12 @@ from rotascope.errors import DataError, RotascopeError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from rotascope.backtest.replay import ExtraSignals
+    from rotascope.backtest.replay import Extra
     from rotascope.backtest.report import BacktestResult
     from rotascope.monitor.run import Monitor
 
 DEFAULT_HORIZONS = "1,4,13"
-ExtraFactory = Callable[["Monitor"], "ExtraSignals | None"]
+ExtraFactory = Callable[["Monitor"], "Extra | None"]
 """Builds the per-week extra-signals callable (e.g. the agents' ``analyze``) for a monitor."""
 
 

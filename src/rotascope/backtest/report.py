@@ -23,7 +23,7 @@ from pydantic import Field
 
 from rotascope.backtest.attribution import CONFIDENCE, DRAWS, SEED, Attribution, attribute
 from rotascope.backtest.forward import forward_relative_return_label
-from rotascope.backtest.replay import ExtraSignals, Replay, replay, replay_dates
+from rotascope.backtest.replay import Extra, Replay, replay, replay_dates
 from rotascope.backtest.strategies import RF_NOTE, SimResult, StrategyStats, run_strategies
 from rotascope.errors import DataError
 from rotascope.monitor.engine import SURVIVORSHIP
@@ -86,7 +86,7 @@ class BacktestRun:
 def run_backtest(
     monitor: Monitor,
     params: BacktestParams,
-    extra: ExtraSignals | None = None,
+    extra: Extra | None = None,
     tilt: pd.Series | str | None = None,
 ) -> BacktestRun:
     """Replay, label, attribute and trade over the weekly as-of dates between params.start and .end.

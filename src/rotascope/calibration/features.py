@@ -29,7 +29,7 @@ import pandas as pd
 from rotascope._typing import DateArray, Float64Array
 from rotascope.backtest.calendar import as_index
 from rotascope.backtest.forward import closes_at
-from rotascope.backtest.replay import ExtraSignals, replay, replay_dates
+from rotascope.backtest.replay import Extra, replay, replay_dates
 from rotascope.indicators.kernels import pct_change
 from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import Monitor
@@ -72,7 +72,7 @@ class FeatureTable:
         return np.asarray(self.frame.to_numpy(dtype=np.float64))
 
 
-def build_features(monitor: Monitor, extra: ExtraSignals | None = None) -> FeatureTable:
+def build_features(monitor: Monitor, extra: Extra | None = None) -> FeatureTable:
     """Replay the regime (+ ``extra``) at every weekly as-of and add the market predictors."""
     days = replay_dates(monitor)
     rep = replay(monitor, days, extra)
@@ -130,7 +130,7 @@ class FeatureCache:
                     os.unlink(tmp)
 
 
-ExtraFactory = Callable[[Monitor], ExtraSignals | None]
+ExtraFactory = Callable[[Monitor], Extra | None]
 
 
 def features(

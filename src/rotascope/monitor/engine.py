@@ -139,8 +139,11 @@ class MonitorPanel:
         """Row of the last trading date <= as_of."""
         return int(np.searchsorted(self.calendar, np.datetime64(as_of, "D"), side="right")) - 1
 
-    def snapshot(self, as_of: date) -> Snapshot:
-        """Every measure as of ``as_of`` (which must be a calendar date: see ``resolve_as_of``)."""
+    def snapshot(self, as_of: date, *, tails: bool = True) -> Snapshot:
+        """Every measure as of ``as_of`` (which must be a calendar date: see ``resolve_as_of``).
+
+        ``tails=False`` leaves out the rotation graph's tail points (the weekly replay's rules never read
+        them; they are a third of a snapshot's cost)."""
         t = self.row(as_of)
         if t < 0:
             raise ValueError(f"{as_of} is before the first calendar date")
@@ -176,7 +179,7 @@ class MonitorPanel:
             data_fingerprint=self.data.fingerprint,
             pairs=[_pair(name, rs, t) for name, rs in self.pairs.items()],
             sectors=[_pair(name, rs, t) for name, rs in self.sectors.items()],
-            rotation=[self._rotation(sym, t) for sym in self.rotation],
+            rotation=[self._rotation(sym, t, tails) for sym in self.rotation],
             breadth=[self._breadth(b, t) for b in self.breadth.values()],
             macro=Macro(values=macro_vals, units=units, observed=observed),
             factors=factors,
@@ -185,9 +188,9 @@ class MonitorPanel:
             caveats=caveats,
         )
 
-    def _rotation(self, symbol: str, t: int) -> Rotation:
+    def _rotation(self, symbol: str, t: int, tails: bool = True) -> Rotation:
         ratio, mom = self.rotation[symbol]
-        rows = [r for r in range(t - RRG_STEP * (RRG_TAIL - 1), t + 1, RRG_STEP) if r >= 0]
+        rows = [r for r in range(t - RRG_STEP * (RRG_TAIL - 1), t + 1, RRG_STEP) if r >= 0] if tails else []
         tail = [
             RotationPoint(
                 date=self.calendar[r].astype(date), rs_ratio=rnd(ratio[r], 3), rs_momentum=rnd(mom[r], 3)
