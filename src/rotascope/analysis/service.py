@@ -15,6 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
+from rotascope.agents.members import MemberInputs, MembersDebate, debate_members
 from rotascope.agents.run import universe_analysis
 from rotascope.agents.stock import stock_analysis
 from rotascope.analysis.replay import replay_extra
@@ -123,6 +124,25 @@ class Analyst:
             high_low=high_low,
             fundamentals=got.fundamentals,
         )
+
+    def members(self, as_of: date | None) -> MembersDebate:
+        """Every Russell 2000 member debated against IWM at one as-of (the numbers ``single`` gives each
+        of them), vectorised across members and ranked by conviction."""
+        monitor = self.monitor
+        day = self.day(as_of)
+        members = monitor.panel.data.members
+        symbols = tuple(members.symbols)
+        close = members.values
+        if close.dtype != np.float64:  # the store's closes, as ``single`` reads them
+            close = align(self.store.close_panel(list(symbols)), monitor.panel.calendar).values
+        inst = self.store.instruments().set_index("symbol")
+        sectors = tuple(
+            str(v) if isinstance(v := inst.at[s, "sector"] if s in inst.index else None, str) and v else None
+            for s in symbols
+        )
+        news = load_headlines(self.store, day - timedelta(days=HEADLINE_DAYS), day)
+        inputs = MemberInputs(symbols, sectors, close, load_fundamentals(self.store, day), tuple(news))
+        return debate_members(monitor, day, inputs)
 
     def _high_low(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
         """An ETF's stored highs and lows on the monitor calendar (None when the source had none)."""
