@@ -58,11 +58,12 @@ def test_masked_median_and_quantile_are_numpy_on_each_row() -> None:
     values[rng.random(values.shape) < 0.1] = np.nan
     mask = rng.random(values.shape) < 0.6
     med = vector.masked_median(values, mask)
-    q = vector.masked_quantile(values, mask, 0.2)
+    q, q9 = vector.masked_quantile(values, mask, (0.2, 0.9))
     for i in range(len(values)):
         row = values[i][mask[i] & np.isfinite(values[i])]
         assert med[i] == np.median(row) if len(row) else np.isnan(med[i])
         assert q[i] == np.quantile(row, 0.2) if len(row) else np.isnan(q[i])
+        assert q9[i] == np.quantile(row, 0.9) if len(row) else np.isnan(q9[i])
 
 
 def test_leave_one_out_median_is_the_median_of_the_others() -> None:
@@ -106,3 +107,24 @@ def test_every_member_equals_its_single_debate(
         assert rnd(consensus(single.debate.final), 4) == call.consensus
         company = any(c.id == "fundamentals.quality_rank" for c in final["fundamentals"].claims)
         assert company == call.company_data
+
+
+def test_log_return_sums_and_trailing_max_do_not_depend_on_the_slice() -> None:
+    from rotascope.agents.columns import BLOCK, log_return_sums, trailing_max
+
+    rng = np.random.default_rng(2)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.02, size=(3 * BLOCK + 41, 300)), axis=0))
+    close[rng.random(close.shape) < 0.002] = np.nan
+    r = np.diff(np.log(close), axis=0)
+    ends = np.arange(130, len(r))
+    every, squares = log_return_sums(close, 0, ends, 126)
+    for e in (130, BLOCK + 3, 2 * BLOCK - 1, 3 * BLOCK + 20):
+        first = (e - 126) // BLOCK * BLOCK
+        one, _ = log_return_sums(close[first : e + 2], first, np.array([e]), 126)
+        assert np.array_equal(one[0], every[e - 130], equal_nan=True)  # bit for bit
+        window = r[e - 125 : e + 1]
+        assert np.allclose(one[0], window.sum(axis=0), equal_nan=True, rtol=1e-9, atol=1e-15)
+        assert np.allclose(squares[e - 130], (window**2).sum(axis=0), equal_nan=True, rtol=1e-9)
+    highs = trailing_max(close, ends, 126)
+    naive = np.array([close[e - 125 : e + 1].max(axis=0) for e in ends])
+    assert np.array_equal(highs, naive, equal_nan=True)

@@ -21,8 +21,6 @@ import numpy as np
 from rotascope._typing import BoolArray, Float64Array
 from rotascope.agents.base import AgentContext, agent_rules, claim, ev
 from rotascope.agents.vector import IntArray, judge, masked_median, masked_quantile, rnd_array
-from rotascope.indicators import breadth as br
-from rotascope.indicators.kernels import rolling_max, rolling_sum
 from rotascope.measures import Measure
 from rotascope.monitor.engine import CYCLICAL, DEFENSIVE, MonitorPanel
 from rotascope.records import Claim
@@ -93,23 +91,7 @@ IWM_RS_RATIO = Column("IWM RS-Ratio", lambda p, rows: p.rotation["IWM"][0][rows]
 IWM_RS_MOMENTUM = Column("IWM RS-Momentum", lambda p, rows: p.rotation["IWM"][1][rows], digits=3)
 
 
-def _concentration(p: MonitorPanel, rows: IntArray, k: int = 21) -> Float64Array:
-    """Top-10 share of the R2000's k-day move at each row, from rows t-k and t only (as the snapshot)."""
-    out = _nan(rows)
-    ok = rows >= k
-    if not ok.any():
-        return out
-    r = rows[ok]
-    stacked = np.empty(2 * len(r), dtype=np.int64)
-    stacked[0::2], stacked[1::2] = r - k, r  # a 1-row change over the pair (t-k, t) is the k-row return
-    close = p.data.members.values[stacked]
-    w = p.data.member_weights
-    weights = w[stacked] if w.ndim == 2 else w
-    out[ok] = br.concentration(close, weights, 1).share_top[1::2]
-    return out
-
-
-R2000_TOP10_CONCENTRATION = Column("r2000 top-10 concentration", _concentration)
+R2000_TOP10_CONCENTRATION = Column("r2000 top-10 concentration", lambda p, rows: p.concentration_at(rows))
 
 
 # ------------------------------------------------------------------------ member cross-sections
@@ -136,8 +118,87 @@ class MemberMeasures:
     """Median 63-day return of cyclical minus defensive sector members."""
 
 
-def _window_rows(rows: IntArray, back: int, t_max: int) -> tuple[int, int]:
-    return max(0, int(rows.min()) - back), min(t_max, int(rows.max()) + 1)
+BLOCK = 256
+"""Trailing sums restart their prefix sums at every BLOCK-th calendar row (see :func:`anchored_sums`)."""
+
+
+def _block_scan(blocks: Float64Array, op: np.ufunc) -> Float64Array:
+    """Running ``op`` down each block of a (blocks x rows x columns) array, in place, one row step at a
+    time over all blocks and columns (an ``accumulate`` along a middle axis walks memory column by column)."""
+    for i in range(1, blocks.shape[1]):
+        op(blocks[:, i - 1], blocks[:, i], out=blocks[:, i])
+    return blocks
+
+
+CHUNK = 256
+"""Columns handled at once by :func:`log_return_sums` (its buffers are reused from chunk to chunk)."""
+
+
+def log_return_sums(
+    close: Float64Array, first: int, ends: IntArray, n: int
+) -> tuple[Float64Array, Float64Array]:
+    """Sum and sum of squares of the ``n`` daily log returns ending at absolute return rows ``ends`` (return
+    ``i`` runs from close row ``i`` to ``i + 1``); NaN where any of them is missing.
+
+    ``close`` holds absolute rows ``first, first+1, ...`` with ``first`` a multiple of BLOCK. Prefix sums
+    restart at every BLOCK-th absolute row and a window (n <= BLOCK) spans at most two blocks, so a row's
+    sums depend only on its window and its position, not on how much history the slice holds: one row and
+    every row give the same floats, in one pass instead of log(n) doublings.
+    """
+    if first % BLOCK or n > BLOCK:
+        raise ValueError("the slice must start on a block boundary and the window fit in a block")
+    rows, cols = close.shape[0] - 1, close.shape[1]
+    nb = max(-(-rows // BLOCK), 1)
+    e = np.asarray(ends, dtype=np.int64) - first
+    s = np.maximum(e - n + 1, 0)
+    start_s, start_e = s // BLOCK * BLOCK, e // BLOCK * BLOCK
+    one_block = (start_s == start_e)[:, None]
+    has_before = (s > start_s)[:, None]
+    complete_rows = (e - n + 1 >= 0)[:, None]
+    total_sum, total_sq = np.full((len(e), cols), np.nan), np.full((len(e), cols), np.nan)
+    width = min(CHUNK, cols)
+    logs = np.empty((rows + 1, width))
+    filled = np.zeros((nb * BLOCK, 3 * width))  # returns, squares (NaN as 0), a missing count
+    for c0 in range(0, cols, width):
+        k = min(width, cols - c0)
+        lg = logs[:, :k]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.log(close[:, c0 : c0 + k], out=lg)
+        filled[:] = 0.0
+        r, sq, bad = filled[:rows, :k], filled[:rows, k : 2 * k], filled[:rows, 2 * k : 3 * k]
+        with np.errstate(invalid="ignore"):
+            np.subtract(lg[1:], lg[:-1], out=r)
+        missing = ~np.isfinite(r)
+        bad[missing] = 1.0
+        r[missing] = 0.0
+        np.multiply(r, r, out=sq)
+        used = filled[:, : 3 * k] if k == width else np.ascontiguousarray(filled[:, : 3 * k])
+        prefix = _block_scan(used.reshape(nb, BLOCK, 3 * k), np.add).reshape(nb * BLOCK, 3 * k)
+        before = np.where(has_before, prefix[np.maximum(s - 1, 0)], 0.0)
+        end = prefix[e]
+        total = np.where(one_block, end - before, (prefix[start_s + BLOCK - 1] - before) + end)
+        complete = complete_rows & (total[:, 2 * k :] == 0)  # counts are exact in float64
+        total_sum[:, c0 : c0 + k] = np.where(complete, total[:, :k], np.nan)
+        total_sq[:, c0 : c0 + k] = np.where(complete, total[:, k : 2 * k], np.nan)
+    return total_sum, total_sq
+
+
+def trailing_max(x: Float64Array, ends: IntArray, n: int) -> Float64Array:
+    """Max of the ``n`` rows of ``x`` ending at rows ``ends`` (NaN if any is missing or the window starts
+    before row 0): block prefix and suffix maxima (van Herk / Gil-Werman), exact whatever the slice."""
+    rows, cols = x.shape
+    nb = -(-rows // n)
+    padded = np.full((nb * n, cols), np.nan)
+    padded[:rows] = x
+    blocks = padded.reshape(nb, n, cols)
+    suffix = _block_scan(np.ascontiguousarray(blocks[:, ::-1]), np.maximum)[:, ::-1].reshape(nb * n, cols)
+    prefix = _block_scan(blocks, np.maximum).reshape(nb * n, cols)  # in place: after the suffix copy
+    e = np.asarray(ends, dtype=np.int64)
+    s = np.maximum(e - n + 1, 0)
+    aligned = (s % n == 0)[:, None]
+    out: Float64Array = np.where(aligned, prefix[e], np.maximum(suffix[s], prefix[e]))
+    out[e - n + 1 < 0] = np.nan
+    return out
 
 
 def member_measures(close: Float64Array, sectors: tuple[str, ...], rows: IntArray) -> MemberMeasures:
@@ -151,24 +212,21 @@ def member_measures(close: Float64Array, sectors: tuple[str, ...], rows: IntArra
         empty = np.zeros(0)
         return MemberMeasures(empty, empty, empty, empty, empty, empty)
     need = QUALITY_RET_DAYS + QUALITY_VOL_DAYS
-    lo, hi = _window_rows(rows, max(need, DRAWDOWN_DAYS), close.shape[0])
-    block = close[lo:hi]
+    lo = max(0, int(rows.min()) - max(need, DRAWDOWN_DAYS)) // BLOCK * BLOCK
+    block = close[lo : int(rows.max()) + 1]
     local = rows - lo
     with np.errstate(invalid="ignore", divide="ignore"):
         before = block[np.maximum(local - QUALITY_RET_DAYS, 0)]
         ret = block[local] / np.where((local >= QUALITY_RET_DAYS)[:, None], before, np.nan) - 1.0
-        logret = np.diff(np.log(block), axis=0)
     n = QUALITY_VOL_DAYS
-    s1, s2 = rolling_sum(logret, n), rolling_sum(logret * logret, n)
-    at = local - QUALITY_RET_DAYS - 1  # the last return of the volatility window, in logret rows
-    vol = np.full(ret.shape, np.nan)
-    fits = at >= n - 1
+    last = rows - QUALITY_RET_DAYS - 1  # the volatility window's last return, as an absolute return row
+    s1, s2 = log_return_sums(block, lo, last, n)
     with np.errstate(invalid="ignore"):
-        mean = s1[at[fits]] / n
-        vol[fits] = np.sqrt(np.maximum(s2[at[fits]] / n - mean * mean, 0.0))
+        mean = s1 / n
+        vol = np.sqrt(np.maximum(s2 / n - mean * mean, 0.0))
     ok = np.isfinite(vol) & np.isfinite(ret)
     ranked = ok.sum(axis=1)
-    q_lo, q_hi = masked_quantile(vol, ok, 0.2), masked_quantile(vol, ok, 0.8)
+    q_lo, q_hi = masked_quantile(vol, ok, (0.2, 0.8))
     with np.errstate(invalid="ignore"):
         calm = masked_median(ret, ok & (vol <= q_lo[:, None]))
         junk = masked_median(ret, ok & (vol >= q_hi[:, None]))
@@ -176,7 +234,7 @@ def member_measures(close: Float64Array, sectors: tuple[str, ...], rows: IntArra
     fin = np.isfinite(ret)
     everyone: BoolArray = np.ones(ret.shape, dtype=bool)
     market = np.where(fin.sum(axis=1) >= MIN_RANKED, masked_median(ret, everyone), np.nan)
-    high = rolling_max(block, DRAWDOWN_DAYS)[local]
+    high = trailing_max(block, local, DRAWDOWN_DAYS)
     with np.errstate(invalid="ignore", divide="ignore"):
         dd = block[local] / high - 1.0
     sec = np.array(sectors)

@@ -11,6 +11,7 @@ import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any, TypeVar
 
 import numpy as np
@@ -208,8 +209,7 @@ class MonitorPanel:
         O(members) per snapshot instead of a full-panel sort on every date.
         """
         close = self.data.members.values
-        sec = np.array(self.data.member_sectors)
-        cyc, dfn = np.isin(sec, CYCLICAL), np.isin(sec, DEFENSIVE)
+        cyc, dfn = self._sector_masks
 
         def med(cols: BoolArray, k: int) -> float:
             if t < k:
@@ -227,12 +227,31 @@ class MonitorPanel:
             "r2000_cyc_minus_def_3m": rnd(cyc_3m - def_3m),
         }
 
+    @cached_property
+    def _sector_masks(self) -> tuple[BoolArray, BoolArray]:
+        """R2000 members in cyclical and in defensive sectors."""
+        sec = np.array(self.data.member_sectors)
+        return np.isin(sec, CYCLICAL), np.isin(sec, DEFENSIVE)
+
+    def concentration_at(self, rows: IntArray, k: int = 21) -> Float64Array:
+        """Top-10 share of the R2000's ``k``-day move at each of ``rows``, from rows t-k and t only (NaN
+        before row k): the pair (t-k, t) stacked, so a 1-row change is the k-row return."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.full(len(rows), np.nan)
+        ok = rows >= k
+        if ok.any():
+            r = rows[ok]
+            pairs = np.empty(2 * len(r), dtype=np.int64)
+            pairs[0::2], pairs[1::2] = r - k, r
+            close = self.data.members.values[pairs]
+            out[ok] = br.concentration(close, self.data.member_weights, 1).share_top[1::2]
+        return out
+
     def _concentration_at(self, u: UniverseBreadth, t: int) -> float | None:
         """Top-10 share of the R2000's 21-day move at row ``t`` (from rows t-21 and t only)."""
         if u.universe != "R2000" or t < 21:
             return None
-        window = self.data.members.values[t - 21 : t + 1]
-        return rnd(float(br.concentration(window, self.data.member_weights, 21).share_top[-1]))
+        return rnd(float(self.concentration_at(np.array([t]))[0]))
 
     def _sector_counts(self, u: UniverseBreadth, t: int) -> list[int]:
         """Members per sector on the list in force at row ``t`` (point-in-time universes only)."""
