@@ -8,9 +8,10 @@ Two sources, no new world:
   and 13-week change, the 10y-2y curve, SPY's trailing 3-month return, IWM/SPY 1/3/12-month relative return
   (momentum vs reversal), trailing 3-month SMB and the VIX 1-year percentile.
 
-The replay with agents takes ~20 s, so the table is cached on disk (``FeatureCache``) under a key made of
-the data fingerprint, the thresholds, the as-of dates and ``VERSION``: an entry is only ever read for the
-exact inputs it was written from, and is written atomically (temp file + rename).
+The replay (regime week by week, agents for every week at once) takes seconds, so the table is cached on
+disk (``FeatureCache``) under a key made of the data fingerprint, the thresholds, the as-of dates and
+``VERSION``: an entry is only ever read for the exact inputs it was written from, and is written
+atomically (temp file + rename).
 """
 
 from __future__ import annotations
