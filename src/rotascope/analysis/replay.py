@@ -10,6 +10,7 @@ words every claim) runs on its one row, so both give the same numbers (tested on
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
@@ -49,9 +50,21 @@ def _fired(regime: pd.DataFrame) -> Float64Array:
     return np.asarray((regime[killers].to_numpy() == 1.0).sum(axis=1), dtype=np.float64)
 
 
-def agent_frame(monitor: Monitor, days: DateArray, regime: pd.DataFrame) -> pd.DataFrame:
-    """The agent signals of every weekly as-of in ``days`` (``regime``: the replay's ladder and killer
-    columns on the same dates), as :func:`agent_signals` gives them week by week."""
+@dataclass(frozen=True)
+class AgentScores:
+    """The agents' debated scores of every week: all of the signals that do not need the regime."""
+
+    days: DateArray
+    agents: tuple[str, ...]
+    score: Float64Array
+    """weeks x agents, the final (rounded) scores."""
+    confidence: Float64Array
+    vol_weight: Float64Array
+    """The tilt's vol-targeted weight per week (NaN: sizing not available)."""
+
+
+def agent_scores(monitor: Monitor, days: DateArray) -> AgentScores:
+    """Judge the agents' claims, score the opinions and play the debate on every week of ``days``."""
     panel = monitor.panel
     rules = monitor.thresholds.agents
     rows = np.searchsorted(panel.calendar, np.asarray(days, dtype="datetime64[D]"), side="right") - 1
@@ -76,25 +89,40 @@ def agent_frame(monitor: Monitor, days: DateArray, regime: pd.DataFrame) -> pd.D
     _, conf0 = table.opinion_scores()
     played = vector.debate(table, vector.rnd_array(conf0, 4))
     raw, _ = table.opinion_scores(played.weights)
-    score = vector.rnd_array(raw, 4)
-    conf = vector.rnd_array(played.confidence, 4)
+    return AgentScores(
+        days=np.asarray(days, dtype="datetime64[D]"),
+        agents=table.agents,
+        score=vector.rnd_array(raw, 4),
+        confidence=vector.rnd_array(played.confidence, 4),
+        vol_weight=tilt_weights(panel, rows),
+    )
+
+
+def agent_frame(scores: AgentScores, regime: pd.DataFrame) -> pd.DataFrame:
+    """The agent signals of every week (``regime``: the replay's ladder and killer columns on the same
+    dates), as :func:`agent_signals` gives them week by week."""
     reached = regime["ladder_reached"].to_numpy(dtype=np.float64)
-    conviction = vector.conviction(score, conf, reached, _fired(regime))
-    out = {f"agent_{name}": score[:, i] for i, name in enumerate(table.agents)}
+    conviction = vector.conviction(scores.score, scores.confidence, reached, _fired(regime))
+    out = {f"agent_{name}": scores.score[:, i] for i, name in enumerate(scores.agents)}
     out["decision_conviction"] = conviction
-    out["decision_tilt"] = vector.tilt(conviction, tilt_weights(panel, rows))
-    return pd.DataFrame(out, index=as_index(np.asarray(days, dtype="datetime64[D]")), dtype=np.float64)
+    out["decision_tilt"] = vector.tilt(conviction, scores.vol_weight)
+    return pd.DataFrame(out, index=as_index(scores.days), dtype=np.float64)
 
 
 class AgentReplay:
-    """The agents as replay signals: every week at once (``frame``, used by ``backtest.replay``), or one
-    week from its MonitorResult (calling it: the per-week path)."""
+    """The agents as replay signals: every week at once (``prepare`` then ``frame``, used by
+    ``backtest.replay``), or one week from its MonitorResult (calling it: the per-week path)."""
 
     def __init__(self, monitor: Monitor) -> None:
         self.monitor = monitor
 
-    def frame(self, days: DateArray, regime: pd.DataFrame) -> pd.DataFrame:
-        return agent_frame(self.monitor, days, regime)
+    def prepare(self, days: DateArray) -> AgentScores:
+        return agent_scores(self.monitor, days)
+
+    def frame(self, prepared: object, regime: pd.DataFrame) -> pd.DataFrame:
+        if not isinstance(prepared, AgentScores):
+            raise TypeError("AgentReplay.frame needs the AgentScores its prepare() made")
+        return agent_frame(prepared, regime)
 
     def __call__(self, result: MonitorResult) -> dict[str, float]:
         return agent_signals(self.monitor, result.as_of)

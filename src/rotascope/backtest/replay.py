@@ -43,10 +43,15 @@ ExtraSignals = Callable[[MonitorResult], Mapping[str, float]]
 
 @runtime_checkable
 class BatchSignals(Protocol):
-    """Extra signals of every week at once, from the dates and the regime signals already replayed."""
+    """Extra signals of every week at once: ``prepare`` what does not need the regime (run in a worker
+    beside the weekly regime rows), then ``frame`` them with the regime signals."""
 
-    def frame(self, days: DateArray, regime: pd.DataFrame) -> pd.DataFrame:
-        """One row per date of ``days`` (same order), one float column per signal."""
+    def prepare(self, days: DateArray) -> object:
+        """All of ``days`` that does not depend on the regime (picklable: it may come from a worker)."""
+        ...
+
+    def frame(self, prepared: object, regime: pd.DataFrame) -> pd.DataFrame:
+        """One row per date of the prepared ``days`` (same order), one float column per signal."""
         ...
 
 
@@ -155,9 +160,20 @@ def replay(
     days = replay_dates(monitor, start, end) if dates is None else np.asarray(dates).astype("datetime64[D]")
     began = time.perf_counter()
     extra_keys: set[str] = set()
+    prepared: object = None
     if extra is None or isinstance(extra, BatchSignals):
-        # the weeks are independent: forked workers share the computed panel (rotascope.executor)
-        rows = parallel_map(lambda d: regime_row(monitor, d.astype(date)), list(days))
+        # the weeks are independent: forked workers share the computed panel (rotascope.executor); a
+        # batch's regime-free part is one more task beside them
+        batch_ = extra
+
+        def task(d: np.datetime64 | None) -> object:
+            if d is None:
+                return batch_.prepare(days) if batch_ is not None else None
+            return regime_row(monitor, d.astype(date))
+
+        done = parallel_map(task, [None, *days] if batch_ is not None else list(days))
+        prepared = done[0] if batch_ is not None else None
+        rows = [r for r in (done[1:] if batch_ is not None else done) if isinstance(r, dict)]
     else:
         rows = []
         for d in days:
@@ -173,7 +189,7 @@ def replay(
             rows.append(row)
     frame = pd.DataFrame(rows, index=as_index(days), dtype=np.float64)
     if isinstance(extra, BatchSignals):
-        batch = extra.frame(days, frame).astype(np.float64)
+        batch = extra.frame(prepared, frame).astype(np.float64)
         clash = set(batch.columns) & set(frame.columns)
         if clash:
             raise ValueError(f"extra signals collide with regime signals: {sorted(clash)}")
