@@ -118,9 +118,9 @@ PAIR = "IWM/SPY"
 
 
 def regime_row(monitor: Monitor, day: date) -> dict[str, float]:
-    """The regime signals of one as-of date (``Monitor.at`` without the rotation tails no rule reads)."""
+    """The regime signals of one as-of date (``Monitor.at`` on a lean snapshot: only what the rules read)."""
     t = resolve_as_of(monitor.panel.calendar, day, min_history=MIN_HISTORY)
-    snap = monitor.panel.snapshot(t, tails=False)
+    snap = monitor.panel.snapshot(t, lean=True)
     return regime_signals(MonitorResult(as_of=t, snapshot=snap, regime=evaluate(snap, monitor.thresholds)))
 
 

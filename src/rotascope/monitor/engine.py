@@ -140,11 +140,12 @@ class MonitorPanel:
         """Row of the last trading date <= as_of."""
         return int(np.searchsorted(self.calendar, np.datetime64(as_of, "D"), side="right")) - 1
 
-    def snapshot(self, as_of: date, *, tails: bool = True) -> Snapshot:
+    def snapshot(self, as_of: date, *, lean: bool = False) -> Snapshot:
         """Every measure as of ``as_of`` (which must be a calendar date: see ``resolve_as_of``).
 
-        ``tails=False`` leaves out the rotation graph's tail points (the weekly replay's rules never read
-        them; they are a third of a snapshot's cost)."""
+        ``lean=True`` leaves out what the regime rules never read -- the rotation graph, the breadth of
+        universes other than the R2000 and its sector list -- for the weekly replay, which only keeps the
+        rules' verdicts (half a snapshot's cost; a test checks the verdicts are the same)."""
         t = self.row(as_of)
         if t < 0:
             raise ValueError(f"{as_of} is before the first calendar date")
@@ -180,8 +181,12 @@ class MonitorPanel:
             data_fingerprint=self.data.fingerprint,
             pairs=[_pair(name, rs, t) for name, rs in self.pairs.items()],
             sectors=[_pair(name, rs, t) for name, rs in self.sectors.items()],
-            rotation=[self._rotation(sym, t, tails) for sym in self.rotation],
-            breadth=[self._breadth(b, t) for b in self.breadth.values()],
+            rotation=[] if lean else [self._rotation(sym, t) for sym in self.rotation],
+            breadth=[
+                self._breadth(b, t, sectors=not lean)
+                for b in self.breadth.values()
+                if not lean or b.universe == "R2000"
+            ],
             macro=Macro(values=macro_vals, units=units, observed=observed),
             factors=factors,
             factors_observed=factors_observed,
@@ -189,9 +194,9 @@ class MonitorPanel:
             caveats=caveats,
         )
 
-    def _rotation(self, symbol: str, t: int, tails: bool = True) -> Rotation:
+    def _rotation(self, symbol: str, t: int) -> Rotation:
         ratio, mom = self.rotation[symbol]
-        rows = [r for r in range(t - RRG_STEP * (RRG_TAIL - 1), t + 1, RRG_STEP) if r >= 0] if tails else []
+        rows = [r for r in range(t - RRG_STEP * (RRG_TAIL - 1), t + 1, RRG_STEP) if r >= 0]
         tail = [
             RotationPoint(
                 date=self.calendar[r].astype(date), rs_ratio=rnd(ratio[r], 3), rs_momentum=rnd(mom[r], 3)
@@ -261,13 +266,13 @@ class MonitorPanel:
         on = u.pit.listed[k] if k >= 0 else np.arange(len(u.pit.close.symbols)) < u.pit.n_current
         return [int((on & (u.sector_codes == c)).sum()) for c in u.sectors.codes]
 
-    def _breadth(self, u: UniverseBreadth, t: int) -> Breadth:
+    def _breadth(self, u: UniverseBreadth, t: int, sectors: bool = True) -> Breadth:
         p = u.panel
         thrust_rows = np.nonzero(p.thrust_signal[: t + 1])[0]
         last_thrust = self.calendar[thrust_rows[-1]].astype(date) if len(thrust_rows) else None
-        sectors: list[SectorParticipation] = []
+        by_sector: list[SectorParticipation] = []
         share = None
-        if u.sectors is not None:
+        if u.sectors is not None and sectors:
             counts = self._sector_counts(u, t)
             past = t - 20
             for j, name in enumerate(u.sector_names):
@@ -276,7 +281,7 @@ class MonitorPanel:
                 improving = (
                     bool(u.sectors.improving[t, j]) if np.isfinite(now_v) and np.isfinite(then_v) else None
                 )
-                sectors.append(
+                by_sector.append(
                     SectorParticipation(
                         sector=name,
                         members=u.sector_members[j] if u.sector_members else counts[j],
@@ -305,7 +310,7 @@ class MonitorPanel:
             thrust_ema=rnd(p.thrust_ema[t]),
             last_thrust=last_thrust,
             sector_participation=share,
-            sectors=sectors,
+            sectors=by_sector,
             top10_concentration_1m=self._concentration_at(u, t),
             **self._membership(u, t, self.calendar[t].astype(date)),
         )
