@@ -132,3 +132,15 @@ def test_log_return_sums_and_trailing_max_do_not_depend_on_the_slice() -> None:
     highs = trailing_max(close, ends, 126)
     naive = np.array([close[e - 125 : e + 1].max(axis=0) for e in ends])
     assert np.array_equal(highs, naive, equal_nan=True)
+
+
+def test_a_claim_on_an_unmeasurable_value_is_neutral(monitor: Monitor) -> None:
+    """NaN (e.g. a median over no member with a full window) is no data: neutral, never bearish."""
+    from rotascope.agents.base import AgentContext, claim, ev
+
+    ctx = AgentContext(monitor.at(date(2024, 7, 19)), monitor.panel)
+    made = claim(
+        "x", "health", "t", [ev(ctx, "m", float("nan"), ">=", 0.0, source="s", unit="fraction")], 0.5
+    )
+    assert made.direction == "neutral" and made.strength == 0.0
+    assert made.text.startswith("Not measurable")

@@ -35,7 +35,8 @@ from rotascope.indicators.kernels import pct_change
 from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import Monitor
 
-VERSION = "features-1"
+VERSION = "features-2"
+"""Bumped when the replayed signals change (2: a claim on unmeasurable data is neutral, not bearish)."""
 DROPPED = ("decision_tilt",)
 """Replay columns not used as features (the tilt is sized from the conviction and the vol target)."""
 
