@@ -108,7 +108,7 @@ def run(home: str) -> list[tuple[str, list[float], str]]:
         (
             f"weekly replay with all agents, vectorised ({weeks:,} weeks, in process)",
             [fast],
-            f"monitor + regime + agents + debate + decision; per-week agent path {slow:.1f} s in this run "
+            f"monitor prebuilt; regime + agents + debate + decision; per-week agent path {slow:.1f} s in this run "
             f"({slow / fast:.1f}x)",
         ),
         (
