@@ -108,8 +108,8 @@ def run(home: str) -> list[tuple[str, list[float], str]]:
         (
             f"weekly replay with all agents, vectorised ({weeks:,} weeks, in process)",
             [fast],
-            f"monitor prebuilt; regime + agents + debate + decision; per-week agent path {slow:.1f} s in this run "
-            f"({slow / fast:.1f}x)",
+            f"monitor prebuilt; regime + agents + debate + decision; per-week agent path {slow:.1f} s "
+            f"in this run ({slow / fast:.1f}x)",
         ),
         (
             "replay with agents + walk-forward calibration (whole process)",
