@@ -14,6 +14,7 @@ Tree::
     │   ├── UnknownSymbolError   symbol or series not in the store
     │   └── DateOutOfRangeError  as-of/start/end outside the stored history
     ├── DatasetError             embedded dataset missing or damaged
+    ├── UsageError               options of a command that do not fit together
     └── ProviderError            a live source failed (symbol/series and cause attached)
 
     RotascopeWarning
@@ -63,6 +64,10 @@ class DateOutOfRangeError(DataError):
 
 class DatasetError(RotascopeError):
     """The embedded dataset is missing or damaged."""
+
+
+class UsageError(RotascopeError):
+    """A command was given options that do not fit together."""
 
 
 class ProviderError(RotascopeError):

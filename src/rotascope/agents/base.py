@@ -14,6 +14,7 @@ from datetime import date
 import numpy as np
 
 from rotascope._typing import Float64Array
+from rotascope.agents import vector
 from rotascope.fundamentals.store import Fundamentals
 from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import MonitorResult
@@ -24,9 +25,9 @@ from rotascope.regime.thresholds import AgentRules, Thresholds
 BULLISH, NEUTRAL, BEARISH = "bullish", "neutral", "bearish"
 STANCE_BAND = 0.2
 """|score| above this is a stance; inside it, neutral."""
-MAX_CONFIDENCE = 0.9
+MAX_CONFIDENCE = vector.MAX_CONFIDENCE
 """No agent is ever certain."""
-UNIT_SCALE = {"fraction": 0.02, "pp": 0.25, "annualised": 0.05}
+UNIT_SCALE = vector.UNIT_SCALE
 
 
 @dataclass(frozen=True)
@@ -79,18 +80,20 @@ def margin(e: Evidence) -> float:
     """Signed distance of the evidence from its threshold in unit scales (+ = on the passing side)."""
     if e.value is None or e.threshold is None:
         return 0.0
-    scale = UNIT_SCALE.get(
-        e.unit, 1.0 if e.unit in ("count", "days", "flag", "index", "") else max(abs(e.threshold), 1e-9)
+    return float(vector.margins(np.array([[e.value]]), [e.threshold], [e.comparison], [e.unit])[0, 0])
+
+
+def judged(evidence: list[Evidence], bullish_if_passed: bool = True) -> tuple[float, float]:
+    """(direction sign, strength) of a claim on this evidence: the kernel the replay runs on every week."""
+    values = np.array([np.nan if e.value is None else e.value for e in evidence], dtype=np.float64)
+    sign_, strength = vector.judge(
+        values.reshape(1, len(evidence)),
+        [np.nan if e.threshold is None else e.threshold for e in evidence],
+        [e.comparison for e in evidence],
+        [e.unit for e in evidence],
+        bullish_if_passed,
     )
-    raw = (e.value - e.threshold) / scale
-    return -raw if e.comparison in ("<=", "<") else raw
-
-
-def strength_of(evidence: list[Evidence]) -> float:
-    """Strength of a claim: the weakest margin among its evidence, as 0-1 (missing data = 0)."""
-    if not evidence or any(e.value is None for e in evidence):
-        return 0.0
-    return float(min(1.0, min(abs(margin(e)) for e in evidence) + 0.25))
+    return float(sign_[0]), float(strength[0])
 
 
 TOPIC_OF = {
@@ -195,19 +198,15 @@ def claim(
     ``thesis`` is the statement the evidence tests; the claim's text says whether it holds, with the
     numbers (:func:`claim_text`).
     """
-    known = [e for e in evidence if e.passed is not None]
-    if not known or len(known) < len(evidence):
-        direction = NEUTRAL
-    else:
-        passed = all(e.passed for e in known)
-        direction = BULLISH if passed == bullish_if_passed else BEARISH
+    sign_, strength = judged(evidence, bullish_if_passed)
+    direction = BULLISH if sign_ > 0 else BEARISH if sign_ < 0 else NEUTRAL
     return Claim(
         id=f"{agent}.{key}",
         agent=agent,
         text=claim_text(thesis, evidence, direction, bullish_if_passed),
         direction=direction,
         weight=rnd(weight, 4) or 0.0,
-        strength=rnd(strength_of(evidence) if direction != NEUTRAL else 0.0, 4) or 0.0,
+        strength=strength,
         evidence=evidence,
         topic=TOPIC_OF.get(key, ""),
     )
@@ -217,13 +216,21 @@ def sign(direction: str) -> float:
     return 1.0 if direction == BULLISH else -1.0 if direction == BEARISH else 0.0
 
 
+def claim_arrays(
+    claims: list[Claim], weights: dict[str, float] | None = None
+) -> tuple[Float64Array, Float64Array, Float64Array]:
+    """(sign, strength, weight) of the claims as one-row arrays; ``weights`` overrides claim weights."""
+    n = len(claims)
+    sign_ = np.array([sign(c.direction) for c in claims], dtype=np.float64).reshape(1, n)
+    strength = np.array([c.strength for c in claims], dtype=np.float64).reshape(1, n)
+    w = np.array([(weights or {}).get(c.id, c.weight) for c in claims], dtype=np.float64).reshape(1, n)
+    return sign_, strength, w
+
+
 def score_of(claims: list[Claim], weights: dict[str, float] | None = None) -> float:
     """Weighted balance of claims in [-1, 1]; ``weights`` overrides claim weights (debate concessions)."""
-    w = {c.id: (weights or {}).get(c.id, c.weight) for c in claims}
-    total = sum(w[c.id] for c in claims)
-    if total <= 0:
-        return 0.0
-    return float(sum(w[c.id] * c.strength * sign(c.direction) for c in claims) / total)
+    sign_, strength, w = claim_arrays(claims, weights)
+    return float(vector.weighted_score(sign_, strength, w)[0])
 
 
 def stance_of(score: float) -> str:
@@ -232,10 +239,8 @@ def stance_of(score: float) -> str:
 
 def confidence_of(score: float, claims: list[Claim]) -> float:
     """|score| scaled to 0.2-1 by how much of the view had data behind it."""
-    if not claims:
-        return 0.0
-    coverage = sum(1 for c in claims if c.direction != NEUTRAL or c.strength > 0) / len(claims)
-    return float(np.clip(0.2 + 0.7 * abs(score), 0.0, MAX_CONFIDENCE) * coverage)
+    sign_, strength, _ = claim_arrays(claims)
+    return float(vector.confidence(np.array([score]), sign_, strength)[0])
 
 
 def opinion(

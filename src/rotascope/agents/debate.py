@@ -19,48 +19,56 @@ Rules (explicit, deterministic; the transcript records which rule moved which co
 
 from __future__ import annotations
 
-from rotascope.agents.base import BEARISH, BULLISH, score_of, stance_of
+import numpy as np
+
+from rotascope.agents import vector
+from rotascope.agents.base import claim_arrays, stance_of
+from rotascope.agents.vector import (
+    CONCEDE_FACTOR,
+    MAX_CHALLENGES,
+    MIN_COUNTER_STRENGTH,
+    MIN_COUNTER_WEIGHT,
+    MIN_TARGET_WEIGHT,
+    OVERREACH_PENALTY,
+    REBUT_BONUS,
+    RELATED,
+)
 from rotascope.records import Answer, Challenge, Claim, ConfidenceChange, Debate, DebateRound, Opinion, rnd
 
-RELATED: dict[str, frozenset[str]] = {
-    "leadership": frozenset({"credit", "quality", "rates", "breadth", "growth"}),
-    "breadth": frozenset({"quality", "credit", "leadership"}),
-    "rates": frozenset({"leadership", "growth", "credit"}),
-    "credit": frozenset({"leadership", "breadth", "quality", "growth"}),
-    "growth": frozenset({"credit", "rates", "leadership"}),
-    "quality": frozenset({"breadth", "leadership", "credit"}),
-    "risk": frozenset({"leadership", "breadth", "credit", "rates", "growth", "quality", "risk"}),
-}
-"""Topics whose evidence may challenge a claim on the key topic (a claim without topic: any)."""
-MAX_CHALLENGES = 2
-MIN_TARGET_WEIGHT = 0.5
-MIN_COUNTER_WEIGHT = 0.4
-MIN_COUNTER_STRENGTH = 0.3
-CONCEDE_FACTOR = 0.85
-OVERREACH_PENALTY = 0.05
-REBUT_BONUS = 0.03
+__all__ = [
+    "CONCEDE_FACTOR",
+    "MAX_CHALLENGES",
+    "MIN_COUNTER_STRENGTH",
+    "MIN_COUNTER_WEIGHT",
+    "MIN_TARGET_WEIGHT",
+    "OVERREACH_PENALTY",
+    "REBUT_BONUS",
+    "RELATED",
+    "claims_of",
+    "power",
+    "run_debate",
+]
 
 
 def power(c: Claim) -> float:
     return c.weight * c.strength
 
 
-def _opposite(a: str, b: str) -> bool:
-    return {a, b} == {BULLISH, BEARISH}
-
-
-def _counters(challenger: Opinion, target: Claim, used: set[str]) -> list[Claim]:
-    return sorted(
-        (
-            d
-            for d in challenger.claims
-            if _opposite(d.direction, target.direction)
-            and d.weight >= MIN_COUNTER_WEIGHT
-            and d.strength >= MIN_COUNTER_STRENGTH
-            and d.id not in used
-            and (not target.topic or d.topic in RELATED.get(target.topic, frozenset({d.topic})))
-        ),
-        key=lambda d: (-power(d), d.id),
+def claims_of(opinions: list[Opinion]) -> vector.Claims:
+    """The opinions' claims as the one-row arrays the debate kernel plays on."""
+    claims = [c for o in opinions for c in o.claims]
+    if len({c.id for c in claims}) < len(claims):
+        raise ValueError("claim ids must be unique within a debate")
+    sign, strength, weight = claim_arrays(claims)
+    index = {o.agent: i for i, o in enumerate(opinions)}
+    return vector.Claims(
+        agents=tuple(o.agent for o in opinions),
+        ids=tuple(c.id for c in claims),
+        agent_of=np.array([index[c.agent] for c in claims], dtype=np.int64),
+        topics=tuple(c.topic for c in claims),
+        weight=weight[0],
+        sign=sign,
+        strength=strength,
     )
 
 
@@ -73,57 +81,30 @@ def _argument(challenger: str, target: Claim, counter: Claim) -> str:
     )
 
 
-def _move(
-    conf: dict[str, float], changes: list[ConfidenceChange], rnd_no: int, agent: str, after: float, rule: str
-) -> None:
-    """Set an agent's confidence and record the change with the rule that caused it."""
-    changes.append(
-        ConfidenceChange(
-            round=rnd_no,
-            agent=agent,
-            before=rnd(conf[agent], 4) or 0.0,
-            after=rnd(after, 4) or 0.0,
-            rule=rule,
-        )
+def _change(rnd_no: int, agent: str, before: float, after: float, rule: str) -> ConfidenceChange:
+    return ConfidenceChange(
+        round=rnd_no, agent=agent, before=rnd(before, 4) or 0.0, after=rnd(after, 4) or 0.0, rule=rule
     )
-    conf[agent] = after
 
 
 def run_debate(opinions: list[Opinion], rounds: int = 2) -> Debate:
-    """Run the rounds and return the typed transcript with the final opinions."""
-    conf = {o.agent: o.confidence for o in opinions}
-    weights: dict[str, dict[str, float]] = {o.agent: {c.id: c.weight for c in o.claims} for o in opinions}
-    by_agent = {o.agent: o for o in opinions}
-    claim_by_id = {c.id: c for o in opinions for c in o.claims}
+    """Run the rounds (``vector.debate``, the kernel the replay plays on every week) and word the
+    typed transcript with the final opinions."""
+    table = claims_of(opinions)
+    conf0 = np.array([[o.confidence for o in opinions]], dtype=np.float64).reshape(1, len(opinions))
+    played = vector.debate(table, conf0, rounds)
+    claims = [c for o in opinions for c in o.claims]
     transcript: list[DebateRound] = []
-    pending: list[tuple[str, str, set[str]]] = []  # (challenger, claim id, counters used) to press in round 2
     for rnd_no in range(1, rounds + 1):
         challenges: list[Challenge] = []
         answers: list[Answer] = []
         changes: list[ConfidenceChange] = []
-
-        plan: list[tuple[str, Claim, Claim]] = []
-        if rnd_no == 1:
-            for a in opinions:
-                options = []
-                for b in opinions:
-                    if b.agent == a.agent:
-                        continue
-                    for c in b.claims:
-                        if c.direction in (BULLISH, BEARISH) and c.weight >= MIN_TARGET_WEIGHT:
-                            counters = _counters(a, c, set())
-                            if counters:
-                                options.append((c, counters[0]))
-                options.sort(key=lambda x: (-power(x[1]), x[0].id))
-                plan += [(a.agent, c, d) for c, d in options[:MAX_CHALLENGES]]
-        else:
-            for challenger, cid, used in pending:
-                counters = _counters(by_agent[challenger], claim_by_id[cid], used)
-                if counters:
-                    plan.append((challenger, claim_by_id[cid], counters[0]))
-            pending = []
-        for challenger, target, counter in plan:
+        for m in (m for m in played.moves if m.round == rnd_no and m.active[0]):
+            challenger = opinions[m.challenger].agent
+            target, counter = claims[int(m.target[0])], claims[int(m.counter[0])]
             defender = target.agent
+            d = table.agents.index(defender)
+            before, after = m.conf_before[0], m.conf_after[0]
             challenges.append(
                 Challenge(
                     round=rnd_no,
@@ -136,7 +117,7 @@ def run_debate(opinions: list[Opinion], rounds: int = 2) -> Debate:
                     strength=rnd(power(counter), 4) or 0.0,
                 )
             )
-            if power(target) >= power(counter):
+            if m.rebutted[0]:
                 answers.append(
                     Answer(
                         round=rnd_no,
@@ -150,16 +131,9 @@ def run_debate(opinions: list[Opinion], rounds: int = 2) -> Debate:
                         evidence=target.evidence,
                     )
                 )
-                _move(
-                    conf,
-                    changes,
-                    rnd_no,
-                    challenger,
-                    max(0.0, conf[challenger] - OVERREACH_PENALTY),
-                    "C2 overreach",
-                )
-                _move(conf, changes, rnd_no, defender, min(1.0, conf[defender] + REBUT_BONUS), "C2 rebutted")
-                pending.append((challenger, target.id, {counter.id}))
+                a = m.challenger
+                changes.append(_change(rnd_no, challenger, before[a], after[a], "C2 overreach"))
+                changes.append(_change(rnd_no, defender, before[d], after[d], "C2 rebutted"))
             else:
                 answers.append(
                     Answer(
@@ -174,21 +148,19 @@ def run_debate(opinions: list[Opinion], rounds: int = 2) -> Debate:
                         evidence=[],
                     )
                 )
-                _move(conf, changes, rnd_no, defender, conf[defender] * CONCEDE_FACTOR, "C1 concede")
-                weights[defender][target.id] = weights[defender][target.id] / 2
+                changes.append(_change(rnd_no, defender, before[d], after[d], "C1 concede"))
         transcript.append(
             DebateRound(round=rnd_no, challenges=challenges, answers=answers, confidence_changes=changes)
         )
-    final = []
-    for o in opinions:
-        s = score_of(o.claims, weights[o.agent])
-        final.append(
-            o.model_copy(
-                update={
-                    "score": rnd(s, 4) or 0.0,
-                    "stance": stance_of(s),
-                    "confidence": rnd(conf[o.agent], 4) or 0.0,
-                }
-            )
+    scores, _ = table.opinion_scores(played.weights)
+    final = [
+        o.model_copy(
+            update={
+                "score": rnd(float(scores[0, i]), 4) or 0.0,
+                "stance": stance_of(float(scores[0, i])),
+                "confidence": rnd(float(played.confidence[0, i]), 4) or 0.0,
+            }
         )
+        for i, o in enumerate(opinions)
+    ]
     return Debate(rounds=transcript, initial=opinions, final=final)

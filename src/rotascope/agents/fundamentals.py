@@ -20,6 +20,18 @@ import pandas as pd
 
 from rotascope._typing import Float64Array
 from rotascope.agents.base import AgentContext, claim, ev, opinion
+from rotascope.agents.columns import (
+    CYC_MINUS_DEF_3M,
+    MARKET_63D,
+    MEDIAN_DRAWDOWN,
+    QUALITY_RANKED,
+    QUALITY_SPREAD_PROXY,
+    ClaimSpec,
+    Column,
+    EvidenceSpec,
+    factor,
+    member_measures,
+)
 from rotascope.fundamentals.files import KNOWN_LAG_DAYS
 from rotascope.fundamentals.lenses import (
     FinancingYield,
@@ -36,7 +48,6 @@ from rotascope.measures import (
     HY_OAS_CHG_13W,
     HY_YIELD_PROXY,
     HY_YIELD_PROXY_PCTILE_5Y,
-    R2000_CYC_MINUS_DEF_3M,
     SMB,
     UST_10Y,
 )
@@ -50,34 +61,12 @@ PROXY_NOTE = (
 )
 
 
-def quality_spread(window: Float64Array, ret_days: int = 63, vol_days: int = 126) -> tuple[float, float, int]:
-    """Median ``ret_days`` return of the calmest minus the most volatile quintile of members.
-
-    Volatility is measured over the ``vol_days`` BEFORE the return window, so the sort cannot be caused by
-    the move it is judged on. Returns (spread, junk median return, members ranked).
-    """
-    need = ret_days + vol_days + 1
-    if window.shape[0] < need:
-        return float("nan"), float("nan"), 0
-    w = window[-need:]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        vol_all = np.diff(np.log(w[: vol_days + 1]), axis=0).std(axis=0)  # NaN where any return is missing
-        ret_all = w[-1] / w[-ret_days - 1] - 1.0
-    ok = np.isfinite(vol_all) & np.isfinite(ret_all)
-    if ok.sum() < 50:
-        return float("nan"), float("nan"), int(ok.sum())
-    vol, r = vol_all[ok], ret_all[ok]
-    lo, hi = np.quantile(vol, [0.2, 0.8])
-    quality, junk = float(np.median(r[vol <= lo])), float(np.median(r[vol >= hi]))
-    return quality - junk, junk, int(ok.sum())
-
-
-def median_drawdown(window: Float64Array) -> float:
-    """Median member distance below its trailing-window high (members with a full window)."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dd = window[-1] / window.max(axis=0) - 1.0  # the max is NaN for members missing any day
-    dd = dd[np.isfinite(dd)]
-    return float(np.median(dd)) if len(dd) else float("nan")
+def quality_spread(window: Float64Array) -> tuple[float, float, int]:
+    """Median 63-day return of the calmest minus the most volatile quintile of members at the window's last
+    row (volatility from the 126 days BEFORE the return window, so the sort cannot be caused by the move
+    it is judged on). Returns (spread, junk median return, members ranked); ``columns.member_measures``."""
+    m = member_measures(window, ("",) * window.shape[1], np.array([window.shape[0] - 1]))
+    return float(m.quality_spread[0]), float(m.junk_return[0]), int(m.ranked[0])
 
 
 MIN_COMPANIES = 30
@@ -241,50 +230,58 @@ def quality_text(spread: float | None, market: float | None, label: str) -> str:
     )
 
 
-def _quality_claim(ctx: AgentContext, spread: float | None, ranked: int, proxy: bool) -> tuple[Claim, str]:
-    """The quality-vs-junk claim and its description in words (:func:`quality_text`)."""
-    members = ctx.member_window(64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        r = members[-1] / members[0] - 1.0
-    market = float(np.median(r[np.isfinite(r)])) if np.isfinite(r).sum() >= 50 else None
+SPREAD_NAME = "Top minus bottom quality quintile, median 63-day return"
+MARKET_NAME = "Median R2000 member 63-day return"
+COMPANY_SPREAD = Column("quality spread (screen score)", lambda p, rows: np.full(len(rows), np.nan))
+"""The screen-score spread is measured per as-of from company data (``measure``), handed in as a value."""
+
+
+def quality_spec(proxy: bool, ranked: int = 0) -> ClaimSpec:
+    """The quality-vs-junk claim: by the price proxy (calm vs volatile members) or the screen score."""
     label = "price proxy: calm vs volatile" if proxy else "screen quality score"
-    src = "R2000 member closes" if proxy else "R2000 member closes + company fundamentals"
-    made = claim(
+    return ClaimSpec(
         NAME,
         "quality_led",
         f"Higher-quality small caps ({label}) keep up while the median small cap is not falling",
-        [
-            ev(
-                ctx,
-                "Top minus bottom quality quintile, median 63-day return",
-                spread,
+        0.8,
+        (
+            EvidenceSpec(
+                SPREAD_NAME,
+                QUALITY_SPREAD_PROXY if proxy else COMPANY_SPREAD,
                 ">=",
                 -0.02,
-                source=src,
-                window="63d" + (" (vol from the prior 126d)" if proxy else ""),
-                unit="fraction",
-                note=f"{ranked} members ranked; "
+                "R2000 member closes" if proxy else "R2000 member closes + company fundamentals",
+                "63d" + (" (vol from the prior 126d)" if proxy else ""),
+                "fraction",
+                f"{ranked} members ranked; "
                 + (
                     "volatility as the quality proxy"
                     if proxy
                     else "quality = screen score, known at the as-of"
                 ),
             ),
-            ev(
-                ctx,
-                "Median R2000 member 63-day return",
-                market,
+            EvidenceSpec(
+                MARKET_NAME,
+                MARKET_63D,
                 ">=",
                 MARKET_FALLING,
-                source="R2000 member closes",
-                window="63d",
-                unit="fraction",
-                note="quality leading in a falling market is defensive, not bullish",
+                "R2000 member closes",
+                "63d",
+                "fraction",
+                "quality leading in a falling market is defensive, not bullish",
             ),
-        ],
-        0.8,
+        ),
     )
-    return made, quality_text(spread, market, label)
+
+
+def _quality_claim(ctx: AgentContext, spread: float | None, ranked: int, proxy: bool) -> tuple[Claim, str]:
+    """The quality-vs-junk claim and its description in words (:func:`quality_text`)."""
+    spec = quality_spec(proxy, ranked)
+    made = spec.make(ctx, {spec.evidence[0].column.name: spread})
+    market = made.evidence[1].value
+    return made, quality_text(
+        spread, market, "price proxy: calm vs volatile" if proxy else "screen quality score"
+    )
 
 
 def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
@@ -433,65 +430,62 @@ def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
     return out
 
 
-def _price_claims(ctx: AgentContext) -> list[Claim]:
-    dd = median_drawdown(ctx.member_window(252))
-    snap = ctx.result.snapshot
-    return [
-        claim(
-            NAME,
-            "health",
-            "The typical small cap is not deep in a drawdown",
-            [
-                ev(
-                    ctx,
-                    "Median member below its 52-week high",
-                    dd,
-                    ">=",
-                    -0.20,
-                    source="R2000 member closes",
-                    window="252d",
-                    unit="fraction",
-                )
-            ],
-            0.5,
+PRICE_CLAIMS: tuple[ClaimSpec, ...] = (
+    ClaimSpec(
+        NAME,
+        "health",
+        "The typical small cap is not deep in a drawdown",
+        0.5,
+        (
+            EvidenceSpec(
+                "Median member below its 52-week high",
+                MEDIAN_DRAWDOWN,
+                ">=",
+                -0.20,
+                "R2000 member closes",
+                "252d",
+                "fraction",
+            ),
         ),
-        claim(
-            NAME,
-            "size_factor",
-            "The size factor (SMB) confirms over the quarter",
-            [
-                ev(
-                    ctx,
-                    "Fama-French SMB, 3 months",
-                    SMB["3m"].of(snap),
-                    ">=",
-                    0.0,
-                    source="Kenneth R. French data library",
-                    window="63d",
-                    unit="fraction",
-                )
-            ],
-            0.4,
+    ),
+    ClaimSpec(
+        NAME,
+        "size_factor",
+        "The size factor (SMB) confirms over the quarter",
+        0.4,
+        (
+            EvidenceSpec(
+                "Fama-French SMB, 3 months",
+                factor(SMB["3m"]),
+                ">=",
+                0.0,
+                "Kenneth R. French data library",
+                "63d",
+                "fraction",
+            ),
         ),
-        claim(
-            NAME,
-            "cyclicals",
-            "Cyclical small caps beat defensive ones (price proxy for earnings expectations)",
-            [
-                ev(
-                    ctx,
-                    "Cyclical minus defensive sectors, median 63-day return",
-                    R2000_CYC_MINUS_DEF_3M.of(snap),
-                    ">=",
-                    0.0,
-                    source="R2000 member closes by GICS sector",
-                    window="63d",
-                    unit="fraction",
-                )
-            ],
-            0.5,
+    ),
+    ClaimSpec(
+        NAME,
+        "cyclicals",
+        "Cyclical small caps beat defensive ones (price proxy for earnings expectations)",
+        0.5,
+        (
+            EvidenceSpec(
+                "Cyclical minus defensive sectors, median 63-day return",
+                CYC_MINUS_DEF_3M,
+                ">=",
+                0.0,
+                "R2000 member closes by GICS sector",
+                "63d",
+                "fraction",
+            ),
         ),
-    ]
+    ),
+)
+"""Price-proxy claims the agent always makes."""
+PROXY_CLAIMS: tuple[ClaimSpec, ...] = (quality_spec(True), *PRICE_CLAIMS)
+"""The agent's claims when no company data is handed in (the weekly replay), in the order it makes them."""
 
 
 def _sec_claims(ctx: AgentContext, health: tuple[int, float, float, float, float]) -> list[Claim]:
@@ -561,8 +555,8 @@ def analyze(ctx: AgentContext) -> Opinion:
     if m is not None and m.qmj_spread is not None:
         quality, described = _quality_claim(ctx, m.qmj_spread, m.qmj_ranked, proxy=False)
     else:
-        spread, _junk, ranked = quality_spread(ctx.member_window(252))
-        quality, described = _quality_claim(ctx, spread if np.isfinite(spread) else None, ranked, proxy=True)
+        ranked = QUALITY_RANKED.one(ctx)
+        quality, described = _quality_claim(ctx, QUALITY_SPREAD_PROXY.one(ctx), int(ranked or 0), proxy=True)
     claims.append(quality)
     if described.startswith(("Defensive pattern", "Junk-led")):
         risks.append(described + ".")
@@ -587,7 +581,7 @@ def analyze(ctx: AgentContext) -> Opinion:
         made, lens_notes = lens_claims(ctx, fund, m.qmj_spread if m is not None else None)
         claims += made
         notes += lens_notes
-    claims += _price_claims(ctx)
+    claims += [spec.make(ctx) for spec in PRICE_CLAIMS]
     health = company_health(fund.sec if fund is not None else None, set(ctx.panel.data.members.symbols))
     if health is not None:
         claims += _sec_claims(ctx, health)
@@ -885,10 +879,7 @@ def lens_claims(ctx: AgentContext, fund: Fundamentals, qmj: float | None) -> tup
     )
     junk = qmj is not None and qmj < rules.junk_led_qmj
     if qmj is None or junk:
-        members = ctx.member_window(64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = members[-1] / members[0] - 1.0
-        market = float(np.median(r[np.isfinite(r)])) if np.isfinite(r).sum() >= 50 else None
+        market = MARKET_63D.one(ctx)
         claims.append(
             claim(
                 NAME,

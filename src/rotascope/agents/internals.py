@@ -2,199 +2,226 @@
 
 from __future__ import annotations
 
-from rotascope.agents.base import AgentContext, agent_rules, claim, ev, opinion
+from rotascope.agents.base import AgentContext, opinion
+from rotascope.agents.columns import (
+    IWM_RS_MOMENTUM,
+    IWM_RS_RATIO,
+    R2000_ABOVE_50,
+    R2000_AD_VS_SMA50,
+    R2000_NET_NEW_HIGHS,
+    R2000_TOP10_CONCENTRATION,
+    ClaimSpec,
+    EvidenceSpec,
+    factor,
+    macro,
+    pair_persistence,
+    pair_return,
+    pair_vs_sma200,
+)
 from rotascope.measures import MOM, RMW, RV_IWM_21D, RV_SPY_21D, SMB, VIX_PCTILE_1Y, Measure
-from rotascope.records import Claim, Evidence, Opinion
+from rotascope.records import Claim, Opinion
 
 NAME = "internals"
+FACTOR_LENSES = ("quality_led", "value_breadth")
+LENS = "relative strength, breadth, rotation, persistence, concentration, volatility"
+SRC = "IWM, SPY closes"
+MEMBERS = "R2000 member closes"
+
+
+def _r2000_caveat(ctx: AgentContext) -> str:
+    return next(b for b in ctx.result.snapshot.breadth if b.universe == "R2000").caveat
+
+
+def _factor_note(ctx: AgentContext, m: Measure) -> str:
+    seen = ctx.result.snapshot.factors_observed.get(m.name)
+    return f"Fama-French data through {seen} (published monthly, with a lag)" if seen else "no factor data"
+
+
+CLAIMS: tuple[ClaimSpec, ...] = (
+    ClaimSpec(
+        NAME,
+        "rs_trend",
+        "IWM is outperforming SPY over one and three months",
+        1.0,
+        (
+            EvidenceSpec(
+                "IWM/SPY 1m relative return", pair_return("IWM/SPY", "1m"), ">=", 0.0, SRC, "21d", "fraction"
+            ),
+            EvidenceSpec(
+                "IWM/SPY 3m relative return", pair_return("IWM/SPY", "3m"), ">=", 0.0, SRC, "63d", "fraction"
+            ),
+        ),
+    ),
+    ClaimSpec(
+        NAME,
+        "rs_persistence",
+        "Small caps led in most of the last 13 weeks",
+        0.6,
+        (
+            EvidenceSpec(
+                "Share of the last 13 weeks IWM/SPY rose",
+                pair_persistence("IWM/SPY", 13),
+                ">=",
+                lambda r: r.internals.min_persistence_13w,
+                SRC,
+                "13 weekly steps",
+                "fraction",
+            ),
+        ),
+    ),
+    ClaimSpec(
+        NAME,
+        "rs_long_trend",
+        "The IWM/SPY ratio is above its 200-day average",
+        0.6,
+        (
+            EvidenceSpec(
+                "IWM/SPY vs its 200-day average", pair_vs_sma200("IWM/SPY"), ">", 0.0, SRC, "200d", "fraction"
+            ),
+        ),
+    ),
+    ClaimSpec(
+        NAME,
+        "breadth",
+        "Most small caps are above their 50-day average",
+        0.8,
+        (
+            EvidenceSpec(
+                "R2000 members above 50-day average",
+                R2000_ABOVE_50,
+                ">=",
+                lambda r: r.internals.min_pct_above_50,
+                MEMBERS,
+                "50d",
+                "fraction",
+                _r2000_caveat,
+            ),
+        ),
+    ),
+    ClaimSpec(
+        NAME,
+        "ad_line",
+        "The small-cap A/D line and new highs confirm",
+        0.6,
+        (
+            EvidenceSpec(
+                "R2000 A/D line vs its 50-day average", R2000_AD_VS_SMA50, ">=", 0.0, MEMBERS, "50d", "count"
+            ),
+            EvidenceSpec(
+                "R2000 net new 52-week highs", R2000_NET_NEW_HIGHS, ">=", 0.0, MEMBERS, "252d", "count"
+            ),
+        ),
+    ),
+    ClaimSpec(
+        NAME,
+        "equal_weight",
+        "The average stock is beating the cap-weighted index (RSP/SPY)",
+        0.5,
+        (
+            EvidenceSpec(
+                "RSP/SPY 1m relative return",
+                pair_return("RSP/SPY", "1m"),
+                ">=",
+                0.0,
+                "RSP, SPY closes",
+                "21d",
+                "fraction",
+            ),
+        ),
+    ),
+    ClaimSpec(
+        NAME,
+        "rotation",
+        "IWM sits in the leading quadrant of the rotation graph",
+        0.5,
+        (
+            EvidenceSpec("IWM RS-Ratio", IWM_RS_RATIO, ">=", 100.0, SRC, unit="index"),
+            EvidenceSpec("IWM RS-Momentum", IWM_RS_MOMENTUM, ">=", 100.0, SRC, unit="index"),
+        ),
+    ),
+    ClaimSpec(
+        NAME,
+        "concentration",
+        "The index move is not carried by a handful of names",
+        0.3,
+        (
+            EvidenceSpec(
+                "Top-10 share of the R2000's 1m move",
+                R2000_TOP10_CONCENTRATION,
+                "<=",
+                lambda r: r.internals.max_top10_concentration,
+                "R2000 member closes, IWM weights (Nov 2025)",
+                "21d",
+                "fraction",
+            ),
+        ),
+    ),
+    ClaimSpec(
+        NAME,
+        "volatility",
+        "Volatility is not in the stressed tail",
+        0.3,
+        (
+            EvidenceSpec(
+                "VIX 1-year percentile",
+                macro(VIX_PCTILE_1Y),
+                "<=",
+                lambda r: r.internals.max_vix_percentile,
+                "VIX",
+                "252d",
+                "fraction",
+            ),
+        ),
+    ),
+    ClaimSpec(
+        NAME,
+        "quality_led",
+        "Small-cap leadership is not junk-led: the profitability factor is not falling",
+        0.4,
+        (
+            EvidenceSpec(
+                "Profitability factor (RMW) 3m return",
+                factor(RMW["3m"]),
+                ">=",
+                lambda r: r.internals.min_rmw_3m,
+                RMW["3m"].source,
+                RMW["3m"].window,
+                RMW["3m"].unit,
+                lambda ctx: _factor_note(ctx, RMW["3m"]),
+            ),
+        ),
+    ),
+    ClaimSpec(
+        NAME,
+        "value_breadth",
+        "Small-cap value keeps up with small-cap growth (a broad rotation, not a growth squeeze)",
+        0.3,
+        (
+            EvidenceSpec(
+                "IWN/IWO 3m relative return",
+                pair_return("IWN/IWO", "3m"),
+                ">=",
+                0.0,
+                "IWN, IWO closes",
+                "63d",
+                "fraction",
+            ),
+        ),
+    ),
+)
+"""The internals agent's claims, the factor lenses last (the replay judges the same specs every week).
+
+Profitability (RMW) falling hard while size (SMB) rises is the junk rally the article warns about;
+small-cap value (IWN) keeping up with small-cap growth (IWO) says the move is not a growth squeeze.
+"""
 
 
 def analyze(ctx: AgentContext) -> Opinion:
     """Is the small-cap move broad, persistent and orderly, or narrow and violent?"""
     snap = ctx.result.snapshot
-    rules = agent_rules(ctx)
-    iwm, rsp = snap.pair("IWM/SPY"), snap.pair("RSP/SPY")
+    iwm = snap.pair("IWM/SPY")
     r2000 = next(b for b in snap.breadth if b.universe == "R2000")
-    rot = next(r for r in snap.rotation if r.symbol == "IWM")
-    src = "IWM, SPY closes"
-    claims = [
-        claim(
-            NAME,
-            "rs_trend",
-            "IWM is outperforming SPY over one and three months",
-            [
-                ev(
-                    ctx,
-                    "IWM/SPY 1m relative return",
-                    iwm.returns.get("1m"),
-                    ">=",
-                    0.0,
-                    source=src,
-                    window="21d",
-                    unit="fraction",
-                ),
-                ev(
-                    ctx,
-                    "IWM/SPY 3m relative return",
-                    iwm.returns.get("3m"),
-                    ">=",
-                    0.0,
-                    source=src,
-                    window="63d",
-                    unit="fraction",
-                ),
-            ],
-            1.0,
-        ),
-        claim(
-            NAME,
-            "rs_persistence",
-            "Small caps led in most of the last 13 weeks",
-            [
-                ev(
-                    ctx,
-                    "Share of the last 13 weeks IWM/SPY rose",
-                    iwm.persistence_13w,
-                    ">=",
-                    rules.internals.min_persistence_13w,
-                    source=src,
-                    window="13 weekly steps",
-                    unit="fraction",
-                )
-            ],
-            0.6,
-        ),
-        claim(
-            NAME,
-            "rs_long_trend",
-            "The IWM/SPY ratio is above its 200-day average",
-            [
-                ev(
-                    ctx,
-                    "IWM/SPY vs its 200-day average",
-                    iwm.dist_sma200,
-                    ">",
-                    0.0,
-                    source=src,
-                    window="200d",
-                    unit="fraction",
-                )
-            ],
-            0.6,
-        ),
-        claim(
-            NAME,
-            "breadth",
-            "Most small caps are above their 50-day average",
-            [
-                ev(
-                    ctx,
-                    "R2000 members above 50-day average",
-                    r2000.pct_above_50,
-                    ">=",
-                    rules.internals.min_pct_above_50,
-                    source="R2000 member closes",
-                    window="50d",
-                    unit="fraction",
-                    note=r2000.caveat,
-                )
-            ],
-            0.8,
-        ),
-        claim(
-            NAME,
-            "ad_line",
-            "The small-cap A/D line and new highs confirm",
-            [
-                ev(
-                    ctx,
-                    "R2000 A/D line vs its 50-day average",
-                    r2000.ad_line_vs_sma50,
-                    ">=",
-                    0.0,
-                    source="R2000 member closes",
-                    window="50d",
-                    unit="count",
-                ),
-                ev(
-                    ctx,
-                    "R2000 net new 52-week highs",
-                    float(r2000.net_new_highs),
-                    ">=",
-                    0.0,
-                    source="R2000 member closes",
-                    window="252d",
-                    unit="count",
-                ),
-            ],
-            0.6,
-        ),
-        claim(
-            NAME,
-            "equal_weight",
-            "The average stock is beating the cap-weighted index (RSP/SPY)",
-            [
-                ev(
-                    ctx,
-                    "RSP/SPY 1m relative return",
-                    rsp.returns.get("1m"),
-                    ">=",
-                    0.0,
-                    source="RSP, SPY closes",
-                    window="21d",
-                    unit="fraction",
-                )
-            ],
-            0.5,
-        ),
-        claim(
-            NAME,
-            "rotation",
-            "IWM sits in the leading quadrant of the rotation graph",
-            [
-                ev(ctx, "IWM RS-Ratio", rot.rs_ratio, ">=", 100.0, source=src, unit="index"),
-                ev(ctx, "IWM RS-Momentum", rot.rs_momentum, ">=", 100.0, source=src, unit="index"),
-            ],
-            0.5,
-        ),
-        claim(
-            NAME,
-            "concentration",
-            "The index move is not carried by a handful of names",
-            [
-                ev(
-                    ctx,
-                    "Top-10 share of the R2000's 1m move",
-                    r2000.top10_concentration_1m,
-                    "<=",
-                    rules.internals.max_top10_concentration,
-                    source="R2000 member closes, IWM weights (Nov 2025)",
-                    window="21d",
-                    unit="fraction",
-                )
-            ],
-            0.3,
-        ),
-        claim(
-            NAME,
-            "volatility",
-            "Volatility is not in the stressed tail",
-            [
-                ev(
-                    ctx,
-                    "VIX 1-year percentile",
-                    VIX_PCTILE_1Y.of(snap),
-                    "<=",
-                    rules.internals.max_vix_percentile,
-                    source="VIX",
-                    window="252d",
-                    unit="fraction",
-                )
-            ],
-            0.3,
-        ),
-        *factor_lens_claims(ctx),
-    ]
+    claims = [spec.make(ctx) for spec in CLAIMS]
     risks = factor_lens_risks(ctx)
     rv_iwm, rv_spy = RV_IWM_21D.of(snap), RV_SPY_21D.of(snap)
     if rv_iwm is not None and rv_spy and rv_iwm / rv_spy > 1.8:
@@ -212,76 +239,12 @@ def analyze(ctx: AgentContext) -> Opinion:
     if r2000.pct_above_50 is not None and r2000.pct_above_50 < 0.4:
         risks.append(f"Only {r2000.pct_above_50:.0%} of small caps are above their 50-day average: narrow.")
     risks.append("Breadth uses today's index members (survivorship bias).")
-    return opinion(
-        NAME,
-        "relative strength, breadth, rotation, persistence, concentration, volatility",
-        ctx.as_of,
-        claims,
-        risks,
-    )
-
-
-def _factor_note(ctx: AgentContext, m: Measure) -> str:
-    seen = ctx.result.snapshot.factors_observed.get(m.name)
-    return f"Fama-French data through {seen} (published monthly, with a lag)" if seen else "no factor data"
-
-
-def _factor_ev(ctx: AgentContext, name: str, m: Measure, comparison: str, threshold: float) -> Evidence:
-    return ev(
-        ctx,
-        name,
-        m.of(ctx.result.snapshot),
-        comparison,
-        threshold,
-        source=m.source,
-        window=m.window,
-        unit=m.unit,
-        note=_factor_note(ctx, m),
-    )
+    return opinion(NAME, LENS, ctx.as_of, claims, risks)
 
 
 def factor_lens_claims(ctx: AgentContext) -> list[Claim]:
-    """Is leadership quality-led or cheap-junk driven, and is it broad across value and growth?
-
-    Profitability (RMW) falling hard while size (SMB) rises is the junk rally the article warns about;
-    small-cap value (IWN) keeping up with small-cap growth (IWO) says the move is not a growth squeeze.
-    """
-    iwn_iwo = ctx.result.snapshot.pair("IWN/IWO")
-    return [
-        claim(
-            NAME,
-            "quality_led",
-            "Small-cap leadership is not junk-led: the profitability factor is not falling",
-            [
-                _factor_ev(
-                    ctx,
-                    "Profitability factor (RMW) 3m return",
-                    RMW["3m"],
-                    ">=",
-                    agent_rules(ctx).internals.min_rmw_3m,
-                )
-            ],
-            0.4,
-        ),
-        claim(
-            NAME,
-            "value_breadth",
-            "Small-cap value keeps up with small-cap growth (a broad rotation, not a growth squeeze)",
-            [
-                ev(
-                    ctx,
-                    "IWN/IWO 3m relative return",
-                    iwn_iwo.returns.get("3m"),
-                    ">=",
-                    0.0,
-                    source="IWN, IWO closes",
-                    window="63d",
-                    unit="fraction",
-                )
-            ],
-            0.3,
-        ),
-    ]
+    """Is leadership quality-led or cheap-junk driven, and is it broad across value and growth?"""
+    return [spec.make(ctx) for spec in CLAIMS if spec.key in FACTOR_LENSES]
 
 
 def factor_lens_risks(ctx: AgentContext) -> list[str]:

@@ -7,14 +7,27 @@ Sizes are quoted for a nominal 100,000 of equity capital so they read as percent
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
-from rotascope.agents.base import AgentContext, has_recent_range
+from rotascope._typing import Float64Array
+from rotascope.agents.base import ATR_ROWS, AgentContext, has_recent_range
+from rotascope.agents.vector import IntArray, rnd_array
 from rotascope.errors import DataError
+from rotascope.indicators.volatility import atr
+from rotascope.monitor.engine import MonitorPanel
 from rotascope.records import AtrMethod, RiskView, rnd
 from rotascope.risk.invalidation import InvalidationParams, invalidations
 from rotascope.risk.models import Sizing
 from rotascope.risk.rules import risk_plan
-from rotascope.risk.sizing import size_tilt
+from rotascope.risk.sizing import (
+    ATR_N,
+    DEFAULT_ATR_MULTIPLE,
+    DEFAULT_MAX_WEIGHT,
+    DEFAULT_TARGET_VOL,
+    pair_returns,
+    pair_vol,
+    size_tilt,
+)
 from rotascope.risk.stress import fit_stress_model, run_scenarios
 
 NOMINAL_CAPITAL = 100_000.0
@@ -108,3 +121,38 @@ def universe_risk(
         if i.level is not None and i.current is not None
     ]
     return view, weight, text
+
+
+def _recent_range(high: Float64Array, low: Float64Array, rows: IntArray) -> npt.NDArray[np.bool_]:
+    """``has_recent_range`` at every row: highs and lows stored for the ATR_ROWS rows ending there."""
+    missing = np.concatenate([[0], np.cumsum(~(np.isfinite(high) & np.isfinite(low)))])
+    return np.asarray(missing[rows + 1] - missing[np.maximum(rows + 1 - ATR_ROWS, 0)] == 0)
+
+
+def tilt_weights(panel: MonitorPanel, rows: IntArray) -> Float64Array:
+    """The vol-targeted weight ``universe_risk`` sizes the tilt with at each row (``size_tilt``'s weight,
+    rounded as stored; NaN where sizing is not available), for the weekly replay's decision tilt."""
+    data = panel.data
+    iwm, spy = data.etf.column("IWM"), data.etf.column("SPY")
+    rets = pair_returns(iwm, spy)
+    vol = np.fmax(pair_vol(rets, 21)[rows], pair_vol(rets, 63)[rows])  # the larger known pair vol
+    hl = data.highs_lows
+    if hl is not None:
+        high, low = hl.column("IWM_high"), hl.column("IWM_low")
+        ranged = _recent_range(high, low, rows)
+        unit = np.where(ranged, atr(high, low, iwm, ATR_N)[rows], atr(iwm, iwm, iwm, ATR_N)[rows])
+    else:
+        unit = atr(iwm, iwm, iwm, ATR_N)[rows]
+    price = iwm[rows]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sized = (
+            np.isfinite(vol)
+            & (vol > 0)
+            & np.isfinite(unit)
+            & (unit > 0)
+            & np.isfinite(price)
+            & (price - DEFAULT_ATR_MULTIPLE * unit > 0)
+        )
+        weight = np.minimum(DEFAULT_TARGET_VOL / vol, DEFAULT_MAX_WEIGHT)
+    out: Float64Array = np.where(sized, rnd_array(weight), np.nan)
+    return out

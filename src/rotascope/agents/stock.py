@@ -6,21 +6,26 @@ Member stocks have closes only (no highs/lows), so the stock's ATR is the close-
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
 from rotascope._typing import Float64Array
-from rotascope.agents.base import AgentContext, agent_rules, claim, ev, has_recent_range, opinion
+from rotascope.agents.base import AgentContext, agent_rules, has_recent_range, opinion
+from rotascope.agents.columns import ClaimSpec, Column, EvidenceSpec
+from rotascope.agents.columns import macro as macro_column
 from rotascope.agents.fundamentals import company_claims
 from rotascope.agents.run import assemble
 from rotascope.agents.sentiment import analyze as sentiment_analyze
+from rotascope.agents.vector import IntArray
 from rotascope.errors import DataError
 from rotascope.fundamentals.store import Fundamentals
 from rotascope.indicators.kernels import sma, wilder
 from rotascope.indicators.volatility import atr
 from rotascope.measures import HY_OAS_CHG_13W, UST_10Y_CHG_13W
+from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import Monitor
 from rotascope.records import Analysis, AnalysisKind, AtrMethod, Headline, Opinion, RiskView, rnd
 from rotascope.risk.models import Invalidation, RiskPlan
@@ -41,12 +46,6 @@ class StockContext:
     """What the subject is judged against: IWM for stocks, SPY for regime ETFs."""
     high_low: tuple[Float64Array, Float64Array] | None = None
     """Stored highs and lows up to the as-of row (ETFs); None means closes only (member stocks)."""
-
-
-def _ret(x: Float64Array, k: int) -> float | None:
-    if len(x) <= k or not np.isfinite(x[-1]) or not np.isfinite(x[-1 - k]):
-        return None
-    return float(x[-1] / x[-1 - k] - 1)
 
 
 def _last(x: Float64Array) -> float | None:
@@ -70,123 +69,73 @@ def peer_median_return(s: StockContext, k: int) -> float | None:
     return float(np.median(r)) if len(r) else None
 
 
-def rate_beta(s: StockContext, weeks: int = 260) -> tuple[float | None, int]:
-    """OLS beta of the stock's weekly return on the weekly change of the 10-year yield (pp), trailing."""
-    t = s.ctx.row
-    y10 = s.ctx.panel.macro["ust_10y"].values[: t + 1]
+TAIL = 253
+"""Rows of closes the price measures read (a 252-day high and the close before it)."""
+RET_DAYS = 63
+VOL_RETURNS = 63
+MIN_VOL_RETURNS = 40
+"""More log returns than this in the 63-day window, or no realised volatility."""
+
+
+def price_measures(close: Float64Array, ref: Float64Array) -> dict[str, Float64Array]:
+    """Trend, relative strength, volatility and drawdown of each column of ``close`` at its last row.
+
+    ``close`` is (rows x stocks) ending at the as-of row, ``ref`` the benchmark's closes on the same rows.
+    Every measure reads only the trailing window it names, so the tail of a long history gives the same
+    floats as the whole of it; one stock and every member go through this same code. NaN = no data.
+    """
+    c = np.asarray(close, dtype=np.float64)[-TAIL:]
+    r = np.asarray(ref, dtype=np.float64)[-TAIL:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel = c / r[:, None]
+        last, rel_last = c[-1], rel[-1]
+        sma50, sma200, rel_sma50 = sma(c, 50)[-1], sma(c, 200)[-1], sma(rel, 50)[-1]
+        vs50 = np.where(sma50 != 0, last / sma50 - 1, np.nan)
+        vs200 = np.where(sma200 != 0, last / sma200 - 1, np.nan)
+        rel_vs50 = np.where(rel_sma50 != 0, rel_last / rel_sma50 - 1, np.nan)
+        ret = last / c[-1 - RET_DAYS] - 1 if len(c) > RET_DAYS else np.full(c.shape[1], np.nan)
+        rel_ret = rel_last / rel[-1 - RET_DAYS] - 1 if len(c) > RET_DAYS else np.full(c.shape[1], np.nan)
+        logret = np.diff(np.log(c[-VOL_RETURNS - 1 :]), axis=0).T.copy()  # stocks x returns, contiguous
+        n = np.isfinite(logret).sum(axis=1)
+        with warnings.catch_warnings():  # a stock with no return in the window: NaN, said by n below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            vol = np.nanstd(logret, axis=1, ddof=1) * np.sqrt(252)
+        high = np.nanmax(np.where(np.isfinite(c[-252:]), c[-252:], -np.inf), axis=0)
+        dd = last / high - 1
+    return {
+        "vs_sma50": vs50,
+        "vs_sma200": vs200,
+        "ret_3m": np.where(np.isfinite(ret), ret, np.nan),
+        "rel_3m": np.where(np.isfinite(rel_ret), rel_ret, np.nan),
+        "rel_vs_sma50": rel_vs50,
+        "vol_63d": np.where(n > MIN_VOL_RETURNS, vol, np.nan),
+        "drawdown": np.where(np.isfinite(dd), dd, np.nan),
+    }
+
+
+def rate_betas(
+    close: Float64Array, y10: Float64Array, t: int, weeks: int = 260
+) -> tuple[Float64Array, IntArray]:
+    """OLS beta of each stock's weekly return on the weekly change of the 10-year yield (pp), trailing
+    ``weeks`` weeks to row ``t``, and the weeks used (beta NaN below 52 weeks or with a flat yield)."""
     rows = np.arange(t, -1, -WEEK)[::-1][-(weeks + 1) :]
-    px, yl = s.close[rows], y10[rows]
+    px = np.ascontiguousarray(np.asarray(close, dtype=np.float64)[rows].T)  # stocks x weeks: each row's
+    yl = y10[rows]  # sums run along a contiguous row, the same for one stock and for many
     with np.errstate(invalid="ignore", divide="ignore"):
-        r, dy = px[1:] / px[:-1] - 1, np.diff(yl)
-    ok = np.isfinite(r) & np.isfinite(dy)
-    if ok.sum() < 52 or np.var(dy[ok]) == 0:
-        return None, int(ok.sum())
-    return float(np.cov(r[ok], dy[ok], ddof=1)[0, 1] / np.var(dy[ok], ddof=1)), int(ok.sum())
+        r, dy = px[:, 1:] / px[:, :-1] - 1, np.diff(yl)[None, :]
+        ok = np.isfinite(r) & np.isfinite(dy)
+        n = ok.sum(axis=1)
+        mean_r = np.where(ok, r, 0.0).sum(axis=1) / n
+        mean_dy = np.where(ok, dy, 0.0).sum(axis=1) / n
+        ddy = np.where(ok, dy - mean_dy[:, None], 0.0)
+        var_dy = (ddy * ddy).sum(axis=1) / (n - 1)
+        cov = (np.where(ok, r - mean_r[:, None], 0.0) * ddy).sum(axis=1) / (n - 1)
+        beta = np.where((n >= 52) & (var_dy > 0), cov / var_dy, np.nan)
+    return beta, n.astype(np.int64)
 
 
-def stock_opinions(s: StockContext) -> list[Opinion]:
-    ctx, c = s.ctx, s.close
-    rules = agent_rules(ctx)
-    name = s.symbol
-    sma50, sma200 = sma(c, 50), sma(c, 200)
-    bench = s.benchmark
-    ref = ctx.closes(bench, len(c))
-    rel = c / ref if len(ref) == len(c) else np.full(len(c), np.nan)
-    rel_sma50 = sma(rel, 50)
-    src = f"{name} close, {bench} close"
-    internals = opinion(
-        "internals",
-        f"{name}: trend and relative strength",
-        ctx.as_of,
-        [
-            claim(
-                "internals",
-                "trend",
-                f"{name} is above its 50- and 200-day averages",
-                [
-                    ev(
-                        ctx,
-                        f"{name} vs its 50-day average",
-                        _rel_to(c, sma50),
-                        ">",
-                        0.0,
-                        source=f"{name} close",
-                        window="50d",
-                        unit="fraction",
-                    ),
-                    ev(
-                        ctx,
-                        f"{name} vs its 200-day average",
-                        _rel_to(c, sma200),
-                        ">",
-                        0.0,
-                        source=f"{name} close",
-                        window="200d",
-                        unit="fraction",
-                    ),
-                ],
-                1.0,
-            ),
-            claim(
-                "internals",
-                "rs_iwm",
-                f"{name} is beating {bench} over 3 months",
-                [
-                    ev(
-                        ctx,
-                        f"{name}/{bench} 3m relative return",
-                        _ret(rel, 63),
-                        ">=",
-                        0.0,
-                        source=src,
-                        window="63d",
-                        unit="fraction",
-                    )
-                ],
-                0.8,
-            ),
-            claim(
-                "internals",
-                "rs_trend",
-                f"{name}/{bench} is above its 50-day average",
-                [
-                    ev(
-                        ctx,
-                        f"{name}/{bench} vs its 50-day average",
-                        _rel_to(rel, rel_sma50),
-                        ">",
-                        0.0,
-                        source=src,
-                        window="50d",
-                        unit="fraction",
-                    )
-                ],
-                0.5,
-            ),
-            claim(
-                "internals",
-                "rs_sector",
-                f"{name} is beating its sector peers over 3 months",
-                [
-                    ev(
-                        ctx,
-                        f"{name} 3m return minus peer median",
-                        _diff(_ret(c, 63), peer_median_return(s, 63)),
-                        ">=",
-                        0.0,
-                        source=f"R2000 members in {s.sector}",
-                        window="63d",
-                        unit="fraction",
-                    )
-                ],
-                0.6,
-            ),
-        ],
-        [f"{name} is one stock: idiosyncratic news can swamp every signal here."],
-    )
-    with np.errstate(invalid="ignore", divide="ignore"):
-        logret = np.diff(np.log(c[-64:]))
-    vol = float(np.nanstd(logret, ddof=1) * np.sqrt(252)) if np.isfinite(logret).sum() > 40 else None
+def peer_vol(ctx: AgentContext) -> float | None:
+    """Median 63-day realised vol of the R2000 members with a full window (the 'typical small cap')."""
     members = ctx.member_window(64)
     with np.errstate(invalid="ignore", divide="ignore"):
         mret = np.diff(np.log(members), axis=0)
@@ -194,9 +143,220 @@ def stock_opinions(s: StockContext) -> list[Opinion]:
     mvol = (
         mret[:, full].std(axis=0, ddof=1) * np.sqrt(252) if full.sum() > 1 and len(mret) > 1 else np.array([])
     )
-    peer_vol = float(np.median(mvol)) if len(mvol) else None
-    high = np.nanmax(c[-252:]) if np.isfinite(c[-252:]).any() else np.nan
-    dd = float(c[-1] / high - 1) if np.isfinite(c[-1]) and np.isfinite(high) else None
+    return float(np.median(mvol)) if len(mvol) else None
+
+
+def _none(p: MonitorPanel, rows: IntArray) -> Float64Array:
+    return np.full(len(rows), np.nan)
+
+
+def _value(name: str) -> Column:
+    """A stock measure handed in as a value (``price_measures``), not read off the monitor panel."""
+    return Column(name, _none)
+
+
+VS_SMA50, VS_SMA200, REL_3M, REL_VS_SMA50, VS_PEERS, CALM, DRAWDOWN, RATES_HELP, CREDIT = (
+    _value("stock vs sma50"),
+    _value("stock vs sma200"),
+    _value("stock/benchmark 3m"),
+    _value("stock/benchmark vs sma50"),
+    _value("stock 3m minus peers"),
+    _value("stock vol minus peers"),
+    _value("stock drawdown"),
+    _value("rate beta x 10y change"),
+    macro_column(HY_OAS_CHG_13W),
+)
+
+
+def stock_specs(
+    name: str, bench: str, sector: str | None, window: str = "", note: str = ""
+) -> dict[str, tuple[ClaimSpec, ...]]:
+    """The single-name claims by agent (``window``/``note``: the rate-beta evidence's labels)."""
+    src = f"{name} close, {bench} close"
+    return {
+        "internals": (
+            ClaimSpec(
+                "internals",
+                "trend",
+                f"{name} is above its 50- and 200-day averages",
+                1.0,
+                (
+                    EvidenceSpec(
+                        f"{name} vs its 50-day average",
+                        VS_SMA50,
+                        ">",
+                        0.0,
+                        f"{name} close",
+                        "50d",
+                        "fraction",
+                    ),
+                    EvidenceSpec(
+                        f"{name} vs its 200-day average",
+                        VS_SMA200,
+                        ">",
+                        0.0,
+                        f"{name} close",
+                        "200d",
+                        "fraction",
+                    ),
+                ),
+            ),
+            ClaimSpec(
+                "internals",
+                "rs_iwm",
+                f"{name} is beating {bench} over 3 months",
+                0.8,
+                (
+                    EvidenceSpec(
+                        f"{name}/{bench} 3m relative return", REL_3M, ">=", 0.0, src, "63d", "fraction"
+                    ),
+                ),
+            ),
+            ClaimSpec(
+                "internals",
+                "rs_trend",
+                f"{name}/{bench} is above its 50-day average",
+                0.5,
+                (
+                    EvidenceSpec(
+                        f"{name}/{bench} vs its 50-day average",
+                        REL_VS_SMA50,
+                        ">",
+                        0.0,
+                        src,
+                        "50d",
+                        "fraction",
+                    ),
+                ),
+            ),
+            ClaimSpec(
+                "internals",
+                "rs_sector",
+                f"{name} is beating its sector peers over 3 months",
+                0.6,
+                (
+                    EvidenceSpec(
+                        f"{name} 3m return minus peer median",
+                        VS_PEERS,
+                        ">=",
+                        0.0,
+                        f"R2000 members in {sector}",
+                        "63d",
+                        "fraction",
+                    ),
+                ),
+            ),
+        ),
+        "fundamentals": (
+            ClaimSpec(
+                "fundamentals",
+                "calm",
+                f"{name} is no more volatile than the typical small cap",
+                0.6,
+                (
+                    EvidenceSpec(
+                        f"{name} 63-day realised vol minus R2000 median",
+                        CALM,
+                        "<=",
+                        0.0,
+                        f"{name} and R2000 member closes",
+                        "63d",
+                        "annualised",
+                    ),
+                ),
+            ),
+            ClaimSpec(
+                "fundamentals",
+                "drawdown",
+                f"{name} is within 25 % of its 52-week high",
+                0.5,
+                (
+                    EvidenceSpec(
+                        f"{name} below its 52-week high",
+                        DRAWDOWN,
+                        ">=",
+                        lambda r: r.stock.min_drawdown_from_high,
+                        f"{name} close",
+                        "252d",
+                        "fraction",
+                    ),
+                ),
+            ),
+        ),
+        "macro": (
+            ClaimSpec(
+                "macro",
+                "rates",
+                f"The recent move in yields helps {name}, given its rate sensitivity",
+                0.6,
+                (
+                    EvidenceSpec(
+                        f"{name} rate beta x 13-week change in the 10-year",
+                        RATES_HELP,
+                        ">=",
+                        0.0,
+                        "FRED DGS10, weekly returns",
+                        window,
+                        "fraction",
+                        note,
+                    ),
+                ),
+            ),
+            ClaimSpec(
+                "macro",
+                "credit",
+                "High-yield spreads are stable or tightening",
+                0.5,
+                (
+                    EvidenceSpec(
+                        "HY OAS change over 13 weeks", CREDIT, "<=", 0.0, "FRED BAMLH0A0HYM2", "63d", "pp"
+                    ),
+                ),
+            ),
+        ),
+    }
+
+
+def _opt(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def stock_opinions(s: StockContext) -> list[Opinion]:
+    ctx, c = s.ctx, s.close
+    name = s.symbol
+    bench = s.benchmark
+    ref = ctx.closes(bench, len(c))
+    m = {
+        k: _opt(v[0])
+        for k, v in price_measures(c[:, None], ref if len(ref) == len(c) else np.full(len(c), np.nan)).items()
+    }
+    beta_, weeks = rate_betas(c[:, None], ctx.panel.macro["ust_10y"].values, ctx.row)
+    beta, n = _opt(beta_[0]), int(weeks[0])
+    d10 = UST_10Y_CHG_13W.of(ctx.result.snapshot)
+    specs = stock_specs(
+        name,
+        bench,
+        s.sector,
+        f"{n} weeks",
+        f"beta = {beta:+.3f} per pp" if beta is not None else "beta not estimable",
+    )
+    values: dict[str, float | None] = {
+        VS_SMA50.name: m["vs_sma50"],
+        VS_SMA200.name: m["vs_sma200"],
+        REL_3M.name: m["rel_3m"],
+        REL_VS_SMA50.name: m["rel_vs_sma50"],
+        VS_PEERS.name: _diff(m["ret_3m"], peer_median_return(s, RET_DAYS)),
+        CALM.name: _diff(m["vol_63d"], peer_vol(ctx)),
+        DRAWDOWN.name: m["drawdown"],
+        RATES_HELP.name: None if beta is None or d10 is None else beta * d10,
+    }
+    internals = opinion(
+        "internals",
+        f"{name}: trend and relative strength",
+        ctx.as_of,
+        [spec.make(ctx, values) for spec in specs["internals"]],
+        [f"{name} is one stock: idiosyncratic news can swamp every signal here."],
+    )
     company, company_note = company_claims(ctx, name, c)
     fundamentals = opinion(
         "fundamentals",
@@ -204,45 +364,7 @@ def stock_opinions(s: StockContext) -> list[Opinion]:
         if company
         else f"{name}: quality proxies (price behaviour)",
         ctx.as_of,
-        [
-            *company,
-            claim(
-                "fundamentals",
-                "calm",
-                f"{name} is no more volatile than the typical small cap",
-                [
-                    ev(
-                        ctx,
-                        f"{name} 63-day realised vol minus R2000 median",
-                        _diff(vol, peer_vol),
-                        "<=",
-                        0.0,
-                        source=f"{name} and R2000 member closes",
-                        window="63d",
-                        unit="annualised",
-                    )
-                ],
-                0.6,
-            ),
-            claim(
-                "fundamentals",
-                "drawdown",
-                f"{name} is within 25 % of its 52-week high",
-                [
-                    ev(
-                        ctx,
-                        f"{name} below its 52-week high",
-                        dd,
-                        ">=",
-                        rules.stock.min_drawdown_from_high,
-                        source=f"{name} close",
-                        window="252d",
-                        unit="fraction",
-                    )
-                ],
-                0.5,
-            ),
-        ],
+        [*company, *(spec.make(ctx, values) for spec in specs["fundamentals"])],
         []
         if company
         else [
@@ -250,52 +372,11 @@ def stock_opinions(s: StockContext) -> list[Opinion]:
         ],
         f"{company_note} Volatility and drawdown claims are price proxies.",
     )
-    beta, n = rate_beta(s)
-    d10 = UST_10Y_CHG_13W.of(ctx.result.snapshot)
-    helped = None if beta is None or d10 is None else beta * d10
     macro = opinion(
         "macro",
         f"{name}: rate sensitivity and credit backdrop",
         ctx.as_of,
-        [
-            claim(
-                "macro",
-                "rates",
-                f"The recent move in yields helps {name}, given its rate sensitivity",
-                [
-                    ev(
-                        ctx,
-                        f"{name} rate beta x 13-week change in the 10-year",
-                        helped,
-                        ">=",
-                        0.0,
-                        source="FRED DGS10, weekly returns",
-                        window=f"{n} weeks",
-                        unit="fraction",
-                        note=f"beta = {beta:+.3f} per pp" if beta is not None else "beta not estimable",
-                    )
-                ],
-                0.6,
-            ),
-            claim(
-                "macro",
-                "credit",
-                "High-yield spreads are stable or tightening",
-                [
-                    ev(
-                        ctx,
-                        "HY OAS change over 13 weeks",
-                        HY_OAS_CHG_13W.of(ctx.result.snapshot),
-                        "<=",
-                        0.0,
-                        source="FRED BAMLH0A0HYM2",
-                        window="63d",
-                        unit="pp",
-                    )
-                ],
-                0.5,
-            ),
-        ],
+        [spec.make(ctx, values) for spec in specs["macro"]],
         [f"{k.name} triggered." for k in ctx.result.regime.killers if k.triggered],
     )
     return [fundamentals, macro, internals]

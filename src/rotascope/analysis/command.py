@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from rotascope.analysis.stored import stored_single, stored_universe
@@ -22,6 +23,7 @@ from rotascope.console import (
     out,
     settings_of,
 )
+from rotascope.errors import UsageError
 from rotascope.monitor.asof import parse_date
 from rotascope.records import Analysis
 from rotascope.report.terminal_analysis import render_analysis
@@ -29,6 +31,7 @@ from rotascope.store.analyses import list_analyses, save_analysis
 from rotascope.store.db import Store, reading, writing
 
 if TYPE_CHECKING:
+    from rotascope.agents.members import MembersDebate
     from rotascope.analysis.service import Analyst
 
 Stored = Callable[[Store, Settings], Analysis | None]
@@ -102,11 +105,11 @@ def register(app: typer.Typer) -> None:
     def debate(
         ctx: typer.Context,
         symbol: Annotated[
-            str,
+            str | None,
             typer.Argument(
                 help="A stored stock (vs the Russell 2000) or regime ETF such as IWN, KRE, XLF (vs SPY)."
             ),
-        ],
+        ] = None,
         as_of: AsOfOpt = None,
         fmt: FormatOpt = "table",
         save: Annotated[bool, typer.Option(help="Store the analysis in the history.")] = True,
@@ -114,16 +117,44 @@ def register(app: typer.Typer) -> None:
             Path | None,
             typer.Option("--report", help="Also write a desk report of this debate (.html, .md or .pdf)."),
         ] = None,
+        every: Annotated[
+            bool,
+            typer.Option(
+                "--all",
+                help="Debate every Russell 2000 member against IWM at once and print them ranked by "
+                "conviction (not stored).",
+            ),
+        ] = False,
+        top: Annotated[
+            int | None, typer.Option(help="With --all: show only the N highest and N lowest.", min=1)
+        ] = None,
     ) -> None:
         """Single-name debate: the agents on one stock or regime ETF, then bull/base/bear and risk
-        controls. Stored."""
+        controls. Stored. With --all: every Russell 2000 member, ranked."""
         with friendly_errors():
+            if every == (symbol is not None):
+                raise UsageError("Give one SYMBOL to debate, or --all for every Russell 2000 member.")
+            if every and report is not None:
+                raise UsageError("--report writes one name's desk report; it does not combine with --all.")
             wanted = parse_date(as_of) if as_of is not None else None
             if report is not None:
                 # deferred: the report writers (HTML/PDF) load only when a report is asked for
                 from rotascope.report.command import check_target
 
                 check_target(report)
+        if every:
+            check_format(fmt)
+            # deferred: the agents (and scikit-learn with them) load only when an analysis is computed
+            from rotascope.analysis.service import Analyst
+
+            with friendly_errors(), reading(settings_of(ctx)) as store:
+                ranked = Analyst(store, settings_of(ctx)).members(wanted)
+            if fmt == "json":
+                sys.stdout.write(top_and_bottom(ranked, top).to_json())
+            else:
+                render_members(ranked, out, top)
+            return
+        assert symbol is not None
 
         def write_report(analyst: Analyst, analysis: Analysis) -> None:
             if report is not None:
@@ -169,3 +200,48 @@ def register(app: typer.Typer) -> None:
                 r.data_fingerprint,
             )
         out.print(table)
+
+
+def top_and_bottom(ranked: MembersDebate, top: int | None) -> MembersDebate:
+    """Only the ``top`` highest and lowest convictions (all when ``top`` is None or covers them all)."""
+    calls = ranked.calls
+    if top is None or 2 * top >= len(calls):
+        return ranked
+    return ranked.model_copy(update={"calls": [*calls[:top], *calls[-top:]]})
+
+
+def render_members(ranked: MembersDebate, console: Console, top: int | None = None) -> None:
+    """The ranked member debate as a table (``top``: the N highest and N lowest convictions only)."""
+    calls = ranked.calls
+    shown = top_and_bottom(ranked, top).calls
+    table = Table(
+        title=f"Russell 2000 members debated vs IWM — as of {ranked.as_of} — source: {ranked.source} "
+        f"(data {ranked.data_fingerprint})"
+    )
+    for col in ("#", "symbol", "sector", "close", "tilt", "conviction", "consensus", "bull/base/bear"):
+        table.add_column(col, justify="right" if col in ("#", "close", "conviction", "consensus") else "left")
+    for name in ("fundamentals", "macro", "internals", "sentiment"):
+        table.add_column(name[:5], justify="right")
+    rank = {c.symbol: i + 1 for i, c in enumerate(calls)}
+    for c in shown:
+        table.add_row(
+            str(rank[c.symbol]),
+            c.symbol,
+            c.sector or "",
+            f"{c.close:,.2f}",
+            c.tilt,
+            f"{c.conviction:+.2f}",
+            f"{c.consensus:+.3f}",
+            f"{c.bull:.0%}/{c.base:.0%}/{c.bear:.0%}",
+            *(f"{c.scores[a]:+.2f}" for a in ("fundamentals", "macro", "internals", "sentiment")),
+        )
+    console.print(table)
+    tilts = {k: sum(1 for c in calls if c.tilt == k) for k in ("toward", "away", "none")}
+    console.print(
+        f"{len(calls):,} members debated (ladder level {ranked.ladder_reached} of 5; killers triggered: "
+        f"{', '.join(ranked.killers_triggered) or 'none'}): {tilts['toward']} tilt toward, "
+        f"{tilts['away']} away, {tilts['none']} no tilt; {len(ranked.skipped)} skipped (fewer than 260 "
+        "closes or no close on the as-of). `rotascope debate SYMBOL` words any one of them."
+    )
+    for caveat in ranked.caveats:
+        console.print(caveat, style="dim")

@@ -1,29 +1,43 @@
-"""The agents' weekly signals for `rotascope backtest`, assembled by the same code as every analysis.
+"""The agents' weekly signals for `rotascope backtest` and the calibration, computed for every week at once.
 
 The replay reads only the monitor panel (prices, series by ``known_at``): stored headlines and SEC facts
-cover a few recent periods at most, so the replay runs the agents without them and says so.
+cover a few recent periods at most, so the replay runs the agents without them and says so. Without them
+each agent's claims are fixed specs (``agents.columns.ClaimSpec``): :func:`agent_frame` reads their columns
+at every weekly row, judges them, scores the opinions, plays the debate and sizes the decision with the
+array kernels of ``agents.vector`` -- the kernels the per-week analysis (:func:`agent_signals`, which also
+words every claim) runs on its one row, so both give the same numbers (tested on random weeks).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
+
+from rotascope._typing import DateArray, Float64Array
+from rotascope.agents import fundamentals, internals, macro, sentiment, vector
+from rotascope.agents.base import TOPIC_OF
+from rotascope.agents.columns import ClaimSpec
+from rotascope.agents.risk_view import tilt_weights
 from rotascope.agents.run import universe_analysis
-from rotascope.backtest.replay import replay_dates
-from rotascope.executor import parallel_map
+from rotascope.backtest.calendar import as_index
 from rotascope.monitor.run import Monitor, MonitorResult
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 REPLAY_CONFIG = "replay"
 """Config-hash stand-in for replay analyses (never stored)."""
+REPLAY_AGENTS: tuple[tuple[str, tuple[ClaimSpec, ...]], ...] = (
+    (fundamentals.NAME, fundamentals.PROXY_CLAIMS),
+    (macro.NAME, macro.CLAIMS),
+    (internals.NAME, internals.CLAIMS),
+    (sentiment.NAME, ()),
+)
+"""The agents in debate order with the claims they make without company data or headlines."""
 
 
 def agent_signals(monitor: Monitor, as_of: date) -> dict[str, float]:
-    """The agents' final scores and the decision's conviction and tilt as replay signals (floats)."""
+    """The agents' final scores and the decision's conviction and tilt at one as-of (the per-week path)."""
     a = universe_analysis(monitor, as_of, REPLAY_CONFIG, full_risk=False)
     out = {f"agent_{o.agent}": o.score for o in a.debate.final}
     out["decision_conviction"] = a.decision.conviction
@@ -31,18 +45,92 @@ def agent_signals(monitor: Monitor, as_of: date) -> dict[str, float]:
     return out
 
 
-def replay_extra(monitor: Monitor) -> Callable[[MonitorResult], dict[str, float]]:
-    """Per-week agent signals for the backtest replay, computed for all remaining weeks in parallel
-    (forked workers, see rotascope.executor) on the first call and served from memory after."""
-    cache: dict[date, dict[str, float]] = {}
+def _fired(regime: pd.DataFrame) -> Float64Array:
+    killers = [c for c in regime.columns if str(c).startswith("killer_")]
+    return np.asarray((regime[killers].to_numpy() == 1.0).sum(axis=1), dtype=np.float64)
 
-    def extra(result: MonitorResult) -> dict[str, float]:
-        if result.as_of not in cache:
-            days = [d.astype(date) for d in replay_dates(monitor, start=result.as_of)]
-            cache.update(zip(days, parallel_map(lambda d: agent_signals(monitor, d), days), strict=True))
-        return cache[result.as_of] if result.as_of in cache else agent_signals(monitor, result.as_of)
 
-    return extra
+@dataclass(frozen=True)
+class AgentScores:
+    """The agents' debated scores of every week: all of the signals that do not need the regime."""
+
+    days: DateArray
+    agents: tuple[str, ...]
+    score: Float64Array
+    """weeks x agents, the final (rounded) scores."""
+    confidence: Float64Array
+    vol_weight: Float64Array
+    """The tilt's vol-targeted weight per week (NaN: sizing not available)."""
+
+
+def agent_scores(monitor: Monitor, days: DateArray) -> AgentScores:
+    """Judge the agents' claims, score the opinions and play the debate on every week of ``days``."""
+    panel = monitor.panel
+    rules = monitor.thresholds.agents
+    rows = np.searchsorted(panel.calendar, np.asarray(days, dtype="datetime64[D]"), side="right") - 1
+    rows = rows.astype(np.int64)
+    columns: dict[str, Float64Array] = {}
+    specs = [(i, spec) for i, (_, agent_specs) in enumerate(REPLAY_AGENTS) for spec in agent_specs]
+    for _, spec in specs:
+        for col in spec.columns:
+            if col.name not in columns:
+                columns[col.name] = col.at(panel, rows)
+    judged = [spec.judge(columns, rules) for _, spec in specs]
+    n = len(rows)
+    table = vector.Claims(
+        agents=tuple(name for name, _ in REPLAY_AGENTS),
+        ids=tuple(f"{spec.agent}.{spec.key}" for _, spec in specs),
+        agent_of=np.array([i for i, _ in specs], dtype=np.int64),
+        topics=tuple(TOPIC_OF.get(spec.key, "") for _, spec in specs),
+        weight=vector.rnd_array(np.array([spec.weight for _, spec in specs]), 4),
+        sign=np.column_stack([s for s, _ in judged]) if judged else np.zeros((n, 0)),
+        strength=np.column_stack([s for _, s in judged]) if judged else np.zeros((n, 0)),
+    )
+    _, conf0 = table.opinion_scores()
+    played = vector.debate(table, vector.rnd_array(conf0, 4))
+    raw, _ = table.opinion_scores(played.weights)
+    return AgentScores(
+        days=np.asarray(days, dtype="datetime64[D]"),
+        agents=table.agents,
+        score=vector.rnd_array(raw, 4),
+        confidence=vector.rnd_array(played.confidence, 4),
+        vol_weight=tilt_weights(panel, rows),
+    )
+
+
+def agent_frame(scores: AgentScores, regime: pd.DataFrame) -> pd.DataFrame:
+    """The agent signals of every week (``regime``: the replay's ladder and killer columns on the same
+    dates), as :func:`agent_signals` gives them week by week."""
+    reached = regime["ladder_reached"].to_numpy(dtype=np.float64)
+    conviction = vector.conviction(scores.score, scores.confidence, reached, _fired(regime))
+    out = {f"agent_{name}": scores.score[:, i] for i, name in enumerate(scores.agents)}
+    out["decision_conviction"] = conviction
+    out["decision_tilt"] = vector.tilt(conviction, scores.vol_weight)
+    return pd.DataFrame(out, index=as_index(scores.days), dtype=np.float64)
+
+
+class AgentReplay:
+    """The agents as replay signals: every week at once (``prepare`` then ``frame``, used by
+    ``backtest.replay``), or one week from its MonitorResult (calling it: the per-week path)."""
+
+    def __init__(self, monitor: Monitor) -> None:
+        self.monitor = monitor
+
+    def prepare(self, days: DateArray) -> AgentScores:
+        return agent_scores(self.monitor, days)
+
+    def frame(self, prepared: object, regime: pd.DataFrame) -> pd.DataFrame:
+        if not isinstance(prepared, AgentScores):
+            raise TypeError("AgentReplay.frame needs the AgentScores its prepare() made")
+        return agent_frame(prepared, regime)
+
+    def __call__(self, result: MonitorResult) -> dict[str, float]:
+        return agent_signals(self.monitor, result.as_of)
+
+
+def replay_extra(monitor: Monitor) -> AgentReplay:
+    """The agent signals for the backtest replay and the calibration's feature table."""
+    return AgentReplay(monitor)
 
 
 CALIBRATED_TILT = "calibrated decision tilt (walk-forward probabilities, the decision agent's rule)"

@@ -15,6 +15,7 @@ from functools import cached_property
 
 import numpy as np
 
+from rotascope.agents.members import MemberInputs, MembersDebate, debate_members
 from rotascope.agents.run import universe_analysis
 from rotascope.agents.stock import stock_analysis
 from rotascope.analysis.replay import replay_extra
@@ -136,6 +137,23 @@ class Analyst:
             monitor.thresholds.calibration,
         )
         return with_base_rates(analysis, rates)
+
+    def members(self, as_of: date | None) -> MembersDebate:
+        """Every Russell 2000 member debated against IWM at one as-of (the numbers ``single`` gives each
+        of them), vectorised across members and ranked by conviction."""
+        monitor = self.monitor
+        day = self.day(as_of)
+        members = monitor.panel.data.members
+        symbols = tuple(members.symbols)
+        close = members.float64()  # float32 only when exact: the store's closes, as ``single`` reads them
+        inst = self.store.instruments().set_index("symbol")
+        sectors = tuple(
+            str(v) if isinstance(v := inst.at[s, "sector"] if s in inst.index else None, str) and v else None
+            for s in symbols
+        )
+        news = load_headlines(self.store, day - timedelta(days=HEADLINE_DAYS), day)
+        inputs = MemberInputs(symbols, sectors, close, load_fundamentals(self.store, day), tuple(news))
+        return debate_members(monitor, day, inputs)
 
     def _high_low(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
         """An ETF's stored highs and lows on the monitor calendar (None when the source had none)."""

@@ -19,12 +19,12 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.console import Console
 
-    from rotascope.backtest.replay import ExtraSignals
+    from rotascope.backtest.replay import Extra
     from rotascope.backtest.result import BacktestResult
     from rotascope.monitor.run import Monitor
 
 DEFAULT_HORIZONS = "1,4,13"
-ExtraFactory = Callable[["Monitor"], "ExtraSignals | None"]
+ExtraFactory = Callable[["Monitor"], "Extra | None"]
 """Builds the per-week extra-signals callable (e.g. the agents' ``analyze``) for a monitor."""
 TiltFactory = Callable[["Monitor"], "pd.Series"]
 """Builds the decision-tilt weight per weekly as-of (e.g. the calibrated tilt) for a monitor."""

@@ -24,19 +24,40 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
 from rotascope._typing import DateArray
 from rotascope.backtest.calendar import as_index, weekly_asof
+from rotascope.executor import parallel_map
+from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.engine import SURVIVORSHIP
 from rotascope.monitor.run import MIN_HISTORY, Monitor, MonitorResult
+from rotascope.regime import evaluate
 
 SignalKind = Literal["flag", "score"]
 ExtraSignals = Callable[[MonitorResult], Mapping[str, float]]
 """Per-week extra signals computed from the same MonitorResult (e.g. agents' ``analyze``)."""
+
+
+@runtime_checkable
+class BatchSignals(Protocol):
+    """Extra signals of every week at once: ``prepare`` what does not need the regime (run in a worker
+    beside the weekly regime rows), then ``frame`` them with the regime signals."""
+
+    def prepare(self, days: DateArray) -> object:
+        """All of ``days`` that does not depend on the regime (picklable: it may come from a worker)."""
+        ...
+
+    def frame(self, prepared: object, regime: pd.DataFrame) -> pd.DataFrame:
+        """One row per date of the prepared ``days`` (same order), one float column per signal."""
+        ...
+
+
+Extra = ExtraSignals | BatchSignals
+"""Extra replay signals: a per-week callable or a whole-history batch (the vectorised agents)."""
 
 BREADTH_SIGNALS = (
     "ladder_reached",
@@ -121,6 +142,20 @@ def regime_signals(result: MonitorResult) -> dict[str, float]:
 PAIR = "IWM/SPY"
 
 
+def regime_row(monitor: Monitor, day: date) -> dict[str, float]:
+    """The regime signals of one as-of date (``Monitor.at`` on a lean snapshot: only what the rules read)."""
+    t = resolve_as_of(monitor.panel.calendar, day, min_history=MIN_HISTORY)
+    snap = monitor.panel.snapshot(t, lean=True)
+    return regime_signals(MonitorResult(as_of=t, snapshot=snap, regime=evaluate(snap, monitor.thresholds)))
+
+
+def week_members(monitor: Monitor, day: date) -> dict[str, Membership]:
+    """Which members each universe's breadth was counted on at one as-of (the lean snapshot leaves the
+    other universes out, so this reads the panel's list rows directly)."""
+    t = monitor.panel.row(resolve_as_of(monitor.panel.calendar, day, min_history=MIN_HISTORY))
+    return monitor.panel.membership_kinds(t)
+
+
 def replay_dates(monitor: Monitor, start: date | None = None, end: date | None = None) -> DateArray:
     """Weekly as-of dates the monitor can answer, from ``start`` (default: the pair's first date) to ``end``.
 
@@ -142,7 +177,7 @@ def replay_dates(monitor: Monitor, start: date | None = None, end: date | None =
 def replay(
     monitor: Monitor,
     dates: DateArray | None = None,
-    extra: ExtraSignals | None = None,
+    extra: Extra | None = None,
     *,
     start: date | None = None,
     end: date | None = None,
@@ -151,18 +186,37 @@ def replay(
 
     ``dates`` defaults to ``replay_dates(monitor, start, end)``. ``extra`` receives the same MonitorResult
     the rules saw, so whatever it computes is as-of that date too; its keys must not collide with the
-    regime signal names and its values must be numbers (None becomes NaN).
+    regime signal names and its values must be numbers (None becomes NaN). A ``BatchSignals`` extra gets
+    every date and the regime signals at once, after the weekly loop.
     """
     days = replay_dates(monitor, start, end) if dates is None else np.asarray(dates).astype("datetime64[D]")
     began = time.perf_counter()
-    rows: list[dict[str, float]] = []
-    members: list[dict[str, Membership]] = []
     extra_keys: set[str] = set()
-    for d in days:
-        result = monitor.at(d.astype(date))
-        row = regime_signals(result)
-        members.append({b.universe: b.membership for b in result.snapshot.breadth})
-        if extra is not None:
+    prepared: object = None
+    members: list[dict[str, Membership]] = []
+    if extra is None or isinstance(extra, BatchSignals):
+        # the weeks are independent: forked workers share the computed panel (rotascope.executor); a
+        # batch's regime-free part is one more task beside them
+        batch_ = extra
+
+        def task(d: np.datetime64 | None) -> object:
+            if d is None:
+                return batch_.prepare(days) if batch_ is not None else None
+            return regime_row(monitor, d.astype(date)), week_members(monitor, d.astype(date))
+
+        done = parallel_map(task, [None, *days] if batch_ is not None else list(days))
+        prepared = done[0] if batch_ is not None else None
+        rows = []
+        for r in done[1:] if batch_ is not None else done:
+            if isinstance(r, tuple):
+                rows.append(r[0])
+                members.append(r[1])
+    else:
+        rows = []
+        for d in days:
+            result = monitor.at(d.astype(date))
+            row = regime_signals(result)
+            members.append({b.universe: b.membership for b in result.snapshot.breadth})
             more = extra(result)
             clash = set(more) & set(row)
             if clash:
@@ -170,8 +224,15 @@ def replay(
             for k, v in more.items():
                 row[k] = math.nan if v is None else float(v)
             extra_keys.update(more)
-        rows.append(row)
+            rows.append(row)
     frame = pd.DataFrame(rows, index=as_index(days), dtype=np.float64)
+    if isinstance(extra, BatchSignals):
+        batch = extra.frame(prepared, frame).astype(np.float64)
+        clash = set(batch.columns) & set(frame.columns)
+        if clash:
+            raise ValueError(f"extra signals collide with regime signals: {sorted(clash)}")
+        frame = pd.concat([frame, batch.set_axis(frame.index)], axis=1)
+        extra_keys.update(str(c) for c in batch.columns)
     kinds: dict[str, SignalKind] = {}
     for col in frame.columns:
         vals = frame[col].dropna().to_numpy()

@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from rotascope.backtest.attribution import Attribution, attribute
 from rotascope.backtest.forward import forward_relative_return_label
 from rotascope.backtest.membership import MembershipComparison, compare_membership
-from rotascope.backtest.replay import ExtraSignals, Replay, replay, replay_dates
+from rotascope.backtest.replay import Extra, Replay, replay, replay_dates
 from rotascope.backtest.result import DISCLAIMER as DISCLAIMER
 from rotascope.backtest.result import BacktestParams as BacktestParams
 from rotascope.backtest.result import BacktestResult as BacktestResult
@@ -53,7 +53,7 @@ class BacktestRun:
 def run_backtest(
     monitor: Monitor,
     params: BacktestParams,
-    extra: ExtraSignals | None = None,
+    extra: Extra | None = None,
     tilt: pd.Series | str | None = None,
 ) -> BacktestRun:
     """Replay, label, attribute and trade over the weekly as-of dates between params.start and .end.

@@ -8,9 +8,10 @@ Two sources, no new world:
   and 13-week change, the 10y-2y curve, SPY's trailing 3-month return, IWM/SPY 1/3/12-month relative return
   (momentum vs reversal), trailing 3-month SMB and the VIX 1-year percentile.
 
-The replay with agents takes ~20 s, so the table is cached on disk (``FeatureCache``) under a key made of
-the data fingerprint, the thresholds, the as-of dates and ``VERSION``: an entry is only ever read for the
-exact inputs it was written from, and is written atomically (temp file + rename).
+The replay (regime week by week, agents for every week at once) takes seconds, so the table is cached on
+disk (``FeatureCache``) under a key made of the data fingerprint, the thresholds, the as-of dates and
+``VERSION``: an entry is only ever read for the exact inputs it was written from, and is written
+atomically (temp file + rename).
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ import pandas as pd
 from rotascope._typing import DateArray, Float64Array
 from rotascope.backtest.calendar import as_index
 from rotascope.backtest.forward import closes_at
-from rotascope.backtest.replay import ExtraSignals, replay, replay_dates
+from rotascope.backtest.replay import Extra, replay, replay_dates
 from rotascope.indicators.kernels import pct_change
 from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import Monitor
 
-VERSION = "features-1"
+VERSION = "features-2"
+"""Bumped when the replayed signals change (2: a claim on unmeasurable data is neutral, not bearish)."""
 DROPPED = ("decision_tilt",)
 """Replay columns not used as features (the tilt is sized from the conviction and the vol target)."""
 
@@ -72,7 +74,7 @@ class FeatureTable:
         return np.asarray(self.frame.to_numpy(dtype=np.float64))
 
 
-def build_features(monitor: Monitor, extra: ExtraSignals | None = None) -> FeatureTable:
+def build_features(monitor: Monitor, extra: Extra | None = None) -> FeatureTable:
     """Replay the regime (+ ``extra``) at every weekly as-of and add the market predictors."""
     days = replay_dates(monitor)
     rep = replay(monitor, days, extra)
@@ -130,7 +132,7 @@ class FeatureCache:
                     os.unlink(tmp)
 
 
-ExtraFactory = Callable[[Monitor], ExtraSignals | None]
+ExtraFactory = Callable[[Monitor], Extra | None]
 
 
 def features(

@@ -16,7 +16,8 @@ import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from functools import cached_property
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 
@@ -149,8 +150,12 @@ class MonitorPanel:
         """Row of the last trading date <= as_of."""
         return int(np.searchsorted(self.calendar, np.datetime64(as_of, "D"), side="right")) - 1
 
-    def snapshot(self, as_of: date) -> Snapshot:
-        """Every measure as of ``as_of`` (which must be a calendar date: see ``resolve_as_of``)."""
+    def snapshot(self, as_of: date, *, lean: bool = False) -> Snapshot:
+        """Every measure as of ``as_of`` (which must be a calendar date: see ``resolve_as_of``).
+
+        ``lean=True`` leaves out what the regime rules never read -- the rotation graph, the breadth of
+        universes other than the R2000 and its sector list -- for the weekly replay, which only keeps the
+        rules' verdicts (half a snapshot's cost; a test checks the verdicts are the same)."""
         t = self.row(as_of)
         if t < 0:
             raise ValueError(f"{as_of} is before the first calendar date")
@@ -186,8 +191,12 @@ class MonitorPanel:
             data_fingerprint=self.data.fingerprint,
             pairs=[_pair(name, rs, t) for name, rs in self.pairs.items()],
             sectors=[_pair(name, rs, t) for name, rs in self.sectors.items()],
-            rotation=[self._rotation(sym, t) for sym in self.rotation],
-            breadth=[self._breadth(b, t) for b in self.breadth.values()],
+            rotation=[] if lean else [self._rotation(sym, t) for sym in self.rotation],
+            breadth=[
+                self._breadth(b, t, sectors=not lean)
+                for b in self.breadth.values()
+                if not lean or b.universe == "R2000"
+            ],
             macro=Macro(values=macro_vals, units=units, observed=observed),
             factors=factors,
             factors_observed=factors_observed,
@@ -215,8 +224,7 @@ class MonitorPanel:
         O(members) per snapshot instead of a full-panel sort on every date.
         """
         close = self.data.members.values
-        sec = np.array(self.data.member_sectors)
-        cyc, dfn = np.isin(sec, CYCLICAL), np.isin(sec, DEFENSIVE)
+        cyc, dfn = self._sector_masks
 
         def med(cols: BoolArray, k: int) -> float:
             if t < k:
@@ -235,12 +243,31 @@ class MonitorPanel:
             "r2000_cyc_minus_def_3m": rnd(cyc_3m - def_3m),
         }
 
+    @cached_property
+    def _sector_masks(self) -> tuple[BoolArray, BoolArray]:
+        """R2000 members in cyclical and in defensive sectors."""
+        sec = np.array(self.data.member_sectors)
+        return np.isin(sec, CYCLICAL), np.isin(sec, DEFENSIVE)
+
+    def concentration_at(self, rows: IntArray, k: int = 21) -> Float64Array:
+        """Top-10 share of the R2000's ``k``-day move at each of ``rows``, from rows t-k and t only (NaN
+        before row k): the pair (t-k, t) stacked, so a 1-row change is the k-row return."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.full(len(rows), np.nan)
+        ok = rows >= k
+        if ok.any():
+            r = rows[ok]
+            pairs = np.empty(2 * len(r), dtype=np.int64)
+            pairs[0::2], pairs[1::2] = r - k, r
+            close = self.data.members.values[pairs]
+            out[ok] = br.concentration(close, self.data.member_weights, 1).share_top[1::2]
+        return out
+
     def _concentration_at(self, u: UniverseBreadth, t: int) -> float | None:
         """Top-10 share of the R2000's 21-day move at row ``t`` (from rows t-21 and t only)."""
         if u.universe != "R2000" or t < 21:
             return None
-        window = self.data.members.values[t - 21 : t + 1]
-        return rnd(float(br.concentration(window, self.data.member_weights, 21).share_top[-1]))
+        return rnd(float(self.concentration_at(np.array([t]))[0]))
 
     def _sector_counts(self, u: UniverseBreadth, t: int) -> list[int]:
         """Members per sector on the list in force at row ``t`` (point-in-time universes only)."""
@@ -250,13 +277,13 @@ class MonitorPanel:
         on = u.pit.listed[k] if k >= 0 else np.arange(len(u.pit.close.symbols)) < u.pit.n_current
         return [int((on & (u.sector_codes == c)).sum()) for c in u.sectors.codes]
 
-    def _breadth(self, u: UniverseBreadth, t: int) -> Breadth:
+    def _breadth(self, u: UniverseBreadth, t: int, sectors: bool = True) -> Breadth:
         p = u.panel
         thrust_rows = np.nonzero(p.thrust_signal[: t + 1])[0]
         last_thrust = self.calendar[thrust_rows[-1]].astype(date) if len(thrust_rows) else None
-        sectors: list[SectorParticipation] = []
+        by_sector: list[SectorParticipation] = []
         share = None
-        if u.sectors is not None:
+        if u.sectors is not None and sectors:
             counts = self._sector_counts(u, t)
             past = t - 20
             for j, name in enumerate(u.sector_names):
@@ -265,7 +292,7 @@ class MonitorPanel:
                 improving = (
                     bool(u.sectors.improving[t, j]) if np.isfinite(now_v) and np.isfinite(then_v) else None
                 )
-                sectors.append(
+                by_sector.append(
                     SectorParticipation(
                         sector=name,
                         members=u.sector_members[j] if u.sector_members else counts[j],
@@ -294,7 +321,7 @@ class MonitorPanel:
             thrust_ema=rnd(p.thrust_ema[t]),
             last_thrust=last_thrust,
             sector_participation=share,
-            sectors=sectors,
+            sectors=by_sector,
             top10_concentration_1m=self._concentration_at(u, t),
             **{**self._membership(u, t, self.calendar[t].astype(date)), **self._prices(u, t)},
         )
@@ -325,6 +352,13 @@ class MonitorPanel:
             "traded_minus_adjusted_50": rnd(e50 / 100.0),
             "traded_minus_adjusted_200": rnd(e200 / 100.0),
             "caveat": text,
+        }
+
+    def membership_kinds(self, t: int) -> dict[str, Literal["point_in_time", "current"]]:
+        """Per universe: counted on a dated list at row ``t`` ('point_in_time') or on today's members."""
+        return {
+            u.universe: "point_in_time" if u.list_row is not None and u.list_row[t] >= 0 else "current"
+            for u in self.breadth.values()
         }
 
     def _membership(self, u: UniverseBreadth, t: int, day: date) -> dict[str, Any]:

@@ -1,0 +1,146 @@
+"""The vectorised agents (every week / every member at once) give the per-week / per-name numbers."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from rotascope.agents import vector
+from rotascope.agents.decision import consensus
+from rotascope.agents.members import loo_median
+from rotascope.analysis.replay import agent_signals, replay_extra
+from rotascope.analysis.service import Analyst
+from rotascope.backtest.replay import regime_row, regime_signals, replay, replay_dates
+from rotascope.config import Settings
+from rotascope.monitor.run import Monitor
+from rotascope.records import rnd
+from rotascope.store.db import Store
+
+
+def test_vectorised_agents_equal_the_per_week_path_on_20_random_weeks(monitor: Monitor) -> None:
+    """Exact equality: the same kernels, so the same floats (scores, conviction, tilt)."""
+    days = replay_dates(monitor)
+    pick = np.sort(np.random.default_rng(20260715).choice(len(days), 20, replace=False))
+    rep = replay(monitor, days[pick], replay_extra(monitor))
+    assert set(rep.extra_columns) == {
+        "agent_fundamentals",
+        "agent_internals",
+        "agent_macro",
+        "agent_sentiment",
+        "decision_conviction",
+        "decision_tilt",
+    }
+    for i, d in enumerate(days[pick]):
+        per_week = agent_signals(monitor, d.astype(date))
+        vectorised = {k: float(rep.signals.iloc[i][k]) for k in per_week}
+        assert vectorised == per_week, d
+    assert rep.signals["decision_conviction"].abs().max() > 0  # not a vacuous comparison of zeros
+
+
+def test_regime_rows_from_lean_snapshots_equal_the_full_snapshot(monitor: Monitor) -> None:
+    """The replay's lean snapshot leaves out what no rule reads: the verdicts must not change."""
+    days = replay_dates(monitor)
+    pick = np.random.default_rng(7).choice(len(days), 20, replace=False)
+    for d in [*days[pick], np.datetime64("2008-10-10"), np.datetime64("2020-03-20")]:
+        day = d.astype(date)
+        assert regime_row(monitor, day) == regime_signals(monitor.at(day)), day
+
+
+def test_rnd_array_is_python_round() -> None:
+    rng = np.random.default_rng(3)
+    x = np.concatenate([rng.normal(0, 1, 2000), [0.1234565, 2.5e-7, -0.0000005, 0.00000149999, -0.0, 1e300]])
+    got = vector.rnd_array(np.append(x, np.nan))
+    assert [rnd(float(v)) for v in x] == got[:-1].tolist() and np.isnan(got[-1])
+    assert vector.rnd_array(np.array([0.125, 0.135, -0.145]), 2).tolist() == [0.12, 0.14, -0.14]
+
+
+def test_masked_median_and_quantile_are_numpy_on_each_row() -> None:
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=(40, 31))
+    values[rng.random(values.shape) < 0.1] = np.nan
+    mask = rng.random(values.shape) < 0.6
+    med = vector.masked_median(values, mask)
+    q, q9 = vector.masked_quantile(values, mask, (0.2, 0.9))
+    for i in range(len(values)):
+        row = values[i][mask[i] & np.isfinite(values[i])]
+        assert med[i] == np.median(row) if len(row) else np.isnan(med[i])
+        assert q[i] == np.quantile(row, 0.2) if len(row) else np.isnan(q[i])
+        assert q9[i] == np.quantile(row, 0.9) if len(row) else np.isnan(q9[i])
+
+
+def test_leave_one_out_median_is_the_median_of_the_others() -> None:
+    rng = np.random.default_rng(9)
+    values = np.round(rng.normal(size=60), 1)  # ties on purpose
+    values[[3, 17]] = np.nan
+    groups = tuple("ab"[i % 2] for i in range(60))
+    stocks = (*groups, None, "a")
+    own = np.array([*range(60), -1, -1], dtype=np.int64)
+    got = loo_median(values, groups, stocks, own)
+    for j in range(60):
+        others = np.array([v for i, v in enumerate(values) if groups[i] == groups[j] and i != j])
+        assert got[j] == np.median(others[np.isfinite(others)])
+    assert np.isnan(got[60])
+    assert got[61] == np.median(values[[i for i in range(60) if groups[i] == "a" and np.isfinite(values[i])]])
+
+
+@pytest.mark.parametrize("day", [date(2025, 11, 28), date(2019, 5, 3)])
+def test_every_member_equals_its_single_debate(
+    store: Store, loaded_settings: Settings, monitor: Monitor, day: date
+) -> None:
+    analyst = Analyst(store, loaded_settings, monitor)
+    ranked = analyst.members(day)
+    assert len(ranked.calls) > 1000 and ranked.as_of <= day
+    keys = [(c.conviction, c.consensus) for c in ranked.calls]
+    assert keys == sorted(keys, reverse=True)
+    rng = np.random.default_rng(11)
+    with_data = [c for c in ranked.calls if c.company_data]
+    with_news = [c for c in ranked.calls if c.headlines]  # one name has stored headlines in 2019
+    assert with_data  # both dates have company fundamentals for hundreds of members
+    sample = [ranked.calls[i] for i in rng.choice(len(ranked.calls), 6, replace=False)]
+    sample += with_data[:2] + with_news[:1]
+    for call in sample:
+        single = analyst.single(call.symbol, ranked.as_of)
+        final = {o.agent: o for o in single.debate.final}
+        assert {a: final[a].score for a in final} == call.scores, call.symbol
+        assert {a: final[a].confidence for a in final} == call.confidence, call.symbol
+        probs = {s.name: s.probability for s in single.decision.scenarios}
+        assert (probs["bull"], probs["base"], probs["bear"]) == (call.bull, call.base, call.bear)
+        assert single.decision.conviction == call.conviction
+        assert rnd(consensus(single.debate.final), 4) == call.consensus
+        company = any(c.id == "fundamentals.quality_rank" for c in final["fundamentals"].claims)
+        assert company == call.company_data
+
+
+def test_log_return_sums_and_trailing_max_do_not_depend_on_the_slice() -> None:
+    from rotascope.agents.columns import BLOCK, log_return_sums, trailing_max
+
+    rng = np.random.default_rng(2)
+    close = 100 * np.exp(np.cumsum(rng.normal(0, 0.02, size=(3 * BLOCK + 41, 300)), axis=0))
+    close[rng.random(close.shape) < 0.002] = np.nan
+    r = np.diff(np.log(close), axis=0)
+    ends = np.arange(130, len(r))
+    every, squares = log_return_sums(close, 0, ends, 126)
+    for e in (130, BLOCK + 3, 2 * BLOCK - 1, 3 * BLOCK + 20):
+        first = (e - 126) // BLOCK * BLOCK
+        one, _ = log_return_sums(close[first : e + 2], first, np.array([e]), 126)
+        assert np.array_equal(one[0], every[e - 130], equal_nan=True)  # bit for bit
+        window = r[e - 125 : e + 1]
+        assert np.allclose(one[0], window.sum(axis=0), equal_nan=True, rtol=1e-9, atol=1e-15)
+        assert np.allclose(squares[e - 130], (window**2).sum(axis=0), equal_nan=True, rtol=1e-9)
+    highs = trailing_max(close, ends, 126)
+    naive = np.array([close[e - 125 : e + 1].max(axis=0) for e in ends])
+    assert np.array_equal(highs, naive, equal_nan=True)
+
+
+def test_a_claim_on_an_unmeasurable_value_is_neutral(monitor: Monitor) -> None:
+    """NaN (e.g. a median over no member with a full window) is no data: neutral, never bearish."""
+    from rotascope.agents.base import AgentContext, claim, ev
+
+    ctx = AgentContext(monitor.at(date(2024, 7, 19)), monitor.panel)
+    made = claim(
+        "x", "health", "t", [ev(ctx, "m", float("nan"), ">=", 0.0, source="s", unit="fraction")], 0.5
+    )
+    assert made.direction == "neutral" and made.strength == 0.0
+    assert made.text.startswith("Not measurable")
