@@ -7,13 +7,36 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich import box
+from rich.table import Table
 
+from rotascope.backtest.report import (
+    BOTH_HEAD,
+    FLIP_HEAD,
+    MEMBERSHIP_HEAD,
+    SIGNAL_HEAD,
+    STRATEGY_HEAD,
+    BacktestParams,
+    both_rows,
+    flip_rows,
+    membership_rows,
+    run_backtest,
+    signal_rows,
+    strategy_rows,
+    write_outputs,
+)
+from rotascope.backtest.store import save_backtest
+from rotascope.console import check_format, err, friendly_errors, out, settings_of
 from rotascope.errors import DataError, RotascopeError
+from rotascope.monitor.asof import parse_date
+from rotascope.monitor.run import build_monitor
+from rotascope.store.db import reading
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,13 +108,6 @@ def register(
     ) -> None:
         """Weekly point-in-time replay of the monitor and the regime since 2000: which signals preceded
         small caps beating SPY, and how simple IWM/SPY strategies did against buy-and-hold."""
-        from rotascope.backtest.report import BacktestParams, run_backtest, write_outputs
-        from rotascope.backtest.store import save_backtest
-        from rotascope.console import check_format, err, friendly_errors, out, settings_of
-        from rotascope.monitor.asof import parse_date
-        from rotascope.monitor.run import build_monitor
-        from rotascope.store.db import reading
-
         check_format(fmt)
         settings = settings_of(ctx)
         if executor not in ("local", "ray"):
@@ -102,6 +118,7 @@ def register(
                     "--start, --end and --out do not apply to a sweep; set start/end in its [sweep] table",
                     param_hint="--sweep",
                 )
+            # deferred: the sweep machinery (~1 s of imports) loads only for --sweep
             from rotascope.backtest.sweep_command import run_sweep_command
 
             run_sweep_command(settings, sweep, "ray" if executor == "ray" else "local", fmt)
@@ -133,14 +150,13 @@ def register(
                 except OSError as exc:
                     raise RotascopeError(f"Cannot write the report to {out_dir}: {exc.strerror}.") from None
                 # calibrated calls (issue #11): calls.csv, review.json/html, reliability.png
+                # deferred: the calibrator (scikit-learn, ~2 s) loads only when --out writes the calls
                 from rotascope.calibration.command import write_calibration
 
                 written += write_calibration(monitor, out_dir, extra)
             result = run.result
             rid = save_backtest(settings, result)
         if fmt == "json":
-            import sys
-
             sys.stdout.write(result.to_json())
             err.print(f"Stored as backtest {rid}.")
             return
@@ -152,11 +168,6 @@ def register(
 
 def _print_tables(result: BacktestResult, console: Console) -> None:
     """Strategies vs benchmarks, then signals sorted by information, then the caveats."""
-    from rich import box
-    from rich.table import Table
-
-    from rotascope.backtest.report import SIGNAL_HEAD, STRATEGY_HEAD, signal_rows, strategy_rows
-
     r = result
     table = Table(
         box=box.SIMPLE_HEAD,
@@ -187,18 +198,6 @@ def _print_tables(result: BacktestResult, console: Console) -> None:
 
 def _print_membership(result: BacktestResult, console: Console) -> None:
     """Weeks on dated lists per universe, the signals that change on today's members, strategies both ways."""
-    from rich import box
-    from rich.table import Table
-
-    from rotascope.backtest.report import (
-        BOTH_HEAD,
-        FLIP_HEAD,
-        MEMBERSHIP_HEAD,
-        both_rows,
-        flip_rows,
-        membership_rows,
-    )
-
     m = result.membership
     if m is None:
         return

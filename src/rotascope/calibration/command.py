@@ -9,18 +9,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 
+from rotascope.backtest.replay import replay_dates
 from rotascope.calibration.features import ExtraFactory
+from rotascope.calibration.outcomes import check_horizon
+from rotascope.calibration.review import review, review_lines, write_review
+from rotascope.calibration.service import calibrate, calibration_of
+from rotascope.console import err, friendly_errors, out, settings_of
 from rotascope.errors import DataError, RotascopeError
+from rotascope.monitor.asof import parse_date, resolve_as_of
+from rotascope.monitor.run import Monitor, build_monitor
+from rotascope.store.db import reading
 
 
 def write_calibration(monitor: object, out_dir: Path, extra: ExtraFactory | None) -> list[Path]:
     """Calibrate on ``monitor`` and write calls.csv and the review into ``out_dir``."""
-    from rotascope.calibration.review import write_review
-    from rotascope.calibration.service import calibration_of
-    from rotascope.monitor.run import Monitor
-
     assert isinstance(monitor, Monitor)
     cal = calibration_of(monitor, extra)
     try:
@@ -49,17 +54,6 @@ def register(app: typer.Typer, extra: ExtraFactory | None = None) -> None:
     ) -> None:
         """Review outcomes: Brier skill and log-loss of the calibrated calls vs the base rates, reliability,
         and each signal's out-of-sample record ("no measured edge" where that is the truth)."""
-        import numpy as np
-
-        from rotascope.backtest.replay import replay_dates
-        from rotascope.calibration.outcomes import check_horizon
-        from rotascope.calibration.review import review, review_lines, write_review
-        from rotascope.calibration.service import calibrate
-        from rotascope.console import err, friendly_errors, out, settings_of
-        from rotascope.monitor.asof import parse_date, resolve_as_of
-        from rotascope.monitor.run import build_monitor
-        from rotascope.store.db import reading
-
         settings = settings_of(ctx)
         with friendly_errors():
             day = parse_date(as_of, "--as-of") if as_of is not None else None

@@ -1,7 +1,7 @@
 """`rotascope screen` and the fundamentals pieces of `init` / `data status`.
 
-``register(app)`` adds the command to a Typer app. CLI helpers are imported lazily inside the command, so
-importing this module never imports ``rotascope.cli``.
+``register(app)`` adds the command to a Typer app; the store stage's `init` and `data status` use the
+fundamentals helpers here.
 """
 
 from __future__ import annotations
@@ -14,6 +14,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
+
+from rotascope.console import emit_json, friendly_errors, out, settings_of
+from rotascope.fundamentals.backtest import backtest_screen
+from rotascope.fundamentals.screen import screen_at
+from rotascope.fundamentals.store import load_embedded
+from rotascope.monitor.asof import parse_date
+from rotascope.store.db import reading
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -36,8 +43,6 @@ def init_fundamentals(store: Store, force: bool, out: Console) -> FundLoad:
 
     Call it after the price dataset is committed, so a kill in between leaves a store `init` completes.
     """
-    from rotascope.fundamentals.store import load_embedded
-
     load = load_embedded(store, force=force)
     if not load.unchanged:
         out.print(f"Company fundamentals loaded ({fund_rows(load)}); `rotascope data status` lists them.")
@@ -165,8 +170,6 @@ BACKTEST_COLUMNS = (
 
 def emit_backtest(bt: ScreenBacktest, fmt: str) -> None:
     """Print the screen backtest as a table, JSON or CSV."""
-    from rotascope.console import emit_json, out
-
     if fmt == "json":
         emit_json(bt.to_dict())
         return
@@ -232,18 +235,11 @@ def register(app: typer.Typer) -> None:
         """Quality small caps: Russell 2000 members ranked point in time by profitability, balance sheet,
         accruals, earnings surprises and estimate revisions, plus momentum; members without
         fundamentals are listed apart."""
-        from rotascope.console import emit_json, friendly_errors, out, settings_of
-        from rotascope.fundamentals.screen import screen_at
-        from rotascope.monitor.asof import parse_date
-        from rotascope.store.db import reading
-
         if fmt not in SCREEN_FORMATS:
             raise typer.BadParameter(f"must be one of table, json, csv; got {fmt!r}", param_hint="--format")
         if top < 0:
             raise typer.BadParameter(f"must be >= 0, got {top}", param_hint="--top")
         if backtest:
-            from rotascope.fundamentals.backtest import backtest_screen
-
             if step_weeks < 1:
                 raise typer.BadParameter(f"must be >= 1, got {step_weeks}", param_hint="--step-weeks")
             with friendly_errors(), reading(settings_of(ctx)) as store:

@@ -1,17 +1,24 @@
 """CLI commands for live data: `rotascope update`, `rotascope watch`, `rotascope narrate`.
 
 Registered onto the main Typer app by :func:`register` (``cli.py`` stays thin and does not need to know
-about live data). Every failure ends as one sentence through ``rotascope.console.friendly_errors``; imports of
-the CLI module happen inside the functions because ``cli.py`` is the module that calls :func:`register`.
+about live data). Every failure ends as one sentence through ``rotascope.console.friendly_errors``.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import typer
 
-from rotascope.live.update import SOURCES
+from rotascope.console import err, friendly_errors, out, settings_of
+from rotascope.errors import DataError
+from rotascope.live.narrate import label
+from rotascope.live.narrate import narrate as narrate_analysis
+from rotascope.live.update import SOURCES, run_update
+from rotascope.live.watch import run_watch
+from rotascope.monitor.asof import parse_date
+from rotascope.report.terminal import render_analysis
 
 __all__ = ["CRON_HELP", "register"]
 
@@ -44,16 +51,9 @@ def update(
 ) -> None:
     """Fetch what is new from the live sources into the store, item by item (resumable). A failing source
     leaves the others updated; the summary lists what failed and which cached data is now stale."""
-    from rotascope.console import err, friendly_errors, out, settings_of
-    from rotascope.errors import DataError
-    from rotascope.live.update import run_update
-    from rotascope.monitor.asof import parse_date
-
     settings = settings_of(ctx)
     with friendly_errors():
         start = parse_date(since, "--since") if since is not None else None
-        from datetime import date
-
         if start is not None and start > date.today():
             raise DataError(f"--since {start} is in the future.")
         report = run_update(settings, _split(source), start, _split(symbols), console=err)
@@ -78,9 +78,6 @@ def watch(
     """Loop: update, analyze (stored), compare with the previous stored analysis, alert when a ladder level
     flips, a rotation killer triggers or an invalidation level is hit. Alerts are printed, appended to
     <home>/alerts.log and POSTed to webhook_url when set."""
-    from rotascope.console import err, friendly_errors, out, settings_of
-    from rotascope.live.watch import run_watch
-
     settings = settings_of(ctx)
     try:
         with friendly_errors():
@@ -97,13 +94,9 @@ def narrate(
 ) -> None:
     """Optional: ask an OpenAI-compatible LLM (llm_base_url, llm_model) to narrate a stored analysis. The
     prompt holds only the analysis JSON; the prose is stored beside it and labelled; off by default."""
-    from rotascope.console import friendly_errors, out, settings_of
-    from rotascope.live.narrate import label, narrate
-    from rotascope.report.terminal import render_analysis
-
     settings = settings_of(ctx)
     with friendly_errors():
-        result = narrate(settings, analysis_id)
+        result = narrate_analysis(settings, analysis_id)
     render_analysis(result.analysis, out)
     out.print()
     out.print(label(result.row.model), style="bold", markup=False)

@@ -22,6 +22,7 @@ from rotascope.providers.errors import BadResponse, SourceUnavailable
 from rotascope.records import Analysis
 from rotascope.redact import clean_text, redact_url, scrub
 from rotascope.store import open_store
+from rotascope.store.analyses import load_analysis
 from rotascope.store.live import NarrationRow, ensure_live_schema, save_narration, utcnow
 
 __all__ = ["SYSTEM_PROMPT", "Narration", "build_messages", "label", "narrate"]
@@ -139,8 +140,6 @@ def _ask(settings: Settings, analysis: Analysis, transport: httpx.BaseTransport 
 
 def narrate(settings: Settings, analysis_id: str, transport: httpx.BaseTransport | None = None) -> Narration:
     """Narrate a stored analysis (id or unique prefix) and store the prose in ``narrations``."""
-    from rotascope.store.analyses import load_analysis
-
     _endpoint(settings)  # fail on missing settings before touching the store
     store = open_store(settings)
     try:

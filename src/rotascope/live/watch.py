@@ -25,10 +25,11 @@ import httpx
 from rich.console import Console
 
 from rotascope.config import Settings
-from rotascope.errors import ConfigError
+from rotascope.errors import ConfigError, RotascopeError
 from rotascope.live.update import UpdateReport, run_update
 from rotascope.providers.deadline import BodyTooLarge, Deadline, fetch
 from rotascope.records import Analysis
+from rotascope.store.analyses import load_analysis, save_analysis
 from rotascope.store.db import Store, reading, writing
 from rotascope.store.live import ensure_live_schema, utcnow
 
@@ -157,8 +158,6 @@ def complete_as_of(store: Store) -> tuple[date | None, str | None]:
 
 
 def _previous(store: Store, current: Analysis) -> Analysis | None:
-    from rotascope.store.analyses import load_analysis
-
     rows = store.conn.execute(
         "SELECT id FROM analyses WHERE kind = 'universe' AND id <> ? AND as_of <= ? "
         "ORDER BY as_of DESC, created_at DESC LIMIT 1",
@@ -210,8 +209,9 @@ def _append_log(settings: Settings, alerts: list[Alert]) -> None:
 # ------------------------------------------------------------------------------------------------ loop
 def analyze_latest(settings: Settings) -> tuple[Analysis, Analysis | None, list[str]]:
     """Run and store the universe analysis at the latest complete session; also the previous one."""
+    # deferred: the agents (scikit-learn, scipy; ~1.5 s) load only when watch analyses, not for
+    # `update` and `narrate`, whose command module imports this one
     from rotascope.analysis.service import Analyst
-    from rotascope.store.analyses import save_analysis
 
     with reading(settings) as store:  # compute read-only: other commands keep reading meanwhile
         as_of, note = complete_as_of(store)
@@ -244,8 +244,6 @@ def run_watch(
     ``every`` is seconds or text like '1d'/'6h'/'30m'. ``update`` replaces the live update (tests, or a
     caller that wants specific sources). Nothing in one iteration can stop the next one except Ctrl-C.
     """
-    from rotascope.errors import RotascopeError
-
     seconds = every if isinstance(every, float | int) else parse_interval(every)
     if iterations is not None and iterations < 1:
         raise ConfigError(f"--iterations must be at least 1, got {iterations}.")

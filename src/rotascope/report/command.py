@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import tempfile
 from collections.abc import Mapping
 from datetime import date
@@ -22,11 +23,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from rotascope.analysis.service import Analyst
+from rotascope.backtest.replay import regime_signals
+from rotascope.backtest.store import list_backtests, load_backtest
 from rotascope.console import check_format, friendly_errors, out, settings_of
 from rotascope.errors import RotascopeError
 from rotascope.monitor.asof import parse_date
 from rotascope.records import Analysis
+from rotascope.report.chartdata import chart_data
 from rotascope.report.diff import diff_analyses
+from rotascope.report.diffview import render_diff
+from rotascope.report.pdf import html_to_pdf, weasyprint_module
 from rotascope.store.analyses import load_analysis, save_analysis
 from rotascope.store.db import reading, writing
 
@@ -46,14 +52,13 @@ SUFFIX = {"html": ".html", "md": ".md", "pdf": ".pdf"}
 # ------------------------------------------------------------------------------------------ gathering
 def fired_signals(result: MonitorResult) -> tuple[str, ...]:
     """Names of the backtest signals that fire on the as-of date (signal > 0, the attribution rule)."""
-    from rotascope.backtest.replay import regime_signals
-
     return tuple(sorted(k for k, v in regime_signals(result).items() if v == v and v > 0))
 
 
 def backtest_verdict(store: Store, fired: tuple[str, ...]) -> BacktestVerdict | None:
     """The newest stored backtest's attribution rows for ``fired`` (None when no backtest is stored)."""
-    from rotascope.backtest.store import list_backtests, load_backtest
+    # deferred: the report document pulls in matplotlib (~0.6 s), not needed by `diff` or by
+    # `analyze`/`debate`, which import this module for check_target
     from rotascope.report.document import BacktestVerdict
 
     runs = list_backtests(store)
@@ -75,9 +80,9 @@ def backtest_verdict(store: Store, fired: tuple[str, ...]) -> BacktestVerdict | 
 
 def report_data(analyst: Analyst, analysis: Analysis, charts: bool = True) -> ReportData:
     """Everything the report shows for an analysis the service made: monitor, charts, backtest verdict."""
-    from rotascope.report.chartdata import chart_data
-    from rotascope.report.charts import render_charts  # matplotlib: imported only when charts are drawn
-    from rotascope.report.document import ReportData
+    # deferred: matplotlib (~0.6 s) loads only when a report is drawn, not for `diff` or `analyze`
+    from rotascope.report.charts import render_charts
+    from rotascope.report.document import ReportData  # deferred: matplotlib, as above
 
     monitor = analyst.monitor
     result = monitor.at(analysis.as_of)
@@ -158,10 +163,10 @@ def atomic_write(path: Path, payload: bytes) -> None:
 
 def render(data: ReportData, fmt: str, path: Path) -> dict[Path, bytes]:
     """The files of a report in ``fmt`` for ``path``: {path: bytes} (Markdown adds its chart PNGs)."""
+    # deferred: the renderers pull in matplotlib (~0.6 s), needed only when a report is written
     from rotascope.report.desk_sections import build_document
-    from rotascope.report.html import render_html
-    from rotascope.report.markdown import render_markdown
-    from rotascope.report.pdf import html_to_pdf
+    from rotascope.report.html import render_html  # deferred: matplotlib, as above
+    from rotascope.report.markdown import render_markdown  # deferred: matplotlib, as above
 
     doc = build_document(data)
     if fmt == "html":
@@ -190,8 +195,6 @@ def write_report(files: Mapping[Path, bytes], main: Path) -> None:
 # ----------------------------------------------------------------------------------------------- diff
 def diff_table(d: AnalysisDiff, console: Console) -> None:
     """The diff in the terminal (see :func:`rotascope.report.diffview.render_diff`)."""
-    from rotascope.report.diffview import render_diff
-
     render_diff(d, console)
 
 
@@ -204,8 +207,6 @@ def make_report(
     if output is not None:
         check_target(output)
     if fmt == "pdf":
-        from rotascope.report.pdf import weasyprint_module
-
         weasyprint_module()  # fail before the slow part when the PDF route is missing
     with reading(settings) as store:
         data = gather(Analyst(store, settings), wanted, symbol)
@@ -269,8 +270,6 @@ def register(app: typer.Typer) -> None:
             second = load_analysis(store, b.strip())
         result = diff_analyses(first, second)
         if fmt == "json":
-            import sys
-
             sys.stdout.write(result.to_json())
             return
         diff_table(result, out)

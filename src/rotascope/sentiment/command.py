@@ -1,7 +1,6 @@
 """`rotascope sentiment FILE.csv --text-column COL`: finance sentiment of each row of a CSV file.
 
-``register(app)`` adds the command to a Typer app. CLI helpers are imported lazily inside the command, so
-importing this module never imports ``rotascope.cli``.
+``register(app)`` adds the command to a Typer app.
 """
 
 from __future__ import annotations
@@ -10,6 +9,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.table import Table
+
+from rotascope.console import check_format, emit_json, err, friendly_errors, out
+from rotascope.sentiment.batch import REPLACED, read_text_column, score_texts
 
 TEXT_WIDTH = 80
 
@@ -28,11 +31,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Label each row positive, negative or neutral with a score P(positive) − P(negative) in [−1, 1]
         (finance sentiment model trained on the Financial PhraseBank), one output row per input row."""
-        from rich.table import Table
-
-        from rotascope.console import check_format, emit_json, err, friendly_errors, out
-        from rotascope.sentiment.batch import REPLACED, read_text_column, score_texts
-
         check_format(fmt)
         with friendly_errors():
             texts, replaced = read_text_column(file, text_column, encoding)

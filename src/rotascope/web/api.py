@@ -24,12 +24,14 @@ from pydantic import BaseModel
 from rotascope import __version__
 from rotascope.analysis.service import Analyst
 from rotascope.backtest.result import BacktestResult
-from rotascope.fundamentals.screen import ScreenResult
+from rotascope.backtest.store import list_backtests, load_backtest
+from rotascope.fundamentals.screen import ScreenResult, screen_at
 from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.run import MIN_HISTORY, Monitor, MonitorResult
 from rotascope.records import Analysis, Record
-from rotascope.report.chartdata import ChartData
+from rotascope.report.chartdata import ChartData, chart_data
 from rotascope.report.diff import AnalysisDiff, diff_analyses
+from rotascope.store.analyses import list_analyses, load_analysis, save_analysis
 from rotascope.web.state import NotFound, Problem, QuotaExceeded, WebState, state_of
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -188,8 +190,6 @@ async def charts(
     ] = 504,
 ) -> Response:
     """Ratio lines with averages, breadth, A/D line, rates, credit and RRG tails; nothing after as-of."""
-    from rotascope.report.chartdata import chart_data
-
     st = state_of(request)
     m = await _monitor_async(st)
     day = _day(m, as_of)
@@ -227,8 +227,6 @@ def store_analysis(request: Request, as_of: AsOf = None) -> Response:
 
 def _save(st: WebState, result: Analysis) -> None:
     """Store an analysis in a short write window, unless the store is at its ``web_max_analyses`` cap."""
-    from rotascope.store.analyses import save_analysis
-
     cap = st.settings.web_max_analyses
     if cap:
         with st.store() as store:
@@ -298,16 +296,12 @@ def history(
     limit: Annotated[int, Query(ge=1, le=1000, description="How many of the latest.")] = 100,
 ) -> list[HistoryItem]:
     """The analyses stored by `rotascope analyze`/`debate` (or the POST endpoints)."""
-    from rotascope.store.analyses import list_analyses
-
     with state_of(request).store() as store:
         rows = list_analyses(store, kind=kind, limit=limit)
     return [HistoryItem(**{**r.__dict__, "created_at": _utc(r.created_at)}) for r in rows]
 
 
 def _load(st: WebState, ident: str) -> Analysis:
-    from rotascope.store.analyses import load_analysis
-
     key = ident.strip().lower()
     if not ANALYSIS_ID_RE.match(key):
         raise NotFound(f"No stored analysis with id {ident[:40]!r}: ids are hexadecimal (see /api/history).")
@@ -342,8 +336,6 @@ async def screen(
 ) -> Response:
     """Russell 2000 members ranked point in time by quality (fundamentals known at the as-of) and momentum;
     members without fundamentals are listed apart, never scored as zero."""
-    from rotascope.fundamentals.screen import screen_at
-
     st = state_of(request)
     m = await _monitor_async(st)
     day = _day(m, as_of)
@@ -358,8 +350,6 @@ async def screen(
 @router.get("/backtests", response_model=list[BacktestItem], summary="Stored backtest runs")
 def backtests(request: Request) -> list[BacktestItem]:
     """Runs saved by `rotascope backtest` (empty when none has been stored yet)."""
-    from rotascope.backtest.store import list_backtests
-
     with state_of(request).store() as store:
         rows = list_backtests(store)
     return [
@@ -375,8 +365,6 @@ def backtest(
     request: Request, backtest_id: Annotated[str, Path(description="A backtest id from /api/backtests.")]
 ) -> Response:
     """The stored run re-read as its record (a row this version cannot read is a 503 with one sentence)."""
-    from rotascope.backtest.store import load_backtest
-
     if not BACKTEST_ID_RE.match(backtest_id):
         raise NotFound(f"No stored backtest with id {backtest_id[:40]!r} (see /api/backtests).")
     with state_of(request).store() as store:

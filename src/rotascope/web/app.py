@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -110,8 +111,6 @@ def running_server(app: FastAPI, host: str = "127.0.0.1", port: int | None = Non
 
     Used by the browser/load tests and the web benchmark: a real HTTP server on loopback, in-process.
     """
-    import uvicorn
-
     port = port or free_port(host)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)

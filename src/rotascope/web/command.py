@@ -1,14 +1,25 @@
 """`rotascope serve`: run the dashboard and JSON API with uvicorn (localhost only by default).
 
-``register(app)`` adds the command to a Typer app. FastAPI and uvicorn are imported only when the server
-starts (heavy, and not needed by any other command).
+``register(app)`` adds the command to a Typer app. FastAPI and uvicorn load with this module, which the
+CLI imports only for `serve` (and for the full help).
 """
 
 from __future__ import annotations
 
+import errno
+import socket
 from typing import Annotated
 
 import typer
+import uvicorn
+
+from rotascope.analysis.replay import replay_extra
+from rotascope.calibration.service import calibrated_call
+from rotascope.console import err, friendly_errors, settings_of
+from rotascope.errors import ConfigError
+from rotascope.monitor.run import build_monitor
+from rotascope.store.db import reading
+from rotascope.web.app import create_app
 
 LOCALHOST = "127.0.0.1"
 
@@ -25,19 +36,6 @@ def register(app: typer.Typer) -> None:
         port: Annotated[int, typer.Option(help="TCP port (1-65535).")] = 8000,
     ) -> None:
         """Serve the rotation dashboard and the JSON API (research tooling, not investment advice)."""
-        import errno
-        import socket
-
-        import uvicorn
-
-        from rotascope.analysis.replay import replay_extra
-        from rotascope.calibration.service import calibrated_call
-        from rotascope.console import err, friendly_errors, settings_of
-        from rotascope.errors import ConfigError
-        from rotascope.monitor.run import build_monitor
-        from rotascope.store.db import reading
-        from rotascope.web.app import create_app
-
         settings = settings_of(ctx)
         with friendly_errors():
             if not 0 < port < 65536:
