@@ -167,7 +167,7 @@ def _within(seconds: float, fn: Callable[[], object]) -> object:
 def check_ray(address: str, timeout: float) -> None:
     """Before any work: Ray is installed and, when an address is set, something answers there."""
     try:
-        import ray  # noqa: F401
+        import ray  # noqa: F401  # deferred: Ray is optional (rotascope[ray]); this checks it is installed
     except ImportError:
         raise ConfigError(
             "--executor ray needs Ray: install it with `pip install 'rotascope[ray]'`."
@@ -179,7 +179,7 @@ def check_ray(address: str, timeout: float) -> None:
 def _ray_init(address: str, workers: int | None, timeout: float) -> bool:
     """Connect to ``address`` (or start a local Ray when empty) within ``timeout``; True if we did."""
     check_ray(address, timeout)
-    import ray
+    import ray  # deferred: Ray is optional (rotascope[ray]); check_ray has just made sure it is there
 
     if ray.is_initialized():
         return False
@@ -215,7 +215,7 @@ _RAY_SHARED: dict[str, object] = {}
 
 
 def _ray_call(fn: Callable[[S, T], R], boxed: list[Any], item: T) -> R:
-    import ray
+    import ray  # deferred: Ray is optional (rotascope[ray]); this runs inside a Ray worker
 
     key = boxed[0].hex()
     if key not in _RAY_SHARED:
@@ -234,7 +234,7 @@ def _run_ray(
     on_done: Callable[[], None] | None,
 ) -> list[R]:
     started = _ray_init(address, workers, timeout)
-    import ray
+    import ray  # deferred: Ray is optional (rotascope[ray]); _ray_init has checked it
 
     try:
         boxed = [ray.put(shared)]  # in a list, so Ray hands the task the reference, not a fresh copy

@@ -140,6 +140,8 @@ CALIBRATED_TILT = "calibrated decision tilt (walk-forward probabilities, the dec
 def calibrated_tilt(monitor: Monitor) -> pd.Series:
     """The decision agent's calibrated tilt at every weekly as-of (imported when the backtest runs: the
     calibrator pulls in scikit-learn, which the CLI's start-up should not)."""
+    # deferred: the calibrator (scikit-learn) loads only when strategy 3 is traded, not when `review` or
+    # `backtest --sweep` import this module
     from rotascope.analysis.calibrated_tilt import calibrated_tilt_series
 
     return calibrated_tilt_series(monitor, replay_extra)

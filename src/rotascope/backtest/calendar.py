@@ -38,7 +38,9 @@ def nyse_sessions(start: str = CAL_START, end: str | None = None) -> DateArray:
     exchange_calendars 4.x trips a pandas-3 deprecation (``Series.values`` on tz-aware data) while it
     builds the schedule; that warning is about its internals, not our data, so it is silenced here only.
     """
-    import exchange_calendars as xc  # type: ignore[import-untyped]  # ships no type information
+    # deferred: exchange_calendars (~0.8 s) loads only when the XNYS sessions are first needed, not on
+    # every import of the backtest/calibration modules (it ships no type information, hence the ignore)
+    import exchange_calendars as xc  # type: ignore[import-untyped]
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=DeprecationWarning)

@@ -117,7 +117,7 @@ def verdict(c: Correction, label: str) -> str:
 
 def correct(returns: npt.NDArray[np.float64], labels: list[str], periods_per_year: int = 252) -> Correction:
     """SPA and DSR over ``returns`` (periods x variants, out-of-sample, no NaN) against standing aside."""
-    from arch.bootstrap import SPA
+    from arch.bootstrap import SPA  # deferred: arch and statsmodels (~1.5 s) only when a sweep is corrected
 
     t, n = returns.shape
     sd = returns.std(axis=0, ddof=1) if t > 1 else np.zeros(n)

@@ -11,12 +11,15 @@ from pathlib import Path
 
 from rich import box
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rotascope.backtest.sweep import SweepResult, VariantResult, load_sweep, prepare, run_sweep
 from rotascope.config import Settings
 from rotascope.console import err, friendly_errors, out
 from rotascope.executor import ExecutorName, check_ray
+from rotascope.monitor.run import build_monitor
+from rotascope.store.db import reading
 
 TABLE_ROWS = 25
 """Variants shown in the terminal table (sorted by out-of-sample Sharpe); -f json has all of them."""
@@ -24,11 +27,6 @@ TABLE_ROWS = 25
 
 def run_sweep_command(settings: Settings, path: Path, executor: ExecutorName, fmt: str) -> None:
     """The whole command: every error is one sentence (exit 1), raised before any replay if it can be."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from rotascope.monitor.run import build_monitor
-    from rotascope.store.db import reading
-
     with friendly_errors():
         spec = load_sweep(path, settings.thresholds)  # every variant validated before any work
         if executor == "ray":

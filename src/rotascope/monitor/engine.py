@@ -20,6 +20,7 @@ from functools import cached_property
 from typing import Any, Literal, TypeVar
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from rotascope._typing import BoolArray, DateArray, Float64Array, FloatArray
 from rotascope.indicators import breadth as br
@@ -718,8 +719,6 @@ def _internals(data: MarketData, iwm_spy: RelativeStrength, t: Thresholds) -> di
 
 def _rolling_argmax(x: Float64Array, n: int) -> IntArray:
     """Row index of the maximum of the trailing ``n`` values (-1 without a full valid window)."""
-    from numpy.lib.stride_tricks import sliding_window_view
-
     out = np.full(len(x), -1, dtype=np.int64)
     if len(x) < n:
         return out

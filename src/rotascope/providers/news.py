@@ -202,7 +202,8 @@ def parse_feed(
 
 def headline_scores(items: Sequence[NewsItem]) -> list[float]:
     """Finance sentiment of each headline, P(positive) − P(negative) in [−1, 1], in order."""
-    from rotascope.sentiment.model import load_model  # lazy: the model file is read on first use
+    # deferred: the sentiment model (scipy) loads only when headlines are scored, not for other fetches
+    from rotascope.sentiment.model import load_model
 
     return [float(s) for s in load_model().predict([i.headline for i in items]).scores]
 

@@ -22,6 +22,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.model_selection import RepeatedStratifiedKFold
 
 from rotascope.errors import DataError
 from rotascope.sentiment.features import DENSE_NAMES, dense_features, terms
@@ -67,16 +71,12 @@ class Fitted:
 
 
 def _vectorizer(min_df: int) -> Any:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     return TfidfVectorizer(analyzer=terms, sublinear_tf=True, min_df=min_df, dtype=np.float64)
 
 
 def _fit(
     texts: Sequence[str], labels: np.ndarray, c: float, dense_scale: float, min_df: int
 ) -> tuple[Any, Any]:
-    from sklearn.linear_model import LogisticRegression
-
     vec = _vectorizer(min_df)
     tfidf = vec.fit_transform(texts)
     dense = sparse.csr_matrix(np.log1p(dense_features(texts)) * dense_scale)
@@ -133,9 +133,6 @@ def cross_validate(
     min_df: int = MIN_DF,
 ) -> CVReport:
     """Stratified k-fold CV of the whole pipeline (vocabulary and idf refit inside each fold)."""
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
-    from sklearn.model_selection import RepeatedStratifiedKFold
-
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
     accs: list[float] = []
     f1s: list[float] = []

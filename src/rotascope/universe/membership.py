@@ -17,6 +17,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from rotascope.errors import DatasetError
 from rotascope.providers.base import QualityFlag
 
 MEMBERSHIP_COLUMNS = ("universe", "date", "ticker", "non_equity", "origin")
@@ -63,8 +64,6 @@ def check_membership(
     """
     missing = [c for c in MEMBERSHIP_COLUMNS if c not in raw.columns]
     if missing:
-        from rotascope.errors import DatasetError
-
         raise DatasetError(f"The membership data lacks column(s) {', '.join(missing)}.")
     flags: list[QualityFlag] = []
     frame = raw.assign(
