@@ -196,7 +196,7 @@ def no_work(*args: object, **kwargs: object) -> None:
 def test_cli_refuses_a_bad_sweep_before_any_work(
     app: typer.Typer, loaded_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("rotascope.monitor.run.build_monitor", no_work)
+    monkeypatch.setattr("rotascope.backtest.sweep_command.build_monitor", no_work)
     path = write(tmp_path, '[grid]\n"ladder.credit.max_hy_oas_percentile" = [2.0]\n')
     res = CliRunner().invoke(
         app, ["backtest", "--sweep", str(path)], env={"ROTASCOPE_HOME": str(loaded_settings.home)}
@@ -210,7 +210,7 @@ def test_cli_unreachable_ray_is_one_sentence(
     app: typer.Typer, loaded_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytest.importorskip("ray", reason="ray is not installed (pip install 'rotascope[ray]')")
-    monkeypatch.setattr("rotascope.monitor.run.build_monitor", no_work)
+    monkeypatch.setattr("rotascope.backtest.sweep_command.build_monitor", no_work)
     path = write(tmp_path, SMALL)
     env = {"ROTASCOPE_HOME": str(loaded_settings.home), "ROTASCOPE_RAY_ADDRESS": "127.0.0.1:9"}
     res = CliRunner().invoke(app, ["backtest", "--sweep", str(path), "--executor", "ray"], env=env)
