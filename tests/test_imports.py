@@ -1,4 +1,5 @@
-"""Imports flow one way (DESIGN.md): a test fails on any import cycle between modules of ``src/``.
+"""Imports flow one way (DESIGN.md): a test fails on any import cycle between modules of ``src/``, and on
+an import inside a function that does not say why it is not at the top of its module.
 
 Every ``import``/``from … import`` of a rotascope module counts, wherever it stands (module level or
 inside a function); only imports under ``if TYPE_CHECKING:`` are left out, as they never run.
@@ -7,6 +8,9 @@ inside a function); only imports under ``if TYPE_CHECKING:`` are left out, as th
 from __future__ import annotations
 
 import ast
+import io
+import re
+import tokenize
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -99,3 +103,61 @@ def test_the_cycle_finder_finds_a_planted_cycle() -> None:
 def test_nothing_imports_the_cli() -> None:
     users = sorted(m for m, deps in import_graph().items() if "rotascope.cli" in deps)
     assert users == ["rotascope.__main__"]
+
+
+PRAGMA = re.compile(r"#\s*(noqa\b[:\sA-Z0-9,]*|type:\s*ignore(\[[^\]]*\])?)\s*")
+KNOWN_UNSAID = {("rotascope/analysis/command.py", "report_data, report_kind, write_analysis_report")}
+"""In-function imports still without a reason, in files another branch is editing; each must leave this
+set once it says why (the test below fails on an entry that has become annotated)."""
+
+
+def _reasons(source: str) -> dict[int, str]:
+    """Line -> its comment text, tool pragmas (``noqa``, ``type: ignore``) removed."""
+    found: dict[int, str] = {}
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            text = PRAGMA.sub("", tok.string).strip().lstrip("#").strip()
+            if text:
+                found[tok.start[0]] = text
+    return found
+
+
+def unsaid_imports(root: Path = SRC) -> set[tuple[str, str]]:
+    """(file, imported names) of every import inside a function body with no comment on its first line
+    or on a comment line just above it: a deferred import must say why it is not at the top."""
+    unsaid: set[tuple[str, str]] = set()
+    for path in sorted(root.rglob("*.py")):
+        source = path.read_text()
+        lines = source.splitlines()
+        reasons = _reasons(source)
+        for fn in ast.walk(ast.parse(source)):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(fn):
+                if not isinstance(node, ast.Import | ast.ImportFrom):
+                    continue
+                above = node.lineno - 1
+                said = node.lineno in reasons or (
+                    above in reasons and lines[above - 1].lstrip().startswith("#")
+                )
+                if not said:
+                    names = ", ".join(a.name for a in node.names)
+                    unsaid.add((path.relative_to(root).as_posix(), names))
+    return unsaid
+
+
+def test_every_import_inside_a_function_says_why() -> None:
+    unsaid = unsaid_imports()
+    assert unsaid <= KNOWN_UNSAID, (
+        f"in-function imports without a comment saying why: {sorted(unsaid - KNOWN_UNSAID)}"
+    )
+    assert unsaid >= KNOWN_UNSAID, f"now annotated, drop from KNOWN_UNSAID: {sorted(KNOWN_UNSAID - unsaid)}"
+
+
+def test_the_import_check_flags_a_silent_deferred_import(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text(
+        "import os\n\n\ndef f():\n    import json  # noqa: F401\n    # deferred: heavy\n    import csv\n"
+        "    import re  # deferred: only here\n    return os, json, csv, re\n"
+    )
+    assert unsaid_imports(tmp_path) == {("pkg/a.py", "json")}
