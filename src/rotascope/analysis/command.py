@@ -158,6 +158,7 @@ def register(app: typer.Typer) -> None:
 
         def write_report(analyst: Analyst, analysis: Analysis) -> None:
             if report is not None:
+                # deferred: the report writers (HTML/PDF, matplotlib charts) only when --report is given
                 from rotascope.report.command import report_data, report_kind, write_analysis_report
 
                 write_analysis_report(report_data(analyst, analysis), report_kind(report), report)
