@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from rotascope.analysis.service import Analyst
 from rotascope.backtest.replay import regime_signals
 from rotascope.backtest.store import list_backtests, load_backtest
 from rotascope.console import check_format, friendly_errors, out, settings_of
@@ -39,6 +38,7 @@ from rotascope.store.db import reading, writing
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from rotascope.analysis.service import Analyst
     from rotascope.config import Settings
     from rotascope.monitor.run import MonitorResult
     from rotascope.report.diff import AnalysisDiff
@@ -209,6 +209,9 @@ def make_report(
     if fmt == "pdf":
         weasyprint_module()  # fail before the slow part when the PDF route is missing
     with reading(settings) as store:
+        # deferred: the agents and scikit-learn (~1.5 s) for `report`, not for `diff`
+        from rotascope.analysis.service import Analyst
+
         data = gather(Analyst(store, settings), wanted, symbol)
         path = write_analysis_report(data, fmt, output)
     with writing(settings) as store:
