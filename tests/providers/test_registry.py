@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from provider_replay import ReplayServer
 
-from rotascope.providers.base import BAR_COLUMNS, SERIES_COLUMNS
+from rotascope.providers.base import BAR_COLUMNS, SERIES_COLUMNS, TRADED_CLOSE
 from rotascope.providers.errors import ProviderConfigError
 from rotascope.providers.http import HttpClient
 from rotascope.providers.ishares import HOLDINGS_COLUMNS
@@ -105,7 +105,7 @@ CONTRACTS = {
         lambda url, c: get_fetcher("yahoo")(client=c, base_url=url, now=lambda: NOW),
         {"symbol": "IWM", "start": "2025-11-17"},
         lambda r: r.bars,
-        BAR_COLUMNS,
+        (*BAR_COLUMNS, TRADED_CLOSE),  # the unadjusted close beside the adjusted bars (traded-price breadth)
     ),
     "fred": Contract(
         {"/graph/fredgraph.csv": "fred/DGS10.csv"},
