@@ -29,7 +29,7 @@ from rotascope.config import load_settings
 from rotascope.executor import parallel_map
 from rotascope.monitor.data import align
 from rotascope.monitor.run import Monitor, MonitorResult, build_monitor
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 DAY = date(2024, 7, 19)
 

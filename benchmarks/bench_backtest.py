@@ -16,7 +16,7 @@ from rotascope.backtest.replay import replay, replay_dates
 from rotascope.backtest.strategies import run_strategies
 from rotascope.config import load_settings
 from rotascope.monitor.run import Monitor, MonitorResult, build_monitor
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 
 def _dummy(result: MonitorResult) -> Mapping[str, float]:

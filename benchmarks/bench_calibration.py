@@ -17,7 +17,7 @@ from rotascope.analysis.replay import replay_extra
 from rotascope.calibration.service import calibrate
 from rotascope.config import load_settings
 from rotascope.monitor.run import build_monitor
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 
 def run(home: str) -> list[tuple[str, list[float], str]]:

@@ -16,7 +16,7 @@ from rotascope.config import load_settings
 from rotascope.monitor.data import MarketData, load_market_data
 from rotascope.monitor.engine import PAIRS, compute
 from rotascope.regime import evaluate, load_thresholds
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 
 def pandas_reference(data: MarketData) -> dict[str, pd.Series | pd.DataFrame]:

@@ -21,7 +21,7 @@ from rotascope.report.desk_sections import build_document
 from rotascope.report.html import render_html
 from rotascope.report.markdown import render_markdown
 from rotascope.report.pdf import html_to_pdf
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 AS_OF = date(2024, 7, 19)
 

@@ -17,7 +17,7 @@ import numpy as np
 from rotascope.config import load_settings
 from rotascope.indicators import breadth as br
 from rotascope.monitor.run import build_monitor
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 
 def members(home: str) -> np.ndarray:

@@ -13,7 +13,7 @@ from run import timed
 
 from rotascope.config import load_settings
 from rotascope.fundamentals.screen import member_panel, screen_at
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 AS_OFS = (date(2015, 6, 30), date(2019, 6, 28), date(2025, 12, 19))
 

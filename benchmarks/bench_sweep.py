@@ -16,7 +16,7 @@ from rotascope.backtest.sweep import load_sweep, prepare, run_sweep
 from rotascope.config import load_settings
 from rotascope.executor import ExecutorName
 from rotascope.monitor.run import build_monitor
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 GRID = """
 [grid]

@@ -24,7 +24,7 @@ from rotascope.calibration.outcomes import Labels, _known_cumsum
 from rotascope.calibration.service import BIN, brier, calibrate
 from rotascope.config import load_settings
 from rotascope.monitor.run import build_monitor
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 WINDOWS = (156, 260, 520)
 MIN_SCORED = 52

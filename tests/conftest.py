@@ -14,8 +14,7 @@ from rotascope.fundamentals.store import load_embedded as load_embedded_fundamen
 from rotascope.monitor.data import MarketData
 from rotascope.monitor.run import Monitor, build_monitor
 from rotascope.providers import bundled
-from rotascope.store import open_store
-from rotascope.store.db import Store
+from rotascope.store.db import Store, open_store
 
 
 @pytest.fixture(scope="session")

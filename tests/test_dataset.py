@@ -18,8 +18,7 @@ from rotascope.errors import DatasetError
 from rotascope.providers import bundled
 from rotascope.providers.base import DataBatch
 from rotascope.providers.quality import clean_bars, clean_panel, glitch_mask
-from rotascope.store import open_store
-from rotascope.store.db import Store
+from rotascope.store.db import Store, open_store
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -21,8 +21,7 @@ from rotascope.fundamentals import load_fundamentals
 from rotascope.fundamentals.lenses import NOT_AVAILABLE_EP
 from rotascope.monitor.run import Monitor
 from rotascope.records import Evidence, Opinion
-from rotascope.store import open_store
-from rotascope.store.db import Store
+from rotascope.store.db import Store, open_store
 from rotascope.store.live import ensure_live_schema
 
 AS_OF = date(2015, 6, 30)

@@ -14,7 +14,7 @@ from rotascope.agents.fundamentals import MIN_COMPANIES, company_health
 from rotascope.config import Settings, load_settings
 from rotascope.fundamentals import load_fundamentals as load_company_fundamentals
 from rotascope.monitor.run import Monitor
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 from rotascope.store.live import ensure_live_schema, load_fundamentals
 
 METRICS = ("revenue", "operating_income", "interest_expense", "operating_cash_flow")

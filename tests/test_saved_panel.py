@@ -14,8 +14,8 @@ import pytest
 from rotascope.config import Settings, load_settings
 from rotascope.monitor.run import Monitor, build_monitor, panel_key
 from rotascope.regime import load_thresholds
-from rotascope.store import open_store
 from rotascope.store.arrays import TreeFormatError, load_tree, save_tree
+from rotascope.store.db import open_store
 
 HERE = ("rotascope.", __name__)
 

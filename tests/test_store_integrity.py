@@ -19,7 +19,7 @@ import pytest
 
 from rotascope.config import Settings, load_settings
 from rotascope.errors import StoreCorrupt
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 from rotascope.store.integrity import verify_store
 from rotascope.store.live import ensure_live_schema, item_transaction, upsert_bars, upsert_series
 

@@ -12,7 +12,6 @@ import sys
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-import duckdb
 import typer
 from rich.console import Console
 
@@ -26,6 +25,13 @@ FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table or json.")
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="Date YYYY-MM-DD (default: latest stored).")]
 
 
+def _duckdb(name: str, *also: type[BaseException]) -> tuple[type[BaseException], ...]:
+    """``also`` and DuckDB's exception class ``name``, the latter left out when DuckDB was never imported
+    (then nothing can raise it): a warm ``monitor`` runs without importing DuckDB at all."""
+    module = sys.modules.get("duckdb")
+    return (*also, getattr(module, name)) if module is not None else also
+
+
 @contextlib.contextmanager
 def friendly_errors() -> Iterator[None]:
     """Turn rotascope errors into one line on stderr and exit code 1; Ctrl-C into exit code 130."""
@@ -34,10 +40,10 @@ def friendly_errors() -> Iterator[None]:
     except RotascopeError as exc:
         err.print(f"[bold red]Error:[/] {exc}", markup=True)
         raise typer.Exit(1) from None
-    except (KeyboardInterrupt, duckdb.InterruptException):
+    except _duckdb("InterruptException", KeyboardInterrupt):
         err.print("Interrupted; nothing was changed.")
         raise typer.Exit(130) from None
-    except duckdb.Error as exc:  # met at query time, after the store opened fine: damaged data pages
+    except _duckdb("Error") as exc:  # met at query time, after the store opened fine: damaged data pages
         first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         err.print(
             f"[bold red]Error:[/] The store cannot be read ({first}); it may be corrupt: run "

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from rotascope.cli import app
 from rotascope.config import Settings, load_settings
 from rotascope.monitor.run import Monitor, build_monitor
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 from rotascope.store.live import NewsRow, ensure_live_schema, insert_news, item_transaction
 from test_fundamentals_agent import facts_frame
 from webclient import make_client

@@ -15,8 +15,8 @@ from rotascope.analysis.service import Analyst
 from rotascope.analysis.stored import stored_single, stored_universe
 from rotascope.config import Settings, load_settings
 from rotascope.monitor.run import Monitor
-from rotascope.store import open_store
 from rotascope.store.analyses import save_analysis
+from rotascope.store.db import open_store
 
 DAY = date(2024, 7, 19)
 

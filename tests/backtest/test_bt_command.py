@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from rotascope.backtest.command import register
 from rotascope.backtest.store import list_backtests, load_backtest
 from rotascope.config import Settings
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from rotascope.backtest import store as bt_store
 from rotascope.backtest.result import BacktestResult
 from rotascope.config import Settings, load_settings
 from rotascope.errors import StoreError
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 
 @pytest.fixture()

@@ -12,7 +12,7 @@ from rotascope.calibration.single import MIN_BASE_RATE_WEEKS, single_name_base_r
 from rotascope.config import Settings
 from rotascope.monitor.data import align
 from rotascope.monitor.run import Monitor
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 
 def close_of(monitor: Monitor, settings: Settings, symbol: str) -> np.ndarray:

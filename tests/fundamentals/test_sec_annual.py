@@ -13,7 +13,7 @@ from rotascope.config import Settings, load_settings
 from rotascope.fundamentals import load_fundamentals
 from rotascope.fundamentals.store import annual_from_sec, upsert_sec_annual
 from rotascope.providers.sec import parse_company_facts
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 RECORDING = Path(__file__).resolve().parents[1] / "providers/recordings/sec/CIK0000320193.json"
 

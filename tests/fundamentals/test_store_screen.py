@@ -20,8 +20,7 @@ from rotascope.errors import DataError, DatasetError
 from rotascope.fundamentals.files import read_annual, read_surprises
 from rotascope.fundamentals.screen import screen_at
 from rotascope.fundamentals.store import coverage, embedded_dir, load_embedded, load_fundamentals
-from rotascope.store import open_store
-from rotascope.store.db import Store
+from rotascope.store.db import Store, open_store
 
 FUND = SHARED / "fundamentals"
 

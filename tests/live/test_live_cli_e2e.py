@@ -26,8 +26,8 @@ from rotascope.config import Settings, config_hash, load_settings
 from rotascope.live.narrate import MAX_NARRATION_BYTES, MAX_REPLY_BYTES
 from rotascope.monitor.run import Monitor
 from rotascope.records import Analysis
-from rotascope.store import open_store
 from rotascope.store.analyses import save_analysis
+from rotascope.store.db import open_store
 from rotascope.web.app import free_port
 
 EXE = str(Path(sys.executable).with_name("rotascope"))

@@ -19,8 +19,8 @@ from rotascope.live.narrate import SYSTEM_PROMPT, label, narrate
 from rotascope.monitor.run import Monitor
 from rotascope.providers.errors import BadResponse, SourceUnavailable
 from rotascope.records import Analysis
-from rotascope.store import open_store
 from rotascope.store.analyses import save_analysis
+from rotascope.store.db import open_store
 from rotascope.store.live import latest_narrations
 
 PROSE = "Small caps reached ladder level 3; the inflation killer is live. [Not advice.]"

@@ -11,7 +11,7 @@ import pytest
 from live_replay import table_digest
 
 from rotascope.config import load_settings
-from rotascope.store import Store, open_store
+from rotascope.store.db import Store, open_store
 from rotascope.store.live import (
     LIVE_SOURCE,
     NewsRow,

@@ -18,8 +18,8 @@ from rotascope.live.update import UpdateReport, run_update
 from rotascope.live.watch import compare, parse_interval, post_webhook, run_watch
 from rotascope.monitor.run import Monitor
 from rotascope.records import Analysis
-from rotascope.store import open_store
 from rotascope.store.analyses import save_analysis
+from rotascope.store.db import open_store
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from live_replay import MID_SESSION, LiveReplay, MakeSettings, Reply, recording
 
 from rotascope.live.update import run_update
 from rotascope.monitor.run import build_monitor
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 from rotascope.store.schema import SCHEMA_VERSION
 
 AS_OF = date(2026, 7, 1)

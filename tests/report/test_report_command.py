@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from rotascope.config import Settings
 from rotascope.report.command import register
-from rotascope.store import open_store
 from rotascope.store.analyses import list_analyses
+from rotascope.store.db import open_store
 
 
 def make_app() -> typer.Typer:

@@ -15,8 +15,8 @@ from rotascope.config import Settings
 from rotascope.monitor.run import Monitor
 from rotascope.records import Analysis
 from rotascope.report.diff import AnalysisDiff, diff_analyses
-from rotascope.store import open_store
 from rotascope.store.analyses import load_analysis, save_analysis
+from rotascope.store.db import open_store
 from webclient import make_client
 
 

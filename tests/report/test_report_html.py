@@ -22,7 +22,7 @@ from rotascope.report.desk_sections import build_document
 from rotascope.report.document import DISCLAIMER, NO_BACKTEST, BacktestVerdict, ReportData
 from rotascope.report.html import render_html, report_html
 from rotascope.report.terminal import evidence_value
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 AS_OF = date(2024, 7, 19)
 EVIL = '<script>alert("x")</script><img src=http://evil.example/x.png onerror=alert(1)>'

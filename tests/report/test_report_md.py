@@ -19,7 +19,7 @@ from rotascope.report.document import DISCLAIMER, ReportData
 from rotascope.report.markdown import md_escape, render_markdown
 from rotascope.report.riskdesk import risk_rows
 from rotascope.report.terminal import evidence_value
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 AS_OF = date(2024, 7, 19)
 PNG = b"\x89PNG\r\n\x1a\nfake"

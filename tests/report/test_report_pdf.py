@@ -17,7 +17,7 @@ from rotascope.monitor.run import Monitor
 from rotascope.report.command import gather
 from rotascope.report.html import report_html
 from rotascope.report.pdf import html_to_pdf
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 pytest.importorskip("weasyprint", reason="PDF output needs WeasyPrint (pip install weasyprint)")
 pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler-utils (pdftoppm)")

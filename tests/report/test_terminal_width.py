@@ -19,7 +19,7 @@ from rotascope.records import Analysis
 from rotascope.report.diff import diff_analyses
 from rotascope.report.diffview import render_diff
 from rotascope.report.terminal import pct, render, render_analysis
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 
 DAY = date(2024, 7, 19)
 WIDTHS = (80, 120)

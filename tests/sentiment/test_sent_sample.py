@@ -12,7 +12,7 @@ import pytest
 from datapaths import SHARED
 from rotascope.config import load_settings
 from rotascope.sentiment.sample import SAMPLE_SOURCE, headline_sample, load_headline_sample
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 from rotascope.store.live import load_headlines
 
 CSV = SHARED / "news" / "benzinga_headlines_sample.csv"

@@ -30,7 +30,7 @@ from rotascope.monitor.run import Monitor
 from rotascope.records import Analysis
 from rotascope.report.chartdata import chart_data
 from rotascope.report.diff import diff_analyses
-from rotascope.store import open_store
+from rotascope.store.db import open_store
 from rotascope.web.command import register
 from webclient import make_client
 

@@ -28,8 +28,8 @@ from rotascope.monitor.run import Monitor
 from rotascope.records import Decision, RiskView
 from rotascope.report.calibview import calibration_lines, scenario_rows
 from rotascope.report.riskdesk import risk_rows
-from rotascope.store import open_store
 from rotascope.store.analyses import save_analysis
+from rotascope.store.db import open_store
 from rotascope.web.app import create_app, running_server
 
 CHROMIUM = "/usr/bin/chromium"

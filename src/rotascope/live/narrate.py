@@ -21,8 +21,8 @@ from rotascope.providers.deadline import BodyTooLarge, Deadline, fetch
 from rotascope.providers.errors import BadResponse, SourceUnavailable
 from rotascope.records import Analysis
 from rotascope.redact import clean_text, redact_url, scrub
-from rotascope.store import open_store
 from rotascope.store.analyses import load_analysis
+from rotascope.store.db import open_store
 from rotascope.store.live import NarrationRow, ensure_live_schema, save_narration, utcnow
 
 __all__ = ["SYSTEM_PROMPT", "Narration", "build_messages", "label", "narrate"]

@@ -48,8 +48,7 @@ from rotascope.providers.ishares import ISharesFetcher
 from rotascope.providers.news import NewsFetcher, headline_scores
 from rotascope.providers.sec import MAX_PER_SECOND, SecFetcher
 from rotascope.providers.yahoo import YahooFetcher
-from rotascope.store import open_store
-from rotascope.store.db import Store
+from rotascope.store.db import Store, open_store
 from rotascope.store.live import (
     NewsRow,
     UpdateLogRow,

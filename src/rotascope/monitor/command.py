@@ -8,9 +8,8 @@ import typer
 
 from rotascope.console import AsOfOpt, FormatOpt, check_format, friendly_errors, out, settings_of
 from rotascope.monitor.asof import parse_date
-from rotascope.monitor.run import build_monitor
+from rotascope.monitor.run import build_monitor, warm_monitor
 from rotascope.report.terminal import render
-from rotascope.store.db import reading
 
 
 def register(app: typer.Typer) -> None:
@@ -23,9 +22,16 @@ def register(app: typer.Typer) -> None:
 
         check_format(fmt)
         settings = settings_of(ctx)
-        with friendly_errors(), reading(settings) as store:
+        with friendly_errors():
             wanted = parse_date(as_of) if as_of is not None else None
-            result = build_monitor(store, settings).at(wanted)
+            monitor = warm_monitor(settings)  # the store unchanged since its panel was saved: no DuckDB
+            if monitor is None:
+                # deferred: DuckDB (~0.1 s to import and open) only when the store must be read
+                from rotascope.store.db import reading
+
+                with reading(settings) as store:
+                    monitor = build_monitor(store, settings)
+            result = monitor.at(wanted)
         if fmt == "json":
             sys.stdout.write(result.to_json())
             return

@@ -9,11 +9,12 @@ import numpy as np
 
 from rotascope._typing import BoolArray, DateArray, Float64Array
 from rotascope.indicators.kernels import IntArray
-from rotascope.store.db import Store
 from rotascope.store.panel import Panel
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from rotascope.store.db import Store
 
 CALENDAR_SYMBOL = "SPY"
 ETFS = (

@@ -14,6 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rotascope._code import code_digest
 from rotascope.config import Settings
@@ -23,7 +24,10 @@ from rotascope.monitor.engine import MonitorPanel, compute
 from rotascope.records import Record, Regime, Snapshot
 from rotascope.regime import Thresholds, evaluate, load_thresholds
 from rotascope.store.arrays import TreeFormatError, load_tree, save_tree
-from rotascope.store.db import Store
+from rotascope.store.stamp import file_stamp, note_fingerprint, noted_fingerprint
+
+if TYPE_CHECKING:
+    from rotascope.store.db import Store
 
 MIN_HISTORY = 252
 """Trading days of history the monitor needs before its first as-of (the 12-month window)."""
@@ -84,11 +88,31 @@ class PreparedMonitor:
         return Monitor(panel, self.thresholds, self.cache_dir)
 
 
+def _panel_path(settings: Settings, fingerprint: str, thresholds: Thresholds) -> Path:
+    return settings.home / "cache" / f"monitor-{panel_key(fingerprint, thresholds, settings.stale_days)}.tree"
+
+
+def warm_monitor(settings: Settings) -> Monitor | None:
+    """The monitor from the saved panel without opening the store: only when the store is unchanged since
+    its fingerprint was noted (``store.stamp``) and that fingerprint's panel is saved; else None."""
+    fingerprint = noted_fingerprint(settings)
+    if fingerprint is None:
+        return None
+    thresholds = load_thresholds(settings.thresholds)
+    panel = _load(_panel_path(settings, fingerprint, thresholds))
+    if panel is None or panel.data.fingerprint != fingerprint:
+        return None
+    return Monitor(panel, thresholds, settings.home / "cache")
+
+
 def prepare_monitor(store: Store, settings: Settings) -> PreparedMonitor:
     """Map the saved panel when its key matches, else read the inputs (the store is only read here)."""
     thresholds = load_thresholds(settings.thresholds)
     cache_dir = settings.home / "cache"
-    path = cache_dir / f"monitor-{panel_key(store.fingerprint(), thresholds, settings.stale_days)}.tree"
+    before = file_stamp(settings.db)
+    fingerprint = store.fingerprint()
+    note_fingerprint(settings, fingerprint, before)
+    path = _panel_path(settings, fingerprint, thresholds)
     saved = _load(path)
     inputs = None
     if saved is None:

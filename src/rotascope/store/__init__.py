@@ -1,6 +1,3 @@
-"""The local DuckDB store: bars, series, instruments, quality flags, loads and analyses."""
-
-from rotascope.store.db import Store, open_store
-from rotascope.store.panel import Panel
-
-__all__ = ["Panel", "Store", "open_store"]
+"""The local DuckDB store: bars, series, instruments, quality flags, loads and analyses. Nothing is
+re-exported here, so the light modules of this package (the panel, the saved-array files, the fingerprint
+note) load without DuckDB."""

@@ -20,8 +20,7 @@ from rotascope.jsonout import iso_records
 from rotascope.monitor.asof import parse_date
 from rotascope.providers import bundled
 from rotascope.sentiment.sample import load_headline_sample
-from rotascope.store import open_store
-from rotascope.store.db import reading
+from rotascope.store.db import open_store, reading
 from rotascope.store.integrity import move_aside, verify_store
 
 
