@@ -20,6 +20,20 @@ import httpx
 
 from rotascope.web.app import free_port
 
+LAUNCH = (
+    "import os, signal, sys\n"
+    "pid = os.fork()\n"
+    "if pid == 0:\n"
+    "    os.execvp(sys.argv[1], sys.argv[1:])\n"
+    "for sig in (signal.SIGINT, signal.SIGTERM):\n"
+    "    signal.signal(sig, lambda s, f: os.kill(pid, s))\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "sys.stderr.write(f'MAXRSS {usage.ru_maxrss}\\n')\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+"""A bare python that forks the measured command and reports its ``ru_maxrss``. Linux carries a process's
+peak RSS across fork and exec, so a command started straight from this (large) benchmark process would
+report the benchmark's own peak; started from this small launcher it reports its own."""
 SERVE_START_S = 600.0
 """Longest wait for `serve` to answer /api/health (it builds the monitor and calibrates first)."""
 STOP_S = 60.0
@@ -47,20 +61,23 @@ def peak(
     """
     env = {**os.environ, "ROTASCOPE_HOME": home}
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rotascope", *args],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        if during is not None:
-            during(proc)
-    finally:
-        code, rss = _reap(proc, time.monotonic() + (STOP_S if during is not None else 1800.0))
-    if code != 0:
+    with tempfile.TemporaryFile() as errs:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", LAUNCH, sys.executable, "-m", "rotascope", *args],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=errs,
+        )
+        try:
+            if during is not None:
+                during(proc)
+        finally:
+            code, _ = _reap(proc, time.monotonic() + (STOP_S if during is not None else 1800.0))
+        errs.seek(0)
+        lines = [ln for ln in errs.read().decode(errors="replace").splitlines() if ln.startswith("MAXRSS ")]
+    if code != 0 or not lines:
         raise RuntimeError(f"rotascope {' '.join(args)} exited with {code}")
-    return time.perf_counter() - started, rss
+    return time.perf_counter() - started, int(lines[-1].split()[1])
 
 
 def _one_monitor_request(port: int) -> Callable[[subprocess.Popen[bytes]], None]:
