@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 import subprocess
 import sys
 
 import typer.main
+from typer.testing import CliRunner
 
-from rotascope.cli import STAGES, build_app, stages_for
+from rotascope.cli import STAGES, SUMMARIES, build_app, help_app, stages_for
 
 
 def _commands(app: typer.Typer) -> list[str]:
@@ -56,3 +58,31 @@ def test_help_lists_every_command(cli_env: dict[str, str]) -> None:
     for names in STAGES.values():
         for name in names:
             assert name in run.stdout
+
+
+def test_root_help_lists_the_commands_without_loading_them() -> None:
+    """`rotascope --help` and bare `rotascope` print, from ``SUMMARIES``, exactly the real tree's help."""
+    runner = CliRunner()
+    for argv in (["--help"], []):
+        real = runner.invoke(build_app(), argv, terminal_width=100)
+        listed = runner.invoke(help_app(), argv, terminal_width=100)
+        assert listed.output == real.output and listed.exit_code == real.exit_code
+    for stage, names in STAGES.items():
+        cmd = typer.main.get_command(build_app((stage,)))
+        for name in names:
+            command = cmd.commands[name]  # type: ignore[attr-defined]
+            doc = inspect.getdoc(command.callback) if command.callback else command.help
+            assert SUMMARIES[name] == (doc or command.help).split("\n\n")[0], name
+    assert list(SUMMARIES) == list(typer.main.get_command(build_app()).commands)  # type: ignore[attr-defined]
+
+
+def test_root_help_process_imports_no_stage(cli_env: dict[str, str]) -> None:
+    probe = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print(sorted(m for m in sys.modules if m.endswith('.command')"
+        " and m.startswith('rotascope.')), file=sys.stderr))\n"
+        "sys.argv = ['rotascope', '--help']\nfrom rotascope.cli import main\nmain()\n"
+    )
+    run = subprocess.run([sys.executable, "-c", probe], env=cli_env, capture_output=True, text=True)
+    assert run.stderr.strip().splitlines()[-1] == "[]"
+    assert "monitor" in run.stdout and "Commands" in run.stdout

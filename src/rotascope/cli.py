@@ -36,6 +36,62 @@ STAGES: dict[str, tuple[str, ...]] = {
 stage of the command it was asked for (imports are most of a warm run's time); help and unknown commands
 load them all. A test keeps this table equal to what the modules register."""
 ROOT_OPTIONS_WITH_VALUE = ("--home", "--db")
+SUMMARIES: dict[str, str] = {
+    "init": "Load the embedded real dataset into the store (idempotent, all-or-nothing).",
+    "monitor": (
+        "The rotation monitor as of a date: relative strength, rotation, breadth, rates and credit, the\n"
+        "evidence ladder, the checklist and the rotation killers."
+    ),
+    "analyze": (
+        "Universe-level analysis: the four agents, their debate, and the decision/risk agent. Stored."
+    ),
+    "debate": (
+        "Single-name debate: the agents on one stock or regime ETF, then bull/base/bear and risk\n"
+        "controls. Stored. With --all: every Russell 2000 member, ranked."
+    ),
+    "history": "List stored analyses (newest first).",
+    "backtest": (
+        "Weekly point-in-time replay of the monitor and the regime since 2000: which signals preceded\n"
+        "small caps beating SPY, and how simple IWM/SPY strategies did against buy-and-hold."
+    ),
+    "review": (
+        "Review outcomes: Brier skill and log-loss of the calibrated calls vs the base rates, reliability,\n"
+        'and each signal\'s out-of-sample record ("no measured edge" where that is the truth).'
+    ),
+    "update": (
+        "Fetch what is new from the live sources into the store, item by item (resumable). A failing source\n"
+        "leaves the others updated; the summary lists what failed and which cached data is now stale."
+    ),
+    "watch": (
+        "Loop: update, analyze (stored), compare with the previous stored analysis, alert when a "
+        "ladder level\n"
+        "flips, a rotation killer triggers or an invalidation level is hit. Alerts are printed, appended to\n"
+        "<home>/alerts.log and POSTed to webhook_url when set."
+    ),
+    "narrate": (
+        "Optional: ask an OpenAI-compatible LLM (llm_base_url, llm_model) to narrate a stored analysis. The\n"
+        "prompt holds only the analysis JSON; the prose is stored beside it and labelled; off by default."
+    ),
+    "report": (
+        "Shareable desk report (HTML, Markdown or PDF): stance, evidence ladder, charts, agents and their\n"
+        "debate, scenarios, risk controls, killers, the backtest's verdict, sources and caveats. Stored."
+    ),
+    "diff": "What changed between two stored analyses, and whether the rotation is broadening.",
+    "serve": "Serve the rotation dashboard and the JSON API (research tooling, not investment advice).",
+    "screen": (
+        "Quality small caps: Russell 2000 members ranked point in time by profitability, balance sheet,\n"
+        "accruals, earnings surprises and estimate revisions, plus momentum; members without\n"
+        "fundamentals are listed apart."
+    ),
+    "sentiment": (
+        "Label each row positive, negative or neutral with a score P(positive) − P(negative) in [−1, 1]\n"
+        "(finance sentiment model trained on the Financial PhraseBank), one output row per input row."
+    ),
+    "data": "Inspect the stored data.",
+}
+"""Each command's first help paragraph, for the root help (``rotascope``, ``rotascope --help``): listing the
+commands must not import every stage (seconds of scikit-learn, FastAPI, matplotlib…). A test keeps it
+equal, and the root help it prints identical, to what the command modules register."""
 
 
 def build_app(stages: tuple[str, ...] = tuple(STAGES)) -> typer.Typer:
@@ -85,17 +141,48 @@ def _register(app: typer.Typer, stage: str) -> None:
     module.register(app)
 
 
-def stages_for(argv: list[str]) -> tuple[str, ...]:
-    """The stage of the command named in ``argv`` (after the root options), or every stage."""
+def command_word(argv: list[str]) -> str | None:
+    """The first word of ``argv`` after the root options (None: no command, i.e. root help/version)."""
     args = iter(argv)
     for arg in args:
         if arg in ROOT_OPTIONS_WITH_VALUE:
             next(args, None)
-        elif arg.startswith("-"):
-            continue
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def stages_for(argv: list[str]) -> tuple[str, ...]:
+    """The stage of the command named in ``argv`` (after the root options), or every stage."""
+    word = command_word(argv)
+    return tuple(stage for stage, names in STAGES.items() if word in names) or tuple(STAGES)
+
+
+def help_app() -> typer.Typer:
+    """The root command with every command listed from ``SUMMARIES`` (nothing of any stage imported):
+    what ``rotascope`` and ``rotascope --help`` print."""
+    app = typer.Typer(
+        name="rotascope",
+        help="Is U.S. equity leadership rotating from mega caps to small caps, and is it real? "
+        "Research tooling, not investment advice.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    app.callback()(root)
+    groups = {name for names in STAGES.values() for name in names if name == "data"}
+    for name, text in SUMMARIES.items():
+        if name in groups:
+            group = typer.Typer(help=text)
+            group.command(hidden=True)(_listed_only)
+            app.add_typer(group, name=name)
         else:
-            return tuple(stage for stage, names in STAGES.items() if arg in names) or tuple(STAGES)
-    return tuple(STAGES)
+            app.command(name, help=text)(_listed_only)
+    return app
+
+
+def _listed_only() -> None:
+    """Never run: ``main`` builds the real command tree whenever a command word is given."""
 
 
 @functools.cache
@@ -113,7 +200,8 @@ def __getattr__(name: str) -> typer.Typer:
 def main() -> None:
     """Console-script entry point: no traceback reaches the user unless ROTASCOPE_DEBUG=1."""
     try:
-        build_app(stages_for(sys.argv[1:]))()
+        argv = sys.argv[1:]
+        (help_app() if command_word(argv) is None else build_app(stages_for(argv)))()
     except RotascopeError as exc:
         err.print(f"Error: {exc}")
         sys.exit(1)
