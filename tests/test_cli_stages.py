@@ -86,3 +86,12 @@ def test_root_help_process_imports_no_stage(cli_env: dict[str, str]) -> None:
     run = subprocess.run([sys.executable, "-c", probe], env=cli_env, capture_output=True, text=True)
     assert run.stderr.strip().splitlines()[-1] == "[]"
     assert "monitor" in run.stdout and "Commands" in run.stdout
+
+
+def test_version_answers_without_a_command(cli_env: dict[str, str]) -> None:
+    from rotascope import __version__
+
+    run = subprocess.run(
+        [sys.executable, "-m", "rotascope", "--version"], env=cli_env, capture_output=True, text=True
+    )
+    assert run.returncode == 0 and run.stdout.strip() == f"rotascope {__version__}"

@@ -111,16 +111,23 @@ def build_app(stages: tuple[str, ...] = tuple(STAGES)) -> typer.Typer:
     return app
 
 
+def _print_version(wanted: bool) -> None:
+    """``--version``: eager, so it answers before click asks for a command."""
+    if wanted:
+        out.print(f"rotascope {__version__}")
+        raise typer.Exit(0)
+
+
 def root(
     ctx: typer.Context,
     home: Annotated[Path | None, typer.Option(help="Data directory (env ROTASCOPE_HOME).")] = None,
     db: Annotated[Path | None, typer.Option(help="DuckDB store file (env ROTASCOPE_DB).")] = None,
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", callback=_print_version, is_eager=True),
+    ] = False,
 ) -> None:
     """Is U.S. equity leadership rotating from mega caps to small caps, and is it real?"""
-    if version:
-        out.print(f"rotascope {__version__}")
-        raise typer.Exit(0)
     with friendly_errors():
         ctx.obj = load_settings({"home": str(home) if home else None, "db": str(db) if db else None})
 
