@@ -36,6 +36,8 @@ STAGES: dict[str, tuple[str, ...]] = {
 stage of the command it was asked for (imports are most of a warm run's time); help and unknown commands
 load them all. A test keeps this table equal to what the modules register."""
 ROOT_OPTIONS_WITH_VALUE = ("--home", "--db")
+GROUPS = frozenset({"data"})
+"""Commands that are groups of subcommands (listed as such by the root help)."""
 SUMMARIES: dict[str, str] = {
     "init": "Load the embedded real dataset into the store (idempotent, all-or-nothing).",
     "monitor": (
@@ -94,8 +96,8 @@ commands must not import every stage (seconds of scikit-learn, FastAPI, matplotl
 equal, and the root help it prints identical, to what the command modules register."""
 
 
-def build_app(stages: tuple[str, ...] = tuple(STAGES)) -> typer.Typer:
-    """The command tree with the given stages' commands registered (all of them by default)."""
+def _root_app() -> typer.Typer:
+    """The root command with its options, before any command is added."""
     app = typer.Typer(
         name="rotascope",
         help="Is U.S. equity leadership rotating from mega caps to small caps, and is it real? "
@@ -105,6 +107,12 @@ def build_app(stages: tuple[str, ...] = tuple(STAGES)) -> typer.Typer:
         add_completion=False,
     )
     app.callback()(root)
+    return app
+
+
+def build_app(stages: tuple[str, ...] = tuple(STAGES)) -> typer.Typer:
+    """The command tree with the given stages' commands registered (all of them by default)."""
+    app = _root_app()
     for stage in STAGES:
         if stage in stages:
             _register(app, stage)
@@ -168,18 +176,9 @@ def stages_for(argv: list[str]) -> tuple[str, ...]:
 def help_app() -> typer.Typer:
     """The root command with every command listed from ``SUMMARIES`` (nothing of any stage imported):
     what ``rotascope`` and ``rotascope --help`` print."""
-    app = typer.Typer(
-        name="rotascope",
-        help="Is U.S. equity leadership rotating from mega caps to small caps, and is it real? "
-        "Research tooling, not investment advice.",
-        no_args_is_help=True,
-        pretty_exceptions_enable=False,
-        add_completion=False,
-    )
-    app.callback()(root)
-    groups = {name for names in STAGES.values() for name in names if name == "data"}
+    app = _root_app()
     for name, text in SUMMARIES.items():
-        if name in groups:
+        if name in GROUPS:
             group = typer.Typer(help=text)
             group.command(hidden=True)(_listed_only)
             app.add_typer(group, name=name)
