@@ -9,6 +9,7 @@ import sys
 import typer.main
 from typer.testing import CliRunner
 
+from importprobe import run_watching
 from rotascope.cli import STAGES, SUMMARIES, build_app, help_app, stages_for
 
 
@@ -36,18 +37,8 @@ def test_monitor_run_imports_no_dataframe_or_learning_library(cli_env: dict[str,
     """A warm `monitor` maps the saved panel: pandas, scikit-learn and scipy stay unimported."""
     warm = [sys.executable, "-m", "rotascope", "monitor"]
     subprocess.run(warm, env=cli_env, check=True, capture_output=True)
-    probe = (
-        "import atexit, sys\n"
-        "atexit.register(lambda: print(sorted(m for m in ('pandas', 'sklearn', 'scipy') if m in sys.modules),"
-        " file=sys.stderr))\n"
-        "sys.argv = ['rotascope', 'monitor']\n"
-        "from rotascope.cli import main\n"
-        "main()\n"
-    )
-    run = subprocess.run(
-        [sys.executable, "-c", probe], env=cli_env, capture_output=True, text=True, check=True
-    )
-    assert run.stderr.strip().splitlines()[-1] == "[]"
+    run, loaded = run_watching(["monitor"], cli_env, ("pandas", "sklearn", "scipy"))
+    assert loaded == []
     assert "Evidence ladder" in run.stdout or "ladder" in run.stdout.lower()
 
 
@@ -77,14 +68,8 @@ def test_root_help_lists_the_commands_without_loading_them() -> None:
 
 
 def test_root_help_process_imports_no_stage(cli_env: dict[str, str]) -> None:
-    probe = (
-        "import atexit, sys\n"
-        "atexit.register(lambda: print(sorted(m for m in sys.modules if m.endswith('.command')"
-        " and m.startswith('rotascope.')), file=sys.stderr))\n"
-        "sys.argv = ['rotascope', '--help']\nfrom rotascope.cli import main\nmain()\n"
-    )
-    run = subprocess.run([sys.executable, "-c", probe], env=cli_env, capture_output=True, text=True)
-    assert run.stderr.strip().splitlines()[-1] == "[]"
+    run, loaded = run_watching(["--help"], cli_env, (f"rotascope.{stage}.command" for stage in STAGES))
+    assert loaded == []
     assert "monitor" in run.stdout and "Commands" in run.stdout
 
 

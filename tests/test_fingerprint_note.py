@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from importprobe import run_watching
 from rotascope.config import Settings, load_settings
 from rotascope.monitor.run import Monitor, build_monitor, warm_monitor
 from rotascope.store.db import open_store
@@ -65,12 +66,6 @@ def test_warm_monitor_process_imports_no_duckdb(copy: Settings) -> None:
     first = subprocess.run(
         [sys.executable, "-m", "rotascope", "monitor", "-f", "json"], env=env, capture_output=True, text=True
     )
-    probe = (
-        "import atexit, sys\n"
-        "atexit.register(lambda: print(sorted(m for m in ('duckdb', 'pandas') if m in sys.modules),"
-        " file=sys.stderr))\n"
-        "sys.argv = ['rotascope', 'monitor', '-f', 'json']\nfrom rotascope.cli import main\nmain()\n"
-    )
-    warm = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    warm, loaded = run_watching(["monitor", "-f", "json"], env, ("duckdb", "pandas"))
     assert warm.stdout == first.stdout
-    assert warm.stderr.strip().splitlines()[-1] == "[]"
+    assert loaded == []

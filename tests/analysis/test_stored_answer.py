@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from importprobe import run_watching
 from rotascope.analysis.service import Analyst
 from rotascope.analysis.stored import stored_single, stored_universe
 from rotascope.config import Settings, load_settings
@@ -68,13 +69,8 @@ def test_warm_cli_analyze_prints_the_stored_answer_without_the_agents(copy_setti
         text=True,
         check=True,
     )
-    probe = (
-        "import atexit, sys\n"
-        "atexit.register(lambda: print(sorted(m for m in ('sklearn', 'rotascope.agents', 'pandas')"
-        " if m in sys.modules), file=sys.stderr))\n"
-        "sys.argv = ['rotascope', 'analyze', '--as-of', '2024-07-19', '-f', 'json']\n"
-        "from rotascope.cli import main\nmain()\n"
+    warm, loaded = run_watching(
+        ["analyze", "--as-of", "2024-07-19", "-f", "json"], env, ("sklearn", "rotascope.agents", "pandas")
     )
-    warm = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert warm.stdout == first.stdout
-    assert warm.stderr.strip().splitlines()[-1] == "[]"
+    assert loaded == []
