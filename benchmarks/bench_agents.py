@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+from common import monitor_of, wall
 
 from rotascope.agents import universe_analysis
 from rotascope.agents.stock import stock_analysis
@@ -38,12 +39,7 @@ def replay_and_calibrate(home: str) -> None:
     """The timed process: build the monitor, replay every week with all agents, calibrate walk-forward."""
     from rotascope.calibration.service import calibrate
 
-    settings = load_settings({"home": home})
-    store = open_store(settings)
-    try:
-        monitor = build_monitor(store, settings)
-    finally:
-        store.close()
+    monitor = monitor_of(home)
     with tempfile.TemporaryDirectory() as cache:  # no feature cache: the replay runs
         cal = calibrate(monitor, replay_extra, Path(cache))
     print(f"{len(cal.table.asof)} weeks, horizons {sorted(cal.runs)}")
@@ -62,12 +58,6 @@ def _per_week_extra(monitor: Monitor) -> object:
         return cache[result.as_of]
 
     return extra
-
-
-def _wall(argv: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(argv, env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
 
 
 def run(home: str) -> list[tuple[str, list[float], str]]:
@@ -97,10 +87,10 @@ def run(home: str) -> list[tuple[str, list[float], str]]:
     slow = time.perf_counter() - start
     env = {**os.environ, "ROTASCOPE_HOME": home}
     whole = [sys.executable, __file__, "--replay-calibration", home]
-    process = [_wall(whole, env) for _ in range(3)]
-    python = [_wall([sys.executable, "-c", "import numpy, pandas, sklearn, rotascope.cli"], env)]
+    process = [wall(whole, env) for _ in range(3)]
+    python = [wall([sys.executable, "-c", "import numpy, pandas, sklearn, rotascope.cli"], env)]
     cli = [sys.executable, "-m", "rotascope", "debate", "--all", "-f", "json"]
-    every = [_wall(cli, env) for _ in range(3)]
+    every = [wall(cli, env) for _ in range(3)]
     weeks = len(vectorised.signals)
     return [
         ("universe analysis: agents + debate + decision (warm)", universe, "target < 1 s"),

@@ -13,20 +13,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import monitor_of
+
 from rotascope.analysis.replay import replay_extra
 from rotascope.calibration.service import calibrate
-from rotascope.config import load_settings
-from rotascope.monitor.run import build_monitor
-from rotascope.store.db import open_store
 
 
 def run(home: str) -> list[tuple[str, list[float], str]]:
-    settings = load_settings({"home": home})
-    store = open_store(settings)
-    try:
-        monitor = build_monitor(store, settings)
-    finally:
-        store.close()
+    monitor = monitor_of(home)
     with tempfile.TemporaryDirectory() as cache:
         start = time.perf_counter()
         cal = calibrate(monitor, replay_extra, Path(cache))

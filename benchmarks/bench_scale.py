@@ -13,20 +13,13 @@ import time
 import tracemalloc
 
 import numpy as np
+from common import monitor_of
 
-from rotascope.config import load_settings
 from rotascope.indicators import breadth as br
-from rotascope.monitor.run import build_monitor
-from rotascope.store.db import open_store
 
 
 def members(home: str) -> np.ndarray:
-    settings = load_settings({"home": home})
-    store = open_store(settings)
-    try:
-        close = np.asarray(build_monitor(store, settings).panel.data.members.values, dtype=np.float64)
-    finally:
-        store.close()
+    close = monitor_of(home).panel.data.members.float64()
     first = int(np.flatnonzero(np.isfinite(close).any(axis=1))[0])
     return close[first:]
 

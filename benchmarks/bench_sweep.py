@@ -12,11 +12,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from common import monitor_of
+
 from rotascope.backtest.sweep import load_sweep, prepare, run_sweep
-from rotascope.config import load_settings
 from rotascope.executor import ExecutorName
-from rotascope.monitor.run import build_monitor
-from rotascope.store.db import open_store
 
 GRID = """
 [grid]
@@ -26,12 +25,7 @@ GRID = """
 
 
 def run(home: str) -> list[tuple[str, list[float], str]]:
-    settings = load_settings({"home": home})
-    store = open_store(settings)
-    try:
-        monitor = build_monitor(store, settings)
-    finally:
-        store.close()
+    monitor = monitor_of(home)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "sweep.toml"
         path.write_text(GRID)

@@ -12,8 +12,9 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from common import wall
 
 REPO = Path(__file__).resolve().parents[1]
 YARDSTICK = REPO.parent / "shared" / "bench" / "polars_monitor.py"
@@ -40,12 +41,6 @@ def polars_python() -> Path | None:
         except (OSError, subprocess.SubprocessError):
             return None
     return py
-
-
-def wall(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    subprocess.run(cmd, env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
 
 
 def run(home: str) -> list[tuple[str, list[float], str]]:
