@@ -11,7 +11,6 @@ import hashlib
 import json
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ import platformdirs
 from rotascope.errors import ConfigError
 from rotascope.redact import redact_url
 from rotascope.regime.thresholds import load_thresholds
+from rotascope.tomlfile import read_toml
 
 
 @dataclass(frozen=True)
@@ -242,16 +242,7 @@ def load_settings(overrides: dict[str, Any] | None = None, env: dict[str, str] |
         candidate = Path(str(home_guess)) / "config.toml"
         config_path = str(candidate) if candidate.exists() else None
     if config_path:
-        try:
-            file_values = tomllib.loads(Path(config_path).read_text())
-        except FileNotFoundError:
-            raise ConfigError(f"Config file {config_path} does not exist.") from None
-        except IsADirectoryError:
-            raise ConfigError(f"Config file {config_path} is a folder, not a file.") from None
-        except OSError as exc:
-            raise ConfigError(f"Config file {config_path} cannot be read ({exc.strerror}).") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"Config file {config_path} is not valid TOML: {str(exc)[:120]}.") from None
+        file_values = read_toml(config_path, "Config file")
         unknown = sorted(set(file_values) - set(known))
         if unknown:
             raise ConfigError(f"Config file {config_path} has unknown setting(s): {', '.join(unknown)}.")

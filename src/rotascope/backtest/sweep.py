@@ -24,7 +24,6 @@ import difflib
 import hashlib
 import itertools
 import math
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -46,7 +45,8 @@ from rotascope.monitor.engine import SURVIVORSHIP, MonitorPanel, compute
 from rotascope.monitor.run import Monitor
 from rotascope.records import Record, Regime, Snapshot, rnd
 from rotascope.regime import evaluate
-from rotascope.regime.thresholds import Thresholds, _overlay, _read, default_path
+from rotascope.regime.thresholds import Thresholds, _overlay, default_path
+from rotascope.tomlfile import read_toml
 
 SWEEPABLE = ("ladder.", "killers.")
 """Key prefixes the ladder strategy reads (other keys would give identical variants)."""
@@ -209,16 +209,7 @@ def load_sweep(path: Path, base: Path | None = None) -> SweepSpec:
     """Read and validate a sweep file; every variant's thresholds are built (and checked) here, before any
     replay. ``base``: the thresholds file the variants overlay (the ``thresholds`` setting)."""
     where = f"Sweep file {path}"
-    try:
-        doc = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"{where} does not exist.") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{where} is a folder, not a file.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{where} cannot be read: {exc}.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{where} is not valid TOML: {exc}.") from None
+    doc = read_toml(path, "Sweep file")
     unknown = sorted(set(doc) - {"sweep", "grid"})
     if unknown:
         raise ConfigError(f"{where} has unknown table(s) {', '.join(unknown)}; it holds [sweep] and [grid].")
@@ -231,8 +222,8 @@ def load_sweep(path: Path, base: Path | None = None) -> SweepSpec:
         raise ConfigError(
             f"{where}: unknown [sweep] key(s) {', '.join(bad)}; known: {', '.join(sorted(SWEEP_KEYS))}."
         )
-    defaults = _read(default_path())
-    base_raw = _overlay(defaults, _read(base)) if base is not None else defaults
+    defaults = read_toml(default_path(), "Thresholds file")
+    base_raw = _overlay(defaults, read_toml(base, "Thresholds file")) if base is not None else defaults
 
     grid: list[tuple[str, list[Scalar]]] = []
     for key, values in _flatten(grid_doc):
@@ -271,7 +262,7 @@ def load_sweep(path: Path, base: Path | None = None) -> SweepSpec:
     variants: list[Variant] = []
     thresholds: list[Thresholds] = []
     for file in files:
-        file_raw = base_raw if file is None else _overlay(base_raw, _read(file))
+        file_raw = base_raw if file is None else _overlay(base_raw, read_toml(file, "Thresholds file"))
         for combo in combos:
             raw = file_raw
             changes = [Change(key=k, value=v) for (k, _), v in zip(grid, combo, strict=True)]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from rotascope.errors import ConfigError
+from rotascope.tomlfile import read_toml
 
 
 class _Strict(BaseModel):
@@ -165,17 +165,6 @@ def default_path() -> Path:
     return Path(__file__).with_name("thresholds.toml")
 
 
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise ConfigError(f"Thresholds file {path} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"Thresholds file {path} cannot be read: {exc}.") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Thresholds file {path} is not valid TOML: {exc}.") from None
-
-
 def _overlay(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     """``over``'s values on top of ``base``, table by table (a user file names only what it changes)."""
     merged = dict(base)
@@ -189,9 +178,9 @@ def _overlay(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 def load_thresholds(path: Path | None = None) -> Thresholds:
     """Read and validate thresholds: the packaged file, with ``path``'s values on top when given."""
-    raw = _read(default_path())
+    raw = read_toml(default_path(), "Thresholds file")
     if path is not None:
-        raw = _overlay(raw, _read(path))
+        raw = _overlay(raw, read_toml(path, "Thresholds file"))
     path = path or default_path()
     try:
         return Thresholds.model_validate(raw)
