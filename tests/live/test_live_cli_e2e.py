@@ -21,6 +21,7 @@ import httpx
 import pytest
 from live_replay import LiveReplay, Reply, fredgraph_csv, recording, script_all_fred, table_digest
 
+from realserver import rotascope_serve
 from rotascope.agents import universe_analysis
 from rotascope.config import Settings, config_hash, load_settings
 from rotascope.live.narrate import MAX_NARRATION_BYTES, MAX_REPLY_BYTES
@@ -28,7 +29,6 @@ from rotascope.monitor.run import Monitor
 from rotascope.records import Analysis
 from rotascope.store.analyses import save_analysis
 from rotascope.store.db import open_store
-from rotascope.web.app import free_port
 
 EXE = str(Path(sys.executable).with_name("rotascope"))
 KEY = "f00dcafe0123456789abcdefPLANTED9"
@@ -94,26 +94,8 @@ def served(store_copy: Path, loaded_settings: Settings) -> Iterator[str]:
     cache = loaded_settings.home / "cache"
     if cache.is_dir():  # the session's calibration for the same data, if another test built it: faster
         shutil.copytree(cache, store_copy / "cache", dirs_exist_ok=True)
-    port = free_port()
-    env = cli_env(store_copy, web_refresh_seconds="0.5")
-    with subprocess.Popen(
-        [EXE, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    ) as proc:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 600
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.5)
-        try:
-            yield base
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with rotascope_serve(cli_env(store_copy, web_refresh_seconds="0.5"), start_timeout=600) as base:
+        yield base
 
 
 def test_web_reads_are_answered_while_update_writes(

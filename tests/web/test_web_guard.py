@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +15,8 @@ import httpx
 import pytest
 from pytest_socket import socket_allow_hosts
 
+from realserver import rotascope_serve
 from rotascope.config import Settings
-from rotascope.web.app import free_port
 
 
 @pytest.fixture(autouse=True)
@@ -30,32 +28,14 @@ def _local_sockets_only() -> None:
 def served(loaded_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     home = tmp_path_factory.mktemp("serve")
     shutil.copy2(loaded_settings.db, home / "rotascope.duckdb")
-    port = free_port()
     env = {
         **os.environ,
         "ROTASCOPE_HOME": str(home),
         "ROTASCOPE_WEB_RATE_PER_MINUTE": "3",
         "ROTASCOPE_WEB_REFRESH_SECONDS": "0.5",
     }
-    exe = str(Path(sys.executable).with_name("rotascope"))
-    with subprocess.Popen(
-        [exe, "serve", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    ) as proc:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.5)
-        try:
-            yield base, home / "rotascope.duckdb"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with rotascope_serve(env, start_timeout=180) as base:
+        yield base, home / "rotascope.duckdb"
 
 
 def stored(db: Path) -> int:
