@@ -25,6 +25,7 @@ from rotascope.console import (
 )
 from rotascope.errors import UsageError
 from rotascope.monitor.asof import parse_date
+from rotascope.monitor.run import Monitor, build_monitor
 from rotascope.records import Analysis
 from rotascope.report.terminal_analysis import render_analysis
 from rotascope.store.analyses import list_analyses, save_analysis
@@ -34,8 +35,8 @@ if TYPE_CHECKING:
     from rotascope.agents.members import MembersDebate
     from rotascope.analysis.service import Analyst
 
-Stored = Callable[[Store, Settings], Analysis | None]
-"""Looks the question up among the stored analyses (None: compute it)."""
+Stored = Callable[[Store, Settings, Monitor], Analysis | None]
+"""Looks the question up among the stored analyses (None: compute it), with the run's monitor."""
 
 
 def run_analysis(
@@ -58,13 +59,14 @@ def run_analysis(
     settings = settings_of(ctx)
     with friendly_errors():
         with reading(settings) as store:
-            analysis = stored(store, settings) if stored is not None else None
+            monitor = build_monitor(store, settings)  # once: the lookup and the analysis share it
+            analysis = stored(store, settings, monitor) if stored is not None else None
             if analysis is None:
                 # deferred: the agents, the calibration and scikit-learn (~1 s of imports) load only when
                 # the answer is not stored yet
                 from rotascope.analysis.service import Analyst
 
-                analyst = Analyst(store, settings)
+                analyst = Analyst(store, settings, monitor)
                 analysis = compute(analyst)
                 if before_save is not None:
                     before_save(analyst, analysis)
@@ -98,7 +100,7 @@ def register(app: typer.Typer) -> None:
             fmt,
             save,
             lambda analyst: analyst.universe(wanted),
-            stored=lambda store, settings: stored_universe(store, settings, wanted),
+            stored=lambda store, settings, monitor: stored_universe(store, settings, wanted, monitor),
         )
 
     @app.command()
@@ -169,7 +171,9 @@ def register(app: typer.Typer) -> None:
             save,
             lambda analyst: analyst.single(symbol, wanted),
             write_report,
-            stored=None if report is not None else lambda st, cfg: stored_single(st, cfg, symbol, wanted),
+            stored=None
+            if report is not None
+            else lambda st, cfg, monitor: stored_single(st, cfg, symbol, wanted, monitor),
         )
         if report is not None:
             err.print(f"Report written to {report}")

@@ -9,31 +9,41 @@ from datetime import date
 
 from rotascope.config import Settings, config_hash
 from rotascope.monitor.asof import resolve_as_of
-from rotascope.monitor.run import MIN_HISTORY, build_monitor
+from rotascope.monitor.run import MIN_HISTORY, Monitor, build_monitor
 from rotascope.records import UNIVERSE_SUBJECT, Analysis, AnalysisKind, analysis_id
 from rotascope.store.analyses import find_analysis
 from rotascope.store.db import Store
 
 
 def stored_analysis(
-    store: Store, settings: Settings, kind: AnalysisKind, subject: str, as_of: date | None
+    store: Store,
+    settings: Settings,
+    kind: AnalysisKind,
+    subject: str,
+    as_of: date | None,
+    monitor: Monitor | None = None,
 ) -> Analysis | None:
-    """The stored analysis of ``subject`` at the session on or before ``as_of`` (None: compute it)."""
-    panel = build_monitor(store, settings).panel
+    """The stored analysis of ``subject`` at the session on or before ``as_of`` (None: compute it).
+    ``monitor``: the caller's, when it has one (else it is built from the store)."""
+    panel = (monitor if monitor is not None else build_monitor(store, settings)).panel
     day = resolve_as_of(panel.calendar, as_of, min_history=MIN_HISTORY)
     return find_analysis(
         store, analysis_id(kind, subject, day, config_hash(settings), panel.data.fingerprint)
     )
 
 
-def stored_universe(store: Store, settings: Settings, as_of: date | None) -> Analysis | None:
-    return stored_analysis(store, settings, "universe", UNIVERSE_SUBJECT, as_of)
+def stored_universe(
+    store: Store, settings: Settings, as_of: date | None, monitor: Monitor | None = None
+) -> Analysis | None:
+    return stored_analysis(store, settings, "universe", UNIVERSE_SUBJECT, as_of, monitor)
 
 
-def stored_single(store: Store, settings: Settings, symbol: str, as_of: date | None) -> Analysis | None:
+def stored_single(
+    store: Store, settings: Settings, symbol: str, as_of: date | None, monitor: Monitor | None = None
+) -> Analysis | None:
     """A stock is judged against IWM (kind 'stock'), an ETF against SPY (kind 'regime')."""
     name = symbol.strip().upper()
     kind = store.instrument_kind(name) if name else None
     if kind not in ("stock", "etf"):
         return None  # unknown or not tradable: the service says why
-    return stored_analysis(store, settings, "stock" if kind == "stock" else "regime", name, as_of)
+    return stored_analysis(store, settings, "stock" if kind == "stock" else "regime", name, as_of, monitor)
