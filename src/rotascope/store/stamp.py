@@ -50,8 +50,11 @@ def noted_fingerprint(settings: Settings) -> str | None:
 
 
 def note_fingerprint(settings: Settings, fingerprint: str, before: str) -> None:
-    """Note ``fingerprint`` if the store's stamp is still ``before`` (best effort, atomic)."""
+    """Note ``fingerprint`` if the store's stamp is still ``before`` (best effort, atomic); nothing is
+    written when the note already says so."""
     if file_stamp(settings.db) != before or before.startswith("-"):
+        return
+    if noted_fingerprint(settings) == fingerprint:
         return
     path = _note(settings)
     with contextlib.suppress(OSError):
