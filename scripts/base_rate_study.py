@@ -1,7 +1,13 @@
-"""Which base rate, out of sample: the expanding climatology or one over a trailing window (issue #11).
+"""Which base rate, out of sample: the expanding climatology, the size prior, or a trailing window (#11).
 
 Every candidate at week ``i`` counts only labels known at ``i`` (``j + h <= i``); calls are scored from
-``[calibration] evaluate_from`` on, against the expanding climatology the calibrator uses. Candidates:
+``[calibration] evaluate_from`` on, against the plain expanding climatology of IWM's own labels. Candidates:
+
+* ``size prior`` — the base rates the calibrator uses: the bull/bear split also counts the size factor's
+  1926-1999 outcomes (``calibration.prior``), all of them, so there is no weight to choose;
+* ``prior x W`` — the same split with the prior scaled to W pseudo-outcomes: shown for reference only, to
+  show how the result depends on the prior's strength (choosing W from this table would be full-sample
+  tuning);
 
 * ``trailing W`` — the last W known labels (3, 5, 10 years), one pseudo-count per class. A FIXED window is
   shown for reference only: picking the best of them after seeing these scores would be full-sample tuning;
@@ -20,13 +26,14 @@ import numpy as np
 
 from rotascope.analysis.replay import replay_extra
 from rotascope.calibration.model import blend_weight
-from rotascope.calibration.outcomes import Labels, _known_cumsum
+from rotascope.calibration.outcomes import Labels, _known_cumsum, climatology
 from rotascope.calibration.service import BIN, brier, calibrate
 from rotascope.config import load_settings
 from rotascope.monitor.run import build_monitor
 from rotascope.store.db import open_store
 
 WINDOWS = (156, 260, 520)
+PRIOR_WEIGHTS = (52, 260, 1040)
 MIN_SCORED = 52
 BLOCK_YEARS = 5
 
@@ -86,13 +93,20 @@ def main() -> None:
     for h, wf in sorted(cal.runs.items()):
         y = wf.labels.onehot()
         rows = np.isfinite(y[:, 0]) & (asof >= start)
-        ref = wf.clim
+        ref = wf.expanding
         fixed = {f"trailing {w}": trailing(wf.labels, w) for w in WINDOWS}
         blends = {}
         for w in WINDOWS:
             weight, _ = blend_weight(fixed[f"trailing {w}"], ref, wf.labels, cal.rules.min_oos_weeks)
             blends[f"blend {w}"] = weight[:, None] * fixed[f"trailing {w}"] + (1 - weight[:, None]) * ref
-        variants = {"expanding": ref, **fixed}
+        variants = {"expanding": ref}
+        if wf.prior is not None:
+            variants["size prior"] = wf.clim
+            side = wf.prior.bear + wf.prior.bull
+            for w in PRIOR_WEIGHTS:
+                scaled = (round(wf.prior.bear * w / side), round(wf.prior.bull * w / side))
+                variants[f"prior x {w}"] = climatology(wf.labels, scaled)
+        variants.update(fixed)
         variants["nested"] = nested(wf.labels, [ref, *fixed.values()])[0]
         variants.update(blends)
         variants["nested blend"] = nested(wf.labels, [ref, *blends.values()])[0]
@@ -108,7 +122,7 @@ def main() -> None:
                 s = 1 - brier(p[sel], y[sel]).mean() / brier(ref[sel], y[sel]).mean()
                 blocks.append(f"{b0}: {s:+.4f} (n={int(sel.sum())})")
             print(f"  {name:<14} {skill:+.4f}   " + "  ".join(blocks))
-        for name in ("expanding", "nested", "blend 520"):
+        for name in [n for n in ("expanding", "size prior", "prior x 260", "nested") if n in variants]:
             print(f"  reliability, {name}:")
             for line in reliability(variants[name][rows], y[rows]):
                 print(f"    {line}")

@@ -377,6 +377,8 @@ class Calibration(Record):
     """bear, base, bull (unrounded to two decimals: rounded to 6)."""
     base_rates: list[float]
     """bear, base, bull."""
+    base_rate_source: str = ""
+    """Where the base rates come from, with their counts (IWM's own labels; the size prior's weeks)."""
     class_means: list[float]
     """Mean realised relative return of bear, base and bull outcomes known at the as-of."""
     expected_relative_return: float
@@ -384,9 +386,10 @@ class Calibration(Record):
     """Cost of entering and leaving the pair, as a relative return (the stance must clear it)."""
     model_weight: float
     brier_skill_oos: float | None
-    """Brier skill of the probabilities shown (0 when they are the base rates)."""
+    """Brier skill of the probabilities shown against the plain expanding climatology of IWM's own labels."""
     model_brier_skill_oos: float | None = None
-    """Brier skill of the model alone over its out-of-sample calls (what its blend weight is learned from)."""
+    """Brier skill of the model alone over its out-of-sample calls against the base rates it is blended with
+    (what its blend weight is learned from)."""
     n_oos: int
     labelled_weeks: int
     min_labelled_weeks: int

@@ -67,6 +67,47 @@ def test_skill_not_below_base_rate(cal: Calibrated) -> None:
             assert s.brier_skill is not None and s.brier_skill >= -0.03
 
 
+def test_reliability_within_ten_points(cal: Calibrated) -> None:
+    """The issue's proof: every reliability bin with at least 30 out-of-sample calls (2006 on) is within 10
+    points of how often it happened, pooled over the scenarios and for each scenario alone."""
+    rev = review(cal)
+    pooled = [b for b in rev.reliability if b.n >= 30]
+    assert {b.horizon_weeks for b in pooled} == {4, 13}
+    for b in pooled:
+        assert b.mean_forecast is not None and b.realised is not None
+        assert abs(b.realised - b.mean_forecast) <= 0.10, b
+    calls = calls_frame(cal)
+    scored = calls[(calls.as_of >= cal.rules.evaluate_from) & (calls.outcome != "")]
+    for _, g in scored.groupby("horizon_weeks"):
+        for k in ("bear", "base", "bull"):
+            p = g[f"p_{k}"].to_numpy()
+            hit = (g.outcome == k).to_numpy()
+            bins = np.minimum((p * 10).astype(np.int64), 9)
+            for v in np.unique(bins):
+                m = bins == v
+                if m.sum() >= 30:
+                    assert abs(hit[m].mean() - p[m].mean()) <= 0.10, (k, v)
+
+
+def test_size_prior_only_splits_bull_from_bear(monitor: Monitor, cal: Calibrated) -> None:
+    """The base rates count the size factor's pre-IWM outcomes only in the bull/bear split; switched off,
+    they are the plain expanding climatology the skill scores use."""
+    for wf in cal.runs.values():
+        assert wf.prior is not None and wf.prior.weeks > 3_800
+        assert np.array_equal(wf.clim[:, BASE], wf.expanding[:, BASE])
+        assert not np.allclose(wf.clim[:, BEAR], wf.expanding[:, BEAR])
+    off = monitor.thresholds.model_copy(
+        update={"calibration": monitor.thresholds.calibration.model_copy(update={"size_prior": False})}
+    )
+    plain = calibrate(Monitor(monitor.panel, off), horizons=(13,))
+    assert plain.runs[13].prior is None
+    assert np.array_equal(plain.runs[13].clim, cal.runs[13].expanding)
+    c = call_at(plain, date(2012, 6, 29))
+    assert c.base_rate_source.startswith("Base rates: the frequency of each outcome among the")
+    with_prior = call_at(cal, date(2012, 6, 29))
+    assert "1926-1999" in with_prior.base_rate_source
+
+
 def test_no_look_ahead_when_later_data_removed(monitor: Monitor, cal: Calibrated) -> None:
     data = monitor.panel.data
     for day in (date(2012, 6, 29), date(2019, 3, 29)):

@@ -7,11 +7,13 @@ from datetime import date
 import numpy as np
 import pytest
 
+from rotascope.calibration.prior import size_prior
 from rotascope.calibration.service import calibrate, call_at
 from rotascope.calibration.single import MIN_BASE_RATE_WEEKS, single_name_base_rates
 from rotascope.config import Settings
 from rotascope.monitor.data import align
 from rotascope.monitor.run import Monitor
+from rotascope.records import rnd
 from rotascope.store.db import open_store
 
 
@@ -24,18 +26,27 @@ def close_of(monitor: Monitor, settings: Settings, symbol: str) -> np.ndarray:
 
 
 def test_iwm_vs_spy_equals_the_universe_climatology(monitor: Monitor) -> None:
-    """IWM debated against SPY has the universe calibration's base rates, band and labelled weeks."""
+    """IWM debated against SPY has the universe calibration's base rates (with the size prior), band and
+    labelled weeks; without the prior, the plain expanding climatology the universe's skill is scored on."""
     etf = monitor.panel.data.etf
+    rules = monitor.thresholds.calibration
     cal = calibrate(monitor, horizons=(13,))
+    prior = size_prior(13, rules.band_k, rules.band_window)
     for day in (date(2012, 6, 29), date(2024, 7, 19)):
         got = single_name_base_rates(
-            monitor.panel.calendar, etf.column("IWM"), etf.column("SPY"), day, "IWM", "SPY",
-            monitor.thresholds.calibration,
-        )  # fmt: skip
+            monitor.panel.calendar, etf.column("IWM"), etf.column("SPY"), day, "IWM", "SPY", rules, prior
+        )
         want = call_at(cal, day, 13)
         assert got.base_rates == want.base_rates
         assert got.band == want.band and got.labelled_weeks == want.labelled_weeks
         assert got.note.startswith("No calibrated model for single names; these are base rates")
+        assert prior.text() in got.note
+        plain = single_name_base_rates(
+            monitor.panel.calendar, etf.column("IWM"), etf.column("SPY"), day, "IWM", "SPY", rules
+        )
+        expanding = cal.runs[13].expanding[cal.week(day)]
+        assert plain.base_rates == [rnd(float(v)) for v in expanding]
+        assert "size factor" not in plain.note
 
 
 def test_a_member_uses_only_what_is_known_at_the_as_of(monitor: Monitor, loaded_settings: Settings) -> None:

@@ -172,8 +172,10 @@ def test_scenarios_show_base_rates_track_records_and_skill(page: str, data: Repo
         assert re.fullmatch(rf"P\({s['name']}\) \d+%-\d+%: n = \d+, happened \d+%", cells[2])
         assert cells[3] == s["outcome"]
     skill = "n/a" if cal["brier_skill_oos"] is None else f"{cal['brier_skill_oos']:+.3f}"
-    assert f"out-of-sample Brier skill {skill} over {cal['n_oos']} calls" in page
+    assert f"Brier skill {skill} against the expanding climatology over {cal['n_oos']} calls" in page
     assert html.escape(cal["note"]) in page
+    assert cal["base_rate_source"].startswith("Base rates: how often IWM ended outside the band")
+    assert html.escape(cal["base_rate_source"]) in page
     if cal["no_measured_edge"]:  # the embedded data: no measurable edge, so the base rates are shown
         assert "no measurable edge out of sample" in cal["note"]
         assert "the probabilities are the base rates" in cal["note"]

@@ -19,7 +19,8 @@ from rotascope.agents.members import MemberInputs, MembersDebate, debate_members
 from rotascope.agents.run import universe_analysis
 from rotascope.agents.stock import stock_analysis
 from rotascope.analysis.replay import replay_extra
-from rotascope.calibration.service import calibrated_call
+from rotascope.calibration.prior import size_prior
+from rotascope.calibration.service import BENCHMARK, SUBJECT, calibrated_call
 from rotascope.calibration.single import single_name_base_rates, with_base_rates
 from rotascope.config import Settings, config_hash
 from rotascope.errors import DataError, UnknownSymbolError
@@ -127,6 +128,8 @@ class Analyst:
             fundamentals=got.fundamentals,
         )
         # no calibrated model for single names: their scenarios carry the subject's own base rates
+        rules = monitor.thresholds.calibration
+        same_pair = (name, benchmark) == (SUBJECT, BENCHMARK) and rules.size_prior
         rates = single_name_base_rates(
             monitor.panel.calendar,
             close,
@@ -134,7 +137,8 @@ class Analyst:
             analysis.as_of,
             name,
             benchmark,
-            monitor.thresholds.calibration,
+            rules,
+            size_prior(rules.default_horizon, rules.band_k, rules.band_window) if same_pair else None,
         )
         return with_base_rates(analysis, rates)
 

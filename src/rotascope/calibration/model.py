@@ -2,7 +2,9 @@
 
 At week ``i`` (weekly as-of dates, oldest first):
 
-1. **Climatology** ``c_i``: base rates of the labels known at ``i`` (``outcomes.climatology``).
+1. **Base rates** ``c_i``: the climatology of the labels known at ``i`` (``outcomes.climatology``), with
+   the bull/bear split also counting the size factor's pre-IWM outcomes when given a ``SizePrior``
+   (``prior``). The plain expanding climatology is kept beside it as the yardstick of every skill score.
 2. **Model** ``m_i``: scikit-learn ``LogisticRegression`` (L2, ``C = [calibration] l2_c``, multinomial over
    bear/base/bull) after a median imputer and a standard scaler, all three fitted on the training rows
    only. Training rows are the weeks ``j`` whose label is known at the refit week ``r``: ``j + h <= r``
@@ -37,6 +39,7 @@ from threadpoolctl import threadpool_limits
 from rotascope._typing import Float64Array
 from rotascope.calibration.features import FeatureTable
 from rotascope.calibration.outcomes import BEAR, BULL, Labels, _known_cumsum, climatology, labelled_weeks
+from rotascope.calibration.prior import SizePrior
 from rotascope.regime.thresholds import CalibrationRules
 
 
@@ -46,7 +49,11 @@ class WalkForward:
 
     labels: Labels
     clim: Float64Array
-    """(weeks x 3) base rates known at each week."""
+    """(weeks x 3) base rates known at each week (with the size prior's bull/bear split when given)."""
+    expanding: Float64Array
+    """(weeks x 3) the plain expanding climatology: the yardstick of every Brier and log-loss skill."""
+    prior: SizePrior | None
+    """The pre-IWM outcomes counted in the base rates' bull/bear split (None: IWM's labels only)."""
     model: Float64Array
     """(weeks x 3) model probabilities out of sample; NaN before the first refit."""
     weight: Float64Array
@@ -104,7 +111,9 @@ def blend_weight(
     return np.asarray(np.where(earned, w, 0.0)), n
 
 
-def walk_forward(table: FeatureTable, labels: Labels, rules: CalibrationRules) -> WalkForward:
+def walk_forward(
+    table: FeatureTable, labels: Labels, rules: CalibrationRules, prior: SizePrior | None = None
+) -> WalkForward:
     """Fit, purge, predict and shrink week by week (see the module docstring)."""
     began = time.perf_counter()
     if not np.array_equal(table.asof, labels.asof):
@@ -112,7 +121,8 @@ def walk_forward(table: FeatureTable, labels: Labels, rules: CalibrationRules) -
     x = table.values()
     y = labels.cls
     n = len(y)
-    clim = climatology(labels)
+    expanding = climatology(labels)
+    clim = expanding if prior is None else climatology(labels, (prior.bear, prior.bull))
     model = np.full((n, 3), np.nan)
     fitted_on = np.zeros(n)
     refits = refit_rows(labels, rules)
@@ -129,6 +139,8 @@ def walk_forward(table: FeatureTable, labels: Labels, rules: CalibrationRules) -
     return WalkForward(
         labels=labels,
         clim=clim,
+        expanding=expanding,
+        prior=prior,
         model=model,
         weight=np.where(has, weight, 0.0),
         prob=prob,

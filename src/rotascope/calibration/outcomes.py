@@ -11,7 +11,8 @@ For a subject S against a benchmark B, an as-of week ``t`` and a horizon of ``h`
 
 The label of week ``j`` is known at week ``i`` only when ``j + h <= i`` (its last close is the as-of of
 week ``j + h``). ``climatology`` counts only such labels, with one pseudo-count per class (so week one says
-1/3 each): ``(count_k + 1) / (n + 3)``.
+1/3 each): ``(count_k + 1) / (n + 3)``; the universe's base rates also count the size factor's pre-IWM
+outcomes when they split the out-of-band share between bull and bear (``prior``).
 """
 
 from __future__ import annotations
@@ -113,10 +114,23 @@ def _known_cumsum(values: Float64Array, horizon: int) -> Float64Array:
     return out
 
 
-def climatology(labels: Labels) -> Float64Array:
-    """(weeks x 3) base rates at each week from the labels known then, with one pseudo-count per class."""
+def climatology(labels: Labels, side_prior: tuple[int, int] | None = None) -> Float64Array:
+    """(weeks x 3) base rates at each week from the labels known then, with one pseudo-count per class.
+
+    With ``side_prior = (bear, bull)`` counts of earlier outcomes (``prior.size_prior``), the base class keeps
+    its own rate ``(base + 1) / (n + 3)`` and the rest is split between bear and bull in the proportion
+    ``(bear + prior_bear + 1) / (bear + bull + prior_bear + prior_bull + 2)``. With ``(0, 0)`` this is
+    the plain climatology (to rounding).
+    """
     counts = _known_cumsum(np.nan_to_num(labels.onehot()), labels.horizon)
-    return np.asarray((counts + 1.0) / (counts.sum(axis=1, keepdims=True) + 3.0))
+    plain = np.asarray((counts + 1.0) / (counts.sum(axis=1, keepdims=True) + 3.0))
+    if side_prior is None:
+        return plain
+    prior_bear, prior_bull = side_prior
+    bear = counts[:, BEAR] + prior_bear + 1.0
+    side = bear / (bear + counts[:, BULL] + prior_bull + 1.0)
+    out = 1.0 - plain[:, BASE]
+    return np.asarray(np.stack([out * side, plain[:, BASE], out * (1.0 - side)], axis=1))
 
 
 def labelled_weeks(labels: Labels) -> Float64Array:

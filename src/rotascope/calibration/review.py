@@ -97,6 +97,9 @@ def calls_frame(cal: Calibrated, upto: int | None = None) -> pd.DataFrame:
                     "base_bull": wf.clim[: last + 1, BULL],
                     "base_base": wf.clim[: last + 1, 1],
                     "base_bear": wf.clim[: last + 1, BEAR],
+                    "expanding_bull": wf.expanding[: last + 1, BULL],
+                    "expanding_base": wf.expanding[: last + 1, 1],
+                    "expanding_bear": wf.expanding[: last + 1, BEAR],
                     "model_weight": wf.weight[: last + 1],
                     "labelled_weeks": wf.labelled[: last + 1].astype(np.int64),
                     "outcome": [CLASSES[int(c)] if np.isfinite(c) else "" for c in cls],
@@ -135,11 +138,11 @@ def review(cal: Calibrated, upto: int | None = None) -> Review:
     for h, wf in sorted(cal.runs.items()):
         y = wf.labels.onehot()
         rows = wf.labels.known_mask(last) & (cal.table.asof >= start)
-        scores.append(_score(h, f"{cal.rules.evaluate_from} on", wf.prob[rows], wf.clim[rows], y[rows]))
+        scores.append(_score(h, f"{cal.rules.evaluate_from} on", wf.prob[rows], wf.expanding[rows], y[rows]))
         first = int(years[rows].min()) if rows.any() else 0
         for b0 in range(first, int(years[rows].max()) + 1 if rows.any() else 0, BLOCK_YEARS):
             sel = rows & (years >= b0) & (years < b0 + BLOCK_YEARS)
-            scores.append(_score(h, f"{b0}-{b0 + BLOCK_YEARS - 1}", wf.prob[sel], wf.clim[sel], y[sel]))
+            scores.append(_score(h, f"{b0}-{b0 + BLOCK_YEARS - 1}", wf.prob[sel], wf.expanding[sel], y[sel]))
         p, o = wf.prob[rows].ravel(), y[rows].ravel()
         idx = np.minimum((p / BIN).astype(np.int64), NBINS - 1)
         for b in range(NBINS):

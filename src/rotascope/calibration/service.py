@@ -25,6 +25,7 @@ from rotascope.calibration.outcomes import (
     outcome_sentence,
     weekly_labels,
 )
+from rotascope.calibration.prior import size_prior
 from rotascope.errors import DataError
 from rotascope.monitor.run import Monitor
 from rotascope.records import Calibration, TrackRecord, rnd
@@ -83,7 +84,8 @@ def calibrate(
             rules.band_k,
             rules.band_window,
         )
-        runs[h] = walk_forward(table, labels, rules)
+        prior = size_prior(h, rules.band_k, rules.band_window) if rules.size_prior else None
+        runs[h] = walk_forward(table, labels, rules, prior)
     return Calibrated(table, runs, rules)
 
 
@@ -100,14 +102,15 @@ def oos_rows(cal: Calibrated, h: int, i: int) -> np.ndarray:
 
 
 def skill_to_date(cal: Calibrated, h: int, i: int, model: bool = False) -> tuple[float | None, int]:
-    """(Brier skill vs the expanding climatology, number of calls) over out-of-sample calls known at ``i``:
-    of the calibrated probabilities, or with ``model=True`` of the model alone (weeks it had a fit)."""
+    """(Brier skill, number of calls) over out-of-sample calls known at ``i``: of the calibrated
+    probabilities against the plain expanding climatology, or with ``model=True`` of the model alone (weeks
+    it had a fit) against the base rates it is blended with (the comparison its weight is learned from)."""
     wf = cal.runs[h]
     rows = oos_rows(cal, h, i) & (wf.has_model() if model else True)
     y = wf.labels.onehot()[rows]
     if not len(y):
         return None, 0
-    ref = float(brier(wf.clim[rows], y).sum())
+    ref = float(brier((wf.clim if model else wf.expanding)[rows], y).sum())
     shown = wf.model[rows] if model else wf.prob[rows]
     return (1.0 - float(brier(shown, y).sum()) / ref if ref > 0 else None), len(y)
 
@@ -139,6 +142,18 @@ def track_record(cal: Calibrated, h: int, i: int, k: int) -> TrackRecord:
     )
 
 
+def base_rate_source(wf: WalkForward, i: int) -> str:
+    """Where week ``i``'s base rates come from, with the counts behind them."""
+    labelled = int(wf.labelled[i])
+    if wf.prior is None:
+        return f"Base rates: the frequency of each outcome among the {labelled:,} IWM outcomes known then."
+    outside = 1.0 - float(wf.clim[i, 1])
+    return (
+        f"Base rates: how often IWM ended outside the band ({outside:.0%}) is its own record of {labelled:,} "
+        f"known outcomes; the bull vs bear split also counts {wf.prior.text()}."
+    )
+
+
 def call_at(cal: Calibrated, as_of: date, h: int | None = None) -> Calibration:
     """The calibrated call of the week of ``as_of`` at horizon ``h`` (default: the thresholds file's)."""
     horizon = check_horizon(cal.rules.default_horizon if h is None else h, tuple(cal.runs))
@@ -165,7 +180,8 @@ def call_at(cal: Calibrated, as_of: date, h: int | None = None) -> Calibration:
         note = (
             "The evidence has had no measurable edge out of sample"
             + (
-                f" (the model's own Brier skill {model_skill:+.3f} over {n_model} calls)"
+                f" (the model's own Brier skill {model_skill:+.3f} against the base rates over "
+                f"{n_model} calls)"
                 if model_skill is not None
                 else ""
             )
@@ -178,6 +194,7 @@ def call_at(cal: Calibrated, as_of: date, h: int | None = None) -> Calibration:
         )
     return Calibration(
         method=method,
+        base_rate_source=base_rate_source(wf, i),
         horizon_weeks=horizon,
         band=rnd(band) or 0.0,
         outcomes=[outcome_sentence(c, "IWM", "SPY", band, horizon) for c in CLASSES],

@@ -8,7 +8,8 @@ from the universe replay), so a stock (vs IWM) or a regime ETF (vs SPY) carries 
 * band ``k x`` the trailing ``band_window``-day volatility of the subject/benchmark ratio ``x sqrt(h/52)``,
   known at each week (``outcomes.pair_band``);
 * labels known by the as-of (the data is cut there, so a label whose horizon ends later does not exist)
-  and the expanding climatology over them (``outcomes.climatology``, one pseudo-count per class).
+  and the expanding climatology over them (``outcomes.climatology``, one pseudo-count per class). IWM
+  against SPY is the universe's own pair: given its ``SizePrior`` it gets the universe's base rates exactly.
 
 Below ``MIN_BASE_RATE_WEEKS`` known labels the rates are withheld and the note says so.
 """
@@ -28,6 +29,7 @@ from rotascope.calibration.outcomes import (
     outcome_sentence,
     weekly_labels,
 )
+from rotascope.calibration.prior import SizePrior
 from rotascope.records import Analysis, BaseRates, rnd
 from rotascope.regime.thresholds import CalibrationRules
 
@@ -43,6 +45,7 @@ def single_name_base_rates(
     subject: str,
     benchmark: str,
     rules: CalibrationRules,
+    prior: SizePrior | None = None,
 ) -> BaseRates:
     """The subject's outcome base rates at ``as_of`` at the default horizon (see the module docstring)."""
     h = rules.default_horizon
@@ -60,7 +63,7 @@ def single_name_base_rates(
         i = len(weeks) - 1
         n = int(labelled_weeks(labels)[i])
         band = float(labels.band[i])
-        rates = climatology(labels)[i]
+        rates = climatology(labels, None if prior is None else (prior.bear, prior.bull))[i]
         known = np.flatnonzero(labels.known_mask(i))
         first = weeks[known[0]].astype(date) if len(known) else None
     week = weeks[-1].astype(date) if len(weeks) else as_of
@@ -73,8 +76,9 @@ def single_name_base_rates(
             f"No calibrated model for single names; these are base rates: in {n} {h}-week outcomes of "
             f"{pair} known by {week} (since {first}), {subject} beat {benchmark} by more than the band in "
             f"{bull:.0%}, lagged by more in {bear:.0%} and ended within it in {base:.0%} (band {band:.1%} = "
-            f"{rules.band_k:g} x trailing {rules.band_window}-day pair volatility x sqrt({h}/52)). The "
-            "scenario probabilities are the agents' evidence score, not measured frequencies."
+            f"{rules.band_k:g} x trailing {rules.band_window}-day pair volatility x sqrt({h}/52))"
+            + (f"; the bull vs bear split also counts {prior.text()}" if prior is not None else "")
+            + ". The scenario probabilities are the agents' evidence score, not measured frequencies."
         )
     else:
         why = (

@@ -96,6 +96,7 @@ class CalibrationRules(_Strict):
     default_horizon: int
     band_k: float
     band_window: int
+    size_prior: bool
     min_labelled_weeks: int
     min_oos_weeks: int
     refit_weeks: int

@@ -37,9 +37,11 @@ def calibration_lines(d: Decision) -> list[str]:
         model = "n/a" if c.model_brier_skill_oos is None else f"{c.model_brier_skill_oos:+.3f}"
         return [
             f"Calibration ({c.horizon_weeks} weeks, {c.method}): model weight {c.model_weight:.2f}, "
-            f"out-of-sample Brier skill {skill} over {c.n_oos} calls (the model alone {model}), "
-            f"expected relative return {c.expected_relative_return:+.2%}.",
+            f"out-of-sample Brier skill {skill} against the expanding climatology over {c.n_oos} calls (the "
+            f"model alone {model} against the base rates), expected relative return "
+            f"{c.expected_relative_return:+.2%}.",
             c.note,
+            *([c.base_rate_source] if c.base_rate_source else []),
         ]
     if d.base_rates is not None:
         return [d.base_rates.note]

@@ -297,8 +297,9 @@
       const skill = c.brier_skill_oos === null ? "n/a" : signed3(c.brier_skill_oos);
       const model = c.model_brier_skill_oos === null || c.model_brier_skill_oos === undefined ? "n/a" : signed3(c.model_brier_skill_oos);
       return [`Calibration (${c.horizon_weeks} weeks, ${c.method}): model weight ${c.model_weight.toFixed(2)}, ` +
-        `out-of-sample Brier skill ${skill} over ${c.n_oos} calls (the model alone ${model}), ` +
-        `expected relative return ${pct(c.expected_relative_return)}.`, c.note];
+        `out-of-sample Brier skill ${skill} against the expanding climatology over ${c.n_oos} calls (the ` +
+        `model alone ${model} against the base rates), expected relative return ` +
+        `${pct(c.expected_relative_return)}.`, c.note].concat(c.base_rate_source ? [c.base_rate_source] : []);
     }
     if (d.base_rates) return [d.base_rates.note];
     return [];
