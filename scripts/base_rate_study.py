@@ -5,6 +5,7 @@ Every candidate at week ``i`` counts only labels known at ``i`` (``j + h <= i``)
 
 * ``size prior`` — the base rates the calibrator uses: the bull/bear split also counts the size factor's
   1926-1999 outcomes (``calibration.prior``), all of them, so there is no weight to choose;
+* ``symmetric`` — a control with no data in it: the out-of-band share split exactly half bull, half bear;
 * ``prior x W`` — the same split with the prior scaled to W pseudo-outcomes: shown for reference only, to
   show how the result depends on the prior's strength (choosing W from this table would be full-sample
   tuning);
@@ -102,6 +103,7 @@ def main() -> None:
         variants = {"expanding": ref}
         if wf.prior is not None:
             variants["size prior"] = wf.clim
+            variants["symmetric"] = climatology(wf.labels, (10**9, 10**9))
             side = wf.prior.bear + wf.prior.bull
             for w in PRIOR_WEIGHTS:
                 scaled = (round(wf.prior.bear * w / side), round(wf.prior.bull * w / side))
@@ -122,7 +124,16 @@ def main() -> None:
                 s = 1 - brier(p[sel], y[sel]).mean() / brier(ref[sel], y[sel]).mean()
                 blocks.append(f"{b0}: {s:+.4f} (n={int(sel.sum())})")
             print(f"  {name:<14} {skill:+.4f}   " + "  ".join(blocks))
-        for name in [n for n in ("expanding", "size prior", "prior x 260", "nested") if n in variants]:
+        shown = (
+            "expanding",
+            "size prior",
+            "symmetric",
+            "prior x 52",
+            "prior x 260",
+            "prior x 1040",
+            "nested",
+        )
+        for name in [n for n in shown if n in variants]:
             print(f"  reliability, {name}:")
             for line in reliability(variants[name][rows], y[rows]):
                 print(f"    {line}")

@@ -57,8 +57,8 @@ SUMMARIES: dict[str, str] = {
         "small caps beating SPY, and how simple IWM/SPY strategies did against buy-and-hold."
     ),
     "review": (
-        "Review outcomes: Brier skill and log-loss of the calibrated calls vs the base rates, reliability,\n"
-        'and each signal\'s out-of-sample record ("no measured edge" where that is the truth).'
+        "Review outcomes: Brier skill and log-loss of the calibrated calls vs the expanding climatology,\n"
+        'reliability, and each signal\'s out-of-sample record ("no measured edge" where that is the truth).'
     ),
     "update": (
         "Fetch what is new from the live sources into the store, item by item (resumable). A failing source\n"

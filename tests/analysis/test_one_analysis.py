@@ -120,7 +120,8 @@ def test_bad_symbols_get_one_sentence_and_nothing_is_stored(
 def test_regime_etf_atr_is_wilder_from_stored_highs_and_lows(
     monitor: Monitor, loaded_settings: Settings
 ) -> None:
-    """IWM on 2024-07-19: Wilder ATR-14 of the true range from stored OHLC (TA-Lib as the reference)."""
+    """IWM on 2024-07-19: Wilder ATR-14 of the true range from stored OHLC (TA-Lib as the reference); IWM
+    debated against SPY also carries the universe's base rates (the same pair, the same size prior)."""
     import talib
 
     from rotascope.analysis.service import Analyst
@@ -141,3 +142,6 @@ def test_regime_etf_atr_is_wilder_from_stored_highs_and_lows(
     finally:
         universe.store.close()
     assert u.decision.risk is not None and u.decision.risk.atr == pytest.approx(ref, rel=0.01)
+    assert a.decision.base_rates is not None and u.decision.calibration is not None
+    assert a.decision.base_rates.base_rates == u.decision.calibration.base_rates
+    assert "size factor" in a.decision.base_rates.note

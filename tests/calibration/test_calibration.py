@@ -12,10 +12,11 @@ import pytest
 
 from rotascope.calibration.outcomes import BASE, BEAR, BULL, weekly_labels
 from rotascope.calibration.review import calls_frame, review
-from rotascope.calibration.service import Calibrated, calibrate, call_at
+from rotascope.calibration.service import Calibrated, brier, calibrate, call_at
 from rotascope.errors import DataError
 from rotascope.monitor.engine import compute
 from rotascope.monitor.run import Monitor
+from rotascope.records import rnd
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +79,8 @@ def test_reliability_within_ten_points(cal: Calibrated) -> None:
         assert abs(b.realised - b.mean_forecast) <= 0.10, b
     calls = calls_frame(cal)
     scored = calls[(calls.as_of >= cal.rules.evaluate_from) & (calls.outcome != "")]
-    for _, g in scored.groupby("horizon_weeks"):
+    checked = set()
+    for h, g in scored.groupby("horizon_weeks"):
         for k in ("bear", "base", "bull"):
             p = g[f"p_{k}"].to_numpy()
             hit = (g.outcome == k).to_numpy()
@@ -87,6 +89,27 @@ def test_reliability_within_ten_points(cal: Calibrated) -> None:
                 m = bins == v
                 if m.sum() >= 30:
                     assert abs(hit[m].mean() - p[m].mean()) <= 0.10, (k, v)
+                    checked.add((h, k))
+    assert checked == {(h, k) for h in (4, 13) for k in ("bear", "base", "bull")}
+
+
+def test_skill_is_scored_against_the_plain_expanding_climatology(cal: Calibrated) -> None:
+    """The review's yardstick is the plain expanding climatology, not the base rates with the size prior:
+    with the model's weight at 0 the calls are the base rates, and their skill is what the prior gained."""
+    rev = review(cal)
+    start = np.datetime64(cal.rules.evaluate_from, "D")
+    for s in rev.scores:
+        if not s.period.endswith("on"):
+            continue
+        wf = cal.runs[s.horizon_weeks]
+        rows = wf.labels.known_mask(len(cal.table.asof) - 1) & (cal.table.asof >= start)
+        y = wf.labels.onehot()[rows]
+        assert s.brier_climatology == rnd(float(brier(wf.expanding[rows], y).mean()))
+        assert s.brier_climatology != rnd(float(brier(wf.clim[rows], y).mean()))
+        assert not wf.weight[rows].any()  # no measured edge on the embedded data: the calls are base rates
+        assert s.brier_skill is not None and s.brier_skill > 0
+    c = call_at(cal, date(2024, 7, 19))
+    assert c.no_measured_edge and c.brier_skill_oos is not None and c.brier_skill_oos > 0
 
 
 def test_size_prior_only_splits_bull_from_bear(monitor: Monitor, cal: Calibrated) -> None:

@@ -52,8 +52,8 @@ def register(app: typer.Typer, extra: ExtraFactory | None = None) -> None:
             typer.Option("--horizon", help="Review one calibrated horizon, in weeks (default: all)."),
         ] = None,
     ) -> None:
-        """Review outcomes: Brier skill and log-loss of the calibrated calls vs the base rates, reliability,
-        and each signal's out-of-sample record ("no measured edge" where that is the truth)."""
+        """Review outcomes: Brier skill and log-loss of the calibrated calls vs the expanding climatology,
+        reliability, and each signal's out-of-sample record ("no measured edge" where that is the truth)."""
         settings = settings_of(ctx)
         with friendly_errors():
             day = parse_date(as_of, "--as-of") if as_of is not None else None

@@ -1,9 +1,11 @@
 """Review = update the ladder: how the calibrated calls and each signal did out of sample.
 
 * ``calls_frame`` — one row per weekly as-of and horizon: ``as_of, horizon_weeks, p_bull, p_base, p_bear,
-  band, base_bull, base_base, base_bear, model_weight, labelled_weeks`` (all point in time) and the realised
+  band, base_bull, base_base, base_bear, expanding_bull, expanding_base, expanding_bear, model_weight,
+  labelled_weeks`` (all point in time; ``base_*`` the base rates the calls fall back on, ``expanding_*`` the
+  plain expanding climatology every skill is scored against) and the realised
   ``outcome`` (a LABEL, empty until known).
-* ``review`` — Brier score and log-loss of the calls vs the expanding climatology per horizon and per 5-year
+* ``review`` — Brier score and log-loss of the calls vs the plain expanding climatology per horizon and 5-year
   block (calls from ``evaluate_from``), a reliability table (10-point bins, every scenario pooled), and per
   signal: its latest walk-forward weight and its record: how often bull/bear happened in weeks it fired
   (or scored > 0) vs the base rate those weeks, flagged "no measured edge" unless the difference is beyond

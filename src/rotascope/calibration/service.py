@@ -190,7 +190,7 @@ def call_at(cal: Calibrated, as_of: date, h: int | None = None) -> Calibration:
     else:
         note = (
             f"The model carries weight {weight:.2f} (the rest is the base rates); out-of-sample Brier skill "
-            f"{skill:+.3f} over {n_oos} calls."
+            f"{skill:+.3f} against the expanding climatology over {n_oos} calls."
         )
     return Calibration(
         method=method,

@@ -72,13 +72,18 @@ def single_name_base_rates(
     pair = f"{subject} vs {benchmark}"
     if enough and rates is not None:
         bear, base, bull = (float(v) for v in rates)
+        how = (
+            f"{subject} beat {benchmark} by more than the band in {bull:.0%}, lagged by more in {bear:.0%} "
+            f"and ended within it in {base:.0%}"
+            if prior is None
+            else f"{subject} ended within the band in {base:.0%}; the other {1 - base:.0%} is split "
+            f"bull {bull:.0%} / bear {bear:.0%} counting these outcomes and {prior.text()}"
+        )
         note = (
             f"No calibrated model for single names; these are base rates: in {n} {h}-week outcomes of "
-            f"{pair} known by {week} (since {first}), {subject} beat {benchmark} by more than the band in "
-            f"{bull:.0%}, lagged by more in {bear:.0%} and ended within it in {base:.0%} (band {band:.1%} = "
-            f"{rules.band_k:g} x trailing {rules.band_window}-day pair volatility x sqrt({h}/52))"
-            + (f"; the bull vs bear split also counts {prior.text()}" if prior is not None else "")
-            + ". The scenario probabilities are the agents' evidence score, not measured frequencies."
+            f"{pair} known by {week} (since {first}), {how} (band {band:.1%} = {rules.band_k:g} x trailing "
+            f"{rules.band_window}-day pair volatility x sqrt({h}/52)). The scenario probabilities are the "
+            "agents' evidence score, not measured frequencies."
         )
     else:
         why = (
