@@ -6,12 +6,14 @@ Regime-only features (no agent replay) keep the tests fast; the model, purge and
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from rotascope.calibration.outcomes import BASE, BEAR, BULL, weekly_labels
-from rotascope.calibration.review import calls_frame, review
+from rotascope.calibration.review import calls_frame, review, weights_frame, write_review
 from rotascope.calibration.service import Calibrated, brier, calibrate, call_at
 from rotascope.errors import DataError
 from rotascope.monitor.engine import compute
@@ -178,3 +180,46 @@ def test_review_as_of_a_date_is_the_review_of_the_data_cut_there(monitor: Monito
     assert review(cal, i).as_of == "2019-03-29"
     assert calls_frame(cal, i).to_csv() == calls_frame(short).to_csv()
     assert review(cal, i) != review(cal)
+
+
+def test_weights_over_time_are_point_in_time(cal: Calibrated) -> None:
+    """weights.csv holds every refit known at the review week and nothing later; each signal's range and
+    sign changes in the review are those of its column there."""
+    day = date(2012, 6, 29)
+    i = cal.week(day)
+    w = weights_frame(cal, i)
+    assert (w.refit_as_of <= "2012-06-29").all() and set(w.horizon_weeks) == {4, 13}
+    for h, wf in cal.runs.items():
+        mine = w[w.horizon_weeks == h]
+        known = wf.coefs.loc[wf.coefs.index <= pd.Timestamp(day)]
+        assert len(mine) == len(known) > 0
+        assert np.array_equal(mine[list(cal.table.names)].to_numpy(), known.to_numpy())
+    rev = review(cal, i)
+    for g in rev.signals:
+        col = w.loc[w.horizon_weeks == g.horizon_weeks, g.signal].to_numpy()
+        signs = np.sign(col[col != 0])
+        assert g.weight_refits == len(col)
+        assert g.weight_low == pytest.approx(col.min(), abs=1e-6)
+        assert g.weight_high == pytest.approx(col.max(), abs=1e-6)
+        assert g.weight_latest == pytest.approx(col[-1], abs=1e-6)
+        assert g.weight_sign_changes == int((np.diff(signs) != 0).sum())
+    assert any(g.weight_sign_changes > 0 for g in rev.signals)
+
+
+def test_write_review_writes_every_file_whole(cal: Calibrated, tmp_path: Path) -> None:
+    paths = write_review(cal, tmp_path)
+    names = {"calls.csv", "weights.csv", "review.json", "reliability.png", "weights.png", "review.html"}
+    assert {p.name for p in paths} == names
+    assert {p.name for p in tmp_path.iterdir()} == names  # no temporary file left behind
+    for png in ("reliability.png", "weights.png"):
+        assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (tmp_path / "review.html").read_text()
+    assert "src='reliability.png'" in page and "src='weights.png'" in page and "sign changes" in page
+    back = pd.read_csv(tmp_path / "weights.csv", comment="#")
+    want = weights_frame(cal)
+    assert list(back.columns) == list(want.columns) and len(back) == len(want)
+    assert np.allclose(
+        back[list(cal.table.names)].to_numpy(), want[list(cal.table.names)].to_numpy(), atol=1e-6
+    )
+    calls = pd.read_csv(tmp_path / "calls.csv", comment="#")
+    assert {"expanding_bull", "expanding_base", "expanding_bear"} <= set(calls.columns)

@@ -159,8 +159,8 @@ def test_read_only_folder_as_root_too(
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rotascope.atomicfile import atomic_write
     from rotascope.errors import RotascopeError
-    from rotascope.report.command import atomic_write
 
     target = tmp_path / "r.html"
     atomic_write(target, b"old")

@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from rotascope.atomicfile import atomic_write
 from rotascope.backtest.attribution import Attribution, attribute
 from rotascope.backtest.forward import forward_relative_return_label
 from rotascope.backtest.membership import MembershipComparison, compare_membership
@@ -354,25 +355,24 @@ def write_outputs(run: BacktestRun, out: Path) -> list[Path]:
     charts = {"equity.png": equity_png(run.sims), "hit_rates.png": hitrate_png(run.result.attribution)}
     paths: list[Path] = []
     target = out / "backtest.json"
-    target.write_text(run.result.to_json())
+    atomic_write(target, run.result.to_json())
     paths.append(target)
     frame = run.replay.signals.join(run.labels)
     if run.replay.membership is not None:
         frame = frame.join(run.replay.membership.add_prefix("membership_"))
     target = out / "signals.csv"
-    with target.open("w") as fh:
-        fh.write(
-            "# " + CAVEATS[0] + "\n# fwd_* columns are LABELS (future returns), not signals.\n"
-            "# membership_* columns: point_in_time = breadth counted on the dated list in force, "
-            "current = today's members.\n"
-        )
-        frame.to_csv(fh, float_format="%.6g")
+    atomic_write(
+        target,
+        "# " + CAVEATS[0] + "\n# fwd_* columns are LABELS (future returns), not signals.\n"
+        "# membership_* columns: point_in_time = breadth counted on the dated list in force, "
+        "current = today's members.\n" + frame.to_csv(float_format="%.6g"),
+    )
     paths.append(target)
     for name, png in charts.items():
         target = out / name
-        target.write_bytes(png)
+        atomic_write(target, png)
         paths.append(target)
     target = out / "backtest.html"
-    target.write_text(html_page(run.result, charts))
+    atomic_write(target, html_page(run.result, charts))
     paths.append(target)
     return paths

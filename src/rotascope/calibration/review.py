@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from rotascope.atomicfile import atomic_write
 from rotascope.calibration.outcomes import BEAR, BULL, CLASSES
 from rotascope.calibration.service import BIN, Calibrated, brier
 from rotascope.records import Record, rnd
@@ -56,6 +58,12 @@ class SignalRecord(Record):
     horizon_weeks: int
     weight_latest: float | None
     """Standardised bull-minus-bear coefficient at the latest refit."""
+    weight_refits: int = 0
+    """Refits known at the review's as-of (the weight over time is in weights.csv and weights.png)."""
+    weight_low: float | None = None
+    weight_high: float | None = None
+    weight_sign_changes: int = 0
+    """How often the weight changed sign from one refit to the next (ignoring exact zeros)."""
     weeks_on: int
     bull_rate: float | None
     bull_base_rate: float | None
@@ -157,11 +165,10 @@ def review(cal: Calibrated, upto: int | None = None) -> Review:
                 )
             )  # fmt: skip
         fitted = wf.coefs.loc[wf.coefs.index <= pd.Timestamp(cal.table.asof[last])]
-        latest = fitted.iloc[-1] if len(fitted) else None
         for name in cal.table.names:
             col = x[name].to_numpy()
             on = rows & np.isfinite(col) & (col > 0)
-            sigs.append(_signal(name, h, on, y, wf.clim, None if latest is None else float(latest[name])))
+            sigs.append(_signal(name, h, on, y, wf.clim, fitted[name].to_numpy(dtype=np.float64)))
     return Review(
         as_of=str(cal.table.asof[last]),
         horizons=sorted(cal.runs),
@@ -173,14 +180,29 @@ def review(cal: Calibrated, upto: int | None = None) -> Review:
     )
 
 
+def _weight_fields(series: np.ndarray) -> dict[str, Any]:
+    """SignalRecord's weight fields: latest, lowest and highest over the refits known, sign changes."""
+    if not len(series):
+        return {"weight_latest": None}
+    signs = np.sign(series[series != 0])
+    return {
+        "weight_latest": rnd(float(series[-1])),
+        "weight_refits": len(series),
+        "weight_low": rnd(float(series.min())),
+        "weight_high": rnd(float(series.max())),
+        "weight_sign_changes": int((signs[1:] != signs[:-1]).sum()),
+    }
+
+
 def _signal(
-    name: str, h: int, on: np.ndarray, y: np.ndarray, clim: np.ndarray, weight: float | None
+    name: str, h: int, on: np.ndarray, y: np.ndarray, clim: np.ndarray, weights: np.ndarray
 ) -> SignalRecord:
     n = int(on.sum())
+    w = _weight_fields(weights)
     if n == 0:
         return SignalRecord(
-            signal=name, horizon_weeks=h, weight_latest=rnd(weight), weeks_on=0, bull_rate=None,
-            bull_base_rate=None, bear_rate=None, bear_base_rate=None, verdict="never on out of sample",
+            signal=name, horizon_weeks=h, weeks_on=0, bull_rate=None, bull_base_rate=None, bear_rate=None,
+            bear_base_rate=None, verdict="never on out of sample", **w,
         )  # fmt: skip
     rates = y[on].mean(axis=0)
     base = clim[on].mean(axis=0)
@@ -191,11 +213,54 @@ def _signal(
         if abs(rates[k] - base[k]) > 2 * se:
             edges.append(f"{label} {rates[k]:.0%} vs base rate {base[k]:.0%}")
     return SignalRecord(
-        signal=name, horizon_weeks=h, weight_latest=rnd(weight), weeks_on=n,
+        signal=name, horizon_weeks=h, weeks_on=n,
         bull_rate=rnd(float(rates[BULL])), bull_base_rate=rnd(float(base[BULL])),
         bear_rate=rnd(float(rates[BEAR])), bear_base_rate=rnd(float(base[BEAR])),
-        verdict="measured edge: " + "; ".join(edges) if edges else "no measured edge",
+        verdict="measured edge: " + "; ".join(edges) if edges else "no measured edge", **w,
     )  # fmt: skip
+
+
+def weights_frame(cal: Calibrated, upto: int | None = None) -> pd.DataFrame:
+    """Each signal's walk-forward weight over time: one row per refit known at week ``upto`` and horizon
+    (``refit_as_of, horizon_weeks`` then one column per signal, the standardised bull-minus-bear
+    coefficient fitted on the labels known at that refit)."""
+    cutoff = pd.Timestamp(cal.table.asof[_last(cal, upto)])
+    parts = []
+    for h, wf in sorted(cal.runs.items()):
+        c = wf.coefs.loc[wf.coefs.index <= cutoff]
+        frame = c.reset_index(drop=True)
+        frame.insert(0, "horizon_weeks", h)
+        frame.insert(0, "refit_as_of", [d.strftime("%Y-%m-%d") for d in c.index])
+        parts.append(frame)
+    return pd.concat(parts, ignore_index=True)
+
+
+def weights_png(weights: pd.DataFrame) -> bytes:
+    """Heat map of every signal's weight at every refit, one panel per horizon (red = leans bear)."""
+    horizons = sorted(set(weights["horizon_weeks"]))
+    names = [c for c in weights.columns if c not in ("refit_as_of", "horizon_weeks")]
+    fig = Figure(figsize=(10, 1.2 + 0.22 * len(names) * len(horizons)))
+    FigureCanvasAgg(fig)
+    values = weights[names].to_numpy(dtype=np.float64)
+    lim = float(np.nanmax(np.abs(values))) if values.size else 1.0
+    for k, h in enumerate(horizons):
+        part = weights[weights["horizon_weeks"] == h]
+        ax = fig.add_subplot(len(horizons), 1, k + 1)
+        dates = pd.to_datetime(part["refit_as_of"]).to_numpy()
+        if len(dates):
+            img = ax.imshow(
+                part[names].to_numpy(dtype=np.float64).T, aspect="auto", cmap="RdBu", vmin=-lim, vmax=lim,
+                interpolation="nearest",
+            )  # fmt: skip
+            ticks = np.linspace(0, len(dates) - 1, min(8, len(dates))).astype(int)
+            ax.set_xticks(ticks, [str(dates[t])[:4] for t in ticks])
+            fig.colorbar(img, ax=ax, label="bull-minus-bear weight")
+        ax.set_yticks(range(len(names)), names, fontsize=6)
+        ax.set_title(f"{h} weeks: walk-forward weight of each signal at each refit", fontsize=9)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    return buf.getvalue()
 
 
 def reliability_png(rev: Review) -> bytes:
@@ -241,36 +306,54 @@ def review_lines(rev: Review) -> list[str]:
                 f"  {b.horizon_weeks:>2} weeks {b.bin_low:.0%}-{b.bin_high:.0%}: n={b.n:>4}, mean forecast "
                 f"{b.mean_forecast:.1%}, happened {b.realised:.1%}"
             )
-    lines.append("Signals (weeks on = fired, or score > 0; weight = latest standardised bull-minus-bear):")
+    lines.append(
+        "Signals (weeks on = fired, or score > 0; weight = latest standardised bull-minus-bear, then its "
+        "range over the refits and how often it changed sign):"
+    )
     for g in rev.signals:
         w = "n/a" if g.weight_latest is None else f"{g.weight_latest:+.3f}"
-        lines.append(f"  {g.horizon_weeks:>2}w {g.signal:<34} on {g.weeks_on:>4}  weight {w}  {g.verdict}")
+        path = (
+            f" ({g.weight_low:+.2f} to {g.weight_high:+.2f} over {g.weight_refits} refits, "
+            f"{g.weight_sign_changes} sign changes)"
+            if g.weight_refits and g.weight_low is not None and g.weight_high is not None
+            else ""
+        )
+        lines.append(
+            f"  {g.horizon_weeks:>2}w {g.signal:<34} on {g.weeks_on:>4}  weight {w}{path}  {g.verdict}"
+        )
     lines.append(f"Walk-forward calibration took {rev.calibration_seconds:.1f} s.")
     return lines
 
 
 def write_review(cal: Calibrated, out: Path, upto: int | None = None) -> list[Path]:
-    """Write calls.csv, review.json, reliability.png and review.html (known at week ``upto``) into ``out``."""
+    """Write calls.csv, weights.csv, review.json, reliability.png, weights.png and review.html (known at
+    week ``upto``) into ``out``, each file whole or not at all."""
     out.mkdir(parents=True, exist_ok=True)
     rev = review(cal, upto)
-    paths = []
-    target = out / "calls.csv"
-    with target.open("w") as fh:
-        fh.write("# outcome is a LABEL (known only h weeks later); every other column is known at as_of.\n")
-        calls_frame(cal, upto).to_csv(fh, index=False, float_format="%.6f")
-    paths.append(target)
-    target = out / "review.json"
-    target.write_text(rev.to_json())
-    paths.append(target)
-    target = out / "reliability.png"
-    target.write_bytes(reliability_png(rev))
-    paths.append(target)
-    target = out / "review.html"
+    weights = weights_frame(cal, upto)
     body = "\n".join(review_lines(rev)).replace("&", "&amp;").replace("<", "&lt;")
-    target.write_text(
+    calls_note = "# outcome is a LABEL (known only h weeks later); every other column is known at as_of.\n"
+    weights_note = (
+        "# weight of each signal in the walk-forward model at each refit (standardised bull-minus-bear "
+        "coefficient, fitted on the labels known at refit_as_of); the model's say in the calls is its blend "
+        "weight (calls.csv model_weight).\n"
+    )
+    page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>rotascope review</title></head><body>"
         "<h1>Review: calibrated calls</h1><img src='reliability.png' alt='reliability diagram'>"
+        "<img src='weights.png' alt='walk-forward weight of each signal at each refit'>"
         f"<pre>{body}</pre></body></html>\n"
     )
-    paths.append(target)
+    files: dict[str, bytes | str] = {
+        "calls.csv": calls_note + calls_frame(cal, upto).to_csv(index=False, float_format="%.6f"),
+        "weights.csv": weights_note + weights.to_csv(index=False, float_format="%.6f"),
+        "review.json": rev.to_json(),
+        "reliability.png": reliability_png(rev),
+        "weights.png": weights_png(weights),
+        "review.html": page,
+    }
+    paths = []
+    for name, payload in files.items():
+        atomic_write(out / name, payload)
+        paths.append(out / name)
     return paths

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from rotascope.atomicfile import atomic_write
 from rotascope.backtest.replay import regime_signals
 from rotascope.backtest.store import list_backtests, load_backtest
 from rotascope.console import check_format, friendly_errors, out, settings_of
@@ -138,27 +139,6 @@ def check_target(path: Path) -> None:
     os.close(fd)
     with contextlib.suppress(OSError):
         os.unlink(probe)
-
-
-def atomic_write(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` via a temporary file in the same folder and ``os.replace``: readers
-    see the old file or the new one, never a part; on failure the temporary file is removed."""
-    tmp: str | None = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:
-        raise RotascopeError(f"Cannot write {path}: {exc.strerror or exc}.") from None
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
 
 
 def render(data: ReportData, fmt: str, path: Path) -> dict[Path, bytes]:
@@ -279,7 +259,6 @@ def register(app: typer.Typer) -> None:
 
 
 __all__ = [
-    "atomic_write",
     "backtest_verdict",
     "default_path",
     "diff_table",
