@@ -37,7 +37,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from rotascope._typing import Float64Array
+from rotascope.agents import vector
 from rotascope.agents.base import describe
+from rotascope.agents.vector import MAX_TILT, TILT_BAND
 from rotascope.records import (
     Calibration,
     Claim,
@@ -50,25 +53,28 @@ from rotascope.records import (
     rnd,
 )
 
-TILT_BAND = 0.15
-MAX_TILT = 0.10
+
+def _row(opinions: list[Opinion]) -> tuple[Float64Array, Float64Array]:
+    """The opinions' final scores and confidences as one row (1 x agents) for the array kernels."""
+    score = np.array([[o.score for o in opinions]], dtype=np.float64).reshape(1, len(opinions))
+    conf = np.array([[o.confidence for o in opinions]], dtype=np.float64).reshape(1, len(opinions))
+    return score, conf
 
 
 def consensus(opinions: list[Opinion]) -> float:
-    total = sum(o.confidence for o in opinions)
-    return 0.0 if total <= 0 else float(sum(o.confidence * o.score for o in opinions) / total)
+    """Confidence-weighted mean of the final scores (``vector.consensus`` on one row)."""
+    return float(vector.consensus(*_row(opinions))[0])
 
 
 def scenario_probabilities(
     opinions: list[Opinion], reached: int, killers_fired: int
 ) -> tuple[float, float, float]:
-    """(bull, base, bear) probabilities summing to exactly 1 at two decimals."""
-    s = float(np.clip(0.6 * consensus(opinions) + 0.5 * (reached - 2.5) / 2.5 - 0.25 * killers_fired, -1, 1))
-    up, down = max(s, 0.0), max(-s, 0.0)
-    bull = round(0.30 + 0.35 * up - 0.15 * down, 2)
-    bear = round(0.30 + 0.35 * down - 0.15 * up, 2)
-    base = round(1.0 - bull - bear, 2)
-    return bull, base, bear
+    """(bull, base, bear) probabilities summing to exactly 1 at two decimals (``vector.probabilities`` on one
+    row: the replay and the debate of every member use the same kernel)."""
+    bull, base, bear = vector.probabilities(
+        *_row(opinions), np.array([float(reached)]), np.array([float(killers_fired)])
+    )
+    return float(bull[0]), float(base[0]), float(bear[0])
 
 
 LENS_CLAIMS = (
@@ -203,10 +209,9 @@ def stance_and_mode(conviction: float, reached: int, persistence_13w: float | No
 
 
 def tilt_size(conviction: float, vol_weight: float | None) -> float:
-    if abs(conviction) <= TILT_BAND:
-        return 0.0
-    scale = 1.0 if vol_weight is None else min(1.0, vol_weight)
-    return rnd(float(np.sign(conviction)) * MAX_TILT * min(1.0, abs(conviction) / 0.5) * scale, 4) or 0.0
+    """The evidence-score tilt (``vector.tilt`` on one row)."""
+    weight = np.array([np.nan if vol_weight is None else float(vol_weight)])
+    return float(vector.tilt(np.array([float(conviction)]), weight)[0])
 
 
 def rationale(opinions: list[Opinion], reached: int | None, fired: list[str], as_of: date) -> list[str]:

@@ -22,7 +22,6 @@ from rotascope._typing import BoolArray, Float64Array
 from rotascope.agents import vector
 from rotascope.agents.base import TOPIC_OF, AgentContext
 from rotascope.agents.columns import ClaimSpec
-from rotascope.agents.decision import TILT_BAND
 from rotascope.agents.stock import (
     CALM,
     DRAWDOWN,
@@ -38,7 +37,7 @@ from rotascope.agents.stock import (
     rate_betas,
     stock_specs,
 )
-from rotascope.agents.vector import IntArray
+from rotascope.agents.vector import TILT_BAND, IntArray
 from rotascope.fundamentals.screen import ScreenInputs, score_frame
 from rotascope.fundamentals.store import Fundamentals
 from rotascope.measures import UST_10Y_CHG_13W

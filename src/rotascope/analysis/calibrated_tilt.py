@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rotascope.agents.decision import MAX_TILT
+from rotascope.agents.vector import MAX_TILT
 from rotascope.backtest.calendar import as_index
 from rotascope.backtest.forward import closes_at
 from rotascope.calibration.features import ExtraFactory
