@@ -80,7 +80,7 @@ def reliability(p: np.ndarray, y: np.ndarray) -> list[str]:
     return out
 
 
-def spa_pvalues(benchmark: np.ndarray, models: np.ndarray, block: int) -> float:
+def spa_pvalue(benchmark: np.ndarray, models: np.ndarray, block: int) -> float:
     """Hansen's SPA p-value (consistent) that no model's loss beats the benchmark's: every variant counted."""
     from arch.bootstrap import SPA  # a research script: arch only here
 
@@ -161,7 +161,7 @@ def main() -> None:
                 ("the size prior alone", ["size prior"]),
                 (f"all {len(others)} tried", others),
             ):
-                pv = spa_pvalues(loss["expanding"], np.column_stack([loss[n] for n in names]), 2 * h)
+                pv = spa_pvalue(loss["expanding"], np.column_stack([loss[n] for n in names]), 2 * h)
                 print(f"    {label}: p = {pv:.4f} (consistent)")
 
 

@@ -13,7 +13,14 @@ import pandas as pd
 import pytest
 
 from rotascope.calibration.outcomes import BASE, BEAR, BULL, weekly_labels
-from rotascope.calibration.review import calls_frame, review, weights_frame, write_review
+from rotascope.calibration.review import (
+    _weight_fields,
+    calls_frame,
+    review,
+    weights_frame,
+    weights_png,
+    write_review,
+)
 from rotascope.calibration.service import Calibrated, brier, calibrate, call_at
 from rotascope.errors import DataError
 from rotascope.monitor.engine import compute
@@ -179,6 +186,7 @@ def test_review_as_of_a_date_is_the_review_of_the_data_cut_there(monitor: Monito
     assert review(cal, i).model_dump(exclude=skip) == review(short).model_dump(exclude=skip)
     assert review(cal, i).as_of == "2019-03-29"
     assert calls_frame(cal, i).to_csv() == calls_frame(short).to_csv()
+    assert weights_frame(cal, i).equals(weights_frame(short))  # the weights known at D, and no later refit
     assert review(cal, i) != review(cal)
 
 
@@ -193,17 +201,41 @@ def test_weights_over_time_are_point_in_time(cal: Calibrated) -> None:
         mine = w[w.horizon_weeks == h]
         known = wf.coefs.loc[wf.coefs.index <= pd.Timestamp(day)]
         assert len(mine) == len(known) > 0
-        assert np.array_equal(mine[list(cal.table.names)].to_numpy(), known.to_numpy())
+        assert np.array_equal(mine[list(cal.table.names)].to_numpy(), known.to_numpy(), equal_nan=True)
     rev = review(cal, i)
     for g in rev.signals:
         col = w.loc[w.horizon_weeks == g.horizon_weeks, g.signal].to_numpy()
-        signs = np.sign(col[col != 0])
-        assert g.weight_refits == len(col)
-        assert g.weight_low == pytest.approx(col.min(), abs=1e-6)
-        assert g.weight_high == pytest.approx(col.max(), abs=1e-6)
-        assert g.weight_latest == pytest.approx(col[-1], abs=1e-6)
+        est = col[np.isfinite(col)]  # NaN: the refit could not estimate this weight
+        if not len(est):
+            assert g.weight_latest is None and g.weight_refits == 0
+            continue
+        signs = np.sign(est[est != 0])
+        assert g.weight_refits == len(est)
+        assert g.weight_low == pytest.approx(est.min(), abs=1e-6)
+        assert g.weight_high == pytest.approx(est.max(), abs=1e-6)
+        assert g.weight_latest == pytest.approx(est[-1], abs=1e-6)
         assert g.weight_sign_changes == int((np.diff(signs) != 0).sum())
     assert any(g.weight_sign_changes > 0 for g in rev.signals)
+
+
+def test_weight_fields_skip_weights_that_could_not_be_estimated() -> None:
+    """NaN (not estimable at that refit) is left out; an exact zero has no sign, so it is no sign change."""
+    got = _weight_fields(np.array([0.2, np.nan, -0.1, 0.0, -0.3, 0.4, np.nan]))
+    assert got == {
+        "weight_latest": 0.4, "weight_refits": 5, "weight_low": -0.3, "weight_high": 0.4,
+        "weight_sign_changes": 2,
+    }  # fmt: skip
+    assert _weight_fields(np.array([np.nan, np.nan])) == {"weight_latest": None}
+    assert _weight_fields(np.zeros(0)) == {"weight_latest": None}
+
+
+def test_weights_png_before_any_refit_and_for_one_horizon(cal: Calibrated) -> None:
+    """Before the first refit the heat map says so per horizon; one horizon draws one panel."""
+    early = cal.week(date(2003, 6, 27))
+    assert weights_frame(cal, early).empty
+    for frame, horizons in ((weights_frame(cal, early), [4, 13]), (weights_frame(cal), [13])):
+        png = weights_png(frame[frame.horizon_weeks.isin(horizons)], horizons)
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2_000
 
 
 def test_write_review_writes_every_file_whole(cal: Calibrated, tmp_path: Path) -> None:
@@ -219,7 +251,10 @@ def test_write_review_writes_every_file_whole(cal: Calibrated, tmp_path: Path) -
     want = weights_frame(cal)
     assert list(back.columns) == list(want.columns) and len(back) == len(want)
     assert np.allclose(
-        back[list(cal.table.names)].to_numpy(), want[list(cal.table.names)].to_numpy(), atol=1e-6
+        back[list(cal.table.names)].to_numpy(),
+        want[list(cal.table.names)].to_numpy(),
+        atol=1e-6,
+        equal_nan=True,
     )
     calls = pd.read_csv(tmp_path / "calls.csv", comment="#")
     assert {"expanding_bull", "expanding_base", "expanding_bear"} <= set(calls.columns)

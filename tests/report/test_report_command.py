@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from pathlib import Path
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
+from rotascope.atomicfile import atomic_write
 from rotascope.config import Settings
 from rotascope.report.command import register
 from rotascope.store.analyses import list_analyses
@@ -159,7 +161,6 @@ def test_read_only_folder_as_root_too(
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from rotascope.atomicfile import atomic_write
     from rotascope.errors import RotascopeError
 
     target = tmp_path / "r.html"
@@ -173,3 +174,19 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path, monkeypatch: pyt
         atomic_write(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["r.html"]
+
+
+def test_atomic_write_keeps_the_mode_and_follows_the_umask(tmp_path: Path) -> None:
+    """A replaced file keeps its mode; a new one gets 0o666 minus the umask, as open() would give it."""
+    old = os.umask(0o077)
+    try:
+        fresh = tmp_path / "new.csv"
+        atomic_write(fresh, "a\n")
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o600
+        kept = tmp_path / "kept.html"
+        kept.write_text("old")
+        kept.chmod(0o640)
+        atomic_write(kept, b"new")
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_bytes() == b"new"
+    finally:
+        os.umask(old)

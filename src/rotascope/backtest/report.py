@@ -365,7 +365,7 @@ def write_outputs(run: BacktestRun, out: Path) -> list[Path]:
         target,
         "# " + CAVEATS[0] + "\n# fwd_* columns are LABELS (future returns), not signals.\n"
         "# membership_* columns: point_in_time = breadth counted on the dated list in force, "
-        "current = today's members.\n" + frame.to_csv(float_format="%.6g"),
+        "current = today's members.\n" + frame.to_csv(float_format="%.6g", lineterminator="\n"),
     )
     paths.append(target)
     for name, png in charts.items():

@@ -65,7 +65,8 @@ class WalkForward:
     fitted_on: Float64Array
     """Training rows of the refit each week used (0 before the first refit)."""
     coefs: pd.DataFrame
-    """Standardised bull-minus-bear coefficient of each feature at each refit (index: refit as-of)."""
+    """Standardised bull-minus-bear coefficient of each feature at each refit (index: refit as-of); NaN where
+    it cannot be estimated (the feature was constant in the training rows, or a class never happened)."""
     elapsed_s: float
 
     @property
@@ -180,8 +181,10 @@ def _fit_all(
         model[r:stop] = block
         fitted_on[r:stop] = train.sum()
         lr = pipe[-1]  # type: ignore[index]
-        coef = np.zeros(x.shape[1])
+        # NaN where no weight can be estimated: a class never happened, or the signal never varied
+        coef = np.full(x.shape[1], np.nan)
         if len(classes) == 3:
             coef = lr.coef_[list(classes).index(BULL)] - lr.coef_[list(classes).index(BEAR)]
+            coef = np.where(pipe[1].var_ > 0, coef, np.nan)  # type: ignore[index]
         coef_rows.append(np.asarray(coef, dtype=np.float64))
     return coef_rows

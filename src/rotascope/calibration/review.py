@@ -18,6 +18,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -59,7 +60,8 @@ class SignalRecord(Record):
     weight_latest: float | None
     """Standardised bull-minus-bear coefficient at the latest refit."""
     weight_refits: int = 0
-    """Refits known at the review's as-of (the weight over time is in weights.csv and weights.png)."""
+    """Refits known at the review's as-of that could estimate the weight (the signal varied in their
+    training rows and every class happened); the weight over time is in weights.csv and weights.png."""
     weight_low: float | None = None
     weight_high: float | None = None
     weight_sign_changes: int = 0
@@ -181,15 +183,17 @@ def review(cal: Calibrated, upto: int | None = None) -> Review:
 
 
 def _weight_fields(series: np.ndarray) -> dict[str, Any]:
-    """SignalRecord's weight fields: latest, lowest and highest over the refits known, sign changes."""
-    if not len(series):
+    """SignalRecord's weight fields over the refits known where a weight could be estimated (finite):
+    the latest, the lowest and highest, and how often the sign changed (exact zeros have no sign)."""
+    est = series[np.isfinite(series)]
+    if not len(est):
         return {"weight_latest": None}
-    signs = np.sign(series[series != 0])
+    signs = np.sign(est[est != 0])
     return {
-        "weight_latest": rnd(float(series[-1])),
-        "weight_refits": len(series),
-        "weight_low": rnd(float(series.min())),
-        "weight_high": rnd(float(series.max())),
+        "weight_latest": rnd(float(est[-1])),
+        "weight_refits": len(est),
+        "weight_low": rnd(float(est.min())),
+        "weight_high": rnd(float(est.max())),
         "weight_sign_changes": int((signs[1:] != signs[:-1]).sum()),
     }
 
@@ -235,28 +239,34 @@ def weights_frame(cal: Calibrated, upto: int | None = None) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def weights_png(weights: pd.DataFrame) -> bytes:
-    """Heat map of every signal's weight at every refit, one panel per horizon (red = leans bear)."""
-    horizons = sorted(set(weights["horizon_weeks"]))
+def weights_png(weights: pd.DataFrame, horizons: list[int]) -> bytes:
+    """Heat map of every signal's weight at every refit, one panel per horizon (blue = leans bull, red =
+    leans bear, grey = not estimable); a horizon with no refit known yet says so."""
     names = [c for c in weights.columns if c not in ("refit_as_of", "horizon_weeks")]
     fig = Figure(figsize=(10, 1.2 + 0.22 * len(names) * len(horizons)))
     FigureCanvasAgg(fig)
-    values = weights[names].to_numpy(dtype=np.float64)
-    lim = float(np.nanmax(np.abs(values))) if values.size else 1.0
+    values = np.abs(weights[names].to_numpy(dtype=np.float64))
+    finite = values[np.isfinite(values)]
+    lim = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
+    cmap = matplotlib.colormaps["RdBu"].with_extremes(bad="lightgrey")
     for k, h in enumerate(horizons):
         part = weights[weights["horizon_weeks"] == h]
         ax = fig.add_subplot(len(horizons), 1, k + 1)
         dates = pd.to_datetime(part["refit_as_of"]).to_numpy()
+        title = f"{h} weeks: walk-forward weight of each signal at each refit"
         if len(dates):
             img = ax.imshow(
-                part[names].to_numpy(dtype=np.float64).T, aspect="auto", cmap="RdBu", vmin=-lim, vmax=lim,
+                part[names].to_numpy(dtype=np.float64).T, aspect="auto", cmap=cmap, vmin=-lim, vmax=lim,
                 interpolation="nearest",
             )  # fmt: skip
             ticks = np.linspace(0, len(dates) - 1, min(8, len(dates))).astype(int)
             ax.set_xticks(ticks, [str(dates[t])[:4] for t in ticks])
             fig.colorbar(img, ax=ax, label="bull-minus-bear weight")
-        ax.set_yticks(range(len(names)), names, fontsize=6)
-        ax.set_title(f"{h} weeks: walk-forward weight of each signal at each refit", fontsize=9)
+            ax.set_yticks(range(len(names)), names, fontsize=6)
+        else:
+            ax.set_axis_off()
+            title = f"{h} weeks: no refit known yet (the model needs its minimum of labelled weeks)"
+        ax.set_title(title, fontsize=9)
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
@@ -312,9 +322,9 @@ def review_lines(rev: Review) -> list[str]:
     )
     for g in rev.signals:
         w = "n/a" if g.weight_latest is None else f"{g.weight_latest:+.3f}"
+        changes = f"{g.weight_sign_changes} sign change" + ("" if g.weight_sign_changes == 1 else "s")
         path = (
-            f" ({g.weight_low:+.2f} to {g.weight_high:+.2f} over {g.weight_refits} refits, "
-            f"{g.weight_sign_changes} sign changes)"
+            f" ({g.weight_low:+.3f} to {g.weight_high:+.3f} over {g.weight_refits} refits, {changes})"
             if g.weight_refits and g.weight_low is not None and g.weight_high is not None
             else ""
         )
@@ -345,11 +355,12 @@ def write_review(cal: Calibrated, out: Path, upto: int | None = None) -> list[Pa
         f"<pre>{body}</pre></body></html>\n"
     )
     files: dict[str, bytes | str] = {
-        "calls.csv": calls_note + calls_frame(cal, upto).to_csv(index=False, float_format="%.6f"),
-        "weights.csv": weights_note + weights.to_csv(index=False, float_format="%.6f"),
+        "calls.csv": calls_note
+        + calls_frame(cal, upto).to_csv(index=False, float_format="%.6f", lineterminator="\n"),
+        "weights.csv": weights_note + weights.to_csv(index=False, float_format="%.6f", lineterminator="\n"),
         "review.json": rev.to_json(),
         "reliability.png": reliability_png(rev),
-        "weights.png": weights_png(weights),
+        "weights.png": weights_png(weights, sorted(cal.runs)),
         "review.html": page,
     }
     paths = []
