@@ -32,9 +32,10 @@ def test_iwm_vs_spy_equals_the_universe_climatology(monitor: Monitor) -> None:
     rules = monitor.thresholds.calibration
     cal = calibrate(monitor, horizons=(13,))
     prior = size_prior(13, rules.band_k, rules.band_window)
+    off = rules.model_copy(update={"size_prior": False})
     for day in (date(2012, 6, 29), date(2024, 7, 19)):
         got = single_name_base_rates(
-            monitor.panel.calendar, etf.column("IWM"), etf.column("SPY"), day, "IWM", "SPY", rules, prior
+            monitor.panel.calendar, etf.column("IWM"), etf.column("SPY"), day, "IWM", "SPY", rules
         )
         want = call_at(cal, day, 13)
         assert got.base_rates == want.base_rates
@@ -42,7 +43,7 @@ def test_iwm_vs_spy_equals_the_universe_climatology(monitor: Monitor) -> None:
         assert got.note.startswith("No calibrated model for single names; these are base rates")
         assert prior.text() in got.note
         plain = single_name_base_rates(
-            monitor.panel.calendar, etf.column("IWM"), etf.column("SPY"), day, "IWM", "SPY", rules
+            monitor.panel.calendar, etf.column("IWM"), etf.column("SPY"), day, "IWM", "SPY", off
         )
         expanding = cal.runs[13].expanding[cal.week(day)]
         assert plain.base_rates == [rnd(float(v)) for v in expanding]

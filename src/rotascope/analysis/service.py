@@ -19,8 +19,7 @@ from rotascope.agents.members import MemberInputs, MembersDebate, debate_members
 from rotascope.agents.run import universe_analysis
 from rotascope.agents.stock import stock_analysis
 from rotascope.analysis.replay import replay_extra
-from rotascope.calibration.prior import size_prior
-from rotascope.calibration.service import BENCHMARK, SUBJECT, calibrated_call
+from rotascope.calibration.service import calibrated_call
 from rotascope.calibration.single import single_name_base_rates, with_base_rates
 from rotascope.config import Settings, config_hash
 from rotascope.errors import DataError, UnknownSymbolError
@@ -128,8 +127,6 @@ class Analyst:
             fundamentals=got.fundamentals,
         )
         # no calibrated model for single names: their scenarios carry the subject's own base rates
-        rules = monitor.thresholds.calibration
-        same_pair = (name, benchmark) == (SUBJECT, BENCHMARK) and rules.size_prior
         rates = single_name_base_rates(
             monitor.panel.calendar,
             close,
@@ -137,8 +134,7 @@ class Analyst:
             analysis.as_of,
             name,
             benchmark,
-            rules,
-            size_prior(rules.default_horizon, rules.band_k, rules.band_window) if same_pair else None,
+            monitor.thresholds.calibration,
         )
         return with_base_rates(analysis, rates)
 

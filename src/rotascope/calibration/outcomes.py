@@ -31,6 +31,8 @@ ScenarioName = Literal["bear", "base", "bull"]
 CLASSES: tuple[ScenarioName, ScenarioName, ScenarioName] = ("bear", "base", "bull")
 """Class order of every probability array: column 0 bear, 1 base, 2 bull."""
 BEAR, BASE, BULL = 0, 1, 2
+UNIVERSE_PAIR = ("IWM", "SPY")
+"""Subject and benchmark of the universe's calibrated outcomes: the Russell 2000 against the S&P 500."""
 
 
 @dataclass(frozen=True)

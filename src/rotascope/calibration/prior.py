@@ -24,14 +24,10 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from rotascope._typing import DateArray, Float64Array
-from rotascope.calibration.outcomes import BASE, BEAR, BULL, weekly_labels
+from rotascope.calibration.outcomes import BASE, BEAR, BULL, UNIVERSE_PAIR, weekly_labels
+from rotascope.regime.thresholds import CalibrationRules
 
 HISTORY = Path(__file__).with_name("size_history.parquet")
-SOURCE = (
-    "Kenneth R. French data library, Fama/French 3 factors (daily): Mkt-RF + RF and SMB, "
-    "1926-07-01 to 1999-12-31"
-)
-"""Where the size history comes from (DATA.md has the citation)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +63,7 @@ def weekly_last_days(days: DateArray) -> DateArray:
     return np.asarray(d[last])
 
 
-@lru_cache(maxsize=8)
+@lru_cache(maxsize=1)
 def _history() -> tuple[DateArray, Float64Array, Float64Array]:
     table = pq.read_table(HISTORY)
     days = table.column("date").to_numpy().astype("datetime64[D]")
@@ -95,3 +91,11 @@ def size_prior(horizon: int, band_k: float, band_window: int) -> SizePrior:
         first=known[0].astype(date),
         last=known[-1].astype(date),
     )
+
+
+def prior_for(subject: str, benchmark: str, horizon: int, rules: CalibrationRules) -> SizePrior | None:
+    """The size prior of a pair's base rates: for IWM against SPY when ``[calibration] size_prior`` is on
+    (the universe and IWM debated against SPY alike), else None (the pair's own labels only)."""
+    if not rules.size_prior or (subject, benchmark) != UNIVERSE_PAIR:
+        return None
+    return size_prior(horizon, rules.band_k, rules.band_window)

@@ -20,18 +20,19 @@ from rotascope.calibration.features import ExtraFactory, FeatureTable, features
 from rotascope.calibration.model import WalkForward, walk_forward
 from rotascope.calibration.outcomes import (
     CLASSES,
+    UNIVERSE_PAIR,
     check_horizon,
     class_means,
     outcome_sentence,
     weekly_labels,
 )
-from rotascope.calibration.prior import size_prior
+from rotascope.calibration.prior import prior_for
 from rotascope.errors import DataError
 from rotascope.monitor.run import Monitor
 from rotascope.records import Calibration, TrackRecord, rnd
 from rotascope.regime.thresholds import CalibrationRules
 
-SUBJECT, BENCHMARK = "IWM", "SPY"
+SUBJECT, BENCHMARK = UNIVERSE_PAIR
 BIN = 0.1
 """Width of the probability bins of track records and reliability tables."""
 
@@ -84,8 +85,7 @@ def calibrate(
             rules.band_k,
             rules.band_window,
         )
-        prior = size_prior(h, rules.band_k, rules.band_window) if rules.size_prior else None
-        runs[h] = walk_forward(table, labels, rules, prior)
+        runs[h] = walk_forward(table, labels, rules, prior_for(SUBJECT, BENCHMARK, h, rules))
     return Calibrated(table, runs, rules)
 
 
@@ -146,11 +146,13 @@ def base_rate_source(wf: WalkForward, i: int) -> str:
     """Where week ``i``'s base rates come from, with the counts behind them."""
     labelled = int(wf.labelled[i])
     if wf.prior is None:
-        return f"Base rates: the frequency of each outcome among the {labelled:,} IWM outcomes known then."
+        return (
+            f"Base rates: the frequency of each outcome among the {labelled:,} {SUBJECT} outcomes known then."
+        )
     outside = 1.0 - float(wf.clim[i, 1])
     return (
-        f"Base rates: how often IWM ended outside the band ({outside:.0%}) is its own record of {labelled:,} "
-        f"known outcomes; the bull vs bear split also counts {wf.prior.text()}."
+        f"Base rates: how often {SUBJECT} ended outside the band ({outside:.0%}) is its own record of "
+        f"{labelled:,} known outcomes; the bull vs bear split also counts {wf.prior.text()}."
     )
 
 
@@ -197,7 +199,7 @@ def call_at(cal: Calibrated, as_of: date, h: int | None = None) -> Calibration:
         base_rate_source=base_rate_source(wf, i),
         horizon_weeks=horizon,
         band=rnd(band) or 0.0,
-        outcomes=[outcome_sentence(c, "IWM", "SPY", band, horizon) for c in CLASSES],
+        outcomes=[outcome_sentence(c, SUBJECT, BENCHMARK, band, horizon) for c in CLASSES],
         probabilities=[rnd(float(v)) or 0.0 for v in probs],
         base_rates=[rnd(float(v)) or 0.0 for v in wf.clim[i]],
         class_means=[rnd(float(v)) or 0.0 for v in means],

@@ -9,7 +9,8 @@ from the universe replay), so a stock (vs IWM) or a regime ETF (vs SPY) carries 
   known at each week (``outcomes.pair_band``);
 * labels known by the as-of (the data is cut there, so a label whose horizon ends later does not exist)
   and the expanding climatology over them (``outcomes.climatology``, one pseudo-count per class). IWM
-  against SPY is the universe's own pair: given its ``SizePrior`` it gets the universe's base rates exactly.
+  against SPY is the universe's own pair: with the size prior (``prior.prior_for``) it gets the universe's
+  base rates exactly.
 
 Below ``MIN_BASE_RATE_WEEKS`` known labels the rates are withheld and the note says so.
 """
@@ -29,7 +30,7 @@ from rotascope.calibration.outcomes import (
     outcome_sentence,
     weekly_labels,
 )
-from rotascope.calibration.prior import SizePrior
+from rotascope.calibration.prior import prior_for
 from rotascope.records import Analysis, BaseRates, rnd
 from rotascope.regime.thresholds import CalibrationRules
 
@@ -45,10 +46,10 @@ def single_name_base_rates(
     subject: str,
     benchmark: str,
     rules: CalibrationRules,
-    prior: SizePrior | None = None,
 ) -> BaseRates:
     """The subject's outcome base rates at ``as_of`` at the default horizon (see the module docstring)."""
     h = rules.default_horizon
+    prior = prior_for(subject, benchmark, h, rules)
     cal = np.asarray(calendar).astype("datetime64[D]")
     end = int(np.searchsorted(cal, np.datetime64(as_of, "D"), side="right"))
     weeks = weekly_asof(cal[:end])
