@@ -61,11 +61,6 @@ def _row(opinions: list[Opinion]) -> tuple[Float64Array, Float64Array]:
     return score, conf
 
 
-def consensus(opinions: list[Opinion]) -> float:
-    """Confidence-weighted mean of the final scores (``vector.consensus`` on one row)."""
-    return float(vector.consensus(*_row(opinions))[0])
-
-
 def scenario_probabilities(
     opinions: list[Opinion], reached: int, killers_fired: int
 ) -> tuple[float, float, float]:

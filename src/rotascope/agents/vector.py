@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rotascope._typing import BoolArray, Float64Array
+from rotascope.risk.sizing import DEFAULT_MAX_TILT
 
 IntArray = npt.NDArray[np.int64]
 
@@ -343,7 +344,8 @@ def debate(c: Claims, conf0: Float64Array, rounds: int = 2) -> DebateResult:
 
 # --------------------------------------------------------------------------------------- decision
 TILT_BAND = 0.15
-MAX_TILT = 0.10
+MAX_TILT = DEFAULT_MAX_TILT
+"""The satellite budget a tilt is a share of: the risk toolkit's (10 % of equity)."""
 
 
 def consensus(score: Float64Array, conf: Float64Array) -> Float64Array:
