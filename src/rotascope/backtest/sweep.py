@@ -338,7 +338,7 @@ def _panel_key(t: Thresholds) -> str:
 
 
 def _snapshots(monitor_panel: MonitorPanel, days: npt.NDArray[np.datetime64]) -> list[Snapshot]:
-    return [monitor_panel.snapshot(d.astype(date)) for d in days]
+    return [monitor_panel.snapshot(d.astype(date), lean=True) for d in days]  # only `evaluate` reads them
 
 
 _PANEL_MEMO: dict[str, list[Snapshot]] = {}

@@ -12,4 +12,7 @@ from rotascope.store.db import Store
 def load_inputs(store: Store) -> MarketData:
     """Market data aligned on one calendar, with level-4 earnings evidence where stored."""
     data = load_market_data(store)
-    return replace(data, earnings=earnings_internals(store, data.calendar))
+    data = replace(data, earnings=earnings_internals(store, data.calendar))
+    if not store.write:
+        store.release()  # frees DuckDB's cached blocks (100-200 MB) before the compute; reopened on demand
+    return data

@@ -285,8 +285,6 @@ def load_market_data(store: Store) -> MarketData:
         pit={u: p for u, p in pit.items() if p is not None},
         traded=traded,
     )
-    if not store.write:
-        store.release()  # frees DuckDB's cached blocks (100-200 MB) before the compute; reopened on demand
     return data
 
 

@@ -463,6 +463,7 @@ class Store:
         if unknown:
             raise UnknownSymbolError(f"Unknown symbol(s) {', '.join(unknown)}.")
         panel = self._cache.get(self.fingerprint(), key)
+        fresh = panel is None
         if panel is None:
             uniq, (values,) = self._field_panel(symbols, ("close",))
             panel = Panel(uniq, key, values)
@@ -472,7 +473,7 @@ class Store:
             if len(symbols) >= 100:  # big panels only: small ones are quicker to query than to cache
                 self._cache.put(self.fingerprint(), panel)
         if compact:
-            return panel.compact()
+            return panel if fresh else panel.compact()  # a fresh panel was compacted above
         self._panels[key] = panel
         return panel
 
