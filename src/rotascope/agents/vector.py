@@ -53,13 +53,6 @@ def rnd_array(x: Float64Array, decimals: int = 6) -> Float64Array:
     return out
 
 
-def scale_of(unit: str, threshold: float) -> float:
-    """The unit a margin is measured in (2 % for fractions, 25 bp for pp, 1 for counts and index points)."""
-    if unit in UNIT_SCALE:
-        return UNIT_SCALE[unit]
-    return 1.0 if unit in UNIT_ONE else max(abs(threshold), 1e-9)
-
-
 Bar = float | Float64Array
 """A threshold: one number for every row, or one per row."""
 

@@ -6,8 +6,9 @@ future IWM-minus-SPY returns) → ``attribution.attribute`` (hit rates, IC, bloc
 ``strategies`` (IWM/SPY pair strategies vs buy-and-hold) → ``report`` (records, PNG, HTML) →
 ``store.save_backtest`` (table ``backtests``). ``command.register`` adds ``rotascope backtest``.
 
-The re-exports below are resolved lazily (PEP 562) so that ``rotascope.backtest.command``, which the CLI
-imports at start-up, does not pull in matplotlib, exchange_calendars or the monitor engine.
+The re-exports below are resolved lazily (PEP 562) so that importing the package (or one light module of
+it, such as ``result`` or ``store``) does not pull in matplotlib, exchange_calendars or the monitor engine;
+``command`` itself imports ``report`` (matplotlib), and the CLI imports it only for ``rotascope backtest``.
 """
 
 from __future__ import annotations
