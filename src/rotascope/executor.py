@@ -40,14 +40,24 @@ def workers_default() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+def _can_fork(workers: int) -> bool:
+    """Whether forked workers may run here (see the module docstring): more than one worker, no other
+    Python thread, ``fork`` available, and not inside a daemonic worker (which may not have children)."""
+    return (
+        workers > 1
+        and threading.active_count() <= 1
+        and "fork" in mp.get_all_start_methods()
+        and not mp.current_process().daemon
+    )
+
+
 def parallel_map(
     fn: Callable[[T], R], items: Sequence[T], workers: int | None = None, min_items: int = 64
 ) -> list[R]:
     """``[fn(x) for x in items]``, in forked worker processes when it pays off; order is preserved."""
     global _TASK
     n = workers or workers_default()
-    threaded = threading.active_count() > 1
-    if n <= 1 or len(items) < min_items or threaded or "fork" not in mp.get_all_start_methods():
+    if len(items) < min_items or not _can_fork(n):
         return [fn(x) for x in items]
     _TASK = lambda i: fn(items[i])  # noqa: E731 (read by the forked workers)
     try:
@@ -103,8 +113,7 @@ def _run_local(
 ) -> list[R]:
     global _SHARED, _SHARED_FN, _SHARED_ITEMS
     n = min(workers or workers_default(), len(items))
-    threaded = threading.active_count() > 1
-    if n <= 1 or threaded or "fork" not in mp.get_all_start_methods() or mp.current_process().daemon:
+    if not _can_fork(n):
         results: list[R] = []
         for x in items:
             results.append(fn(shared, x))
