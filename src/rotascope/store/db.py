@@ -422,16 +422,17 @@ class Store:
         return Panel(dates, names, values)
 
     def _field_panel(
-        self, symbols: list[str] | tuple[str, ...], fields: tuple[str, ...]
+        self, symbols: list[str] | tuple[str, ...], fields: tuple[str, ...], where: str = ""
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Dates and one (dates x symbols) array per bar field, on the union of the symbols' dates.
+        """Dates and one (dates x symbols) array per bar field, on the union of the symbols' dates (of the
+        bars matching ``where``, a fixed SQL condition on ``b``, when given).
 
         The rows are streamed in Arrow batches of ``PANEL_BATCH`` and scattered into the arrays, so a
         panel of ~10 M closes never exists twice over as query results. NULLs (a source with closes only
         has no highs/lows) become NaN, never 0.
         """
         wanted = "(SELECT unnest(?::VARCHAR[]) AS symbol, unnest(range(?)) AS col)"
-        join = f"FROM bars b JOIN {wanted} w USING (symbol)"
+        join = f"FROM bars b JOIN {wanted} w USING (symbol)" + (f" WHERE {where}" if where else "")
         params = [list(symbols), len(symbols)]
         got = self.conn.execute(f"SELECT DISTINCT b.date {join} ORDER BY 1", params).fetchnumpy()
         uniq = np.asarray(got["date"]).astype("datetime64[D]")
@@ -486,20 +487,8 @@ class Store:
         )
         if not has_column:
             return None
-        got = self.conn.execute(
-            "SELECT b.date, w.col, b.close_traded FROM bars b JOIN (SELECT unnest(?::VARCHAR[]) AS symbol, "
-            "unnest(range(?)) AS col) w USING (symbol) WHERE b.close_traded IS NOT NULL",
-            [list(symbols), len(symbols)],
-        ).fetchnumpy()
-        if len(got["date"]) == 0:
-            return None
-        dates = np.asarray(got["date"]).astype("datetime64[D]")
-        uniq, row = np.unique(dates, return_inverse=True)
-        values = np.full((len(uniq), len(symbols)), np.nan)
-        values[row, np.asarray(got["col"], dtype=np.int64)] = np.asarray(
-            got["close_traded"], dtype=np.float64
-        )
-        return Panel(uniq, tuple(symbols), values)
+        uniq, (values,) = self._field_panel(symbols, ("close_traded",), "b.close_traded IS NOT NULL")
+        return Panel(uniq, tuple(symbols), values) if len(uniq) else None
 
     def member_symbols(self, universe: str = "R2000") -> list[str]:
         """Stocks whose current membership includes ``universe`` and that have stored prices."""
