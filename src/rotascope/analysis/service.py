@@ -25,8 +25,9 @@ from rotascope.config import Settings, config_hash
 from rotascope.errors import DataError, UnknownSymbolError
 from rotascope.fundamentals import load_fundamentals
 from rotascope.fundamentals.store import Fundamentals
+from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.data import align
-from rotascope.monitor.run import Monitor, build_monitor
+from rotascope.monitor.run import MIN_HISTORY, Monitor, build_monitor
 from rotascope.records import Analysis, Headline
 from rotascope.store.db import Store
 from rotascope.store.live import load_headlines
@@ -66,8 +67,9 @@ class Analyst:
         return config_hash(self.settings)
 
     def day(self, as_of: date | None) -> date:
-        """The as-of date actually analysed (the latest stored session on or before ``as_of``)."""
-        return self.monitor.at(as_of).as_of
+        """The as-of date actually analysed (the latest stored session on or before ``as_of``), resolved on
+        the calendar as ``Monitor.at`` resolves it, without building that day's snapshot."""
+        return resolve_as_of(self.monitor.panel.calendar, as_of, min_history=MIN_HISTORY)
 
     def inputs(self, day: date, symbol: str | None = None) -> AgentInputs:
         """Headlines known in the week to ``day`` (only those naming ``symbol`` when given) and SEC facts."""
@@ -151,8 +153,8 @@ class Analyst:
             str(v) if isinstance(v := inst.at[s, "sector"] if s in inst.index else None, str) and v else None
             for s in symbols
         )
-        news = load_headlines(self.store, day - timedelta(days=HEADLINE_DAYS), day)
-        inputs = MemberInputs(symbols, sectors, close, load_fundamentals(self.store, day), tuple(news))
+        got = self.inputs(day)
+        inputs = MemberInputs(symbols, sectors, close, got.fundamentals, tuple(got.headlines))
         return debate_members(monitor, day, inputs)
 
     def _high_low(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
