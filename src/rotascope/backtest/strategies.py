@@ -89,6 +89,15 @@ class SimResult:
     stops: int
     note: str = ""
 
+    def held_days(self) -> np.ndarray:
+        """For each day after the first of the equity curve: whether a position was held over it (the
+        return of day i is earned by the weights of the last fill on or before day i - 1)."""
+        eq = self.equity.dropna()
+        held = (self.weights.abs().sum(axis=1) > 0).to_numpy()
+        fill_rows = np.searchsorted(eq.index.to_numpy(), self.weights.index.to_numpy())
+        prior = np.searchsorted(fill_rows, np.arange(len(eq) - 1), side="right") - 1
+        return np.asarray(np.where(prior >= 0, held[np.maximum(prior, 0)], False))
+
     def stats(self) -> StrategyStats:
         """CAGR, volatility, Sharpe (rf 0), max drawdown, turnover, costs and trades."""
         eq = self.equity.dropna()
@@ -101,12 +110,7 @@ class SimResult:
         vol = sd * np.sqrt(TRADING_DAYS)
         sharpe = float(rets.mean()) / sd * np.sqrt(TRADING_DAYS) if sd > 0 else float("nan")
         dd = float((eq / eq.cummax() - 1.0).min())
-        held = (self.weights.abs().sum(axis=1) > 0).to_numpy()
-        fill_rows = np.searchsorted(eq.index.to_numpy(), self.weights.index.to_numpy())
-        # the return of day i is earned by the weights of the last fill on or before day i - 1
-        prior = np.searchsorted(fill_rows, np.arange(len(eq) - 1), side="right") - 1
-        on = np.where(prior >= 0, held[np.maximum(prior, 0)], False)
-        exposure = float(on.mean()) if len(eq) > 1 else 0.0
+        exposure = float(self.held_days().mean()) if len(eq) > 1 else 0.0
         return StrategyStats(
             name=self.name,
             start=str(first.date()),

@@ -398,11 +398,7 @@ def run_variant(shared: SweepInput, job: tuple[Variant, Thresholds]) -> VariantR
     )
     eq = sim.equity.dropna()
     rets = eq.pct_change().iloc[1:]
-    # the return of day i is earned by the weights held after the last fill on or before day i - 1
-    fills = np.searchsorted(eq.index.to_numpy(), sim.weights.index.to_numpy())
-    held_w = (sim.weights.abs().sum(axis=1) > 0).to_numpy()
-    prior = np.searchsorted(fills, np.arange(len(eq) - 1), side="right") - 1
-    held = pd.Series(np.where(prior >= 0, held_w[np.maximum(prior, 0)], False), index=rets.index)
+    held = pd.Series(sim.held_days(), index=rets.index)
     oos = rets.index >= pd.Timestamp(shared.oos_start)
     killed = np.array([any(k.triggered for k in r.killers) for r in regimes], dtype=np.float64)
     result = VariantResult(
