@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from typer.testing import CliRunner
 
 from rotascope.cli import app
 from rotascope.config import Settings
+from storecopy import private_home
 
 runner = CliRunner()
 RS = [sys.executable, "-m", "rotascope"]
@@ -159,9 +159,7 @@ def remount_read_only(folder: Path) -> None:
 
 
 def test_read_only_data_dir(read_only_dir: Path, loaded_settings: Settings) -> None:
-    store_dir = read_only_dir / "store"
-    store_dir.mkdir()
-    shutil.copy(loaded_settings.db, store_dir / "rotascope.duckdb")
+    store_dir = private_home(loaded_settings, read_only_dir / "store")
     remount_read_only(read_only_dir)
     # a new home inside a read-only folder: init refuses in one sentence
     env = {**os.environ, "ROTASCOPE_HOME": str(read_only_dir / "home")}
@@ -194,9 +192,7 @@ def kill_during_big_insert(env: dict[str, str], *args: str) -> None:
 
 @pytest.mark.slow
 def test_kill_during_init_leaves_previous_state_usable(loaded_settings: Settings, tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copy(loaded_settings.db, home / "rotascope.duckdb")
+    home = private_home(loaded_settings, tmp_path / "home")
     env = {**os.environ, "ROTASCOPE_HOME": str(home)}
     before = json.loads(run(env, "data", "status", "-f", "json").stdout)["summary"]
     # a forced reload deletes and re-inserts everything inside one transaction: kill it in the middle
@@ -246,7 +242,7 @@ def test_analysis_bad_input(cli_env: dict[str, str], args: list[str], needle: st
 
 
 def test_init_again_is_a_no_op(loaded_settings: Settings, tmp_path: Path) -> None:
-    shutil.copy(loaded_settings.db, tmp_path / "rotascope.duckdb")
+    private_home(loaded_settings, tmp_path)
     env = {**os.environ, "ROTASCOPE_HOME": str(tmp_path)}
     before = (tmp_path / "rotascope.duckdb").read_bytes()
     result = run(env, "init")

@@ -15,12 +15,13 @@ from rotascope.config import Settings, load_settings
 from rotascope.monitor.run import Monitor, build_monitor, warm_monitor
 from rotascope.store.db import open_store
 from rotascope.store.stamp import file_stamp, note_fingerprint, noted_fingerprint
+from storecopy import private_home
 
 
 @pytest.fixture()
 def copy(loaded_settings: Settings, monitor: Monitor, tmp_path: Path) -> Settings:
     """A copy of the loaded store with the saved panel (the session's ``monitor`` made it) and no note."""
-    shutil.copy(loaded_settings.db, tmp_path / "rotascope.duckdb")
+    private_home(loaded_settings, tmp_path)
     shutil.copytree(loaded_settings.home / "cache", tmp_path / "cache")
     for note in (tmp_path / "cache").glob("fingerprint-*.json"):
         note.unlink()

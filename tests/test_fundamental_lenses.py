@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from rotascope.monitor.run import Monitor
 from rotascope.records import Evidence, Opinion
 from rotascope.store.db import Store, open_store
 from rotascope.store.live import ensure_live_schema
+from storecopy import private_home
 
 AS_OF = date(2015, 6, 30)
 
@@ -124,7 +124,7 @@ def test_valuation_panel_by_hand_with_sec_facts(
     small, large = _closes(monitor, day)
     small_syms = list(small.dropna().index[:40])
     large_syms = [s for s in large.dropna().index if s not in small_syms][:40]
-    shutil.copy(loaded_settings.db, tmp_path / "rotascope.duckdb")
+    private_home(loaded_settings, tmp_path)
     settings = load_settings({"home": str(tmp_path)}, env={})
     db = open_store(settings, write=True)
     try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from rotascope.fundamentals import load_fundamentals as load_company_fundamental
 from rotascope.monitor.run import Monitor
 from rotascope.store.db import open_store
 from rotascope.store.live import ensure_live_schema, load_fundamentals
+from storecopy import private_home
 
 METRICS = ("revenue", "operating_income", "interest_expense", "operating_cash_flow")
 
@@ -58,7 +58,7 @@ def facts_frame(symbols: list[str]) -> pd.DataFrame:
 def test_point_in_time_facts_and_hand_checked_medians(
     monitor: Monitor, loaded_settings: Settings, tmp_path: Path
 ) -> None:
-    shutil.copy(loaded_settings.db, tmp_path / "rotascope.duckdb")
+    private_home(loaded_settings, tmp_path)
     settings = load_settings({"home": str(tmp_path)}, env={})
     members = list(monitor.panel.data.members.symbols[:40])
     store = open_store(settings, write=True)

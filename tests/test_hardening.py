@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from rotascope.config import Settings
 from rotascope.redact import clean_text, redact_url, scrub
 from rotascope.store.cache import PanelCache
 from rotascope.store.panel import Panel
+from storecopy import private_home
 
 EXE = [str(Path(sys.executable).with_name("rotascope"))]
 SECRET = "hunter2-PLANTED-secret"
@@ -38,9 +38,7 @@ def analyses(db: Path) -> int:
 @pytest.fixture()
 def private(loaded_settings: Settings, tmp_path: Path) -> dict[str, str]:
     """Environment for a private, writable copy of the loaded store."""
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copy2(loaded_settings.db, home / "rotascope.duckdb")
+    home = private_home(loaded_settings, tmp_path / "home")
     return {**os.environ, "ROTASCOPE_HOME": str(home)}
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from rotascope.errors import StoreCorrupt
 from rotascope.store.db import open_store
 from rotascope.store.integrity import verify_store
 from rotascope.store.live import ensure_live_schema, item_transaction, upsert_bars, upsert_series
+from storecopy import private_home
 
 EXE = [str(Path(sys.executable).with_name("rotascope"))]
 HEADER_BYTES = 3 * 4096
@@ -89,10 +89,7 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
 @pytest.fixture()
 def home(loaded_settings: Settings, tmp_path: Path) -> Path:
     """A private copy of the real store (embedded dataset and fundamentals loaded)."""
-    folder = tmp_path / "home"
-    folder.mkdir()
-    shutil.copy2(loaded_settings.db, folder / "rotascope.duckdb")
-    return folder
+    return private_home(loaded_settings, tmp_path / "home")
 
 
 def settings_for(home: Path) -> Settings:

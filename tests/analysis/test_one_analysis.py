@@ -4,7 +4,6 @@ including a store that holds SEC fundamentals and dated headlines (the inputs on
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -17,6 +16,7 @@ from rotascope.config import Settings, load_settings
 from rotascope.monitor.run import Monitor, build_monitor
 from rotascope.store.db import open_store
 from rotascope.store.live import NewsRow, ensure_live_schema, insert_news, item_transaction
+from storecopy import private_home
 from test_fundamentals_agent import facts_frame
 from webclient import make_client
 
@@ -31,8 +31,7 @@ def rich_settings(
     monitor: Monitor, loaded_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
     """A copy of the store with SEC facts for 40 members and headlines in the week to the as-of."""
-    home = tmp_path_factory.mktemp("rich")
-    shutil.copy(loaded_settings.db, home / "rotascope.duckdb")
+    home = private_home(loaded_settings, tmp_path_factory.mktemp("rich"))
     settings = load_settings({"home": str(home)}, env={})
     members = list(monitor.panel.data.members.symbols[:40])
     store = open_store(settings, write=True)

@@ -18,14 +18,14 @@ from rotascope.config import Settings, load_settings
 from rotascope.monitor.run import Monitor
 from rotascope.store.analyses import save_analysis
 from rotascope.store.db import open_store
+from storecopy import private_home
 
 DAY = date(2024, 7, 19)
 
 
 @pytest.fixture(scope="module")
 def copy_settings(loaded_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    home = tmp_path_factory.mktemp("stored")
-    shutil.copy(loaded_settings.db, home / "rotascope.duckdb")
+    home = private_home(loaded_settings, tmp_path_factory.mktemp("stored"))
     shutil.copytree(loaded_settings.home / "cache", home / "cache")
     return load_settings({"home": str(home)}, env={})
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from rotascope.fundamentals import load_fundamentals
 from rotascope.fundamentals.store import annual_from_sec, upsert_sec_annual
 from rotascope.providers.sec import parse_company_facts
 from rotascope.store.db import open_store
+from storecopy import private_home
 
 RECORDING = Path(__file__).resolve().parents[1] / "providers/recordings/sec/CIK0000320193.json"
 
@@ -32,7 +32,7 @@ def test_sec_facts_become_annual_rows_known_at_their_first_filing(
     assert one.ebit_sales == pytest.approx(op.value / rev.value)
     assert one.known_at == max(rev.filed, op.filed).date()
 
-    shutil.copy(loaded_settings.db, tmp_path / "rotascope.duckdb")
+    private_home(loaded_settings, tmp_path)
     store = open_store(load_settings({"home": str(tmp_path)}, env={}), write=True)
     try:
         assert upsert_sec_annual(store.conn, facts) == len(rows)

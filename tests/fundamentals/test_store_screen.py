@@ -21,6 +21,7 @@ from rotascope.fundamentals.files import read_annual, read_surprises
 from rotascope.fundamentals.screen import screen_at
 from rotascope.fundamentals.store import coverage, embedded_dir, load_embedded, load_fundamentals
 from rotascope.store.db import Store, open_store
+from storecopy import private_home
 
 FUND = SHARED / "fundamentals"
 
@@ -145,9 +146,7 @@ def test_embedded_fundamentals_rebuild_byte_identical(tmp_path: Path) -> None:
 
 
 def test_a_bad_embedded_file_changes_nothing_stored(loaded_settings: Settings, tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copy(loaded_settings.db, home / "rotascope.duckdb")
+    home = private_home(loaded_settings, tmp_path / "home")
     folder = tmp_path / "fund"
     shutil.copytree(embedded_dir(), folder)
     frame = pd.read_parquet(folder / "surprises.parquet").drop(columns=["eps_estimate"])

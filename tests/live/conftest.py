@@ -5,7 +5,6 @@ settings pointing every live source at the server. Sockets to any host but 127.0
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from live_replay import LiveReplay, MakeSettings
 from pytest_socket import socket_allow_hosts
 
 from rotascope.config import Settings, load_settings
+from storecopy import private_home
 
 
 @pytest.fixture(autouse=True)
@@ -37,10 +37,7 @@ def replay() -> Iterator[LiveReplay]:
 @pytest.fixture()
 def store_copy(loaded_settings: Settings, tmp_path: Path) -> Path:
     """A private copy of the real store (embedded dataset loaded) in a fresh home folder."""
-    home = tmp_path / "home"
-    home.mkdir()
-    shutil.copy(loaded_settings.db, home / "rotascope.duckdb")
-    return home
+    return private_home(loaded_settings, tmp_path / "home")
 
 
 @pytest.fixture()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 import socket
 from collections.abc import Iterator
 from dataclasses import replace
@@ -32,6 +31,7 @@ from rotascope.report.chartdata import chart_data
 from rotascope.report.diff import diff_analyses
 from rotascope.store.db import open_store
 from rotascope.web.command import register
+from storecopy import private_home
 from webclient import make_client
 
 if TYPE_CHECKING:
@@ -42,8 +42,7 @@ DAY = date(2024, 7, 19)
 
 def private_copy(settings: Settings, home: Path) -> Settings:
     """A copy of the loaded store in ``home``, for tests that write."""
-    home.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(settings.db, home / "rotascope.duckdb")
+    private_home(settings, home)
     return replace(settings, home=home, db=home / "rotascope.duckdb")
 
 

@@ -11,7 +11,6 @@ Playwright's own browser download is never used.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -31,6 +30,7 @@ from rotascope.report.riskdesk import risk_rows
 from rotascope.store.analyses import save_analysis
 from rotascope.store.db import open_store
 from rotascope.web.app import create_app, running_server
+from storecopy import private_home
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -64,8 +64,7 @@ def web_settings(
     from rotascope.agents import universe_analysis
     from rotascope.backtest.store import save_backtest
 
-    home = tmp_path_factory.mktemp("web-browser")
-    shutil.copy2(loaded_settings.db, home / "rotascope.duckdb")
+    home = private_home(loaded_settings, tmp_path_factory.mktemp("web-browser"))
     settings = replace(loaded_settings, home=home, db=home / "rotascope.duckdb")
     store = open_store(settings, write=True)
     try:

@@ -8,7 +8,6 @@ a minute; the POST operations write only to a private copy of the store.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from dataclasses import replace
 from typing import Any
@@ -29,6 +28,7 @@ from schemathesis.checks import (
 from rotascope.config import Settings, load_settings
 from rotascope.monitor.run import Monitor
 from rotascope.web.app import create_app
+from storecopy import private_home
 
 MAX_EXAMPLES = 20
 # Hypothesis keeps caches in ./.hypothesis; put them in a temporary folder instead of the work tree.
@@ -37,8 +37,7 @@ set_hypothesis_home_dir(tempfile.mkdtemp(prefix="rotascope-hypothesis-"))
 
 @pytest.fixture(scope="module")
 def web_schema(loaded_settings: Settings, monitor: Monitor, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    home = tmp_path_factory.mktemp("web-fuzz")
-    shutil.copy2(loaded_settings.db, home / "rotascope.duckdb")
+    home = private_home(loaded_settings, tmp_path_factory.mktemp("web-fuzz"))
     # the Host allow-list has its own tests (test_web_guard): the fuzzer's client may name any host
     settings = replace(loaded_settings, home=home, db=home / "rotascope.duckdb", web_allowed_hosts="*")
     app = create_app(settings, monitor)

@@ -5,7 +5,6 @@ fingerprint (another process wrote the store) is picked up without a restart."""
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ from pytest_socket import socket_allow_hosts
 
 from realserver import rotascope_serve
 from rotascope.config import Settings
+from storecopy import private_home
 
 
 @pytest.fixture(autouse=True)
@@ -26,8 +26,7 @@ def _local_sockets_only() -> None:
 
 @pytest.fixture(scope="module")
 def served(loaded_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    home = tmp_path_factory.mktemp("serve")
-    shutil.copy2(loaded_settings.db, home / "rotascope.duckdb")
+    home = private_home(loaded_settings, tmp_path_factory.mktemp("serve"))
     env = {
         **os.environ,
         "ROTASCOPE_HOME": str(home),
