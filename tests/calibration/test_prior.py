@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from datapaths import SHARED
+from parquetsame import assert_same_parquet
 from rotascope.calibration.outcomes import BASE, BEAR, BULL, Labels, climatology
 from rotascope.calibration.prior import HISTORY, size_prior, weekly_last_days
 
@@ -113,4 +114,4 @@ def test_build_script_is_deterministic(tmp_path: Path) -> None:
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     mod.build(CSV, tmp_path / "a.parquet")
-    assert (tmp_path / "a.parquet").read_bytes() == HISTORY.read_bytes()
+    assert_same_parquet(tmp_path / "a.parquet", HISTORY)

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from datapaths import SHARED
+from parquetsame import assert_same_parquet
 from rotascope.config import Settings, load_settings
 from rotascope.errors import DataError, DatasetError
 from rotascope.fundamentals.files import read_annual, read_surprises
@@ -141,7 +142,10 @@ def test_embedded_fundamentals_rebuild_byte_identical(tmp_path: Path) -> None:
     )
     built = json.loads((tmp_path / "manifest.json").read_text())
     shipped = json.loads((root / "src/rotascope/data/fundamentals/manifest.json").read_text())
-    assert built["files"] == shipped["files"]
+    assert sorted(built["files"]) == sorted(shipped["files"])
+    for name in shipped["files"]:
+        assert_same_parquet(tmp_path / name, root / "src/rotascope/data/fundamentals" / name)
+    assert built["dropped_rows"] == shipped["dropped_rows"]
     assert shipped["dropped_rows"]["surprises"] == {"eps_estimate is not a number": 1}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 from pathlib import Path
 from typing import Any
@@ -98,10 +99,21 @@ def test_shipped_model_equals_freshly_trained_sklearn_model(
 
 
 @needs_data
-def test_build_is_byte_identical(trained: tuple[Any, Any], phrasebank: tuple[list[str], np.ndarray]) -> None:
+def test_build_reproduces_the_model(
+    trained: tuple[Any, Any], phrasebank: tuple[list[str], np.ndarray]
+) -> None:
     fitted, _ = trained
+    # the same arrays, not the same bytes: another scikit-learn/BLAS release moves the fitted weights by
+    # ~1e-9 (issue 21); vocabulary, classes and notes must match exactly
     rebuilt = export(fitted, sha256_of(TRAIN), {"sentences": str(len(phrasebank[0]))})
-    assert rebuilt == model_path().read_bytes(), "run scripts/build_sentiment_model.py and commit model.npz"
+    hint = "run scripts/build_sentiment_model.py and commit model.npz"
+    with np.load(io.BytesIO(rebuilt), allow_pickle=False) as new, np.load(model_path()) as old:
+        assert sorted(new.files) == sorted(old.files), hint
+        for name in old.files:
+            if old[name].dtype.kind == "f":
+                assert np.allclose(new[name], old[name], rtol=0, atol=1e-6), f"{name}: {hint}"
+            else:
+                assert np.array_equal(new[name], old[name]), f"{name}: {hint}"
 
 
 @needs_data
