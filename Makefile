@@ -1,33 +1,53 @@
 # One command surface. Fresh machine: `make demo` (real output on the embedded data) and `make test`.
+# `make demo` installs only what the README's commands need; `make check`/`make test` add the dev tools.
+# Both install against constraints.txt (the versions the tests were run with), so a fresh clone gets them.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/pip install -q --disable-pip-version-check -c constraints.txt
 
-.PHONY: demo test lint bench dataset clean
+.PHONY: demo check test lint bench dataset lock clean
 
-$(BIN)/rotascope: pyproject.toml
+$(BIN)/python:
 	$(PY) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+
+$(VENV)/.demo: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e .
 	touch $@
 
-demo: $(BIN)/rotascope
+$(VENV)/.dev: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e '.[dev]'
+	touch $(VENV)/.demo $@
+
+demo: $(VENV)/.demo
 	$(BIN)/rotascope init
 	$(BIN)/rotascope monitor
 
-test: $(BIN)/rotascope
+# the fast tier: lint, types and the tests that need no subprocess, browser, server or whole-history replay
+check: $(VENV)/.dev
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/ruff format --check src tests scripts benchmarks
+	$(BIN)/mypy
+	$(BIN)/pytest -q -m "not slow and not heavy" -n 2
+
+test: $(VENV)/.dev
 	$(BIN)/pytest -q
 
-lint: $(BIN)/rotascope
+lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/ruff format --check src tests scripts benchmarks
 	$(BIN)/mypy
 
-bench: $(BIN)/rotascope
+bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/run.py
 
-dataset: $(BIN)/rotascope
+dataset: $(VENV)/.dev
 	$(BIN)/python scripts/build_dataset.py
+
+# rewrite constraints.txt from the dev environment as installed now (after changing a dependency)
+lock: $(VENV)/.dev
+	$(BIN)/pip freeze --exclude-editable --disable-pip-version-check | LC_ALL=C sort > constraints.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

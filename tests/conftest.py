@@ -16,6 +16,42 @@ from rotascope.monitor.run import Monitor, build_monitor
 from rotascope.providers import bundled
 from rotascope.store.db import Store, open_store
 
+# The fast tier (`make check`) leaves these out: each starts subprocesses, servers, a browser, lint tools or a
+# whole-history replay. `make test` runs everything. A module not named here is in the fast tier.
+HEAVY_MODULES = frozenset(
+    {
+        "test_lint.py",  # ruff and mypy: make check runs them itself
+        "test_cli.py",
+        "test_cli_stages.py",
+        "test_hardening.py",
+        "test_jsonout.py",
+        "test_store_integrity.py",
+        "test_fingerprint_note.py",
+        "test_debate_all_cli.py",
+        "test_stored_answer.py",
+        "test_live_cli_e2e.py",
+        "test_report_command.py",
+        "test_report_pdf.py",
+        "test_web_browser.py",
+        "test_web_fuzz.py",
+        "test_web_guard.py",
+        "test_web_load.py",
+        "test_web_static.py",
+        "test_bt_sweep.py",
+        "test_calibration.py",
+    }
+)
+# fixtures that run a subprocess or a long replay: a test asking for one is heavy wherever it lives
+HEAVY_FIXTURES = frozenset({"cli_env", "backtest_result"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests `make check` skips as ``heavy`` (module list and fixtures above)."""
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.path.name in HEAVY_MODULES or fixtures & HEAVY_FIXTURES:
+            item.add_marker(pytest.mark.heavy)
+
 
 @pytest.fixture(scope="session")
 def loaded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
