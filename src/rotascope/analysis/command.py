@@ -30,6 +30,7 @@ from rotascope.records import Analysis
 from rotascope.report.terminal_analysis import render_analysis
 from rotascope.store.analyses import list_analyses, save_analysis
 from rotascope.store.db import Store, reading, writing
+from rotascope.tablefit import show_table
 
 if TYPE_CHECKING:
     from rotascope.agents.members import MembersDebate
@@ -191,20 +192,15 @@ def register(app: typer.Typer) -> None:
         if fmt == "json":
             emit_json([r.__dict__ for r in rows])
             return
-        table = Table(title="Stored analyses")
-        for col in ("id", "kind", "subject", "as of", "created (UTC)", "config", "data"):
+        table = Table(
+            title="Stored analyses",
+            caption="Config and data fingerprints of each: `rotascope history -f json`.",
+        )
+        for col in ("id", "as of", "kind", "subject", "created (UTC)"):
             table.add_column(col)
         for r in rows:
-            table.add_row(
-                r.id,
-                r.kind,
-                r.subject,
-                str(r.as_of),
-                f"{r.created_at:%Y-%m-%d %H:%M:%S}",
-                r.config_hash,
-                r.data_fingerprint,
-            )
-        out.print(table)
+            table.add_row(r.id, str(r.as_of), r.kind, r.subject, f"{r.created_at:%Y-%m-%d %H:%M}")
+        show_table(out, table)
 
 
 def top_and_bottom(ranked: MembersDebate, top: int | None) -> MembersDebate:
@@ -240,7 +236,7 @@ def render_members(ranked: MembersDebate, console: Console, top: int | None = No
             f"{c.bull:.0%}/{c.base:.0%}/{c.bear:.0%}",
             *(f"{c.scores[a]:+.2f}" for a in ("fundamentals", "macro", "internals", "sentiment")),
         )
-    console.print(table)
+    show_table(console, table)
     tilts = {k: sum(1 for c in calls if c.tilt == k) for k in ("toward", "away", "none")}
     console.print(
         f"{len(calls):,} members debated (ladder level {ranked.ladder_reached} of 5; killers triggered: "

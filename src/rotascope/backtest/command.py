@@ -37,6 +37,7 @@ from rotascope.errors import DataError, RotascopeError
 from rotascope.monitor.asof import parse_date
 from rotascope.monitor.run import build_monitor
 from rotascope.store.db import reading
+from rotascope.tablefit import show_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -178,7 +179,7 @@ def _print_tables(result: BacktestResult, console: Console) -> None:
         table.add_column(col, justify="left" if i == 0 else "right", no_wrap=i == 0)
     for row in strategy_rows([*r.strategies, *r.benchmarks]):
         table.add_row(*row)
-    console.print(table)
+    show_table(console, table)
     a = r.attribution
     sig = Table(
         box=box.SIMPLE_HEAD,
@@ -189,7 +190,7 @@ def _print_tables(result: BacktestResult, console: Console) -> None:
         sig.add_column(col, justify="left" if i == 0 else "right", no_wrap=i == 0)
     for row in signal_rows(a):
         sig.add_row(*row)
-    console.print(sig)
+    show_table(console, sig)
     _print_membership(r, console)
     for caveat in r.caveats:
         console.print(f"Caveat: {caveat}")
@@ -213,5 +214,5 @@ def _print_membership(result: BacktestResult, console: Console) -> None:
             table.add_column(col, justify="left" if i == 0 or col == "changed weeks" else "right")
         for row in rows:
             table.add_row(*row)
-        console.print(table)
+        show_table(console, table)
     console.print(f"{m.summary} {m.scope}")

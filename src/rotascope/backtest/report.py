@@ -241,7 +241,7 @@ def signal_rows(attribution: Attribution) -> list[list[str]]:
                     str(s.fired),
                     _fmt(s.mean_fired),
                     _fmt(s.base_mean),
-                    f"{_fmt(s.ci_low)}…{_fmt(s.ci_high)}",
+                    f"{_fmt(s.ci_low)} to {_fmt(s.ci_high)}",
                     _hit(s.hit_rate),
                     _hit(s.base_hit_rate),
                     _fmt(s.ic, pct=False),

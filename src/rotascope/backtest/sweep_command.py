@@ -20,6 +20,7 @@ from rotascope.console import err, friendly_errors, out
 from rotascope.executor import ExecutorName, check_ray
 from rotascope.monitor.run import build_monitor
 from rotascope.store.db import reading
+from rotascope.tablefit import show_table
 
 TABLE_ROWS = 25
 """Variants shown in the terminal table (sorted by out-of-sample Sharpe); -f json has all of them."""
@@ -121,7 +122,7 @@ def print_sweep(result: SweepResult, console: Console) -> None:
             _num(None if o.max_drawdown is None else o.max_drawdown * 100, ".0f") + "%",
             _num(None if o.exposure is None else o.exposure * 100, ".0f") + "%",
         )
-    console.print(table)
+    show_table(console, table)
     if len(ranked) > TABLE_ROWS:
         say(f"{len(ranked) - TABLE_ROWS} more variants in `-f json`.")
     say(

@@ -22,6 +22,7 @@ from rotascope.errors import DataError, RotascopeError
 from rotascope.monitor.asof import parse_date, resolve_as_of
 from rotascope.monitor.run import Monitor, build_monitor
 from rotascope.store.db import reading
+from rotascope.tablefit import wrapped
 
 
 def write_calibration(monitor: object, out_dir: Path, extra: ExtraFactory | None) -> list[Path]:
@@ -79,7 +80,7 @@ def register(app: typer.Typer, extra: ExtraFactory | None = None) -> None:
                     written = write_review(cal, out_dir, upto)
                 except OSError as exc:
                     raise RotascopeError(f"Cannot write the review to {out_dir}: {exc.strerror}.") from None
-        for line in review_lines(rev):
+        for line in wrapped(review_lines(rev), out.width):
             out.print(line, markup=False, highlight=False)
         for path in written:
             out.print(f"Wrote {path}")

@@ -21,6 +21,7 @@ from rotascope.fundamentals.screen import screen_at
 from rotascope.fundamentals.store import load_embedded
 from rotascope.monitor.asof import parse_date
 from rotascope.store.db import reading
+from rotascope.tablefit import show_table
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -200,7 +201,7 @@ def emit_backtest(bt: ScreenBacktest, fmt: str) -> None:
             ci,
             f"{r.hit_rate:.0%}" if r.hit_rate is not None else "-",
         )
-    out.print(table)
+    show_table(out, table)
     for r in bt.results:
         if r.era == "all":
             out.print(r.verdict)
@@ -258,7 +259,7 @@ def register(app: typer.Typer) -> None:
         elif fmt == "csv":
             sys.stdout.write(screen_csv(result))
         else:
-            out.print(screen_table(result))
+            show_table(out, screen_table(result))
             names = ", ".join(u.symbol for u in result.unscored[:40])
             more = f" and {len(result.unscored) - 40} more" if len(result.unscored) > 40 else ""
             out.print(f"No fundamentals known at {result.as_of} ({len(result.unscored)}): {names}{more}.")

@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from rotascope.records import Evidence
+from rotascope.tablefit import show_table
 
 DISCLAIMER = "Research tooling, not investment advice."
 WIDE = 100
@@ -102,5 +103,10 @@ def bullets(console: Console, items: Iterable[str], indent: int = 2, marker: str
 
 
 def show(console: Console, renderable: Table) -> None:
-    """Print a table with its title and caption wrapped at the console width too."""
-    console.print(renderable, soft_wrap=False)
+    """Print a table that fits the console without cutting a number, date or name.
+
+    Title and caption wrap at the console width; short cells (numbers, dates, symbols) stay whole and long
+    text wraps at spaces. When even that is wider than the console, the rows are stacked as
+    ``header: value`` blocks instead (the issue-25 rule: never an ellipsis inside a value).
+    """
+    show_table(console, renderable)

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from rotascope.console import check_format, emit_json, err, friendly_errors, out
 from rotascope.sentiment.batch import REPLACED, read_text_column, score_texts
+from rotascope.tablefit import show_table
 
 TEXT_WIDTH = 80
 
@@ -42,7 +43,7 @@ def register(app: typer.Typer) -> None:
             for r in rows:
                 short = r.text if len(r.text) <= TEXT_WIDTH else r.text[: TEXT_WIDTH - 1] + "…"
                 table.add_row(str(r.row), r.label, f"{r.score:+.3f}", r.flag or "", short)
-            out.print(table)
+            show_table(out, table)
         n_replaced = sum(r.flag == REPLACED for r in rows)
         if n_replaced:
             err.print(

@@ -22,6 +22,7 @@ from rotascope.providers import bundled
 from rotascope.sentiment.sample import load_headline_sample
 from rotascope.store.db import open_store, reading
 from rotascope.store.integrity import move_aside, verify_store
+from rotascope.tablefit import show_table
 
 
 def register(app: typer.Typer) -> None:
@@ -132,7 +133,7 @@ def register(app: typer.Typer) -> None:
             table.add_column(col, justify="right" if col in ("items", "rows") else "left")
         for s in summary:
             table.add_row(s.source, s.kind, f"{s.items:,}", f"{s.rows:,}", str(s.first), str(s.last))
-        out.print(table)
+        show_table(out, table)
         detail = Table(
             title=f"ETFs and series (stale = last value more than {settings.stale_days} days before today)"
         )
@@ -148,9 +149,9 @@ def register(app: typer.Typer) -> None:
                 str(r.age_days),
                 "STALE" if r.stale else "",
             )
-        out.print(detail)
+        show_table(out, detail)
         if fund:
-            out.print(coverage_table(fund))
+            show_table(out, coverage_table(fund))
         out.print(
             "Member stocks are today's index members: breadth over past years carries survivorship bias."
         )
@@ -191,7 +192,7 @@ def register(app: typer.Typer) -> None:
             table.add_column(str(col), justify="right")
         for row in frame.tail(limit).itertuples(index=False):
             table.add_row(*[_cell(v) for v in row])
-        out.print(table)
+        show_table(out, table)
 
 
 def _check_before_init(settings: Settings, force: bool) -> Path | None:
