@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from pathlib import Path
 from typing import Any
 
@@ -73,17 +72,14 @@ def test_a_damaged_model_file_is_one_clear_error(tmp_path: Path) -> None:
         SentimentModel.from_file(bad)
 
 
-def test_ten_thousand_sentences_score_quickly() -> None:
+def test_ten_thousand_sentences_score_in_one_call() -> None:
     texts = [
         f"Net sales in quarter {i} rose {i % 17} % to EUR {i / 10:.1f} mn from a year earlier ."
         for i in range(10_000)
     ]
-    load_model().predict(texts[:10])  # load outside the timing
-    start = time.perf_counter()
+    # speed is measured by `make bench` (benchmarks/bench_sentiment.py), not timed in a unit test
     result = load_model().predict(texts)
-    elapsed = time.perf_counter() - start
-    assert len(result.labels) == 10_000
-    assert elapsed < 4.0  # the budget is 2 s; doubled for a shared CI machine
+    assert len(result.labels) == 10_000 and set(result.labels) <= set(CLASSES)
 
 
 @needs_data
