@@ -20,6 +20,7 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from rotascope._typing import DateArray
 from rotascope.atomicfile import atomic_write
 from rotascope.backtest.attribution import Attribution, attribute
 from rotascope.backtest.forward import forward_relative_return_label
@@ -38,6 +39,8 @@ CAVEATS: tuple[str, ...] = (
     "Forward returns are labels (they use later prices) and are never inputs to a signal.",
     "Positions are decided at weekly closes and filled at the next trading day's close; costs are per "
     "unit of turnover on each leg; no borrow fee on the short leg. " + RF_NOTE,
+    "Everything covers the window only: positions still open on its last day are closed at that close "
+    "(with their cost), and forward outcomes ending after it are excluded (counted in past_end).",
 )
 
 
@@ -70,7 +73,10 @@ def run_backtest(
         )
     rep = replay(monitor, days, extra)
     panel = monitor.panel
+    last_day = window_end(panel.calendar, params.end)
     etf = panel.data.etf
+    # the h-th weekly as-of after t is taken among ``days`` (all <= end): an outcome whose horizon runs
+    # past the window is NaN, excluded from every statistic and counted in ``past_end``
     labels = forward_relative_return_label(
         panel.calendar, etf.column("IWM"), etf.column("SPY"), days, params.horizons
     )
@@ -83,6 +89,7 @@ def run_backtest(
         params.confidence,
         params.seed,
         rep.point_in_time(),
+        past_end=[min(h, len(days)) for h in params.horizons],
     )
     weights: pd.Series | None
     if isinstance(tilt, str):
@@ -93,7 +100,7 @@ def run_backtest(
         weights = tilt
         if tilt is not None and params.tilt is None:
             params = params.model_copy(update={"tilt": "injected weight series"})
-    sims = run_strategies(panel, days, params.cost_bps, weights, params.stop, params.lag)
+    sims = run_strategies(panel, days, params.cost_bps, weights, params.stop, params.lag, last_day)
     stats = [s.stats() for s in sims]
     if rep.extra_columns and not params.extra:
         params = params.model_copy(update={"extra": list(rep.extra_columns)})
@@ -103,14 +110,25 @@ def run_backtest(
         source=rep.source,
         start=days[0].astype(date),
         end=days[-1].astype(date),
+        last_day=last_day.astype(date),
         weeks=len(days),
         attribution=attr,
         strategies=[s for s in stats if not s.name.startswith("hold_")],
         benchmarks=[s for s in stats if s.name.startswith("hold_")],
         caveats=list(CAVEATS),
-        membership=compare_membership(monitor, rep, params.cost_bps, params.stop, params.lag),
+        membership=compare_membership(monitor, rep, params.cost_bps, params.stop, params.lag, end=last_day),
     )
     return BacktestRun(result, rep, labels, sims)
+
+
+def window_end(calendar: DateArray, end: date | None) -> np.datetime64:
+    """The window's last trading day: the last calendar day on or before ``end`` (default: the last one).
+    Positions open then are closed at its close; nothing later is read."""
+    cal = np.asarray(calendar).astype("datetime64[D]")
+    if end is None:
+        return np.datetime64(cal[-1], "D")
+    i = int(np.searchsorted(cal, np.datetime64(end, "D"), side="right")) - 1
+    return np.datetime64(cal[max(i, 0)], "D")
 
 
 # ---------------------------------------------------------------------------------------------- charts
