@@ -30,6 +30,7 @@ from rotascope.backtest.result import DISCLAIMER as DISCLAIMER
 from rotascope.backtest.result import BacktestParams as BacktestParams
 from rotascope.backtest.result import BacktestResult as BacktestResult
 from rotascope.backtest.strategies import RF_NOTE, SimResult, StrategyStats, run_strategies
+from rotascope.csvmeta import sidecar, sidecar_name
 from rotascope.errors import DataError
 from rotascope.monitor.engine import SURVIVORSHIP
 from rotascope.monitor.run import Monitor
@@ -367,8 +368,18 @@ of turnover per leg. {html.escape(r.disclaimer)}</p>
 """
 
 
+SIGNALS_COLUMNS = {
+    "as_of": "the weekly as-of date (the last session of the week); every signal is known at its close",
+    "fwd_*": "LABELS (future IWM-minus-SPY returns over h weeks), not signals; empty where the horizon "
+    "runs past the window",
+    "membership_*": "point_in_time = breadth counted on the dated list in force, current = today's members",
+}
+"""Column notes of signals.csv (its CSVW sidecar)."""
+
+
 def write_outputs(run: BacktestRun, out: Path) -> list[Path]:
-    """Write backtest.json, signals.csv, equity.png, hit_rates.png and backtest.html into ``out``."""
+    """Write backtest.json, signals.csv (plain CSV) with its CSVW sidecar, equity.png, hit_rates.png and
+    backtest.html into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     charts = {"equity.png": equity_png(run.sims), "hit_rates.png": hitrate_png(run.result.attribution)}
     paths: list[Path] = []
@@ -379,12 +390,10 @@ def write_outputs(run: BacktestRun, out: Path) -> list[Path]:
     if run.replay.membership is not None:
         frame = frame.join(run.replay.membership.add_prefix("membership_"))
     target = out / "signals.csv"
-    atomic_write(
-        target,
-        "# " + CAVEATS[0] + "\n# fwd_* columns are LABELS (future returns), not signals.\n"
-        "# membership_* columns: point_in_time = breadth counted on the dated list in force, "
-        "current = today's members.\n" + frame.to_csv(float_format="%.6g", lineterminator="\n"),
-    )
+    atomic_write(target, frame.to_csv(float_format="%.6g", lineterminator="\n"))
+    paths.append(target)
+    target = out / sidecar_name("signals.csv")
+    atomic_write(target, sidecar("signals.csv", "Weekly replayed signals. " + CAVEATS[0], SIGNALS_COLUMNS))
     paths.append(target)
     for name, png in charts.items():
         target = out / name
