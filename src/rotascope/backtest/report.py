@@ -14,11 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from rotascope._typing import DateArray
 from rotascope.atomicfile import atomic_write
@@ -34,6 +33,9 @@ from rotascope.csvmeta import sidecar, sidecar_name
 from rotascope.errors import DataError
 from rotascope.monitor.engine import SURVIVORSHIP
 from rotascope.monitor.run import Monitor
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CAVEATS: tuple[str, ...] = (
     SURVIVORSHIP + " Breadth-based signals and the breadth-trigger strategy are affected.",
@@ -133,7 +135,18 @@ def window_end(calendar: DateArray, end: date | None) -> np.datetime64:
 
 
 # ---------------------------------------------------------------------------------------------- charts
+def _figure(figsize: tuple[float, float]) -> Figure:
+    """A new matplotlib figure."""
+    # deferred: matplotlib (~0.5 s of imports) loads only when a PNG is written (--out), not for every run
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize)
+
+
 def _png(fig: Figure) -> bytes:
+    # deferred: as in _figure, matplotlib loads only when a PNG is written
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
@@ -146,7 +159,7 @@ def _footnote(fig: Figure) -> None:
 
 def equity_png(sims: Sequence[SimResult]) -> bytes:
     """Equity curves of the strategies (solid) and the buy-and-hold benchmarks (dashed), log scale."""
-    fig = Figure(figsize=(10, 5.2))
+    fig = _figure((10, 5.2))
     ax = fig.add_subplot()
     for sim in sims:
         style = "--" if sim.name.startswith("hold_") else "-"
@@ -165,7 +178,7 @@ def hitrate_png(attribution: Attribution) -> bytes:
     """Hit rate when fired vs the base hit rate, per signal, one panel per horizon."""
     horizons = attribution.horizons
     n_signals = len({s.signal for s in attribution.stats})
-    fig = Figure(figsize=(4.2 * len(horizons), 0.32 * n_signals + 1.8))
+    fig = _figure((4.2 * len(horizons), 0.32 * n_signals + 1.8))
     order = attribution.ranked()
     for i, h in enumerate(horizons):
         ax = fig.add_subplot(1, len(horizons), i + 1)
