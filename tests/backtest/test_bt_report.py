@@ -48,7 +48,14 @@ def test_deterministic_json(monitor: Monitor, run: BacktestRun) -> None:
 def test_outputs_written(run: BacktestRun, tmp_path: Path) -> None:
     paths = write_outputs(run, tmp_path / "out")
     names = {p.name for p in paths}
-    assert names == {"backtest.json", "signals.csv", "equity.png", "hit_rates.png", "backtest.html"}
+    assert names == {
+        "backtest.json",
+        "signals.csv",
+        "signals.csv-metadata.json",
+        "equity.png",
+        "hit_rates.png",
+        "backtest.html",
+    }
     for p in paths:
         assert p.stat().st_size > 0
     for name in ("equity.png", "hit_rates.png"):
@@ -58,7 +65,8 @@ def test_outputs_written(run: BacktestRun, tmp_path: Path) -> None:
     assert page.count("data:image/png;base64,") == 2
     assert "Survivorship bias" in page and "trend_pair" in page and "stance_dummy" in page
     csv = (tmp_path / "out" / "signals.csv").read_text()
-    assert csv.startswith("# Survivorship bias") and "fwd_4w" in csv
+    assert csv.startswith("as_of,") and "fwd_4w" in csv.splitlines()[0]  # plain CSV: notes in the sidecar
+    assert "Survivorship bias" in (tmp_path / "out" / "signals.csv-metadata.json").read_text()
     assert "Survivorship bias" in (tmp_path / "out" / "backtest.json").read_text()
 
 

@@ -160,6 +160,40 @@ def test_stop_exits_and_waits_for_a_sign_change() -> None:
     assert sim.equity.iloc[-1] == pytest.approx(0.99)
 
 
+def test_a_position_open_at_the_end_is_closed_at_its_close_with_its_cost() -> None:
+    """Long the pair from day 1's close; the window ends on day 5 (prices cut there): the position is sold
+    at day 5's close (IWM 99), paying 10 bps on the held weights, and nothing after day 5 is read."""
+    prices, days = _toy()
+    prices.loc[prices.index[6:], "IWM"] = np.nan  # after the window: must not matter
+    sim = simulate(
+        prices.iloc[:6], pair_targets(np.array([1.0]), days[[0]]), cost_bps=10, lag=1, close_at_end=True
+    )
+    assert sim.equity.index[-1] == prices.index[5]
+    value = 0.998 + 0.01 * (99.0 - 100.0)  # 0.988 before the exit
+    held = 0.01 * 99.0 / value + 0.01 * 100.0 / value
+    assert sim.equity.iloc[-1] == pytest.approx(value - 1e-3 * held * value, abs=1e-12)
+    assert list(sim.targets["IWM"]) == [1.0, 0.0] and sim.trades == 2
+    assert sim.weights.iloc[-1].abs().sum() == 0.0
+    # a decision whose fill falls on the last day is replaced by the close (no trade then exit)
+    sim2 = simulate(
+        prices.iloc[:6], pair_targets(np.array([1.0, -1.0]), days[[0, 4]]), cost_bps=10, close_at_end=True
+    )
+    assert list(sim2.targets["IWM"]) == [1.0, 0.0] and sim2.trades == 2
+    assert sim2.equity.iloc[-1] == pytest.approx(sim.equity.iloc[-1], abs=1e-15)
+
+
+def test_closing_at_the_end_matches_vectorbt(
+    monitor: Monitor, asof: np.ndarray, prices: pd.DataFrame
+) -> None:
+    """The closing fill is one more target (0) on the last day: vectorbt values it the same."""
+    cut = prices.loc[:"2019-12-31"]
+    days = asof[asof <= np.datetime64("2019-12-31")]
+    sim = simulate(cut, trend_pair_targets(monitor.panel, days), 10.0, close_at_end=True)
+    assert sim.equity.index[-1] == pd.Timestamp("2019-12-31") and sim.costs.iloc[-1] >= 0
+    theirs = _vectorbt_value(cut, sim, 10.0, True)
+    assert abs(sim.equity.iloc[-1] / theirs.iloc[-1] - 1) < 1e-9
+
+
 def test_no_position_before_a_leg_has_prices() -> None:
     prices, days = _toy()
     prices.loc[prices.index[:3], "IWM"] = np.nan
@@ -186,7 +220,7 @@ def test_run_strategies_report_stats(monitor: Monitor, asof: np.ndarray) -> None
         assert st.max_drawdown is not None and -1 < st.max_drawdown <= 0
         assert st.vol is not None and st.vol > 0
     spy = sims[3].stats()
-    assert spy.trades == 1 and spy.exposure == 1.0
+    assert spy.trades == 2 and spy.exposure == 1.0  # bought at the first fill, sold on the last day
     assert spy.cagr is not None and 0.05 < spy.cagr < 0.12
     assert "Survivorship" in sims[1].note
 

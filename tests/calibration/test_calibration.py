@@ -241,13 +241,14 @@ def test_weights_png_before_any_refit_and_for_one_horizon(cal: Calibrated) -> No
 def test_write_review_writes_every_file_whole(cal: Calibrated, tmp_path: Path) -> None:
     paths = write_review(cal, tmp_path)
     names = {"calls.csv", "weights.csv", "review.json", "reliability.png", "weights.png", "review.html"}
+    names |= {"calls.csv-metadata.json", "weights.csv-metadata.json"}  # the CSVs' notes (plain CSV)
     assert {p.name for p in paths} == names
     assert {p.name for p in tmp_path.iterdir()} == names  # no temporary file left behind
     for png in ("reliability.png", "weights.png"):
         assert (tmp_path / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = (tmp_path / "review.html").read_text()
     assert "src='reliability.png'" in page and "src='weights.png'" in page and "sign changes" in page
-    back = pd.read_csv(tmp_path / "weights.csv", comment="#")
+    back = pd.read_csv(tmp_path / "weights.csv")
     want = weights_frame(cal)
     assert list(back.columns) == list(want.columns) and len(back) == len(want)
     assert np.allclose(
@@ -256,5 +257,5 @@ def test_write_review_writes_every_file_whole(cal: Calibrated, tmp_path: Path) -
         atol=1e-6,
         equal_nan=True,
     )
-    calls = pd.read_csv(tmp_path / "calls.csv", comment="#")
+    calls = pd.read_csv(tmp_path / "calls.csv")
     assert {"expanding_bull", "expanding_base", "expanding_bear"} <= set(calls.columns)

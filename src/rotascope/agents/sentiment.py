@@ -14,7 +14,6 @@ from datetime import timedelta
 
 from rotascope.agents.base import AgentContext, claim, ev, opinion
 from rotascope.records import Headline, Opinion
-from rotascope.sentiment.model import load_model
 
 NAME = "sentiment"
 METHOD = "headline tone (finance sentiment model trained on the Financial PhraseBank)"
@@ -27,6 +26,10 @@ def analyze(ctx: AgentContext, headlines: list[Headline] | None = None, days: in
     recent = [h for h in (headlines or []) if start < h.known_at <= ctx.as_of]
     if not recent:
         return opinion(NAME, METHOD, ctx.as_of, [], [NO_NEWS], NO_NEWS)
+    # deferred: the headline model (scipy.sparse, ~0.3 s of imports) loads only when headlines are scored,
+    # not for the weekly replay, which runs the agents without headlines
+    from rotascope.sentiment.model import load_model
+
     result = load_model().predict([h.text for h in recent])
     mean = float(result.scores.mean())
     counts = {label: result.labels.count(label) for label in ("positive", "negative", "neutral")}

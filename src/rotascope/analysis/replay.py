@@ -22,6 +22,7 @@ from rotascope.agents.base import TOPIC_OF
 from rotascope.agents.columns import ClaimSpec
 from rotascope.agents.risk_view import tilt_weights
 from rotascope.agents.run import universe_analysis
+from rotascope.analysis import tilt_cache
 from rotascope.backtest.calendar import as_index
 from rotascope.monitor.run import Monitor, MonitorResult
 
@@ -139,9 +140,15 @@ CALIBRATED_TILT = "calibrated decision tilt (walk-forward probabilities, the dec
 
 def calibrated_tilt(monitor: Monitor) -> pd.Series:
     """The decision agent's calibrated tilt at every weekly as-of (imported when the backtest runs: the
-    calibrator pulls in scikit-learn, which the CLI's start-up should not)."""
-    # deferred: the calibrator (scikit-learn) loads only when strategy 3 is traded, not when `review` or
-    # `backtest --sweep` import this module
+    calibrator pulls in scikit-learn, which the CLI's start-up should not), from the disk cache
+    (``analysis.tilt_cache``) when the exact inputs were seen before."""
+    cached = tilt_cache.get(monitor)
+    if cached is not None:
+        return cached
+    # deferred: the calibrator (scikit-learn) loads only when strategy 3 is traded and its tilt is not in
+    # the cache, not when `review` or `backtest --sweep` import this module
     from rotascope.analysis.calibrated_tilt import calibrated_tilt_series
 
-    return calibrated_tilt_series(monitor, replay_extra)
+    series = calibrated_tilt_series(monitor, replay_extra)
+    tilt_cache.put(monitor, series)
+    return series

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from pydantic import Field
 
 from rotascope._typing import BoolArray, Float64Array
 from rotascope.backtest.forward import DEFAULT_HORIZONS, horizon_column
@@ -75,6 +76,9 @@ class Attribution(Record):
     seed: int
     stats: list[SignalStat]
     caveats: list[str]
+    past_end: list[int] = Field(default_factory=list)
+    """Per horizon (same order as ``horizons``): weekly as-of dates of the window whose forward outcome
+    ends after the window's last as-of, so is not known inside it; excluded from every statistic."""
 
     def ranked(self) -> list[str]:
         """Signals sorted by information: mean |IC| over the horizons, highest first (unknown IC last)."""
@@ -195,9 +199,11 @@ def attribute(
     confidence: float = CONFIDENCE,
     seed: int = SEED,
     point_in_time: pd.Series | None = None,
+    past_end: Sequence[int] = (),
 ) -> Attribution:
     """Attribution of every signal column against the ``fwd_{h}w`` label columns, for each horizon
-    (``point_in_time``: see ``signal_stat``)."""
+    (``point_in_time``: see ``signal_stat``; ``past_end``: the count per horizon of outcomes beyond the
+    window, recorded as given)."""
     kinds = kinds or {}
     stats = [
         signal_stat(
@@ -222,6 +228,7 @@ def attribute(
         block="moving blocks of h consecutive weeks (h = horizon)",
         seed=seed,
         stats=stats,
+        past_end=list(past_end),
         caveats=[
             SURVIVORSHIP + " Signals marked survivorship=True read today's members in some of their "
             "weeks; weeks_point_in_time counts the weeks on the dated list.",

@@ -173,7 +173,9 @@ def _print_tables(result: BacktestResult, console: Console) -> None:
     table = Table(
         box=box.SIMPLE_HEAD,
         title=f"Strategies vs buy-and-hold, {r.start} to {r.end} ({r.weeks:,} weekly decisions, "
-        f"{r.params.cost_bps:g} bps per unit of turnover per leg)",
+        f"{r.params.cost_bps:g} bps per unit of turnover per leg"
+        + (f"; positions closed {r.last_day}" if r.last_day else "")
+        + ")",
     )
     for i, col in enumerate(STRATEGY_HEAD):
         table.add_column(col, justify="left" if i == 0 else "right", no_wrap=i == 0)

@@ -155,9 +155,11 @@ def compare_membership(
     stop: float = 0.10,
     lag: int = 1,
     universe: str = BREADTH_UNIVERSE,
+    end: np.datetime64 | None = None,
 ) -> MembershipComparison:
     """Re-run the replay and strategies 1-2 on today's members over the weeks ``universe`` was on a dated
-    list, and set them against the point-in-time replay ``rep`` (see the module docstring)."""
+    list, and set them against the point-in-time replay ``rep`` (see the module docstring); the strategies
+    close on ``end``, the backtest window's last day (default: the last calendar day)."""
     membership = rep.membership if rep.membership is not None else pd.DataFrame(index=rep.signals.index)
     weeks = universe_weeks(membership)
     on = (
@@ -183,8 +185,8 @@ def compare_membership(
     changes = signal_changes(own, other.signals)
     both: list[StrategyBothWays] = []
     if len(days) >= 2:
-        mine = run_strategies(monitor.panel, days, cost_bps, None, stop, lag)
-        theirs = {s.name: s for s in run_strategies(alt.panel, days, cost_bps, None, stop, lag)}
+        mine = run_strategies(monitor.panel, days, cost_bps, None, stop, lag, end)
+        theirs = {s.name: s for s in run_strategies(alt.panel, days, cost_bps, None, stop, lag, end)}
         both = [
             StrategyBothWays(name=s.name, point_in_time=s.stats(), current_members=theirs[s.name].stats())
             for s in mine

@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
+from rotascope._typing import DateArray
 from rotascope.atomicfile import atomic_write
 from rotascope.backtest.attribution import Attribution, attribute
 from rotascope.backtest.forward import forward_relative_return_label
@@ -29,15 +29,21 @@ from rotascope.backtest.result import DISCLAIMER as DISCLAIMER
 from rotascope.backtest.result import BacktestParams as BacktestParams
 from rotascope.backtest.result import BacktestResult as BacktestResult
 from rotascope.backtest.strategies import RF_NOTE, SimResult, StrategyStats, run_strategies
+from rotascope.csvmeta import sidecar, sidecar_name
 from rotascope.errors import DataError
 from rotascope.monitor.engine import SURVIVORSHIP
 from rotascope.monitor.run import Monitor
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 CAVEATS: tuple[str, ...] = (
     SURVIVORSHIP + " Breadth-based signals and the breadth-trigger strategy are affected.",
     "Forward returns are labels (they use later prices) and are never inputs to a signal.",
     "Positions are decided at weekly closes and filled at the next trading day's close; costs are per "
     "unit of turnover on each leg; no borrow fee on the short leg. " + RF_NOTE,
+    "Everything covers the window only: positions still open on its last day are closed at that close "
+    "(with their cost), and forward outcomes ending after it are excluded (counted in past_end).",
 )
 
 
@@ -70,7 +76,10 @@ def run_backtest(
         )
     rep = replay(monitor, days, extra)
     panel = monitor.panel
+    last_day = window_end(panel.calendar, params.end)
     etf = panel.data.etf
+    # the h-th weekly as-of after t is taken among ``days`` (all <= end): an outcome whose horizon runs
+    # past the window is NaN, excluded from every statistic and counted in ``past_end``
     labels = forward_relative_return_label(
         panel.calendar, etf.column("IWM"), etf.column("SPY"), days, params.horizons
     )
@@ -83,6 +92,7 @@ def run_backtest(
         params.confidence,
         params.seed,
         rep.point_in_time(),
+        past_end=[min(h, len(days)) for h in params.horizons],
     )
     weights: pd.Series | None
     if isinstance(tilt, str):
@@ -93,7 +103,7 @@ def run_backtest(
         weights = tilt
         if tilt is not None and params.tilt is None:
             params = params.model_copy(update={"tilt": "injected weight series"})
-    sims = run_strategies(panel, days, params.cost_bps, weights, params.stop, params.lag)
+    sims = run_strategies(panel, days, params.cost_bps, weights, params.stop, params.lag, last_day)
     stats = [s.stats() for s in sims]
     if rep.extra_columns and not params.extra:
         params = params.model_copy(update={"extra": list(rep.extra_columns)})
@@ -103,18 +113,40 @@ def run_backtest(
         source=rep.source,
         start=days[0].astype(date),
         end=days[-1].astype(date),
+        last_day=last_day.astype(date),
         weeks=len(days),
         attribution=attr,
         strategies=[s for s in stats if not s.name.startswith("hold_")],
         benchmarks=[s for s in stats if s.name.startswith("hold_")],
         caveats=list(CAVEATS),
-        membership=compare_membership(monitor, rep, params.cost_bps, params.stop, params.lag),
+        membership=compare_membership(monitor, rep, params.cost_bps, params.stop, params.lag, end=last_day),
     )
     return BacktestRun(result, rep, labels, sims)
 
 
+def window_end(calendar: DateArray, end: date | None) -> np.datetime64:
+    """The window's last trading day: the last calendar day on or before ``end`` (default: the last one).
+    Positions open then are closed at its close; nothing later is read."""
+    cal = np.asarray(calendar).astype("datetime64[D]")
+    if end is None:
+        return np.datetime64(cal[-1], "D")
+    i = int(np.searchsorted(cal, np.datetime64(end, "D"), side="right")) - 1
+    return np.datetime64(cal[max(i, 0)], "D")
+
+
 # ---------------------------------------------------------------------------------------------- charts
+def _figure(figsize: tuple[float, float]) -> Figure:
+    """A new matplotlib figure."""
+    # deferred: matplotlib (~0.5 s of imports) loads only when a PNG is written (--out), not for every run
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=figsize)
+
+
 def _png(fig: Figure) -> bytes:
+    # deferred: as in _figure, matplotlib loads only when a PNG is written
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(fig)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, metadata={"Software": None})
@@ -127,7 +159,7 @@ def _footnote(fig: Figure) -> None:
 
 def equity_png(sims: Sequence[SimResult]) -> bytes:
     """Equity curves of the strategies (solid) and the buy-and-hold benchmarks (dashed), log scale."""
-    fig = Figure(figsize=(10, 5.2))
+    fig = _figure((10, 5.2))
     ax = fig.add_subplot()
     for sim in sims:
         style = "--" if sim.name.startswith("hold_") else "-"
@@ -146,7 +178,7 @@ def hitrate_png(attribution: Attribution) -> bytes:
     """Hit rate when fired vs the base hit rate, per signal, one panel per horizon."""
     horizons = attribution.horizons
     n_signals = len({s.signal for s in attribution.stats})
-    fig = Figure(figsize=(4.2 * len(horizons), 0.32 * n_signals + 1.8))
+    fig = _figure((4.2 * len(horizons), 0.32 * n_signals + 1.8))
     order = attribution.ranked()
     for i, h in enumerate(horizons):
         ax = fig.add_subplot(1, len(horizons), i + 1)
@@ -349,8 +381,18 @@ of turnover per leg. {html.escape(r.disclaimer)}</p>
 """
 
 
+SIGNALS_COLUMNS = {
+    "as_of": "the weekly as-of date (the last session of the week); every signal is known at its close",
+    "fwd_*": "LABELS (future IWM-minus-SPY returns over h weeks), not signals; empty where the horizon "
+    "runs past the window",
+    "membership_*": "point_in_time = breadth counted on the dated list in force, current = today's members",
+}
+"""Column notes of signals.csv (its CSVW sidecar)."""
+
+
 def write_outputs(run: BacktestRun, out: Path) -> list[Path]:
-    """Write backtest.json, signals.csv, equity.png, hit_rates.png and backtest.html into ``out``."""
+    """Write backtest.json, signals.csv (plain CSV) with its CSVW sidecar, equity.png, hit_rates.png and
+    backtest.html into ``out``."""
     out.mkdir(parents=True, exist_ok=True)
     charts = {"equity.png": equity_png(run.sims), "hit_rates.png": hitrate_png(run.result.attribution)}
     paths: list[Path] = []
@@ -361,12 +403,10 @@ def write_outputs(run: BacktestRun, out: Path) -> list[Path]:
     if run.replay.membership is not None:
         frame = frame.join(run.replay.membership.add_prefix("membership_"))
     target = out / "signals.csv"
-    atomic_write(
-        target,
-        "# " + CAVEATS[0] + "\n# fwd_* columns are LABELS (future returns), not signals.\n"
-        "# membership_* columns: point_in_time = breadth counted on the dated list in force, "
-        "current = today's members.\n" + frame.to_csv(float_format="%.6g", lineterminator="\n"),
-    )
+    atomic_write(target, frame.to_csv(float_format="%.6g", lineterminator="\n"))
+    paths.append(target)
+    target = out / sidecar_name("signals.csv")
+    atomic_write(target, sidecar("signals.csv", "Weekly replayed signals. " + CAVEATS[0], SIGNALS_COLUMNS))
     paths.append(target)
     for name, png in charts.items():
         target = out / name

@@ -44,12 +44,16 @@ class BacktestResult(Record):
     source: str
     start: date
     end: date
+    """The last weekly as-of (decision date) of the window."""
     weeks: int
     attribution: Attribution
     strategies: list[StrategyStats]
     benchmarks: list[StrategyStats]
     caveats: list[str]
     disclaimer: str = DISCLAIMER
+    last_day: date | None = None
+    """The window's last trading day (on or before --end): strategies and benchmarks close there, and no
+    price or outcome after it is read (None: a run stored before windows were closed)."""
     membership: MembershipComparison | None = None
     """Which member list each week was counted on, and the replay re-run on today's members where dated
     lists exist (None: not computed)."""

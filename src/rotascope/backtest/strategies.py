@@ -13,6 +13,9 @@ fills share counts are held, so a dollar-neutral pair drifts with the legs' rela
 from cash: target weights are fractions of the equity before the fill's costs, so a fully invested long
 (the buy-and-hold benchmarks) carries its entry cost as a tiny negative cash balance.
 Short proceeds earn nothing and cost nothing (no borrow fee), cash earns nothing: Sharpe uses rf = 0.
+Window. ``run_strategies`` trades only inside the backtest's window: prices after its last day are never
+read, a decision whose fill would fall after it is not executed, and a position still open on the last day
+is closed at that day's close, paying its cost (``simulate(close_at_end=True)``).
 Prices are adjusted closes (dividends reinvested), forward-filled over gaps for valuation; a leg without
 any price yet (IWM before 2000-05-26) is held at weight 0.
 
@@ -128,11 +131,16 @@ class SimResult:
         )
 
 
-def leg_prices(panel: MonitorPanel, legs: Sequence[str] = LEGS) -> pd.DataFrame:
-    """Daily adjusted closes of the legs on the monitor calendar, forward-filled over gaps."""
+def leg_prices(
+    panel: MonitorPanel, legs: Sequence[str] = LEGS, end: np.datetime64 | None = None
+) -> pd.DataFrame:
+    """Daily adjusted closes of the legs on the monitor calendar up to ``end`` (default: all), forward-filled
+    over gaps."""
     etf = panel.data.etf
+    rows = len(panel.calendar) if end is None else int(np.searchsorted(panel.calendar, end, side="right"))
     frame = pd.DataFrame(
-        {s: etf.column(s) for s in legs}, index=pd.DatetimeIndex(panel.calendar.astype("datetime64[ns]"))
+        {s: etf.column(s)[:rows] for s in legs},
+        index=pd.DatetimeIndex(panel.calendar[:rows].astype("datetime64[ns]")),
     )
     return frame.ffill()
 
@@ -208,12 +216,14 @@ def simulate(
     stop: float | None = None,
     name: str = "",
     note: str = "",
+    close_at_end: bool = False,
 ) -> SimResult:
     """Daily equity of target weights decided at the as-of dates in ``targets.index`` (see module doc).
 
     ``prices``: daily closes (index: trading days, columns: legs). ``targets``: weights per as-of. The loop
     runs once per fill (weekly; the stop and the cost of drift are path dependent); daily values inside a
-    period are one matrix product.
+    period are one matrix product. ``close_at_end``: the last day of ``prices`` is a fill to weight 0
+    (the position is closed at that close, with its cost), replacing any fill decided for that day.
     """
     if lag not in (0, 1):
         raise ValueError("lag must be 0 (fill at the as-of close) or 1 (next trading day's close)")
@@ -229,6 +239,12 @@ def simulate(
     raw = targets.to_numpy(dtype=np.float64)[keep]
     if len(fill) == 0:
         raise ValueError("no as-of date has a trading day to fill on")
+    if close_at_end:
+        last = len(cal) - 1
+        if fill[-1] < last:
+            asof_rows, fill = np.r_[asof_rows, last], np.r_[fill, last]
+            raw = np.vstack([raw, np.zeros((1, raw.shape[1]))])
+        raw[-1] = 0.0
     r0 = int(fill[0])
     n_days = len(cal) - r0
     equity = np.full(n_days, np.nan)
@@ -255,7 +271,7 @@ def simulate(
                 target = np.zeros_like(target)
             else:
                 stopped_sign = None
-        elif stop is not None and np.any(prev_target != 0):
+        elif stop is not None and np.any(prev_target != 0) and not (close_at_end and k == k_n - 1):
             a = int(asof_rows[k]) - r0
             if a >= entry:
                 peak = float(np.max(equity[entry : a + 1]))
@@ -314,9 +330,11 @@ def run_strategies(
     tilt: pd.Series | None = None,
     stop: float = 0.10,
     lag: int = 1,
+    end: np.datetime64 | None = None,
 ) -> list[SimResult]:
-    """The rules-based strategies (and the tilt when given) plus the SPY and IWM buy-and-hold benchmarks."""
-    prices = leg_prices(panel)
+    """The rules-based strategies (and the tilt when given) plus the SPY and IWM buy-and-hold benchmarks,
+    traded up to ``end`` (default: the last calendar day) and closed at its close."""
+    prices = leg_prices(panel, end=end)
     plans: list[tuple[str, pd.DataFrame, float | None]] = [
         ("trend_pair", trend_pair_targets(panel, asof), None),
         ("breadth_trigger", breadth_trigger_targets(panel, asof), None),
@@ -334,6 +352,7 @@ def run_strategies(
             rebalance=not nm.startswith("hold_"),  # buy once and hold the shares
             name=nm,
             note=STRATEGY_NOTES[nm],
+            close_at_end=True,
         )
         for nm, tg, st in plans
     ]

@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from rotascope.atomicfile import atomic_write
 from rotascope.calibration.outcomes import BEAR, BULL, CLASSES
 from rotascope.calibration.service import BIN, Calibrated, brier
+from rotascope.csvmeta import sidecar, sidecar_name
 from rotascope.records import Record, rnd
 
 BLOCK_YEARS = 5
@@ -336,17 +337,23 @@ def review_lines(rev: Review) -> list[str]:
 
 
 def write_review(cal: Calibrated, out: Path, upto: int | None = None) -> list[Path]:
-    """Write calls.csv, weights.csv, review.json, reliability.png, weights.png and review.html (known at
-    week ``upto``) into ``out``, each file whole or not at all."""
+    """Write calls.csv, weights.csv (plain CSV; their notes in CSVW sidecars ``*.csv-metadata.json``),
+    review.json, reliability.png, weights.png and review.html (known at week ``upto``) into ``out``, each
+    file whole or not at all."""
     out.mkdir(parents=True, exist_ok=True)
     rev = review(cal, upto)
     weights = weights_frame(cal, upto)
     body = "\n".join(review_lines(rev)).replace("&", "&amp;").replace("<", "&lt;")
-    calls_note = "# outcome is a LABEL (known only h weeks later); every other column is known at as_of.\n"
-    weights_note = (
-        "# weight of each signal in the walk-forward model at each refit (standardised bull-minus-bear "
+    calls_note = sidecar(
+        "calls.csv",
+        "The calibrated calls, one row per as-of and horizon, as known at the review week.",
+        {"outcome": "a LABEL (known only h weeks later); every other column is known at as_of."},
+    )
+    weights_note = sidecar(
+        "weights.csv",
+        "Weight of each signal in the walk-forward model at each refit (standardised bull-minus-bear "
         "coefficient, fitted on the labels known at refit_as_of); the model's say in the calls is its blend "
-        "weight (calls.csv model_weight).\n"
+        "weight (calls.csv model_weight).",
     )
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>rotascope review</title></head><body>"
@@ -355,9 +362,10 @@ def write_review(cal: Calibrated, out: Path, upto: int | None = None) -> list[Pa
         f"<pre>{body}</pre></body></html>\n"
     )
     files: dict[str, bytes | str] = {
-        "calls.csv": calls_note
-        + calls_frame(cal, upto).to_csv(index=False, float_format="%.6f", lineterminator="\n"),
-        "weights.csv": weights_note + weights.to_csv(index=False, float_format="%.6f", lineterminator="\n"),
+        "calls.csv": calls_frame(cal, upto).to_csv(index=False, float_format="%.6f", lineterminator="\n"),
+        sidecar_name("calls.csv"): calls_note,
+        "weights.csv": weights.to_csv(index=False, float_format="%.6f", lineterminator="\n"),
+        sidecar_name("weights.csv"): weights_note,
         "review.json": rev.to_json(),
         "reliability.png": reliability_png(rev),
         "weights.png": weights_png(weights, sorted(cal.runs)),
