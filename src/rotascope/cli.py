@@ -11,11 +11,11 @@ import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
-from rotascope import __version__
+from rotascope import __version__, interrupts
 from rotascope.config import load_settings
 from rotascope.console import err, friendly_errors, out
 from rotascope.errors import RotascopeError
@@ -204,18 +204,32 @@ def __getattr__(name: str) -> typer.Typer:
 
 
 def main() -> None:
-    """Console-script entry point: no traceback reaches the user unless ROTASCOPE_DEBUG=1."""
+    """Console-script entry point: no traceback reaches the user unless ROTASCOPE_DEBUG=1; Ctrl-C and SIGTERM
+    end with one line on stderr and exit code 130."""
+    interrupts.install()
     try:
         argv = sys.argv[1:]
         (help_app() if command_word(argv) is None else build_app(stages_for(argv)))()
-    except RotascopeError as exc:
-        err.print(f"Error: {exc}")
-        sys.exit(1)
-    except Exception as exc:
-        if os.environ.get("ROTASCOPE_DEBUG"):
+    except SystemExit as exc:
+        if exc.code == interrupts.EXIT_INTERRUPTED or interrupts.received():
+            _interrupted(exc)
+        raise
+    except BaseException as exc:
+        if interrupts.is_interrupt(exc):
+            _interrupted(exc)
+        if isinstance(exc, RotascopeError):
+            err.print(f"Error: {exc}")
+            sys.exit(1)
+        if os.environ.get("ROTASCOPE_DEBUG") or not isinstance(exc, Exception):
             raise
         err.print(
             f"Internal error: {type(exc).__name__}: {exc}. This is a bug in rotascope; "
             "rerun with ROTASCOPE_DEBUG=1 for the traceback and report it."
         )
         sys.exit(3)
+
+
+def _interrupted(exc: BaseException) -> NoReturn:
+    """End an interrupted run: its one line (said once), exit code 130."""
+    interrupts.say(exc)
+    sys.exit(interrupts.EXIT_INTERRUPTED)

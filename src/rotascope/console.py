@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from rotascope import interrupts
 from rotascope.config import Settings
 from rotascope.errors import RotascopeError
 
@@ -34,23 +35,28 @@ def _duckdb(name: str, *also: type[BaseException]) -> tuple[type[BaseException],
 
 @contextlib.contextmanager
 def friendly_errors() -> Iterator[None]:
-    """Turn rotascope errors into one line on stderr and exit code 1; Ctrl-C into exit code 130."""
+    """Turn rotascope errors into one line on stderr and exit code 1; Ctrl-C, SIGTERM and whatever error
+    they cause (DuckDB's "Query interrupted", a write cut short) into one line and exit code 130."""
     try:
         yield
-    except RotascopeError as exc:
-        err.print(f"[bold red]Error:[/] {exc}", markup=True)
-        raise typer.Exit(1) from None
-    except _duckdb("InterruptException", KeyboardInterrupt):
-        err.print("Interrupted; nothing was changed.")
-        raise typer.Exit(130) from None
-    except _duckdb("Error") as exc:  # met at query time, after the store opened fine: damaged data pages
-        first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        err.print(
-            f"[bold red]Error:[/] The store cannot be read ({first}); it may be corrupt: run "
-            "`rotascope init --force` to rebuild it.",
-            markup=True,
-        )
-        raise typer.Exit(1) from None
+    except BaseException as exc:
+        if isinstance(exc, typer.Exit | SystemExit) and not interrupts.received():
+            raise
+        if interrupts.is_interrupt(exc):
+            interrupts.say(exc)
+            raise typer.Exit(interrupts.EXIT_INTERRUPTED) from None
+        if isinstance(exc, RotascopeError):
+            err.print(f"[bold red]Error:[/] {exc}", markup=True)
+            raise typer.Exit(1) from None
+        if isinstance(exc, _duckdb("Error")):  # met at query time, after the store opened: damaged pages
+            first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+            err.print(
+                f"[bold red]Error:[/] The store cannot be read ({first}); it may be corrupt: run "
+                "`rotascope init --force` to rebuild it.",
+                markup=True,
+            )
+            raise typer.Exit(1) from None
+        raise
 
 
 def settings_of(ctx: typer.Context) -> Settings:

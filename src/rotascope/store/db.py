@@ -24,6 +24,7 @@ from rotascope.errors import (
     StoreNotInitialised,
     UnknownSymbolError,
 )
+from rotascope.interrupts import reraise_interrupt
 from rotascope.providers.base import WideCloses
 from rotascope.store.cache import PanelCache
 from rotascope.store.panel import Panel
@@ -69,6 +70,9 @@ PANEL_BATCH = 1 << 20
 
 
 def _friendly(exc: Exception, path: Path) -> StoreError:
+    """``exc`` from DuckDB as one sentence; an interrupt is raised again as KeyboardInterrupt (a query cut
+    short by Ctrl-C is not a damaged store)."""
+    reraise_interrupt(exc)
     text = str(exc)
     if "lock" in text.lower():
         return StoreError(f"The store {path} is in use by another rotascope process; try again when it ends.")
@@ -283,8 +287,7 @@ class Store:
         except BaseException as exc:
             with contextlib.suppress(duckdb.Error):
                 conn.execute("ROLLBACK")
-            if isinstance(exc, duckdb.InterruptException):
-                raise KeyboardInterrupt from None  # Ctrl-C inside DuckDB: rolled back, store unchanged
+            reraise_interrupt(exc)  # Ctrl-C inside DuckDB: rolled back, store unchanged
             if isinstance(exc, duckdb.Error):
                 raise _friendly(exc, self.path) from None
             raise

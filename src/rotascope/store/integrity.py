@@ -21,6 +21,7 @@ from rotascope.config import Settings
 from rotascope.errors import StoreCorrupt, StoreError
 from rotascope.fundamentals.store import SOURCE as FUND_SOURCE
 from rotascope.fundamentals.store import TABLES as FUND_TABLES
+from rotascope.interrupts import reraise_interrupt
 from rotascope.providers.bundled import SOURCE as BUNDLED
 from rotascope.store.db import REBUILD, connect
 from rotascope.store.live import LIVE_DDL, LIVE_SOURCE
@@ -63,6 +64,7 @@ def verify_store(settings: Settings) -> None:
     try:
         damage = _inspect(conn)
     except duckdb.Error as exc:
+        reraise_interrupt(exc)  # Ctrl-C during the check is not damage (`init --force` would move the file)
         damage = _Damage(f"a stored page does not read back ({str(exc).splitlines()[0][:160]})", False)
     finally:
         conn.close()
