@@ -11,14 +11,13 @@ import importlib
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from rotascope import __version__, interrupts
 from rotascope.config import load_settings
-from rotascope.console import err, friendly_errors, out
-from rotascope.errors import RotascopeError
+from rotascope.console import ending, err, friendly_errors, out, resolved
 
 STAGES: dict[str, tuple[str, ...]] = {
     "store": ("init", "data"),
@@ -137,7 +136,9 @@ def root(
 ) -> None:
     """Is U.S. equity leadership rotating from mega caps to small caps, and is it real?"""
     with friendly_errors():
-        ctx.obj = load_settings({"home": str(home) if home else None, "db": str(db) if db else None})
+        ctx.obj = resolved(
+            load_settings({"home": str(home) if home else None, "db": str(db) if db else None})
+        )
 
 
 def _register(app: typer.Typer, stage: str) -> None:
@@ -212,14 +213,13 @@ def main() -> None:
         (help_app() if command_word(argv) is None else build_app(stages_for(argv)))()
     except SystemExit as exc:
         if exc.code == interrupts.EXIT_INTERRUPTED or interrupts.received():
-            _interrupted(exc)
+            interrupts.say(exc)
+            sys.exit(interrupts.EXIT_INTERRUPTED)
         raise
     except BaseException as exc:
-        if interrupts.is_interrupt(exc):
-            _interrupted(exc)
-        if isinstance(exc, RotascopeError):
-            err.print(f"Error: {exc}")
-            sys.exit(1)
+        code = ending(exc)
+        if code is not None:
+            sys.exit(code)
         if os.environ.get("ROTASCOPE_DEBUG") or not isinstance(exc, Exception):
             raise
         err.print(
@@ -227,9 +227,3 @@ def main() -> None:
             "rerun with ROTASCOPE_DEBUG=1 for the traceback and report it."
         )
         sys.exit(3)
-
-
-def _interrupted(exc: BaseException) -> NoReturn:
-    """End an interrupted run: its one line (said once), exit code 130."""
-    interrupts.say(exc)
-    sys.exit(interrupts.EXIT_INTERRUPTED)

@@ -18,12 +18,12 @@ from pathlib import Path
 import duckdb
 
 from rotascope.config import Settings
-from rotascope.errors import StoreCorrupt, StoreError
+from rotascope.errors import KEPT, REBUILD, StoreCorrupt, StoreError
 from rotascope.fundamentals.store import SOURCE as FUND_SOURCE
 from rotascope.fundamentals.store import TABLES as FUND_TABLES
 from rotascope.interrupts import reraise_interrupt
 from rotascope.providers.bundled import SOURCE as BUNDLED
-from rotascope.store.db import REBUILD, connect
+from rotascope.store.db import connect, read_every_page
 from rotascope.store.live import LIVE_DDL, LIVE_SOURCE
 from rotascope.store.schema import DDL, SCHEMA_VERSION
 
@@ -62,20 +62,20 @@ def verify_store(settings: Settings) -> None:
         return
     conn = connect(path, read_only=True, wait=settings.store_lock_wait)  # an unopenable file raises here
     try:
-        damage = _inspect(conn)
+        damage = _inspect(conn, path)
     except duckdb.Error as exc:
         reraise_interrupt(exc)  # Ctrl-C during the check is not damage (`init --force` would move the file)
         damage = _Damage(f"a stored page does not read back ({str(exc).splitlines()[0][:160]})", False)
     finally:
         conn.close()
     if damage is not None:
-        kept = "" if damage.in_place else " (the damaged file is kept beside it)"
+        kept = "" if damage.in_place else KEPT
         raise StoreCorrupt(
             f"The store {path} is corrupt: {damage.what}; {REBUILD}{kept}.", in_place=damage.in_place
         )
 
 
-def _inspect(conn: duckdb.DuckDBPyConnection) -> _Damage | None:
+def _inspect(conn: duckdb.DuckDBPyConnection, path: Path) -> _Damage | None:
     tables = {str(r[0]) for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if not tables & set(CORE_TABLES):
         return None  # a new, empty file: `init` fills it
@@ -104,9 +104,7 @@ def _inspect(conn: duckdb.DuckDBPyConnection) -> _Damage | None:
         return _Damage(
             f"table {names} is missing" if len(missing) == 1 else f"tables {names} are missing", True
         )
-    for table in sorted(tables):  # reading every row of every table verifies every page's checksum
-        name = table.replace('"', '""')
-        conn.execute(f'SELECT bit_xor(hash("{name}")) FROM "{name}"').fetchall()
+    read_every_page(conn, path)
     return _check_loads(conn, loads)
 
 
