@@ -10,6 +10,7 @@ Tree::
     ├── StoreError               store file missing, corrupt, locked or not writable
     │   ├── StoreNotInitialised  no data loaded yet: run `rotascope init`
     │   └── StoreCorrupt         the file or its tables are damaged: `rotascope init --force` rebuilds it
+    │       └── StoreIncomplete  a first `init` was cut short: `rotascope init` finishes it
     ├── DataError                the data cannot answer the question
     │   ├── UnknownSymbolError   symbol or series not in the store
     │   └── DateOutOfRangeError  as-of/start/end outside the stored history
@@ -63,6 +64,13 @@ class StoreCorrupt(StoreError):
             f"The store {path} is corrupt: a stored page does not read back ({first}); {REBUILD}{KEPT}.",
             in_place=False,
         )
+
+
+class StoreIncomplete(StoreCorrupt):
+    """A first `rotascope init` was cut short: some of what it loads is missing; `rotascope init` loads it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, in_place=True)
 
 
 def is_page_damage(exc: BaseException) -> bool:
