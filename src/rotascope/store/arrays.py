@@ -150,7 +150,7 @@ def load_tree(path: Path, trusted: tuple[str, ...] = TRUSTED) -> Any:
     if total != need:
         raise TreeFormatError(f"{path.name} has {total} bytes, not the {need} it was written with")
     buf = np.memmap(path, dtype=np.uint8, mode="c") if total > start else np.zeros(0, np.uint8)
-    if zlib.crc32(buf[start:]) != header.get("crc"):
+    if zlib.crc32(buf[start:].data) != header.get("crc"):
         raise TreeFormatError(f"{path.name} has damaged arrays")
     arrays = [
         buf[start + s["offset"] : start + s["offset"] + _nbytes(s)]
