@@ -120,7 +120,7 @@ def warm(loaded_settings: Settings, tmp_path_factory: pytest.TempPathFactory) ->
 
 def copy_home(warm: Path, tmp_path: Path, *, cache: bool = True) -> Path:
     home = tmp_path / "home"
-    home.mkdir()
+    home.mkdir(parents=True)
     shutil.copy2(warm / "rotascope.duckdb", home / "rotascope.duckdb")
     if cache:
         shutil.copytree(warm / "cache", home / "cache")
