@@ -21,11 +21,9 @@ from rotascope.errors import StoreCorrupt
 from rotascope.store.db import open_store
 from rotascope.store.integrity import verify_store
 from rotascope.store.live import ensure_live_schema, item_transaction, upsert_bars, upsert_series
-from storecopy import private_home
+from storecopy import garble_bars_page, private_home
 
 EXE = [str(Path(sys.executable).with_name("rotascope"))]
-HEADER_BYTES = 3 * 4096
-"""DuckDB's file starts with three 4 KiB headers; block ``i`` starts at HEADER_BYTES + i * block_size."""
 
 
 def run(home: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
@@ -51,21 +49,6 @@ def truncate(db: Path) -> None:
 def garble_header(db: Path) -> None:
     with db.open("r+b") as fh:
         fh.write(b"\xa5" * 64)
-
-
-def garble_bars_page(db: Path) -> None:
-    """Overwrite 4 KiB inside a data block that holds closes of ``bars`` (found through storage_info)."""
-    with duckdb.connect(str(db), read_only=True) as conn:
-        block_size = int(conn.execute("SELECT block_size FROM pragma_database_size()").fetchall()[0][0])
-        block = int(
-            conn.execute(
-                "SELECT block_id FROM pragma_storage_info('bars') WHERE column_name = 'close' "
-                "AND segment_type = 'DOUBLE' AND persistent ORDER BY row_group_id DESC LIMIT 1"
-            ).fetchall()[0][0]
-        )
-    with db.open("r+b") as fh:
-        fh.seek(HEADER_BYTES + block * block_size + 1024)
-        fh.write(b"\x5a" * 4096)
 
 
 DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {

@@ -15,10 +15,9 @@ from typing import Annotated
 
 import typer
 
-from rotascope import __version__
+from rotascope import __version__, interrupts
 from rotascope.config import load_settings
-from rotascope.console import err, friendly_errors, out
-from rotascope.errors import RotascopeError
+from rotascope.console import ending, err, friendly_errors, out, resolved
 
 STAGES: dict[str, tuple[str, ...]] = {
     "store": ("init", "data"),
@@ -137,7 +136,9 @@ def root(
 ) -> None:
     """Is U.S. equity leadership rotating from mega caps to small caps, and is it real?"""
     with friendly_errors():
-        ctx.obj = load_settings({"home": str(home) if home else None, "db": str(db) if db else None})
+        ctx.obj = resolved(
+            load_settings({"home": str(home) if home else None, "db": str(db) if db else None})
+        )
 
 
 def _register(app: typer.Typer, stage: str) -> None:
@@ -204,15 +205,22 @@ def __getattr__(name: str) -> typer.Typer:
 
 
 def main() -> None:
-    """Console-script entry point: no traceback reaches the user unless ROTASCOPE_DEBUG=1."""
+    """Console-script entry point: no traceback reaches the user unless ROTASCOPE_DEBUG=1; Ctrl-C and SIGTERM
+    end with one line on stderr and exit code 130."""
+    interrupts.install()
     try:
         argv = sys.argv[1:]
         (help_app() if command_word(argv) is None else build_app(stages_for(argv)))()
-    except RotascopeError as exc:
-        err.print(f"Error: {exc}")
-        sys.exit(1)
-    except Exception as exc:
-        if os.environ.get("ROTASCOPE_DEBUG"):
+    except SystemExit as exc:
+        if exc.code == interrupts.EXIT_INTERRUPTED or interrupts.received():
+            interrupts.say(exc)
+            sys.exit(interrupts.EXIT_INTERRUPTED)
+        raise
+    except BaseException as exc:
+        code = ending(exc)
+        if code is not None:
+            sys.exit(code)
+        if os.environ.get("ROTASCOPE_DEBUG") or not isinstance(exc, Exception):
             raise
         err.print(
             f"Internal error: {type(exc).__name__}: {exc}. This is a bug in rotascope; "

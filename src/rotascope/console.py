@@ -15,8 +15,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from rotascope import interrupts
 from rotascope.config import Settings
-from rotascope.errors import RotascopeError
+from rotascope.errors import RotascopeError, StoreCorrupt, is_page_damage
 
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -32,25 +33,57 @@ def _duckdb(name: str, *also: type[BaseException]) -> tuple[type[BaseException],
     return (*also, getattr(module, name)) if module is not None else also
 
 
-@contextlib.contextmanager
-def friendly_errors() -> Iterator[None]:
-    """Turn rotascope errors into one line on stderr and exit code 1; Ctrl-C into exit code 130."""
-    try:
-        yield
-    except RotascopeError as exc:
+def ending(exc: BaseException) -> int | None:
+    """Say how ``exc`` ended the command, in one line on stderr, and return its exit code: 130 for Ctrl-C,
+    SIGTERM and whatever error they caused (DuckDB's "Query interrupted", a write cut short); 1 for a
+    rotascope error or a damaged store met at query time. None (nothing said) for anything else."""
+    if interrupts.is_interrupt(exc):
+        interrupts.say(exc)
+        return interrupts.EXIT_INTERRUPTED
+    if is_page_damage(exc) and not isinstance(exc, RotascopeError):
+        exc = StoreCorrupt.unreadable_page(_store_path(), exc)
+    if isinstance(exc, RotascopeError):
         err.print(f"[bold red]Error:[/] {exc}", markup=True)
-        raise typer.Exit(1) from None
-    except _duckdb("InterruptException", KeyboardInterrupt):
-        err.print("Interrupted; nothing was changed.")
-        raise typer.Exit(130) from None
-    except _duckdb("Error") as exc:  # met at query time, after the store opened fine: damaged data pages
+        return 1
+    if isinstance(exc, _duckdb("Error")):  # met at query time, after the store opened fine
         first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         err.print(
             f"[bold red]Error:[/] The store cannot be read ({first}); it may be corrupt: run "
             "`rotascope init --force` to rebuild it.",
             markup=True,
         )
-        raise typer.Exit(1) from None
+        return 1
+    return None
+
+
+def _store_path() -> object:
+    """The store file of the running command (for a message), or just "file" before settings resolved."""
+    return _RESOLVED[-1].db if _RESOLVED else "file"
+
+
+_RESOLVED: list[Settings] = []
+"""The settings this invocation's root command resolved (:func:`resolved`)."""
+
+
+def resolved(settings: Settings) -> Settings:
+    """Remember ``settings`` as this invocation's (read by error messages outside any command)."""
+    _RESOLVED.append(settings)
+    return settings
+
+
+@contextlib.contextmanager
+def friendly_errors() -> Iterator[None]:
+    """Turn rotascope errors into one line on stderr and exit code 1; Ctrl-C into exit code 130 (see
+    :func:`ending`)."""
+    try:
+        yield
+    except BaseException as exc:
+        if isinstance(exc, typer.Exit | SystemExit) and not interrupts.received():
+            raise
+        code = ending(exc)
+        if code is None:
+            raise
+        raise typer.Exit(code) from None
 
 
 def settings_of(ctx: typer.Context) -> Settings:

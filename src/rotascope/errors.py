@@ -10,6 +10,7 @@ Tree::
     ├── StoreError               store file missing, corrupt, locked or not writable
     │   ├── StoreNotInitialised  no data loaded yet: run `rotascope init`
     │   └── StoreCorrupt         the file or its tables are damaged: `rotascope init --force` rebuilds it
+    │       └── StoreIncomplete  a first `init` was cut short: `rotascope init` finishes it
     ├── DataError                the data cannot answer the question
     │   ├── UnknownSymbolError   symbol or series not in the store
     │   └── DateOutOfRangeError  as-of/start/end outside the stored history
@@ -41,6 +42,12 @@ class StoreNotInitialised(StoreError):
     """The store holds no data yet."""
 
 
+REBUILD = "`rotascope init --force` rebuilds it"
+KEPT = " (the damaged file is kept beside it)"
+PAGE_DAMAGE = ("Data Corruption Error", "Corrupt database file")
+"""How DuckDB reports a stored block that fails its checksum (raised as OSError or ``duckdb.Error``)."""
+
+
 class StoreCorrupt(StoreError):
     """The store file is damaged; ``in_place`` says whether `init --force` can rebuild inside the file
     (missing tables, rows that disagree with their load) or must move it aside (unreadable pages)."""
@@ -48,6 +55,28 @@ class StoreCorrupt(StoreError):
     def __init__(self, message: str, *, in_place: bool) -> None:
         super().__init__(message)
         self.in_place = in_place
+
+    @classmethod
+    def unreadable_page(cls, path: object, exc: BaseException) -> StoreCorrupt:
+        """The one sentence for a stored page that does not read back (DuckDB's first line quoted)."""
+        first = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        return cls(
+            f"The store {path} is corrupt: a stored page does not read back ({first}); {REBUILD}{KEPT}.",
+            in_place=False,
+        )
+
+
+class StoreIncomplete(StoreCorrupt):
+    """A first `rotascope init` was cut short: some of what it loads is missing; `rotascope init` loads it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, in_place=True)
+
+
+def is_page_damage(exc: BaseException) -> bool:
+    """Whether ``exc`` is DuckDB reporting a damaged stored page (met by any query that reads it)."""
+    text = str(exc)
+    return isinstance(exc, Exception) and any(marker in text for marker in PAGE_DAMAGE)
 
 
 class DataError(RotascopeError):

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar
 
 from rotascope.errors import ConfigError
+from rotascope.interrupts import ignore_in_worker
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -61,7 +62,7 @@ def parallel_map(
         return [fn(x) for x in items]
     _TASK = lambda i: fn(items[i])  # noqa: E731 (read by the forked workers)
     try:
-        with mp.get_context("fork").Pool(n) as pool:
+        with mp.get_context("fork").Pool(n, initializer=ignore_in_worker) as pool:
             out = pool.map(_run, range(len(items)), chunksize=max(1, len(items) // (n * 8)))
     finally:
         _TASK = None
@@ -123,7 +124,7 @@ def _run_local(
     _SHARED, _SHARED_FN, _SHARED_ITEMS = shared, fn, items  # type: ignore[assignment]
     out: dict[int, object] = {}
     try:
-        with mp.get_context("fork").Pool(n) as pool:
+        with mp.get_context("fork").Pool(n, initializer=ignore_in_worker) as pool:
             for i, value in pool.imap_unordered(_run_shared, range(len(items))):
                 out[i] = value
                 if on_done is not None:

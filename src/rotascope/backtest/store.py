@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from rotascope.backtest.result import BacktestResult
 from rotascope.config import Settings
 from rotascope.errors import StoreError
+from rotascope.interrupts import reraise_interrupt
 from rotascope.records import Record
 from rotascope.store.db import Store, open_store
 
@@ -70,6 +71,7 @@ def save_backtest(settings: Settings, result: BacktestResult) -> str:
     except BaseException as exc:
         with contextlib.suppress(duckdb.Error):
             conn.execute("ROLLBACK")
+        reraise_interrupt(exc)
         if isinstance(exc, duckdb.Error):
             first = str(exc).splitlines()[0]
             raise StoreError(f"Cannot save the backtest in {settings.db}: {first}.") from None

@@ -34,6 +34,7 @@ from rotascope.backtest.replay import Extra, replay, replay_dates
 from rotascope.indicators.kernels import pct_change
 from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import Monitor
+from rotascope.store.cache import discard
 
 VERSION = "features-2"
 """Bumped when the replayed signals change (2: a claim on unmeasurable data is neutral, not bearish)."""
@@ -115,7 +116,8 @@ class FeatureCache:
             with np.load(path, allow_pickle=False) as npz:
                 days = npz["dates"].astype("datetime64[D]")
                 frame = pd.DataFrame(npz["values"], index=as_index(days), columns=npz["names"].tolist())
-        except (OSError, ValueError, KeyError):
+        except Exception as exc:  # zipfile, zlib and NumPy raise many types for a damaged file
+            discard(path, exc)
             return None
         return FeatureTable(frame.astype(np.float64))
 

@@ -17,6 +17,7 @@ files are already stored). :func:`load_fundamentals` is the one reader: it retur
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -159,7 +160,8 @@ def load_embedded(store: Store, folder: Path | None = None, force: bool = False)
         )
         conn.execute("COMMIT")
     except BaseException as exc:
-        conn.execute("ROLLBACK")
+        with contextlib.suppress(duckdb.Error, RuntimeError):
+            conn.execute("ROLLBACK")
         if isinstance(exc, duckdb.Error):
             raise _friendly(exc, store.path) from None
         raise

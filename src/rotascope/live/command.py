@@ -13,9 +13,10 @@ import typer
 
 from rotascope.console import err, friendly_errors, out, settings_of
 from rotascope.errors import DataError
+from rotascope.interrupts import Interrupted, is_interrupt
 from rotascope.live.narrate import label
 from rotascope.live.narrate import narrate as narrate_analysis
-from rotascope.live.update import SOURCES, run_update
+from rotascope.live.update import SOURCES, ItemResult, run_update
 from rotascope.live.watch import run_watch
 from rotascope.monitor.asof import parse_date
 from rotascope.report.terminal import render_analysis
@@ -56,7 +57,20 @@ def update(
         start = parse_date(since, "--since") if since is not None else None
         if start is not None and start > date.today():
             raise DataError(f"--since {start} is in the future.")
-        report = run_update(settings, _split(source), start, _split(symbols), console=err)
+        done: list[ItemResult] = []
+        try:
+            report = run_update(
+                settings, _split(source), start, _split(symbols), console=err, on_item=done.append
+            )
+        except BaseException as exc:
+            kept = [r for r in done if r.rows]
+            if kept and is_interrupt(exc):
+                rows = sum(r.rows for r in kept)
+                raise Interrupted(
+                    f"Interrupted; kept the {len(kept)} item(s) updated before the signal ({rows:,} rows, "
+                    "each item committed whole); `rotascope update` continues from there."
+                ) from None
+            raise
     for line in report.summary_lines():
         out.print(line, markup=False)
     if not report.ok:

@@ -24,6 +24,7 @@ from rotascope.monitor.engine import MonitorPanel, compute
 from rotascope.records import Record, Regime, Snapshot
 from rotascope.regime import Thresholds, evaluate, load_thresholds
 from rotascope.store.arrays import TreeFormatError, load_tree, save_tree
+from rotascope.store.cache import discard
 from rotascope.store.stamp import file_stamp, note_fingerprint, noted_fingerprint
 
 if TYPE_CHECKING:
@@ -132,9 +133,13 @@ def build_monitor(store: Store, settings: Settings) -> Monitor:
 def _load(path: Path) -> MonitorPanel | None:
     try:
         panel = load_tree(path)
-    except (OSError, TreeFormatError, TypeError, ValueError, KeyError, AttributeError, ImportError):
-        return None  # missing, damaged or from another layout: recompute
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # damaged or from another layout: deleted, recomputed
+        discard(path, exc)
+        return None
     if not isinstance(panel, MonitorPanel):
+        discard(path, TreeFormatError(f"it holds a {type(panel).__name__}"))
         return None
     with contextlib.suppress(OSError):
         path.touch()  # recently used: kept by the prune

@@ -11,6 +11,7 @@ import duckdb
 
 from rotascope.config import shown
 from rotascope.errors import UnknownSymbolError
+from rotascope.interrupts import reraise_interrupt
 from rotascope.records import Analysis
 from rotascope.store.db import Store, _friendly
 
@@ -76,7 +77,8 @@ def find_analysis(store: Store, ident: str) -> Analysis | None:
     try:
         rows = store.conn.execute("SELECT payload FROM analyses WHERE id = ?", [ident]).fetchall()
         return Analysis.model_validate(json.loads(rows[0][0])) if rows else None
-    except (duckdb.Error, ValueError):
+    except (duckdb.Error, ValueError) as exc:
+        reraise_interrupt(exc)
         return None
 
 

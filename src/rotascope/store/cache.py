@@ -1,8 +1,9 @@
 """On-disk cache of big close panels, keyed by the data fingerprint: a warm run skips the pivot.
 
 A cache entry is only ever read for the exact fingerprint and symbol list it was written for, so it can
-never serve stale data; it is written atomically (temp file + rename) and any failure to read or write it
-is ignored (the store is the truth; the cache is a speed-up).
+never serve stale data; it is written atomically (temp file + rename) and any failure to write it is
+ignored (the store is the truth; the cache is a speed-up). A file that does not read back (truncated,
+damaged: NumPy checks each member's CRC-32) is a miss: :func:`discard` deletes it and says so once.
 """
 
 from __future__ import annotations
@@ -10,12 +11,27 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from rotascope.store.panel import Panel
+
+_NOTED: list[Path] = []
+"""Cache files this process found damaged and deleted (the note is printed once)."""
+
+
+def discard(path: Path, exc: BaseException) -> None:
+    """Delete the unreadable cache file ``path`` (it is recomputed) and note it once on stderr."""
+    with contextlib.suppress(OSError):
+        path.unlink()
+    if not _NOTED:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:120].removeprefix(f"{path.name} ")
+        sys.stderr.write(f"Note: cache file {path.name} was unreadable ({reason}); deleted, recomputed.\n")
+        sys.stderr.flush()
+    _NOTED.append(path)
 
 
 class PanelCache:
@@ -65,7 +81,8 @@ class PanelCache:
                 with contextlib.suppress(OSError):
                     os.utime(path)  # recently used: kept by prune()
                 return Panel(npz["dates"].astype("datetime64[D]"), symbols, npz["values"].astype(np.float64))
-        except (OSError, ValueError, KeyError):
+        except Exception as exc:  # zipfile, zlib and NumPy raise many types for a damaged file
+            discard(path, exc)
             return None
 
     def put(self, fingerprint: str, panel: Panel) -> None:

@@ -13,15 +13,16 @@ from rich.table import Table
 
 from rotascope.config import Settings
 from rotascope.console import FormatOpt, check_format, emit_json, err, friendly_errors, out, settings_of
-from rotascope.errors import DataError, StoreCorrupt, UnknownSymbolError
+from rotascope.errors import DataError, StoreCorrupt, StoreIncomplete, UnknownSymbolError
 from rotascope.fundamentals.command import coverage_table, init_fundamentals
 from rotascope.fundamentals.store import coverage as fund_coverage
+from rotascope.interrupts import Interrupted, is_interrupt
 from rotascope.jsonout import iso_records
 from rotascope.monitor.asof import parse_date
 from rotascope.providers import bundled
 from rotascope.sentiment.sample import load_headline_sample
 from rotascope.store.db import open_store, reading
-from rotascope.store.integrity import move_aside, verify_store
+from rotascope.store.integrity import mark_unfinished, move_aside, unfinished_parts, verify_store
 from rotascope.tablefit import show_table
 
 
@@ -48,6 +49,8 @@ def register(app: typer.Typer) -> None:
                     "building a new one."
                 )
             store = open_store(settings, write=True)
+            kept: list[str] = []
+            unfinished = False
             try:
                 with Progress(
                     SpinnerColumn(),
@@ -57,40 +60,56 @@ def register(app: typer.Typer) -> None:
                     transient=True,
                 ) as progress:
                     task = progress.add_task("Reading and cleaning the embedded dataset")
+                    unfinished = bool(unfinished_parts(store.conn))
+                    mark_unfinished(store.conn, unfinished)  # `data status` names what a kill leaves out
                     current = bundled.dataset_fingerprint(settings)
-                    if not force and store.loaded_fingerprint(bundled.SOURCE) == current:
-                        init_fundamentals(store, force, out)  # after the prices: a kill leaves no half store
-                        out.print(
-                            f"Store {settings.db}: embedded dataset already up to date (fingerprint "
-                            f"{current}); `rotascope init --force` reloads it."
-                        )
-                        return
-                    batch = bundled.load(settings)
+                    report = None
+                    if force or store.loaded_fingerprint(bundled.SOURCE) != current:
+                        batch = bundled.load(settings)
 
-                    def step(msg: str) -> None:
-                        progress.update(task, description=f"Loading into the store: {msg}")
-                        if not err.is_terminal:  # logs and pipes get plain progress lines
-                            err.print(f"init: loading {msg}")
-                            err.file.flush()
+                        def step(msg: str) -> None:
+                            progress.update(task, description=f"Loading into the store: {msg}")
+                            if not err.is_terminal:  # logs and pipes get plain progress lines
+                                err.print(f"init: loading {msg}")
+                                err.file.flush()
 
-                    report = store.load(batch, progress=step, force=force)
-                    init_fundamentals(store, force, out)
+                        report = store.load(batch, progress=step, force=force)
+                        kept.append("the embedded prices and series")
+                    if not init_fundamentals(store, force, out).unchanged:  # after the prices
+                        kept.append("the company fundamentals")
                     progress.update(
                         task, description="Loading the Benzinga headline sample into the news table"
                     )
                     headlines = load_headline_sample(store)
+                    mark_unfinished(store.conn, False)
                 flags = store.flag_summary()
+            except BaseException as exc:
+                if kept and is_interrupt(exc):
+                    rest = "`rotascope init` loads the rest" if unfinished else "the rest is as it was"
+                    loaded = " and ".join(kept)
+                    raise Interrupted(
+                        f"Interrupted; kept {loaded}, loaded before the signal; {rest}."
+                    ) from None
+                raise
             finally:
                 store.close()
-        verb = "already up to date" if report.unchanged else "loaded"
-        out.print(
-            f"Store {settings.db}: embedded dataset {verb} ({report.bars:,} bars, {report.series:,} series "
-            f"observations, {report.instruments:,} instruments)."
-        )
+        if report is None:
+            out.print(
+                f"Store {settings.db}: embedded dataset already up to date (fingerprint "
+                f"{current}); `rotascope init --force` reloads it."
+            )
+        else:
+            verb = "already up to date" if report.unchanged else "loaded"
+            out.print(
+                f"Store {settings.db}: embedded dataset {verb} ({report.bars:,} bars, {report.series:,} "
+                f"series observations, {report.instruments:,} instruments)."
+            )
         if headlines:
             out.print(
                 f"Loaded {headlines:,} dated sample headlines (Benzinga, 2009-2020) into the news table."
             )
+        if report is None:
+            return
         if not flags.empty:
             out.print("Cleaned glitches (values set to missing, listed in table quality_flags):")
             for row in flags.itertuples():
@@ -197,9 +216,12 @@ def register(app: typer.Typer) -> None:
 
 def _check_before_init(settings: Settings, force: bool) -> Path | None:
     """Refuse a damaged store (one sentence naming the damage) unless ``force``; with ``force``, move an
-    unreadable file aside (returned) so a new one is built, or let the reload repair it in place."""
+    unreadable file aside (returned) so a new one is built, or let the reload repair it in place. An
+    incomplete store (a first `init` cut short) is not refused: this `init` finishes it."""
     try:
         verify_store(settings)
+    except StoreIncomplete:
+        return None  # a first `init` cut short: this one loads what is missing
     except StoreCorrupt as exc:
         if not force:
             raise

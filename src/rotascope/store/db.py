@@ -17,6 +17,8 @@ import numpy as np
 
 from rotascope.config import Settings
 from rotascope.errors import (
+    KEPT,
+    REBUILD,
     DatasetError,
     DateOutOfRangeError,
     StoreCorrupt,
@@ -24,6 +26,7 @@ from rotascope.errors import (
     StoreNotInitialised,
     UnknownSymbolError,
 )
+from rotascope.interrupts import reraise_interrupt
 from rotascope.providers.base import WideCloses
 from rotascope.store.cache import PanelCache
 from rotascope.store.panel import Panel
@@ -62,13 +65,14 @@ class SourceStatus:
     last: date | None
 
 
-CORRUPT = "run `rotascope init --force` to rebuild it"
-REBUILD = "`rotascope init --force` rebuilds it"
 PANEL_BATCH = 1 << 20
 """Rows per Arrow batch when a close panel is read from the store (bounds the memory of a cold read)."""
 
 
 def _friendly(exc: Exception, path: Path) -> StoreError:
+    """``exc`` from DuckDB as one sentence; an interrupt is raised again as KeyboardInterrupt (a query cut
+    short by Ctrl-C is not a damaged store)."""
+    reraise_interrupt(exc)
     text = str(exc)
     if "lock" in text.lower():
         return StoreError(f"The store {path} is in use by another rotascope process; try again when it ends.")
@@ -87,10 +91,9 @@ def _unopenable(exc: Exception, path: Path) -> StoreError:
     friendly = _friendly(exc, path)
     if "cannot be opened" not in str(friendly):
         return friendly
+    first = str(exc).splitlines()[0][:160]
     return StoreCorrupt(
-        f"The store {path} is corrupt: it cannot be opened ({str(exc).splitlines()[0][:160]}); {REBUILD} "
-        "(the damaged file is kept beside it).",
-        in_place=False,
+        f"The store {path} is corrupt: it cannot be opened ({first}); {REBUILD}{KEPT}.", in_place=False
     )
 
 
@@ -122,11 +125,30 @@ def connect(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConne
         delay = min(delay * 2, 0.5)
 
 
+_SOUND: set[Path] = set()
+"""Store files whose every page read back in this process (checked once, before the first write)."""
+
+
+def read_every_page(conn: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Read every row of every table of ``path`` (DuckDB verifies each block's checksum as it reads it);
+    a damaged page raises :class:`StoreCorrupt`."""
+    try:
+        tables = [str(r[0]) for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()]
+        for table in sorted(tables):
+            name = table.replace('"', '""')
+            conn.execute(f'SELECT bit_xor(hash("{name}")) FROM "{name}"').fetchall()
+    except (duckdb.Error, OSError) as exc:
+        reraise_interrupt(exc)
+        raise StoreCorrupt.unreadable_page(path, exc) from None
+    _SOUND.add(path.resolve())
+
+
 def open_store(settings: Settings, *, write: bool = False, wait: float | None = None) -> Store:
     """Open the store; ``write=True`` creates it (and its folder) when missing.
 
     A locked store is retried for ``wait`` seconds (default ``settings.store_lock_wait``) before failing in
-    one sentence.
+    one sentence. Before the first write of a process into an existing file, every page is read back
+    (about 0.2 s): a read served from a warm cache never saw the file, and must not hide its damage.
     """
     path = settings.db
     if not write and not path.exists():
@@ -142,9 +164,16 @@ def open_store(settings: Settings, *, write: bool = False, wait: float | None = 
             raise StoreError(
                 f"Cannot write to {path.parent}: permission denied (set ROTASCOPE_HOME or --home)."
             )
+    existed = path.exists()
     conn = connect(path, read_only=not write, wait=settings.store_lock_wait if wait is None else wait)
     store = Store(conn, path, settings, write=write)
     if write:
+        try:
+            if existed and path.resolve() not in _SOUND:
+                read_every_page(conn, path)
+        except StoreCorrupt:
+            conn.close()
+            raise
         try:
             conn.execute(DDL)
             for _version, statement in MIGRATIONS:
@@ -283,8 +312,7 @@ class Store:
         except BaseException as exc:
             with contextlib.suppress(duckdb.Error):
                 conn.execute("ROLLBACK")
-            if isinstance(exc, duckdb.InterruptException):
-                raise KeyboardInterrupt from None  # Ctrl-C inside DuckDB: rolled back, store unchanged
+            reraise_interrupt(exc)  # Ctrl-C inside DuckDB: rolled back, store unchanged
             if isinstance(exc, duckdb.Error):
                 raise _friendly(exc, self.path) from None
             raise

@@ -18,15 +18,17 @@ from pathlib import Path
 import duckdb
 
 from rotascope.config import Settings
-from rotascope.errors import StoreCorrupt, StoreError
+from rotascope.errors import KEPT, REBUILD, StoreCorrupt, StoreError, StoreIncomplete
 from rotascope.fundamentals.store import SOURCE as FUND_SOURCE
 from rotascope.fundamentals.store import TABLES as FUND_TABLES
+from rotascope.interrupts import reraise_interrupt
 from rotascope.providers.bundled import SOURCE as BUNDLED
-from rotascope.store.db import REBUILD, connect
+from rotascope.sentiment.sample import SAMPLE_SOURCE
+from rotascope.store.db import connect, read_every_page
 from rotascope.store.live import LIVE_DDL, LIVE_SOURCE
 from rotascope.store.schema import DDL, SCHEMA_VERSION
 
-__all__ = ["CORE_TABLES", "move_aside", "verify_store"]
+__all__ = ["CORE_TABLES", "mark_unfinished", "move_aside", "unfinished_parts", "verify_store"]
 
 _CREATE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
 CORE_TABLES = tuple(_CREATE.findall(DDL))
@@ -34,6 +36,9 @@ CORE_TABLES = tuple(_CREATE.findall(DDL))
 LIVE_TABLES = tuple(_CREATE.findall(LIVE_DDL))
 """Tables a store has once `rotascope update` wrote to it (a ``live`` load row)."""
 FINGERPRINT = re.compile(r"[0-9a-f]{16}")
+UNFINISHED = "init_unfinished"
+"""``meta`` key `init` sets while it loads into a store that lacks some of its parts, and deletes when
+every part is in (a store without it, made whole or by an older rotascope, is checked as before)."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,8 @@ class _Damage:
     what: str
     in_place: bool
     """True: `init --force` can rebuild inside the file; False: the file must be replaced."""
+    unfinished: bool = False
+    """True: nothing is damaged, but a first `init` stopped before it loaded ``what``."""
 
 
 @dataclass(frozen=True)
@@ -61,19 +68,25 @@ def verify_store(settings: Settings) -> None:
         return
     conn = connect(path, read_only=True, wait=settings.store_lock_wait)  # an unopenable file raises here
     try:
-        damage = _inspect(conn)
+        damage = _inspect(conn, path)
     except duckdb.Error as exc:
+        reraise_interrupt(exc)  # Ctrl-C during the check is not damage (`init --force` would move the file)
         damage = _Damage(f"a stored page does not read back ({str(exc).splitlines()[0][:160]})", False)
     finally:
         conn.close()
+    if damage is not None and damage.unfinished:
+        raise StoreIncomplete(
+            f"The store {path} is incomplete: `rotascope init` was cut short before it loaded {damage.what}; "
+            "`rotascope init` finishes it."
+        )
     if damage is not None:
-        kept = "" if damage.in_place else " (the damaged file is kept beside it)"
+        kept = "" if damage.in_place else KEPT
         raise StoreCorrupt(
             f"The store {path} is corrupt: {damage.what}; {REBUILD}{kept}.", in_place=damage.in_place
         )
 
 
-def _inspect(conn: duckdb.DuckDBPyConnection) -> _Damage | None:
+def _inspect(conn: duckdb.DuckDBPyConnection, path: Path) -> _Damage | None:
     tables = {str(r[0]) for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     if not tables & set(CORE_TABLES):
         return None  # a new, empty file: `init` fills it
@@ -102,10 +115,50 @@ def _inspect(conn: duckdb.DuckDBPyConnection) -> _Damage | None:
         return _Damage(
             f"table {names} is missing" if len(missing) == 1 else f"tables {names} are missing", True
         )
-    for table in sorted(tables):  # reading every row of every table verifies every page's checksum
-        name = table.replace('"', '""')
-        conn.execute(f'SELECT bit_xor(hash("{name}")) FROM "{name}"').fetchall()
-    return _check_loads(conn, loads)
+    read_every_page(conn, path)
+    damage = _check_loads(conn, loads)
+    if (
+        damage is None
+        and conn.execute("SELECT count(*) FROM meta WHERE key = ?", [UNFINISHED]).fetchall()[0][0]
+    ):
+        parts = unfinished_parts(conn)
+        return _Damage(_listed(parts), True, unfinished=True) if parts else None
+    return damage
+
+
+def unfinished_parts(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """What `rotascope init` loads that the store lacks: the embedded prices and series, the company
+    fundamentals, the live tables and the sample headlines (empty: the store is whole)."""
+    tables = {str(r[0]) for r in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    loads = _latest_loads(conn) if "loads" in tables else {}
+    parts = []
+    if BUNDLED not in loads:
+        parts.append("the embedded prices and series (tables bars, series)")
+    if FUND_SOURCE not in loads:
+        parts.append(f"the company fundamentals (tables {', '.join(FUND_TABLES.values())})")
+    if (
+        "news" not in tables
+        or not conn.execute("SELECT count(*) FROM news WHERE source = ?", [SAMPLE_SOURCE]).fetchall()[0][0]
+    ):
+        parts.append("the sample headlines (table news)")
+    other = [t for t in LIVE_TABLES if t not in tables and t != "news"]
+    if other:
+        parts.append(f"the live {_listed(other, 'table')}")
+    return parts
+
+
+def mark_unfinished(conn: duckdb.DuckDBPyConnection, unfinished: bool) -> None:
+    """Note that `init` is loading the parts a store lacks (``True``), or that every part is in."""
+    if unfinished:
+        conn.execute("INSERT OR REPLACE INTO meta VALUES (?, 'true')", [UNFINISHED])
+    else:
+        conn.execute("DELETE FROM meta WHERE key = ?", [UNFINISHED])
+
+
+def _listed(items: list[str], noun: str = "") -> str:
+    """``a``, ``a and b``, ``a, b and c`` (with ``noun`` or its plural in front when given)."""
+    text = items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+    return f"{noun}{'s' if len(items) > 1 else ''} {text}" if noun else text
 
 
 def _latest_loads(conn: duckdb.DuckDBPyConnection) -> dict[str, _Load]:
