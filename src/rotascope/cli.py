@@ -18,6 +18,7 @@ import typer
 from rotascope import __version__
 from rotascope.config import load_settings
 from rotascope.console import err, friendly_errors, out
+from rotascope.diskfull import no_space
 from rotascope.errors import RotascopeError
 
 STAGES: dict[str, tuple[str, ...]] = {
@@ -212,6 +213,10 @@ def main() -> None:
         err.print(f"Error: {exc}")
         sys.exit(1)
     except Exception as exc:
+        full = no_space(exc)
+        if full is not None:
+            err.print(f"Error: {full}")
+            sys.exit(1)
         if os.environ.get("ROTASCOPE_DEBUG"):
             raise
         err.print(

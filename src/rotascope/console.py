@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
 from rotascope.config import Settings
+from rotascope.diskfull import no_space
 from rotascope.errors import RotascopeError
 
 out = Console(highlight=False, soft_wrap=True, markup=False)
@@ -43,14 +45,26 @@ def friendly_errors() -> Iterator[None]:
     except _duckdb("InterruptException", KeyboardInterrupt):
         err.print("Interrupted; nothing was changed.")
         raise typer.Exit(130) from None
-    except _duckdb("Error") as exc:  # met at query time, after the store opened fine: damaged data pages
-        first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        err.print(
-            f"[bold red]Error:[/] The store cannot be read ({first}); it may be corrupt: run "
-            "`rotascope init --force` to rebuild it.",
-            markup=True,
-        )
+    except _duckdb("Error", OSError) as exc:
+        full = no_space(exc)
+        if full is None and isinstance(exc, OSError):
+            raise
+        if full is None:  # met at query time, after the store opened fine
+            first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+            damaged = any(word in first.lower() for word in CORRUPTION_WORDS)
+            advice = (
+                "it may be corrupt: run `rotascope init --force` to rebuild it"
+                if damaged
+                else "no damage was found by this error; `rotascope data status` checks the store"
+            )
+            full = f"The store cannot be read ({first}); {advice}."
+        err.print(f"[bold red]Error:[/] {full}", markup=True)
         raise typer.Exit(1) from None
+
+
+CORRUPTION_WORDS = ("corrupt", "checksum", "invalid block", "serialization")
+"""Words of DuckDB's own errors that report damaged pages (its integrity checks found them): only then do
+we say the store may be corrupt; a limit, type or I/O error is not damage."""
 
 
 def settings_of(ctx: typer.Context) -> Settings:
@@ -66,6 +80,22 @@ def check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json")) -> str:
         choices = " or ".join(repr(a) for a in allowed)
         raise typer.BadParameter(f"must be {choices}, got {fmt!r}", param_hint="--format")
     return fmt
+
+
+def in_range(lo: float, hi: float, what: str = "") -> Callable[[float | None], float | None]:
+    """A Typer option callback that refuses a value outside ``lo``..``hi`` (or not finite) with one
+    sentence naming the valid range, exit code 2, before anything runs (a huge ``--limit`` used to reach
+    DuckDB, a ``--cost-bps 1e308`` the backtest's arithmetic)."""
+
+    def check(value: float | None) -> float | None:
+        if value is not None and not (math.isfinite(value) and lo <= value <= hi):
+            kind = "a whole number" if isinstance(value, int) else "a number"
+            unit = f" {what}" if what else ""
+            got = str(value) if isinstance(value, int) else f"{value:g}"
+            raise typer.BadParameter(f"must be {kind} from {lo:g} to {hi:g}{unit}; got {got}.")
+        return value
+
+    return check
 
 
 def emit_json(payload: Any) -> None:
