@@ -18,6 +18,7 @@ from typing import Any
 import platformdirs
 
 from rotascope.errors import ConfigError
+from rotascope.inputfile import DEFAULT_MAX_INPUT_MB
 from rotascope.redact import redact_url
 from rotascope.regime.thresholds import load_thresholds
 from rotascope.tomlfile import read_toml
@@ -131,6 +132,12 @@ SERVICE_SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ray_connect_timeout", 15.0, "Seconds to reach the Ray cluster before giving up with one sentence."
     ),
+    Setting(
+        "max_input_mb",
+        DEFAULT_MAX_INPUT_MB,
+        "Largest file (MiB) `sentiment` reads; devices and FIFOs are always refused. Other input files "
+        "(config, thresholds and sweep TOML, fundamentals build files) are held to the default.",
+    ),
 )
 SETTINGS = (*SETTINGS, *LIVE_DATA_SETTINGS, *SERVICE_SETTINGS)
 
@@ -182,6 +189,7 @@ class Settings:
     web_refresh_seconds: float
     ray_address: str
     ray_connect_timeout: float
+    max_input_mb: int
 
     def fingerprint(self) -> str:
         """Hash of the settings that change analytical results (not paths, not live-data plumbing)."""
@@ -286,6 +294,8 @@ def _check_live(resolved: dict[str, Any]) -> None:
         raise ConfigError("Setting yahoo_max_per_second must be > 0.")
     if resolved["update_history_days"] < 1 or resolved["sec_top_n"] < 0:
         raise ConfigError("Settings update_history_days must be >= 1 and sec_top_n >= 0.")
+    if resolved["max_input_mb"] < 1:
+        raise ConfigError("Setting max_input_mb must be >= 1 (MiB).")
     if resolved["ray_connect_timeout"] <= 0:
         raise ConfigError("Setting ray_connect_timeout must be > 0 seconds.")
     if resolved["store_lock_wait"] < 0 or resolved["web_refresh_seconds"] < 0:

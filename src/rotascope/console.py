@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
 import typer
@@ -17,6 +18,7 @@ from rich.console import Console
 
 from rotascope import interrupts
 from rotascope.config import Settings
+from rotascope.diskfull import no_space
 from rotascope.errors import RotascopeError, StoreCorrupt, is_page_damage
 
 out = Console(highlight=False, soft_wrap=True, markup=False)
@@ -45,13 +47,19 @@ def ending(exc: BaseException) -> int | None:
     if isinstance(exc, RotascopeError):
         err.print(f"[bold red]Error:[/] {exc}", markup=True)
         return 1
+    full = no_space(exc)
+    if full is not None:
+        err.print(f"[bold red]Error:[/] {full}", markup=True)
+        return 1
     if isinstance(exc, _duckdb("Error")):  # met at query time, after the store opened fine
         first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        err.print(
-            f"[bold red]Error:[/] The store cannot be read ({first}); it may be corrupt: run "
-            "`rotascope init --force` to rebuild it.",
-            markup=True,
+        damaged = any(word in first.lower() for word in CORRUPTION_WORDS)
+        advice = (
+            "it may be corrupt: run `rotascope init --force` to rebuild it"
+            if damaged
+            else "no damage was found by this error; `rotascope data status` checks the store"
         )
+        err.print(f"[bold red]Error:[/] The store cannot be read ({first}); {advice}.", markup=True)
         return 1
     return None
 
@@ -86,6 +94,11 @@ def friendly_errors() -> Iterator[None]:
         raise typer.Exit(code) from None
 
 
+CORRUPTION_WORDS = ("corrupt", "checksum", "invalid block", "serialization")
+"""Words of DuckDB's own errors that report damaged pages (its integrity checks found them): only then do
+we say the store may be corrupt; a limit, type or I/O error is not damage."""
+
+
 def settings_of(ctx: typer.Context) -> Settings:
     """The settings the root command resolved once for this invocation."""
     obj = ctx.find_root().obj
@@ -99,6 +112,22 @@ def check_format(fmt: str, allowed: tuple[str, ...] = ("table", "json")) -> str:
         choices = " or ".join(repr(a) for a in allowed)
         raise typer.BadParameter(f"must be {choices}, got {fmt!r}", param_hint="--format")
     return fmt
+
+
+def in_range(lo: float, hi: float, what: str = "") -> Callable[[float | None], float | None]:
+    """A Typer option callback that refuses a value outside ``lo``..``hi`` (or not finite) with one
+    sentence naming the valid range, exit code 2, before anything runs (a huge ``--limit`` used to reach
+    DuckDB, a ``--cost-bps 1e308`` the backtest's arithmetic)."""
+
+    def check(value: float | None) -> float | None:
+        if value is not None and not (math.isfinite(value) and lo <= value <= hi):
+            kind = "a whole number" if isinstance(value, int) else "a number"
+            unit = f" {what}" if what else ""
+            got = str(value) if isinstance(value, int) else f"{value:g}"
+            raise typer.BadParameter(f"must be {kind} from {lo:g} to {hi:g}{unit}; got {got}.")
+        return value
+
+    return check
 
 
 def emit_json(payload: Any) -> None:

@@ -16,6 +16,7 @@ Tree::
     │   └── DateOutOfRangeError  as-of/start/end outside the stored history
     ├── DatasetError             embedded dataset missing or damaged
     ├── UsageError               options of a command that do not fit together
+    ├── InputError               a file named as input is not a regular file or is over max_input_mb
     └── ProviderError            a live source failed (symbol/series and cause attached)
 
     RotascopeWarning
@@ -97,6 +98,10 @@ class DatasetError(RotascopeError):
 
 class UsageError(RotascopeError):
     """A command was given options that do not fit together."""
+
+
+class InputError(RotascopeError):
+    """A file named as input is not a regular file (a device, a FIFO) or is larger than ``max_input_mb``."""
 
 
 class ProviderError(RotascopeError):

@@ -20,6 +20,7 @@ from rotascope.console import (
     emit_json,
     err,
     friendly_errors,
+    in_range,
     out,
     settings_of,
 )
@@ -129,7 +130,10 @@ def register(app: typer.Typer) -> None:
             ),
         ] = False,
         top: Annotated[
-            int | None, typer.Option(help="With --all: show only the N highest and N lowest.", min=1)
+            int | None,
+            typer.Option(
+                help="With --all: show only the N highest and N lowest.", callback=in_range(1, 10_000)
+            ),
         ] = None,
     ) -> None:
         """Single-name debate: the agents on one stock or regime ETF, then bull/base/bear and risk
@@ -183,7 +187,9 @@ def register(app: typer.Typer) -> None:
     def history(
         ctx: typer.Context,
         fmt: FormatOpt = "table",
-        limit: Annotated[int, typer.Option(help="How many of the latest analyses to list.", min=1)] = 20,
+        limit: Annotated[
+            int, typer.Option(help="How many of the latest analyses to list.", callback=in_range(1, 100_000))
+        ] = 20,
     ) -> None:
         """List stored analyses (newest first)."""
         check_format(fmt)

@@ -32,7 +32,7 @@ from rotascope.backtest.report import (
     write_outputs,
 )
 from rotascope.backtest.store import save_backtest
-from rotascope.console import check_format, err, friendly_errors, out, settings_of
+from rotascope.console import check_format, err, friendly_errors, in_range, out, settings_of
 from rotascope.errors import DataError, RotascopeError
 from rotascope.monitor.asof import parse_date
 from rotascope.monitor.run import build_monitor
@@ -54,6 +54,10 @@ TiltFactory = Callable[["Monitor"], "pd.Series"]
 """Builds the decision-tilt weight per weekly as-of (e.g. the calibrated tilt) for a monitor."""
 
 
+MAX_HORIZON_WEEKS = 520
+"""Ten years: the longest forward horizon a weekly replay since 2000 can still score."""
+
+
 def parse_horizons(text: str) -> list[int]:
     """``"1,4,13"`` → ``[1, 4, 13]`` (sorted, unique, each >= 1 week), or one clear error."""
     try:
@@ -62,8 +66,10 @@ def parse_horizons(text: str) -> list[int]:
         raise DataError(
             f"--horizons must be whole weeks separated by commas, like 1,4,13; got {text!r}."
         ) from None
-    if not values or values[0] < 1:
-        raise DataError(f"--horizons must be whole weeks >= 1, like 1,4,13; got {text!r}.")
+    if not values or values[0] < 1 or values[-1] > MAX_HORIZON_WEEKS:
+        raise DataError(
+            f"--horizons must be whole weeks from 1 to {MAX_HORIZON_WEEKS}, like 1,4,13; got {text!r}."
+        )
     return values
 
 
@@ -88,7 +94,12 @@ def register(
             str, typer.Option(help="Forward horizons in weeks, comma-separated.")
         ] = DEFAULT_HORIZONS,
         cost_bps: Annotated[
-            float, typer.Option("--cost-bps", help="Cost in bps per unit of turnover on each leg.")
+            float,
+            typer.Option(
+                "--cost-bps",
+                help="Cost in bps per unit of turnover on each leg (0-1000).",
+                callback=in_range(0, 1000, "bps"),
+            ),
         ] = 5.0,
         stop: Annotated[float, typer.Option(help="Drawdown stop of the decision tilt (fraction).")] = 0.10,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",

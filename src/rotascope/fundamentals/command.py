@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from rotascope.console import emit_json, friendly_errors, out, settings_of
+from rotascope.console import emit_json, friendly_errors, in_range, out, settings_of
 from rotascope.fundamentals.backtest import backtest_screen
 from rotascope.fundamentals.screen import screen_at
 from rotascope.fundamentals.store import load_embedded
@@ -219,7 +219,12 @@ def register(app: typer.Typer) -> None:
         as_of: Annotated[
             str | None, typer.Option("--as-of", help="Date YYYY-MM-DD (default: latest stored).")
         ] = None,
-        top: Annotated[int, typer.Option("--top", help="How many ranked members to show (0 = all).")] = 25,
+        top: Annotated[
+            int,
+            typer.Option(
+                "--top", help="How many ranked members to show (0 = all).", callback=in_range(0, 100_000)
+            ),
+        ] = 25,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv.")] = "table",
         backtest: Annotated[
             bool,
@@ -231,7 +236,10 @@ def register(app: typer.Typer) -> None:
         ] = False,
         start: Annotated[str | None, typer.Option(help="Backtest: first as-of (default 2014-03-31).")] = None,
         end: Annotated[str | None, typer.Option(help="Backtest: last as-of (default: latest).")] = None,
-        step_weeks: Annotated[int, typer.Option("--step-weeks", help="Backtest: weeks between as-ofs.")] = 4,
+        step_weeks: Annotated[
+            int,
+            typer.Option("--step-weeks", help="Backtest: weeks between as-ofs.", callback=in_range(1, 520)),
+        ] = 4,
     ) -> None:
         """Quality small caps: Russell 2000 members ranked point in time by profitability, balance sheet,
         accruals, earnings surprises and estimate revisions, plus momentum; members without

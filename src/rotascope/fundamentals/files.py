@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from rotascope.errors import DataError
+from rotascope.inputfile import check_input
 
 KNOWN_LAG_DAYS = 90
 """A fiscal year of the annual file is known this many days after its (assumed 31 Dec) end."""
@@ -75,7 +76,9 @@ def _require(frame: pd.DataFrame, needed: tuple[str, ...], path: Path) -> None:
 
 
 def read_csv_text(path: Path) -> pd.DataFrame:
-    """A CSV file as strings; one sentence when it is missing, not UTF-8 text, or not a CSV table."""
+    """A CSV file as strings; one sentence when it is missing, not a regular file of at most the default
+    ``max_input_mb``, not UTF-8 text, or not a CSV table."""
+    check_input(path, "CSV file")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -97,6 +100,7 @@ def read_csv_text(path: Path) -> pd.DataFrame:
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
+    check_input(path, "Parquet file")
     try:
         return pd.read_parquet(path)
     except FileNotFoundError:

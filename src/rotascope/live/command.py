@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from rotascope.console import err, friendly_errors, out, settings_of
+from rotascope.console import err, friendly_errors, in_range, out, settings_of
 from rotascope.errors import DataError
 from rotascope.interrupts import Interrupted, is_interrupt
 from rotascope.live.narrate import label
@@ -86,7 +86,11 @@ def watch(
     ctx: typer.Context,
     every: Annotated[str, typer.Option(help="Interval between iterations: 1d, 6h, 30m, 10s.")] = "1d",
     iterations: Annotated[
-        int | None, typer.Option(help="Stop after this many iterations (default: run until Ctrl-C).")
+        int | None,
+        typer.Option(
+            help="Stop after this many iterations (default: run until Ctrl-C).",
+            callback=in_range(1, 1_000_000),
+        ),
     ] = None,
 ) -> None:
     """Loop: update, analyze (stored), compare with the previous stored analysis, alert when a ladder level

@@ -12,7 +12,16 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from rotascope.config import Settings
-from rotascope.console import FormatOpt, check_format, emit_json, err, friendly_errors, out, settings_of
+from rotascope.console import (
+    FormatOpt,
+    check_format,
+    emit_json,
+    err,
+    friendly_errors,
+    in_range,
+    out,
+    settings_of,
+)
 from rotascope.errors import DataError, StoreCorrupt, StoreIncomplete, UnknownSymbolError
 from rotascope.fundamentals.command import coverage_table, init_fundamentals
 from rotascope.fundamentals.store import coverage as fund_coverage
@@ -184,7 +193,12 @@ def register(app: typer.Typer) -> None:
         start: Annotated[str | None, typer.Option(help="First date YYYY-MM-DD.")] = None,
         end: Annotated[str | None, typer.Option(help="Last date YYYY-MM-DD.")] = None,
         fmt: FormatOpt = "table",
-        limit: Annotated[int, typer.Option(help="Rows to print in table format (latest ones).", min=1)] = 20,
+        limit: Annotated[
+            int,
+            typer.Option(
+                help="Rows to print in table format (latest ones).", callback=in_range(1, 10_000_000)
+            ),
+        ] = 20,
     ) -> None:
         """Print the stored bars of a symbol or the observations of a series."""
 

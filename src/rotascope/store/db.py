@@ -16,6 +16,7 @@ import duckdb
 import numpy as np
 
 from rotascope.config import Settings
+from rotascope.diskfull import no_space
 from rotascope.errors import (
     KEPT,
     REBUILD,
@@ -74,6 +75,9 @@ def _friendly(exc: Exception, path: Path) -> StoreError:
     short by Ctrl-C is not a damaged store)."""
     reraise_interrupt(exc)
     text = str(exc)
+    full = no_space(exc)
+    if full is not None:
+        return StoreError(full)
     if "lock" in text.lower():
         return StoreError(f"The store {path} is in use by another rotascope process; try again when it ends.")
     if "permission" in text.lower() or "read-only" in text.lower():

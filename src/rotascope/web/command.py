@@ -15,7 +15,7 @@ import uvicorn
 
 from rotascope.analysis.replay import replay_extra
 from rotascope.calibration.service import calibrated_call
-from rotascope.console import err, friendly_errors, settings_of
+from rotascope.console import err, friendly_errors, in_range, settings_of
 from rotascope.errors import ConfigError
 from rotascope.monitor.run import build_monitor
 from rotascope.store.db import reading
@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         host: Annotated[
             str, typer.Option(help="Interface to bind; the default serves this machine only.")
         ] = LOCALHOST,
-        port: Annotated[int, typer.Option(help="TCP port (1-65535).")] = 8000,
+        port: Annotated[int, typer.Option(help="TCP port (1-65535).", callback=in_range(1, 65535))] = 8000,
     ) -> None:
         """Serve the rotation dashboard and the JSON API (research tooling, not investment advice)."""
         settings = settings_of(ctx)
