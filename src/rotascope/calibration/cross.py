@@ -45,7 +45,7 @@ from rotascope.backtest.calendar import weekly_asof
 from rotascope.calibration.model import weight_from_sums
 from rotascope.calibration.outcomes import BASE, BEAR, BULL, _known_cumsum
 from rotascope.errors import DataError
-from rotascope.indicators.kernels import rolling_max, sma
+from rotascope.indicators.kernels import rolling_max
 from rotascope.monitor.run import Monitor
 from rotascope.regime.thresholds import CalibrationRules
 
@@ -147,7 +147,9 @@ def vol_at(close: Float64Array, rows: np.ndarray, n: int) -> Float64Array:
     s, q, k = trailing_at(lr, rows, n, squares=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         var = (q - s * s / n) / (n - 1)
-    return np.asarray(np.where((k == n) & (rows + 1 >= n)[:, None], np.sqrt(np.maximum(var, 0.0)) * np.sqrt(252), np.nan))
+    return np.asarray(
+        np.where((k == n) & (rows + 1 >= n)[:, None], np.sqrt(np.maximum(var, 0.0)) * np.sqrt(252), np.nan)
+    )
 
 
 def member_features(close: Float64Array, iwm: Float64Array, rows: np.ndarray) -> Float64Array:
@@ -217,8 +219,6 @@ class CrossRun:
     cls: Float64Array
     clim: Float64Array
     """(weeks x 3) pooled base rates known at each week."""
-    model: Float64Array
-    """(weeks x names x 3) model out of sample; NaN before the first refit or without features."""
     weight: Float64Array
     """(weeks,) blend weight (0 = the base rates)."""
     prob: Float64Array
@@ -228,10 +228,11 @@ class CrossRun:
     labelled: Float64Array
     """(weeks,) member labels known at each week."""
     brier_sums: Float64Array
-    """(weeks x 4) per week over OOS-eligible calls with a label: calls, Brier of prob, of base rates, of model
-    (model rows only: columns 3 and 4 count the model's calls and its base rates' Brier)."""
+    """(weeks x 6) per week over out-of-sample calls with a label: calls, Brier of the calibrated
+    probabilities, of the base rates; the model's calls, its Brier and its base rates' Brier."""
     record: Float64Array
-    """(weeks x 3 x BINS x 2) per week: calls and hits of each scenario's 10-point bin (from evaluate_from)."""
+    """(weeks x 3 x BINS x 2) per week: calls and hits of each scenario's 10-point bin (from
+    evaluate_from)."""
 
     def known(self, table: Float64Array) -> Float64Array:
         """Row i: the sum of ``table`` over weeks whose labels are known at i."""
@@ -272,11 +273,11 @@ def _fit_predict(
     rules: CalibrationRules,
 ) -> Float64Array:
     """(weeks x names x 3) model probabilities out of sample; refits on rows known at each refit week."""
-    f, w, n = x.shape
+    _, w, n = x.shape
     model = np.full((w, n, 3), np.nan)
     rows_x = x.transpose(1, 2, 0)  # weeks x names x features
-    have = np.isfinite(rows_x).any(axis=2)
-    labelled = np.isfinite(y) & listed
+    have: BoolArray = np.asarray(np.isfinite(rows_x).any(axis=2))
+    labelled: BoolArray = np.asarray(np.isfinite(y) & listed)
     per_week = labelled.sum(axis=1)
     known_weeks = np.cumsum(per_week > 0)
     ready = np.flatnonzero(known_weeks >= rules.members_min_weeks + h)
@@ -337,9 +338,12 @@ def run_horizon(
     prob = np.where(
         has[..., None], weight[:, None, None] * np.nan_to_num(model) + (1 - weight[:, None, None]) * c3, c3
     )
-    prob = prob.astype(np.float32).astype(np.float64)  # the cached precision, cold or warm alike
+    prob = _f32(prob)
     eligible = lab & (asof >= np.datetime64(rules.evaluate_from, "D"))[:, None]
-    sq = lambda p: ((p - y) ** 2).sum(axis=2)  # noqa: E731
+
+    def sq(p: Float64Array) -> Float64Array:
+        return np.asarray(((p - y) ** 2).sum(axis=2))
+
     bm = np.where(eligible & has, sq(np.nan_to_num(model)), 0.0)
     brier_sums = np.stack(
         [
@@ -355,11 +359,10 @@ def run_horizon(
     record = _bin_record(prob, y, eligible)
     return CrossRun(
         horizon=h,
-        rel=labels.rel,
-        band=labels.band,
+        rel=_f32(labels.rel),
+        band=_f32(labels.band),
         cls=labels.cls,
         clim=clim,
-        model=model,
         weight=weight,
         prob=prob,
         unit_means=unit_means,
@@ -367,6 +370,11 @@ def run_horizon(
         brier_sums=brier_sums,
         record=record,
     )
+
+
+def _f32(x: Float64Array) -> Float64Array:
+    """The cached precision (float32), so a cold run and a cached one give the same numbers."""
+    return np.asarray(x.astype(np.float32).astype(np.float64))
 
 
 def _bin_record(prob: Float64Array, y: Float64Array, eligible: BoolArray) -> Float64Array:
@@ -414,3 +422,86 @@ def cross_calibrate(monitor: Monitor) -> CrossCalibration:
         rules=rules,
         elapsed_s=time.perf_counter() - began,
     )
+
+
+_F32 = ("rel", "band", "cls", "prob")
+"""(weeks x names) arrays stored as float32: their cold values are float32-rounded already (``_f32``)."""
+_ARRAYS = ("rel", "band", "cls", "clim", "weight", "prob", "unit_means", "labelled", "brier_sums", "record")
+
+
+def cache_key(monitor: Monitor) -> str:
+    cal = monitor.panel.calendar
+    parts = [VERSION, monitor.panel.data.fingerprint, monitor.thresholds.model_dump_json(), str(len(cal))]
+    parts.append(str(cal[-1]) if len(cal) else "")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+
+
+def _put(path: Path, cc: CrossCalibration) -> None:
+    """Write the calibration as one .npz (float32 arrays), atomically (temp file + rename)."""
+    arrays: dict[str, np.ndarray] = {
+        "asof": cc.asof,
+        "symbols": np.array(cc.symbols),
+        "meta": np.array([cc.n_current, int(cc.has_lists)]),
+        "listed": cc.listed,
+        "horizons": np.array(sorted(cc.runs)),
+    }
+    for h, run in cc.runs.items():
+        for name in _ARRAYS:
+            v = getattr(run, name)
+            arrays[f"{h}_{name}"] = v.astype(np.float32) if name in _F32 else v
+    with contextlib.suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                np.savez(fh, **arrays)  # type: ignore[arg-type]
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+def _get(path: Path, rules: CalibrationRules) -> CrossCalibration | None:
+    if not path.exists():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            runs = {
+                int(h): CrossRun(
+                    horizon=int(h), **{n: np.asarray(npz[f"{h}_{n}"], dtype=np.float64) for n in _ARRAYS}
+                )
+                for h in npz["horizons"]
+            }
+            meta = npz["meta"]
+            return CrossCalibration(
+                asof=npz["asof"].astype("datetime64[D]"),
+                symbols=tuple(str(v) for v in npz["symbols"]),
+                n_current=int(meta[0]),
+                listed=npz["listed"].astype(bool),
+                has_lists=bool(meta[1]),
+                runs=runs,
+                rules=rules,
+                elapsed_s=0.0,
+            )
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+_MEMO: dict[int, tuple[Monitor, CrossCalibration]] = {}
+
+
+def cross_calibration_of(monitor: Monitor) -> CrossCalibration:
+    """The monitor's cross-sectional calibration: once per monitor object in this process, and on disk
+    (``<cache>/cross-<key>.npz``) per data fingerprint, thresholds and ``VERSION``."""
+    hit = _MEMO.get(id(monitor))
+    if hit is not None and hit[0] is monitor:
+        return hit[1]
+    path = monitor.cache_dir / f"cross-{cache_key(monitor)}.npz" if monitor.cache_dir is not None else None
+    cc = _get(path, monitor.thresholds.calibration) if path is not None else None
+    if cc is None:
+        cc = cross_calibrate(monitor)
+        if path is not None:
+            _put(path, cc)
+    _MEMO.clear()
+    _MEMO[id(monitor)] = (monitor, cc)
+    return cc

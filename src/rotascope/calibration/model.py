@@ -112,10 +112,11 @@ def blend_weight(
 def weight_from_sums(
     a: Float64Array, b: Float64Array, calls: Float64Array, horizon: int, min_oos: int
 ) -> Float64Array:
-    """The blend weight at each week from per-week sums over calls: ``a`` = sum of ``|m - c|^2``, ``b`` = sum of
-    ``2 (m - c).(c - y)``, ``calls`` the weeks' calls counted toward ``min_oos``; only weeks whose labels are
-    known count. Brier(model) - Brier(base rates) over those calls is ``a + b`` (the quadratic at w = 1): the
-    weight is 0 unless that is negative (the gate), else the minimiser ``-b / 2a`` clipped to [0, 1]."""
+    """The blend weight at each week from per-week sums over calls: ``a`` = sum of ``|m - c|^2``, ``b`` =
+    sum of ``2 (m - c).(c - y)``, ``calls`` the weeks' calls counted toward ``min_oos``; only weeks whose
+    labels are known count. Brier(model) - Brier(base rates) over those calls is ``a + b`` (the quadratic
+    at w = 1): the weight is 0 unless that is negative (the gate), else the minimiser ``-b / 2a`` clipped
+    to [0, 1]."""
     a = _known_cumsum(a, horizon)
     b = _known_cumsum(b, horizon)
     n = _known_cumsum(calls, horizon)
