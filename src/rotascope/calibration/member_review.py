@@ -239,12 +239,12 @@ def member_review_lines(rev: MemberReview) -> list[str]:
                 "blocks)"
             )
     for sv in rev.survivorship:
-        a, b = sv.point_in_time, sv.todays_members
-        if a.n and b.n:
+        pit, now = sv.point_in_time, sv.todays_members
+        if pit.n and now.n:
             lines.append(
                 f"  Survivorship, {sv.horizon_weeks} weeks, {sv.window}: on the point-in-time lists "
-                f"n={a.n:,}, skill {a.brier_skill:+.4f}, bull {sv.bull_rate_point_in_time:.1%}; on today's "
-                f"members n={b.n:,}, skill {b.brier_skill:+.4f}, bull {sv.bull_rate_todays:.1%}"
+                f"n={pit.n:,}, skill {pit.brier_skill:+.4f}, bull {sv.bull_rate_point_in_time:.1%}; on today's "
+                f"members n={now.n:,}, skill {now.brier_skill:+.4f}, bull {sv.bull_rate_todays:.1%}"
             )
     return lines
 
