@@ -243,8 +243,8 @@ def member_review_lines(rev: MemberReview) -> list[str]:
         if pit.n and now.n:
             lines.append(
                 f"  Survivorship, {sv.horizon_weeks} weeks, {sv.window}: on the point-in-time lists "
-                f"n={pit.n:,}, skill {pit.brier_skill:+.4f}, bull {sv.bull_rate_point_in_time:.1%}; on today's "
-                f"members n={now.n:,}, skill {now.brier_skill:+.4f}, bull {sv.bull_rate_todays:.1%}"
+                f"n={pit.n:,}, skill {pit.brier_skill:+.4f}, bull {sv.bull_rate_point_in_time:.1%}; on "
+                f"today's members n={now.n:,}, skill {now.brier_skill:+.4f}, bull {sv.bull_rate_todays:.1%}"
             )
     return lines
 
