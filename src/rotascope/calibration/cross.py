@@ -49,7 +49,7 @@ from rotascope.indicators.kernels import rolling_max
 from rotascope.monitor.run import Monitor
 from rotascope.regime.thresholds import CalibrationRules
 
-VERSION = "cross-1"
+VERSION = "cross-2"
 """Bumped when the features, outcomes or model of the cross-section change (invalidates the cache)."""
 FEATURES = ("ret_3m", "vs_sma50", "vs_sma200", "rel_vs_sma50", "drawdown", "vol_63d")
 BENCHMARK = "median member"
@@ -279,8 +279,8 @@ def _fit_predict(
     have: BoolArray = np.asarray(np.isfinite(rows_x).any(axis=2))
     labelled: BoolArray = np.asarray(np.isfinite(y) & listed)
     per_week = labelled.sum(axis=1)
-    known_weeks = np.cumsum(per_week > 0)
-    ready = np.flatnonzero(known_weeks >= rules.members_min_weeks + h)
+    known_weeks = _known_cumsum((per_week > 0).astype(np.float64), h)
+    ready = np.flatnonzero(known_weeks >= rules.members_min_weeks)
     if not len(ready):
         return model
     refits = np.arange(ready[0], w, rules.members_refit_weeks)
