@@ -160,7 +160,16 @@ def single_name_rates(
     i = len(weeks) - 1
     means = class_means(labels)[i]
     start = np.datetime64(rules.evaluate_from, "D")
-    calls = int((labels.known_mask(i) & (labels.asof >= start)).sum())
+    rows = labels.known_mask(i) & (labels.asof >= start)
+    calls = int(rows.sum())
+    y = labels.onehot()[rows]
+    plain = float(((climatology(labels)[rows] - y) ** 2).sum())
+    shown = float(((history[rows] - y) ** 2).sum())
+    edge = (
+        f"{pair}: no model, so no measurable edge to show; the probabilities are the base rates (one pair's "
+        f"{n} overlapping {h}-week outcomes, about {n // h} independent, are too few to fit a model and then "
+        "let it earn a weight out of sample)."
+    )
     call = Calibration(
         method="base rates",
         base_rate_source=note,
@@ -173,14 +182,14 @@ def single_name_rates(
         expected_relative_return=rnd(float(rates @ means)) or 0.0,
         round_trip_cost=rules.round_trip_cost,
         model_weight=0.0,
-        brier_skill_oos=None,
+        brier_skill_oos=rnd(1.0 - shown / plain) if plain > 0 else None,
         model_brier_skill_oos=None,
         n_oos=calls,
         labelled_weeks=n,
         min_labelled_weeks=MIN_BASE_RATE_WEEKS,
         no_measured_edge=True,
         track_records=[_base_rate_record(labels, history, i, k, start) for k in range(3)],
-        note=note,
+        note=edge,
     )
     return out, call
 
