@@ -21,8 +21,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from rotascope.calibration.cross import BENCHMARK, CrossCalibration, CrossRun, onehot
-from rotascope.calibration.review import BLOCK_YEARS, NBINS, ReliabilityBin, Score, _score
-from rotascope.calibration.service import BIN
+from rotascope.calibration.review import BLOCK_YEARS, ReliabilityBin, Score, _score, reliability_bins
 from rotascope.records import Record, rnd
 
 REPS = 1000
@@ -117,17 +116,7 @@ def member_review(cc: CrossCalibration, upto: int | None = None) -> MemberReview
         for b0 in range(int(years[known_w].min()), int(years[known_w].max()) + 1, BLOCK_YEARS):
             sel = rows & ((years >= b0) & (years < b0 + BLOCK_YEARS))[:, None]
             scores.append(_score(h, f"{b0}-{b0 + BLOCK_YEARS - 1}", *_flat(run, sel)))
-        pf, of = p.ravel(), y.ravel()
-        idx = np.minimum((pf / BIN).astype(np.int64), NBINS - 1)
-        for b in range(NBINS):
-            m = idx == b
-            bins.append(
-                ReliabilityBin(
-                    horizon_weeks=h, bin_low=rnd(b * BIN, 2) or 0.0, bin_high=rnd((b + 1) * BIN, 2) or 0.0,
-                    n=int(m.sum()), mean_forecast=rnd(float(pf[m].mean())) if m.any() else None,
-                    realised=rnd(float(of[m].mean())) if m.any() else None,
-                )
-            )  # fmt: skip
+        bins += reliability_bins(h, p.ravel(), y.ravel())
         on = known_w & (run.weight > 0)
         ic = weekly_ic(expected_beyond(run), run.rel, on[:, None] & cc.listed)[on]
         ic = ic[np.isfinite(ic)]

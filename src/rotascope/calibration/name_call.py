@@ -19,6 +19,7 @@ import numpy as np
 
 from rotascope.calibration.cross import BENCHMARK, BIN, BINS, CrossCalibration, CrossRun
 from rotascope.calibration.outcomes import CLASSES, check_horizon, outcome_sentence
+from rotascope.calibration.service import bin_record
 from rotascope.records import Calibration, TrackRecord, rnd
 
 
@@ -33,24 +34,8 @@ def _skill(run: CrossRun, i: int) -> tuple[float | None, float | None, int, int]
 
 def _record(run: CrossRun, i: int, k: int, p: float) -> TrackRecord:
     b = min(int(np.floor(p / BIN)), BINS - 1)
-    lo = b * BIN
     calls, hits = run.known(run.record)[i, k, b]
-    n = int(calls)
-    freq = float(hits / calls) if n else None
-    name = CLASSES[k]
-    text = (
-        f"P({name}) {lo:.0%}-{lo + BIN:.0%}: n = {n:,} member calls, happened {freq:.0%}"
-        if freq is not None
-        else f"P({name}) {lo:.0%}-{lo + BIN:.0%}: no out-of-sample member calls known yet"
-    )
-    return TrackRecord(
-        scenario=name,
-        bin_low=rnd(lo, 2) or 0.0,
-        bin_high=rnd(lo + BIN, 2) or 0.0,
-        n=n,
-        happened=rnd(freq),
-        text=text,
-    )
+    return bin_record(k, b * BIN, int(calls), float(hits / calls) if calls else None, "member calls")
 
 
 def name_call(cc: CrossCalibration, symbol: str, as_of: date, h: int | None = None) -> Calibration | None:

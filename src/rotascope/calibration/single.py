@@ -34,7 +34,7 @@ from rotascope.calibration.outcomes import (
     weekly_labels,
 )
 from rotascope.calibration.prior import prior_for
-from rotascope.calibration.service import BIN
+from rotascope.calibration.service import BIN, bin_record
 from rotascope.records import Analysis, BaseRates, Calibration, TrackRecord, rnd
 from rotascope.regime.thresholds import CalibrationRules
 
@@ -65,21 +65,7 @@ def _base_rate_record(
     rows = labels.known_mask(i) & (labels.asof >= start)
     same = (rates[rows, k] >= lo) & (rates[rows, k] < lo + BIN + (1e-9 if lo + BIN >= 1 else 0))
     hits = labels.onehot()[rows, k][same]
-    n = len(hits)
-    freq = float(hits.mean()) if n else None
-    text = (
-        f"P({CLASSES[k]}) {lo:.0%}-{lo + BIN:.0%}: n = {n}, happened {freq:.0%}"
-        if freq is not None
-        else f"P({CLASSES[k]}) {lo:.0%}-{lo + BIN:.0%}: no out-of-sample calls known yet"
-    )
-    return TrackRecord(
-        scenario=CLASSES[k],
-        bin_low=rnd(lo, 2) or 0.0,
-        bin_high=rnd(lo + BIN, 2) or 0.0,
-        n=n,
-        happened=rnd(freq),
-        text=text,
-    )
+    return bin_record(k, float(lo), len(hits), float(hits.mean()) if len(hits) else None)
 
 
 def single_name_rates(
