@@ -53,7 +53,9 @@ VERSION = "cross-2"
 """Bumped when the features, outcomes or model of the cross-section change (invalidates the cache)."""
 FEATURES = ("ret_3m", "vs_sma50", "vs_sma200", "rel_vs_sma50", "drawdown", "vol_63d")
 BENCHMARK = "median member"
-"""What a name's outcome is measured against (its band comes from the name/IWM ratio)."""
+"""What a name's outcome is measured against (its band comes from the name/IWM ratio): the CSV's word."""
+OUTCOME_BENCHMARK = "the median Russell 2000 member"
+"""The same, in the outcome sentences."""
 BIN = 0.1
 BINS = 10
 START = np.datetime64("2000-01-01", "D")

@@ -17,7 +17,7 @@ from datetime import date
 
 import numpy as np
 
-from rotascope.calibration.cross import BENCHMARK, BIN, BINS, CrossCalibration, CrossRun
+from rotascope.calibration.cross import BIN, BINS, OUTCOME_BENCHMARK, CrossCalibration, CrossRun
 from rotascope.calibration.outcomes import CLASSES, check_horizon, outcome_sentence
 from rotascope.calibration.service import bin_record
 from rotascope.records import Calibration, TrackRecord, rnd
@@ -81,7 +81,7 @@ def name_call(cc: CrossCalibration, symbol: str, as_of: date, h: int | None = No
         base_rate_source=pooled,
         horizon_weeks=horizon,
         band=rnd(band) or 0.0,
-        outcomes=[outcome_sentence(c, symbol, BENCHMARK, band, horizon) for c in CLASSES],
+        outcomes=[outcome_sentence(c, symbol, OUTCOME_BENCHMARK, band, horizon) for c in CLASSES],
         probabilities=[rnd(float(v)) or 0.0 for v in probs],
         base_rates=[rnd(float(v)) or 0.0 for v in run.clim[i]],
         class_means=[rnd(float(v)) or 0.0 for v in means],
