@@ -61,6 +61,7 @@ BENCH_MODULES = (
     "bench_engine",
     "bench_agents",
     "bench_calibration",
+    "bench_cross",
     "bench_backtest",
     "bench_report",
     "bench_web",

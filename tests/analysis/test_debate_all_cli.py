@@ -22,11 +22,15 @@ def test_debate_all_json_and_table(cli_env: dict[str, str]) -> None:
     assert ranked["as_of"] == "2025-11-28" and ranked["benchmark"] == "IWM" and ranked["source"]
     calls = ranked["calls"]
     assert len(calls) == 10
-    assert [c["conviction"] for c in calls] == sorted((c["conviction"] for c in calls), reverse=True)
+    expected = [c["expected_relative_return"] for c in calls]
+    assert expected == sorted(expected, reverse=True)  # ranked by the calibrated expected relative return
     for c in calls:
-        assert c["tilt"] == (
-            "toward" if c["conviction"] > 0.15 else "away" if c["conviction"] < -0.15 else "none"
-        )
+        assert c["base_rates"] is not None and len(c["base_rates"]) == 3
+        if c["model_weight"] == 0:  # no measured edge: the base rates, and no tilt
+            assert c["tilt"] == "none" and [c["bear"], c["bull"]] == [
+                round(c["base_rates"][0], 2),
+                round(c["base_rates"][2], 2),
+            ]
         assert set(c["scores"]) == {"fundamentals", "macro", "internals", "sentiment"}
         assert abs(c["bull"] + c["base"] + c["bear"] - 1) < 1e-9
     table = run(cli_env, "debate", "--all", "--as-of", "2025-11-28", "--top", "3")

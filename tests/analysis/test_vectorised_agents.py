@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rotascope.agents import vector
-from rotascope.agents.members import loo_median
+from rotascope.agents.members import loo_median, rank_key
 from rotascope.analysis.replay import agent_signals, replay_extra
 from rotascope.analysis.service import Analyst
 from rotascope.backtest.replay import regime_row, regime_signals, replay, replay_dates
@@ -91,8 +91,8 @@ def test_every_member_equals_its_single_debate(
     analyst = Analyst(store, loaded_settings, monitor)
     ranked = analyst.members(day)
     assert len(ranked.calls) > 1000 and ranked.as_of <= day
-    keys = [(c.conviction, c.consensus) for c in ranked.calls]
-    assert keys == sorted(keys, reverse=True)
+    keys = [rank_key(c) for c in ranked.calls]
+    assert keys == sorted(keys)
     rng = np.random.default_rng(11)
     with_data = [c for c in ranked.calls if c.company_data]
     with_news = [c for c in ranked.calls if c.headlines]  # one name has stored headlines in 2019
@@ -107,6 +107,10 @@ def test_every_member_equals_its_single_debate(
         probs = {s.name: s.probability for s in single.decision.scenarios}
         assert (probs["bull"], probs["base"], probs["bear"]) == (call.bull, call.base, call.bear)
         assert single.decision.conviction == call.conviction
+        cal = single.decision.calibration  # the same calibrated call, base rates and expected return
+        assert cal is not None and cal.base_rates == call.base_rates
+        assert cal.expected_relative_return == call.expected_relative_return
+        assert single.decision.direction == call.tilt
         conf = sum(o.confidence for o in single.debate.final)  # written out: the members use the kernel
         mean = 0.0 if conf <= 0 else sum(o.confidence * o.score for o in single.debate.final) / conf
         assert rnd(mean, 4) == call.consensus

@@ -15,6 +15,7 @@ from rotascope.analysis.service import Analyst
 from rotascope.backtest.attribution import SignalStat
 from rotascope.config import Settings
 from rotascope.monitor.run import Monitor
+from rotascope.report.calibview import calibration_lines
 from rotascope.report.chartdata import chart_data
 from rotascope.report.charts import render_charts
 from rotascope.report.command import gather
@@ -192,11 +193,19 @@ def test_single_name_report_carries_its_base_rates(
     finally:
         store.close()
     text = report_html(data)
-    rates = data.analysis.decision.base_rates
-    assert rates is not None and rates.base_rates is not None and data.analysis.decision.calibration is None
-    assert html.escape(rates.note) in text
-    assert rates.note.startswith("No calibrated model for single names; these are base rates")
-    for s in data.analysis.decision.scenarios:
+    d = data.analysis.decision
+    cal = d.calibration  # issue 23: a member's cross-sectional call; an ETF's own base rates
+    assert cal is not None
+    for line in calibration_lines(d):
+        assert html.escape(line) in text
+    if symbol == "KRE":
+        assert d.base_rates is not None and d.base_rates.note.startswith(
+            "No calibrated model for single names; these are base rates"
+        )
+        assert cal.probabilities == cal.base_rates and "no measurable edge" in cal.note
+    else:
+        assert cal.base_rate_source.startswith("Base rates: the frequency of each outcome among the")
+    for s in d.scenarios:
         cells = _scenario_cells(text, s.name)
         assert s.base_rate is not None and cells[1] == f"{s.base_rate:.0%}"
-        assert cells[2] == "n/a" and cells[3] == s.outcome
+        assert s.track_record is not None and cells[2] == s.track_record.text and cells[3] == s.outcome

@@ -10,7 +10,7 @@ probabilities and conviction, ranked; the worded claims of any one name are `rot
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
 
@@ -22,6 +22,7 @@ from rotascope._typing import BoolArray, Float64Array
 from rotascope.agents import vector
 from rotascope.agents.base import TOPIC_OF, AgentContext
 from rotascope.agents.columns import ClaimSpec
+from rotascope.agents.decision import calibrated_probabilities, calibrated_stance
 from rotascope.agents.stock import (
     CALM,
     DRAWDOWN,
@@ -42,7 +43,7 @@ from rotascope.fundamentals.screen import ScreenInputs, score_frame
 from rotascope.fundamentals.store import Fundamentals
 from rotascope.measures import UST_10Y_CHG_13W
 from rotascope.monitor.run import Monitor
-from rotascope.records import Headline, rnd
+from rotascope.records import Calibration, Headline, rnd
 from rotascope.sentiment.model import load_model
 
 MIN_CLOSES = 260
@@ -59,13 +60,23 @@ class MemberCall(Record):
     sector: str | None
     close: float
     tilt: Tilt
-    """Tilt toward or away from the stock (|conviction| above 0.15), or none."""
+    """The desk's direction: the calibrated rule where the name has a calibrated call (no tilt while the
+    evidence has no measured edge), else the evidence score's (|conviction| above 0.15)."""
     conviction: float
+    """P(bull) - P(bear) of the probabilities shown."""
     consensus: float
-    """Confidence-weighted mean of the agents' final scores (ranks names of equal conviction)."""
+    """Confidence-weighted mean of the agents' final scores (ranks names of equal expected return)."""
     bull: float
     base: float
     bear: float
+    """The probabilities of `rotascope debate SYMBOL`: calibrated where the cross-section has a call."""
+    expected_relative_return: float | None = None
+    """The calibrated call's expected relative return beyond its base rates (None: no calibrated call)."""
+    base_rates: list[float] | None = None
+    """bear, base, bull base rates beside the probabilities (None: no calibrated call)."""
+    model_weight: float | None = None
+    evidence: float = 0.0
+    """The evidence score's conviction (the hand-set P(bull) - P(bear) of the agents' debate): breaks ties."""
     scores: dict[str, float]
     """Each agent's final score after the debate (-1..1)."""
     confidence: dict[str, float]
@@ -75,7 +86,8 @@ class MemberCall(Record):
 
 
 class MembersDebate(Record):
-    """Every Russell 2000 member debated at one as-of, ranked by conviction, then consensus, then symbol."""
+    """Every Russell 2000 member debated at one as-of, ranked by ``rank_key`` (calibrated expected relative
+    return, then consensus, then evidence)."""
 
     as_of: date
     source: str
@@ -99,6 +111,8 @@ class MemberInputs:
     """(calendar rows x symbols) closes from the store, on the monitor calendar."""
     fundamentals: Fundamentals | None = None
     headlines: tuple[Headline, ...] = ()
+    calibrated: dict[str, Calibration] = field(default_factory=dict)
+    """Each member's calibrated call at the as-of (``calibration.name_call``), as `debate SYMBOL` gets it."""
 
 
 def loo_median(
@@ -269,25 +283,38 @@ def debate_members(monitor: Monitor, as_of: date | None, inputs: MemberInputs) -
     bull, base, bear = vector.probabilities(score, conf, reached, np.full(n, float(len(fired))))
     conviction = vector.rnd_array(bull - bear, 2)
     consensus = vector.rnd_array(vector.consensus(score, conf), 4)
-    calls = [
-        MemberCall(
-            symbol=inputs.symbols[j],
+
+    def call(j: int) -> MemberCall:
+        sym = inputs.symbols[j]
+        cal = inputs.calibrated.get(sym)
+        evidence = float(conviction[j])
+        tilt: Tilt = "toward" if evidence > TILT_BAND else "away" if evidence < -TILT_BAND else "none"
+        probs = (float(bull[j]), float(base[j]), float(bear[j]))
+        if cal is not None:  # the calibrated desk view `debate SYMBOL` shows (agents/decision.py)
+            probs = calibrated_probabilities(cal)
+            tilt = calibrated_stance(cal, regime.ladder.reached, None, sym).direction
+        return MemberCall(
+            symbol=sym,
             sector=inputs.sectors[j],
             close=rnd(float(upto[-1, j])) or 0.0,
-            tilt="toward" if conviction[j] > TILT_BAND else "away" if conviction[j] < -TILT_BAND else "none",
-            conviction=float(conviction[j]),
+            tilt=tilt,
+            conviction=round(probs[0] - probs[2], 2),
             consensus=float(consensus[j]),
-            bull=float(bull[j]),
-            base=float(base[j]),
-            bear=float(bear[j]),
+            bull=probs[0],
+            base=probs[1],
+            bear=probs[2],
+            expected_relative_return=None if cal is None else cal.expected_relative_return,
+            base_rates=None if cal is None else cal.base_rates,
+            model_weight=None if cal is None else cal.model_weight,
+            evidence=evidence,
             scores={a: float(score[j, i]) for i, a in enumerate(AGENTS)},
             confidence={a: float(conf[j, i]) for i, a in enumerate(AGENTS)},
             company_data=bool(has_company[j]),
             headlines=int(news[j]),
         )
-        for j in np.flatnonzero(enough)
-    ]
-    calls.sort(key=lambda c: (-c.conviction, -c.consensus, c.symbol))
+
+    calls = [call(int(j)) for j in np.flatnonzero(enough)]
+    calls.sort(key=rank_key)
     snap = result.snapshot
     return MembersDebate(
         as_of=result.as_of,
@@ -302,6 +329,14 @@ def debate_members(monitor: Monitor, as_of: date | None, inputs: MemberInputs) -
             "Company claims where fundamentals were known at the as-of; price proxies elsewhere.",
         ],
     )
+
+
+def rank_key(c: MemberCall) -> tuple[float, ...]:
+    """Ranking: the calibrated expected relative return, then consensus, then the evidence score's
+    conviction and the agents' scores (evidence, never the alphabet); the symbol only orders exact ties of
+    all of them."""
+    e = c.expected_relative_return if c.expected_relative_return is not None else 0.0
+    return (-e, -c.consensus, -c.evidence, *(-c.scores[a] for a in AGENTS), -c.conviction)
 
 
 _WEIGHTS: dict[tuple[str, str], float] = {

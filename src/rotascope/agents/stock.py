@@ -27,7 +27,16 @@ from rotascope.indicators.volatility import atr
 from rotascope.measures import HY_OAS_CHG_13W, UST_10Y_CHG_13W
 from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import Monitor
-from rotascope.records import Analysis, AnalysisKind, AtrMethod, Headline, Opinion, RiskView, rnd
+from rotascope.records import (
+    Analysis,
+    AnalysisKind,
+    AtrMethod,
+    Calibration,
+    Headline,
+    Opinion,
+    RiskView,
+    rnd,
+)
 from rotascope.risk.models import Invalidation, RiskPlan
 
 WEEK = 5
@@ -477,9 +486,11 @@ def stock_analysis(
     benchmark: str = "IWM",
     high_low: tuple[Float64Array, Float64Array] | None = None,
     fundamentals: Fundamentals | None = None,
+    calibration: Calibration | None = None,
 ) -> Analysis:
     """Debate one stock (vs IWM) or regime ETF (vs SPY) as of a date; ``close_full`` is its close on the
-    monitor calendar, ``high_low`` its highs and lows there when stored (ETFs)."""
+    monitor calendar, ``high_low`` its highs and lows there when stored (ETFs); ``calibration`` (the
+    cross-section's call for a member, the base rates for an ETF) sets the probabilities and the stance."""
     result = monitor.at(as_of)
     ctx = AgentContext(result, monitor.panel, fundamentals, monitor.thresholds)
     close = close_full[: ctx.row + 1]
@@ -498,4 +509,4 @@ def stock_analysis(
         return risk, None, inval
 
     kind: AnalysisKind = "stock" if benchmark == "IWM" else "regime"
-    return assemble(kind, symbol, symbol, result, initial, config_hash, risk_for)
+    return assemble(kind, symbol, symbol, result, initial, config_hash, risk_for, calibration=calibration)

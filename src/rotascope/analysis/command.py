@@ -126,7 +126,7 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--all",
                 help="Debate every Russell 2000 member against IWM at once and print them ranked by "
-                "conviction (not stored).",
+                "calibrated expected relative return, then consensus (not stored).",
             ),
         ] = False,
         top: Annotated[
@@ -210,7 +210,7 @@ def register(app: typer.Typer) -> None:
 
 
 def top_and_bottom(ranked: MembersDebate, top: int | None) -> MembersDebate:
-    """Only the ``top`` highest and lowest convictions (all when ``top`` is None or covers them all)."""
+    """Only the ``top`` first and last ranked (all when ``top`` is None or covers them all)."""
     calls = ranked.calls
     if top is None or 2 * top >= len(calls):
         return ranked
@@ -218,15 +218,16 @@ def top_and_bottom(ranked: MembersDebate, top: int | None) -> MembersDebate:
 
 
 def render_members(ranked: MembersDebate, console: Console, top: int | None = None) -> None:
-    """The ranked member debate as a table (``top``: the N highest and N lowest convictions only)."""
+    """The ranked member debate as a table (``top``: the N first and N last ranked only)."""
     calls = ranked.calls
     shown = top_and_bottom(ranked, top).calls
     table = Table(
         title=f"Russell 2000 members debated vs IWM — as of {ranked.as_of} — source: {ranked.source} "
         f"(data {ranked.data_fingerprint})"
     )
-    for col in ("#", "symbol", "sector", "close", "tilt", "conviction", "consensus", "bull/base/bear"):
-        table.add_column(col, justify="right" if col in ("#", "close", "conviction", "consensus") else "left")
+    cols = ("#", "symbol", "sector", "close", "tilt", "E[rel]", "consensus", "bull/base/bear", "base rates")
+    for col in cols:
+        table.add_column(col, justify="right" if col in ("#", "close", "E[rel]", "consensus") else "left")
     for name in ("fundamentals", "macro", "internals", "sentiment"):
         table.add_column(name[:5], justify="right")
     rank = {c.symbol: i + 1 for i, c in enumerate(calls)}
@@ -237,9 +238,12 @@ def render_members(ranked: MembersDebate, console: Console, top: int | None = No
             c.sector or "",
             f"{c.close:,.2f}",
             c.tilt,
-            f"{c.conviction:+.2f}",
+            f"{c.expected_relative_return:+.2%}" if c.expected_relative_return is not None else "n/a",
             f"{c.consensus:+.3f}",
             f"{c.bull:.0%}/{c.base:.0%}/{c.bear:.0%}",
+            "/".join(f"{v:.0%}" for v in (c.base_rates[2], c.base_rates[1], c.base_rates[0]))
+            if c.base_rates is not None
+            else "n/a",
             *(f"{c.scores[a]:+.2f}" for a in ("fundamentals", "macro", "internals", "sentiment")),
         )
     show_table(console, table)

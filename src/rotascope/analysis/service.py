@@ -19,8 +19,10 @@ from rotascope.agents.members import MemberInputs, MembersDebate, debate_members
 from rotascope.agents.run import universe_analysis
 from rotascope.agents.stock import stock_analysis
 from rotascope.analysis.replay import replay_extra
+from rotascope.calibration.cross import cross_calibration_of
+from rotascope.calibration.name_call import name_call
 from rotascope.calibration.service import calibrated_call
-from rotascope.calibration.single import single_name_base_rates, with_base_rates
+from rotascope.calibration.single import single_name_rates, with_base_rates
 from rotascope.config import Settings, config_hash
 from rotascope.errors import DataError, UnknownSymbolError
 from rotascope.fundamentals import load_fundamentals
@@ -116,6 +118,17 @@ class Analyst:
         high_low = None if is_stock else self._high_low(name)
         got = self.inputs(day, name)
         benchmark = STOCK_BENCHMARK if is_stock else REGIME_BENCHMARK
+        # members: the cross-section's calibrated call; ETFs (and names it has no call for): base rates
+        rates, on_rates = single_name_rates(
+            monitor.panel.calendar,
+            close,
+            monitor.panel.data.etf.column(benchmark),
+            day,
+            name,
+            benchmark,
+            monitor.thresholds.calibration,
+        )
+        calibration = name_call(cross_calibration_of(monitor), name, day) if is_stock else None
         analysis = stock_analysis(
             monitor,
             name,
@@ -127,22 +140,13 @@ class Analyst:
             benchmark=benchmark,
             high_low=high_low,
             fundamentals=got.fundamentals,
+            calibration=calibration or on_rates,
         )
-        # no calibrated model for single names: their scenarios carry the subject's own base rates
-        rates = single_name_base_rates(
-            monitor.panel.calendar,
-            close,
-            monitor.panel.data.etf.column(benchmark),
-            analysis.as_of,
-            name,
-            benchmark,
-            monitor.thresholds.calibration,
-        )
-        return with_base_rates(analysis, rates)
+        return analysis if calibration is not None else with_base_rates(analysis, rates)
 
     def members(self, as_of: date | None) -> MembersDebate:
         """Every Russell 2000 member debated against IWM at one as-of (the numbers ``single`` gives each
-        of them), vectorised across members and ranked by conviction."""
+        of them), vectorised across members, each with its calibrated call, ranked by expected return."""
         monitor = self.monitor
         day = self.day(as_of)
         members = monitor.panel.data.members
@@ -154,7 +158,9 @@ class Analyst:
             for s in symbols
         )
         got = self.inputs(day)
-        inputs = MemberInputs(symbols, sectors, close, got.fundamentals, tuple(got.headlines))
+        cross = cross_calibration_of(monitor)
+        calibrated = {s: c for s in symbols if (c := name_call(cross, s, day)) is not None}
+        inputs = MemberInputs(symbols, sectors, close, got.fundamentals, tuple(got.headlines), calibrated)
         return debate_members(monitor, day, inputs)
 
     def _high_low(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:

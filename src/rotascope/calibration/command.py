@@ -6,6 +6,7 @@ module never imports the agents or ``rotascope.cli``).
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +14,9 @@ import numpy as np
 import typer
 
 from rotascope.backtest.replay import replay_dates
+from rotascope.calibration.cross import cross_calibration_of
 from rotascope.calibration.features import ExtraFactory
+from rotascope.calibration.member_review import member_review, member_review_lines, write_member_calls
 from rotascope.calibration.outcomes import check_horizon
 from rotascope.calibration.review import review, review_lines, write_review
 from rotascope.calibration.service import calibrate, calibration_of
@@ -56,6 +59,13 @@ def register(app: typer.Typer, extra: ExtraFactory | None = None) -> None:
                 callback=in_range(1, 520, "weeks"),
             ),
         ] = None,
+        members: Annotated[
+            bool,
+            typer.Option(
+                "--members",
+                help="The single names' cross-sectional record instead (with --out: member_calls.csv).",
+            ),
+        ] = False,
     ) -> None:
         """Review outcomes: Brier skill and log-loss of the calibrated calls vs the expanding climatology,
         reliability, and each signal's out-of-sample record ("no measured edge" where that is the truth)."""
@@ -72,6 +82,9 @@ def register(app: typer.Typer, extra: ExtraFactory | None = None) -> None:
                 if not len(weeks) or np.datetime64(day, "D") < weeks[0]:
                     first = f"; the first is {weeks[0]}" if len(weeks) else ""
                     raise DataError(f"No calibrated week on or before {day}{first}.")
+            if members:
+                _members(monitor, day, out_dir)
+                return
             rules = monitor.thresholds.calibration
             wanted = rules.horizons if horizon is None else (check_horizon(horizon, rules.horizons),)
             with err.status("Calibrating week by week", spinner="dots"):
@@ -88,3 +101,25 @@ def register(app: typer.Typer, extra: ExtraFactory | None = None) -> None:
             out.print(line, markup=False, highlight=False)
         for path in written:
             out.print(f"Wrote {path}")
+
+
+def _members(monitor: Monitor, day: date | None, out_dir: Path | None) -> None:
+    """`review --members`: the cross-sectional record known at ``day``; ``out_dir`` gets member_calls.csv."""
+    with err.status("Calibrating every member week by week", spinner="dots"):
+        cc = cross_calibration_of(monitor)
+    upto = None
+    if day is not None:
+        upto = cc.week(np.datetime64(day, "D"))
+        if upto < 0:
+            raise DataError(f"No calibrated member week on or before {day}; the first is {cc.asof[0]}.")
+    rev = member_review(cc, upto)
+    written: Path | None = None
+    if out_dir is not None:
+        try:
+            written = write_member_calls(cc, out_dir, upto)
+        except OSError as exc:
+            raise RotascopeError(f"Cannot write the review to {out_dir}: {exc.strerror}.") from None
+    for line in member_review_lines(rev):
+        out.print(line, markup=False, highlight=False)
+    if written is not None:
+        out.print(f"Wrote {written}")

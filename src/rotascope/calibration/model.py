@@ -102,14 +102,28 @@ def blend_weight(
     ok = np.isfinite(model[:, 0]) & np.isfinite(y[:, 0])
     d = np.where(ok[:, None], model - clim, 0.0)
     e = np.where(ok[:, None], clim - y, 0.0)
-    a = _known_cumsum((d * d).sum(axis=1), labels.horizon)
-    b = _known_cumsum(2.0 * (d * e).sum(axis=1), labels.horizon)
     n = _known_cumsum(ok.astype(np.float64), labels.horizon)
-    # Brier(model) - Brier(climatology) summed over known calls = a + b (the quadratic at w = 1)
+    w = weight_from_sums(
+        (d * d).sum(axis=1), 2.0 * (d * e).sum(axis=1), ok.astype(np.float64), labels.horizon, min_oos
+    )
+    return w, n
+
+
+def weight_from_sums(
+    a: Float64Array, b: Float64Array, calls: Float64Array, horizon: int, min_oos: int
+) -> Float64Array:
+    """The blend weight at each week from per-week sums over calls: ``a`` = sum of ``|m - c|^2``, ``b`` =
+    sum of ``2 (m - c).(c - y)``, ``calls`` the weeks' calls counted toward ``min_oos``; only weeks whose
+    labels are known count. Brier(model) - Brier(base rates) over those calls is ``a + b`` (the quadratic
+    at w = 1): the weight is 0 unless that is negative (the gate), else the minimiser ``-b / 2a`` clipped
+    to [0, 1]."""
+    a = _known_cumsum(a, horizon)
+    b = _known_cumsum(b, horizon)
+    n = _known_cumsum(calls, horizon)
     earned = (n >= min_oos) & (a + b < 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         w = np.clip(np.where(a > 0, -b / (2.0 * a), 0.0), 0.0, 1.0)
-    return np.asarray(np.where(earned, w, 0.0)), n
+    return np.asarray(np.where(earned, w, 0.0))
 
 
 def walk_forward(

@@ -138,6 +138,22 @@ def _score(h: int, period: str, p: np.ndarray, c: np.ndarray, y: np.ndarray) -> 
     )  # fmt: skip
 
 
+def reliability_bins(h: int, p: np.ndarray, o: np.ndarray) -> list[ReliabilityBin]:
+    """Mean forecast and how often it happened in each 10-point bin of the pooled probabilities ``p``."""
+    idx = np.minimum((p / BIN).astype(np.int64), NBINS - 1)
+    bins = []
+    for b in range(NBINS):
+        m = idx == b
+        bins.append(
+            ReliabilityBin(
+                horizon_weeks=h, bin_low=rnd(b * BIN, 2) or 0.0, bin_high=rnd((b + 1) * BIN, 2) or 0.0,
+                n=int(m.sum()), mean_forecast=rnd(float(p[m].mean())) if m.any() else None,
+                realised=rnd(float(o[m].mean())) if m.any() else None,
+            )
+        )  # fmt: skip
+    return bins
+
+
 def review(cal: Calibrated, upto: int | None = None) -> Review:
     """Scores, reliability and per-signal records over the out-of-sample calls known at week ``upto``
     (default: the data's last week)."""
@@ -156,17 +172,7 @@ def review(cal: Calibrated, upto: int | None = None) -> Review:
         for b0 in range(first, int(years[rows].max()) + 1 if rows.any() else 0, BLOCK_YEARS):
             sel = rows & (years >= b0) & (years < b0 + BLOCK_YEARS)
             scores.append(_score(h, f"{b0}-{b0 + BLOCK_YEARS - 1}", wf.prob[sel], wf.expanding[sel], y[sel]))
-        p, o = wf.prob[rows].ravel(), y[rows].ravel()
-        idx = np.minimum((p / BIN).astype(np.int64), NBINS - 1)
-        for b in range(NBINS):
-            m = idx == b
-            bins.append(
-                ReliabilityBin(
-                    horizon_weeks=h, bin_low=rnd(b * BIN, 2) or 0.0, bin_high=rnd((b + 1) * BIN, 2) or 0.0,
-                    n=int(m.sum()), mean_forecast=rnd(float(p[m].mean())) if m.any() else None,
-                    realised=rnd(float(o[m].mean())) if m.any() else None,
-                )
-            )  # fmt: skip
+        bins += reliability_bins(h, wf.prob[rows].ravel(), y[rows].ravel())
         fitted = wf.coefs.loc[wf.coefs.index <= pd.Timestamp(cal.table.asof[last])]
         for name in cal.table.names:
             col = x[name].to_numpy()

@@ -124,13 +124,18 @@ def track_record(cal: Calibrated, h: int, i: int, k: int) -> TrackRecord:
     past = wf.prob[rows, k]
     same = (past >= lo) & (past < lo + BIN + (1e-9 if lo + BIN >= 1 else 0))
     hits = wf.labels.onehot()[rows, k][same]
-    n = len(hits)
-    freq = float(hits.mean()) if n else None
+    return bin_record(k, float(lo), len(hits), float(hits.mean()) if len(hits) else None)
+
+
+def bin_record(k: int, lo: float, n: int, freq: float | None, calls: str = "") -> TrackRecord:
+    """The track record of scenario ``k``'s 10-point bin from ``lo``: ``n`` calls, ``freq`` happened
+    (``calls`` names them, e.g. "member calls")."""
     name = CLASSES[k]
+    count = f"{n:,} {calls}" if calls else f"{n}"
     text = (
-        f"P({name}) {lo:.0%}-{lo + BIN:.0%}: n = {n}, happened {freq:.0%}"
+        f"P({name}) {lo:.0%}-{lo + BIN:.0%}: n = {count}, happened {freq:.0%}"
         if freq is not None
-        else f"P({name}) {lo:.0%}-{lo + BIN:.0%}: no out-of-sample calls known yet"
+        else f"P({name}) {lo:.0%}-{lo + BIN:.0%}: no out-of-sample {calls or 'calls'} known yet"
     )
     return TrackRecord(
         scenario=name,

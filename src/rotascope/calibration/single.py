@@ -1,7 +1,8 @@
 """Base rates of a single name's scenarios: the universe's outcome definitions on the subject's own history.
 
-There is no calibrated model for single names (too little history per name, and the calibrator learns
-from the universe replay), so a stock (vs IWM) or a regime ETF (vs SPY) carries the base rates only:
+A regime ETF (vs SPY), or a stock the cross-section (``cross``) has no call for, carries its own base
+rates only, and they are its probabilities (``single_name_rates``): one pair's overlapping weekly outcomes
+are too few to fit a model and let it earn a weight out of sample.
 
 * weekly as-of dates of the data cut at the as-of (``backtest.calendar.weekly_asof``; a mid-week as-of is
   answered by the week before, as for the universe);
@@ -25,13 +26,16 @@ from rotascope._typing import DateArray, Float64Array
 from rotascope.backtest.calendar import weekly_asof
 from rotascope.calibration.outcomes import (
     CLASSES,
+    Labels,
+    class_means,
     climatology,
     labelled_weeks,
     outcome_sentence,
     weekly_labels,
 )
 from rotascope.calibration.prior import prior_for
-from rotascope.records import Analysis, BaseRates, rnd
+from rotascope.calibration.service import BIN, bin_record
+from rotascope.records import Analysis, BaseRates, Calibration, TrackRecord, rnd
 from rotascope.regime.thresholds import CalibrationRules
 
 MIN_BASE_RATE_WEEKS = 52
@@ -48,6 +52,33 @@ def single_name_base_rates(
     rules: CalibrationRules,
 ) -> BaseRates:
     """The subject's outcome base rates at ``as_of`` at the default horizon (see the module docstring)."""
+    return single_name_rates(calendar, subject_close, benchmark_close, as_of, subject, benchmark, rules)[0]
+
+
+def _base_rate_record(
+    labels: Labels, rates: Float64Array, i: int, k: int, start: np.datetime64
+) -> TrackRecord:
+    """How the subject's own base-rate calls of scenario ``k`` in the same 10-point bin did, on labels known
+    at week ``i`` (calls from ``evaluate_from``)."""
+    p = float(rates[i, k])
+    lo = min(np.floor(p / BIN) * BIN, 1 - BIN)
+    rows = labels.known_mask(i) & (labels.asof >= start)
+    same = (rates[rows, k] >= lo) & (rates[rows, k] < lo + BIN + (1e-9 if lo + BIN >= 1 else 0))
+    hits = labels.onehot()[rows, k][same]
+    return bin_record(k, float(lo), len(hits), float(hits.mean()) if len(hits) else None)
+
+
+def single_name_rates(
+    calendar: DateArray,
+    subject_close: Float64Array,
+    benchmark_close: Float64Array,
+    as_of: date,
+    subject: str,
+    benchmark: str,
+    rules: CalibrationRules,
+) -> tuple[BaseRates, Calibration | None]:
+    """The base rates and, when they are shown, the desk's call on them: probabilities = the base rates,
+    model weight 0 (no model for one pair: the note says why), each scenario's own track record."""
     h = rules.default_horizon
     prior = prior_for(subject, benchmark, h, rules)
     cal = np.asarray(calendar).astype("datetime64[D]")
@@ -56,6 +87,8 @@ def single_name_base_rates(
     n = 0
     band = float("nan")
     rates: Float64Array | None = None
+    history: Float64Array | None = None
+    labels: Labels | None = None
     first: date | None = None
     if len(weeks):
         labels = weekly_labels(
@@ -64,7 +97,8 @@ def single_name_base_rates(
         i = len(weeks) - 1
         n = int(labelled_weeks(labels)[i])
         band = float(labels.band[i])
-        rates = climatology(labels, None if prior is None else (prior.bear, prior.bull))[i]
+        history = climatology(labels, None if prior is None else (prior.bear, prior.bull))
+        rates = history[i]
         known = np.flatnonzero(labels.known_mask(i))
         first = weeks[known[0]].astype(date) if len(known) else None
     week = weeks[-1].astype(date) if len(weeks) else as_of
@@ -83,8 +117,9 @@ def single_name_base_rates(
         note = (
             f"No calibrated model for single names; these are base rates: in {n} {h}-week outcomes of "
             f"{pair} known by {week} (since {first}), {how} (band {band:.1%} = {rules.band_k:g} x trailing "
-            f"{rules.band_window}-day pair volatility x sqrt({h}/52)). The scenario probabilities are the "
-            "agents' evidence score, not measured frequencies."
+            f"{rules.band_window}-day pair volatility x sqrt({h}/52)). The scenario probabilities are these "
+            f"base rates: one pair's {n} overlapping {h}-week outcomes (about {n // h} independent) are "
+            "too few to fit a model and then let it earn a weight out of sample: the desk view stands aside."
         )
     else:
         why = (
@@ -94,7 +129,7 @@ def single_name_base_rates(
             else f"{pair} has fewer than {rules.band_window} days of closes for an outcome band at {week}"
         )
         note = f"No calibrated model for single names, and too little history for base rates: {why}."
-    return BaseRates(
+    out = BaseRates(
         subject=subject,
         benchmark=benchmark,
         horizon_weeks=h,
@@ -106,6 +141,43 @@ def single_name_base_rates(
         first_labelled=first,
         note=note,
     )
+    if not (enough and rates is not None and history is not None and labels is not None):
+        return out, None
+    i = len(weeks) - 1
+    means = class_means(labels)[i]
+    start = np.datetime64(rules.evaluate_from, "D")
+    rows = labels.known_mask(i) & (labels.asof >= start)
+    calls = int(rows.sum())
+    y = labels.onehot()[rows]
+    plain = float(((climatology(labels)[rows] - y) ** 2).sum())
+    shown = float(((history[rows] - y) ** 2).sum())
+    edge = (
+        f"{pair}: no model, so no measurable edge to show; the probabilities are the base rates (one pair's "
+        f"{n} overlapping {h}-week outcomes, about {n // h} independent, are too few to fit a model and then "
+        "let it earn a weight out of sample)."
+    )
+    call = Calibration(
+        method="base rates",
+        base_rate_source=note,
+        horizon_weeks=h,
+        band=rnd(band) or 0.0,
+        outcomes=out.outcomes,
+        probabilities=[rnd(float(v)) or 0.0 for v in rates],
+        base_rates=[rnd(float(v)) or 0.0 for v in rates],
+        class_means=[rnd(float(v)) or 0.0 for v in means],
+        expected_relative_return=rnd(float(rates @ means)) or 0.0,
+        round_trip_cost=rules.round_trip_cost,
+        model_weight=0.0,
+        brier_skill_oos=rnd(1.0 - shown / plain) if plain > 0 else None,
+        model_brier_skill_oos=None,
+        n_oos=calls,
+        labelled_weeks=n,
+        min_labelled_weeks=MIN_BASE_RATE_WEEKS,
+        no_measured_edge=True,
+        track_records=[_base_rate_record(labels, history, i, k, start) for k in range(3)],
+        note=edge,
+    )
+    return out, call
 
 
 def with_base_rates(analysis: Analysis, rates: BaseRates) -> Analysis:

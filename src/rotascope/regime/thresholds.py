@@ -103,6 +103,10 @@ class CalibrationRules(_Strict):
     l2_c: float
     round_trip_cost: float
     evaluate_from: str
+    members_refit_weeks: int = 52
+    members_min_weeks: int = 104
+    members_min_oos_weeks: int = 104
+    members_train_rows: int = 40_000
 
 
 class LensRules(_Strict):

@@ -1,0 +1,99 @@
+"""One name's calibrated call at an as-of, from the pooled cross-sectional walk-forward (``cross``).
+
+The record is the universe's ``Calibration``: probabilities, base rates (the pooled member
+climatology), band, expected relative return, the model's weight and out-of-sample Brier skill, and the
+track record of member calls in the same 10-point bin, all from labels known at the as-of. The desk
+rule that reads it (``agents.decision.calibrated_stance``) stands aside when the model has no weight.
+
+The expected relative return is what the call expects beyond its base rates: ``(p - base rates) . m``, with
+``m`` each class's mean realised ``R / band`` among member labels known then times the name's band.
+Single-name returns are skewed right, so the median member is a low bar that the base rates alone expect
+to beat; measured beyond them, a call at the base rates expects 0 and the desk stands aside.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+
+from rotascope.calibration.cross import BIN, BINS, OUTCOME_BENCHMARK, CrossCalibration, CrossRun
+from rotascope.calibration.outcomes import CLASSES, check_horizon, outcome_sentence
+from rotascope.calibration.service import bin_record
+from rotascope.records import Calibration, TrackRecord, rnd
+
+
+def _skill(run: CrossRun, i: int) -> tuple[float | None, float | None, int, int]:
+    """(Brier skill of the calls shown, of the model alone, calls, model calls) vs the base rates, over
+    out-of-sample member calls known at week ``i``."""
+    calls, b_prob, b_clim, m_calls, b_model, b_mclim = run.known(run.brier_sums)[i]
+    shown = 1.0 - b_prob / b_clim if calls > 0 and b_clim > 0 else None
+    model = 1.0 - b_model / b_mclim if m_calls > 0 and b_mclim > 0 else None
+    return shown, model, int(calls), int(m_calls)
+
+
+def _record(run: CrossRun, i: int, k: int, p: float) -> TrackRecord:
+    b = min(int(np.floor(p / BIN)), BINS - 1)
+    calls, hits = run.known(run.record)[i, k, b]
+    return bin_record(k, b * BIN, int(calls), float(hits / calls) if calls else None, "member calls")
+
+
+def name_call(cc: CrossCalibration, symbol: str, as_of: date, h: int | None = None) -> Calibration | None:
+    """The calibrated call of ``symbol`` in the week of ``as_of`` (None: not a member column, before the
+    first week, or no band yet)."""
+    rules = cc.rules
+    horizon = check_horizon(rules.default_horizon if h is None else h, tuple(cc.runs))
+    j = cc.column(symbol)
+    i = cc.week(np.datetime64(as_of, "D"))
+    if j is None or i < 0:
+        return None
+    run = cc.runs[horizon]
+    band = float(run.band[i, j])
+    if not np.isfinite(band) or band <= 0:
+        return None
+    probs = run.prob[i, j]
+    means = run.unit_means[i] * band
+    weight = float(run.weight[i])
+    skill, model_skill, n_oos, n_model = _skill(run, i)
+    labelled = int(run.labelled[i])
+    pooled = (
+        f"Base rates: the frequency of each outcome among the {labelled:,} member outcomes known then "
+        f"(Russell 2000 members, each against the median member with its own band)."
+    )
+    if weight <= 0:
+        note = (
+            "The evidence on single names has had no measurable edge out of sample"
+            + (
+                f" (the pooled model's own Brier skill {model_skill:+.4f} against the base rates over "
+                f"{n_model:,} member calls)"
+                if model_skill is not None
+                else f" (fewer than {rules.members_min_oos_weeks} weeks of its own calls known)"
+            )
+            + ": the probabilities are the base rates."
+        )
+    else:
+        note = (
+            f"The pooled member model carries weight {weight:.2f} (the rest is the base rates); "
+            f"out-of-sample Brier skill {skill:+.4f} against the base rates over {n_oos:,} member calls."
+        )
+    return Calibration(
+        method="model" if weight > 0 else "base rates",
+        base_rate_source=pooled,
+        horizon_weeks=horizon,
+        band=rnd(band) or 0.0,
+        outcomes=[outcome_sentence(c, symbol, OUTCOME_BENCHMARK, band, horizon) for c in CLASSES],
+        probabilities=[rnd(float(v)) or 0.0 for v in probs],
+        base_rates=[rnd(float(v)) or 0.0 for v in run.clim[i]],
+        class_means=[rnd(float(v)) or 0.0 for v in means],
+        expected_relative_return=rnd(float((probs - run.clim[i]) @ means)) or 0.0,
+        round_trip_cost=rules.round_trip_cost,
+        model_weight=rnd(weight) or 0.0,
+        brier_skill_oos=rnd(skill),
+        model_brier_skill_oos=rnd(model_skill),
+        n_oos=n_oos,
+        labelled_weeks=labelled,
+        min_labelled_weeks=rules.members_min_weeks,
+        no_measured_edge=weight <= 0,
+        track_records=[_record(run, i, k, float(probs[k])) for k in range(3)],
+        note=note,
+    )
