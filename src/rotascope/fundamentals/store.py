@@ -34,6 +34,12 @@ from rotascope.store.db import Store, _friendly
 from rotascope.store.live import load_fundamentals as load_sec_facts
 
 SOURCE = "bundled_fundamentals"
+SIMFIN_SOURCE = "bundled_simfin"
+"""Source of the SimFin rows of ``fund_annual`` (FY2019 to FY2025 Q1; non-commercial licence)."""
+SIMFIN_LABEL = (
+    "SimFin statements (annual and trailing four quarters, keyed on the period end, known from the publish "
+    "date; the restated date where SimFin's two annual exports differ; no banks or insurers)"
+)
 ANNUAL_LABEL = "ExPanDaR Russell 3000 annual file (FY known 90 days after an assumed 31 Dec year end)"
 SURPRISE_LABEL = "FMP earnings surprises (known the business day after the report date)"
 ESTIMATE_LABEL = "Alpha Vantage consensus EPS snapshots (known on the snapshot date)"
@@ -107,8 +113,10 @@ class FundLoad:
     unchanged: bool
 
 
-def _read_embedded(folder: Path, kind: str, files: dict[str, dict[str, str]]) -> pd.DataFrame:
-    path = folder / f"{kind}.parquet"
+def _read_embedded(
+    folder: Path, kind: str, files: dict[str, dict[str, str]], name: str | None = None
+) -> pd.DataFrame:
+    path = folder / f"{name or kind}.parquet"
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -149,10 +157,12 @@ def load_embedded(store: Store, folder: Path | None = None, force: bool = False)
     if not force and store.loaded_fingerprint(SOURCE) == fp:
         return FundLoad(fp, {}, unchanged=True)
     frames = {kind: _read_embedded(folder, kind, files) for kind in TABLES}
+    simfin = _read_embedded(folder, "annual", files, "simfin")
     conn = store.conn
     try:
         conn.execute("BEGIN TRANSACTION")
         rows = {kind: replace_rows(store, kind, frame, SOURCE) for kind, frame in frames.items()}
+        rows["simfin"] = replace_rows(store, "annual", simfin, SIMFIN_SOURCE)
         conn.execute("DELETE FROM loads WHERE source = ?", [SOURCE])
         conn.execute(
             "INSERT INTO loads VALUES (?, ?, now()::TIMESTAMP, 0, ?, 0)", [SOURCE, fp, sum(rows.values())]
@@ -224,6 +234,8 @@ class Fundamentals:
     sec: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SEC_COLUMNS)))
     """Latest annual SEC EDGAR facts filed by the as-of (``store.live.load_fundamentals``; long format
     ``symbol, metric, value, period_end, filed``), empty when none were fetched."""
+    stale: tuple[str, ...] = ()
+    """Symbols with a fiscal period known by the as-of, but none ending within MAX_ANNUAL_AGE_DAYS."""
 
     @property
     def empty(self) -> bool:
@@ -252,6 +264,11 @@ def load_fundamentals(store: Store, as_of: date) -> Fundamentals:
            WHERE r = 1 ORDER BY symbol""",
         [as_of, as_of - timedelta(days=MAX_ANNUAL_AGE_DAYS)],
     ).df()
+    stale = conn.execute(
+        "SELECT DISTINCT symbol FROM fund_annual WHERE known_at <= ? GROUP BY symbol "
+        "HAVING max(period_end) < ? ORDER BY symbol",
+        [as_of, as_of - timedelta(days=MAX_ANNUAL_AGE_DAYS)],
+    ).fetchall()
     surprises = conn.execute(
         """SELECT *, (eps_actual - eps_estimate) / greatest(abs(eps_estimate), 0.01) AS surprise,
                   eps_actual > eps_estimate AS beat
@@ -274,7 +291,35 @@ def load_fundamentals(store: Store, as_of: date) -> Fundamentals:
     ):
         for col in cols:
             frame[col] = pd.to_datetime(frame[col]).dt.date
-    return Fundamentals(as_of, annual, surprises, estimates, sec)
+    return Fundamentals(as_of, annual, surprises, estimates, sec, tuple(r[0] for r in stale))
+
+
+def members_covered(store: Store, days: list[date], members: list[str]) -> list[int]:
+    """For each day, how many of ``members`` have a fundamental known then that load_fundamentals would
+    use (a fiscal period within the age limit, a surprise of the last year, a recent estimate)."""
+    if not has_tables(store) or not days:
+        return [0] * len(days)
+    conn = store.conn
+    conn.register("cov_days", pd.DataFrame({"day": pd.to_datetime(pd.Series(days))}))
+    conn.register("cov_members", pd.DataFrame({"symbol": members}))
+    try:
+        rows = conn.execute(
+            f"""WITH d AS (SELECT CAST(day AS DATE) AS day FROM cov_days),
+                 hit AS (
+                   SELECT d.day, a.symbol FROM d JOIN fund_annual a
+                     ON a.known_at <= d.day AND a.period_end >= d.day - INTERVAL {MAX_ANNUAL_AGE_DAYS} DAY
+                   UNION SELECT d.day, s.symbol FROM d JOIN fund_surprises s
+                     ON s.known_at <= d.day AND s.known_at > d.day - INTERVAL {MAX_SURPRISE_AGE_DAYS} DAY
+                   UNION SELECT d.day, e.symbol FROM d JOIN fund_estimates e
+                     ON e.known_at <= d.day AND e.known_at > d.day - INTERVAL {REVISION_DAYS} DAY
+                        AND e.report_date >= d.day)
+               SELECT d.day, count(DISTINCT h.symbol) FILTER (WHERE h.symbol IN (SELECT symbol FROM
+                      cov_members)) FROM d LEFT JOIN hit h ON h.day = d.day GROUP BY d.day ORDER BY d.day"""
+        ).fetchall()
+    finally:
+        conn.unregister("cov_days")
+        conn.unregister("cov_members")
+    return [int(r[1]) for r in rows]
 
 
 # ------------------------------------------------------------------------------------- SEC EDGAR facts
