@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rotascope.fundamentals.ff6 import read_ff6
 from rotascope.fundamentals.files import read_annual, read_estimates, read_surprises
 from rotascope.fundamentals.simfin import read_simfin
 
@@ -55,11 +56,16 @@ def main() -> None:
     inst = pd.read_parquet(bundled, columns=["symbol", "kind"])
     simfin, stats = read_simfin(src / "simfin", set(inst.loc[inst["kind"] == "stock", "symbol"]))
     _write(simfin, out / "simfin.parquet")
+    # the size x book-to-market portfolios (valuation lens): monthly series, known a month after month end
+    _write(read_ff6(args.shared / "factors/6_Portfolios_2x3.csv"), out / "ff6.parquet")
     files = sorted(out.glob("*.parquet"))
     manifest = {
         "dataset": "rotascope embedded company fundamentals",
         "built_from": {k: f"shared/data/fundamentals/{n}" for k, (_, n) in inputs.items()}
-        | {"simfin": "shared/data/fundamentals/simfin (non-commercial licence)"},
+        | {
+            "simfin": "shared/data/fundamentals/simfin (non-commercial licence)",
+            "ff6": "shared/data/factors/6_Portfolios_2x3.csv",
+        },
         "simfin_known_at": {
             "rule": "Publish Date; the later of Publish and Restated Date where the annual exports differ",
             **vars(stats),

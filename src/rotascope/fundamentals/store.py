@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from rotascope.errors import DatasetError
+from rotascope.fundamentals.ff6 import SERIES_COLUMNS
 from rotascope.fundamentals.files import ANNUAL_COLUMNS, ANNUAL_RATIOS, ESTIMATE_COLUMNS, SURPRISE_COLUMNS
 from rotascope.store.db import Store, _friendly
 from rotascope.store.live import load_fundamentals as load_sec_facts
@@ -62,7 +63,14 @@ CREATE TABLE IF NOT EXISTS fund_estimates (
     known_at DATE NOT NULL, source VARCHAR NOT NULL);
 """
 TABLES = {"annual": "fund_annual", "surprises": "fund_surprises", "estimates": "fund_estimates"}
-COLUMNS = {"annual": ANNUAL_COLUMNS, "surprises": SURPRISE_COLUMNS, "estimates": ESTIMATE_COLUMNS}
+COLUMNS = {
+    "annual": ANNUAL_COLUMNS,
+    "surprises": SURPRISE_COLUMNS,
+    "estimates": ESTIMATE_COLUMNS,
+    "ff6": SERIES_COLUMNS,
+}
+TARGET = {**TABLES, "ff6": "series"}
+"""Where each embedded file is stored: the Fama-French 6 portfolios go to ``series`` (source SOURCE)."""
 DATE_OF = {"annual": "period_end", "surprises": "report_date", "estimates": "known_at"}
 
 
@@ -137,7 +145,7 @@ def _read_embedded(
 
 def replace_rows(store: Store, kind: str, frame: pd.DataFrame, source: str) -> int:
     """Replace the rows of ``source`` in a fundamentals table by ``frame`` (in the caller's transaction)."""
-    table = TABLES[kind]
+    table = TARGET[kind]
     cols = ", ".join(COLUMNS[kind])
     store.conn.execute(f"DELETE FROM {table} WHERE source = ?", [source])
     store.conn.register("fund_batch", frame[list(COLUMNS[kind])])
@@ -158,11 +166,13 @@ def load_embedded(store: Store, folder: Path | None = None, force: bool = False)
         return FundLoad(fp, {}, unchanged=True)
     frames = {kind: _read_embedded(folder, kind, files) for kind in TABLES}
     simfin = _read_embedded(folder, "annual", files, "simfin")
+    ff6 = _read_embedded(folder, "ff6", files)
     conn = store.conn
     try:
         conn.execute("BEGIN TRANSACTION")
         rows = {kind: replace_rows(store, kind, frame, SOURCE) for kind, frame in frames.items()}
         rows["simfin"] = replace_rows(store, "annual", simfin, SIMFIN_SOURCE)
+        rows["ff6"] = replace_rows(store, "ff6", ff6, SOURCE)
         conn.execute("DELETE FROM loads WHERE source = ?", [SOURCE])
         conn.execute(
             "INSERT INTO loads VALUES (?, ?, now()::TIMESTAMP, 0, ?, 0)", [SOURCE, fp, sum(rows.values())]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import typer
 
 from rotascope.console import AsOfOpt, FormatOpt, check_format, friendly_errors, out, settings_of
+from rotascope.fundamentals.valuation import valuation_for
 from rotascope.monitor.asof import parse_date
 from rotascope.monitor.run import build_monitor, warm_monitor
 from rotascope.report.terminal import render
+from rotascope.report.valuationview import render_valuation
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +35,16 @@ def register(app: typer.Typer) -> None:
                 with reading(settings) as store:
                     monitor = build_monitor(store, settings)
             result = monitor.at(wanted)
+            # the valuation lens reads monthly series the cached panel does not hold: one short store read
+            from rotascope.store.db import reading
+
+            with reading(settings) as store:
+                lens = valuation_for(store, result.regime)
         if fmt == "json":
-            sys.stdout.write(result.to_json())
+            body = result.model_dump(mode="json") | {
+                "valuation": lens.model_dump(mode="json") if lens else None
+            }
+            sys.stdout.write(json.dumps(body, sort_keys=True, indent=2) + "\n")
             return
         render(result.snapshot, result.regime, out)
+        render_valuation(lens, out)

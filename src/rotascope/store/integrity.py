@@ -134,7 +134,7 @@ def _check_loads(conn: duckdb.DuckDBPyConnection, loads: dict[str, _Load]) -> _D
                 f"SELECT count(*) FROM {t} WHERE source IN (?, ?)", [FUND_SOURCE, SIMFIN_SOURCE]
             ).fetchall()[0][0]
         )
-        for t in FUND_TABLES.values()
+        for t in (*FUND_TABLES.values(), "series")
         if FUND_SOURCE in loads
     )
     for source, load in loads.items():
