@@ -26,7 +26,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from rotascope.records import Record, Regime, rnd
+from rotascope.records import FinancingReading, Percentiles, ValuationLens, rnd
 from rotascope.store.db import Store
 
 VARIANT = "value-weighted BE/ME, book equity of fiscal year t-1 over June t market equity"
@@ -39,53 +39,6 @@ STALE_DAYS = 62
 """The lens says its data has ended when the data month is more than this many days before the as-of."""
 RATES_WINDOW_DAYS = 91
 """Rates are easing when the 10-year yield is lower than it was this many days before."""
-
-
-class Percentiles(Record):
-    """Share of months up to the data date at or below the value: whole history, last 30 and 10 years."""
-
-    all: float | None
-    y30: float | None
-    y10: float | None
-    since: date
-
-
-class FinancingReading(Record):
-    """One financing measure at the as-of and its percentile over its own stored history."""
-
-    name: str
-    value: float | None
-    percentile: float | None
-    observed: date | None
-    since: date | None
-
-
-class ValuationLens(Record):
-    """The valuation lens as of a date (see the module docstring for each definition)."""
-
-    as_of: date
-    data_date: date
-    known_at: date
-    variant: str
-    known_rule: str
-    be_me_small: float
-    be_me_big: float
-    spread: float
-    spread_percentile: Percentiles
-    spread_now: float | None
-    spread_now_percentile: Percentiles | None
-    roll_method: str
-    op_small: float | None
-    op_big: float | None
-    relative_profitability: float | None
-    relative_profitability_percentile: Percentiles | None
-    financing: list[FinancingReading]
-    ust_10y_change_13w: float | None
-    rates_easing: bool | None
-    revisions_improve: bool | None
-    revisions_source: str
-    rule: str
-    notes: list[str]
 
 
 def _monthly(store: Store, as_of: date) -> pd.DataFrame:
@@ -243,20 +196,3 @@ def valuation_at(
         rule=rule_text(easing, revisions_improve, rates, revisions),
         notes=notes,
     )
-
-
-def revisions_reading(regime: Regime) -> tuple[bool | None, str]:
-    """The rule's revisions input: the ladder's earnings rung (level 4), labelled a proxy when it is one."""
-    level = next((lvl for lvl in regime.ladder.levels if lvl.level == 4), None)
-    if level is None:
-        return None, "earnings revisions (ladder level 4) not evaluated"
-    label = "ladder level 4 (earnings" + (
-        ", proxy: no revisions stored at this date)" if level.proxy else ")"
-    )
-    return level.passed, label
-
-
-def valuation_for(store: Store, regime: Regime) -> ValuationLens | None:
-    """The lens at the regime's as-of, with the ladder's earnings rung as the revisions input."""
-    improve, source = revisions_reading(regime)
-    return valuation_at(store, regime.as_of, improve, source)

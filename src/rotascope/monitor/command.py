@@ -8,9 +8,9 @@ import sys
 import typer
 
 from rotascope.console import AsOfOpt, FormatOpt, check_format, friendly_errors, out, settings_of
-from rotascope.fundamentals.valuation import valuation_for
 from rotascope.monitor.asof import parse_date
 from rotascope.monitor.run import build_monitor, warm_monitor
+from rotascope.monitor.valcache import cached_lens, revisions_reading, save_lens
 from rotascope.report.terminal import render
 from rotascope.report.valuationview import render_valuation
 
@@ -35,11 +35,17 @@ def register(app: typer.Typer) -> None:
                 with reading(settings) as store:
                     monitor = build_monitor(store, settings)
             result = monitor.at(wanted)
-            # the valuation lens reads monthly series the cached panel does not hold: one short store read
-            from rotascope.store.db import reading
+            improve, source = revisions_reading(result.regime)
+            lens = cached_lens(settings, result.as_of, improve)
+            if lens is None:
+                # deferred: pandas and DuckDB only when the lens is not saved yet (a warm monitor reads none)
+                from rotascope.fundamentals.valuation import valuation_at
+                from rotascope.store.db import reading  # deferred: DuckDB, as above
 
-            with reading(settings) as store:
-                lens = valuation_for(store, result.regime)
+                with reading(settings) as store:
+                    lens = valuation_at(store, result.as_of, improve, source)
+                if lens is not None:
+                    save_lens(settings, lens, improve)
         if fmt == "json":
             body = result.model_dump(mode="json") | {
                 "valuation": lens.model_dump(mode="json") if lens else None

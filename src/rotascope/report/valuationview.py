@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from rotascope.fundamentals.valuation import Percentiles, ValuationLens
+from rotascope.records import Percentiles, ValuationLens
 from rotascope.report.termkit import para, show, table
 
 
