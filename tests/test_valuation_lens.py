@@ -16,8 +16,13 @@ from datetime import date
 import pytest
 
 from datapaths import SHARED
+from rotascope.config import Settings
 from rotascope.fundamentals.valuation import valuation_at
+from rotascope.monitor.run import Monitor
+from rotascope.monitor.valcache import revisions_reading
+from rotascope.report.valuationview import valuation_rows
 from rotascope.store.db import Store
+from webclient import make_client
 
 CSV = SHARED / "factors/6_Portfolios_2x3.csv"
 
@@ -112,3 +117,20 @@ def test_monitor_json_has_a_valuation_block(cli_env: dict[str, str]) -> None:
         "Rates are easing and revisions improve",
         "Rates are sticky and revisions deteriorate",
     } or v["rule"].startswith("Mixed")
+
+
+def test_web_api_and_report_show_the_same_lens(
+    loaded_settings: Settings, monitor: Monitor, store: Store
+) -> None:
+    day = date(2024, 7, 19)
+    improve, source = revisions_reading(monitor.at(day).regime)
+    want = valuation_at(store, day, improve, source)
+    assert want is not None
+    with make_client(loaded_settings, monitor) as client:
+        got = client.get("/api/valuation", params={"as_of": "2024-07-19"}).json()
+        page = client.get("/", params={"as_of": "2024-07-19"}).text
+    assert got == want.model_dump(mode="json")
+    assert 'id="valuation-table"' in page
+    rows = valuation_rows(want)
+    assert rows[0] == ("BE/ME small / big (spread)", f"{want.spread:.2f}", rows[0][2])
+    assert rows[0][2].startswith(f"{want.spread_percentile.all:.0%} all")
