@@ -229,8 +229,9 @@ def coverage(store: Store) -> list[Coverage]:
 class Fundamentals:
     """Company fundamentals known by ``as_of`` (nothing later), ready for agents and the screen.
 
-    * ``annual``: the latest fiscal year per symbol known by the as-of and not older than
-      MAX_ANNUAL_AGE_DAYS (columns of ``fund_annual``).
+    * ``annual``: the latest fiscal period per symbol known by the as-of and not older than
+      MAX_ANNUAL_AGE_DAYS (columns of ``fund_annual``); of two sources for the same period (ends in the
+      same month, give or take a week), the SEC filing.
     * ``surprises``: reports in the MAX_SURPRISE_AGE_DAYS before the as-of, with ``surprise`` =
       (actual - estimate) / max(|estimate|, 0.01) and ``beat`` (actual > estimate).
     * ``estimates``: per symbol and upcoming fiscal period, the first and latest estimate known by the
@@ -268,8 +269,12 @@ def load_fundamentals(store: Store, as_of: date) -> Fundamentals:
     conn = store.conn
     annual = conn.execute(
         """SELECT * EXCLUDE (r) FROM (
-               SELECT *, row_number() OVER (PARTITION BY symbol ORDER BY period_end DESC, known_at DESC,
-                                            source) AS r
+               SELECT *, row_number() OVER (
+                   PARTITION BY symbol
+                   -- one fiscal period may end a few days apart by source (SimFin: the month end, SEC:
+                   -- Apple's 52/53-week 28 Sep): the same month is the same period, SEC's filing first
+                   ORDER BY date_trunc('month', period_end + INTERVAL 7 DAY) DESC, (source = 'sec') DESC,
+                            period_end DESC, known_at DESC, source) AS r
                FROM fund_annual WHERE known_at <= ? AND period_end >= ?)
            WHERE r = 1 ORDER BY symbol""",
         [as_of, as_of - timedelta(days=MAX_ANNUAL_AGE_DAYS)],
