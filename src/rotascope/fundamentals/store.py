@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
@@ -37,6 +38,17 @@ from rotascope.store.live import load_fundamentals as load_sec_facts
 SOURCE = "bundled_fundamentals"
 SIMFIN_SOURCE = "bundled_simfin"
 """Source of the SimFin rows of ``fund_annual`` (FY2019 to FY2025 Q1; non-commercial licence)."""
+SIMFIN_FIRST_YEAR = 2019
+"""Fiscal periods ending in this year or later are SimFin's (the ExPanDaR file ends FY2016)."""
+SIMFIN_KNOWN = "known on their SimFin publish date"
+
+
+def simfin_era(fiscal_years: Iterable[int | float]) -> bool:
+    """Whether the latest of these fiscal years is SimFin's (known on its publish date, not 90 days on)."""
+    years = [int(y) for y in fiscal_years if y == y]
+    return bool(years) and max(years) >= SIMFIN_FIRST_YEAR
+
+
 SIMFIN_LABEL = (
     "SimFin statements (annual and trailing four quarters, keyed on the period end, known from the publish "
     "date; the restated date where SimFin's two annual exports differ; no banks or insurers)"
