@@ -16,10 +16,19 @@ import json
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rotascope.fundamentals.ff6 import read_ff6
 from rotascope.fundamentals.files import read_annual, read_estimates, read_surprises
+from rotascope.fundamentals.simfin import read_simfin
+
+
+def _write(frame: pd.DataFrame, path: Path) -> None:
+    pq.write_table(
+        pa.Table.from_pandas(frame, preserve_index=False), path, compression="zstd", compression_level=12
+    )
 
 
 def main() -> None:
@@ -41,16 +50,26 @@ def main() -> None:
     for kind, (reader, name) in inputs.items():
         frame, flags = reader(src / name)
         dropped[kind] = dict(sorted(Counter(f.reason for f in flags).items()))
-        pq.write_table(
-            pa.Table.from_pandas(frame, preserve_index=False),
-            out / f"{kind}.parquet",
-            compression="zstd",
-            compression_level=12,
-        )
+        _write(frame, out / f"{kind}.parquet")
+    # SimFin (non-commercial licence): statements of the stocks the embedded dataset holds, point in time
+    bundled = root / "src/rotascope/data/bundled/instruments.parquet"
+    inst = pd.read_parquet(bundled, columns=["symbol", "kind"])
+    simfin, stats = read_simfin(src / "simfin", set(inst.loc[inst["kind"] == "stock", "symbol"]))
+    _write(simfin, out / "simfin.parquet")
+    # the size x book-to-market portfolios (valuation lens): monthly series, known a month after month end
+    _write(read_ff6(args.shared / "factors/6_Portfolios_2x3.csv"), out / "ff6.parquet")
     files = sorted(out.glob("*.parquet"))
     manifest = {
         "dataset": "rotascope embedded company fundamentals",
-        "built_from": {k: f"shared/data/fundamentals/{n}" for k, (_, n) in inputs.items()},
+        "built_from": {k: f"shared/data/fundamentals/{n}" for k, (_, n) in inputs.items()}
+        | {
+            "simfin": "shared/data/fundamentals/simfin (non-commercial licence)",
+            "ff6": "shared/data/factors/6_Portfolios_2x3.csv",
+        },
+        "simfin_known_at": {
+            "rule": "Publish Date; the later of Publish and Restated Date where the annual exports differ",
+            **vars(stats),
+        },
         "dropped_rows": dropped,
         "files": {
             p.name: {"bytes": p.stat().st_size, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}

@@ -504,3 +504,51 @@ class Headline(Record):
     known_at: date
     source: str
     tickers: tuple[str, ...] = ()
+
+
+# -------------------------------------------------------------- valuation lens (fundamentals/valuation.py)
+class Percentiles(Record):
+    """Share of months up to the data date at or below the value: whole history, last 30 and 10 years."""
+
+    all: float | None
+    y30: float | None
+    y10: float | None
+    since: date
+
+
+class FinancingReading(Record):
+    """One financing measure at the as-of and its percentile over its own stored history."""
+
+    name: str
+    value: float | None
+    percentile: float | None
+    observed: date | None
+    since: date | None
+
+
+class ValuationLens(Record):
+    """The valuation lens as of a date (see the module docstring for each definition)."""
+
+    as_of: date
+    data_date: date
+    known_at: date
+    variant: str
+    known_rule: str
+    be_me_small: float
+    be_me_big: float
+    spread: float
+    spread_percentile: Percentiles
+    spread_now: float | None
+    spread_now_percentile: Percentiles | None
+    roll_method: str
+    op_small: float | None
+    op_big: float | None
+    relative_profitability: float | None
+    relative_profitability_percentile: Percentiles | None
+    financing: list[FinancingReading]
+    ust_10y_change_13w: float | None
+    rates_easing: bool | None
+    revisions_improve: bool | None
+    revisions_source: str
+    rule: str
+    notes: list[str]

@@ -55,7 +55,9 @@ def test_one_surprise_is_known_the_business_day_after_its_report_date(store: Sto
 
 
 def test_coverage_lists_each_table(store: Store) -> None:
-    cov = {c.kind: c for c in coverage(store)}
+    by_source = {(c.kind, c.source): c for c in coverage(store)}
+    assert by_source[("annual", "bundled_simfin")].first_known >= date(2019, 1, 1)
+    cov = {c.kind: c for c in coverage(store) if c.source == "bundled_fundamentals"}
     assert set(cov) == {"annual", "surprises", "estimates"}
     assert cov["annual"].tickers == 2289 and cov["annual"].rows == 8777
     assert cov["annual"].first_known == date(2014, 3, 31) and cov["annual"].last_known == date(2017, 3, 31)
@@ -81,10 +83,12 @@ def test_screen_2015_ranks_members_point_in_time(store: Store) -> None:
     assert np.corrcoef(frame["rank"], frame["ebit_margin"].rank())[0, 1] < -0.2
 
 
-def test_screen_without_any_fundamentals_ranks_nothing(store: Store) -> None:
+def test_screen_without_any_fundamentals_ranks_on_momentum_and_says_so(store: Store) -> None:
     result = screen_at(store, date(2010, 6, 30))
-    assert result.scored == 0 and len(result.unscored) == result.members > 0
-    assert any("nothing is ranked" in n for n in result.notes)
+    assert result.rows and all(r.quality is None and r.momentum == r.score for r in result.rows)
+    assert result.scored + len(result.unscored) == result.members
+    assert any("ranked on momentum alone" in n for n in result.notes)
+    assert any(n.startswith("Not used: profitability") for n in result.notes)
 
 
 def test_bad_input_is_one_sentence_or_a_row_flag(tmp_path: Path) -> None:
@@ -181,5 +185,7 @@ def test_data_status_lists_the_fundamentals(cli_env: dict[str, str]) -> None:
         text=True,
         check=True,
     )
-    fund = {c["kind"]: c for c in json.loads(got.stdout)["fundamentals"]}
+    fund = {
+        c["kind"]: c for c in json.loads(got.stdout)["fundamentals"] if c["source"] == "bundled_fundamentals"
+    }
     assert fund["annual"]["rows"] == 8777 and fund["surprises"]["tickers"] == 2123

@@ -41,7 +41,7 @@ from rotascope.fundamentals.lenses import (
     valuation_panel,
 )
 from rotascope.fundamentals.screen import ScreenInputs, score_frame
-from rotascope.fundamentals.store import Fundamentals
+from rotascope.fundamentals.store import SIMFIN_KNOWN, Fundamentals, simfin_era
 from rotascope.measures import (
     BAA_YIELD,
     BAA_YIELD_PCTILE_5Y,
@@ -287,7 +287,8 @@ def _quality_claim(ctx: AgentContext, spread: float | None, ranked: int, proxy: 
 def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
     out: list[Claim] = []
     fy = "/".join(f"FY{y}" for y in m.fiscal_years[-2:])
-    src = f"annual fundamentals {fy} of {m.firms} R2000 members (known {KNOWN_LAG_DAYS} days after FY end)"
+    lag = SIMFIN_KNOWN if simfin_era(m.fiscal_years) else f"known {KNOWN_LAG_DAYS} days after FY end"
+    src = f"annual fundamentals {fy} of {m.firms} R2000 members ({lag})"
     window = f"latest fiscal year known by {ctx.as_of}"
     if m.ebit_margin is not None:
         out.append(
@@ -565,8 +566,14 @@ def analyze(ctx: AgentContext) -> Opinion:
         if m.firms:
             notes.append(
                 f"Annual fundamentals: {'/'.join(f'FY{y}' for y in m.fiscal_years)} for {m.firms} R2000 "
-                f"members (latest known {m.known_at}; a fiscal year counts as known {KNOWN_LAG_DAYS} days "
-                "after an assumed 31 Dec year end)."
+                f"members (latest known {m.known_at}; "
+                + (
+                    "fiscal periods from 2019 are " + SIMFIN_KNOWN
+                    if simfin_era(m.fiscal_years)
+                    else f"a fiscal year counts as known {KNOWN_LAG_DAYS} days after an assumed 31 Dec "
+                    "year end"
+                )
+                + ")."
             )
         notes.append(
             f"Earnings surprises: {m.reporters} members reported in the last {BEAT_WINDOW_DAYS} days."
@@ -648,10 +655,12 @@ def company_claims(ctx: AgentContext, symbol: str, close: Float64Array) -> tuple
     )
     if val("ebit_margin") is not None:
         fy, known = f"{val('fiscal_year'):.0f}", row["fiscal_year_known_at"]
-        src = (
-            f"annual fundamentals FY{fy}, known {known} ({KNOWN_LAG_DAYS} days after an assumed 31 Dec "
-            "year end)"
+        lag = (
+            "its SimFin publish date"
+            if simfin_era([float(fy)])
+            else f"{KNOWN_LAG_DAYS} days after an assumed 31 Dec year end"
         )
+        src = f"annual fundamentals FY{fy}, known {known} ({lag})"
         notes.append(f"{symbol} FY{fy} fundamentals known {known}.")
         ebit = val("ebit_margin")
         out.append(

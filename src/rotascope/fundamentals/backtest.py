@@ -185,6 +185,8 @@ def backtest_screen(
             "Today's Russell 2000 members only (survivorship bias); equal-weight quintile means of closes "
             "(dividend-adjusted), no costs.",
             "Fundamentals offline: annual ratios FY2013-16 (each known 90 days after an assumed 31 Dec year "
-            "end), earnings surprises 2018-2021, estimate snapshots 2025-11-07 to 2025-12-26 only.",
+            "end), SimFin statements 2019-2025 (annual and trailing four quarters, known on their publish "
+            "date; no banks or insurers), earnings surprises 2018-2021, estimate snapshots 2025-11-07 to "
+            "2025-12-26 only.",
         ],
     )

@@ -147,8 +147,8 @@ def screen_table(result: ScreenResult) -> Table:
     known = sorted({str(r.fiscal_year_known_at) for r in result.rows if r.fiscal_year_known_at})
     table.caption = (
         f"FY = latest fiscal year known at the as-of (known on {', '.join(known)}); beats = share of the "
-        "last 4 reports beating consensus / reports; rev = median 28-day change of consensus EPS. "
-        "-f csv or json gives every input with its date."
+        "last 4 reports beating consensus / reports; rev = median 28-day change of consensus EPS per $ of "
+        "close. -f csv or json gives every input with its date."
         if known
         else "-f csv or json gives every input with its date."
     )

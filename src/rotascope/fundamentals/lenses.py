@@ -25,7 +25,7 @@ import pandas as pd
 
 from rotascope._record import Record, rnd
 from rotascope.fundamentals.files import KNOWN_LAG_DAYS
-from rotascope.fundamentals.store import Fundamentals
+from rotascope.fundamentals.store import SIMFIN_KNOWN, SIMFIN_SOURCE, Fundamentals
 
 MIN_COVERED = 100
 """Fewer members with an EBIT margin than this and the dispersion values are not stated."""
@@ -72,7 +72,12 @@ def profitability_dispersion(
         "no annual fundamentals known at this date"
         if covered == 0
         else ", ".join(sorted(str(s) for s in ann["source"].unique()))
-        + f" (a fiscal year counts as known {KNOWN_LAG_DAYS} days after its end; SEC rows when filed)"
+        + (
+            f" (SimFin periods {SIMFIN_KNOWN}; ExPanDaR years {KNOWN_LAG_DAYS} days after their end; "
+            "SEC rows when filed)"
+            if SIMFIN_SOURCE in set(ann["source"])
+            else f" (a fiscal year counts as known {KNOWN_LAG_DAYS} days after its end; SEC rows when filed)"
+        )
     )
     base = {
         "as_of": as_of,

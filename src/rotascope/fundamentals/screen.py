@@ -10,16 +10,20 @@ clipped to ±3 (so one outlier cannot dominate a component). Components (mean of
 * ``balance_sheet`` = mean(-z debt/assets, z cash/assets)                   — same fiscal year
 * ``accruals``      = -z accruals/assets (cash-backed earnings score higher) — same fiscal year
 * ``surprise``      = mean(z beat rate, z mean surprise) over reports of the last 365 days
-* ``revisions``     = z of the median change of consensus EPS estimates over the last 28 days
+* ``revisions``     = z of the median change of consensus EPS estimates over the last 28 days, per $ of
+  the member's close (an estimate within ``[screen] revision_floor`` of zero gives none: a percent change
+  of a near-zero estimate has no scale)
 * ``momentum``      = mean(z 12-1 month return, z distance from the 200-day average,
   z share of the last 63 days closed above the 50-day average)            — member closes
 
 ``quality`` is the mean of the fundamental components a member has (profitability, balance sheet,
 accruals, surprise, revisions); ``score = 0.7 * quality + 0.3 * momentum`` (momentum 0 when a member lacks
 the price history). A member with none of the fundamental components is **not scored**: it is listed apart
-under "no fundamentals", never ranked as if its quality were zero. Fiscal years are known 90 days after an
-assumed 31 Dec year end; surprises from the business day after their report date; estimates on their
-snapshot date — nothing known after the as-of enters the screen.
+under "no fundamentals", never ranked as if its quality were zero; when no member has one, the members are
+ranked on momentum alone and the notes say so. Fiscal periods are known on their SimFin publish date
+(2019-2025) or 90 days after an assumed 31 Dec year end (ExPanDaR, 2013-2016); surprises from the business
+day after their report date; estimates on their snapshot date — nothing known after the as-of enters the
+screen, and a fiscal period ending more than MAX_ANNUAL_AGE_DAYS before the as-of is not used.
 """
 
 from __future__ import annotations
@@ -34,8 +38,15 @@ import pandas as pd
 from rotascope._typing import Float64Array
 from rotascope.errors import DataError, DateOutOfRangeError
 from rotascope.fundamentals.files import KNOWN_LAG_DAYS
-from rotascope.fundamentals.store import Fundamentals, load_fundamentals
+from rotascope.fundamentals.store import (
+    MAX_ANNUAL_AGE_DAYS,
+    MAX_SURPRISE_AGE_DAYS,
+    Fundamentals,
+    load_fundamentals,
+    members_covered,
+)
 from rotascope.records import Record, rnd
+from rotascope.regime.thresholds import ScreenRules, load_thresholds
 from rotascope.store.db import Store
 from rotascope.store.panel import Panel
 
@@ -165,8 +176,14 @@ def _by_symbol(frame: pd.DataFrame, symbols: pd.Index, col: str) -> Float64Array
     return s.reindex(symbols).to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def score_frame(inputs: ScreenInputs, fund: Fundamentals) -> pd.DataFrame:
-    """All members with their inputs, components and score (NaN score = not scored), one row each."""
+def score_frame(
+    inputs: ScreenInputs, fund: Fundamentals, revision_floor: float | None = None
+) -> pd.DataFrame:
+    """All members with their inputs, components and score (NaN score = not scored), one row each.
+
+    ``revision_floor``: estimates within this many dollars of zero give no revision (default: the
+    thresholds file's ``[screen] revision_floor``)."""
+    floor = load_thresholds().screen.revision_floor if revision_floor is None else revision_floor
     last = inputs.window[-1]
     has_price = np.isfinite(last)
     syms = pd.Index([s for s, ok in zip(inputs.symbols, has_price, strict=True) if ok])
@@ -185,6 +202,8 @@ def score_frame(inputs: ScreenInputs, fund: Fundamentals) -> pd.DataFrame:
         out[dst] = _by_symbol(ann, syms, src)
     known = ann.set_index("symbol")["known_at"] if not ann.empty else pd.Series(dtype=object)
     out["fiscal_year_known_at"] = known.reindex(syms).to_numpy()
+    ends = ann.set_index("symbol")["period_end"] if not ann.empty else pd.Series(dtype=object)
+    out["period_end"] = ends.reindex(syms).to_numpy()
     sur = fund.surprises[fund.surprises["symbol"].isin(syms)]
     if not sur.empty:
         g = sur.sort_values("report_date").groupby("symbol").tail(4).groupby("symbol")
@@ -204,9 +223,10 @@ def score_frame(inputs: ScreenInputs, fund: Fundamentals) -> pd.DataFrame:
     out["last_report"] = agg["last_report"].to_numpy()
     est = fund.estimates[fund.estimates["symbol"].isin(syms)]
     if not est.empty:
-        est = est[est["first_known"] < est["known_at"]]
-        chg = (est["estimate"] - est["first_estimate"]) / est["first_estimate"].abs().clip(lower=0.01)
-        g_est = est.assign(chg=chg.astype(np.float64)).groupby("symbol")
+        est = est[(est["first_known"] < est["known_at"]) & (est["first_estimate"].abs() >= floor)]
+        close = pd.Series(last[has_price], index=syms).reindex(est["symbol"]).to_numpy()
+        chg = (est["estimate"] - est["first_estimate"]).to_numpy(dtype=np.float64) / close
+        g_est = est.assign(chg=chg).groupby("symbol")
         rev_chg, rev_known = g_est["chg"].median(), g_est["known_at"].max()
         out["estimate_revision"] = rev_chg.reindex(syms).to_numpy(dtype=np.float64, na_value=np.nan)
         out["estimates_known_at"] = rev_known.reindex(syms).to_numpy()
@@ -237,11 +257,62 @@ def _d(v: object) -> date | None:
     return v if isinstance(v, date) else None
 
 
-def run_screen(inputs: ScreenInputs, fund: Fundamentals, top: int | None = None) -> ScreenResult:
+def _span(values: pd.Series) -> str:
+    days = sorted(v for v in values if isinstance(v, date))
+    return f"{days[0]} to {days[-1]}" if days else "no dates"
+
+
+def component_notes(frame: pd.DataFrame, fund: Fundamentals, rules: ScreenRules) -> list[str]:
+    """Which components the screen used at this as-of, for how many members, and their dates."""
+    notes = []
+    has = {c: np.isfinite(frame[c].to_numpy(dtype=np.float64)) for c in (*COMPONENTS, "momentum")}
+    fy = has["profitability"] | has["balance_sheet"] | has["accruals"]
+    if fy.any():
+        notes.append(
+            f"Used: profitability, balance sheet, accruals for {int(fy.sum())} members, fiscal periods "
+            f"ending {_span(frame['period_end'][fy])}, known {_span(frame['fiscal_year_known_at'][fy])} "
+            f"(none ending more than {MAX_ANNUAL_AGE_DAYS} days before the as-of)."
+        )
+    else:
+        notes.append(
+            f"Not used: profitability, balance sheet, accruals (no fiscal period known at {fund.as_of})."
+        )
+    stale = len(set(fund.stale) & set(frame.index))
+    if stale:
+        notes.append(
+            f"{stale} members have only fiscal periods ending more than {MAX_ANNUAL_AGE_DAYS} days before "
+            f"the as-of: too old, not used."
+        )
+    if has["surprise"].any():
+        notes.append(
+            f"Used: surprise for {int(has['surprise'].sum())} members, reports "
+            f"{_span(frame['last_report'][has['surprise']])} (the last {MAX_SURPRISE_AGE_DAYS} days)."
+        )
+    else:
+        notes.append(f"Not used: surprise (no report in the {MAX_SURPRISE_AGE_DAYS} days before the as-of).")
+    if has["revisions"].any():
+        notes.append(
+            f"Used: revisions for {int(has['revisions'].sum())} members, snapshots to "
+            f"{_span(frame['estimates_known_at'][has['revisions']])}; change of the EPS estimate per $ of "
+            f"close, estimates within ${rules.revision_floor:.2f} of zero not used."
+        )
+    else:
+        notes.append("Not used: revisions (no two estimate snapshots in the 28 days before the as-of).")
+    notes.append(f"Used: momentum for {int(has['momentum'].sum())} members (closes to the as-of).")
+    return notes
+
+
+def run_screen(
+    inputs: ScreenInputs, fund: Fundamentals, top: int | None = None, rules: ScreenRules | None = None
+) -> ScreenResult:
     """Rank the members; ``top`` keeps the best N rows (the unscored list is always complete)."""
     if fund.as_of != inputs.as_of:
         raise DataError(f"Fundamentals as of {fund.as_of} do not match the screen's as-of {inputs.as_of}.")
-    frame = score_frame(inputs, fund)
+    rules = rules or load_thresholds().screen
+    frame = score_frame(inputs, fund, rules.revision_floor)
+    momentum_only = not np.isfinite(frame["score"].to_numpy(dtype=np.float64)).any()
+    if momentum_only:
+        frame["score"] = frame["momentum"]
     scored = frame[np.isfinite(frame["score"].to_numpy(dtype=np.float64))]
     scored = scored.assign(_sym=scored.index).sort_values(["score", "_sym"], ascending=[False, True])
     floats = (
@@ -288,14 +359,21 @@ def run_screen(inputs: ScreenInputs, fund: Fundamentals, top: int | None = None)
     notes = [
         f"Universe: today's Russell 2000 members with a close on {inputs.as_of} ({len(frame)}); names "
         "that left the index earlier are missing (survivorship bias).",
-        f"Fiscal years are taken as known {KNOWN_LAG_DAYS} days after an assumed 31 Dec year end (the file "
-        "has no filing dates); surprises are known from the business day after their report date, "
+        "Fiscal periods 2019-2025 are SimFin statements (annual and trailing four quarters; no banks or "
+        "insurers; non-commercial licence), known on their publish date (the restated date where SimFin's "
+        f"exports differ); 2013-2016 ExPanDaR years are taken as known {KNOWN_LAG_DAYS} days after an "
+        "assumed 31 Dec year end; surprises are known from the business day after their report date, "
         "estimates on their snapshot date.",
         f"Score = {QUALITY_WEIGHT} x quality (mean of the fundamental components a member has) + "
         f"{MOMENTUM_WEIGHT} x momentum; robust z-scores within this as-of's members.",
+        *component_notes(frame, fund, rules),
     ]
+    if momentum_only:
+        notes.append(
+            f"No member has a fundamental component known at {inputs.as_of}: ranked on momentum alone."
+        )
     if not len(scored):
-        notes.append(f"No member has fundamentals known at {inputs.as_of}: nothing is ranked.")
+        notes.append(f"No member has fundamentals or momentum at {inputs.as_of}: nothing is ranked.")
     return ScreenResult(
         as_of=inputs.as_of,
         members=len(frame),
@@ -335,8 +413,41 @@ def inputs_at(
     return ScreenInputs(day, panel.symbols, names, sectors, window)
 
 
+def default_day(store: Store, panel: Panel, rules: ScreenRules) -> tuple[date | None, str]:
+    """The latest stored day on which >= ``min_members_default`` members have a fundamental component,
+    and the sentence that says why (None: no such day, the latest close is used)."""
+    days = [d.astype(date) for d in panel.dates]
+    need, chunk, end = rules.min_members_default, 260, len(days)
+    counts: list[int] = []
+    while end > 0:  # backwards a year at a time: the answer is usually in the latest year
+        counts = members_covered(store, days[max(0, end - chunk) : end], list(panel.symbols)) + counts
+        if max(counts) >= need:
+            break
+        end -= chunk
+    offset = len(days) - len(counts)
+    ok = [offset + i for i, n in enumerate(counts) if n >= need]
+    if not ok:
+        return None, (
+            f"As of the latest close: on no stored day do {need} members have a fundamental component "
+            f"(at most {max(counts, default=0)})."
+        )
+    counts = [0] * offset + counts
+    i = ok[-1]
+    later = f"; after it fewer do ({counts[-1]} on {days[-1]})" if i < len(days) - 1 else ""
+    return days[i], (
+        f"As of {days[i]}: the latest stored day on which at least {need} members have a fundamental "
+        f"component ({counts[i]}){later}. --as-of chooses another day."
+    )
+
+
 def screen_at(store: Store, as_of: date | None, top: int | None = None) -> ScreenResult:
-    """The screen as of a date, read from the store (the one entry point of CLI and web)."""
+    """The screen as of a date, read from the store (the one entry point of CLI and web); without a date,
+    the latest day with enough members' fundamentals (:func:`default_day`)."""
     panel, names, sectors = member_panel(store)
+    rules = load_thresholds().screen
+    why = None
+    if as_of is None:
+        as_of, why = default_day(store, panel, rules)
     inputs = inputs_at(panel, names, sectors, as_of)
-    return run_screen(inputs, load_fundamentals(store, inputs.as_of), top)
+    result = run_screen(inputs, load_fundamentals(store, inputs.as_of), top, rules)
+    return result.model_copy(update={"notes": [why, *result.notes]}) if why else result

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
@@ -30,11 +31,29 @@ import numpy as np
 import pandas as pd
 
 from rotascope.errors import DatasetError
+from rotascope.fundamentals.ff6 import SERIES_COLUMNS
 from rotascope.fundamentals.files import ANNUAL_COLUMNS, ANNUAL_RATIOS, ESTIMATE_COLUMNS, SURPRISE_COLUMNS
 from rotascope.store.db import Store, _friendly
 from rotascope.store.live import load_fundamentals as load_sec_facts
 
 SOURCE = "bundled_fundamentals"
+SIMFIN_SOURCE = "bundled_simfin"
+"""Source of the SimFin rows of ``fund_annual`` (FY2019 to FY2025 Q1; non-commercial licence)."""
+SIMFIN_FIRST_YEAR = 2019
+"""Fiscal periods ending in this year or later are SimFin's (the ExPanDaR file ends FY2016)."""
+SIMFIN_KNOWN = "known on their SimFin publish date"
+
+
+def simfin_era(fiscal_years: Iterable[int | float]) -> bool:
+    """Whether the latest of these fiscal years is SimFin's (known on its publish date, not 90 days on)."""
+    years = [int(y) for y in fiscal_years if y == y]
+    return bool(years) and max(years) >= SIMFIN_FIRST_YEAR
+
+
+SIMFIN_LABEL = (
+    "SimFin statements (annual and trailing four quarters, keyed on the period end, known from the publish "
+    "date; the restated date where SimFin's two annual exports differ; no banks or insurers)"
+)
 ANNUAL_LABEL = "ExPanDaR Russell 3000 annual file (FY known 90 days after an assumed 31 Dec year end)"
 SURPRISE_LABEL = "FMP earnings surprises (known the business day after the report date)"
 ESTIMATE_LABEL = "Alpha Vantage consensus EPS snapshots (known on the snapshot date)"
@@ -57,7 +76,14 @@ CREATE TABLE IF NOT EXISTS fund_estimates (
     known_at DATE NOT NULL, source VARCHAR NOT NULL);
 """
 TABLES = {"annual": "fund_annual", "surprises": "fund_surprises", "estimates": "fund_estimates"}
-COLUMNS = {"annual": ANNUAL_COLUMNS, "surprises": SURPRISE_COLUMNS, "estimates": ESTIMATE_COLUMNS}
+COLUMNS = {
+    "annual": ANNUAL_COLUMNS,
+    "surprises": SURPRISE_COLUMNS,
+    "estimates": ESTIMATE_COLUMNS,
+    "ff6": SERIES_COLUMNS,
+}
+TARGET = {**TABLES, "ff6": "series"}
+"""Where each embedded file is stored: the Fama-French 6 portfolios go to ``series`` (source SOURCE)."""
 DATE_OF = {"annual": "period_end", "surprises": "report_date", "estimates": "known_at"}
 
 
@@ -108,8 +134,10 @@ class FundLoad:
     unchanged: bool
 
 
-def _read_embedded(folder: Path, kind: str, files: dict[str, dict[str, str]]) -> pd.DataFrame:
-    path = folder / f"{kind}.parquet"
+def _read_embedded(
+    folder: Path, kind: str, files: dict[str, dict[str, str]], name: str | None = None
+) -> pd.DataFrame:
+    path = folder / f"{name or kind}.parquet"
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -130,7 +158,7 @@ def _read_embedded(folder: Path, kind: str, files: dict[str, dict[str, str]]) ->
 
 def replace_rows(store: Store, kind: str, frame: pd.DataFrame, source: str) -> int:
     """Replace the rows of ``source`` in a fundamentals table by ``frame`` (in the caller's transaction)."""
-    table = TABLES[kind]
+    table = TARGET[kind]
     cols = ", ".join(COLUMNS[kind])
     store.conn.execute(f"DELETE FROM {table} WHERE source = ?", [source])
     store.conn.register("fund_batch", frame[list(COLUMNS[kind])])
@@ -150,10 +178,14 @@ def load_embedded(store: Store, folder: Path | None = None, force: bool = False)
     if not force and store.loaded_fingerprint(SOURCE) == fp:
         return FundLoad(fp, {}, unchanged=True)
     frames = {kind: _read_embedded(folder, kind, files) for kind in TABLES}
+    simfin = _read_embedded(folder, "annual", files, "simfin")
+    ff6 = _read_embedded(folder, "ff6", files)
     conn = store.conn
     try:
         conn.execute("BEGIN TRANSACTION")
         rows = {kind: replace_rows(store, kind, frame, SOURCE) for kind, frame in frames.items()}
+        rows["simfin"] = replace_rows(store, "annual", simfin, SIMFIN_SOURCE)
+        rows["ff6"] = replace_rows(store, "ff6", ff6, SOURCE)
         conn.execute("DELETE FROM loads WHERE source = ?", [SOURCE])
         conn.execute(
             "INSERT INTO loads VALUES (?, ?, now()::TIMESTAMP, 0, ?, 0)", [SOURCE, fp, sum(rows.values())]
@@ -211,8 +243,9 @@ def coverage(store: Store) -> list[Coverage]:
 class Fundamentals:
     """Company fundamentals known by ``as_of`` (nothing later), ready for agents and the screen.
 
-    * ``annual``: the latest fiscal year per symbol known by the as-of and not older than
-      MAX_ANNUAL_AGE_DAYS (columns of ``fund_annual``).
+    * ``annual``: the latest fiscal period per symbol known by the as-of and not older than
+      MAX_ANNUAL_AGE_DAYS (columns of ``fund_annual``); of two sources for the same period (ends in the
+      same month, give or take a week), the SEC filing.
     * ``surprises``: reports in the MAX_SURPRISE_AGE_DAYS before the as-of, with ``surprise`` =
       (actual - estimate) / max(|estimate|, 0.01) and ``beat`` (actual > estimate).
     * ``estimates``: per symbol and upcoming fiscal period, the first and latest estimate known by the
@@ -226,6 +259,8 @@ class Fundamentals:
     sec: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SEC_COLUMNS)))
     """Latest annual SEC EDGAR facts filed by the as-of (``store.live.load_fundamentals``; long format
     ``symbol, metric, value, period_end, filed``), empty when none were fetched."""
+    stale: tuple[str, ...] = ()
+    """Symbols with a fiscal period known by the as-of, but none ending within MAX_ANNUAL_AGE_DAYS."""
 
     @property
     def empty(self) -> bool:
@@ -248,12 +283,21 @@ def load_fundamentals(store: Store, as_of: date) -> Fundamentals:
     conn = store.conn
     annual = conn.execute(
         """SELECT * EXCLUDE (r) FROM (
-               SELECT *, row_number() OVER (PARTITION BY symbol ORDER BY period_end DESC, known_at DESC,
-                                            source) AS r
+               SELECT *, row_number() OVER (
+                   PARTITION BY symbol
+                   -- one fiscal period may end a few days apart by source (SimFin: the month end, SEC:
+                   -- Apple's 52/53-week 28 Sep): the same month is the same period, SEC's filing first
+                   ORDER BY date_trunc('month', period_end + INTERVAL 7 DAY) DESC, (source = 'sec') DESC,
+                            period_end DESC, known_at DESC, source) AS r
                FROM fund_annual WHERE known_at <= ? AND period_end >= ?)
            WHERE r = 1 ORDER BY symbol""",
         [as_of, as_of - timedelta(days=MAX_ANNUAL_AGE_DAYS)],
     ).df()
+    stale = conn.execute(
+        "SELECT DISTINCT symbol FROM fund_annual WHERE known_at <= ? GROUP BY symbol "
+        "HAVING max(period_end) < ? ORDER BY symbol",
+        [as_of, as_of - timedelta(days=MAX_ANNUAL_AGE_DAYS)],
+    ).fetchall()
     surprises = conn.execute(
         """SELECT *, (eps_actual - eps_estimate) / greatest(abs(eps_estimate), 0.01) AS surprise,
                   eps_actual > eps_estimate AS beat
@@ -276,7 +320,35 @@ def load_fundamentals(store: Store, as_of: date) -> Fundamentals:
     ):
         for col in cols:
             frame[col] = pd.to_datetime(frame[col]).dt.date
-    return Fundamentals(as_of, annual, surprises, estimates, sec)
+    return Fundamentals(as_of, annual, surprises, estimates, sec, tuple(r[0] for r in stale))
+
+
+def members_covered(store: Store, days: list[date], members: list[str]) -> list[int]:
+    """For each day, how many of ``members`` have a fundamental known then that load_fundamentals would
+    use (a fiscal period within the age limit, a surprise of the last year, a recent estimate)."""
+    if not has_tables(store) or not days:
+        return [0] * len(days)
+    conn = store.conn
+    conn.register("cov_days", pd.DataFrame({"day": pd.to_datetime(pd.Series(days))}))
+    conn.register("cov_members", pd.DataFrame({"symbol": members}))
+    try:
+        rows = conn.execute(
+            f"""WITH d AS (SELECT CAST(day AS DATE) AS day FROM cov_days),
+                 hit AS (
+                   SELECT d.day, a.symbol FROM d JOIN fund_annual a
+                     ON a.known_at <= d.day AND a.period_end >= d.day - INTERVAL {MAX_ANNUAL_AGE_DAYS} DAY
+                   UNION SELECT d.day, s.symbol FROM d JOIN fund_surprises s
+                     ON s.known_at <= d.day AND s.known_at > d.day - INTERVAL {MAX_SURPRISE_AGE_DAYS} DAY
+                   UNION SELECT d.day, e.symbol FROM d JOIN fund_estimates e
+                     ON e.known_at <= d.day AND e.known_at > d.day - INTERVAL {REVISION_DAYS} DAY
+                        AND e.report_date >= d.day)
+               SELECT d.day, count(DISTINCT h.symbol) FILTER (WHERE h.symbol IN (SELECT symbol FROM
+                      cov_members)) FROM d LEFT JOIN hit h ON h.day = d.day GROUP BY d.day ORDER BY d.day"""
+        ).fetchall()
+    finally:
+        conn.unregister("cov_days")
+        conn.unregister("cov_members")
+    return [int(r[1]) for r in rows]
 
 
 # ------------------------------------------------------------------------------------- SEC EDGAR facts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 
 import typer
@@ -9,7 +10,9 @@ import typer
 from rotascope.console import AsOfOpt, FormatOpt, check_format, friendly_errors, out, settings_of
 from rotascope.monitor.asof import parse_date
 from rotascope.monitor.run import build_monitor, warm_monitor
+from rotascope.monitor.valcache import cached_lens, revisions_reading, save_lens
 from rotascope.report.terminal import render
+from rotascope.report.valuationview import render_valuation
 
 
 def register(app: typer.Typer) -> None:
@@ -32,7 +35,22 @@ def register(app: typer.Typer) -> None:
                 with reading(settings) as store:
                     monitor = build_monitor(store, settings)
             result = monitor.at(wanted)
+            improve, source = revisions_reading(result.regime)
+            lens = cached_lens(settings, result.as_of, improve)
+            if lens is None:
+                # deferred: pandas and DuckDB only when the lens is not saved yet (a warm monitor reads none)
+                from rotascope.fundamentals.valuation import valuation_at
+                from rotascope.store.db import reading  # deferred: DuckDB, as above
+
+                with reading(settings) as store:
+                    lens = valuation_at(store, result.as_of, improve, source)
+                if lens is not None:
+                    save_lens(settings, lens, improve)
         if fmt == "json":
-            sys.stdout.write(result.to_json())
+            body = result.model_dump(mode="json") | {
+                "valuation": lens.model_dump(mode="json") if lens else None
+            }
+            sys.stdout.write(json.dumps(body, sort_keys=True, indent=2) + "\n")
             return
         render(result.snapshot, result.regime, out)
+        render_valuation(lens, out)

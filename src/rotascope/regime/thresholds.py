@@ -118,6 +118,13 @@ class LensRules(_Strict):
     tightening_hy_oas_13w: float = 0.0
 
 
+class ScreenRules(_Strict):
+    """The quality small-cap screen (issue #24, ``[screen]``)."""
+
+    revision_floor: float = 0.10
+    min_members_default: int = 300
+
+
 class MacroAgentRules(_Strict):
     """Thresholds of the macro agent's claims (``[agents.macro]``)."""
 
@@ -161,6 +168,7 @@ class Thresholds(_Strict):
     killers: KillerRules
     calibration: CalibrationRules
     lenses: LensRules = LensRules()
+    screen: ScreenRules = ScreenRules()
     agents: AgentRules = AgentRules()
 
 

@@ -27,7 +27,9 @@ from rotascope.backtest.replay import regime_signals
 from rotascope.backtest.store import list_backtests, load_backtest
 from rotascope.console import check_format, friendly_errors, out, settings_of
 from rotascope.errors import RotascopeError
+from rotascope.fundamentals.valuation import valuation_at
 from rotascope.monitor.asof import parse_date
+from rotascope.monitor.valcache import revisions_reading
 from rotascope.records import Analysis
 from rotascope.report.chartdata import chart_data
 from rotascope.report.diff import diff_analyses
@@ -91,12 +93,14 @@ def report_data(analyst: Analyst, analysis: Analysis, charts: bool = True) -> Re
     selected = analysis.subject if analysis.kind == "regime" else None  # its RRG tail is drawn too
     drawn = chart_data(monitor.panel, result.as_of, selected=selected) if charts else None
     images = tuple(render_charts(drawn)) if drawn is not None else ()
+    improve, source = revisions_reading(result.regime)
     return ReportData(
         analysis=analysis,
         monitor=result,
         charts=images,
         fired_signals=fired,
         backtest=backtest_verdict(analyst.store, fired),
+        valuation=valuation_at(analyst.store, result.as_of, improve, source),
     )
 
 

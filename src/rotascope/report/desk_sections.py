@@ -20,7 +20,16 @@ from rotascope.report.document import (
     ev_text,
     fmt_value,
 )
-from rotascope.report.market_sections import breadth, dashboard, headline, killers, ladder, rates, relative
+from rotascope.report.market_sections import (
+    breadth,
+    dashboard,
+    headline,
+    killers,
+    ladder,
+    rates,
+    relative,
+    valuation,
+)
 from rotascope.report.riskdesk import risk_rows, stress_row
 from rotascope.report.termkit import pct
 
@@ -252,6 +261,7 @@ def build_document(data: ReportData) -> Document:
         relative(data),
         breadth(data),
         rates(data),
+        valuation(data),
         _opinions(data),
         _debate(data),
         _scenarios(data),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from rotascope.backtest.attribution import SignalStat
 from rotascope.monitor.run import MonitorResult
-from rotascope.records import Analysis, Evidence
+from rotascope.records import Analysis, Evidence, ValuationLens
 from rotascope.report.charts import ChartImage
 from rotascope.report.termkit import evidence_threshold, evidence_value
 
@@ -45,6 +45,8 @@ class ReportData:
     fired_signals: tuple[str, ...] = ()
     """Backtest signal names (``ladder_l2``, ``killer_credit_widening``…) that fire on the as-of date."""
     backtest: BacktestVerdict | None = None
+    valuation: ValuationLens | None = None
+    """The valuation lens at the as-of (None: no Fama-French portfolio data stored)."""
 
 
 # ------------------------------------------------------------------------------------- document model

@@ -20,6 +20,7 @@ from rotascope.report.document import (
 )
 from rotascope.report.factorview import HEAD, factor_rows
 from rotascope.report.termkit import evidence_threshold, evidence_value, num, pct
+from rotascope.report.valuationview import valuation_notes, valuation_rows
 
 
 def _pairs(pairs: Iterable[PairStrength], caption: str) -> TableBlock:
@@ -263,5 +264,25 @@ def killers(data: ReportData) -> Section:
         (
             TableBlock(("killer", "status", "trigger", "now"), rows, "Rotation-killers watchlist"),
             TableBlock(("question", "answer", "evidence"), checks, "Rotation checklist"),
+        ),
+    )
+
+
+def valuation(data: ReportData) -> Section | None:
+    """Small vs big caps' book-to-market against financing conditions (None: no portfolio data stored)."""
+    lens = data.valuation
+    if lens is None:
+        return None
+    return Section(
+        "valuation",
+        "Valuation vs financing",
+        (
+            TableBlock(
+                ("measure", "value", "percentile"),
+                tuple(valuation_rows(lens)),
+                f"Fama-French size x book-to-market portfolios, data {lens.data_date:%Y-%m} (known "
+                f"{lens.known_at}); financing percentiles over each series' stored history",
+            ),
+            Bullets(tuple(valuation_notes(lens))),
         ),
     )

@@ -19,6 +19,7 @@ import duckdb
 
 from rotascope.config import Settings
 from rotascope.errors import KEPT, REBUILD, StoreCorrupt, StoreError, StoreIncomplete
+from rotascope.fundamentals.store import SIMFIN_SOURCE
 from rotascope.fundamentals.store import SOURCE as FUND_SOURCE
 from rotascope.fundamentals.store import TABLES as FUND_TABLES
 from rotascope.interrupts import reraise_interrupt
@@ -181,8 +182,12 @@ def _check_loads(conn: duckdb.DuckDBPyConnection, loads: dict[str, _Load]) -> _D
     ).fetchall()[0]
     bars, live_bars, series, live_series, flags = (int(n) for n in counts)
     fund = sum(
-        int(conn.execute(f"SELECT count(*) FROM {t} WHERE source = ?", [FUND_SOURCE]).fetchall()[0][0])
-        for t in FUND_TABLES.values()
+        int(
+            conn.execute(
+                f"SELECT count(*) FROM {t} WHERE source IN (?, ?)", [FUND_SOURCE, SIMFIN_SOURCE]
+            ).fetchall()[0][0]
+        )
+        for t in (*FUND_TABLES.values(), "series")
         if FUND_SOURCE in loads
     )
     for source, load in loads.items():

@@ -26,9 +26,11 @@ from rotascope.analysis.service import Analyst
 from rotascope.backtest.result import BacktestResult
 from rotascope.backtest.store import list_backtests, load_backtest
 from rotascope.fundamentals.screen import ScreenResult, screen_at
+from rotascope.fundamentals.valuation import valuation_at
 from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.run import MIN_HISTORY, Monitor, MonitorResult
-from rotascope.records import Analysis, Record
+from rotascope.monitor.valcache import revisions_reading
+from rotascope.records import Analysis, Record, ValuationLens
 from rotascope.report.chartdata import ChartData, chart_data
 from rotascope.report.diff import AnalysisDiff, diff_analyses
 from rotascope.store.analyses import list_analyses, load_analysis, save_analysis
@@ -179,6 +181,23 @@ async def monitor(request: Request, as_of: AsOf = None) -> Response:
     m = await _monitor_async(st)
     day = _day(m, as_of)
     return await _cached(st, ("monitor", day), lambda: body_of(m.at(day)))
+
+
+@router.get("/valuation", response_model=ValuationLens | None, summary="The valuation lens as of a date")
+async def valuation(request: Request, as_of: AsOf = None) -> Response:
+    """Small vs big caps' BE/ME spread and relative profitability against financing conditions (null when
+    no Fama-French portfolio data is stored)."""
+    st = state_of(request)
+    m = await _monitor_async(st)
+    day = _day(m, as_of)
+
+    def make() -> bytes:
+        improve, source = revisions_reading(m.at(day).regime)
+        with st.store() as store:
+            lens = valuation_at(store, day, improve, source)
+        return body_of(lens) if lens is not None else b"null"
+
+    return await _cached(st, ("valuation", day), make)
 
 
 @router.get("/charts", response_model=ChartData, summary="Dashboard chart series as of a date")

@@ -192,7 +192,30 @@
     $("factor-table").replaceChildren(meta(mon.as_of, "Fama-French data library (published monthly, with a lag)"),
       factorTable(snap));
     $("killers").replaceChildren(meta(mon.as_of, snap.source), killersBlock(reg.killers, false));
+    const val = await api("/api/valuation" + query({ as_of: asOf }));
+    $("valuation-table").replaceChildren(valuationBlock(val));
     status(`Showing ${mon.as_of} (source: ${snap.source}).`);
+  }
+
+  /* the valuation lens: the same rows and sentences as the terminal (report/valuationview.py) */
+  function valuationBlock(v) {
+    if (!v) return el("p", {}, "No Fama-French portfolio data stored: run `rotascope init`.");
+    const pcts = (p) => p ? [[p.all, "all"], [p.y30, "30y"], [p.y10, "10y"]].filter((x) => x[0] !== null)
+      .map((x) => `${Math.round(x[0] * 100)}% ${x[1]}`).join(", ") : "n/a";
+    const num = (x, d) => (x === null || x === undefined) ? "n/a" : x.toFixed(d);
+    const rows = [
+      ["BE/ME small / big (spread)", v.spread, num(v.spread, 2), pcts(v.spread_percentile)],
+      ["  at current prices (rolled from June)", v.spread_now, num(v.spread_now, 2), pcts(v.spread_now_percentile)],
+      ["OP small - big (relative profitability)", v.relative_profitability,
+        v.relative_profitability === null ? "n/a" : (v.relative_profitability >= 0 ? "+" : "") + num(v.relative_profitability, 3),
+        pcts(v.relative_profitability_percentile)],
+      ...v.financing.map((f) => [f.observed ? `${f.name}, ${f.observed}` : f.name, f.value, num(f.value, 2),
+        f.percentile === null ? "n/a" : `${Math.round(f.percentile * 100)}% since ${f.since}`]),
+    ];
+    const table = el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "measure"), el("th", {}, "value"), el("th", {}, "percentile"))),
+      el("tbody", {}, rows.map((r) => el("tr", {}, el("td", {}, r[0]), el("td", { class: "num", "data-value": r[1] }, r[2]), el("td", { class: "num" }, r[3])))));
+    return el("div", {}, meta(v.as_of, `Fama-French 6 portfolios, data ${v.data_date.slice(0, 7)} (known ${v.known_at})`), table,
+      el("p", { "data-testid": "valuation-rule" }, v.rule), ...v.notes.map((n) => el("p", {}, n)));
   }
 
   /* ------------------------------------------------------------------- ladder */
