@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,8 +47,10 @@ from rotascope.providers.fred import FRED_SERIES, FredFetcher
 from rotascope.providers.http import HttpClient
 from rotascope.providers.ishares import ISharesFetcher
 from rotascope.providers.news import NewsFetcher, headline_scores
+from rotascope.providers.quality import check_incoming_bars, unconfirmed_jump
 from rotascope.providers.sec import MAX_PER_SECOND, SecFetcher
 from rotascope.providers.yahoo import YahooFetcher
+from rotascope.redact import scrub
 from rotascope.store.db import Store, open_store
 from rotascope.store.live import (
     NewsRow,
@@ -55,6 +58,7 @@ from rotascope.store.live import (
     ensure_instrument,
     ensure_live_schema,
     insert_news,
+    insert_quality_flags,
     item_transaction,
     last_bar_date,
     last_filed,
@@ -111,6 +115,8 @@ class ItemResult:
     """Last stored date of the item after the attempt (the cached data a failure falls back to)."""
     stale: bool = False
     """Failed or skipped, and the cached data is older than ``stale_days``."""
+    flagged: tuple[str, ...] = ()
+    """Reasons of the values cleaned on the way in (one per value; listed in ``quality_flags``)."""
 
 
 @dataclass
@@ -151,6 +157,14 @@ class UpdateReport:
                 parts.append(f"{len(bad)} FAILED")
             lines.append(f"{SOURCE_NAMES[source]}: {len(mine)} items: {', '.join(parts)}.")
         lines.extend(self.notes)
+        flagged = [r for r in self.items if r.flagged]
+        if flagged:
+            listed = "; ".join(
+                f"{r.item}: " + ", ".join(f"{n} × {why}" for why, n in Counter(r.flagged).most_common())
+                for r in flagged[:20]
+            )
+            more = f" and {len(flagged) - 20} more items" if len(flagged) > 20 else ""
+            lines.append(f"Cleaned on the way in (listed in table quality_flags): {listed}{more}.")
         for r in self.failed:
             kept = f"kept cached data to {r.last}" if r.last else "nothing cached"
             lines.append(f"FAILED {SOURCE_NAMES[r.source]} {r.item}: {r.message} ({kept}).")
@@ -193,8 +207,14 @@ class _Run:
         return last is None or (self.today - last).days > self.settings.stale_days
 
 
-Outcome = tuple[str, int, str]
-"""(status, rows, message) of an item that did not fail."""
+@dataclass(frozen=True)
+class Outcome:
+    """What an item that did not fail did: status, rows written, message, reasons of cleaned values."""
+
+    status: str
+    rows: int
+    message: str
+    flagged: tuple[str, ...] = ()
 
 
 def run_update(
@@ -358,36 +378,42 @@ def _run_source(
     in_a_row = 0
     abort: str | None = None
     rows = 0
-    for item in items:
-        if abort is not None:
-            result = _with_stale(run, ItemResult(source, item, "skipped", 0, abort, _last(run, source, item)))
-        elif item in done:
-            result = ItemResult(source, item, "resumed", 0, "finished by the interrupted previous run")
-        else:
-            result, cause = _attempt(run, source, item, handler)
-            in_a_row = in_a_row + 1 if cause == "unavailable" else 0
-            if cause == "refused":
-                abort = f"not attempted: {SOURCE_NAMES[source]} refused the run ({result.message})"
-            elif in_a_row >= BREAKER:
-                abort = f"not attempted after {BREAKER} failures in a row ({result.message})"
-        rows += result.rows
-        run.report.items.append(result)
-        if on_item is not None:
-            on_item(result)
-        if progress is not None and task is not None:
-            progress.advance(task)
+    try:
+        for item in items:
+            label = scrub(item)  # a feed URL may carry a token: never printed or logged
+            if abort is not None:
+                last = _last(run, source, item)
+                result = _with_stale(run, ItemResult(source, label, "skipped", 0, abort, last))
+            elif label in done:
+                result = ItemResult(source, label, "resumed", 0, "finished by the interrupted previous run")
+            else:
+                result, cause = _attempt(run, source, item, handler)
+                in_a_row = in_a_row + 1 if cause == "unavailable" else 0
+                if cause == "refused":
+                    abort = f"not attempted: {SOURCE_NAMES[source]} refused the run ({result.message})"
+                elif in_a_row >= BREAKER:
+                    abort = f"not attempted after {BREAKER} failures in a row ({result.message})"
+            rows += result.rows
+            run.report.items.append(result)
+            if on_item is not None:
+                on_item(result)
+            if progress is not None and task is not None:
+                progress.advance(task)
+    except Exception:  # unexpected: the run is over, but the log must not read 'running'
+        _finish_source(run, source, started, len(items), rows, "aborted")
+        raise
+    # an interrupt (Ctrl-C, kill) skips this on purpose: 'running' is how the next run knows to resume
+    _finish_source(run, source, started, len(items), rows, "finished")
+
+
+def _finish_source(run: _Run, source: str, started: datetime, n: int, rows: int, status: str) -> None:
     failed = sum(1 for r in run.report.items if r.source == source and r.status in ("failed", "skipped"))
+    if status != "aborted" and failed:
+        status = "finished with failures"
     run.store.conn.execute(
         "UPDATE update_log SET finished_at = ?, status = ?, rows = ?, message = ? "
         "WHERE source = ? AND item = '*' AND started_at = ?",
-        [
-            utcnow(),
-            "finished" if not failed else "finished with failures",
-            rows,
-            f"{len(items)} items, {failed} failed",
-            source,
-            started,
-        ],
+        [utcnow(), status, rows, f"{n} items, {failed} failed", source, started],
     )
 
 
@@ -413,19 +439,32 @@ def _attempt(run: _Run, source: str, item: str, handler: Handler) -> tuple[ItemR
     'refused' (access denied / not configured: the whole source will fail), 'unavailable' (counts towards
     the breaker), 'bad' (this item only) or '' on success."""
     started = utcnow()
+    label = scrub(item)
     try:
         try:
-            status, rows, message = handler(run, item)
-        except ProviderError as exc:
-            text = str(exc)
-            log_update(run.store.conn, UpdateLogRow(source, item, started, utcnow(), "failed", 0, text))
-            result = _with_stale(run, ItemResult(source, item, "failed", 0, text, _last(run, source, item)))
+            done = handler(run, item)
+        except (ProviderError, ArithmeticError, ValueError, LookupError, TypeError) as exc:
+            # out-of-range numbers in a reply that parsed (OverflowError, ValueError) fail this item alone
+            text = scrub(str(exc)) if isinstance(exc, ProviderError) else _unusable(source, label, exc)
+            log_update(run.store.conn, UpdateLogRow(source, label, started, utcnow(), "failed", 0, text))
+            last = _last(run, source, item)
+            result = _with_stale(run, ItemResult(source, label, "failed", 0, text, last))
             if isinstance(exc, AccessDenied | ProviderConfigError):
                 return result, "refused"
             return result, "unavailable" if isinstance(exc, SourceUnavailable) else "bad"
-        return ItemResult(source, item, status, rows, message, _last(run, source, item)), ""
+        last = _last(run, source, item)
+        return ItemResult(source, label, done.status, done.rows, done.message, last, flagged=done.flagged), ""
     finally:
         run.store.release()  # one write window per item: readers and other writers get in between
+
+
+def _unusable(source: str, item: str, exc: Exception) -> str:
+    """One sentence for a reply that parsed but holds values rotascope cannot use."""
+    detail = scrub(str(exc))[:160].rstrip(".")
+    return (
+        f"{SOURCE_NAMES[source]} sent a reply for {item} with a value rotascope cannot use "
+        f"({type(exc).__name__}: {detail}); nothing was stored for it."
+    )
 
 
 def _with_stale(run: _Run, result: ItemResult) -> ItemResult:
@@ -452,8 +491,10 @@ def _last(run: _Run, source: str, item: str) -> date | None:
 
 def _commit(run: _Run, source: str, item: str, started: datetime, outcome: Outcome) -> Outcome:
     """Log a no-write outcome (autocommit)."""
-    status, rows, message = outcome
-    log_update(run.store.conn, UpdateLogRow(source, item, started, utcnow(), status, rows, message))
+    log_update(
+        run.store.conn,
+        UpdateLogRow(source, scrub(item), started, utcnow(), outcome.status, outcome.rows, outcome.message),
+    )
     return outcome
 
 
@@ -474,7 +515,7 @@ def _yahoo_item(run: _Run, fetcher: YahooFetcher, symbol: str) -> Outcome:
     last = last_bar_date(run.store, symbol)
     write_from = _write_from(run, last)
     if write_from > today:
-        return _commit(run, "yahoo", symbol, started, ("unchanged", 0, "already up to date"))
+        return _commit(run, "yahoo", symbol, started, Outcome("unchanged", 0, "already up to date"))
     fetch_start = write_from - timedelta(days=BAR_OVERLAP_DAYS)
     run.store.release()  # no store lock held while waiting on the network
     result = fetcher.fetch(symbol=yahoo_symbol(symbol), start=fetch_start)
@@ -485,6 +526,14 @@ def _yahoo_item(run: _Run, fetcher: YahooFetcher, symbol: str) -> Outcome:
     bars = result.bars.copy()
     bars["symbol"] = symbol
     bars = bars[bars["date"].dt.date <= today]
+    s = run.settings
+    bars, cleaned = check_incoming_bars(bars, yahoo_mod.SOURCE, s.spike_up, s.spike_down, s.spike_reversal)
+    flags = [*result.flags, *(f for f in cleaned if f.date >= str(write_from))]
+    closes = bars["close"].to_numpy(dtype=float)
+    newest = bars["date"].max().date() if not bars.empty else None
+    if newest and newest >= write_from and unconfirmed_jump(closes, s.spike_up, s.spike_down):
+        notes.append(f"held back {newest}: a one-day jump beyond the spike limits, judged next session")
+        bars = bars.iloc[:-1]
     anchors = stored_closes(run.store, symbol, fetch_start, write_from - timedelta(days=1))
     fetched = dict(zip(bars["date"].dt.date, bars["close"].astype(float), strict=True))
     common = sorted(d for d in anchors if d in fetched)
@@ -506,18 +555,24 @@ def _yahoo_item(run: _Run, fetcher: YahooFetcher, symbol: str) -> Outcome:
     new = bars[bars["date"].dt.date >= write_from].copy()
     for col in ("open", "high", "low", "close"):
         new[col] = (new[col] * factor).round(6)
+    reasons = tuple(f.reason for f in flags)
+    if flags:
+        notes.append(f"{len(flags)} values cleaned (listed in quality_flags)")
     if new.empty:
         message = "; ".join(["no new finished session", *notes])
-        return _commit(run, "yahoo", symbol, started, ("unchanged", 0, message))
+        with item_transaction(run.store) as conn:
+            insert_quality_flags(conn, flags)
+        return _commit(run, "yahoo", symbol, started, Outcome("unchanged", 0, message, reasons))
     first, final = new["date"].min().date(), new["date"].max().date()
     message = "; ".join([f"{len(new)} sessions {first}..{final}", *notes])
     with item_transaction(run.store) as conn:
+        insert_quality_flags(conn, flags)
         rows = upsert_bars(conn, new)
         kind = KIND_BY_YAHOO_TYPE.get(result.instrument_type or "", "stock")
         if ensure_instrument(conn, symbol, kind):
             message += f"; new instrument ({kind})"
         log_update(conn, UpdateLogRow("yahoo", symbol, started, utcnow(), "updated", rows, message))
-    return "updated", rows, message
+    return Outcome("updated", rows, message, reasons)
 
 
 def _fred_item(run: _Run, fetcher: FredFetcher, fred_id: str) -> Outcome:
@@ -527,13 +582,13 @@ def _fred_item(run: _Run, fetcher: FredFetcher, fred_id: str) -> Outcome:
     last = last_series_date(run.store, spec.series_id)
     write_from = _write_from(run, last)
     if write_from > today:
-        return _commit(run, "fred", fred_id, started, ("unchanged", 0, "already up to date"))
+        return _commit(run, "fred", fred_id, started, Outcome("unchanged", 0, "already up to date"))
     fetch_start = write_from - timedelta(days=SERIES_OVERLAP_DAYS) if run.since is None else write_from
     run.store.release()  # no store lock held while waiting on the network
     result = fetcher.fetch(series=fred_id, start=fetch_start)
     frame = result.frame[result.frame["date"].dt.date >= write_from]
     if frame.empty:
-        return _commit(run, "fred", fred_id, started, ("unchanged", 0, f"no observation after {last}"))
+        return _commit(run, "fred", fred_id, started, Outcome("unchanged", 0, f"no observation after {last}"))
     with item_transaction(run.store) as conn:
         written = upsert_series(conn, frame, today)
         first, final = frame["date"].min().date(), frame["date"].max().date()
@@ -542,7 +597,7 @@ def _fred_item(run: _Run, fetcher: FredFetcher, fred_id: str) -> Outcome:
             message += f"; {written.revised} revised (known from {today})"
         status = "updated" if written.rows else "unchanged"
         log_update(conn, UpdateLogRow("fred", fred_id, started, utcnow(), status, written.rows, message))
-    return status, written.rows, message
+    return Outcome(status, written.rows, message)
 
 
 def _sec_item(run: _Run, fetcher: SecFetcher, symbol: str) -> Outcome:
@@ -555,14 +610,14 @@ def _sec_item(run: _Run, fetcher: SecFetcher, symbol: str) -> Outcome:
     if cutoff is not None:
         facts = facts[facts["filed"].dt.date >= cutoff]
     if facts.empty:
-        return _commit(run, "sec", symbol, started, ("unchanged", 0, f"no filing after {last}"))
+        return _commit(run, "sec", symbol, started, Outcome("unchanged", 0, f"no filing after {last}"))
     with item_transaction(run.store) as conn:
         rows = upsert_fundamentals(conn, facts, run.now())
         years = upsert_sec_annual(conn, facts)  # the same fund_annual table the embedded ratios fill
         message = f"{rows} facts, {years} new fiscal years (filed up to {facts['filed'].max().date()})"
         status = "updated" if rows else "unchanged"
         log_update(conn, UpdateLogRow("sec", symbol, started, utcnow(), status, rows, message))
-    return status, rows, message
+    return Outcome(status, rows, message)
 
 
 def _news_item(run: _Run, fetcher: NewsFetcher, url: str) -> Outcome:
@@ -581,8 +636,8 @@ def _news_item(run: _Run, fetcher: NewsFetcher, url: str) -> Outcome:
         if result.recovered:
             message += " (malformed feed, entries recovered)"
         status = "updated" if rows else "unchanged"
-        log_update(conn, UpdateLogRow("news", url, started, utcnow(), status, rows, message))
-    return status, rows, message
+        log_update(conn, UpdateLogRow("news", scrub(url), started, utcnow(), status, rows, message))
+    return Outcome(status, rows, message)
 
 
 def _ishares_item(run: _Run, fetcher: ISharesFetcher, fund: str) -> Outcome:
@@ -593,9 +648,11 @@ def _ishares_item(run: _Run, fetcher: ISharesFetcher, fund: str) -> Outcome:
         "SELECT count(*) FROM holdings WHERE fund = ? AND as_of = ?", [fund, result.as_of]
     ).fetchall()[0][0]
     if have:
-        return _commit(run, "ishares", fund, started, ("unchanged", 0, f"holdings of {result.as_of} stored"))
+        return _commit(
+            run, "ishares", fund, started, Outcome("unchanged", 0, f"holdings of {result.as_of} stored")
+        )
     with item_transaction(run.store) as conn:
         rows = replace_holdings(conn, fund, result.holdings, result.as_of)
         message = f"{rows} equity holdings as of {result.as_of}"
         log_update(conn, UpdateLogRow("ishares", fund, started, utcnow(), "updated", rows, message))
-    return "updated", rows, message
+    return Outcome("updated", rows, message)

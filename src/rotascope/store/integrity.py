@@ -23,7 +23,7 @@ from rotascope.fundamentals.store import SOURCE as FUND_SOURCE
 from rotascope.fundamentals.store import TABLES as FUND_TABLES
 from rotascope.providers.bundled import SOURCE as BUNDLED
 from rotascope.store.db import REBUILD, connect
-from rotascope.store.live import LIVE_DDL, LIVE_SOURCE
+from rotascope.store.live import HEADLINES_LOAD, LIVE_DDL, LIVE_SOURCE
 from rotascope.store.schema import DDL, SCHEMA_VERSION
 
 __all__ = ["CORE_TABLES", "move_aside", "verify_store"]
@@ -94,7 +94,7 @@ def _inspect(conn: duckdb.DuckDBPyConnection) -> _Damage | None:
     wanted = [
         *CORE_TABLES,
         *(FUND_TABLES.values() if FUND_SOURCE in loads else ()),
-        *(LIVE_TABLES if LIVE_SOURCE in loads else ()),
+        *(LIVE_TABLES if LIVE_SOURCE in loads or HEADLINES_LOAD in loads else ()),
     ]
     missing = [t for t in wanted if t not in tables]
     if missing:
