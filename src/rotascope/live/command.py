@@ -59,11 +59,17 @@ def update(
         report = run_update(settings, _split(source), start, _split(symbols), console=err)
     for line in report.summary_lines():
         out.print(line, markup=False)
-    if not report.ok:
+    if report.failed:
         err.print(
             f"[bold red]Error:[/] {len(report.failed)} item(s) failed to update; "
             "their cached data was kept (see above)."
         )
+    if report.cleaned:
+        err.print(
+            f"[bold red]Error:[/] {len(report.cleaned)} item(s) sent values that had to be cleaned; "
+            "they were left out and listed (see above)."
+        )
+    if not report.ok:
         raise typer.Exit(1)
     out.print(f"Update finished: {report.rows:,} rows stored.")
 

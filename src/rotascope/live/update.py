@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -35,8 +35,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rotascope.config import Settings, split_list
 from rotascope.errors import ConfigError, ProviderError
 from rotascope.fundamentals.store import upsert_sec_annual
+from rotascope.live.prefetch import Prefetch
 from rotascope.providers import fred as fred_mod
 from rotascope.providers import yahoo as yahoo_mod
+from rotascope.providers.base import QualityFlag
 from rotascope.providers.errors import (
     AccessDenied,
     BadResponse,
@@ -49,7 +51,8 @@ from rotascope.providers.ishares import ISharesFetcher
 from rotascope.providers.news import NewsFetcher, headline_scores
 from rotascope.providers.quality import check_incoming_bars, unconfirmed_jump
 from rotascope.providers.sec import MAX_PER_SECOND, SecFetcher
-from rotascope.providers.yahoo import YahooFetcher
+from rotascope.providers.yahoo import BarsResult, YahooFetcher
+from rotascope.providers.yfinance_transport import YahooTransport, YfinanceTransport
 from rotascope.redact import scrub
 from rotascope.store.db import Store, open_store
 from rotascope.store.live import (
@@ -133,8 +136,14 @@ class UpdateReport:
         return [r for r in self.items if r.status in ("failed", "skipped")]
 
     @property
+    def cleaned(self) -> list[ItemResult]:
+        """Items whose reply held values that were cleaned (dropped, set to missing or held back)."""
+        return [r for r in self.items if r.flagged]
+
+    @property
     def ok(self) -> bool:
-        return not self.failed
+        """Nothing failed and nothing needed cleaning (`update` exits 1 otherwise)."""
+        return not self.failed and not self.cleaned
 
     @property
     def rows(self) -> int:
@@ -176,6 +185,10 @@ class UpdateReport:
         return lines
 
 
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
 @dataclass
 class _Run:
     """Shared state of one update run (settings, clock, store, report)."""
@@ -186,7 +199,7 @@ class _Run:
     since: date | None
     now: Callable[[], datetime]
     sleep: Callable[[float], None]
-    clients: list[HttpClient] = field(default_factory=list)
+    clients: list[_Closable] = field(default_factory=list)
 
     @property
     def today(self) -> date:
@@ -285,17 +298,16 @@ def _plan(
     """Items and the per-item handler of a source; None (with a note) when the source is not configured."""
     s = run.settings
     if source == "yahoo":
-        fetcher = YahooFetcher(
-            client=run.client(
-                yahoo_mod.SOURCE,
-                user_agent=yahoo_mod.BROWSER_USER_AGENT,
-                max_per_second=s.yahoo_max_per_second,
-            ),
-            base_url=s.yahoo_base_url,
-            now=run.now,
-        )
+        fetcher = YahooFetcher(client=_yahoo_transport(run), base_url=s.yahoo_base_url, now=run.now)
         items = [x.strip().upper() for x in symbols] if symbols else _default_symbols(run)
-        return items, lambda r, item: _yahoo_item(r, fetcher, item)
+        done = _resumable(run, source, utcnow())
+        starts = _bar_fetch_starts(run, items)
+        plan = [(i, start) for i, start in starts.items() if start is not None and i not in done]
+        prefetch: Prefetch[BarsResult] = Prefetch(
+            lambda sym, start: fetcher.fetch(symbol=yahoo_symbol(sym), start=start), plan, s.yahoo_threads
+        )
+        run.clients.append(prefetch)
+        return items, lambda r, item: _yahoo_item(r, prefetch, item)
     if source == "fred":
         fred = FredFetcher(
             client=run.client(fred_mod.SOURCE),
@@ -334,6 +346,41 @@ def _plan(
         return None
     ishares = ISharesFetcher(client=run.client("iShares"), base_url=s.ishares_base_url)
     return funds, lambda r, item: _ishares_item(r, ishares, item)
+
+
+def _yahoo_transport(run: _Run) -> YahooTransport:
+    """yfinance (browser impersonation, cookie and crumb) unless ``yahoo_transport = 'httpx'``; a
+    ``yahoo_base_url`` other than Yahoo's routes every Yahoo host there (a mirror, or the tests' server)."""
+    s = run.settings
+    if s.yahoo_transport == "httpx":
+        return run.client(
+            yahoo_mod.SOURCE, user_agent=yahoo_mod.BROWSER_USER_AGENT, max_per_second=s.yahoo_max_per_second
+        )
+    origin = None if s.yahoo_base_url.rstrip("/") == yahoo_mod.DEFAULT_BASE_URL else s.yahoo_base_url
+    transport = YfinanceTransport(
+        yahoo_mod.SOURCE,
+        origin=origin,
+        timeout=s.http_timeout,
+        retries=s.http_retries,
+        max_per_second=s.yahoo_max_per_second,
+        cache_dir=s.home / "yfinance-cache",
+        sleep=run.sleep,
+    )
+    run.clients.append(transport)
+    return transport
+
+
+def _bar_fetch_starts(run: _Run, symbols: Sequence[str]) -> dict[str, date | None]:
+    """First date to fetch of each symbol (None: already up to date), from one read of the stored ends."""
+    rows = run.store.conn.execute(
+        "SELECT symbol, max(date) FROM bars WHERE list_contains(?, symbol) GROUP BY symbol", [list(symbols)]
+    ).fetchall()
+    last = {str(r[0]): r[1] for r in rows}
+    starts: dict[str, date | None] = {}
+    for symbol in symbols:
+        write_from = _write_from(run, last.get(symbol))
+        starts[symbol] = None if write_from > run.today else write_from - timedelta(days=BAR_OVERLAP_DAYS)
+    return starts
 
 
 def _not_configured(run: _Run, source: str, explicit: bool, message: str) -> None:
@@ -509,7 +556,7 @@ def _write_from(run: _Run, last: date | None) -> date:
     return run.today - timedelta(days=run.settings.update_history_days)
 
 
-def _yahoo_item(run: _Run, fetcher: YahooFetcher, symbol: str) -> Outcome:
+def _yahoo_item(run: _Run, prefetch: Prefetch[BarsResult], symbol: str) -> Outcome:
     started = utcnow()
     today = run.today
     last = last_bar_date(run.store, symbol)
@@ -518,7 +565,7 @@ def _yahoo_item(run: _Run, fetcher: YahooFetcher, symbol: str) -> Outcome:
         return _commit(run, "yahoo", symbol, started, Outcome("unchanged", 0, "already up to date"))
     fetch_start = write_from - timedelta(days=BAR_OVERLAP_DAYS)
     run.store.release()  # no store lock held while waiting on the network
-    result = fetcher.fetch(symbol=yahoo_symbol(symbol), start=fetch_start)
+    result = prefetch.get(symbol, fetch_start)
     notes: list[str] = []
     if result.dropped_partial:
         days = ", ".join(str(p.date) for p in result.dropped_partial)
@@ -533,6 +580,10 @@ def _yahoo_item(run: _Run, fetcher: YahooFetcher, symbol: str) -> Outcome:
     newest = bars["date"].max().date() if not bars.empty else None
     if newest and newest >= write_from and unconfirmed_jump(closes, s.spike_up, s.spike_down):
         notes.append(f"held back {newest}: a one-day jump beyond the spike limits, judged next session")
+        why = "one-day jump beyond the spike limits, not confirmed until the next session"
+        flags.append(
+            QualityFlag(yahoo_mod.SOURCE, symbol, str(newest), "close", closes[-1], "held back", why)
+        )
         bars = bars.iloc[:-1]
     anchors = stored_closes(run.store, symbol, fetch_start, write_from - timedelta(days=1))
     fetched = dict(zip(bars["date"].dt.date, bars["close"].astype(float), strict=True))

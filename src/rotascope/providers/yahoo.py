@@ -26,6 +26,7 @@ from rotascope.providers.errors import BadResponse, EmptyData, InvalidQuery, Not
 from rotascope.providers.http import HttpClient, HttpResponse
 from rotascope.providers.quality import MAX_VOLUME
 from rotascope.providers.registry import Fetcher, register, validate_query
+from rotascope.providers.yfinance_transport import YahooTransport
 
 __all__ = [
     "BarsResult",
@@ -391,7 +392,8 @@ def _by_date(event: Dividend | Split) -> date:
 
 @register("yahoo")
 class YahooFetcher(Fetcher[YahooQuery, YahooRaw, BarsResult]):
-    """Daily adjusted bars from ``/v8/finance/chart/{symbol}``."""
+    """Daily adjusted bars from ``/v8/finance/chart/{symbol}``, through ``client`` (`rotascope update` passes
+    a :class:`~rotascope.providers.yfinance_transport.YfinanceTransport`; default: plain httpx)."""
 
     kind = "bars"
     source = SOURCE
@@ -399,11 +401,11 @@ class YahooFetcher(Fetcher[YahooQuery, YahooRaw, BarsResult]):
     def __init__(
         self,
         *,
-        client: HttpClient | None = None,
+        client: YahooTransport | None = None,
         base_url: str = DEFAULT_BASE_URL,
         now: Callable[[], datetime] | None = None,
     ) -> None:
-        self.client = client or HttpClient(SOURCE, user_agent=BROWSER_USER_AGENT)
+        self.client: YahooTransport = client or HttpClient(SOURCE, user_agent=BROWSER_USER_AGENT)
         self.base_url = base_url.rstrip("/")
         self.now = now or (lambda: datetime.now(UTC))
 
