@@ -37,6 +37,7 @@ from rotascope.errors import ConfigError, ProviderError
 from rotascope.fundamentals.store import upsert_sec_annual
 from rotascope.live.prefetch import Prefetch
 from rotascope.providers import fred as fred_mod
+from rotascope.providers import polygon as polygon_mod
 from rotascope.providers import yahoo as yahoo_mod
 from rotascope.providers.base import QualityFlag
 from rotascope.providers.errors import (
@@ -49,6 +50,7 @@ from rotascope.providers.fred import FRED_SERIES, FredFetcher
 from rotascope.providers.http import HttpClient
 from rotascope.providers.ishares import ISharesFetcher
 from rotascope.providers.news import NewsFetcher, headline_scores
+from rotascope.providers.polygon import GroupedDaily, PolygonGroupedFetcher
 from rotascope.providers.quality import check_incoming_bars, unconfirmed_jump
 from rotascope.providers.sec import MAX_PER_SECOND, SecFetcher
 from rotascope.providers.yahoo import BarsResult, YahooFetcher
@@ -77,9 +79,10 @@ from rotascope.store.live import (
 
 __all__ = ["SOURCES", "ItemResult", "UpdateReport", "run_update", "yahoo_symbol"]
 
-SOURCES = ("yahoo", "fred", "sec", "news", "ishares")
+SOURCES = ("yahoo", "polygon", "fred", "sec", "news", "ishares")
 SOURCE_NAMES = {
     "yahoo": "Yahoo Finance",
+    "polygon": "Polygon.io",
     "fred": "FRED",
     "sec": "SEC EDGAR",
     "news": "News feeds",
@@ -308,6 +311,19 @@ def _plan(
         )
         run.clients.append(prefetch)
         return items, lambda r, item: _yahoo_item(r, prefetch, item)
+    if source == "polygon":
+        if not s.polygon_api_key.strip():
+            message = "no key: set polygon_api_key (or env POLYGON_API_KEY) to fetch member bars in bulk"
+            _not_configured(run, source, explicit, message)
+            return None
+        bulk = PolygonGroupedFetcher(
+            api_key=s.polygon_api_key, client=run.client(polygon_mod.SOURCE), base_url=s.polygon_base_url
+        )
+        days, anchor = _bulk_days(run)
+        chain = _BulkChain(bulk, anchor)
+        return [d.isoformat() for d in days], lambda r, item: _polygon_item(
+            r, chain, date.fromisoformat(item)
+        )
     if source == "fred":
         fred = FredFetcher(
             client=run.client(fred_mod.SOURCE),
@@ -522,6 +538,12 @@ def _last(run: _Run, source: str, item: str) -> date | None:
     store = run.store
     if source == "yahoo":
         return last_bar_date(store, item)
+    if source == "polygon":
+        rows = store.conn.execute(
+            "SELECT max(b.date) FROM bars b JOIN instruments i USING (symbol) WHERE i.kind = 'stock'"
+        ).fetchall()
+        found = rows[0][0] if rows else None
+        return found if isinstance(found, date) else None
     if source == "fred":
         spec = FRED_SERIES.get(item)
         return last_series_date(store, spec.series_id) if spec else None
@@ -623,6 +645,94 @@ def _yahoo_item(run: _Run, prefetch: Prefetch[BarsResult], symbol: str) -> Outco
         if ensure_instrument(conn, symbol, kind):
             message += f"; new instrument ({kind})"
         log_update(conn, UpdateLogRow("yahoo", symbol, started, utcnow(), "updated", rows, message))
+    return Outcome("updated", rows, message, reasons)
+
+
+BULK_CLOSE_HOUR_UTC = 22
+"""A grouped-daily bar of today is asked for only after this hour (UTC): the U.S. session has closed."""
+
+
+def _bulk_days(run: _Run) -> tuple[list[date], date | None]:
+    """Weekdays to fetch in bulk (after the members' last stored session, today only once closed) and that
+    last session (the anchor the new closes are chained onto)."""
+    rows = run.store.conn.execute(
+        "SELECT max(b.date) FROM bars b JOIN instruments i USING (symbol) WHERE i.kind = 'stock'"
+    ).fetchall()
+    last = rows[0][0] if rows and isinstance(rows[0][0], date) else None
+    first = _write_from(run, last)
+    now = run.now().astimezone(UTC)
+    end = run.today if now.hour >= BULK_CLOSE_HOUR_UTC else run.today - timedelta(days=1)
+    days = [first + timedelta(days=i) for i in range((end - first).days + 1)]
+    return [d for d in days if d.weekday() < 5], last
+
+
+@dataclass
+class _BulkChain:
+    """The bulk fetcher and, once asked, the anchor session's bulk closes (one request for every symbol)."""
+
+    fetcher: PolygonGroupedFetcher
+    anchor: date | None
+    anchor_closes: dict[str, float] | None = None
+    requests: int = 0
+
+    def fetch(self, day: date) -> GroupedDaily:
+        self.requests += 1
+        return self.fetcher.fetch(date=day)
+
+    def factors(self, run: _Run, symbols: list[str]) -> dict[str, float]:
+        """Stored / bulk close of each symbol on the anchor session (absent: no common session)."""
+        if self.anchor is None or run.since is not None:
+            return {}
+        if self.anchor_closes is None:
+            got = self.fetch(self.anchor).bars
+            self.anchor_closes = dict(zip(got["symbol"], got["close"].astype(float), strict=True))
+        stored = run.store.conn.execute(
+            "SELECT symbol, close FROM bars WHERE date = ? AND list_contains(?, symbol)",
+            [self.anchor, symbols],
+        ).fetchall()
+        out = {}
+        for symbol, close in stored:
+            bulk = self.anchor_closes.get(str(symbol))
+            if bulk and close and bulk > 0:
+                out[str(symbol)] = float(close) / bulk
+        return out
+
+
+def _polygon_item(run: _Run, chain: _BulkChain, day: date) -> Outcome:
+    """One date of every stored member from one grouped-daily request: cleaned, chained, one transaction."""
+    started = utcnow()
+    item = day.isoformat()
+    run.store.release()
+    result = chain.fetch(day)
+    members = {
+        str(r[0])
+        for r in run.store.conn.execute("SELECT symbol FROM instruments WHERE kind = 'stock'").fetchall()
+    }
+    bars = result.bars[result.bars["symbol"].isin(members)].reset_index(drop=True)
+    if bars.empty:
+        return _commit(run, "polygon", item, started, Outcome("unchanged", 0, "no trading that day"))
+    s = run.settings
+    bars, flags = check_incoming_bars(bars, polygon_mod.SOURCE, s.spike_up, s.spike_down, s.spike_reversal)
+    factors = chain.factors(run, sorted(set(bars["symbol"])))
+    factor = bars["symbol"].map(factors).astype(float)
+    off = (factor - 1.0).abs().gt(0) & ~factor.between(math.exp(-MAX_CHAIN_DRIFT), math.exp(MAX_CHAIN_DRIFT))
+    notes = [f"{len(bars)} members"]
+    if off.any():
+        notes.append(f"{int(off.sum())} left out: their closes do not line up with the stored ones")
+        bars, factor = bars[~off].reset_index(drop=True), factor[~off].reset_index(drop=True)
+    rescaled = int((factor.notna() & (factor - 1.0).abs().gt(1e-6)).sum())
+    if rescaled:
+        notes.append(f"{rescaled} rescaled to continue the stored adjusted closes of {chain.anchor}")
+    for col in ("open", "high", "low", "close"):
+        bars[col] = (bars[col] * factor.fillna(1.0)).round(6)
+    reasons = tuple(f.reason for f in flags)
+    if flags:
+        notes.append(f"{len(flags)} values cleaned (listed in quality_flags)")
+    message = "; ".join(notes)
+    with item_transaction(run.store) as conn:
+        insert_quality_flags(conn, flags)
+        rows = upsert_bars(conn, bars)
+        log_update(conn, UpdateLogRow("polygon", item, started, utcnow(), "updated", rows, message))
     return Outcome("updated", rows, message, reasons)
 
 

@@ -93,7 +93,8 @@ class YfinanceTransport:
 
     ``retries`` extra attempts on 429/5xx/network errors with exponential backoff (or Retry-After);
     ``max_per_second`` spaces requests across threads; ``cache_dir`` holds yfinance's cookie cache (inside
-    rotascope's home, never the user's global cache). Not a cache of data: every call asks Yahoo.
+    rotascope's home, never the user's global cache; the first one given in a process is kept). Not a cache
+    of data: every call asks Yahoo.
     """
 
     def __init__(
@@ -119,9 +120,13 @@ class YfinanceTransport:
         self.max_backoff = max_backoff
         self.sleep = sleep
         self._limiter = RateLimiter(max_per_second, sleep=sleep) if max_per_second else None
-        if cache_dir is not None:
-            cache_dir.mkdir(parents=True, exist_ok=True)
-            yf_cache.set_cache_location(str(cache_dir))
+        global _CACHE_DIR
+        with _SHARED:
+            if cache_dir is not None and _CACHE_DIR is None:
+                # once per process: yfinance's cookie cache keeps its first database open for good
+                cache_dir.mkdir(parents=True, exist_ok=True)
+                yf_cache.set_cache_location(str(cache_dir))
+                _CACHE_DIR = cache_dir
         # yfinance logs its own warnings (e.g. "continuing without crumb"); rotascope reports each failure
         # once, in one sentence, so only yfinance's critical messages remain
         logging.getLogger("yfinance").setLevel(logging.CRITICAL)
@@ -216,3 +221,5 @@ class YfinanceTransport:
 
 _SHARED = threading.Lock()
 """yfinance keeps one ``YfData`` per process: swapping its session is done under this lock."""
+_CACHE_DIR: Path | None = None
+"""Where yfinance's cookie cache went (set by the first transport of the process)."""
