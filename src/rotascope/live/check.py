@@ -21,6 +21,7 @@ from rotascope.errors import ProviderError
 from rotascope.providers import yahoo as yahoo_mod
 from rotascope.providers.errors import (
     AccessDenied,
+    EmptyData,
     ProviderConfigError,
     RateLimited,
     SourceUnavailable,
@@ -80,6 +81,9 @@ def _ask(source: str, endpoint: str, call: Callable[[], str], secrets: tuple[str
     started = time.perf_counter()
     try:
         said = call()
+    except EmptyData as exc:  # it answered, in its format, with nothing in the window: reachable
+        took = (time.perf_counter() - started) * 1000
+        return CheckRow(source, endpoint, "ok", took, f"{source} answered in {took:.0f} ms, but {exc}")
     except (ProviderError, ValueError, OverflowError) as exc:
         took = (time.perf_counter() - started) * 1000
         return CheckRow(source, endpoint, _status(exc), took, scrub(str(exc), secrets))

@@ -407,7 +407,9 @@ def _not_configured(run: _Run, source: str, explicit: bool, message: str) -> Non
 
 
 def _default_symbols(run: _Run) -> list[str]:
-    kinds = "kind <> 'stock'" if run.settings.update_symbols == "etfs" else "TRUE"
+    # with a bulk source key the members come from Polygon.io: Yahoo keeps to the ETFs and VIX
+    etfs_only = run.settings.update_symbols == "etfs" or bool(run.settings.polygon_api_key.strip())
+    kinds = "kind <> 'stock'" if etfs_only else "TRUE"
     rows = run.store.conn.execute(
         f"SELECT symbol FROM instruments WHERE {kinds} ORDER BY kind <> 'stock' DESC, symbol"
     ).fetchall()
@@ -538,10 +540,8 @@ def _last(run: _Run, source: str, item: str) -> date | None:
     store = run.store
     if source == "yahoo":
         return last_bar_date(store, item)
-    if source == "polygon":
-        rows = store.conn.execute(
-            "SELECT max(b.date) FROM bars b JOIN instruments i USING (symbol) WHERE i.kind = 'stock'"
-        ).fetchall()
+    if source == "polygon":  # a bulk item is a date: the newest stored session
+        rows = store.conn.execute("SELECT max(date) FROM bars").fetchall()
         found = rows[0][0] if rows else None
         return found if isinstance(found, date) else None
     if source == "fred":
@@ -672,30 +672,27 @@ class _BulkChain:
 
     fetcher: PolygonGroupedFetcher
     anchor: date | None
-    anchor_closes: dict[str, float] | None = None
+    anchor_factors: dict[str, float] | None = None
     requests: int = 0
 
     def fetch(self, day: date) -> GroupedDaily:
         self.requests += 1
         return self.fetcher.fetch(date=day)
 
-    def factors(self, run: _Run, symbols: list[str]) -> dict[str, float]:
-        """Stored / bulk close of each symbol on the anchor session (absent: no common session)."""
+    def factors(self, run: _Run) -> dict[str, float]:
+        """Stored / bulk close per symbol on the anchor session (absent: no common session); asked once."""
         if self.anchor is None or run.since is not None:
             return {}
-        if self.anchor_closes is None:
+        if self.anchor_factors is None:
             got = self.fetch(self.anchor).bars
-            self.anchor_closes = dict(zip(got["symbol"], got["close"].astype(float), strict=True))
-        stored = run.store.conn.execute(
-            "SELECT symbol, close FROM bars WHERE date = ? AND list_contains(?, symbol)",
-            [self.anchor, symbols],
-        ).fetchall()
-        out = {}
-        for symbol, close in stored:
-            bulk = self.anchor_closes.get(str(symbol))
-            if bulk and close and bulk > 0:
-                out[str(symbol)] = float(close) / bulk
-        return out
+            bulk = dict(zip(got["symbol"], got["close"].astype(float), strict=True))
+            stored = run.store.conn.execute(
+                "SELECT symbol, close FROM bars WHERE date = ?", [self.anchor]
+            ).fetchall()
+            self.anchor_factors = {
+                str(s): float(c) / bulk[str(s)] for s, c in stored if c and bulk.get(str(s), 0) > 0
+            }
+        return self.anchor_factors
 
 
 def _polygon_item(run: _Run, chain: _BulkChain, day: date) -> Outcome:
@@ -713,7 +710,7 @@ def _polygon_item(run: _Run, chain: _BulkChain, day: date) -> Outcome:
         return _commit(run, "polygon", item, started, Outcome("unchanged", 0, "no trading that day"))
     s = run.settings
     bars, flags = check_incoming_bars(bars, polygon_mod.SOURCE, s.spike_up, s.spike_down, s.spike_reversal)
-    factors = chain.factors(run, sorted(set(bars["symbol"])))
+    factors = chain.factors(run)
     factor = bars["symbol"].map(factors).astype(float)
     off = (factor - 1.0).abs().gt(0) & ~factor.between(math.exp(-MAX_CHAIN_DRIFT), math.exp(MAX_CHAIN_DRIFT))
     notes = [f"{len(bars)} members"]

@@ -132,6 +132,8 @@ MAX_VOLUME = 1e13
 def _flag_rows(
     bars: pd.DataFrame, mask: BoolArray, field: str, action: str, reason: str, source: str
 ) -> list[QualityFlag]:
+    if not mask.any():
+        return []
     sym = bars["symbol"].astype(str).to_numpy()
     days = pd.to_datetime(bars["date"]).dt.strftime("%Y-%m-%d").to_numpy()
     values = bars[field].to_numpy(dtype=np.float64)
