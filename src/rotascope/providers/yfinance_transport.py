@@ -58,6 +58,7 @@ class YahooTransport(Protocol):
 
 def yfinance_version() -> str:
     """The installed yfinance version (for `update --check` and the docs)."""
+    # deferred: yfinance/curl_cffi load only when Yahoo is asked (not for other commands)
     import yfinance  # type: ignore[import-untyped]
 
     return str(yfinance.__version__)
@@ -65,6 +66,7 @@ def yfinance_version() -> str:
 
 def _routed_session(origin: str | None, timeout: float) -> Any:
     """A curl_cffi browser-impersonating session; with ``origin``, Yahoo hosts are routed there."""
+    # deferred: yfinance/curl_cffi load only when Yahoo is asked (not for other commands)
     from curl_cffi import requests as curl_requests
 
     if origin is None:
@@ -110,7 +112,10 @@ class YfinanceTransport:
         cache_dir: Path | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        # deferred: yfinance/curl_cffi load only when Yahoo is asked (not for other commands)
         import yfinance.cache as yf_cache  # type: ignore[import-untyped]
+
+        # deferred: yfinance/curl_cffi load only when Yahoo is asked (not for other commands)
         from yfinance.data import YfData  # type: ignore[import-untyped]
 
         self.source = source
@@ -151,7 +156,10 @@ class YfinanceTransport:
         accept: Collection[int] = (),
     ) -> HttpResponse:
         """GET ``url`` for ``item``; the same contract as :meth:`HttpClient.get`."""
+        # deferred: yfinance/curl_cffi load only when Yahoo is asked (not for other commands)
         from curl_cffi.requests import exceptions as curl_errors
+
+        # deferred: yfinance/curl_cffi load only when Yahoo is asked (not for other commands)
         from yfinance.exceptions import YFRateLimitError  # type: ignore[import-untyped]
 
         cause, last_status, made = "", 0, 0
