@@ -67,6 +67,7 @@ BENCH_MODULES = (
     "bench_web",
     "bench_web_load",
     "bench_screen",
+    "bench_live_bulk",
     "bench_sentiment",
     "bench_sweep",
     "bench_memory",

@@ -59,6 +59,19 @@ LIVE_DATA_SETTINGS: tuple[Setting, ...] = (
     Setting("yahoo_base_url", "https://query2.finance.yahoo.com", "Yahoo Finance chart API base URL."),
     Setting("yahoo_max_per_second", 2.0, "At most this many Yahoo Finance requests per second."),
     Setting(
+        "yahoo_transport",
+        "yfinance",
+        "How Yahoo Finance is asked: 'yfinance' (browser-impersonating curl_cffi session with Yahoo's "
+        "cookie and crumb) or 'httpx' (a plain client; Yahoo answers it with 429 since 2025).",
+    ),
+    Setting("yahoo_threads", 4, "Yahoo Finance requests in flight at once (within yahoo_max_per_second)."),
+    Setting(
+        "polygon_api_key",
+        "",
+        "Polygon.io key of the optional bulk source (or env POLYGON_API_KEY); empty: skipped. Never printed.",
+    ),
+    Setting("polygon_base_url", "https://api.polygon.io", "Polygon.io REST API base URL."),
+    Setting(
         "update_symbols",
         "etfs",
         "Which symbols `rotascope update` refreshes by default: 'etfs' (ETFs and VIX) or 'etfs+members' "
@@ -141,12 +154,13 @@ SERVICE_SETTINGS: tuple[Setting, ...] = (
 )
 SETTINGS = (*SETTINGS, *LIVE_DATA_SETTINGS, *SERVICE_SETTINGS)
 
-SECRET_SETTINGS = frozenset({"fred_api_key", "llm_api_key"})
+SECRET_SETTINGS = frozenset({"fred_api_key", "llm_api_key", "polygon_api_key"})
 """Settings whose values are never printed (shown as '***' by :meth:`Settings.public`)."""
 LIVE_SETTINGS = frozenset(s.name for s in LIVE_DATA_SETTINGS) | frozenset(s.name for s in SERVICE_SETTINGS)
 """Operational live-data settings: they change what is fetched or where it goes, not how data is judged,
 so they stay out of :meth:`Settings.fingerprint` (and a key never reaches an analysis' config hash)."""
 UPDATE_SYMBOL_CHOICES = ("etfs", "etfs+members")
+YAHOO_TRANSPORTS = ("yfinance", "httpx")
 
 
 @dataclass(frozen=True)
@@ -164,6 +178,10 @@ class Settings:
     http_retries: int
     yahoo_base_url: str
     yahoo_max_per_second: float
+    yahoo_transport: str
+    yahoo_threads: int
+    polygon_api_key: str = field(repr=False)
+    polygon_base_url: str
     update_symbols: str
     update_history_days: int
     fred_base_url: str
@@ -255,6 +273,8 @@ def load_settings(overrides: dict[str, Any] | None = None, env: dict[str, str] |
         if unknown:
             raise ConfigError(f"Config file {config_path} has unknown setting(s): {', '.join(unknown)}.")
         values.update(file_values)
+    if env.get("POLYGON_API_KEY"):
+        values["polygon_api_key"] = env["POLYGON_API_KEY"]
     for name in known:
         if f"ROTASCOPE_{name.upper()}" in env:
             values[name] = env[f"ROTASCOPE_{name.upper()}"]
@@ -302,6 +322,10 @@ def _check_live(resolved: dict[str, Any]) -> None:
         raise ConfigError("Settings store_lock_wait and web_refresh_seconds must be >= 0.")
     if min(resolved["panel_cache_keep"], resolved["web_rate_per_minute"], resolved["web_max_analyses"]) < 0:
         raise ConfigError("Settings panel_cache_keep, web_rate_per_minute and web_max_analyses must be >= 0.")
+    if resolved["yahoo_transport"] not in YAHOO_TRANSPORTS or resolved["yahoo_threads"] < 1:
+        raise ConfigError(
+            f"Setting yahoo_transport must be one of {', '.join(YAHOO_TRANSPORTS)} and yahoo_threads >= 1."
+        )
     if resolved["update_symbols"] not in UPDATE_SYMBOL_CHOICES:
         raise ConfigError(
             f"Setting update_symbols must be one of {', '.join(UPDATE_SYMBOL_CHOICES)}, "
@@ -309,6 +333,7 @@ def _check_live(resolved: dict[str, Any]) -> None:
         )
     for name in (
         "yahoo_base_url",
+        "polygon_base_url",
         "fred_base_url",
         "fred_api_base_url",
         "sec_base_url",

@@ -2,8 +2,9 @@
 
 * :func:`redact_url` drops a URL's userinfo (``user:password@``) and its query string, so a message
   naming an endpoint never carries a password or a key.
-* :func:`scrub` replaces every given secret value, and every ``api_key=``/``token=`` style query value,
-  with ``***`` anywhere in a text (a provider's error text may echo the request back).
+* :func:`scrub` replaces every given secret value, and every ``api_key=``/``token=``/``key=``/
+  ``password=``/``sig=`` style query value, with ``***`` anywhere in a text (a provider's error text may
+  echo the request back; a feed URL is printed and logged through it).
 * :func:`clean_text` removes control characters (terminal escape sequences included) and caps the size.
 
 A leaf module: it imports nothing from rotascope.
@@ -19,7 +20,8 @@ __all__ = ["MASK", "clean_text", "redact_url", "scrub"]
 
 MASK = "***"
 _SECRET_PARAM = re.compile(
-    r"((?:api[_-]?key|apikey|token|access[_-]?token|key|password|secret)=)[^&\s\"'<>]*", re.IGNORECASE
+    r"((?:api[_-]?key|apikey|token|access[_-]?token|key|password|secret|sig|signature)=)[^&\s\"'<>]*",
+    re.IGNORECASE,
 )
 _USERINFO = re.compile(r"(?<=://)[^/@\s\"'<>]+@")
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")

@@ -50,6 +50,7 @@ def make_settings(store_copy: Path, replay: LiveReplay) -> MakeSettings:
             "http_timeout": 0.5,
             "http_retries": 1,
             "yahoo_base_url": replay.url,
+            "yahoo_transport": "httpx",  # the update logic; yfinance's own flow: test_yfinance_update.py
             "yahoo_max_per_second": 1000.0,
             "fred_base_url": replay.url,
             "fred_api_base_url": replay.url,

@@ -8,6 +8,7 @@ receiver, fake OpenAI-compatible endpoint).
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -203,3 +204,69 @@ def last_date(db: Path, symbol: str) -> date | None:
 
 
 MakeSettings = Callable[..., Settings]
+
+
+def grouped_daily(day: date, closes: dict[str, float]) -> bytes:
+    """A Polygon.io grouped-daily reply (its documented JSON) holding one bar per ``symbol: close``."""
+    stamp = int(datetime(day.year, day.month, day.day, 20, tzinfo=UTC).timestamp() * 1000)
+    results = [
+        {
+            "T": s,
+            "o": c,
+            "h": round(c * 1.01, 4),
+            "l": round(c * 0.99, 4),
+            "c": c,
+            "v": 100000,
+            "vw": c,
+            "n": 1000,
+            "t": stamp,
+        }
+        for s, c in closes.items()
+    ]
+    body = {
+        "adjusted": True,
+        "queryCount": len(results),
+        "request_id": f"rotascope-{day}",
+        "results": results,
+        "resultsCount": len(results),
+        "status": "OK",
+    }
+    return json.dumps(body).encode()
+
+
+def member_closes(db: Path, day: date) -> dict[str, float]:
+    """Stored closes of every index member (kind 'stock') on ``day``."""
+    with duckdb.connect(str(db), read_only=True) as conn:
+        rows = conn.execute(
+            "SELECT symbol, close FROM bars JOIN instruments USING (symbol) "
+            "WHERE kind = 'stock' AND date = ?",
+            [day],
+        ).fetchall()
+    return {str(s): float(c) for s, c in rows}
+
+
+def chart_json(symbol: str, days: list[date], closes: list[float]) -> bytes:
+    """A Yahoo ``/v8/finance/chart`` reply (the shape of the recordings) with one finished session per day."""
+    stamps = [int(datetime(d.year, d.month, d.day, 13, 30, tzinfo=UTC).timestamp()) for d in days]
+    last = stamps[-1]
+    quote = {
+        "open": closes,
+        "high": [round(c * 1.005, 4) for c in closes],
+        "low": [round(c * 0.995, 4) for c in closes],
+        "close": closes,
+        "volume": [1_000_000] * len(closes),
+    }
+    meta = {
+        "currency": "USD",
+        "symbol": symbol,
+        "instrumentType": "ETF",
+        "gmtoffset": -14400,
+        "exchangeTimezoneName": "America/New_York",
+        "currentTradingPeriod": {"regular": {"start": last, "end": last + 23400}},
+    }
+    result = {
+        "meta": meta,
+        "timestamp": stamps,
+        "indicators": {"quote": [quote], "adjclose": [{"adjclose": closes}]},
+    }
+    return json.dumps({"chart": {"result": [result], "error": None}}).encode()

@@ -115,6 +115,7 @@ def test_web_reads_are_answered_while_update_writes(
     env = cli_env(
         store_copy,
         yahoo_base_url=replay.url,
+        yahoo_transport="httpx",  # about store locking, not the transport (test_update_faults.py is)
         fred_base_url=replay.url,
         http_retries="0",
         yahoo_max_per_second="1000",
@@ -159,6 +160,7 @@ def test_watch_reports_a_locked_store_and_the_next_cycle_works(
         store_lock_wait="1",
         http_retries="0",
         yahoo_base_url=replay.url,  # nothing scripted: every item fails fast (404), data stays as stored
+        yahoo_transport="httpx",
         fred_base_url=replay.url,
         ishares_base_url=replay.url,
         update_symbols="etfs",

@@ -256,6 +256,8 @@ def test_kill_midway_then_rerun_continues(replay: LiveReplay, make_settings: Mak
         **os.environ,
         "ROTASCOPE_HOME": str(settings.home),
         "ROTASCOPE_YAHOO_BASE_URL": replay.url,
+        "ROTASCOPE_YAHOO_TRANSPORT": "httpx",
+        "ROTASCOPE_YAHOO_THREADS": "1",
         "ROTASCOPE_HTTP_TIMEOUT": "30",
     }
     code = (
@@ -269,6 +271,7 @@ def test_kill_midway_then_rerun_continues(replay: LiveReplay, make_settings: Mak
             assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
             assert time.monotonic() < deadline, "the update never reached IWM"
             time.sleep(0.05)
+        time.sleep(2.0)  # IWM is fetched ahead while SPY is written: give SPY's commit time (IWM waits 5 s)
         proc.send_signal(signal.SIGKILL)  # mid-way: SPY committed, IWM in flight
     finally:
         proc.wait(timeout=30)

@@ -12,6 +12,7 @@ import pytest
 from datapaths import SHARED
 from parquetsame import assert_same_parquet
 from rotascope.config import load_settings
+from rotascope.monitor.data import _source_label
 from rotascope.sentiment.sample import SAMPLE_SOURCE, headline_sample, load_headline_sample
 from rotascope.store.db import open_store
 from rotascope.store.live import load_headlines
@@ -58,5 +59,8 @@ def test_loaded_point_in_time_once_and_read_by_the_agent_window(tmp_path: Path) 
         assert {h.source for h in week} == {SAMPLE_SOURCE}
         stored = store.conn.execute("SELECT count(*), count(tone) FROM news").fetchall()[0]
         assert stored == (added, added)
+        # embedded data: recorded as a bundled load, never as 'live' (that label means an update wrote data)
+        assert [s.split(":")[0] for s in store.fingerprint().split("+")] == ["bundled_headlines"]
+        assert _source_label(store.fingerprint()) == "bundled"
     finally:
         store.close()

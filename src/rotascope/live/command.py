@@ -10,16 +10,20 @@ from datetime import date
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
+from rotascope.config import Settings
 from rotascope.console import err, friendly_errors, in_range, out, settings_of
 from rotascope.errors import DataError
 from rotascope.interrupts import Interrupted, is_interrupt
+from rotascope.live.check import check_sources
 from rotascope.live.narrate import label
 from rotascope.live.narrate import narrate as narrate_analysis
 from rotascope.live.update import SOURCES, ItemResult, run_update
 from rotascope.live.watch import run_watch
 from rotascope.monitor.asof import parse_date
 from rotascope.report.terminal import render_analysis
+from rotascope.tablefit import show_table
 
 __all__ = ["CRON_HELP", "register"]
 
@@ -49,10 +53,20 @@ def update(
     symbols: Annotated[
         str | None, typer.Option(help="Comma-separated Yahoo symbols (default: the update_symbols setting).")
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Ask each source once (a small request) and say whether it answers; writes nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Fetch what is new from the live sources into the store, item by item (resumable). A failing source
     leaves the others updated; the summary lists what failed and which cached data is now stale."""
     settings = settings_of(ctx)
+    if check:
+        _check(settings)
+        return
     with friendly_errors():
         start = parse_date(since, "--since") if since is not None else None
         if start is not None and start > date.today():
@@ -73,13 +87,44 @@ def update(
             raise
     for line in report.summary_lines():
         out.print(line, markup=False)
-    if not report.ok:
+    if report.failed:
         err.print(
             f"[bold red]Error:[/] {len(report.failed)} item(s) failed to update; "
             "their cached data was kept (see above)."
         )
+    if report.cleaned:
+        err.print(
+            f"[bold red]Error:[/] {len(report.cleaned)} item(s) sent values that had to be cleaned; "
+            "they were left out and listed (see above)."
+        )
+    if not report.ok:
         raise typer.Exit(1)
     out.print(f"Update finished: {report.rows:,} rows stored.")
+
+
+def _check(settings: Settings) -> None:
+    """`update --check`: a table of source, endpoint, status and latency, then one sentence each; exit 0
+    only when every configured source answered."""
+    with friendly_errors():
+        rows = check_sources(settings)
+    table = Table(title="rotascope update --check (one small request per source; nothing written)")
+    for name in ("source", "endpoint", "status", "latency"):
+        table.add_column(name)
+    for row in rows:
+        latency = f"{row.latency_ms:.0f} ms" if row.latency_ms is not None else "-"
+        table.add_row(row.source, row.endpoint or "-", row.status, latency)
+    show_table(out, table)
+    for row in rows:
+        out.print(f"{row.source}: {row.sentence}", markup=False)
+    configured = [r for r in rows if r.configured]
+    failing = [r for r in configured if not r.answered]
+    if failing:
+        err.print(
+            f"[bold red]Error:[/] {len(failing)} of {len(configured)} configured source(s) did not answer: "
+            f"{', '.join(r.source for r in failing)}."
+        )
+        raise typer.Exit(1)
+    out.print(f"All {len(configured)} configured sources answered.")
 
 
 def watch(

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import math
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -34,8 +35,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rotascope.config import Settings, split_list
 from rotascope.errors import ConfigError, ProviderError
 from rotascope.fundamentals.store import upsert_sec_annual
+from rotascope.live.prefetch import Prefetch
 from rotascope.providers import fred as fred_mod
+from rotascope.providers import polygon as polygon_mod
 from rotascope.providers import yahoo as yahoo_mod
+from rotascope.providers.base import QualityFlag
 from rotascope.providers.errors import (
     AccessDenied,
     BadResponse,
@@ -46,8 +50,12 @@ from rotascope.providers.fred import FRED_SERIES, FredFetcher
 from rotascope.providers.http import HttpClient
 from rotascope.providers.ishares import ISharesFetcher
 from rotascope.providers.news import NewsFetcher, headline_scores
+from rotascope.providers.polygon import GroupedDaily, PolygonGroupedFetcher
+from rotascope.providers.quality import check_incoming_bars, unconfirmed_jump
 from rotascope.providers.sec import MAX_PER_SECOND, SecFetcher
-from rotascope.providers.yahoo import YahooFetcher
+from rotascope.providers.yahoo import BarsResult, YahooFetcher
+from rotascope.providers.yfinance_transport import YahooTransport, YfinanceTransport
+from rotascope.redact import scrub
 from rotascope.store.db import Store, open_store
 from rotascope.store.live import (
     NewsRow,
@@ -55,6 +63,7 @@ from rotascope.store.live import (
     ensure_instrument,
     ensure_live_schema,
     insert_news,
+    insert_quality_flags,
     item_transaction,
     last_bar_date,
     last_filed,
@@ -70,9 +79,10 @@ from rotascope.store.live import (
 
 __all__ = ["SOURCES", "ItemResult", "UpdateReport", "run_update", "yahoo_symbol"]
 
-SOURCES = ("yahoo", "fred", "sec", "news", "ishares")
+SOURCES = ("yahoo", "polygon", "fred", "sec", "news", "ishares")
 SOURCE_NAMES = {
     "yahoo": "Yahoo Finance",
+    "polygon": "Polygon.io",
     "fred": "FRED",
     "sec": "SEC EDGAR",
     "news": "News feeds",
@@ -111,6 +121,8 @@ class ItemResult:
     """Last stored date of the item after the attempt (the cached data a failure falls back to)."""
     stale: bool = False
     """Failed or skipped, and the cached data is older than ``stale_days``."""
+    flagged: tuple[str, ...] = ()
+    """Reasons of the values cleaned on the way in (one per value; listed in ``quality_flags``)."""
 
 
 @dataclass
@@ -127,8 +139,14 @@ class UpdateReport:
         return [r for r in self.items if r.status in ("failed", "skipped")]
 
     @property
+    def cleaned(self) -> list[ItemResult]:
+        """Items whose reply held values that were cleaned (dropped, set to missing or held back)."""
+        return [r for r in self.items if r.flagged]
+
+    @property
     def ok(self) -> bool:
-        return not self.failed
+        """Nothing failed and nothing needed cleaning (`update` exits 1 otherwise)."""
+        return not self.failed and not self.cleaned
 
     @property
     def rows(self) -> int:
@@ -151,6 +169,14 @@ class UpdateReport:
                 parts.append(f"{len(bad)} FAILED")
             lines.append(f"{SOURCE_NAMES[source]}: {len(mine)} items: {', '.join(parts)}.")
         lines.extend(self.notes)
+        flagged = [r for r in self.items if r.flagged]
+        if flagged:
+            listed = "; ".join(
+                f"{r.item}: " + ", ".join(f"{n} × {why}" for why, n in Counter(r.flagged).most_common())
+                for r in flagged[:20]
+            )
+            more = f" and {len(flagged) - 20} more items" if len(flagged) > 20 else ""
+            lines.append(f"Cleaned on the way in (listed in table quality_flags): {listed}{more}.")
         for r in self.failed:
             kept = f"kept cached data to {r.last}" if r.last else "nothing cached"
             lines.append(f"FAILED {SOURCE_NAMES[r.source]} {r.item}: {r.message} ({kept}).")
@@ -160,6 +186,10 @@ class UpdateReport:
             more = f" and {len(stale) - 20} more" if len(stale) > 20 else ""
             lines.append(f"Now stale (not refreshed, older than the stale_days limit): {listed}{more}.")
         return lines
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
 
 
 @dataclass
@@ -172,7 +202,7 @@ class _Run:
     since: date | None
     now: Callable[[], datetime]
     sleep: Callable[[float], None]
-    clients: list[HttpClient] = field(default_factory=list)
+    clients: list[_Closable] = field(default_factory=list)
 
     @property
     def today(self) -> date:
@@ -193,8 +223,14 @@ class _Run:
         return last is None or (self.today - last).days > self.settings.stale_days
 
 
-Outcome = tuple[str, int, str]
-"""(status, rows, message) of an item that did not fail."""
+@dataclass(frozen=True)
+class Outcome:
+    """What an item that did not fail did: status, rows written, message, reasons of cleaned values."""
+
+    status: str
+    rows: int
+    message: str
+    flagged: tuple[str, ...] = ()
 
 
 def run_update(
@@ -265,17 +301,29 @@ def _plan(
     """Items and the per-item handler of a source; None (with a note) when the source is not configured."""
     s = run.settings
     if source == "yahoo":
-        fetcher = YahooFetcher(
-            client=run.client(
-                yahoo_mod.SOURCE,
-                user_agent=yahoo_mod.BROWSER_USER_AGENT,
-                max_per_second=s.yahoo_max_per_second,
-            ),
-            base_url=s.yahoo_base_url,
-            now=run.now,
-        )
+        fetcher = YahooFetcher(client=_yahoo_transport(run), base_url=s.yahoo_base_url, now=run.now)
         items = [x.strip().upper() for x in symbols] if symbols else _default_symbols(run)
-        return items, lambda r, item: _yahoo_item(r, fetcher, item)
+        done = _resumable(run, source, utcnow())
+        starts = _bar_fetch_starts(run, items)
+        plan = [(i, start) for i, start in starts.items() if start is not None and i not in done]
+        prefetch: Prefetch[BarsResult] = Prefetch(
+            lambda sym, start: fetcher.fetch(symbol=yahoo_symbol(sym), start=start), plan, s.yahoo_threads
+        )
+        run.clients.append(prefetch)
+        return items, lambda r, item: _yahoo_item(r, prefetch, item)
+    if source == "polygon":
+        if not s.polygon_api_key.strip():
+            message = "no key: set polygon_api_key (or env POLYGON_API_KEY) to fetch member bars in bulk"
+            _not_configured(run, source, explicit, message)
+            return None
+        bulk = PolygonGroupedFetcher(
+            api_key=s.polygon_api_key, client=run.client(polygon_mod.SOURCE), base_url=s.polygon_base_url
+        )
+        days, anchor = _bulk_days(run)
+        chain = _BulkChain(bulk, anchor)
+        return [d.isoformat() for d in days], lambda r, item: _polygon_item(
+            r, chain, date.fromisoformat(item)
+        )
     if source == "fred":
         fred = FredFetcher(
             client=run.client(fred_mod.SOURCE),
@@ -316,6 +364,41 @@ def _plan(
     return funds, lambda r, item: _ishares_item(r, ishares, item)
 
 
+def _yahoo_transport(run: _Run) -> YahooTransport:
+    """yfinance (browser impersonation, cookie and crumb) unless ``yahoo_transport = 'httpx'``; a
+    ``yahoo_base_url`` other than Yahoo's routes every Yahoo host there (a mirror, or the tests' server)."""
+    s = run.settings
+    if s.yahoo_transport == "httpx":
+        return run.client(
+            yahoo_mod.SOURCE, user_agent=yahoo_mod.BROWSER_USER_AGENT, max_per_second=s.yahoo_max_per_second
+        )
+    origin = None if s.yahoo_base_url.rstrip("/") == yahoo_mod.DEFAULT_BASE_URL else s.yahoo_base_url
+    transport = YfinanceTransport(
+        yahoo_mod.SOURCE,
+        origin=origin,
+        timeout=s.http_timeout,
+        retries=s.http_retries,
+        max_per_second=s.yahoo_max_per_second,
+        cache_dir=s.home / "yfinance-cache",
+        sleep=run.sleep,
+    )
+    run.clients.append(transport)
+    return transport
+
+
+def _bar_fetch_starts(run: _Run, symbols: Sequence[str]) -> dict[str, date | None]:
+    """First date to fetch of each symbol (None: already up to date), from one read of the stored ends."""
+    rows = run.store.conn.execute(
+        "SELECT symbol, max(date) FROM bars WHERE list_contains(?, symbol) GROUP BY symbol", [list(symbols)]
+    ).fetchall()
+    last = {str(r[0]): r[1] for r in rows}
+    starts: dict[str, date | None] = {}
+    for symbol in symbols:
+        write_from = _write_from(run, last.get(symbol))
+        starts[symbol] = None if write_from > run.today else write_from - timedelta(days=BAR_OVERLAP_DAYS)
+    return starts
+
+
 def _not_configured(run: _Run, source: str, explicit: bool, message: str) -> None:
     if explicit:
         run.report.items.append(ItemResult(source, "(settings)", "failed", 0, message + "."))
@@ -324,7 +407,9 @@ def _not_configured(run: _Run, source: str, explicit: bool, message: str) -> Non
 
 
 def _default_symbols(run: _Run) -> list[str]:
-    kinds = "kind <> 'stock'" if run.settings.update_symbols == "etfs" else "TRUE"
+    # with a bulk source key the members come from Polygon.io: Yahoo keeps to the ETFs and VIX
+    etfs_only = run.settings.update_symbols == "etfs" or bool(run.settings.polygon_api_key.strip())
+    kinds = "kind <> 'stock'" if etfs_only else "TRUE"
     rows = run.store.conn.execute(
         f"SELECT symbol FROM instruments WHERE {kinds} ORDER BY kind <> 'stock' DESC, symbol"
     ).fetchall()
@@ -358,36 +443,42 @@ def _run_source(
     in_a_row = 0
     abort: str | None = None
     rows = 0
-    for item in items:
-        if abort is not None:
-            result = _with_stale(run, ItemResult(source, item, "skipped", 0, abort, _last(run, source, item)))
-        elif item in done:
-            result = ItemResult(source, item, "resumed", 0, "finished by the interrupted previous run")
-        else:
-            result, cause = _attempt(run, source, item, handler)
-            in_a_row = in_a_row + 1 if cause == "unavailable" else 0
-            if cause == "refused":
-                abort = f"not attempted: {SOURCE_NAMES[source]} refused the run ({result.message})"
-            elif in_a_row >= BREAKER:
-                abort = f"not attempted after {BREAKER} failures in a row ({result.message})"
-        rows += result.rows
-        run.report.items.append(result)
-        if on_item is not None:
-            on_item(result)
-        if progress is not None and task is not None:
-            progress.advance(task)
+    try:
+        for item in items:
+            label = scrub(item)  # a feed URL may carry a token: never printed or logged
+            if abort is not None:
+                last = _last(run, source, item)
+                result = _with_stale(run, ItemResult(source, label, "skipped", 0, abort, last))
+            elif label in done:
+                result = ItemResult(source, label, "resumed", 0, "finished by the interrupted previous run")
+            else:
+                result, cause = _attempt(run, source, item, handler)
+                in_a_row = in_a_row + 1 if cause == "unavailable" else 0
+                if cause == "refused":
+                    abort = f"not attempted: {SOURCE_NAMES[source]} refused the run ({result.message})"
+                elif in_a_row >= BREAKER:
+                    abort = f"not attempted after {BREAKER} failures in a row ({result.message})"
+            rows += result.rows
+            run.report.items.append(result)
+            if on_item is not None:
+                on_item(result)
+            if progress is not None and task is not None:
+                progress.advance(task)
+    except Exception:  # unexpected: the run is over, but the log must not read 'running'
+        _finish_source(run, source, started, len(items), rows, "aborted")
+        raise
+    # an interrupt (Ctrl-C, kill) skips this on purpose: 'running' is how the next run knows to resume
+    _finish_source(run, source, started, len(items), rows, "finished")
+
+
+def _finish_source(run: _Run, source: str, started: datetime, n: int, rows: int, status: str) -> None:
     failed = sum(1 for r in run.report.items if r.source == source and r.status in ("failed", "skipped"))
+    if status != "aborted" and failed:
+        status = "finished with failures"
     run.store.conn.execute(
         "UPDATE update_log SET finished_at = ?, status = ?, rows = ?, message = ? "
         "WHERE source = ? AND item = '*' AND started_at = ?",
-        [
-            utcnow(),
-            "finished" if not failed else "finished with failures",
-            rows,
-            f"{len(items)} items, {failed} failed",
-            source,
-            started,
-        ],
+        [utcnow(), status, rows, f"{n} items, {failed} failed", source, started],
     )
 
 
@@ -413,19 +504,32 @@ def _attempt(run: _Run, source: str, item: str, handler: Handler) -> tuple[ItemR
     'refused' (access denied / not configured: the whole source will fail), 'unavailable' (counts towards
     the breaker), 'bad' (this item only) or '' on success."""
     started = utcnow()
+    label = scrub(item)
     try:
         try:
-            status, rows, message = handler(run, item)
-        except ProviderError as exc:
-            text = str(exc)
-            log_update(run.store.conn, UpdateLogRow(source, item, started, utcnow(), "failed", 0, text))
-            result = _with_stale(run, ItemResult(source, item, "failed", 0, text, _last(run, source, item)))
+            done = handler(run, item)
+        except (ProviderError, ArithmeticError, ValueError, LookupError, TypeError) as exc:
+            # out-of-range numbers in a reply that parsed (OverflowError, ValueError) fail this item alone
+            text = scrub(str(exc)) if isinstance(exc, ProviderError) else _unusable(source, label, exc)
+            log_update(run.store.conn, UpdateLogRow(source, label, started, utcnow(), "failed", 0, text))
+            last = _last(run, source, item)
+            result = _with_stale(run, ItemResult(source, label, "failed", 0, text, last))
             if isinstance(exc, AccessDenied | ProviderConfigError):
                 return result, "refused"
             return result, "unavailable" if isinstance(exc, SourceUnavailable) else "bad"
-        return ItemResult(source, item, status, rows, message, _last(run, source, item)), ""
+        last = _last(run, source, item)
+        return ItemResult(source, label, done.status, done.rows, done.message, last, flagged=done.flagged), ""
     finally:
         run.store.release()  # one write window per item: readers and other writers get in between
+
+
+def _unusable(source: str, item: str, exc: Exception) -> str:
+    """One sentence for a reply that parsed but holds values rotascope cannot use."""
+    detail = scrub(str(exc))[:160].rstrip(".")
+    return (
+        f"{SOURCE_NAMES[source]} sent a reply for {item} with a value rotascope cannot use "
+        f"({type(exc).__name__}: {detail}); nothing was stored for it."
+    )
 
 
 def _with_stale(run: _Run, result: ItemResult) -> ItemResult:
@@ -436,6 +540,10 @@ def _last(run: _Run, source: str, item: str) -> date | None:
     store = run.store
     if source == "yahoo":
         return last_bar_date(store, item)
+    if source == "polygon":  # a bulk item is a date: the newest stored session
+        rows = store.conn.execute("SELECT max(date) FROM bars").fetchall()
+        found = rows[0][0] if rows else None
+        return found if isinstance(found, date) else None
     if source == "fred":
         spec = FRED_SERIES.get(item)
         return last_series_date(store, spec.series_id) if spec else None
@@ -452,8 +560,10 @@ def _last(run: _Run, source: str, item: str) -> date | None:
 
 def _commit(run: _Run, source: str, item: str, started: datetime, outcome: Outcome) -> Outcome:
     """Log a no-write outcome (autocommit)."""
-    status, rows, message = outcome
-    log_update(run.store.conn, UpdateLogRow(source, item, started, utcnow(), status, rows, message))
+    log_update(
+        run.store.conn,
+        UpdateLogRow(source, scrub(item), started, utcnow(), outcome.status, outcome.rows, outcome.message),
+    )
     return outcome
 
 
@@ -468,16 +578,16 @@ def _write_from(run: _Run, last: date | None) -> date:
     return run.today - timedelta(days=run.settings.update_history_days)
 
 
-def _yahoo_item(run: _Run, fetcher: YahooFetcher, symbol: str) -> Outcome:
+def _yahoo_item(run: _Run, prefetch: Prefetch[BarsResult], symbol: str) -> Outcome:
     started = utcnow()
     today = run.today
     last = last_bar_date(run.store, symbol)
     write_from = _write_from(run, last)
     if write_from > today:
-        return _commit(run, "yahoo", symbol, started, ("unchanged", 0, "already up to date"))
+        return _commit(run, "yahoo", symbol, started, Outcome("unchanged", 0, "already up to date"))
     fetch_start = write_from - timedelta(days=BAR_OVERLAP_DAYS)
     run.store.release()  # no store lock held while waiting on the network
-    result = fetcher.fetch(symbol=yahoo_symbol(symbol), start=fetch_start)
+    result = prefetch.get(symbol, fetch_start)
     notes: list[str] = []
     if result.dropped_partial:
         days = ", ".join(str(p.date) for p in result.dropped_partial)
@@ -485,6 +595,18 @@ def _yahoo_item(run: _Run, fetcher: YahooFetcher, symbol: str) -> Outcome:
     bars = result.bars.copy()
     bars["symbol"] = symbol
     bars = bars[bars["date"].dt.date <= today]
+    s = run.settings
+    bars, cleaned = check_incoming_bars(bars, yahoo_mod.SOURCE, s.spike_up, s.spike_down, s.spike_reversal)
+    flags = [*result.flags, *(f for f in cleaned if f.date >= str(write_from))]
+    closes = bars["close"].to_numpy(dtype=float)
+    newest = bars["date"].max().date() if not bars.empty else None
+    if newest and newest >= write_from and unconfirmed_jump(closes, s.spike_up, s.spike_down):
+        notes.append(f"held back {newest}: a one-day jump beyond the spike limits, judged next session")
+        why = "one-day jump beyond the spike limits, not confirmed until the next session"
+        flags.append(
+            QualityFlag(yahoo_mod.SOURCE, symbol, str(newest), "close", closes[-1], "held back", why)
+        )
+        bars = bars.iloc[:-1]
     anchors = stored_closes(run.store, symbol, fetch_start, write_from - timedelta(days=1))
     fetched = dict(zip(bars["date"].dt.date, bars["close"].astype(float), strict=True))
     common = sorted(d for d in anchors if d in fetched)
@@ -506,18 +628,109 @@ def _yahoo_item(run: _Run, fetcher: YahooFetcher, symbol: str) -> Outcome:
     new = bars[bars["date"].dt.date >= write_from].copy()
     for col in ("open", "high", "low", "close"):
         new[col] = (new[col] * factor).round(6)
+    reasons = tuple(f.reason for f in flags)
+    if flags:
+        notes.append(f"{len(flags)} values cleaned (listed in quality_flags)")
     if new.empty:
         message = "; ".join(["no new finished session", *notes])
-        return _commit(run, "yahoo", symbol, started, ("unchanged", 0, message))
+        with item_transaction(run.store) as conn:
+            insert_quality_flags(conn, flags)
+        return _commit(run, "yahoo", symbol, started, Outcome("unchanged", 0, message, reasons))
     first, final = new["date"].min().date(), new["date"].max().date()
     message = "; ".join([f"{len(new)} sessions {first}..{final}", *notes])
     with item_transaction(run.store) as conn:
+        insert_quality_flags(conn, flags)
         rows = upsert_bars(conn, new)
         kind = KIND_BY_YAHOO_TYPE.get(result.instrument_type or "", "stock")
         if ensure_instrument(conn, symbol, kind):
             message += f"; new instrument ({kind})"
         log_update(conn, UpdateLogRow("yahoo", symbol, started, utcnow(), "updated", rows, message))
-    return "updated", rows, message
+    return Outcome("updated", rows, message, reasons)
+
+
+BULK_CLOSE_HOUR_UTC = 22
+"""A grouped-daily bar of today is asked for only after this hour (UTC): the U.S. session has closed."""
+
+
+def _bulk_days(run: _Run) -> tuple[list[date], date | None]:
+    """Weekdays to fetch in bulk (after the members' last stored session, today only once closed) and that
+    last session (the anchor the new closes are chained onto)."""
+    rows = run.store.conn.execute(
+        "SELECT max(b.date) FROM bars b JOIN instruments i USING (symbol) WHERE i.kind = 'stock'"
+    ).fetchall()
+    last = rows[0][0] if rows and isinstance(rows[0][0], date) else None
+    first = _write_from(run, last)
+    now = run.now().astimezone(UTC)
+    end = run.today if now.hour >= BULK_CLOSE_HOUR_UTC else run.today - timedelta(days=1)
+    days = [first + timedelta(days=i) for i in range((end - first).days + 1)]
+    return [d for d in days if d.weekday() < 5], last
+
+
+@dataclass
+class _BulkChain:
+    """The bulk fetcher and, once asked, the anchor session's bulk closes (one request for every symbol)."""
+
+    fetcher: PolygonGroupedFetcher
+    anchor: date | None
+    anchor_factors: dict[str, float] | None = None
+    requests: int = 0
+
+    def fetch(self, day: date) -> GroupedDaily:
+        self.requests += 1
+        return self.fetcher.fetch(date=day)
+
+    def factors(self, run: _Run) -> dict[str, float]:
+        """Stored / bulk close per symbol on the anchor session (absent: no common session); asked once."""
+        if self.anchor is None or run.since is not None:
+            return {}
+        if self.anchor_factors is None:
+            got = self.fetch(self.anchor).bars
+            bulk = dict(zip(got["symbol"], got["close"].astype(float), strict=True))
+            stored = run.store.conn.execute(
+                "SELECT symbol, close FROM bars WHERE date = ?", [self.anchor]
+            ).fetchall()
+            self.anchor_factors = {
+                str(s): float(c) / bulk[str(s)] for s, c in stored if c and bulk.get(str(s), 0) > 0
+            }
+        return self.anchor_factors
+
+
+def _polygon_item(run: _Run, chain: _BulkChain, day: date) -> Outcome:
+    """One date of every stored member from one grouped-daily request: cleaned, chained, one transaction."""
+    started = utcnow()
+    item = day.isoformat()
+    run.store.release()
+    result = chain.fetch(day)
+    members = {
+        str(r[0])
+        for r in run.store.conn.execute("SELECT symbol FROM instruments WHERE kind = 'stock'").fetchall()
+    }
+    bars = result.bars[result.bars["symbol"].isin(members)].reset_index(drop=True)
+    if bars.empty:
+        return _commit(run, "polygon", item, started, Outcome("unchanged", 0, "no trading that day"))
+    s = run.settings
+    bars, flags = check_incoming_bars(bars, polygon_mod.SOURCE, s.spike_up, s.spike_down, s.spike_reversal)
+    factors = chain.factors(run)
+    factor = bars["symbol"].map(factors).astype(float)
+    off = (factor - 1.0).abs().gt(0) & ~factor.between(math.exp(-MAX_CHAIN_DRIFT), math.exp(MAX_CHAIN_DRIFT))
+    notes = [f"{len(bars)} members"]
+    if off.any():
+        notes.append(f"{int(off.sum())} left out: their closes do not line up with the stored ones")
+        bars, factor = bars[~off].reset_index(drop=True), factor[~off].reset_index(drop=True)
+    rescaled = int((factor.notna() & (factor - 1.0).abs().gt(1e-6)).sum())
+    if rescaled:
+        notes.append(f"{rescaled} rescaled to continue the stored adjusted closes of {chain.anchor}")
+    for col in ("open", "high", "low", "close"):
+        bars[col] = (bars[col] * factor.fillna(1.0)).round(6)
+    reasons = tuple(f.reason for f in flags)
+    if flags:
+        notes.append(f"{len(flags)} values cleaned (listed in quality_flags)")
+    message = "; ".join(notes)
+    with item_transaction(run.store) as conn:
+        insert_quality_flags(conn, flags)
+        rows = upsert_bars(conn, bars)
+        log_update(conn, UpdateLogRow("polygon", item, started, utcnow(), "updated", rows, message))
+    return Outcome("updated", rows, message, reasons)
 
 
 def _fred_item(run: _Run, fetcher: FredFetcher, fred_id: str) -> Outcome:
@@ -527,13 +740,13 @@ def _fred_item(run: _Run, fetcher: FredFetcher, fred_id: str) -> Outcome:
     last = last_series_date(run.store, spec.series_id)
     write_from = _write_from(run, last)
     if write_from > today:
-        return _commit(run, "fred", fred_id, started, ("unchanged", 0, "already up to date"))
+        return _commit(run, "fred", fred_id, started, Outcome("unchanged", 0, "already up to date"))
     fetch_start = write_from - timedelta(days=SERIES_OVERLAP_DAYS) if run.since is None else write_from
     run.store.release()  # no store lock held while waiting on the network
     result = fetcher.fetch(series=fred_id, start=fetch_start)
     frame = result.frame[result.frame["date"].dt.date >= write_from]
     if frame.empty:
-        return _commit(run, "fred", fred_id, started, ("unchanged", 0, f"no observation after {last}"))
+        return _commit(run, "fred", fred_id, started, Outcome("unchanged", 0, f"no observation after {last}"))
     with item_transaction(run.store) as conn:
         written = upsert_series(conn, frame, today)
         first, final = frame["date"].min().date(), frame["date"].max().date()
@@ -542,7 +755,7 @@ def _fred_item(run: _Run, fetcher: FredFetcher, fred_id: str) -> Outcome:
             message += f"; {written.revised} revised (known from {today})"
         status = "updated" if written.rows else "unchanged"
         log_update(conn, UpdateLogRow("fred", fred_id, started, utcnow(), status, written.rows, message))
-    return status, written.rows, message
+    return Outcome(status, written.rows, message)
 
 
 def _sec_item(run: _Run, fetcher: SecFetcher, symbol: str) -> Outcome:
@@ -555,14 +768,14 @@ def _sec_item(run: _Run, fetcher: SecFetcher, symbol: str) -> Outcome:
     if cutoff is not None:
         facts = facts[facts["filed"].dt.date >= cutoff]
     if facts.empty:
-        return _commit(run, "sec", symbol, started, ("unchanged", 0, f"no filing after {last}"))
+        return _commit(run, "sec", symbol, started, Outcome("unchanged", 0, f"no filing after {last}"))
     with item_transaction(run.store) as conn:
         rows = upsert_fundamentals(conn, facts, run.now())
         years = upsert_sec_annual(conn, facts)  # the same fund_annual table the embedded ratios fill
         message = f"{rows} facts, {years} new fiscal years (filed up to {facts['filed'].max().date()})"
         status = "updated" if rows else "unchanged"
         log_update(conn, UpdateLogRow("sec", symbol, started, utcnow(), status, rows, message))
-    return status, rows, message
+    return Outcome(status, rows, message)
 
 
 def _news_item(run: _Run, fetcher: NewsFetcher, url: str) -> Outcome:
@@ -581,8 +794,8 @@ def _news_item(run: _Run, fetcher: NewsFetcher, url: str) -> Outcome:
         if result.recovered:
             message += " (malformed feed, entries recovered)"
         status = "updated" if rows else "unchanged"
-        log_update(conn, UpdateLogRow("news", url, started, utcnow(), status, rows, message))
-    return status, rows, message
+        log_update(conn, UpdateLogRow("news", scrub(url), started, utcnow(), status, rows, message))
+    return Outcome(status, rows, message)
 
 
 def _ishares_item(run: _Run, fetcher: ISharesFetcher, fund: str) -> Outcome:
@@ -593,9 +806,11 @@ def _ishares_item(run: _Run, fetcher: ISharesFetcher, fund: str) -> Outcome:
         "SELECT count(*) FROM holdings WHERE fund = ? AND as_of = ?", [fund, result.as_of]
     ).fetchall()[0][0]
     if have:
-        return _commit(run, "ishares", fund, started, ("unchanged", 0, f"holdings of {result.as_of} stored"))
+        return _commit(
+            run, "ishares", fund, started, Outcome("unchanged", 0, f"holdings of {result.as_of} stored")
+        )
     with item_transaction(run.store) as conn:
         rows = replace_holdings(conn, fund, result.holdings, result.as_of)
         message = f"{rows} equity holdings as of {result.as_of}"
         log_update(conn, UpdateLogRow("ishares", fund, started, utcnow(), "updated", rows, message))
-    return "updated", rows, message
+    return Outcome("updated", rows, message)

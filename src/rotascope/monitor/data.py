@@ -340,8 +340,9 @@ def _pit_universe(
 
 def _source_label(fingerprint: str) -> str:
     """'bundled', 'live' or 'bundled+live': which loads the stored data came from (the embedded company
-    fundamentals, load 'bundled_fundamentals', count as 'bundled')."""
-    parts = {part.split(":")[0].removesuffix("_fundamentals") for part in fingerprint.split("+") if part}
+    fundamentals and headline sample, loads 'bundled_fundamentals' and 'bundled_headlines', count as
+    'bundled')."""
+    parts = {part.split(":")[0].split("_")[0] for part in fingerprint.split("+") if part}
     return "+".join(sorted(parts)) or "empty"
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "RateLimiter",
     "mask_secrets",
     "parse_retry_after",
+    "status_error",
 ]
 
 DEFAULT_USER_AGENT = "rotascope/0.1 (research tooling; https://pypi.org/project/rotascope/)"
@@ -292,19 +293,19 @@ class HttpClient:
         )
 
     def _status_error(self, status: int, item: str) -> Exception:
-        if status == 404:
-            return NotFound(
-                f"{self.source} has no data for {item} (HTTP 404).", source=self.source, item=item
-            )
-        if status in (401, 403):
-            return AccessDenied(
-                f"{self.source} refused the request for {item} (HTTP {status}); check the API key or "
-                "User-Agent.",
-                source=self.source,
-                item=item,
-            )
-        return BadResponse(
-            f"{self.source} rejected the request for {item} with HTTP {status}.",
-            source=self.source,
+        return status_error(self.source, status, item)
+
+
+def status_error(source: str, status: int, item: str) -> Exception:
+    """The typed error of a non-retryable HTTP status (404 not found, 401/403 refused, else bad reply)."""
+    if status == 404:
+        return NotFound(f"{source} has no data for {item} (HTTP 404).", source=source, item=item)
+    if status in (401, 403):
+        return AccessDenied(
+            f"{source} refused the request for {item} (HTTP {status}); check the API key or User-Agent.",
+            source=source,
             item=item,
         )
+    return BadResponse(
+        f"{source} rejected the request for {item} with HTTP {status}.", source=source, item=item
+    )

@@ -1,8 +1,9 @@
 """Dated news headlines from RSS 2.0 / Atom feeds, deduplicated, each with the time it became known.
 
 Headlines feed the sentiment agent (:func:`headline_scores` rates them with the finance sentiment model);
-a headline is only usable as of its publication time (``known_at``),
-so undated items get the fetch time and are flagged rather than silently backdated.
+a headline is only usable from ``known_at``: the later of its publication time and the moment rotascope first
+fetched it, so a feed cannot backdate headlines into past analyses (undated items get the fetch time and are
+flagged).
 """
 
 from __future__ import annotations
@@ -191,7 +192,7 @@ def parse_feed(
                 source=title,
                 published=when,
                 published_estimated=estimated,
-                known_at=min(when, fetched_at),
+                known_at=max(when, fetched_at),
                 url=link,
                 tickers=tuple(dict.fromkeys(tags)),
             )

@@ -121,3 +121,65 @@ def clean_bars(
         for i in np.nonzero(bad_close)[0].tolist()
     ]
     return bars.loc[~bad_close].reset_index(drop=True), flags
+
+
+MAX_PRICE = 1e7
+"""No U.S. listing trades above this (BRK.A is under 1e6): a larger price is a vendor error."""
+MAX_VOLUME = 1e13
+"""More shares than any U.S. listing has traded in a day by orders of magnitude: a vendor error."""
+
+
+def _flag_rows(
+    bars: pd.DataFrame, mask: BoolArray, field: str, action: str, reason: str, source: str
+) -> list[QualityFlag]:
+    if not mask.any():
+        return []
+    sym = bars["symbol"].astype(str).to_numpy()
+    days = pd.to_datetime(bars["date"]).dt.strftime("%Y-%m-%d").to_numpy()
+    values = bars[field].to_numpy(dtype=np.float64)
+    return [
+        QualityFlag(source, str(sym[i]), str(days[i]), field, float(values[i]), action, reason)
+        for i in np.flatnonzero(mask).tolist()
+    ]
+
+
+def check_incoming_bars(
+    bars: pd.DataFrame, source: str, spike_up: float, spike_down: float, reversal: float
+) -> tuple[pd.DataFrame, list[QualityFlag]]:
+    """The rules `init` applies (:func:`clean_bars`), plus the sanity checks a live reply needs: non-finite
+    or out-of-range prices (close: bar dropped; open/high/low: set to missing), high below low (both set to
+    missing) and non-finite, negative or out-of-range volumes (set to missing)."""
+    bars = bars.copy()
+    flags: list[QualityFlag] = []
+    close = bars["close"].to_numpy(dtype=np.float64)
+    bad_close = ~np.isfinite(close) | (np.abs(close) > MAX_PRICE)
+    flags += _flag_rows(bars, bad_close, "close", "bar dropped", "non-finite or out-of-range price", source)
+    bars = bars.loc[~bad_close].reset_index(drop=True)
+    for col in ("open", "high", "low"):
+        values = bars[col].to_numpy(dtype=np.float64)
+        bad = np.isinf(values) | (np.abs(values) > MAX_PRICE)
+        flags += _flag_rows(bars, bad, col, "set to missing", "non-finite or out-of-range price", source)
+        bars.loc[bad, col] = np.nan
+    high, low = bars["high"].to_numpy(dtype=np.float64), bars["low"].to_numpy(dtype=np.float64)
+    inverted = high < low
+    for col in ("high", "low"):
+        flags += _flag_rows(bars, inverted, col, "set to missing", "high below low", source)
+        bars.loc[inverted, col] = np.nan
+    volume = bars["volume"].to_numpy(dtype=np.float64, na_value=np.nan)
+    bad_volume = np.isinf(volume) | (volume < 0) | (volume > MAX_VOLUME)
+    flags += _flag_rows(
+        bars.assign(volume=volume), bad_volume, "volume", "set to missing", "out-of-range volume", source
+    )
+    bars["volume"] = pd.array(np.where(bad_volume | np.isnan(volume), np.nan, volume), dtype="Float64")
+    bars["volume"] = bars["volume"].round().astype("Int64")
+    cleaned, more = clean_bars(bars, source, spike_up, spike_down, reversal)
+    return cleaned, flags + more
+
+
+def unconfirmed_jump(close: Float64Array, spike_up: float, spike_down: float) -> bool:
+    """True when the newest close jumps beyond the spike limits from the one before: a glitch cannot be told
+    from a real move until the next session says whether it reverses, so the bar is held back until then."""
+    if close.shape[0] < 2 or not (close[-2] > 0):
+        return False
+    jump = close[-1] / close[-2] - 1.0
+    return bool(jump > spike_up or jump < -spike_down)

@@ -40,6 +40,7 @@ BUILTIN_MODULES = (
     "rotascope.providers.sec",
     "rotascope.providers.ishares",
     "rotascope.providers.news",
+    "rotascope.providers.polygon",
 )
 
 QueryT = TypeVar("QueryT")

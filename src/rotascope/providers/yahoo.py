@@ -21,10 +21,12 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rotascope._typing import Float64Array
-from rotascope.providers.base import BAR_COLUMNS, TRADED_CLOSE
+from rotascope.providers.base import BAR_COLUMNS, TRADED_CLOSE, QualityFlag
 from rotascope.providers.errors import BadResponse, EmptyData, InvalidQuery, NotFound
 from rotascope.providers.http import HttpClient, HttpResponse
+from rotascope.providers.quality import MAX_VOLUME
 from rotascope.providers.registry import Fetcher, register, validate_query
+from rotascope.providers.yfinance_transport import YahooTransport
 
 __all__ = [
     "BarsResult",
@@ -107,6 +109,8 @@ class BarsResult:
     """Sessions Yahoo listed without a close (holidays, halts), left out."""
     dividends: tuple[Dividend, ...]
     splits: tuple[Split, ...]
+    flags: tuple[QualityFlag, ...] = ()
+    """Values of the reply left out as out of range (timestamps, volumes, event dates), each listed."""
 
 
 @dataclass(frozen=True)
@@ -189,13 +193,33 @@ class _Payload(BaseModel):
     chart: _Chart
 
 
-def _zone(meta: _Meta) -> tzinfo:
+MIN_TIMESTAMP = int(datetime(1900, 1, 1, tzinfo=UTC).timestamp())
+FUTURE_SLACK = timedelta(days=7)
+"""A timestamp later than the fetch by more than this is out of range (a bar or event not yet possible)."""
+
+
+def _zone(meta: _Meta, symbol: str) -> tzinfo:
     if meta.timezone_name:
         try:
             return ZoneInfo(meta.timezone_name)
         except (ZoneInfoNotFoundError, ValueError):
             pass
+    if abs(meta.gmtoffset) >= 86_400:
+        raise BadResponse(
+            f"Yahoo Finance sent an impossible time zone offset for {symbol} ({meta.gmtoffset} s).",
+            source=SOURCE,
+            item=symbol,
+        )
     return timezone(timedelta(seconds=meta.gmtoffset))
+
+
+def _in_range(ts: int, fetched_at: datetime) -> bool:
+    return MIN_TIMESTAMP <= ts <= (fetched_at + FUTURE_SLACK).timestamp()
+
+
+def _flag(symbol: str, ts: float, field: str, value: float, reason: str) -> QualityFlag:
+    day = str(datetime.fromtimestamp(ts, tz=UTC).date()) if MIN_TIMESTAMP <= ts < 253402300800 else ""
+    return QualityFlag(SOURCE, symbol, day or "", field, float(value), "dropped", reason)
 
 
 def _local_date(ts: int, zone: tzinfo) -> date:
@@ -234,7 +258,7 @@ def parse_chart(content: bytes, status: int, symbol: str, fetched_at: datetime) 
         )
     result = chart.result[0]
     meta = result.meta
-    zone = _zone(meta)
+    zone = _zone(meta, symbol)
     quote_ = result.indicators.quote[0] if result.indicators.quote else _Quote()
     n = len(result.timestamp)
     if n == 0:
@@ -257,7 +281,14 @@ def parse_chart(content: bytes, status: int, symbol: str, fetched_at: datetime) 
     def arr(values: list[float | None]) -> Float64Array:
         return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
-    ts = np.array(result.timestamp, dtype=np.int64)
+    flags: list[QualityFlag] = []
+    valid = np.array([_in_range(t, fetched_at) for t in result.timestamp], dtype=bool)
+    flags += [
+        _flag(symbol, 0, "timestamp", t, "timestamp out of range: session dropped")
+        for t, ok in zip(result.timestamp, valid, strict=True)
+        if not ok
+    ]
+    ts = np.array([t if ok else MIN_TIMESTAMP for t, ok in zip(result.timestamp, valid, strict=True)])
     dates = [_local_date(int(t), zone) for t in ts]
     raw_close = arr(quote_.close)
     close = arr(adj) if adj is not None else raw_close
@@ -266,10 +297,14 @@ def parse_chart(content: bytes, status: int, symbol: str, fetched_at: datetime) 
     volume = arr(quote_.volume)
 
     period = meta.current_period.regular if meta.current_period else None
+    if period is not None and not (_in_range(period.start, fetched_at) and _in_range(period.end, fetched_at)):
+        period = None  # impossible session times: judge unfinished sessions by the date alone
     fetched_local = fetched_at.astimezone(zone).date()
     partial: list[PartialBar] = []
-    keep = np.ones(n, dtype=bool)
+    keep = valid.copy()
     for i, day in enumerate(dates):
+        if not keep[i]:
+            continue
         if period is not None:
             session_end = datetime.fromtimestamp(period.end, tz=UTC)
             unfinished = day == _local_date(period.start, zone) and fetched_at < session_end
@@ -284,6 +319,12 @@ def parse_chart(content: bytes, status: int, symbol: str, fetched_at: datetime) 
     keep &= ~np.isnan(close)
     idx = np.flatnonzero(keep)
     vol = volume[idx]
+    out_of_range = ~np.isnan(vol) & ((vol < 0) | ~np.isfinite(vol) | (vol > MAX_VOLUME))
+    flags += [
+        _flag(symbol, int(ts[idx[i]]), "volume", float(vol[i]), "out-of-range volume set to missing")
+        for i in np.flatnonzero(out_of_range).tolist()
+    ]
+    vol = np.where(out_of_range, np.nan, vol)
     bars = pd.DataFrame(
         {
             "symbol": pd.Series([symbol] * len(idx), dtype="str"),
@@ -298,14 +339,29 @@ def parse_chart(content: bytes, status: int, symbol: str, fetched_at: datetime) 
     )
     bars = bars.drop_duplicates("date", keep="last").sort_values("date").reset_index(drop=True)
     events = result.events or _Events()
+    event_dates = [e.date for e in events.dividends.values()] + [e.date for e in events.splits.values()]
+    flags += [
+        _flag(symbol, 0, "event_date", t, "dividend or split date out of range: event dropped")
+        for t in event_dates
+        if not _in_range(t, fetched_at)
+    ]
     dividends = tuple(
         sorted(
-            (Dividend(_local_date(d.date, zone), d.amount) for d in events.dividends.values()), key=_by_date
+            (
+                Dividend(_local_date(d.date, zone), d.amount)
+                for d in events.dividends.values()
+                if _in_range(d.date, fetched_at)
+            ),
+            key=_by_date,
         )
     )
     splits = tuple(
         sorted(
-            (Split(_local_date(s.date, zone), s.numerator, s.denominator) for s in events.splits.values()),
+            (
+                Split(_local_date(s.date, zone), s.numerator, s.denominator)
+                for s in events.splits.values()
+                if _in_range(s.date, fetched_at)
+            ),
             key=_by_date,
         )
     )
@@ -326,6 +382,7 @@ def parse_chart(content: bytes, status: int, symbol: str, fetched_at: datetime) 
         dropped_missing=missing,
         dividends=dividends,
         splits=splits,
+        flags=tuple(flags),
     )
 
 
@@ -335,7 +392,8 @@ def _by_date(event: Dividend | Split) -> date:
 
 @register("yahoo")
 class YahooFetcher(Fetcher[YahooQuery, YahooRaw, BarsResult]):
-    """Daily adjusted bars from ``/v8/finance/chart/{symbol}``."""
+    """Daily adjusted bars from ``/v8/finance/chart/{symbol}``, through ``client`` (`rotascope update` passes
+    a :class:`~rotascope.providers.yfinance_transport.YfinanceTransport`; default: plain httpx)."""
 
     kind = "bars"
     source = SOURCE
@@ -343,11 +401,11 @@ class YahooFetcher(Fetcher[YahooQuery, YahooRaw, BarsResult]):
     def __init__(
         self,
         *,
-        client: HttpClient | None = None,
+        client: YahooTransport | None = None,
         base_url: str = DEFAULT_BASE_URL,
         now: Callable[[], datetime] | None = None,
     ) -> None:
-        self.client = client or HttpClient(SOURCE, user_agent=BROWSER_USER_AGENT)
+        self.client: YahooTransport = client or HttpClient(SOURCE, user_agent=BROWSER_USER_AGENT)
         self.base_url = base_url.rstrip("/")
         self.now = now or (lambda: datetime.now(UTC))
 

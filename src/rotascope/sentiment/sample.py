@@ -17,7 +17,7 @@ import pandas as pd
 from rotascope.errors import DatasetError
 from rotascope.sentiment.model import load_model
 from rotascope.store.db import Store
-from rotascope.store.live import ensure_live_schema, insert_news_frame, item_transaction
+from rotascope.store.live import HEADLINES_LOAD, ensure_live_schema, insert_news_frame, item_transaction
 
 __all__ = ["SAMPLE_FILE", "SAMPLE_SOURCE", "headline_sample", "load_headline_sample"]
 
@@ -63,4 +63,4 @@ def load_headline_sample(store: Store) -> int:
         return 0
     frame["tone"] = load_model().predict(frame["headline"].tolist()).scores
     with item_transaction(store) as conn:
-        return insert_news_frame(conn, frame)
+        return insert_news_frame(conn, frame, HEADLINES_LOAD)

@@ -26,7 +26,7 @@ from rotascope.interrupts import reraise_interrupt
 from rotascope.providers.bundled import SOURCE as BUNDLED
 from rotascope.sentiment.sample import SAMPLE_SOURCE
 from rotascope.store.db import connect, read_every_page
-from rotascope.store.live import LIVE_DDL, LIVE_SOURCE
+from rotascope.store.live import HEADLINES_LOAD, LIVE_DDL, LIVE_SOURCE
 from rotascope.store.schema import DDL, SCHEMA_VERSION
 
 __all__ = ["CORE_TABLES", "mark_unfinished", "move_aside", "unfinished_parts", "verify_store"]
@@ -108,7 +108,7 @@ def _inspect(conn: duckdb.DuckDBPyConnection, path: Path) -> _Damage | None:
     wanted = [
         *CORE_TABLES,
         *(FUND_TABLES.values() if FUND_SOURCE in loads else ()),
-        *(LIVE_TABLES if LIVE_SOURCE in loads else ()),
+        *(LIVE_TABLES if LIVE_SOURCE in loads or HEADLINES_LOAD in loads else ()),
     ]
     missing = [t for t in wanted if t not in tables]
     if missing:

@@ -26,11 +26,13 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from rotascope.providers.base import QualityFlag
 from rotascope.records import Headline
 from rotascope.store.db import Store, _friendly
 from rotascope.store.schema import BAR_INSERT_COLUMNS
 
 __all__ = [
+    "HEADLINES_LOAD",
     "LIVE_DDL",
     "LIVE_SOURCE",
     "NarrationRow",
@@ -38,6 +40,7 @@ __all__ = [
     "ensure_live_schema",
     "insert_news",
     "insert_news_frame",
+    "insert_quality_flags",
     "item_transaction",
     "last_bar_date",
     "last_filed",
@@ -55,6 +58,9 @@ __all__ = [
 ]
 
 LIVE_SOURCE = "live"
+HEADLINES_LOAD = "bundled_headlines"
+"""Load name of the bundled headline sample `init` stores: embedded data, so labelled ``bundled``, not
+``live`` (``live`` appears only once `rotascope update` wrote something)."""
 
 LIVE_DDL = """
 CREATE TABLE IF NOT EXISTS fundamentals (
@@ -106,15 +112,17 @@ def item_transaction(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
     store._panels.clear()  # in-memory panels of this connection are out of date now
 
 
-def _advance_fingerprint(conn: duckdb.DuckDBPyConnection, what: str, digest: str, rows: int) -> None:
-    """Chain the live fingerprint: new = sha256(old | what | digest of the rows written)."""
+def _advance_fingerprint(
+    conn: duckdb.DuckDBPyConnection, what: str, digest: str, rows: int, load: str = LIVE_SOURCE
+) -> None:
+    """Chain the fingerprint of ``load``: new = sha256(old | what | digest of the rows written)."""
     old = conn.execute(
-        "SELECT fingerprint FROM loads WHERE source = ? ORDER BY loaded_at DESC LIMIT 1", [LIVE_SOURCE]
+        "SELECT fingerprint FROM loads WHERE source = ? ORDER BY loaded_at DESC LIMIT 1", [load]
     ).fetchall()
     previous = old[0][0] if old else ""
     new = hashlib.sha256(f"{previous}|{what}|{digest}".encode()).hexdigest()[:16]
-    conn.execute("DELETE FROM loads WHERE source = ?", [LIVE_SOURCE])
-    conn.execute("INSERT INTO loads VALUES (?, ?, ?, ?, 0, 0)", [LIVE_SOURCE, new, utcnow(), rows])
+    conn.execute("DELETE FROM loads WHERE source = ?", [load])
+    conn.execute("INSERT INTO loads VALUES (?, ?, ?, ?, 0, 0)", [load, new, utcnow(), rows])
 
 
 def _digest(frame: pd.DataFrame) -> str:
@@ -173,12 +181,12 @@ def upsert_bars(conn: duckdb.DuckDBPyConnection, bars: pd.DataFrame) -> int:
     frame = frame.drop_duplicates(["symbol", "date"], keep="last")
     conn.register("live_bars", frame)
     try:
-        for symbol, group in frame.groupby("symbol"):
-            conn.execute(
-                "DELETE FROM bars WHERE symbol = ? AND date >= ? AND date <= ? "
-                "AND date IN (SELECT CAST(date AS DATE) FROM live_bars WHERE symbol = ?)",
-                [symbol, min(group["date"]), max(group["date"]), symbol],
-            )
+        # one statement for every symbol (a bulk day holds ~2,600): the stored bars on the same sessions go
+        conn.execute(
+            "DELETE FROM bars WHERE date >= ? AND date <= ? AND EXISTS (SELECT 1 FROM live_bars l "
+            "WHERE CAST(l.symbol AS VARCHAR) = bars.symbol AND CAST(l.date AS DATE) = bars.date)",
+            [min(frame["date"]), max(frame["date"])],
+        )
         conn.execute(
             f"INSERT INTO bars {BAR_INSERT_COLUMNS} SELECT CAST(symbol AS VARCHAR), CAST(date AS DATE), "
             "open, high, low, close, CAST(volume AS BIGINT), ?, CAST(date AS DATE), "
@@ -333,8 +341,9 @@ def insert_news(conn: duckdb.DuckDBPyConnection, rows: Sequence[NewsRow]) -> int
     return len(fresh)
 
 
-def insert_news_frame(conn: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> int:
-    """Bulk :func:`insert_news` of a frame with the news table's columns (ids already stored are kept)."""
+def insert_news_frame(conn: duckdb.DuckDBPyConnection, frame: pd.DataFrame, load: str = LIVE_SOURCE) -> int:
+    """Bulk :func:`insert_news` of a frame with the news table's columns (ids already stored are kept),
+    recorded as a write of ``load``."""
     before = int(conn.execute("SELECT count(*) FROM news").fetchall()[0][0])
     conn.register("batch_news", frame)
     try:
@@ -347,7 +356,7 @@ def insert_news_frame(conn: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> i
         conn.unregister("batch_news")
     added = int(conn.execute("SELECT count(*) FROM news").fetchall()[0][0]) - before
     if added:
-        _advance_fingerprint(conn, "news", _digest(frame[["id"]]), added)
+        _advance_fingerprint(conn, "news", _digest(frame[["id"]]), added, load)
     return added
 
 
@@ -370,6 +379,26 @@ def replace_holdings(conn: duckdb.DuckDBPyConnection, fund: str, holdings: pd.Da
     finally:
         conn.unregister("live_holdings")
     _advance_fingerprint(conn, f"holdings:{fund}:{as_of}", _digest(frame), len(frame))
+    return len(frame)
+
+
+def insert_quality_flags(conn: duckdb.DuckDBPyConnection, flags: Sequence[QualityFlag]) -> int:
+    """Append what `update` cleaned on the way in to ``quality_flags`` (a flag without a readable date,
+    such as an out-of-range timestamp, is stored with a NULL date); rows added."""
+    if not flags:
+        return 0
+    frame = pd.DataFrame(
+        [f.__dict__ for f in flags],
+        columns=["source", "symbol", "date", "field", "original", "action", "reason"],
+    )
+    conn.register("live_flags", frame)
+    try:
+        conn.execute(
+            "INSERT INTO quality_flags SELECT source, symbol, TRY_CAST(date AS DATE), field, original, "
+            "action, reason FROM live_flags"
+        )
+    finally:
+        conn.unregister("live_flags")
     return len(frame)
 
 

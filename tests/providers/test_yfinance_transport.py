@@ -1,0 +1,91 @@
+"""Yahoo through yfinance (curl_cffi chrome impersonation, cookie and crumb), every Yahoo host routed to the
+local replay server: the chart arrives with the crumb, parses as the httpx path does, and each refusal is one
+sentence."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from provider_replay import ReplayServer, Reply, recording
+
+from rotascope.providers.errors import AccessDenied, RateLimited, SourceUnavailable
+from rotascope.providers.yahoo import YahooFetcher, parse_chart
+from rotascope.providers.yfinance_transport import YfinanceTransport
+
+AFTER_CLOSE = datetime(2025, 11, 22, 15, 0, tzinfo=UTC)
+CRUMB = "Zx9testcrumb"
+CHART = "/v8/finance/chart/IWM"
+
+
+@pytest.fixture(scope="module")
+def cookie_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("yfinance-cache")
+
+
+@pytest.fixture()
+def transport(server: ReplayServer, cookie_cache: Path) -> Iterator[YfinanceTransport]:
+    made = YfinanceTransport(
+        "Yahoo Finance", origin=server.url, timeout=2.0, retries=1, backoff=0.0, cache_dir=cookie_cache
+    )
+    yield made
+    made.close()
+
+
+def auth(server: ReplayServer, crumb: Reply | None = None, consent: bool = False) -> None:
+    """Yahoo's cookie (fc.yahoo.com) and crumb; with ``consent``, the consent page yfinance tries as its
+    second strategy after a 4xx (not served here: 404)."""
+    server.script("/", Reply(200, b"", {"Set-Cookie": "A3=d=AQABBtest; Max-Age=31557600; Path=/"}))
+    server.script("/v1/test/getcrumb", crumb or Reply(200, CRUMB.encode(), {"Content-Type": "text/plain"}))
+    if consent:
+        server.script("/consent", Reply(404, b"not here"))
+
+
+def fetch(server: ReplayServer, transport: YfinanceTransport) -> object:
+    fetcher = YahooFetcher(client=transport, base_url=server.url, now=lambda: AFTER_CLOSE)
+    return fetcher.fetch(symbol="IWM", start="2025-11-17", end="2025-11-21")
+
+
+def test_chart_comes_through_yfinance_with_cookie_and_crumb(
+    server: ReplayServer, transport: YfinanceTransport
+) -> None:
+    auth(server)
+    server.serve(CHART, "yahoo/IWM_chart.json", content_type="application/json")
+    got = fetch(server, transport)
+    direct = parse_chart(recording("yahoo/IWM_chart.json"), 200, "IWM", AFTER_CLOSE)
+    np.testing.assert_allclose(got.bars["close"], direct.bars["close"])  # type: ignore[attr-defined]
+    chart = next(r for r in server.requests if r.path == CHART)
+    assert chart.query["crumb"] == [CRUMB] and "A3=d=AQABBtest" in chart.headers.get("cookie", "")
+    assert "Chrome" in chart.headers["user-agent"]  # curl_cffi's browser impersonation, not a script's UA
+
+
+def test_429_is_rate_limited_after_the_retries(server: ReplayServer, transport: YfinanceTransport) -> None:
+    auth(server, consent=True)
+    server.script(CHART, Reply(429, recording("../../live/recordings/yahoo/too_many_requests.txt")))
+    with pytest.raises(RateLimited, match=r"HTTP 429\) after 2 attempts"):
+        fetch(server, transport)
+
+
+def test_a_refused_crumb_is_one_sentence(server: ReplayServer, transport: YfinanceTransport) -> None:
+    auth(server, Reply(429, b"Too Many Requests\r\n"), consent=True)
+    refused = recording("../../live/recordings/yahoo/invalid_crumb.json")
+    server.script(CHART, Reply(401, refused, {"Content-Type": "application/json"}))
+    with pytest.raises(AccessDenied, match="HTTP 401: Unauthorized Invalid Crumb"):
+        fetch(server, transport)
+
+
+def test_a_truncated_body_is_unavailable(server: ReplayServer, transport: YfinanceTransport) -> None:
+    auth(server)
+    server.script(CHART, Reply(200, recording("yahoo/IWM_chart.json"), truncate_to=200))
+    with pytest.raises(SourceUnavailable, match="closed before the full reply arrived"):
+        fetch(server, transport)
+
+
+def test_hosts_other_than_yahoo_and_the_origin_are_refused(
+    server: ReplayServer, transport: YfinanceTransport
+) -> None:
+    with pytest.raises(SourceUnavailable, match=r"routing refused a request to example\.org"):
+        transport._session.get("https://example.org/")
