@@ -25,6 +25,7 @@ from rotascope.console import (
 )
 from rotascope.errors import UsageError
 from rotascope.monitor.asof import parse_date
+from rotascope.monitor.freshness import freshness, with_freshness
 from rotascope.monitor.run import Monitor, build_monitor
 from rotascope.records import Analysis
 from rotascope.report.terminal_analysis import render_analysis
@@ -72,12 +73,15 @@ def run_analysis(
                     before_save(analyst, analysis)
             else:
                 save = False  # already stored under this id
+            fresh = freshness(monitor, settings)  # said when shown, never stored with the analysis
         if save:
             with writing(settings) as store:
                 save_analysis(store, analysis)
     if fmt == "json":
-        sys.stdout.write(analysis.to_json())
+        sys.stdout.write(with_freshness(analysis, fresh))
     else:
+        for line in fresh.lines():
+            out.print(line, style="bold red" if fresh.stale else None)
         render_analysis(analysis, out)
     return analysis
 

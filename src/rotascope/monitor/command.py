@@ -8,6 +8,7 @@ import typer
 
 from rotascope.console import AsOfOpt, FormatOpt, check_format, friendly_errors, out, settings_of
 from rotascope.monitor.asof import parse_date
+from rotascope.monitor.freshness import freshness, with_freshness
 from rotascope.monitor.run import build_monitor, warm_monitor
 from rotascope.report.terminal import render
 
@@ -32,7 +33,10 @@ def register(app: typer.Typer) -> None:
                 with reading(settings) as store:
                     monitor = build_monitor(store, settings)
             result = monitor.at(wanted)
+            fresh = freshness(monitor, settings)
         if fmt == "json":
-            sys.stdout.write(result.to_json())
+            sys.stdout.write(with_freshness(result, fresh))
             return
+        for line in fresh.lines():
+            out.print(line, style="bold red" if fresh.stale else None)
         render(result.snapshot, result.regime, out)
