@@ -28,6 +28,7 @@ from rotascope.backtest.store import list_backtests, load_backtest
 from rotascope.console import check_format, friendly_errors, out, settings_of
 from rotascope.errors import RotascopeError
 from rotascope.monitor.asof import parse_date
+from rotascope.monitor.freshness import freshness
 from rotascope.records import Analysis
 from rotascope.report.chartdata import chart_data
 from rotascope.report.diff import diff_analyses
@@ -97,6 +98,7 @@ def report_data(analyst: Analyst, analysis: Analysis, charts: bool = True) -> Re
         charts=images,
         fired_signals=fired,
         backtest=backtest_verdict(analyst.store, fired),
+        freshness=freshness(monitor, analyst.settings),
     )
 
 

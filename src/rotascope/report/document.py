@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rotascope.backtest.attribution import SignalStat
+from rotascope.monitor.freshness import Freshness
 from rotascope.monitor.run import MonitorResult
 from rotascope.records import Analysis, Evidence
 from rotascope.report.charts import ChartImage
@@ -45,6 +46,8 @@ class ReportData:
     fired_signals: tuple[str, ...] = ()
     """Backtest signal names (``ladder_l2``, ``killer_credit_widening``…) that fire on the as-of date."""
     backtest: BacktestVerdict | None = None
+    freshness: Freshness | None = None
+    """How old the data is on the day the report is written (said first; never stored)."""
 
 
 # ------------------------------------------------------------------------------------- document model
