@@ -44,6 +44,7 @@ __all__ = [
     "data_alerts",
     "parse_interval",
     "post_webhook",
+    "previous_analysis",
     "run_watch",
 ]
 
@@ -141,7 +142,8 @@ def compare(previous: Analysis, current: Analysis) -> list[Alert]:
     return alerts
 
 
-def _previous(store: Store, current: Analysis) -> Analysis | None:
+def previous_analysis(store: Store, current: Analysis) -> Analysis | None:
+    """The latest stored universe analysis other than ``current``, as of ``current``'s date or before."""
     rows = store.conn.execute(
         "SELECT id FROM analyses WHERE kind = 'universe' AND id <> ? AND as_of <= ? "
         "ORDER BY as_of DESC, created_at DESC LIMIT 1",
@@ -238,7 +240,7 @@ def analyze_latest(settings: Settings) -> tuple[Analysis, Analysis | None, list[
             previous: Analysis | None = analysis
             notes.append("Data and settings unchanged since this analysis was last stored.")
         else:
-            previous = _previous(store, analysis)
+            previous = previous_analysis(store, analysis)
     with writing(settings) as store:  # a short write window for the insert only
         ensure_live_schema(store)
         save_analysis(store, analysis)
