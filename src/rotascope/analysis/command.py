@@ -154,10 +154,14 @@ def register(app: typer.Typer) -> None:
             from rotascope.analysis.service import Analyst
 
             with friendly_errors(), reading(settings_of(ctx)) as store:
-                ranked = Analyst(store, settings_of(ctx)).members(wanted)
+                analyst = Analyst(store, settings_of(ctx))
+                ranked = analyst.members(wanted)
+                fresh = freshness(analyst.monitor, settings_of(ctx))
             if fmt == "json":
-                sys.stdout.write(top_and_bottom(ranked, top).to_json())
+                sys.stdout.write(with_freshness(top_and_bottom(ranked, top), fresh))
             else:
+                for line in fresh.lines():
+                    out.print(line, style="bold red" if fresh.stale else None)
                 render_members(ranked, out, top)
             return
         assert symbol is not None
