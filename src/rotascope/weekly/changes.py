@@ -13,6 +13,7 @@ from typing import Literal
 
 from rotascope.records import Analysis, Breadth, Record, Snapshot, rnd
 from rotascope.report.diff import KillerFlip, NumberChange, TextChange, diff_analyses
+from rotascope.report.termkit import num, pct
 
 Unit = Literal["return", "share", "percent", "pp", "index", "count", "probability", "level"]
 RS_PAIRS = ("IWM/SPY", "RSP/SPY")
@@ -81,20 +82,13 @@ class SinceLastWeek(Record):
 
 
 def fmt(value: float | None, unit: Unit) -> str:
-    """A value in its unit, as the terminal shows it."""
-    if value is None:
-        return "n/a"
-    if unit == "return":
-        return f"{value:+.2%}"
-    if unit in ("share", "probability"):
-        return f"{value:.0%}" if unit == "probability" else f"{value:.1%}"
-    if unit == "percent":
-        return f"{value:.2f}%"
-    if unit == "pp":
-        return f"{value:+.2f} pp"
-    if unit in ("count", "level"):
-        return f"{value:,.0f}"
-    return f"{value:,.2f}"
+    """A value in its unit, as the terminal shows it (``termkit``'s percent and number formats)."""
+    if value is None or unit not in ("percent", "pp"):
+        digits = {"return": 2, "share": 1, "probability": 0}.get(unit)
+        if digits is not None:
+            return pct(value, digits, signed=unit == "return")
+        return num(value, 0 if unit in ("count", "level") else 2)
+    return f"{value:.2f}%" if unit == "percent" else f"{value:+.2f} pp"
 
 
 def _moved(name: str, unit: Unit, old: float | None, new: float | None) -> Move | None:
