@@ -30,6 +30,7 @@ STAGES: dict[str, tuple[str, ...]] = {
     "web": ("serve",),
     "fundamentals": ("screen",),
     "sentiment": ("sentiment",),
+    "weekly": ("weekly",),
 }
 """Each stage's ``command`` module and the commands it registers, in help order. A run imports only the
 stage of the command it was asked for (imports are most of a warm run's time); help and unknown commands
@@ -87,6 +88,11 @@ SUMMARIES: dict[str, str] = {
     "sentiment": (
         "Label each row positive, negative or neutral with a score P(positive) − P(negative) in [−1, 1]\n"
         "(finance sentiment model trained on the Financial PhraseBank), one output row per input row."
+    ),
+    "weekly": (
+        "The weekly workflow in one command: update, analyze at the last complete session, compare with\n"
+        "the previous stored analysis; writes a dated HTML desk report and a short Markdown summary (with\n"
+        "the alerts) to paste into a chat. Exit 1 when the update failed (the run goes on with cached data)."
     ),
     "data": "Inspect the stored data.",
 }

@@ -37,7 +37,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("home", "", "Data directory holding the store; empty means the platform's user data dir."),
     Setting("db", "", "DuckDB store file; empty means <home>/rotascope.duckdb."),
     Setting(
-        "stale_days", 10, "A source whose last observation is older than this many days is flagged stale."
+        "stale_days",
+        10,
+        "A source whose last observation is older than this many days is flagged stale; so is the data "
+        "when its last complete session is older than this before today (outputs then say STALE DATA, "
+        "`watch` exits 1).",
     ),
     Setting("spike_up", 1.0, "Glitch rule: a one-day rise above this fraction (1.0 = +100%)..."),
     Setting("spike_down", 0.5, "...or a one-day fall beyond this fraction (0.5 = -50%)..."),

@@ -20,6 +20,7 @@ def test_debate_all_json_and_table(cli_env: dict[str, str]) -> None:
     assert got.returncode == 0, got.stderr
     ranked = json.loads(got.stdout)
     assert ranked["as_of"] == "2025-11-28" and ranked["benchmark"] == "IWM" and ranked["source"]
+    assert ranked["data_as_of"] == "2026-07-01" and isinstance(ranked["stale"], bool)  # the data's age
     calls = ranked["calls"]
     assert len(calls) == 10
     expected = [c["expected_relative_return"] for c in calls]
@@ -37,6 +38,7 @@ def test_debate_all_json_and_table(cli_env: dict[str, str]) -> None:
     assert table.returncode == 0, table.stderr
     assert "as of 2025-11-28" in table.stdout and calls[0]["symbol"] in table.stdout
     assert "members debated" in table.stdout
+    assert "the last complete session is 2026-07-01" in table.stdout.splitlines()[0]
 
 
 @pytest.mark.parametrize(

@@ -4,14 +4,18 @@ the loop itself (two iterations against the replay server, on a copy of the real
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
 from live_replay import MID_SESSION, LiveReplay, MakeSettings, Reply
 from rich.console import Console
+from typer.testing import CliRunner
 
 from rotascope.agents import universe_analysis
+from rotascope.cli import app
 from rotascope.config import Settings, config_hash
 from rotascope.errors import ConfigError
 from rotascope.live.update import UpdateReport, run_update
@@ -20,6 +24,9 @@ from rotascope.monitor.run import Monitor
 from rotascope.records import Analysis
 from rotascope.store.analyses import save_analysis
 from rotascope.store.db import open_store
+
+DEAD_URLS = ("yahoo_base_url", "fred_base_url", "fred_api_base_url", "sec_base_url", "ishares_base_url")
+"""Every live source pointed at a closed local port: the machine is offline as far as `watch` knows."""
 
 
 @pytest.fixture(scope="session")
@@ -100,12 +107,13 @@ def test_webhook_retries_once_and_never_raises(replay: LiveReplay) -> None:
 
 
 def test_watch_two_iterations_alerts_once_to_log_and_webhook(
-    replay: LiveReplay, make_settings: MakeSettings, analysis: Analysis
+    replay: LiveReplay, make_settings: MakeSettings, analysis: Analysis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     replay.serve("/v8/finance/chart/SPY", "yahoo/SPY_live.json")
     replay.serve("/v8/finance/chart/IWM", "yahoo/IWM_live.json")
     replay.script("/hook", Reply(200, b"ok"))
-    settings = make_settings(webhook_url=f"{replay.url}/hook")
+    monkeypatch.setenv("ROTASCOPE_TODAY", "2026-07-13")  # the data is 12 days old: fresh under 30
+    settings = make_settings(webhook_url=f"{replay.url}/hook", stale_days=30)
     # a previous stored analysis whose ladder level differs: the first iteration must flag the flip
     previous = variant(analysis, "00000000000bef0e", ladder_reached=(analysis.ladder_reached or 0) + 1)
     store = open_store(settings, write=True)
@@ -124,23 +132,28 @@ def test_watch_two_iterations_alerts_once_to_log_and_webhook(
     assert len(results) == 2 and sleeps == [0.01]
     first, second = results
     assert first.update is not None and first.update.rows == 12  # six new sessions each for SPY and IWM
-    assert first.analysis.as_of == date(2026, 7, 10) and first.previous_id == "00000000000bef0e"
+    # SPY and IWM run to 2026-07-10, but RSP, the sector SPDRs and VIX end 2026-07-01: the analysis stays
+    # on the last session with every ladder input, and says why
+    assert first.analysis.as_of == date(2026, 7, 1) and first.previous_id == "00000000000bef0e"
+    assert any("SPY (to 2026-07-10)" in n and "IWM (to 2026-07-10)" in n and "RSP" in n for n in first.notes)
     assert any(a.kind == "ladder" for a in first.alerts) and first.webhook_error is None
     assert second.alerts == [] and second.analysis.id == first.analysis.id  # nothing new: no repeat alert
     posts = [r for r in replay.requests if r.method == "POST"]
     assert len(posts) == 1
     payload = json.loads(posts[0].body)
-    assert payload["analysis_id"] == first.analysis.id and payload["as_of"] == "2026-07-10"
+    assert payload["analysis_id"] == first.analysis.id and payload["as_of"] == "2026-07-01"
     assert {a["kind"] for a in payload["alerts"]} >= {"ladder"}
     logged = [json.loads(line) for line in (settings.home / "alerts.log").read_text().splitlines()]
     assert logged == payload["alerts"]
     text = console.export_text()
     assert "ALERT Evidence ladder moved" in text and "No alerts." in text
+    assert "Data: the last complete session is 2026-07-01, 12 days before today (2026-07-13)." in text
 
 
 def test_watch_survives_a_failing_update_and_a_dead_webhook(
-    replay: LiveReplay, make_settings: MakeSettings, analysis: Analysis
+    replay: LiveReplay, make_settings: MakeSettings, analysis: Analysis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("ROTASCOPE_TODAY", "2026-12-07")
     replay.script("/v8/finance/chart/SPY", Reply(500, b"down"))
     settings = make_settings(webhook_url="http://127.0.0.1:9/hook", http_retries=0)
     store = open_store(settings, write=True)
@@ -159,7 +172,36 @@ def test_watch_survives_a_failing_update_and_a_dead_webhook(
     (result,) = run_watch(settings, "1s", 1, console=console, sleep=lambda _: None, update=update)
     assert result.update is not None and not result.update.ok  # reported, and the analysis still ran
     assert result.analysis.as_of == date(2026, 7, 1)
-    assert [a.kind for a in result.alerts] == ["killer_cleared"]
+    # nothing refreshed and data 159 days old: both said as 'data' alerts (the command exits non-zero)
+    assert [(a.kind, a.key) for a in result.alerts] == [
+        ("killer_cleared", "made_up"),
+        ("data", "not_refreshed"),
+        ("data", "stale"),
+    ]
+    assert [a.key for a in result.data_problems] == ["not_refreshed", "stale"]
     assert result.webhook_error is not None and "could not be delivered" in result.webhook_error
     text = console.export_text()
     assert "[watch 1/1]" in text and "FAILED Yahoo Finance SPY" in text
+
+
+def test_watch_offline_exits_non_zero_and_says_why(store_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`watch --iterations 1` with every source unreachable: an alert, the reason, and exit code 1."""
+    dead = "http://127.0.0.1:9"
+    env = {
+        "ROTASCOPE_HOME": str(store_copy),
+        "ROTASCOPE_TODAY": "2026-12-07",
+        "ROTASCOPE_HTTP_RETRIES": "0",
+        "ROTASCOPE_HTTP_TIMEOUT": "0.5",
+        **{f"ROTASCOPE_{name.upper()}": dead for name in DEAD_URLS},
+    }
+    for key in [k for k in os.environ if k.startswith("ROTASCOPE_")]:
+        monkeypatch.delenv(key)
+    result = CliRunner().invoke(app, ["watch", "--iterations", "1"], env=env)
+    assert result.exit_code == 1, result.output
+    assert "ALERT No source could be refreshed" in result.stdout
+    assert "STALE DATA: the last complete session is 2026-07-01, 159 days before today" in result.stdout
+    assert (
+        "Error: No source could be refreshed" in result.stderr and "stale_days limit of 10" in result.stderr
+    )
+    logged = [json.loads(line) for line in (store_copy / "alerts.log").read_text().splitlines()]
+    assert {(a["kind"], a["key"]) for a in logged} == {("data", "not_refreshed"), ("data", "stale")}

@@ -57,6 +57,9 @@ def test_headline_as_of_caveat_disclaimer(page: str, data: ReportData) -> None:
     a = data.analysis
     assert a.as_of == AS_OF
     assert f"as of {AS_OF}" in page
+    fresh = data.freshness
+    assert fresh is not None and fresh.data_as_of == date(2026, 7, 1)
+    assert page.index(html.escape(fresh.line())) < page.index("<table")  # the data's age comes first
     assert a.id in page and a.data_fingerprint in page
     assert a.decision.stance in page
     assert f"<td>direction</td><td>{a.decision.direction}</td>" in page

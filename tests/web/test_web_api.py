@@ -323,6 +323,8 @@ def test_pages_carry_caveats_and_csp(client: TestClient, path: str) -> None:
     assert "research tooling, not investment advice" in r.text
     assert str(escape(SURVIVORSHIP)) in r.text  # autoescaped: ' is &#39;
     assert "/static/charts.js" in r.text
+    banner = r.text.split('id="freshness"', 1)[1].split("</p>", 1)[0]  # the data's age, first on the page
+    assert "the last complete session is 2026-07-01" in banner and "days before today" in banner
 
 
 def test_page_text_is_escaped(client: TestClient) -> None:

@@ -26,6 +26,7 @@ from rotascope.console import (
 )
 from rotascope.errors import UsageError
 from rotascope.monitor.asof import parse_date
+from rotascope.monitor.freshness import freshness, with_freshness
 from rotascope.monitor.run import Monitor, build_monitor
 from rotascope.records import Analysis
 from rotascope.report.terminal_analysis import render_analysis
@@ -74,12 +75,15 @@ def run_analysis(
                     before_save(analyst, analysis)
             else:
                 save = False  # already stored under this id
+            fresh = freshness(monitor, settings)  # said when shown, never stored with the analysis
         if save:
             with writing(settings) as store:
                 save_analysis(store, analysis)
     if fmt == "json":
-        sys.stdout.write(analysis.to_json())
+        sys.stdout.write(with_freshness(analysis, fresh))
     else:
+        for line in fresh.lines():
+            out.print(line, style="bold red" if fresh.stale else None)
         render_analysis(analysis, out)
     return analysis
 
@@ -155,10 +159,14 @@ def register(app: typer.Typer) -> None:
             from rotascope.analysis.service import Analyst
 
             with friendly_errors(), reading(settings_of(ctx)) as store:
-                ranked = Analyst(store, settings_of(ctx)).members(wanted)
+                analyst = Analyst(store, settings_of(ctx))
+                ranked = analyst.members(wanted)
+                fresh = freshness(analyst.monitor, settings_of(ctx))
             if fmt == "json":
-                sys.stdout.write(top_and_bottom(ranked, top).to_json())
+                sys.stdout.write(with_freshness(top_and_bottom(ranked, top), fresh))
             else:
+                for line in fresh.lines():
+                    out.print(line, style="bold red" if fresh.stale else None)
                 render_members(ranked, out, top)
             return
         assert symbol is not None

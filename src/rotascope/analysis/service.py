@@ -27,9 +27,8 @@ from rotascope.config import Settings, config_hash
 from rotascope.errors import DataError, UnknownSymbolError
 from rotascope.fundamentals import load_fundamentals
 from rotascope.fundamentals.store import Fundamentals
-from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.data import align
-from rotascope.monitor.run import MIN_HISTORY, Monitor, build_monitor
+from rotascope.monitor.run import Monitor, build_monitor
 from rotascope.records import Analysis, Headline
 from rotascope.store.db import Store
 from rotascope.store.live import load_headlines
@@ -69,9 +68,9 @@ class Analyst:
         return config_hash(self.settings)
 
     def day(self, as_of: date | None) -> date:
-        """The as-of date actually analysed (the latest stored session on or before ``as_of``), resolved on
-        the calendar as ``Monitor.at`` resolves it, without building that day's snapshot."""
-        return resolve_as_of(self.monitor.panel.calendar, as_of, min_history=MIN_HISTORY)
+        """The as-of date actually analysed (the latest complete session on or before ``as_of``), resolved
+        as ``Monitor.at`` resolves it, without building that day's snapshot."""
+        return self.monitor.day(as_of)
 
     def inputs(self, day: date, symbol: str | None = None) -> AgentInputs:
         """Headlines known in the week to ``day`` (only those naming ``symbol`` when given) and SEC facts."""

@@ -8,8 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 from rotascope.config import Settings, config_hash
-from rotascope.monitor.asof import resolve_as_of
-from rotascope.monitor.run import MIN_HISTORY, Monitor, build_monitor
+from rotascope.monitor.run import Monitor, build_monitor
 from rotascope.records import UNIVERSE_SUBJECT, Analysis, AnalysisKind, analysis_id
 from rotascope.store.analyses import find_analysis
 from rotascope.store.db import Store
@@ -25,10 +24,10 @@ def stored_analysis(
 ) -> Analysis | None:
     """The stored analysis of ``subject`` at the session on or before ``as_of`` (None: compute it).
     ``monitor``: the caller's, when it has one (else it is built from the store)."""
-    panel = (monitor if monitor is not None else build_monitor(store, settings)).panel
-    day = resolve_as_of(panel.calendar, as_of, min_history=MIN_HISTORY)
+    monitor = monitor if monitor is not None else build_monitor(store, settings)
+    day = monitor.day(as_of)
     return find_analysis(
-        store, analysis_id(kind, subject, day, config_hash(settings), panel.data.fingerprint)
+        store, analysis_id(kind, subject, day, config_hash(settings), monitor.panel.data.fingerprint)
     )
 
 

@@ -144,11 +144,15 @@ def watch(
     settings = settings_of(ctx)
     try:
         with friendly_errors():
-            run_watch(settings, every, iterations, console=out, progress=err)
+            results = run_watch(settings, every, iterations, console=out, progress=err)
     except typer.Exit as exc:
         if exc.exit_code == 130:
             err.print("Watch stopped; everything stored so far is kept.")
         raise
+    problems = results[-1].data_problems if results else []
+    if problems:
+        err.print(f"Error: {' '.join(a.message for a in problems)}", markup=False)
+        raise typer.Exit(1)
 
 
 def narrate(

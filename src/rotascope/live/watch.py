@@ -6,9 +6,12 @@ a rotation killer fired (or cleared), or an invalidation level was crossed. Aler
 JSON lines to ``<home>/alerts.log`` and POSTed as JSON to ``webhook_url`` when set (one retry; a failing
 webhook is reported, never fatal). A failing update is reported and the analysis runs on the cached data.
 
-The analysis date is the latest session on which the inputs are complete: if only ETFs were refreshed
-(``update_symbols='etfs'``), member closes (breadth) end earlier and the analysis stays at their last date
-rather than judging new sessions with breadth missing (which would raise false alerts).
+The analysis date is the latest session on which every input the ladder reads is complete
+(:mod:`rotascope.monitor.complete`): if only ETFs were refreshed (``update_symbols='etfs'``), member closes
+(breadth) end earlier and the analysis stays at their last date rather than judging new sessions with
+breadth missing (which would raise false alerts). Each iteration also says how old the data is, and
+raises a ``data`` alert when no source could be refreshed or the data is older than ``stale_days``: a
+watch that keeps re-reading old data must not look like a quiet market.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import httpx
@@ -27,6 +30,7 @@ from rich.console import Console
 from rotascope.config import Settings
 from rotascope.errors import ConfigError, RotascopeError
 from rotascope.live.update import UpdateReport, run_update
+from rotascope.monitor.freshness import Freshness, freshness
 from rotascope.providers.deadline import BodyTooLarge, Deadline, fetch
 from rotascope.records import Analysis
 from rotascope.store.analyses import load_analysis, save_analysis
@@ -37,14 +41,13 @@ __all__ = [
     "Alert",
     "WatchResult",
     "compare",
-    "complete_as_of",
+    "data_alerts",
     "parse_interval",
     "post_webhook",
+    "previous_analysis",
     "run_watch",
 ]
 
-MEMBER_COVERAGE = 0.8
-"""A session counts as complete when member closes cover at least this share of the best recent day."""
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -54,7 +57,7 @@ class Alert:
     """One change worth telling someone about, with the numbers behind it."""
 
     kind: str
-    """'ladder' | 'killer' | 'killer_cleared' | 'invalidation'."""
+    """'ladder' | 'killer' | 'killer_cleared' | 'invalidation' | 'data' (stale or not refreshed)."""
     key: str
     message: str
     as_of: date
@@ -79,6 +82,12 @@ class WatchResult:
     alerts: list[Alert]
     webhook_error: str | None = None
     notes: list[str] = field(default_factory=list)
+    freshness: Freshness | None = None
+
+    @property
+    def data_problems(self) -> list[Alert]:
+        """The alerts about the data itself (not refreshed, or stale): the watch exits non-zero on them."""
+        return [a for a in self.alerts if a.kind == "data"]
 
 
 def parse_interval(text: str) -> float:
@@ -133,37 +142,44 @@ def compare(previous: Analysis, current: Analysis) -> list[Alert]:
     return alerts
 
 
-def complete_as_of(store: Store) -> tuple[date | None, str | None]:
-    """Latest session with SPY and enough member closes (breadth), and a note when it lags SPY's last."""
-    spy = store.conn.execute("SELECT max(date) FROM bars WHERE symbol = 'SPY'").fetchall()[0][0]
-    if spy is None:
-        return None, None
-    rows = store.conn.execute(
-        """SELECT b.date, count(*) FROM bars b JOIN instruments i USING (symbol)
-           WHERE i.kind = 'stock' AND list_contains(i.universes, 'R2000') AND b.date > ? AND b.date <= ?
-           GROUP BY b.date ORDER BY b.date""",
-        [spy - timedelta(days=400), spy],
-    ).fetchall()
-    if not rows:
-        return None, None
-    best = max(n for _, n in rows)
-    complete = max(d for d, n in rows if n >= MEMBER_COVERAGE * best)
-    if complete >= spy:
-        return spy, None
-    note = (
-        f"Analysis as of {complete}: member closes (breadth) end there while ETFs run to {spy}; "
-        "set update_symbols='etfs+members' to analyse newer sessions."
-    )
-    return complete, note
-
-
-def _previous(store: Store, current: Analysis) -> Analysis | None:
+def previous_analysis(store: Store, current: Analysis) -> Analysis | None:
+    """The latest stored universe analysis other than ``current``, as of ``current``'s date or before."""
     rows = store.conn.execute(
         "SELECT id FROM analyses WHERE kind = 'universe' AND id <> ? AND as_of <= ? "
         "ORDER BY as_of DESC, created_at DESC LIMIT 1",
         [current.id, current.as_of],
     ).fetchall()
     return load_analysis(store, rows[0][0]) if rows else None
+
+
+def refreshed(report: UpdateReport | None) -> bool:
+    """Whether any source answered in this update (an item updated, already up to date or resumed)."""
+    return report is not None and any(r.status in ("updated", "unchanged", "resumed") for r in report.items)
+
+
+def data_alerts(report: UpdateReport | None, fresh: Freshness, analysis: Analysis) -> list[Alert]:
+    """'data' alerts: no source could be refreshed, and/or the data is older than ``stale_days``."""
+    alerts: list[Alert] = []
+
+    def add(key: str, message: str) -> None:
+        details = {"data_as_of": fresh.data_as_of.isoformat(), "data_age_days": fresh.data_age_days}
+        alerts.append(
+            Alert("data", key, message, analysis.as_of, analysis.as_of, analysis.id, analysis.id, details)
+        )
+
+    if not refreshed(report):
+        add(
+            "not_refreshed",
+            "No source could be refreshed: the analysis ran on the cached data "
+            f"(last complete session {fresh.data_as_of}); check the network, or `rotascope update`.",
+        )
+    if fresh.stale:
+        add(
+            "stale",
+            f"The data is stale: its last complete session {fresh.data_as_of} is {fresh.data_age_days} days "
+            f"before today ({fresh.today}), older than the stale_days limit of {fresh.stale_days}.",
+        )
+    return alerts
 
 
 # -------------------------------------------------------------------------------------------- delivery
@@ -207,26 +223,28 @@ def _append_log(settings: Settings, alerts: list[Alert]) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ loop
-def analyze_latest(settings: Settings) -> tuple[Analysis, Analysis | None, list[str]]:
-    """Run and store the universe analysis at the latest complete session; also the previous one."""
+def analyze_latest(settings: Settings) -> tuple[Analysis, Analysis | None, list[str], Freshness]:
+    """Run and store the universe analysis at the latest complete session; also the previous one, and
+    how old the data is."""
     # deferred: the agents (scikit-learn, scipy; ~1.5 s) load only when watch analyses, not for
     # `update` and `narrate`, whose command module imports this one
     from rotascope.analysis.service import Analyst
 
     with reading(settings) as store:  # compute read-only: other commands keep reading meanwhile
-        as_of, note = complete_as_of(store)
-        analysis = Analyst(store, settings).universe(as_of)
-        notes = [note] if note else []
+        analyst = Analyst(store, settings)
+        analysis = analyst.universe(None)  # the last complete session
+        fresh = freshness(analyst.monitor, settings)
+        notes = [fresh.complete_note] if fresh.complete_note else []
         seen = store.conn.execute("SELECT count(*) FROM analyses WHERE id = ?", [analysis.id]).fetchall()
         if seen[0][0]:  # same question, data and config as a stored run: nothing changed since
             previous: Analysis | None = analysis
             notes.append("Data and settings unchanged since this analysis was last stored.")
         else:
-            previous = _previous(store, analysis)
+            previous = previous_analysis(store, analysis)
     with writing(settings) as store:  # a short write window for the insert only
         ensure_live_schema(store)
         save_analysis(store, analysis)
-    return analysis, previous, notes
+    return analysis, previous, notes, fresh
 
 
 def run_watch(
@@ -269,7 +287,7 @@ def run_watch(
             notes.append(f"Update failed, analysing the cached data: {exc}")
             say(f"  {notes[-1]}")
         try:
-            analysis, previous, more = analyze_latest(settings)
+            analysis, previous, more, fresh = analyze_latest(settings)
         except ConfigError:
             raise  # fatal: the next iteration would fail the same way
         except (RotascopeError, OSError) as exc:  # e.g. the store stayed locked: report, try next time
@@ -278,9 +296,11 @@ def run_watch(
                 sleep(seconds)
             continue
         notes += more
+        say(f"  {fresh.line()}", "bold red" if fresh.stale else None)
         for note in more:
             say(f"  {note}")
         alerts = compare(previous, analysis) if previous is not None and previous is not analysis else []
+        alerts += data_alerts(report, fresh, analysis)
         say(
             f"  Analysis {analysis.id} as of {analysis.as_of}: ladder level {analysis.ladder_reached}, "
             f"killers {', '.join(analysis.killers_triggered) or 'none'}; "
@@ -290,7 +310,7 @@ def run_watch(
                 else ("unchanged." if previous is not None else "first analysis.")
             )
         )
-        result = WatchResult(report, analysis, previous.id if previous else None, alerts, None, notes)
+        result = WatchResult(report, analysis, previous.id if previous else None, alerts, None, notes, fresh)
         if alerts:
             for alert in alerts:
                 say(f"  ALERT {alert.message}", "bold")

@@ -13,12 +13,14 @@ import contextlib
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rotascope._code import code_digest
 from rotascope.config import Settings
 from rotascope.monitor.asof import resolve_as_of
+from rotascope.monitor.complete import Completeness, completeness
 from rotascope.monitor.data import MarketData
 from rotascope.monitor.engine import MonitorPanel, compute
 from rotascope.records import Record, Regime, Snapshot
@@ -52,8 +54,22 @@ class Monitor:
     cache_dir: Path | None = None
     """Folder for derived on-disk caches (the calibration's weekly feature table); None = no disk cache."""
 
+    @cached_property
+    def complete(self) -> Completeness:
+        """The last session on which every input the ladder reads is present (``monitor.complete``)."""
+        return completeness(self.panel)
+
+    def day(self, as_of: date | None) -> date:
+        """The session an as-of resolves to: the last complete session by default, and never a later one
+        (a date after the calendar's last session is still an error)."""
+        last = self.complete.last
+        cal = self.panel.calendar
+        beyond = as_of is not None and as_of > cal[-1].astype(date)
+        wanted = as_of if beyond or (as_of is not None and as_of < last) else last
+        return resolve_as_of(cal, wanted, min_history=MIN_HISTORY)
+
     def at(self, as_of: date | None) -> MonitorResult:
-        day = resolve_as_of(self.panel.calendar, as_of, min_history=MIN_HISTORY)
+        day = self.day(as_of)
         snap = self.panel.snapshot(day)
         return MonitorResult(as_of=day, snapshot=snap, regime=evaluate(snap, self.thresholds))
 

@@ -29,6 +29,7 @@ from rotascope.console import check_format, friendly_errors, out, settings_of
 from rotascope.errors import RotascopeError
 from rotascope.fundamentals.valuation import valuation_at
 from rotascope.monitor.asof import parse_date
+from rotascope.monitor.freshness import freshness
 from rotascope.monitor.valcache import revisions_reading
 from rotascope.records import Analysis
 from rotascope.report.chartdata import chart_data
@@ -101,6 +102,7 @@ def report_data(analyst: Analyst, analysis: Analysis, charts: bool = True) -> Re
         fired_signals=fired,
         backtest=backtest_verdict(analyst.store, fired),
         valuation=valuation_at(analyst.store, result.as_of, improve, source),
+        freshness=freshness(monitor, analyst.settings),
     )
 
 

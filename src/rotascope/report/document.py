@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from rotascope.backtest.attribution import SignalStat
+from rotascope.monitor.freshness import Freshness
 from rotascope.monitor.run import MonitorResult
 from rotascope.records import Analysis, Evidence, ValuationLens
 from rotascope.report.charts import ChartImage
@@ -47,6 +48,8 @@ class ReportData:
     backtest: BacktestVerdict | None = None
     valuation: ValuationLens | None = None
     """The valuation lens at the as-of (None: no Fama-French portfolio data stored)."""
+    freshness: Freshness | None = None
+    """How old the data is on the day the report is written (said first; never stored)."""
 
 
 # ------------------------------------------------------------------------------------- document model

@@ -65,10 +65,16 @@ def headline(data: ReportData) -> Section:
         f"{d.stance.capitalize()} — mode: {d.mode} — conviction {d.conviction:+.2f} — "
         f"as of {a.as_of} — data: {snap.source}."
     )
+    fresh = tuple(Para(line, emphasis=True) for line in (data.freshness.lines() if data.freshness else ()))
     return Section(
         "headline",
         "Headline",
-        (Para(lead, emphasis=True), TableBlock(("item", "value"), facts), Bullets(tuple(d.rationale))),
+        (
+            *fresh,
+            Para(lead, emphasis=True),
+            TableBlock(("item", "value"), facts),
+            Bullets(tuple(d.rationale)),
+        ),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +11,7 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from rotascope.clock import today as clock_today
 from rotascope.config import Settings
 from rotascope.console import (
     FormatOpt,
@@ -138,7 +139,7 @@ def register(app: typer.Typer) -> None:
             items = store.item_ranges()
             loaded = store.last_load()
             fund = fund_coverage(store)
-        today = pd.Timestamp(date.today())
+        today = pd.Timestamp(clock_today())  # ROTASCOPE_TODAY when set, as every other age
         items["age_days"] = (today - pd.to_datetime(items["last"])).dt.days
         items["first"] = pd.to_datetime(items["first"]).dt.date
         items["last"] = pd.to_datetime(items["last"]).dt.date

@@ -27,7 +27,6 @@ from rotascope.backtest.result import BacktestResult
 from rotascope.backtest.store import list_backtests, load_backtest
 from rotascope.fundamentals.screen import ScreenResult, screen_at
 from rotascope.fundamentals.valuation import valuation_at
-from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.run import MIN_HISTORY, Monitor, MonitorResult
 from rotascope.monitor.valcache import revisions_reading
 from rotascope.records import Analysis, Record, ValuationLens
@@ -119,7 +118,7 @@ def _json(body: bytes) -> Response:
 
 def _day(monitor: Monitor, as_of: date | None) -> date:
     """The trading day an as-of date resolves to (clear 422 outside the data)."""
-    return resolve_as_of(monitor.panel.calendar, as_of, min_history=MIN_HISTORY)
+    return monitor.day(as_of)
 
 
 def first_as_of(monitor: Monitor) -> date:
@@ -129,7 +128,8 @@ def first_as_of(monitor: Monitor) -> date:
 
 
 def last_as_of(monitor: Monitor) -> date:
-    return monitor.panel.calendar[-1].astype(date)  # type: ignore[no-any-return]
+    """The last complete session (later sessions lack an input the ladder reads)."""
+    return monitor.complete.last
 
 
 @router.get("/health", response_model=Health, summary="Liveness and data range")

@@ -8,7 +8,6 @@ styles only from this server), so nothing on them can load or run code from else
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -16,6 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from rotascope.monitor.engine import SURVIVORSHIP
+from rotascope.monitor.freshness import freshness
 from rotascope.web.api import first_as_of, last_as_of
 from rotascope.web.state import HERE, state_of
 
@@ -51,6 +51,7 @@ def _render(
     st = state_of(request)
     m = st.monitor()
     first, last = first_as_of(m), last_as_of(m)
+    fresh = freshness(m, st.settings)
     html = _env.get_template(f"{page}.html").render(
         page=page,
         title=TITLES[page],
@@ -62,7 +63,9 @@ def _render(
         source=m.panel.data.source,
         survivorship=SURVIVORSHIP,
         disclaimer=DISCLAIMER,
-        today=date.today().isoformat(),
+        today=fresh.today.isoformat(),
+        freshness=fresh.lines(),
+        stale=fresh.stale,
     )
     return HTMLResponse(
         html,
