@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from rotascope.measures import quote
 from rotascope.records import Evidence
 
 DISCLAIMER = "Research tooling, not investment advice."
@@ -37,10 +38,16 @@ def mark(passed: bool | None) -> Text:
     return Text("PASS", style="green") if passed else Text("FAIL", style="red")
 
 
+QUOTED_UNITS = frozenset({"share", "share_diff", "percentile", "vol_diff"})
+"""Units the tables quote as the claims do (``measures.quote``): shares, differences in pp, percentiles."""
+
+
 def unit_value(value: float | None, unit: str) -> str:
     """A value in its unit's words: fractions as signed percent, pp as pp, counts whole, else 2 decimals."""
     if value is None:
         return "n/a"
+    if unit in QUOTED_UNITS:
+        return quote(value, unit)
     if unit == "fraction":
         return pct(value)
     if unit == "pp":
@@ -57,6 +64,8 @@ def evidence_value(e: Evidence) -> str:
 def evidence_threshold(e: Evidence) -> str:
     if e.threshold is None:
         return ""
+    if e.unit in QUOTED_UNITS:
+        return f"{e.comparison} {quote(e.threshold, e.unit)}"
     if e.unit == "fraction":
         return f"{e.comparison} {pct(e.threshold, 1)}"
     if e.unit == "pp":
