@@ -38,8 +38,11 @@ def mark(passed: bool | None) -> Text:
     return Text("PASS", style="green") if passed else Text("FAIL", style="red")
 
 
-QUOTED_UNITS = frozenset({"share", "share_diff", "percentile", "vol_diff"})
-"""Units the tables quote as the claims do (``measures.quote``): shares, differences in pp, percentiles."""
+QUOTED_UNITS = frozenset({"share", "share_diff", "vol_diff"})
+"""Units the tables quote as the claims do (``measures.quote``): shares, differences in pp. A percentile
+stays a plain 0-1 rank in its history (0.83) to keep the tables narrow."""
+DELTA_UNIT = {"share": "share_diff", "share_diff": "share_diff", "vol_diff": "vol_diff"}
+"""A change of a share or of a difference is quoted in pp (a percentile's, like its rank, plainly)."""
 
 
 def unit_value(value: float | None, unit: str) -> str:
