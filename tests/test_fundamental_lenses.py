@@ -217,8 +217,22 @@ def test_analysis_scenarios_quote_the_lenses(monitor: Monitor, store: Store) -> 
     assert e.value is not None and e.threshold == 0.4
     bull = next(s for s in a.decision.scenarios if s.name == "bull")
     line = next(r for r in bull.requires if "EBIT margin < 0" in r)
-    assert f"{e.value * 100:+.2f} %" in line
+    assert f"{e.value * 100:.2f} %" in line  # a share: unsigned percent
     # the replay path (no fundamentals handed in) makes no fundamental-lens claims
     replay = universe_analysis(monitor, AS_OF, "t")
     ids = {c.id for o in replay.opinions for c in o.claims}
     assert not ids & {"fundamentals.profitability_dispersion", "fundamentals.valuation"}
+
+
+def test_scenarios_quote_the_quality_spread_the_agent_quotes(monitor: Monitor, store: Store) -> None:
+    """With SEC facts but no screen-score spread (2024-07-19), the junk-financing lens reads the same price-
+    proxy spread the quality claim quotes: no scenario says "no data" for a number an agent quotes."""
+    day = date(2024, 7, 19)
+    a = universe_analysis(monitor, day, "t", fundamentals=load_fundamentals(store, day))
+    claims = {c.id: c for o in a.opinions for c in o.claims}
+    spread = claims["fundamentals.quality_led"].evidence[0]
+    assert spread.value is not None and spread.name in claims["fundamentals.quality_led"].text
+    texts = [r for s in a.decision.scenarios for r in s.requires]
+    assert not any(f"{spread.name}: no data" in t for t in texts)
+    junk = claims.get("fundamentals.junk_financing")
+    assert junk is None or junk.evidence[0].value == spread.value

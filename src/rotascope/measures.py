@@ -8,6 +8,7 @@ catalogue and the engine's snapshot hold exactly the same names.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -112,3 +113,65 @@ CATALOGUE: dict[str, Measure] = {
     + [m for lens in (SMB, HML, RMW, CMA, MOM) for m in lens.values()]
 }
 """Every measure by name."""
+
+
+# ------------------------------------------------------------------------------------------------ units
+Quoted = Literal["%", "pp", "percentile", "number"]
+
+
+@dataclass(frozen=True)
+class Unit:
+    """How a value of one unit is judged and quoted: what the reader sees (``quoted``), the factor from the
+    stored value to the quoted number, whether it carries a sign, its decimals, and the margin scale a
+    claim's strength is measured in (None: the threshold's own size)."""
+
+    name: str
+    quoted: Quoted
+    factor: float
+    signed: bool
+    digits: int
+    scale: float | None
+    meaning: str
+
+
+UNITS: dict[str, Unit] = {
+    u.name: u
+    for u in (
+        Unit("fraction", "%", 100.0, True, 2, 0.02, "a return or a relative change, stored as a fraction"),
+        Unit("share", "%", 100.0, False, 2, 0.02, "a share of a whole (0 to 1), stored as a fraction"),
+        Unit("share_diff", "pp", 100.0, True, 2, 0.02, "a difference of two shares or returns (fraction)"),
+        Unit("percentile", "percentile", 100.0, False, 1, 0.02, "a rank in its own history (0 to 1)"),
+        Unit("annualised", "%", 100.0, False, 2, 0.05, "an annualised volatility, stored as a fraction"),
+        Unit("vol_diff", "pp", 100.0, True, 2, 0.05, "a difference of two annualised volatilities"),
+        Unit("pp", "pp", 1.0, True, 2, 0.25, "a change or difference of rates, in percentage points"),
+        Unit("count", "number", 1.0, False, 0, 1.0, "a count"),
+        Unit("days", "number", 1.0, False, 0, 1.0, "a number of days"),
+        Unit("flag", "number", 1.0, False, 0, 1.0, "0 or 1"),
+        Unit("advances-declines", "number", 1.0, True, 0, None, "advances minus declines"),
+        Unit("index", "number", 1.0, True, 3, 1.0, "an index level, z-score or ratio"),
+        Unit("", "number", 1.0, True, 3, 1.0, "a plain number"),
+    )
+}
+"""Every unit a claim's evidence may carry: the claims' words and the claim-strength kernel read this
+one table (a unit not listed is quoted as a plain signed number and scaled by its threshold)."""
+
+
+def _ordinal(x: float) -> str:
+    whole = round(x)
+    if not math.isclose(x, whole, abs_tol=1e-9):
+        return f"{x:.1f}th"
+    suffix = "th" if 10 <= whole % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(whole % 10, "th")
+    return f"{whole}{suffix}"
+
+
+def quote(value: float, unit: str) -> str:
+    """A value in the words of its unit: "+7.57 %" (a return), "74.67 %" (a share), "-41.13 pp" (a
+    difference of shares or rates), "83rd percentile", "1669" (a count), "-0.367" (an index)."""
+    u = UNITS.get(unit)
+    if u is None:
+        return f"{value:+.3f}"
+    x = round(value * u.factor, u.digits) + 0.0  # + 0.0: no "-0.00"
+    if u.quoted == "percentile":
+        return f"{_ordinal(x)} percentile"
+    number = f"{x:+.{u.digits}f}" if u.signed else f"{x:.{u.digits}f}"
+    return {"%": f"{number} %", "pp": f"{number} pp"}.get(u.quoted, number)

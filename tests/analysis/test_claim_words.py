@@ -16,10 +16,11 @@ import pytest
 from rotascope.agents.run import universe_analysis
 from rotascope.backtest.replay import replay_dates
 from rotascope.executor import parallel_map
+from rotascope.measures import UNITS
 from rotascope.monitor.run import Monitor
 from rotascope.records import Claim
 
-NUMBER = r"([+-]?\d+(?:\.\d+)?)( %| pp)?"
+NUMBER = r"([+-]?\d+(?:\.\d+)?)( %| pp|(?:st|nd|rd|th) percentile)?"
 
 
 def _claims(monitor: Monitor, day: date) -> list[Claim]:
@@ -41,7 +42,7 @@ def check_numbers(c: Claim) -> None:
         assert m, f"{c.id}: {e.name} not quoted in {c.text!r}"
         shown = float(m.group(1))
         decimals = len(m.group(1).split(".")[1]) if "." in m.group(1) else 0
-        scale = 100.0 if m.group(2) == " %" else 1.0
+        scale = UNITS[e.unit].factor if e.unit in UNITS else 1.0  # fractions quoted as %, pp or percentiles
         assert abs(shown - e.value * scale) <= 0.5 * 10**-decimals + 1e-9, (c.id, shown, e.value, c.text)
 
 

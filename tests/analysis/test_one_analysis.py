@@ -4,8 +4,10 @@ including a store that holds SEC fundamentals and dated headlines (the inputs on
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -144,6 +146,52 @@ def test_regime_etf_atr_is_wilder_from_stored_highs_and_lows(
     finally:
         universe.store.close()
     assert u.decision.risk is not None and u.decision.risk.atr == pytest.approx(ref, rel=0.01)
-    assert a.decision.base_rates is not None and u.decision.calibration is not None
-    assert a.decision.base_rates.base_rates == u.decision.calibration.base_rates
-    assert "size factor" in a.decision.base_rates.note
+    assert a.decision.calibration is not None and a.decision.calibration == u.decision.calibration
+    assert "size factor" in a.decision.calibration.base_rate_source
+
+
+def _scenario_probs(analysis: dict[str, Any]) -> dict[str, float]:
+    return {s["name"]: s["probability"] for s in analysis["decision"]["scenarios"]}
+
+
+def _report_numbers(text: str) -> tuple[dict[str, float], float]:
+    """The scenario probabilities and the satellite tilt as the Markdown report prints them."""
+    probs = {
+        m.group(1): int(m.group(2)) / 100
+        for m in re.finditer(r"^\| (bull|base|bear) \| (\d+)% \|", text, flags=re.MULTILINE)
+    }
+    tilt = re.search(r"^\| satellite tilt \| ([+-]\d+\.\d)% of equity \|", text, flags=re.MULTILINE)
+    assert tilt is not None and len(probs) == 3, text[:2000]
+    return probs, float(tilt.group(1)) / 100
+
+
+def test_debate_iwm_is_the_universe_question_by_every_door(
+    rich_settings: Settings, client: TestClient, tmp_path: Path
+) -> None:
+    """IWM vs SPY is the universe question: `debate IWM` gives the universe analysis's calibrated
+    probabilities, stance, direction, mode, tilt and risk (from the CLI, the web API and the report), says
+    so in one line, and never calls IWM one stock."""
+    from rotascope.analysis.service import UNIVERSE_QUESTION
+
+    universe = cli_json(rich_settings, "analyze")
+    debate = cli_json(rich_settings, "debate", "IWM")
+    assert debate["kind"] == "regime" and debate["subject"] == "IWM" and debate["id"] != universe["id"]
+    u, d = universe["decision"], debate["decision"]
+    for name, p in _scenario_probs(universe).items():
+        assert _scenario_probs(debate)[name] == pytest.approx(p, abs=0.005)
+    for key in ("direction", "stance", "mode", "tilt", "conviction", "calibration", "risk"):
+        assert d[key] == u[key], key
+    assert d["rationale"] == [UNIVERSE_QUESTION, *u["rationale"]]
+    assert d["base_rates"] is None  # the calibrated call, not the uncalibrated single-name view
+    assert "one stock" not in json.dumps(debate)
+    web = client.get("/api/debate/IWM", params={"as_of": AS_OF})
+    assert web.status_code == 200, web.text
+    assert web.json() == debate
+    out = tmp_path / "iwm.md"
+    args = ["report", "--as-of", AS_OF, "--symbol", "IWM", "-f", "md", "-o", str(out)]
+    result = CliRunner().invoke(app, ["--home", str(rich_settings.home), *args])
+    assert result.exit_code == 0, result.output
+    probs, tilt = _report_numbers(out.read_text())
+    assert probs == pytest.approx(_scenario_probs(universe), abs=0.005)
+    assert tilt == pytest.approx(u["tilt"], abs=0.0005)
+    assert UNIVERSE_QUESTION in out.read_text()

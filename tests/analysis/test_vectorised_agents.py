@@ -9,6 +9,7 @@ import pytest
 
 from rotascope.agents import vector
 from rotascope.agents.members import loo_median, rank_key
+from rotascope.analysis.index_member import R2000, membership
 from rotascope.analysis.replay import agent_signals, replay_extra
 from rotascope.analysis.service import Analyst
 from rotascope.backtest.replay import regime_row, regime_signals, replay, replay_dates
@@ -94,10 +95,12 @@ def test_every_member_equals_its_single_debate(
     keys = [rank_key(c) for c in ranked.calls]
     assert keys == sorted(keys)
     rng = np.random.default_rng(11)
-    with_data = [c for c in ranked.calls if c.company_data]
-    with_news = [c for c in ranked.calls if c.headlines]  # one name has stored headlines in 2019
+    # `debate SYMBOL` judges a name against IWM only when it was on the Russell 2000 at the as-of
+    members = [c for c in ranked.calls if membership(monitor.panel, R2000, c.symbol, ranked.as_of).member]
+    with_data = [c for c in members if c.company_data]
+    with_news = [c for c in members if c.headlines]  # one name has stored headlines in 2019
     assert with_data  # both dates have company fundamentals for hundreds of members
-    sample = [ranked.calls[i] for i in rng.choice(len(ranked.calls), 6, replace=False)]
+    sample = [members[i] for i in rng.choice(len(members), 6, replace=False)]
     sample += with_data[:2] + with_news[:1]
     for call in sample:
         single = analyst.single(call.symbol, ranked.as_of)

@@ -16,6 +16,7 @@ import numpy as np
 from rotascope._typing import Float64Array
 from rotascope.agents import vector
 from rotascope.fundamentals.store import Fundamentals
+from rotascope.measures import quote
 from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import MonitorResult
 from rotascope.records import Claim, Evidence, Opinion, rnd
@@ -145,21 +146,6 @@ TOPIC_OF = {
 """Claim key -> topic; see agents.debate.RELATED for which topics may challenge which."""
 
 
-PERCENT_UNITS = frozenset({"fraction", "annualised"})
-"""Units whose values are fractions, quoted as percentages (0.0757 → +7.57 %)."""
-
-
-def quote(value: float, unit: str) -> str:
-    """A value as a claim quotes it: percent for fractions, pp for spreads, whole numbers for counts."""
-    if unit in PERCENT_UNITS:
-        return f"{value * 100:+.2f} %"
-    if unit == "pp":
-        return f"{value:+.2f} pp"
-    if unit in ("count", "days", "flag", "advances-declines"):
-        return f"{value:+.0f}" if unit == "advances-declines" else f"{value:.0f}"
-    return f"{value:+.3f}"
-
-
 def describe(e: Evidence) -> str:
     """One evidence item in words generated from its numbers: name, value, and the bar it meets/misses."""
     if e.value is None:
@@ -168,6 +154,23 @@ def describe(e: Evidence) -> str:
         return f"{e.name} {quote(e.value, e.unit)}"
     verb = "meets" if e.passed else "misses"
     return f"{e.name} {quote(e.value, e.unit)} ({verb} {e.comparison} {quote(e.threshold, e.unit)})"
+
+
+OPPOSITE = {">=": "<", ">": "<=", "<=": ">", "<": ">="}
+"""The rule a number meets when it misses a comparison."""
+
+
+def supporting(c: Claim) -> list[Evidence]:
+    """The evidence behind a claim's direction, each quoted against the rule it meets: all of it when the
+    thesis holds; when it does not, the items that miss their bar, with the opposite comparison (the rule
+    they meet: 38.46 % misses >= 50 %, so it meets < 50 %)."""
+    if all(e.passed for e in c.evidence):
+        return list(c.evidence)
+    return [
+        e.model_copy(update={"comparison": OPPOSITE.get(e.comparison, e.comparison), "passed": True})
+        for e in c.evidence
+        if e.passed is False
+    ]
 
 
 def claim_text(thesis: str, evidence: list[Evidence], direction: str, bullish_if_passed: bool) -> str:

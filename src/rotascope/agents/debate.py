@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from rotascope.agents import vector
-from rotascope.agents.base import claim_arrays, stance_of
+from rotascope.agents.base import claim_arrays, describe, stance_of, supporting
 from rotascope.agents.vector import (
     CONCEDE_FACTOR,
     MAX_CHALLENGES,
@@ -73,11 +73,11 @@ def claims_of(opinions: list[Opinion]) -> vector.Claims:
 
 
 def _argument(challenger: str, target: Claim, counter: Claim) -> str:
-    e = counter.evidence[0]
+    """The challenge in words: the counter-claim, then its evidence quoted against the rule it meets."""
     return (
         f"{challenger} disputes '{target.text}' ({target.direction}): its own data points "
-        f"{counter.direction} — {counter.text.lower()} "
-        f"({e.name} = {e.value} vs {e.comparison} {e.threshold})."
+        f"{counter.direction} — {counter.text.split(' — ', 1)[0]} "
+        f"({'; '.join(describe(e) for e in supporting(counter))})."
     )
 
 
@@ -113,7 +113,7 @@ def run_debate(opinions: list[Opinion], rounds: int = 2) -> Debate:
                     claim_id=target.id,
                     argument=_argument(challenger, target, counter),
                     counter_claim_id=counter.id,
-                    counter_evidence=counter.evidence,
+                    counter_evidence=supporting(counter),
                     strength=rnd(power(counter), 4) or 0.0,
                 )
             )

@@ -72,6 +72,9 @@ def scenario_probabilities(
     return float(bull[0]), float(base[0]), float(bear[0])
 
 
+MEGA_CAPS = "mega caps re-take leadership"
+"""The universe's bear case: who leads when small caps relapse."""
+
 LENS_CLAIMS = (
     "internals.quality_led",
     "fundamentals.profitability_dispersion",
@@ -112,6 +115,12 @@ def lens_requirements(claims: list[Claim]) -> tuple[list[str], list[str]]:
     return bull, bear
 
 
+def agree(subject: str, singular: str, plural: str) -> str:
+    """The verb form that agrees with ``subject``: a ticker (KRE, AAPL) is singular, a lower-case plural
+    noun ("small caps") plural."""
+    return plural if subject.endswith("s") and not subject.isupper() else singular
+
+
 def scenarios(
     subject: str,
     ladder: Ladder | None,
@@ -119,8 +128,10 @@ def scenarios(
     probs: tuple[float, float, float],
     invalidation: list[str],
     lens_claims: list[Claim] | None = None,
+    rival: str = "",
 ) -> list[Scenario]:
-    """Bull/base/bear with what each needs to be true (the lenses' lines from ``lens_claims``)."""
+    """Bull/base/bear with what each needs to be true (the lenses' lines from ``lens_claims``; ``rival``:
+    who takes the lead in the bear case, mega caps for the universe)."""
     lens_bull, lens_bear = lens_requirements(lens_claims or [])
     bull, base, bear = probs
     reached = ladder.reached if ladder else 0
@@ -128,7 +139,7 @@ def scenarios(
     quiet = [k.name.lower() for k in killers if not k.triggered]
     fired = [k.name.lower() for k in killers if k.triggered]
     bull_req = [
-        f"{subject} keeps leading: the ladder holds level {reached}"
+        f"{subject} {agree(subject, 'keeps', 'keep')} leading: the ladder holds level {reached}"
         + (f" and climbs to level {nxt.level} ({nxt.name.lower()})" if nxt else " with all five levels")
     ]
     bull_req.append("no rotation killer triggers (" + ", ".join(quiet or ["none left quiet"]) + ")")
@@ -158,7 +169,7 @@ def scenarios(
         Scenario(
             name="bear",
             probability=bear,
-            summary=f"{subject} relapse; mega caps re-take leadership",
+            summary=f"{subject} relapse; {rival or MEGA_CAPS}",
             requires=bear_req,
         ),
     ]
@@ -215,8 +226,9 @@ def rationale(opinions: list[Opinion], reached: int | None, fired: list[str], as
         if reached is not None
         else f"as of {as_of}"
     ]
-    for o in opinions:
-        top = max(o.claims, key=lambda c: (c.weight * c.strength, c.id), default=None)
+    for o in opinions:  # the strongest claim on the agent's side (any side when it is neutral)
+        side = [c for c in o.claims if c.direction == o.stance] or o.claims
+        top = max(side, key=lambda c: (c.weight * c.strength, c.id), default=None)
         lines.append(
             f"{o.agent}: {o.stance} (score {o.score:+.2f}, confidence {o.confidence:.2f})"
             + (f" — strongest [{top.direction}]: {top.text}" if top else f" — {o.data_note}")

@@ -252,7 +252,7 @@ def quality_spec(proxy: bool, ranked: int = 0) -> ClaimSpec:
                 -0.02,
                 "R2000 member closes" if proxy else "R2000 member closes + company fundamentals",
                 "63d" + (" (vol from the prior 126d)" if proxy else ""),
-                "fraction",
+                "share_diff",
                 f"{ranked} members ranked; "
                 + (
                     "volatility as the quality proxy"
@@ -381,7 +381,7 @@ def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
                         MIN_BEAT_SHARE,
                         source=src_s,
                         window=f"{BEAT_WINDOW_DAYS}d",
-                        unit="fraction",
+                        unit="share",
                     )
                 ],
                 0.6,
@@ -422,7 +422,7 @@ def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
                         0.0,
                         source=f"consensus EPS snapshots since {m.revisions_from}",
                         window="28d",
-                        unit="fraction",
+                        unit="share_diff",
                     )
                 ],
                 0.6,
@@ -479,7 +479,7 @@ PRICE_CLAIMS: tuple[ClaimSpec, ...] = (
                 0.0,
                 "R2000 member closes by GICS sector",
                 "63d",
-                "fraction",
+                "share_diff",
             ),
         ),
     ),
@@ -500,7 +500,7 @@ def _sec_claims(ctx: AgentContext, health: tuple[int, float, float, float, float
             cover,
             ">=",
             3.0,
-            "count",
+            "index",
             0.6,
         ),
         (
@@ -510,7 +510,7 @@ def _sec_claims(ctx: AgentContext, health: tuple[int, float, float, float, float
             zombies,
             "<=",
             0.25,
-            "fraction",
+            "share",
             0.5,
         ),
         (
@@ -553,11 +553,14 @@ def analyze(ctx: AgentContext) -> Opinion:
     claims: list[Claim] = []
     notes: list[str] = []
     risks: list[str] = []
+    proxy = m is None or m.qmj_spread is None
     if m is not None and m.qmj_spread is not None:
-        quality, described = _quality_claim(ctx, m.qmj_spread, m.qmj_ranked, proxy=False)
+        spread: float | None = m.qmj_spread
+        quality, described = _quality_claim(ctx, spread, m.qmj_ranked, proxy=False)
     else:
         ranked = QUALITY_RANKED.one(ctx)
-        quality, described = _quality_claim(ctx, QUALITY_SPREAD_PROXY.one(ctx), int(ranked or 0), proxy=True)
+        spread = QUALITY_SPREAD_PROXY.one(ctx)
+        quality, described = _quality_claim(ctx, spread, int(ranked or 0), proxy=True)
     claims.append(quality)
     if described.startswith(("Defensive pattern", "Junk-led")):
         risks.append(described + ".")
@@ -585,7 +588,7 @@ def analyze(ctx: AgentContext) -> Opinion:
     else:
         notes.append(PROXY_NOTE)
     if fund is not None:
-        made, lens_notes = lens_claims(ctx, fund, m.qmj_spread if m is not None else None)
+        made, lens_notes = lens_claims(ctx, fund, spread, proxy=proxy)  # the spread the quality claim quotes
         claims += made
         notes += lens_notes
     claims += [spec.make(ctx) for spec in PRICE_CLAIMS]
@@ -647,7 +650,7 @@ def company_claims(ctx: AgentContext, symbol: str, close: Float64Array) -> tuple
                     0.0,
                     source="rotascope screen: profitability, balance sheet, accruals, surprises, revisions",
                     window=f"known by {ctx.as_of}",
-                    unit="count",
+                    unit="index",
                 )
             ],
             0.6,
@@ -741,7 +744,7 @@ def company_claims(ctx: AgentContext, symbol: str, close: Float64Array) -> tuple
                         0.5,
                         source="earnings surprises known on their report date",
                         window="last 4 reports within 365d",
-                        unit="fraction",
+                        unit="share",
                     )
                 ],
                 0.5,
@@ -807,9 +810,12 @@ def lenses(ctx: AgentContext, fund: Fundamentals | None) -> tuple[ProfitabilityD
     )
 
 
-def lens_claims(ctx: AgentContext, fund: Fundamentals, qmj: float | None) -> tuple[list[Claim], list[str]]:
+def lens_claims(
+    ctx: AgentContext, fund: Fundamentals, qmj: float | None, *, proxy: bool = False
+) -> tuple[list[Claim], list[str]]:
     """Claims on profitability dispersion, valuation vs financing and a junk-led move into tightening
-    financing (made only when company fundamentals were handed in: the replay runs without them)."""
+    financing (made only when company fundamentals were handed in: the replay runs without them).
+    ``qmj`` is the quality spread the quality claim quotes, by the price proxy when ``proxy``."""
     rules = (ctx.thresholds or load_thresholds()).lenses
     disp, val = lenses(ctx, fund)
     src = f"annual fundamentals ({disp.source})"
@@ -840,7 +846,7 @@ def lens_claims(ctx: AgentContext, fund: Fundamentals, qmj: float | None) -> tup
                     rules.max_share_unprofitable,
                     source=src,
                     window=f"latest fiscal year known by {ctx.as_of}",
-                    unit="fraction",
+                    unit="share",
                     note=disp.note,
                 )
             ],
@@ -901,9 +907,11 @@ def lens_claims(ctx: AgentContext, fund: Fundamentals, qmj: float | None) -> tup
                         qmj,
                         "<",
                         rules.junk_led_qmj,
-                        source="R2000 member closes + company fundamentals (screen quality score)",
+                        source="R2000 member closes (price proxy: calm vs volatile)"
+                        if proxy
+                        else "R2000 member closes + company fundamentals (screen quality score)",
                         window="63d",
-                        unit="fraction",
+                        unit="share_diff",
                         note="" if qmj is not None else "not available: too few members ranked by quality",
                     ),
                     ev(

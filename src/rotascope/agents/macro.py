@@ -60,7 +60,7 @@ CLAIMS: tuple[ClaimSpec, ...] = (
             lambda r: r.macro.max_hy_oas_percentile,
             HY,
             "5y",
-            "fraction",
+            "percentile",
         ),
     ),
     _one(

@@ -148,7 +148,7 @@ COMPANY: tuple[tuple[str, str, str, str, float, str], ...] = (
     ("profitability", "ebit_margin", ">=", "median", 0.5, "fraction"),
     ("balance_sheet", "debt_assets", "<=", "median", 0.4, "fraction"),
     ("accruals", "accruals_assets", "<=", "zero", 0.3, "fraction"),
-    ("beats", "beat_rate", ">=", "half", 0.5, "fraction"),
+    ("beats", "beat_rate", ">=", "half", 0.5, "share"),
     ("revisions", "estimate_revision", ">=", "zero", 0.5, "fraction"),
 )
 """The company claims of ``fundamentals.company_claims`` (key, screen column, comparison, bar, weight,

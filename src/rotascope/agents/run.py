@@ -84,9 +84,11 @@ def assemble(
     risk_for: RiskFor,
     persistence_13w: float | None = None,
     calibration: Calibration | None = None,
+    rival: str = dec.MEGA_CAPS,
 ) -> Analysis:
     """Debate the opinions, let the decision agent weigh them with the ladder and killers, and package
-    everything as an Analysis (shared by the universe and the single-stock analyses)."""
+    everything as an Analysis (shared by the universe and the single-stock analyses); ``rival`` is what
+    the bear case has take the lead instead of the subject."""
     debate = run_debate(initial)
     regime = result.regime
     reached = regime.ladder.reached
@@ -100,7 +102,7 @@ def assemble(
         call = dec.calibrated_stance(calibration, reached, persistence_13w, short)
     risk, vol_weight, invalidation = risk_for(conviction if calibration is None else call.strength)
     lens = [c for o in initial for c in o.claims]
-    items = dec.scenarios(short, regime.ladder, regime.killers, probs, invalidation, lens)
+    items = dec.scenarios(short, regime.ladder, regime.killers, probs, invalidation, lens, rival)
     rationale = dec.rationale(debate.final, reached, fired, result.as_of)
     if calibration is not None:
         items = dec.with_outcomes(items, calibration)

@@ -55,6 +55,8 @@ class StockContext:
     """What the subject is judged against: IWM for stocks, SPY for regime ETFs."""
     high_low: tuple[Float64Array, Float64Array] | None = None
     """Stored highs and lows up to the as-of row (ETFs); None means closes only (member stocks)."""
+    etf: bool = False
+    """A regime ETF (a basket), not one company."""
 
 
 def _last(x: Float64Array) -> float | None:
@@ -251,7 +253,7 @@ def stock_specs(
                         0.0,
                         f"R2000 members in {sector}",
                         "63d",
-                        "fraction",
+                        "share_diff",
                     ),
                 ),
             ),
@@ -270,7 +272,7 @@ def stock_specs(
                         0.0,
                         f"{name} and R2000 member closes",
                         "63d",
-                        "annualised",
+                        "vol_diff",
                     ),
                 ),
             ),
@@ -364,7 +366,12 @@ def stock_opinions(s: StockContext) -> list[Opinion]:
         f"{name}: trend and relative strength",
         ctx.as_of,
         [spec.make(ctx, values) for spec in specs["internals"]],
-        [f"{name} is one stock: idiosyncratic news can swamp every signal here."],
+        [
+            f"{name} is one basket of stocks (an ETF): news on its sector or style can swamp every signal "
+            "here."
+            if s.etf
+            else f"{name} is one stock: idiosyncratic news can swamp every signal here."
+        ],
     )
     company, company_note = company_claims(ctx, name, c)
     fundamentals = opinion(
@@ -487,10 +494,12 @@ def stock_analysis(
     high_low: tuple[Float64Array, Float64Array] | None = None,
     fundamentals: Fundamentals | None = None,
     calibration: Calibration | None = None,
+    kind: AnalysisKind | None = None,
 ) -> Analysis:
-    """Debate one stock (vs IWM) or regime ETF (vs SPY) as of a date; ``close_full`` is its close on the
-    monitor calendar, ``high_low`` its highs and lows there when stored (ETFs); ``calibration`` (the
-    cross-section's call for a member, the base rates for an ETF) sets the probabilities and the stance."""
+    """Debate one stock (vs IWM, or vs SPY outside the index) or regime ETF (vs SPY) as of a date;
+    ``close_full`` is its close on the monitor calendar, ``high_low`` its highs and lows there when stored
+    (ETFs); ``calibration`` (the cross-section's call for a member, the base rates otherwise) sets the
+    probabilities and the stance; ``kind`` defaults to 'stock' against IWM and 'regime' against SPY."""
     result = monitor.at(as_of)
     ctx = AgentContext(result, monitor.panel, fundamentals, monitor.thresholds)
     close = close_full[: ctx.row + 1]
@@ -501,12 +510,22 @@ def stock_analysis(
     if not np.isfinite(close[-1]):
         raise DataError(f"{symbol} has no close on {result.as_of}.")
     hl = None if high_low is None else (high_low[0][: ctx.row + 1], high_low[1][: ctx.row + 1])
-    s = StockContext(ctx, symbol, sector, close, benchmark, hl)
+    what: AnalysisKind = kind if kind is not None else "stock" if benchmark == "IWM" else "regime"
+    s = StockContext(ctx, symbol, sector, close, benchmark, hl, etf=what == "regime")
     initial = [*stock_opinions(s), sentiment_analyze(ctx, headlines)]
 
     def risk_for(conviction: float) -> tuple[RiskView | None, float | None, list[str]]:
         risk, inval = stock_risk(s, conviction)
         return risk, None, inval
 
-    kind: AnalysisKind = "stock" if benchmark == "IWM" else "regime"
-    return assemble(kind, symbol, symbol, result, initial, config_hash, risk_for, calibration=calibration)
+    return assemble(
+        what,
+        symbol,
+        symbol,
+        result,
+        initial,
+        config_hash,
+        risk_for,
+        calibration=calibration,
+        rival=f"{benchmark} re-takes the lead",
+    )

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from rotascope._typing import BoolArray, Float64Array
+from rotascope.measures import UNITS
 from rotascope.risk.sizing import DEFAULT_MAX_TILT
 
 IntArray = npt.NDArray[np.int64]
@@ -27,9 +28,10 @@ _VEC_OPS: dict[str, Callable[[Float64Array, Float64Array], BoolArray]] = {
     ">": np.greater,
     "<": np.less,
 }
-UNIT_SCALE = {"fraction": 0.02, "pp": 0.25, "annualised": 0.05}
-"""Margin scale per unit (see ``agents.base``); counts, days, flags and index points use 1."""
-UNIT_ONE = frozenset({"count", "days", "flag", "index", ""})
+UNIT_SCALE = {n: u.scale for n, u in UNITS.items() if u.scale is not None and u.scale != 1.0}
+"""Margin scale per unit (``measures.UNITS``, see ``agents.base``); counts, days, flags and index points
+use 1."""
+UNIT_ONE = frozenset(n for n, u in UNITS.items() if u.scale == 1.0)
 
 
 def rnd_array(x: Float64Array, decimals: int = 6) -> Float64Array:

@@ -18,6 +18,7 @@ import numpy as np
 from rotascope.agents.members import MemberInputs, MembersDebate, debate_members
 from rotascope.agents.run import universe_analysis
 from rotascope.agents.stock import stock_analysis
+from rotascope.analysis.index_member import R2000, SP500, membership, outside_r2000_label
 from rotascope.analysis.replay import replay_extra
 from rotascope.calibration.cross import cross_calibration_of
 from rotascope.calibration.name_call import name_call
@@ -29,7 +30,7 @@ from rotascope.fundamentals import load_fundamentals
 from rotascope.fundamentals.store import Fundamentals
 from rotascope.monitor.data import align
 from rotascope.monitor.run import Monitor, build_monitor
-from rotascope.records import Analysis, Headline
+from rotascope.records import Analysis, Headline, analysis_id
 from rotascope.store.db import Store
 from rotascope.store.live import load_headlines
 
@@ -39,6 +40,13 @@ REGIME_BENCHMARK = "SPY"
 """Regime ETFs (IWM, IWN, KRE, XLF, XLI, IJR…) are judged against the S&P 500."""
 STOCK_BENCHMARK = "IWM"
 """Single stocks are judged against the Russell 2000."""
+UNIVERSE_SYMBOL = "IWM"
+"""The regime ETF whose debate against SPY is the universe question itself."""
+UNIVERSE_QUESTION = (
+    f"{UNIVERSE_SYMBOL} vs {REGIME_BENCHMARK} is the universe question: these are the universe analysis's "
+    "calibrated numbers."
+)
+"""The one line a debate of IWM says about where its numbers come from."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +117,8 @@ class Analyst:
                 f"{name} is the benchmark regime ETFs are judged against; debate a stock or another ETF "
                 "(IWM, IWN, KRE, XLF…), or run `rotascope analyze` for the universe."
             )
+        if name == UNIVERSE_SYMBOL:  # one question, one answer: the universe's calibrated call
+            return universe_question(self.universe(as_of), name)
         is_stock = kind == "stock"
         monitor = self.monitor
         day = self.day(as_of)
@@ -116,8 +126,11 @@ class Analyst:
         sector = inst.at[name, "sector"] if is_stock else None
         high_low = None if is_stock else self._high_low(name)
         got = self.inputs(day, name)
-        benchmark = STOCK_BENCHMARK if is_stock else REGIME_BENCHMARK
-        # members: the cross-section's calibrated call; ETFs (and names it has no call for): base rates
+        benchmark, outside = STOCK_BENCHMARK if is_stock else REGIME_BENCHMARK, None
+        if is_stock and not (r2000 := membership(monitor.panel, R2000, name, day)).member:
+            benchmark = REGIME_BENCHMARK  # a stock outside the index is judged against the S&P 500
+            outside = outside_r2000_label(name, day, r2000, membership(monitor.panel, SP500, name, day))
+        # members: the cross-section's calibrated call; ETFs and names outside the index: base rates
         rates, on_rates = single_name_rates(
             monitor.panel.calendar,
             close,
@@ -127,7 +140,8 @@ class Analyst:
             benchmark,
             monitor.thresholds.calibration,
         )
-        calibration = name_call(cross_calibration_of(monitor), name, day) if is_stock else None
+        in_cross = is_stock and outside is None
+        calibration = name_call(cross_calibration_of(monitor), name, day) if in_cross else None
         analysis = stock_analysis(
             monitor,
             name,
@@ -140,8 +154,10 @@ class Analyst:
             high_low=high_low,
             fundamentals=got.fundamentals,
             calibration=calibration or on_rates,
+            kind="stock" if is_stock else "regime",
         )
-        return analysis if calibration is not None else with_base_rates(analysis, rates)
+        analysis = analysis if calibration is not None else with_base_rates(analysis, rates)
+        return analysis if outside is None else with_first_reason(analysis, outside)
 
     def members(self, as_of: date | None) -> MembersDebate:
         """Every Russell 2000 member debated against IWM at one as-of (the numbers ``single`` gives each
@@ -170,3 +186,24 @@ class Analyst:
             return None
         high, low = hl.column(f"{name}_high"), hl.column(f"{name}_low")
         return (high, low) if np.isfinite(high).any() and np.isfinite(low).any() else None
+
+
+def with_first_reason(analysis: Analysis, line: str) -> Analysis:
+    """``analysis`` with ``line`` first among the decision's reasons (what the question was taken as)."""
+    decision = analysis.decision.model_copy(update={"rationale": [line, *analysis.decision.rationale]})
+    return analysis.model_copy(update={"decision": decision})
+
+
+def universe_question(universe: Analysis, symbol: str) -> Analysis:
+    """The universe analysis asked as a debate of ``symbol`` (IWM) vs SPY: the same agents, probabilities,
+    stance, direction, mode, tilt and risk, stored under the debate's own id, saying so in its first line."""
+    asked = universe.model_copy(
+        update={
+            "id": analysis_id(
+                "regime", symbol, universe.as_of, universe.config_hash, universe.data_fingerprint
+            ),
+            "kind": "regime",
+            "subject": symbol,
+        }
+    )
+    return with_first_reason(asked, UNIVERSE_QUESTION)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from rotascope.report.diff import AnalysisDiff, NumberChange
-from rotascope.report.termkit import bullets, narrow, para, pct, show, table, unit_value
+from rotascope.report.termkit import DELTA_UNIT, bullets, narrow, para, pct, show, table, unit_value
 
 
 def _count(x: float | None) -> str:
@@ -78,7 +78,9 @@ def render_diff(d: AnalysisDiff, console: Console) -> None:
         ev.add_column(col, justify="right", no_wrap=True)
     ev.add_column("pass" if narrow(console) else "pass A → B", no_wrap=True)
     for e in d.evidence:
-        if e.unit in ("fraction", "pp"):
+        if e.unit in DELTA_UNIT:
+            delta = unit_value(e.delta, DELTA_UNIT[e.unit])
+        elif e.unit in ("fraction", "pp"):
             delta = unit_value(e.delta, e.unit)
         else:
             delta = _signed(e.delta, 0 if e.unit in ("days", "count", "flag") else 2)

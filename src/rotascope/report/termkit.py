@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from rotascope.measures import quote
 from rotascope.records import Evidence
 from rotascope.tablefit import show_table
 
@@ -38,10 +39,19 @@ def mark(passed: bool | None) -> Text:
     return Text("PASS", style="green") if passed else Text("FAIL", style="red")
 
 
+QUOTED_UNITS = frozenset({"share", "share_diff", "vol_diff"})
+"""Units the tables quote as the claims do (``measures.quote``): shares, differences in pp. A percentile
+stays a plain 0-1 rank in its history (0.83) to keep the tables narrow."""
+DELTA_UNIT = {"share": "share_diff", "share_diff": "share_diff", "vol_diff": "vol_diff"}
+"""A change of a share or of a difference is quoted in pp (a percentile's, like its rank, plainly)."""
+
+
 def unit_value(value: float | None, unit: str) -> str:
     """A value in its unit's words: fractions as signed percent, pp as pp, counts whole, else 2 decimals."""
     if value is None:
         return "n/a"
+    if unit in QUOTED_UNITS:
+        return quote(value, unit)
     if unit == "fraction":
         return pct(value)
     if unit == "pp":
@@ -58,6 +68,8 @@ def evidence_value(e: Evidence) -> str:
 def evidence_threshold(e: Evidence) -> str:
     if e.threshold is None:
         return ""
+    if e.unit in QUOTED_UNITS:
+        return f"{e.comparison} {quote(e.threshold, e.unit)}"
     if e.unit == "fraction":
         return f"{e.comparison} {pct(e.threshold, 1)}"
     if e.unit == "pp":

@@ -57,8 +57,20 @@
     if (v === null || v === undefined) return "n/a";
     return v.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
   }
+  function quoted(v, unit) {
+    // the claims' own words for shares, differences in pp and percentiles (rotascope.measures.quote)
+    const x = v * 100;
+    if (unit === "share") return x.toFixed(2) + " %";
+    if (unit === "share_diff" || unit === "vol_diff") return (x >= 0 ? "+" : "") + x.toFixed(2) + " pp";
+    const r = Math.round(x * 10) / 10;
+    if (!Number.isInteger(r)) return r.toFixed(1) + "th percentile";
+    const n = r % 100, suffix = n >= 10 && n <= 20 ? "th" : ({ 1: "st", 2: "nd", 3: "rd" }[r % 10] || "th");
+    return r + suffix + " percentile";
+  }
+  const QUOTED = ["share", "share_diff", "vol_diff", "percentile"];
   function evValue(e) {
     if (e.value === null) return "n/a";
+    if (QUOTED.includes(e.unit)) return quoted(e.value, e.unit);
     if (e.unit === "fraction") return pct(e.value);
     if (e.unit === "pp") return (e.value >= 0 ? "+" : "") + e.value.toFixed(2) + " pp";
     if (["days", "count", "flag"].includes(e.unit)) return e.value.toFixed(0);
@@ -66,6 +78,7 @@
   }
   function evThreshold(e) {
     if (e.threshold === null) return "";
+    if (QUOTED.includes(e.unit)) return `${e.comparison} ${quoted(e.threshold, e.unit)}`;
     if (e.unit === "fraction") return `${e.comparison} ${pct(e.threshold, 1)}`;
     if (e.unit === "pp") return `${e.comparison} ${(e.threshold >= 0 ? "+" : "") + e.threshold.toFixed(2)} pp`;
     return `${e.comparison} ${e.threshold}`;
