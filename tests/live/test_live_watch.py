@@ -106,6 +106,15 @@ def test_webhook_retries_once_and_never_raises(replay: LiveReplay) -> None:
     assert refused is not None and refused.startswith("The alert webhook could not be delivered")
 
 
+def test_webhook_counts_any_2xx_and_never_reposts_after_a_large_200(replay: LiveReplay) -> None:
+    replay.script("/big", Reply(200, b"x" * 1_000_000))  # a relay that echoes a big page
+    replay.script("/empty", Reply(204, b""))
+    assert post_webhook(f"{replay.url}/big", {"alerts": [1]}, timeout=2.0) is None
+    assert post_webhook(f"{replay.url}/empty", {"alerts": [2]}, timeout=2.0) is None
+    posts = [r.path for r in replay.requests if r.method == "POST"]
+    assert posts == ["/big", "/empty"]  # one POST each: delivered, not re-sent
+
+
 def test_watch_two_iterations_alerts_once_to_log_and_webhook(
     replay: LiveReplay, make_settings: MakeSettings, analysis: Analysis, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -84,6 +84,6 @@ def test_webhook_ends_within_its_deadline(drip: str) -> None:
     started = time.monotonic()
     message = post_webhook(f"{drip}/hook", {"alerts": []}, timeout=1.5)
     took = time.monotonic() - started
-    assert message is not None and message.startswith("The alert webhook could not be delivered")
-    assert "127.0.0.1" not in message  # the URL (whose path may hold a secret) is never printed
-    assert took < 4.5, took
+    # the drip answers 200 at once, then drips its body: a 2xx is delivered, its body never waited for
+    assert message is None
+    assert took < 1.5, took

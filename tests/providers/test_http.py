@@ -218,3 +218,21 @@ def test_invalid_settings_are_config_errors() -> None:
 def test_sockets_to_other_hosts_are_blocked() -> None:
     with pytest.raises(SocketConnectBlockedError), pytest.warns(UserWarning, match="192.0.2.1"):
         socket.create_connection(("192.0.2.1", 80), timeout=0.1)
+
+
+def test_redirect_within_the_host_is_followed(server: ReplayServer, make_client: MakeClient) -> None:
+    server.script("/moved", Reply(302, b"", {"Location": "/ok"}))
+    server.script("/ok", Reply(200, b"hello"))
+    client = make_client(base_url=server.url)
+    assert client.get("/moved", item="thing").content == b"hello"
+
+
+def test_redirect_to_another_host_is_not_followed(server: ReplayServer, make_client: MakeClient) -> None:
+    elsewhere = server.url.replace("127.0.0.1", "localhost") + "/ok"  # another host name, same machine
+    server.script("/moved", Reply(302, b"", {"Location": elsewhere}))
+    client = make_client(base_url=server.url)
+    with pytest.raises(
+        SourceUnavailable, match=r"redirected the request for thing to another host \(localhost\)"
+    ):
+        client.get("/moved", item="thing")
+    assert [r.path for r in server.requests] == ["/moved"]

@@ -195,13 +195,16 @@ def claim(
     weight: float,
     *,
     bullish_if_passed: bool = True,
+    strength: float | None = None,
 ) -> Claim:
     """A claim whose direction follows its evidence: all passed → one way, any failed → the other.
 
     ``thesis`` is the statement the evidence tests; the claim's text says whether it holds, with the
-    numbers (:func:`claim_text`).
+    numbers (:func:`claim_text`). ``strength`` replaces the margin-based strength when the claim measures
+    its own (the sentiment agent's shrunk net tone).
     """
-    sign_, strength = judged(evidence, bullish_if_passed)
+    sign_, judged_strength = judged(evidence, bullish_if_passed)
+    strength = judged_strength if strength is None or sign_ == 0 else strength
     direction = BULLISH if sign_ > 0 else BEARISH if sign_ < 0 else NEUTRAL
     return Claim(
         id=f"{agent}.{key}",

@@ -201,16 +201,19 @@ def _tone(inputs: MemberInputs, as_of: date) -> tuple[Float64Array, Float64Array
     start = as_of - timedelta(days=7)
     recent = [h for h in inputs.headlines if start < h.known_at <= as_of]
     count = np.zeros(n, dtype=np.int64)
-    mean = np.full(n, np.nan)
+    positive = np.zeros(n)
+    negative = np.zeros(n)
     if recent:
-        scores = load_model().predict([h.text for h in recent]).scores
+        labels = np.asarray(load_model().predict([h.text for h in recent]).labels)
         for j, sym in enumerate(inputs.symbols):  # only the week's headlines are scanned for each name
             hit = [i for i, h in enumerate(recent) if sym in h.tickers or f"${sym}" in h.text]
             if hit:
                 count[j] = len(hit)
-                mean[j] = float(scores[hit].mean())
+                positive[j] = float((labels[hit] == "positive").sum())
+                negative[j] = float((labels[hit] == "negative").sum())
     made = count > 0
-    sign, strength = vector.judge(vector.rnd_array(mean)[:, None], [0.0], [">="], ["score"])
+    net, strength = vector.tone(positive, negative, count.astype(np.float64))
+    sign, _ = vector.judge(net[:, None], [0.0], [">"], ["score"])
     return np.where(made, sign, 0.0), np.where(made, strength, 0.0), made, count
 
 

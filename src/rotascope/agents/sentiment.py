@@ -2,7 +2,12 @@
 
 Each headline gets P(positive) − P(negative) from :mod:`rotascope.sentiment.model` (trained on the Financial
 PhraseBank: word n-grams, Loughran-McDonald counts and finance direction rules such as "loss narrowed");
-the agent's evidence is the mean score of the headlines known in the window.
+each is labelled positive, negative or neutral (its most probable class). The agent's evidence is the net
+tone of the headlines known in the window, shrunk toward neutral by their number
+(:func:`rotascope.agents.vector.tone`: (positive − negative) / (count + 20), the posterior mean under a
+prior of 20 neutral headlines): a balanced tape is neutral whatever its mean score, and the agent's score
+and confidence grow with the count and the agreement of the headlines. The mean model score is quoted
+beside it.
 
 Headlines must be dated no later than the as-of date (published and known by then). Without stored news
 the agent reports that it has no evidence; it never invents a view.
@@ -12,6 +17,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import numpy as np
+
+from rotascope.agents import vector
 from rotascope.agents.base import AgentContext, claim, ev, opinion
 from rotascope.records import Headline, Opinion
 
@@ -21,7 +29,7 @@ NO_NEWS = "No dated headlines are stored for this period: no sentiment evidence 
 
 
 def analyze(ctx: AgentContext, headlines: list[Headline] | None = None, days: int = 7) -> Opinion:
-    """Mean model score of the headlines known in the ``days`` before the as-of date."""
+    """Net tone of the headlines known in the ``days`` before the as-of date, shrunk by their count."""
     start = ctx.as_of - timedelta(days=days)
     recent = [h for h in (headlines or []) if start < h.known_at <= ctx.as_of]
     if not recent:
@@ -33,18 +41,24 @@ def analyze(ctx: AgentContext, headlines: list[Headline] | None = None, days: in
     result = load_model().predict([h.text for h in recent])
     mean = float(result.scores.mean())
     counts = {label: result.labels.count(label) for label in ("positive", "negative", "neutral")}
+    net, strength = vector.tone(
+        np.array([counts["positive"]], dtype=np.float64),
+        np.array([counts["negative"]], dtype=np.float64),
+        np.array([len(recent)], dtype=np.float64),
+    )
     claims = [
         claim(
             NAME,
             "tone",
-            f"Mean sentiment score of {len(recent)} headlines over {days} days is {mean:+.2f} "
-            f"({counts['positive']} positive, {counts['negative']} negative, {counts['neutral']} neutral)",
+            f"Headline tone over {days} days is net positive: {counts['positive']} positive, "
+            f"{counts['negative']} negative, {counts['neutral']} neutral of {len(recent)} headlines "
+            f"(mean score {mean:+.2f})",
             [
                 ev(
                     ctx,
-                    "Mean headline score P(positive) − P(negative)",
-                    mean,
-                    ">=",
+                    f"Net tone (positive − negative) / (headlines + {vector.TONE_PRIOR:.0f})",
+                    float(net[0]),
+                    ">",
                     0.0,
                     source=f"{len(recent)} stored headlines",
                     window=f"{days}d",
@@ -52,6 +66,7 @@ def analyze(ctx: AgentContext, headlines: list[Headline] | None = None, days: in
                 )
             ],
             0.6,
+            strength=float(strength[0]),
         )
     ]
     return opinion(NAME, METHOD, ctx.as_of, claims, ["Headline tone is noisy and often lags price."])

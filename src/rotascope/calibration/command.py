@@ -20,7 +20,7 @@ from rotascope.calibration.member_review import member_review, member_review_lin
 from rotascope.calibration.outcomes import check_horizon
 from rotascope.calibration.review import review, review_lines, write_review
 from rotascope.calibration.service import calibrate, calibration_of
-from rotascope.console import err, friendly_errors, in_range, out, settings_of
+from rotascope.console import err, friendly_errors, out, settings_of
 from rotascope.errors import DataError, RotascopeError
 from rotascope.monitor.asof import parse_date, resolve_as_of
 from rotascope.monitor.run import Monitor, build_monitor
@@ -53,11 +53,7 @@ def register(app: typer.Typer, extra: ExtraFactory | None = None) -> None:
         ] = None,
         horizon: Annotated[
             int | None,
-            typer.Option(
-                "--horizon",
-                help="Review one calibrated horizon, in weeks (default: all).",
-                callback=in_range(1, 520, "weeks"),
-            ),
+            typer.Option("--horizon", help="Review one calibrated horizon, in weeks (default: all)."),
         ] = None,
         members: Annotated[
             bool,

@@ -184,7 +184,8 @@ def data_alerts(report: UpdateReport | None, fresh: Freshness, analysis: Analysi
 
 # -------------------------------------------------------------------------------------------- delivery
 def post_webhook(url: str, payload: dict[str, Any], timeout: float, attempts: int = 2) -> str | None:
-    """POST ``payload`` as JSON; one retry. Returns None on success or the failure as one sentence."""
+    """POST ``payload`` as JSON; one retry. Returns None on success (any 2xx, its body unread: a 200 with
+    a large body is delivered, never re-POSTed) or the failure as one sentence."""
     cause = ""
     budget = Deadline(timeout * attempts)  # the whole delivery, retries included, ends by this
     tried = 0
@@ -199,8 +200,8 @@ def post_webhook(url: str, payload: dict[str, Any], timeout: float, attempts: in
                     "POST",
                     url,
                     deadline=Deadline(min(timeout, budget.remaining())),
-                    max_bytes=64 * 1024,
                     json=payload,
+                    read_body=False,  # any 2xx is delivered, whatever (and however large) its body
                 )
             except httpx.TimeoutException:
                 cause = f"no complete answer within {timeout:g} s"

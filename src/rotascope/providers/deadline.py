@@ -58,8 +58,10 @@ def fetch(
     params: Mapping[str, Any] | None = None,
     json: Any = None,
     headers: Mapping[str, str] | None = None,
+    read_body: bool = True,
 ) -> tuple[httpx.Response, bytes]:
-    """One request that ends by ``deadline``: returns the response (body read) and its decoded bytes."""
+    """One request that ends by ``deadline``: returns the response (body read) and its decoded bytes;
+    with ``read_body=False`` the body is never read (the caller needs only the status) and is ``b""``."""
     left = deadline.remaining()
     if left <= 0:
         raise DeadlineExceeded("the deadline passed before the request started")
@@ -68,6 +70,8 @@ def fetch(
     )
     response = client.send(request, stream=True)
     try:
+        if not read_body:
+            return response, b""
         chunks: list[bytes] = []
         size = 0
         for chunk in response.iter_bytes():

@@ -119,6 +119,25 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+class CrossHostRedirect(Exception):
+    """A reply redirected to another host (not followed: a key or cookie must not travel there)."""
+
+    def __init__(self, host: str) -> None:
+        super().__init__(host)
+        self.host = host
+
+
+def _same_host_redirects_only(response: httpx.Response) -> None:
+    """httpx response hook, run before a redirect is followed: refuse one that leaves the request's host
+    (a different host, or a downgrade from https to http)."""
+    if not response.has_redirect_location:
+        return
+    here = response.request.url
+    there = here.join(response.headers["location"])
+    if there.host != here.host or (here.scheme == "https" and there.scheme != "https"):
+        raise CrossHostRedirect(there.host or "an unnamed host")
+
+
 @dataclass
 class HttpClient:
     """Thin wrapper over :class:`httpx.Client` shared by the providers.
@@ -170,6 +189,7 @@ class HttpClient:
             headers={"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate", **self.headers},
             transport=self.transport,
             follow_redirects=True,
+            event_hooks={"response": [_same_host_redirects_only]},
         )
 
     def close(self) -> None:
@@ -235,6 +255,13 @@ class HttpClient:
                 response, content = fetch(
                     self._client, "GET", url, deadline=each, max_bytes=self.max_bytes, params=params
                 )
+            except CrossHostRedirect as exc:
+                raise SourceUnavailable(
+                    f"{self.source} redirected the request for {item} to another host ({exc.host}); "
+                    "redirects are followed only within the same host.",
+                    source=self.source,
+                    item=item,
+                ) from None
             except BodyTooLarge as exc:
                 raise BadResponse(
                     f"{self.source} sent a reply for {item} larger than {exc.limit:,} bytes.",

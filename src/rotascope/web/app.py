@@ -10,6 +10,7 @@ The shared state (monitor, store lock, caches) lives in :mod:`rotascope.web.stat
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
 import time
@@ -64,7 +65,7 @@ def create_app(settings: Settings, monitor: Monitor | None = None) -> FastAPI:
 
     @app.exception_handler(RotascopeError)
     async def rotascope_error(_request: Request, exc: RotascopeError) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=status_of(exc))
+        return JSONResponse({"detail": without_paths(str(exc), settings)}, status_code=status_of(exc))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -95,6 +96,18 @@ def create_app(settings: Settings, monitor: Monitor | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
+
+
+_ABSOLUTE_PATH = re.compile(r"(?<![\w:/.])/(?:[\w.+@~-]+/)+[\w.+@~-]*")
+
+
+def without_paths(text: str, settings: Settings) -> str:
+    """``text`` with every filesystem path taken out: the store and the data folder by name, any other
+    absolute path as "<path>" (a reply never says where files live, as /api/health promises)."""
+    text = text.replace(f"store {settings.db}", "store")
+    for path, name in ((settings.db, "the store file"), (settings.home, "the data folder")):
+        text = text.replace(str(path), name)
+    return _ABSOLUTE_PATH.sub("<path>", text)
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -85,6 +85,7 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        send = _nosniff(send)
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         host = headers.get("host", "")
         if not self.any_host and host_name(host) not in self.hosts:
@@ -134,6 +135,19 @@ def _without_body(send: Send) -> Send:
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.body":
             message = {**message, "body": b""}
+        await send(message)
+
+    return wrapped
+
+
+def _nosniff(send: Send) -> Send:
+    """``send`` that adds ``X-Content-Type-Options: nosniff`` to every response it starts (no browser may
+    guess a type other than the one declared)."""
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-content-type-options"]
+            message = {**message, "headers": [*headers, (b"x-content-type-options", b"nosniff")]}
         await send(message)
 
     return wrapped
