@@ -1,4 +1,5 @@
-"""Warm answers as whole processes: `rotascope monitor` / `analyze` beside the polars yardstick.
+"""Warm answers as whole processes: `rotascope monitor` / `analyze` / `debate` / `backtest -f json` beside
+the polars yardstick.
 
 The yardstick (``../shared/bench/polars_monitor.py``) is a plain polars script that reads the bundled
 Parquet and computes only the core breadth and relative strength; it runs in its own virtual environment
@@ -46,7 +47,8 @@ def polars_python() -> Path | None:
 def run(home: str) -> list[tuple[str, list[float], str]]:
     env = {**os.environ, "ROTASCOPE_HOME": home}
     rot = [sys.executable, "-m", "rotascope"]
-    for warm in (["monitor"], ["analyze"], ["debate", "SAIA"]):  # fill the saved panel and the stored answers
+    # fill the saved panel, the stored answers and the backtest's caches (features, calibrated tilt)
+    for warm in (["monitor"], ["analyze"], ["debate", "SAIA"], ["backtest", "-f", "json"]):
         subprocess.run([*rot, *warm], env=env, check=True, capture_output=True)
     py = polars_python()
     if py is None or not YARDSTICK.exists():
@@ -59,6 +61,7 @@ def run(home: str) -> list[tuple[str, list[float], str]]:
         ("monitor (warm, whole process)", ["monitor"]),
         ("analyze (warm, whole process)", ["analyze"]),
         ("debate SAIA (warm, whole process)", ["debate", "SAIA"]),
+        ("backtest -f json (warm, whole process)", ["backtest", "-f", "json"]),
     ):
         mine, theirs = [], []
         for _ in range(RUNS):
