@@ -16,6 +16,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 
 from rotascope._record import Record
 from rotascope._typing import BoolArray, Float64Array
@@ -98,6 +99,8 @@ class MembersDebate(Record):
     calls: list[MemberCall]
     skipped: list[str]
     """Members without enough history (fewer than 260 closes) or without a close on the as-of."""
+    off_list: list[str] = Field(default_factory=list)
+    """Today's members that were not on the Russell 2000 list in force at the as-of (not debated vs IWM)."""
     caveats: list[str]
 
 

@@ -260,7 +260,14 @@ def render_members(ranked: MembersDebate, console: Console, top: int | None = No
         f"{len(calls):,} members debated (ladder level {ranked.ladder_reached} of 5; killers triggered: "
         f"{', '.join(ranked.killers_triggered) or 'none'}): {tilts['toward']} tilt toward, "
         f"{tilts['away']} away, {tilts['none']} no tilt; {len(ranked.skipped)} skipped (fewer than 260 "
-        "closes or no close on the as-of). `rotascope debate SYMBOL` words any one of them."
+        "closes or no close on the as-of)"
+        + (
+            f"; {len(ranked.off_list):,} of today's members were not on the Russell 2000 list in force "
+            "then and are left out (`debate SYMBOL` judges them against SPY)"
+            if ranked.off_list
+            else ""
+        )
+        + ". `rotascope debate SYMBOL` words any one of them."
     )
     for caveat in ranked.caveats:
         console.print(caveat, style="dim")

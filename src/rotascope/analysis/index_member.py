@@ -7,6 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+import pandas as pd
+
+from rotascope._typing import BoolArray
 from rotascope.monitor.engine import MonitorPanel
 
 R2000, SP500 = "R2000", "SP500"
@@ -23,23 +27,32 @@ class IndexMembership:
     """'the R2000 list of 2024-06-30', or 'today's members' before the first dated list."""
 
 
-def membership(panel: MonitorPanel, universe: str, symbol: str, day: date) -> IndexMembership:
-    """``symbol`` on the ``universe`` list in force at ``day`` (today's members before the first list)."""
+def on_list(panel: MonitorPanel, universe: str, symbols: tuple[str, ...], day: date) -> BoolArray:
+    """Per symbol: on the ``universe`` list in force at ``day`` (today's members before the first list)."""
     u = panel.breadth.get(universe)
     t = panel.row(day)
     if u is not None and u.pit is not None and u.list_row is not None and u.list_row[t] >= 0:
-        k = int(u.list_row[t])
-        symbols = u.pit.close.symbols
-        on_list = symbol in symbols and bool(u.pit.listed[k, symbols.index(symbol)])
-        listed = u.pit.list_dates[k].astype("datetime64[D]").astype(date)
-        return IndexMembership(symbol, universe, on_list, f"the {universe} list of {listed}")
+        where = pd.Index(u.pit.close.symbols).get_indexer(pd.Index(list(symbols)))
+        listed = u.pit.listed[int(u.list_row[t])]
+        return np.asarray((where >= 0) & listed[np.maximum(where, 0)], dtype=bool)
     if u is not None and u.pit is not None:
-        today = u.pit.close.symbols[: u.pit.n_current]
+        today: list[str] = list(u.pit.close.symbols[: u.pit.n_current])
     elif universe == R2000:
-        today = panel.data.members.symbols
+        today = list(panel.data.members.symbols)
     else:
-        today = ()
-    return IndexMembership(symbol, universe, symbol in today, "today's members (no dated list known then)")
+        today = []
+    return np.asarray(pd.Index(list(symbols)).isin(today), dtype=bool)
+
+
+def membership(panel: MonitorPanel, universe: str, symbol: str, day: date) -> IndexMembership:
+    """``symbol`` on the ``universe`` list in force at ``day`` (today's members before the first list)."""
+    member = bool(on_list(panel, universe, (symbol,), day)[0])
+    u = panel.breadth.get(universe)
+    t = panel.row(day)
+    if u is not None and u.pit is not None and u.list_row is not None and u.list_row[t] >= 0:
+        listed = u.pit.list_dates[int(u.list_row[t])].astype("datetime64[D]").astype(date)
+        return IndexMembership(symbol, universe, member, f"the {universe} list of {listed}")
+    return IndexMembership(symbol, universe, member, "today's members (no dated list known then)")
 
 
 def outside_r2000_label(symbol: str, day: date, r2000: IndexMembership, sp500: IndexMembership) -> str:

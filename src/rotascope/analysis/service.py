@@ -18,7 +18,7 @@ import numpy as np
 from rotascope.agents.members import MemberInputs, MembersDebate, debate_members
 from rotascope.agents.run import universe_analysis
 from rotascope.agents.stock import stock_analysis
-from rotascope.analysis.index_member import R2000, SP500, membership, outside_r2000_label
+from rotascope.analysis.index_member import R2000, SP500, membership, on_list, outside_r2000_label
 from rotascope.analysis.replay import replay_extra
 from rotascope.calibration.cross import cross_calibration_of
 from rotascope.calibration.name_call import name_call
@@ -165,8 +165,12 @@ class Analyst:
         monitor = self.monitor
         day = self.day(as_of)
         members = monitor.panel.data.members
-        symbols = tuple(members.symbols)
-        close = members.float64()  # float32 only when exact: the store's closes, as ``single`` reads them
+        # only the names on the Russell 2000 list in force at the as-of: `debate SYMBOL` judges any other
+        # stock against SPY (analysis/index_member.py), so it has no place in a ranking against IWM
+        listed = on_list(monitor.panel, R2000, tuple(members.symbols), day)
+        off_list = [s for s, on in zip(members.symbols, listed, strict=True) if not on]
+        symbols = tuple(s for s, on in zip(members.symbols, listed, strict=True) if on)
+        close = members.float64()[:, listed]  # float32 only when exact: the store's closes, as ``single``
         inst = self.store.instruments().set_index("symbol")
         sectors = tuple(
             str(v) if isinstance(v := inst.at[s, "sector"] if s in inst.index else None, str) and v else None
@@ -176,7 +180,8 @@ class Analyst:
         cross = cross_calibration_of(monitor)
         calibrated = {s: c for s in symbols if (c := name_call(cross, s, day)) is not None}
         inputs = MemberInputs(symbols, sectors, close, got.fundamentals, tuple(got.headlines), calibrated)
-        return debate_members(monitor, day, inputs)
+        ranked = debate_members(monitor, day, inputs)
+        return ranked.model_copy(update={"off_list": off_list}) if off_list else ranked
 
     def _high_low(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
         """An ETF's stored highs and lows on the monitor calendar (None when the source had none)."""

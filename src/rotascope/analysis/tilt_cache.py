@@ -24,6 +24,7 @@ from rotascope.backtest.calendar import as_index
 from rotascope.backtest.replay import replay_dates
 from rotascope.calibration.features import cache_key
 from rotascope.monitor.run import Monitor
+from rotascope.store.cache import discard
 
 PRIOR = Path(__file__).parents[1] / "calibration" / "size_history.parquet"
 """The bundled size-factor history the calibration's base rates count (not covered by the code digest)."""
@@ -56,7 +57,8 @@ def get(monitor: Monitor) -> pd.Series | None:
             days = npz["dates"].astype("datetime64[D]")
             values = npz["values"].astype(np.float64)
             name = str(npz["name"])
-    except (OSError, ValueError, KeyError):
+    except Exception as exc:  # any unreadable, truncated or mismatched file is a miss (issue 21)
+        discard(path, exc)
         return None
     return pd.Series(values, index=as_index(days), name=name)
 

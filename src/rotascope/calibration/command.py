@@ -115,7 +115,7 @@ def _members(monitor: Monitor, day: date | None, out_dir: Path | None) -> None:
             written = write_member_calls(cc, out_dir, upto)
         except OSError as exc:
             raise RotascopeError(f"Cannot write the review to {out_dir}: {exc.strerror}.") from None
-    for line in member_review_lines(rev):
+    for line in wrapped(member_review_lines(rev), out.width):
         out.print(line, markup=False, highlight=False)
     if written is not None:
         out.print(f"Wrote {written}")

@@ -48,6 +48,7 @@ from rotascope.errors import DataError
 from rotascope.indicators.kernels import rolling_max
 from rotascope.monitor.run import Monitor
 from rotascope.regime.thresholds import CalibrationRules
+from rotascope.store.cache import discard
 
 VERSION = "cross-2"
 """Bumped when the features, outcomes or model of the cross-section change (invalidates the cache)."""
@@ -485,8 +486,17 @@ def _get(path: Path, rules: CalibrationRules) -> CrossCalibration | None:
                 rules=rules,
                 elapsed_s=0.0,
             )
-    except (OSError, ValueError, KeyError):
+    except Exception as exc:  # any unreadable, truncated or mismatched file is a miss (issue 21)
+        discard(path, exc)
         return None
+
+
+def _prune(folder: Path, keep: Path, newest: int = 2) -> None:
+    """Delete all but the ``newest`` cross-*.npz files (~130 MB each; every update brings a new key)."""
+    files = sorted(folder.glob("cross-*.npz"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in [f for f in files if f != keep][newest - 1 :]:
+        with contextlib.suppress(OSError):
+            old.unlink()
 
 
 _MEMO: dict[int, tuple[Monitor, CrossCalibration]] = {}
@@ -504,6 +514,7 @@ def cross_calibration_of(monitor: Monitor) -> CrossCalibration:
         cc = cross_calibrate(monitor)
         if path is not None:
             _put(path, cc)
+            _prune(path.parent, path)
     _MEMO.clear()
     _MEMO[id(monitor)] = (monitor, cc)
     return cc

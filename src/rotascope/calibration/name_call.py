@@ -40,13 +40,13 @@ def _record(run: CrossRun, i: int, k: int, p: float) -> TrackRecord:
 
 def name_call(cc: CrossCalibration, symbol: str, as_of: date, h: int | None = None) -> Calibration | None:
     """The calibrated call of ``symbol`` in the week of ``as_of`` (None: not a member column, before the
-    first week, or no band yet)."""
+    first week, not on the point-in-time list in force that week, or no band yet)."""
     rules = cc.rules
     horizon = check_horizon(rules.default_horizon if h is None else h, tuple(cc.runs))
     j = cc.column(symbol)
     i = cc.week(np.datetime64(as_of, "D"))
-    if j is None or i < 0:
-        return None
+    if j is None or i < 0 or (cc.has_lists and not cc.listed[i, j]):
+        return None  # not a member column, before the first week, or off the list in force that week
     run = cc.runs[horizon]
     band = float(run.band[i, j])
     if not np.isfinite(band) or band <= 0:

@@ -204,9 +204,13 @@ def read_simfin(folder: Path, members: set[str]) -> tuple[pd.DataFrame, SimfinSt
     annual, overlap, restated = annual_rows(old, new)
     ttm = ttm_rows(quarters)
     # the newer annual export has no cash flow: take it from the trailing four quarters ending that day
-    cfo = ttm.drop_duplicates(["symbol", "period_end"]).set_index(["symbol", "period_end"])["cfo"]
+    # (known no earlier than those quarters were published: a filled row takes the later known_at)
+    by_end = ttm.drop_duplicates(["symbol", "period_end"]).set_index(["symbol", "period_end"])
     at = pd.MultiIndex.from_frame(annual[["symbol", "period_end"]])
-    annual["cfo"] = annual["cfo"].fillna(pd.Series(cfo.reindex(at).to_numpy(), index=annual.index))
+    filled = annual["cfo"].isna() & by_end["cfo"].reindex(at).notna().to_numpy()
+    annual["cfo"] = annual["cfo"].fillna(pd.Series(by_end["cfo"].reindex(at).to_numpy(), index=annual.index))
+    ttm_known = pd.Series(by_end["known_at"].reindex(at).to_numpy(), index=annual.index)
+    annual.loc[filled, "known_at"] = np.maximum(annual.loc[filled, "known_at"], ttm_known[filled])
     lag = (new["Restated Date"] - new["Publish Date"]).dt.days
     stats = SimfinStats(
         annual_rows=len(annual),

@@ -10,12 +10,11 @@ import hashlib
 from datetime import date
 from pathlib import Path
 
-from pydantic import ValidationError
-
 from rotascope._code import code_digest
 from rotascope.atomicfile import atomic_write
 from rotascope.config import Settings
 from rotascope.records import Regime, ValuationLens
+from rotascope.store.cache import discard
 from rotascope.store.stamp import noted_fingerprint
 
 
@@ -34,7 +33,10 @@ def cached_lens(settings: Settings, as_of: date, improve: bool | None) -> Valuat
         return None
     try:
         return ValuationLens.model_validate_json(path.read_text())
-    except (OSError, ValidationError):
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # unreadable, truncated or mismatched: a miss, deleted (issue 21)
+        discard(path, exc)
         return None
 
 
