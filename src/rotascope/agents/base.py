@@ -21,7 +21,7 @@ from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import MonitorResult
 from rotascope.records import Claim, Evidence, Opinion, rnd
 from rotascope.regime.rules import evidence
-from rotascope.regime.thresholds import AgentRules, Thresholds
+from rotascope.regime.thresholds import AgentRules, ScreenRules, Thresholds
 
 BULLISH, NEUTRAL, BEARISH = "bullish", "neutral", "bearish"
 STANCE_BAND = 0.2
@@ -65,6 +65,11 @@ class AgentContext:
 def agent_rules(ctx: AgentContext) -> AgentRules:
     """The agents' thresholds in force (the monitor's thresholds file, or the packaged defaults)."""
     return ctx.thresholds.agents if ctx.thresholds is not None else AgentRules()
+
+
+def revision_floor(ctx: AgentContext) -> float:
+    """The screen's ``revision_floor`` in force (the monitor's thresholds file, or the packaged default)."""
+    return (ctx.thresholds.screen if ctx.thresholds is not None else ScreenRules()).revision_floor
 
 
 ATR_ROWS = 15

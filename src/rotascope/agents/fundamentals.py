@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from rotascope._typing import Float64Array
-from rotascope.agents.base import AgentContext, claim, ev, opinion
+from rotascope.agents.base import AgentContext, claim, ev, opinion, revision_floor
 from rotascope.agents.columns import (
     CYC_MINUS_DEF_3M,
     MARKET_63D,
@@ -178,7 +178,7 @@ def measure(ctx: AgentContext, fund: Fundamentals | None) -> UniverseFundamental
     ann = fund.annual[fund.annual["symbol"].isin(members)]
     enough = MIN_FIRMS
     window = ctx.member_window(253)
-    frame = score_frame(ScreenInputs(ctx.as_of, symbols, {}, {}, window), fund)
+    frame = score_frame(ScreenInputs(ctx.as_of, symbols, {}, {}, window), fund, revision_floor(ctx))
     with np.errstate(invalid="ignore", divide="ignore"):
         ret = pd.Series(window[-1] / window[-64] - 1.0, index=list(symbols)).reindex(frame.index)
     q = frame["quality"]
@@ -620,7 +620,7 @@ def company_claims(ctx: AgentContext, symbol: str, close: Float64Array) -> tuple
     symbols, window = ctx.panel.data.members.symbols, ctx.member_window(253)
     if symbol not in symbols and len(close) >= len(window):
         symbols, window = (*symbols, symbol), np.column_stack([window, close[-len(window) :]])
-    frame = score_frame(ScreenInputs(ctx.as_of, symbols, {}, {}, window), fund)
+    frame = score_frame(ScreenInputs(ctx.as_of, symbols, {}, {}, window), fund, revision_floor(ctx))
     if symbol not in frame.index or not np.isfinite(frame.loc[[symbol], "quality"].to_numpy(np.float64)[0]):
         return [], f"No company fundamentals known for {symbol} at {ctx.as_of}: price proxies only."
     row: dict[str, object] = {str(k): frame.at[symbol, k] for k in frame.columns}

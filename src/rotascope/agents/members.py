@@ -21,7 +21,7 @@ from pydantic import Field
 from rotascope._record import Record
 from rotascope._typing import BoolArray, Float64Array
 from rotascope.agents import vector
-from rotascope.agents.base import TOPIC_OF, AgentContext
+from rotascope.agents.base import TOPIC_OF, AgentContext, revision_floor
 from rotascope.agents.columns import ClaimSpec
 from rotascope.agents.decision import calibrated_probabilities, calibrated_stance
 from rotascope.agents.stock import (
@@ -169,7 +169,9 @@ def _company(
         none = np.zeros(n, dtype=bool)
         return [(k, np.zeros(n), np.zeros(n), none) for k, *_ in COMPANY], none
     symbols = ctx.panel.data.members.symbols
-    frame = score_frame(ScreenInputs(ctx.as_of, symbols, {}, {}, ctx.member_window(253)), fund)
+    frame = score_frame(
+        ScreenInputs(ctx.as_of, symbols, {}, {}, ctx.member_window(253)), fund, revision_floor(ctx)
+    )
     index = pd.Index(frame.index)
     pos = index.get_indexer(pd.Index(list(inputs.symbols)))
     listed = pos >= 0

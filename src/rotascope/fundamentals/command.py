@@ -20,6 +20,7 @@ from rotascope.fundamentals.backtest import backtest_screen
 from rotascope.fundamentals.screen import screen_at
 from rotascope.fundamentals.store import load_embedded
 from rotascope.monitor.asof import parse_date
+from rotascope.regime.thresholds import load_thresholds
 from rotascope.store.db import reading
 from rotascope.tablefit import show_table
 
@@ -260,8 +261,10 @@ def register(app: typer.Typer) -> None:
                 )
             emit_backtest(bt, fmt)
             return
-        with friendly_errors(), reading(settings_of(ctx)) as store:
-            result = screen_at(store, parse_date(as_of) if as_of else None, top or None)
+        settings = settings_of(ctx)
+        with friendly_errors(), reading(settings) as store:
+            rules = load_thresholds(settings.thresholds).screen
+            result = screen_at(store, parse_date(as_of) if as_of else None, top or None, rules)
         if fmt == "json":
             emit_json(result.to_dict())
         elif fmt == "csv":

@@ -440,11 +440,14 @@ def default_day(store: Store, panel: Panel, rules: ScreenRules) -> tuple[date | 
     )
 
 
-def screen_at(store: Store, as_of: date | None, top: int | None = None) -> ScreenResult:
+def screen_at(
+    store: Store, as_of: date | None, top: int | None = None, rules: ScreenRules | None = None
+) -> ScreenResult:
     """The screen as of a date, read from the store (the one entry point of CLI and web); without a date,
-    the latest day with enough members' fundamentals (:func:`default_day`)."""
+    the latest day with enough members' fundamentals (:func:`default_day`). ``rules``: the user's
+    thresholds file's ``[screen]`` (default: the packaged file)."""
     panel, names, sectors = member_panel(store)
-    rules = load_thresholds().screen
+    rules = rules or load_thresholds().screen
     why = None
     if as_of is None:
         as_of, why = default_day(store, panel, rules)

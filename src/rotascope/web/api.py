@@ -361,7 +361,7 @@ async def screen(
 
     def make() -> bytes:
         with st.store() as store:
-            return body_of(screen_at(store, day, top))
+            return body_of(screen_at(store, day, top, m.thresholds.screen))
 
     return await _cached(st, ("screen", day, top), make)
 
