@@ -24,12 +24,12 @@ demo: $(VENV)/.demo
 	$(BIN)/rotascope init
 	$(BIN)/rotascope monitor
 
-# the fast tier: lint, types and the tests that need no subprocess, browser, server or whole-history replay
+# the fast tier: lint, types and the unit tests (no loaded store, subprocess, browser, server or long replay)
 check: $(VENV)/.dev
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/ruff format --check src tests scripts benchmarks
 	$(BIN)/mypy
-	$(BIN)/pytest -q -m "not slow and not heavy" -n 2
+	$(BIN)/pytest -q -m "not slow and not heavy and not store"
 
 test: $(VENV)/.dev
 	$(BIN)/pytest -q

@@ -39,18 +39,34 @@ HEAVY_MODULES = frozenset(
         "test_web_static.py",
         "test_bt_sweep.py",
         "test_calibration.py",
+        "test_sent_model.py",  # fits the PhraseBank model (~20 s)
+    }
+)
+# single tests that rebuild embedded files from ../shared (seconds each)
+HEAVY_TESTS = frozenset(
+    {
+        "test_embedded_fundamentals_rebuild_byte_identical",
+        "test_build_script_reproduces_the_embedded_files",
+        "test_build_script_rebuilds_the_bundled_file",
+        "test_build_script_is_deterministic",
     }
 )
 # fixtures that run a subprocess or a long replay: a test asking for one is heavy wherever it lives
 HEAVY_FIXTURES = frozenset({"cli_env", "backtest_result"})
+# fixtures that load the whole embedded store (and its monitor panel) into the session: `store` tests
+STORE_FIXTURES = frozenset({"loaded_settings", "store", "monitor", "market"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests `make check` skips as ``heavy`` (module list and fixtures above)."""
+    """Mark what `make check` leaves out: ``heavy`` (module list and fixtures above) and ``store`` (tests
+    on the loaded embedded store; `make test` runs them)."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
-        if item.path.name in HEAVY_MODULES or fixtures & HEAVY_FIXTURES:
+        heavy_test = getattr(item, "originalname", item.name) in HEAVY_TESTS
+        if item.path.name in HEAVY_MODULES or fixtures & HEAVY_FIXTURES or heavy_test:
             item.add_marker(pytest.mark.heavy)
+        if fixtures & STORE_FIXTURES:
+            item.add_marker(pytest.mark.store)
 
 
 @pytest.fixture(scope="session")

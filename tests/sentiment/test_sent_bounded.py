@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from peakrss import run_measured
+
 HEADLINES = (
     "Operating profit rose to EUR 13.1 mn from EUR 8.7 mn",
     "Company X announces layoffs as demand falls",
@@ -25,19 +27,8 @@ BODY = ("The company said in a statement that it would publish its results later
 def run(
     args: list[str], env: dict[str, str], stdout: int | object = subprocess.DEVNULL
 ) -> tuple[int, str, int]:
-    """Exit code, stderr and peak RSS (KiB, from wait4) of ``rotascope ARGS`` in a child process."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "rotascope", *args],
-        stdout=stdout,  # type: ignore[arg-type]
-        stderr=subprocess.PIPE,
-        env=env,
-    )
-    assert proc.stderr is not None
-    stderr = proc.stderr.read().decode()  # stdout goes to a file or nowhere: no pipe to fill
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    proc.stderr.close()
-    return proc.returncode, stderr, usage.ru_maxrss
+    """Exit code, stderr and peak RSS (KiB) of ``rotascope ARGS`` in a child process (its own peak)."""
+    return run_measured([sys.executable, "-m", "rotascope", *args], env, stdout)
 
 
 @pytest.fixture
