@@ -39,6 +39,8 @@ def test_a_week_of_member_bars_in_six_requests(replay: LiveReplay, make_settings
         closes = {s: round(c * (1 + 0.001 * (i + 1)), 4) for s, c in raw.items()}
         if i == 2:
             closes["AAPL"] = -5.0  # a bad row: dropped and listed, the rest of the day is stored
+        if i == 3:
+            closes["AA"] *= 10  # a 10x jump from the stored close: dropped and listed
         replay.script(grouped_path(day), Reply(200, grouped_daily(day, closes)))
     report = run_update(settings, ["polygon"], now=lambda: NOW, sleep=lambda _: None)
     assert [r.item for r in report.items] == [d.isoformat() for d in WEEK]
@@ -58,6 +60,9 @@ def test_a_week_of_member_bars_in_six_requests(replay: LiveReplay, make_settings
     assert _rows(db, f"SELECT count(*) FROM bars WHERE symbol = 'AAPL' AND date = '{WEEK[2]}'") == [(0,)]
     flags = _rows(db, "SELECT symbol, date, reason FROM quality_flags WHERE source = 'Polygon.io'")
     assert ("AAPL", WEEK[2], "non-positive price") in flags
+    assert _rows(db, f"SELECT count(*) FROM bars WHERE symbol = 'AA' AND date = '{WEEK[3]}'") == [(0,)]
+    assert [r for r in flags if r[0] == "AA" and r[1] == WEEK[3] and "one-day jump" in str(r[2])]
+    assert _rows(db, f"SELECT count(*) FROM bars WHERE symbol = 'AA' AND date = '{WEEK[4]}'") == [(1,)]
     logged = " ".join(str(m) for (m,) in _rows(db, "SELECT message FROM update_log"))
     assert KEY not in logged
 

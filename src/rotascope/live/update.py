@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -76,6 +76,9 @@ from rotascope.store.live import (
     upsert_series,
     utcnow,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["SOURCES", "ItemResult", "UpdateReport", "run_update", "yahoo_symbol"]
 
@@ -722,6 +725,10 @@ def _polygon_item(run: _Run, chain: _BulkChain, day: date) -> Outcome:
         notes.append(f"{rescaled} rescaled to continue the stored adjusted closes of {chain.anchor}")
     for col in ("open", "high", "low", "close"):
         bars[col] = (bars[col] * factor.fillna(1.0)).round(6)
+    bars, jumps = _drop_jumps(run, bars, day)
+    flags += jumps
+    if jumps:
+        notes.append(f"{len(jumps)} dropped: a one-day jump from the stored close beyond the spike limits")
     reasons = tuple(f.reason for f in flags)
     if flags:
         notes.append(f"{len(flags)} values cleaned (listed in quality_flags)")
@@ -731,6 +738,26 @@ def _polygon_item(run: _Run, chain: _BulkChain, day: date) -> Outcome:
         rows = upsert_bars(conn, bars)
         log_update(conn, UpdateLogRow("polygon", item, started, utcnow(), "updated", rows, message))
     return Outcome("updated", rows, message, reasons)
+
+
+def _drop_jumps(run: _Run, bars: pd.DataFrame, day: date) -> tuple[pd.DataFrame, list[QualityFlag]]:
+    """Bars whose close jumps beyond the spike limits from the member's last stored close: dropped and
+    flagged (one day of a bulk reply cannot show whether the move reverses, as Yahoo's history can)."""
+    last = dict(
+        run.store.conn.execute(
+            "SELECT symbol, arg_max(close, date) FROM bars WHERE date < ? AND close > 0 GROUP BY symbol",
+            [day],
+        ).fetchall()
+    )
+    s = run.settings
+    jump = bars["close"].astype(float) / bars["symbol"].map(last).astype(float) - 1.0
+    bad = ((jump > s.spike_up) | (jump < -s.spike_down)).to_numpy()
+    why = "one-day jump from the stored close beyond the spike limits (a reversal cannot be seen in one day)"
+    flags = [
+        QualityFlag(polygon_mod.SOURCE, str(sym), day.isoformat(), "close", float(c), "bar dropped", why)
+        for sym, c in zip(bars["symbol"][bad], bars["close"][bad], strict=True)
+    ]
+    return bars[~bad].reset_index(drop=True), flags
 
 
 def _fred_item(run: _Run, fetcher: FredFetcher, fred_id: str) -> Outcome:
