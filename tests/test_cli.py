@@ -194,6 +194,7 @@ def kill_during_big_insert(env: dict[str, str], *args: str) -> None:
 def test_kill_during_init_leaves_previous_state_usable(loaded_settings: Settings, tmp_path: Path) -> None:
     home = private_home(loaded_settings, tmp_path / "home")
     env = {**os.environ, "ROTASCOPE_HOME": str(home)}
+    assert run(env, "init").returncode == 0  # the copy lacks the headline sample `init` loads: a whole store
     before = json.loads(run(env, "data", "status", "-f", "json").stdout)["summary"]
     # a forced reload deletes and re-inserts everything inside one transaction: kill it in the middle
     kill_during_big_insert(env, "init", "--force")
@@ -244,6 +245,7 @@ def test_analysis_bad_input(cli_env: dict[str, str], args: list[str], needle: st
 def test_init_again_is_a_no_op(loaded_settings: Settings, tmp_path: Path) -> None:
     private_home(loaded_settings, tmp_path)
     env = {**os.environ, "ROTASCOPE_HOME": str(tmp_path)}
+    assert run(env, "init").returncode == 0  # the copy lacks the headline sample `init` loads: a whole store
     before = (tmp_path / "rotascope.duckdb").read_bytes()
     result = run(env, "init")
     assert result.returncode == 0 and "already up to date" in result.stdout

@@ -208,15 +208,15 @@ def test_a_damaged_store_is_one_sentence_and_nothing_is_written(
 # ---------------------------------------------------------------------------------- unfinished init
 def test_a_first_init_killed_after_the_fundamentals_is_named_and_finished(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [*EXE, "init"], env=env_for(home), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-    )
-    assert proc.stdout is not None
-    for text in proc.stdout:
-        if "Company fundamentals loaded" in text:
-            proc.kill()
-            break
-    proc.wait(timeout=300)
+    ) as proc:
+        assert proc.stdout is not None
+        for text in proc.stdout:
+            if "Company fundamentals loaded" in text:
+                proc.kill()
+                break
+        proc.wait(timeout=300)
     assert proc.returncode == -signal.SIGKILL
     db = home / "rotascope.duckdb"
     status = run(home, "data", "status")

@@ -71,7 +71,8 @@ def register(app: typer.Typer) -> None:
                 ) as progress:
                     task = progress.add_task("Reading and cleaning the embedded dataset")
                     unfinished = bool(unfinished_parts(store.conn))
-                    mark_unfinished(store.conn, unfinished)  # `data status` names what a kill leaves out
+                    if unfinished:
+                        mark_unfinished(store.conn, True)  # `data status` names what a kill leaves out
                     current = bundled.dataset_fingerprint(settings)
                     report = None
                     if force or store.loaded_fingerprint(bundled.SOURCE) != current:
@@ -91,7 +92,8 @@ def register(app: typer.Typer) -> None:
                         task, description="Loading the Benzinga headline sample into the news table"
                     )
                     headlines = load_headline_sample(store)
-                    mark_unfinished(store.conn, False)
+                    if unfinished:
+                        mark_unfinished(store.conn, False)
                 flags = store.flag_summary()
             except BaseException as exc:
                 if kept and is_interrupt(exc):
