@@ -32,7 +32,7 @@ check: $(VENV)/.dev
 	$(BIN)/pytest -q -m "not slow and not heavy and not store"
 
 test: $(VENV)/.dev
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests scripts benchmarks

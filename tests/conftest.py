@@ -69,6 +69,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.store)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_yfinance_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """yfinance keeps the first cookie-cache database of a process open for good, and rotascope hands it
+    the home of the first transport (rotascope.providers.yfinance_transport): a test's home is deleted after
+    the test, so every later test of the worker met 'unable to open database file'. One folder per session."""
+    from rotascope.providers import yfinance_transport
+
+    folder = tmp_path_factory.mktemp("yfinance-cache")
+    yfinance_transport.use_cache_dir(folder)
+
+
 @pytest.fixture(scope="session")
 def loaded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     """Settings pointing at a store that holds the whole embedded dataset."""

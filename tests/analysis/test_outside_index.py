@@ -65,8 +65,11 @@ def test_a_stock_outside_the_index_is_debated_against_spy_and_said_so(
     assert any("AAPL is beating SPY over 3 months" in t for t in texts)
     assert not any("IWM" in t for t in texts)
     assert "SPY re-takes the lead" in aapl.decision.scenarios[2].summary
-    member = analyst.single("BE", DAY)  # on the list: still against the Russell 2000, no label
-    assert member.decision.base_rates is not None and "BE vs IWM" in member.decision.base_rates.note
+    member = analyst.single(
+        "BE", DAY
+    )  # on the list: the cross-section's call (vs the median member), no label
+    cal = member.decision.calibration
+    assert cal is not None and "median Russell 2000 member" in cal.outcomes[0]
     assert not member.decision.rationale[0].startswith("BE is not")
     kre = analyst.single("KRE", DAY)  # regime ETFs stay against SPY, and are not called one stock
     assert kre.kind == "regime" and "KRE vs SPY" in (kre.decision.base_rates or aapl.decision.base_rates).note

@@ -113,9 +113,6 @@ class YfinanceTransport:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         # deferred: yfinance/curl_cffi load only when Yahoo is asked (not for other commands)
-        import yfinance.cache as yf_cache  # type: ignore[import-untyped]
-
-        # deferred: yfinance/curl_cffi load only when Yahoo is asked (not for other commands)
         from yfinance.data import YfData  # type: ignore[import-untyped]
 
         self.source = source
@@ -125,13 +122,8 @@ class YfinanceTransport:
         self.max_backoff = max_backoff
         self.sleep = sleep
         self._limiter = RateLimiter(max_per_second, sleep=sleep) if max_per_second else None
-        global _CACHE_DIR
-        with _SHARED:
-            if cache_dir is not None and _CACHE_DIR is None:
-                # once per process: yfinance's cookie cache keeps its first database open for good
-                cache_dir.mkdir(parents=True, exist_ok=True)
-                yf_cache.set_cache_location(str(cache_dir))
-                _CACHE_DIR = cache_dir
+        if cache_dir is not None and _CACHE_DIR is None:
+            use_cache_dir(cache_dir)
         # yfinance logs its own warnings (e.g. "continuing without crumb"); rotascope reports each failure
         # once, in one sentence, so only yfinance's critical messages remain
         logging.getLogger("yfinance").setLevel(logging.CRITICAL)
@@ -231,3 +223,17 @@ _SHARED = threading.Lock()
 """yfinance keeps one ``YfData`` per process: swapping its session is done under this lock."""
 _CACHE_DIR: Path | None = None
 """Where yfinance's cookie cache went (set by the first transport of the process)."""
+
+
+def use_cache_dir(folder: Path) -> None:
+    """Point yfinance's cookie cache at ``folder`` for the rest of the process (once: yfinance keeps its
+    first database open for good); later calls and transports keep the first folder."""
+    # deferred: yfinance/curl_cffi load only when Yahoo is asked (not for other commands)
+    import yfinance.cache as yf_cache  # type: ignore[import-untyped]
+
+    global _CACHE_DIR
+    with _SHARED:
+        if _CACHE_DIR is None:
+            folder.mkdir(parents=True, exist_ok=True)
+            yf_cache.set_cache_location(str(folder))
+            _CACHE_DIR = folder
