@@ -79,6 +79,16 @@ def rows(db: Path, sql: str) -> int:
         return int(conn.execute(sql).fetchall()[0][0])
 
 
+def backtests(db: Path) -> int:
+    """Stored backtest runs (0 before the first created the table)."""
+    with duckdb.connect(str(db), read_only=True) as conn:
+        if not conn.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'backtests'").fetchall()[
+            0
+        ][0]:
+            return 0
+        return int(conn.execute("SELECT count(*) FROM backtests").fetchall()[0][0])
+
+
 def garble(path: Path, seed: int = 21) -> None:
     """Overwrite 4 KiB in the middle of ``path`` with random bytes."""
     size = path.stat().st_size
@@ -134,15 +144,20 @@ def test_ctrl_c_during_init_force_changes_nothing(warm: Path, tmp_path: Path, li
 
 
 @pytest.mark.parametrize(
-    ("after", "sig"), [(0.5, "INT"), (0.9, "INT"), (3.0, "TERM"), (8.0, "INT"), (20.0, "INT")]
+    ("after", "sig"), [(0.5, "INT"), (0.9, "INT"), (3.0, "TERM"), (4.5, "INT"), (6.0, "INT")]
 )
 def test_ctrl_c_or_sigterm_during_a_cold_backtest(warm: Path, tmp_path: Path, after: float, sig: str) -> None:
     home = copy_home(warm, tmp_path, cache=False)
     db = home / "rotascope.duckdb"
-    before = digest(db)
+    before = backtests(db)
     result = interrupted(home, ["backtest"], after=after, sig=getattr(signal, f"SIG{sig}"))
-    assert assert_interrupted(result) == "Interrupted; nothing was changed."
-    assert digest(db) == before
+    said = assert_interrupted(result)
+    # a signal before the run is saved changes nothing; one while it is printed keeps the stored run and
+    # says so. The points fall inside a cold run even on a quiet machine (~10 s; at 20 s it had ended).
+    # DuckDB may rewrite pages of a rolled-back write: what is compared is what the store holds
+    kept = said.startswith("Interrupted; kept backtest ")
+    assert said == "Interrupted; nothing was changed." or kept, said
+    assert backtests(db) == before + int(kept)
     assert run(home, "data", "status").returncode == 0
 
 

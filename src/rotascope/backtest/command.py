@@ -34,6 +34,7 @@ from rotascope.backtest.report import (
 from rotascope.backtest.store import save_backtest
 from rotascope.console import check_format, err, friendly_errors, in_range, out, settings_of
 from rotascope.errors import DataError, RotascopeError
+from rotascope.interrupts import Interrupted, is_interrupt
 from rotascope.monitor.asof import parse_date
 from rotascope.monitor.run import build_monitor
 from rotascope.store.db import reading
@@ -168,14 +169,21 @@ def register(
                 written += write_calibration(monitor, out_dir, extra)
             result = run.result
             rid = save_backtest(settings, result)
-        if fmt == "json":
-            sys.stdout.write(result.to_json())
-            err.print(f"Stored as backtest {rid}.")
-            return
-        _print_tables(run.result, out)
-        for path in written:
-            out.print(f"Wrote {path}")
-        out.print(f"Stored as backtest {rid} (table backtests). Replay took {run.replay.elapsed_s:.1f} s.")
+        try:
+            if fmt == "json":
+                sys.stdout.write(result.to_json())
+                err.print(f"Stored as backtest {rid}.")
+                return
+            _print_tables(run.result, out)
+            for path in written:
+                out.print(f"Wrote {path}")
+            out.print(
+                f"Stored as backtest {rid} (table backtests). Replay took {run.replay.elapsed_s:.1f} s."
+            )
+        except BaseException as exc:  # a signal while printing: the run is stored already, so say it was kept
+            if is_interrupt(exc):
+                raise Interrupted(f"Interrupted; kept backtest {rid}, stored before the signal.") from None
+            raise
 
 
 def _print_tables(result: BacktestResult, console: Console) -> None:
