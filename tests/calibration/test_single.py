@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pytest
 
 from rotascope.calibration.prior import size_prior
 from rotascope.calibration.service import calibrate, call_at
-from rotascope.calibration.single import MIN_BASE_RATE_WEEKS, single_name_base_rates
+from rotascope.calibration.single import MIN_BASE_RATE_WEEKS, single_name_rates
 from rotascope.config import Settings
 from rotascope.monitor.data import align
 from rotascope.monitor.run import Monitor
-from rotascope.records import rnd
+from rotascope.records import BaseRates, rnd
 from rotascope.store.db import open_store
+
+
+def single_name_base_rates(*args: Any) -> BaseRates:
+    """The base rates alone (what the debate shows beside each scenario)."""
+    return single_name_rates(*args)[0]
 
 
 def close_of(monitor: Monitor, settings: Settings, symbol: str) -> np.ndarray:

@@ -42,19 +42,6 @@ MIN_BASE_RATE_WEEKS = 52
 """Known outcomes (a year of weekly labels) before a single name's base rates are shown."""
 
 
-def single_name_base_rates(
-    calendar: DateArray,
-    subject_close: Float64Array,
-    benchmark_close: Float64Array,
-    as_of: date,
-    subject: str,
-    benchmark: str,
-    rules: CalibrationRules,
-) -> BaseRates:
-    """The subject's outcome base rates at ``as_of`` at the default horizon (see the module docstring)."""
-    return single_name_rates(calendar, subject_close, benchmark_close, as_of, subject, benchmark, rules)[0]
-
-
 def _base_rate_record(
     labels: Labels, rates: Float64Array, i: int, k: int, start: np.datetime64
 ) -> TrackRecord:
