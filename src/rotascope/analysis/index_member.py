@@ -27,14 +27,22 @@ class IndexMembership:
     """'the R2000 list of 2024-06-30', or 'today's members' before the first dated list."""
 
 
+def _list_row(panel: MonitorPanel, universe: str, day: date) -> int | None:
+    """Row of the ``universe`` list in force at ``day`` in its point-in-time table (None: no dated list)."""
+    u = panel.breadth.get(universe)
+    if u is None or u.pit is None or u.list_row is None:
+        return None
+    k = int(u.list_row[panel.row(day)])
+    return k if k >= 0 else None
+
+
 def on_list(panel: MonitorPanel, universe: str, symbols: tuple[str, ...], day: date) -> BoolArray:
     """Per symbol: on the ``universe`` list in force at ``day`` (today's members before the first list)."""
     u = panel.breadth.get(universe)
-    t = panel.row(day)
-    if u is not None and u.pit is not None and u.list_row is not None and u.list_row[t] >= 0:
+    k = _list_row(panel, universe, day)
+    if u is not None and u.pit is not None and k is not None:
         where = pd.Index(u.pit.close.symbols).get_indexer(pd.Index(list(symbols)))
-        listed = u.pit.listed[int(u.list_row[t])]
-        return np.asarray((where >= 0) & listed[np.maximum(where, 0)], dtype=bool)
+        return np.asarray((where >= 0) & u.pit.listed[k][np.maximum(where, 0)], dtype=bool)
     if u is not None and u.pit is not None:
         today: list[str] = list(u.pit.close.symbols[: u.pit.n_current])
     elif universe == R2000:
@@ -48,9 +56,9 @@ def membership(panel: MonitorPanel, universe: str, symbol: str, day: date) -> In
     """``symbol`` on the ``universe`` list in force at ``day`` (today's members before the first list)."""
     member = bool(on_list(panel, universe, (symbol,), day)[0])
     u = panel.breadth.get(universe)
-    t = panel.row(day)
-    if u is not None and u.pit is not None and u.list_row is not None and u.list_row[t] >= 0:
-        listed = u.pit.list_dates[int(u.list_row[t])].astype("datetime64[D]").astype(date)
+    k = _list_row(panel, universe, day)
+    if u is not None and u.pit is not None and k is not None:
+        listed = u.pit.list_dates[k].astype("datetime64[D]").astype(date)
         return IndexMembership(symbol, universe, member, f"the {universe} list of {listed}")
     return IndexMembership(symbol, universe, member, "today's members (no dated list known then)")
 
