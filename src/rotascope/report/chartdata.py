@@ -78,9 +78,25 @@ def chart_data(
     """Series over the ``lookback`` trading days ending at ``as_of`` (inclusive); ``selected`` (a debated
     regime ETF) also gets its RRG tail drawn."""
     t = panel.row(as_of)
-    start = max(0, t - lookback + 1)
-    sl = slice(start, t + 1)
+    sl = slice(max(0, t - lookback + 1), t + 1)
     dates = [d.astype(date) for d in panel.calendar[sl]]
+    charts = [
+        *_pair_charts(panel, sl, dates),
+        *_breadth_charts(panel, sl, dates),
+        *_macro_charts(panel, sl, dates),
+    ]
+    rotation = _rotation_tails(panel, t, tail_points)
+    return ChartData(
+        as_of=panel.calendar[t].astype(date),
+        source=panel.data.source,
+        charts=charts,
+        rotation=rotation,
+        tailed=rrg_tailed([r.symbol for r in rotation], selected),
+    )
+
+
+def _pair_charts(panel: MonitorPanel, sl: slice, dates: list[date]) -> list[Chart]:
+    """The four headline price ratios with their 50/200-day averages."""
     charts: list[Chart] = []
     for pair in ("IWM/SPY", "RSP/SPY", "IWN/IWO", "KRE/SPY"):
         rs = panel.pairs[pair]
@@ -96,7 +112,13 @@ def chart_data(
                 ],
             )
         )
+    return charts
+
+
+def _breadth_charts(panel: MonitorPanel, sl: slice, dates: list[date]) -> list[Chart]:
+    """Per universe: % of members above their averages, and the A/D line with the McClellan oscillator."""
     caveat = "Today's index members only: survivorship-biased."
+    charts: list[Chart] = []
     for name, b in panel.breadth.items():
         p = b.panel
         charts.append(
@@ -125,46 +147,40 @@ def chart_data(
                 ],
             )
         )
+    return charts
+
+
+def _macro_charts(panel: MonitorPanel, sl: slice, dates: list[date]) -> list[Chart]:
+    """Rates and credit in percent, and HYG/IEF against its 50-day average where the panel has it."""
     m = panel.macro
-    charts.append(
+
+    def lines(keys: tuple[str, ...]) -> list[Line]:
+        return [Line(name=k, values=_vals(m[k].values[sl], 3), unit="percent") for k in keys if k in m]
+
+    charts = [
         Chart(
             key="rates",
             title="Rates: 10-year yield, 2s10s and 3m10y curves (percent)",
             dates=dates,
-            lines=[
-                Line(name=k, values=_vals(m[k].values[sl], 3), unit="percent")
-                for k in ("ust_10y", "curve_10y_2y", "curve_10y_3m")
-                if k in m
-            ],
-        )
-    )
-    charts.append(
+            lines=lines(("ust_10y", "curve_10y_2y", "curve_10y_3m")),
+        ),
         Chart(
             key="credit",
             title="Credit: HY OAS and Baa spread (percent)",
             dates=dates,
-            lines=[
-                Line(name=k, values=_vals(m[k].values[sl], 3), unit="percent")
-                for k in ("hy_oas", "baa_spread")
-                if k in m
-            ],
-        )
-    )
+            lines=lines(("hy_oas", "baa_spread")),
+        ),
+    ]
     if "hyg_ief_vs_sma50" in m:
-        charts.append(
-            Chart(
-                key="hyg_ief",
-                title="HYG/IEF vs its 50-day average",
-                dates=dates,
-                lines=[
-                    Line(
-                        name="HYG/IEF vs 50d", values=_vals(m["hyg_ief_vs_sma50"].values[sl]), unit="fraction"
-                    )
-                ],
-            )
-        )
+        hyg = Line(name="HYG/IEF vs 50d", values=_vals(m["hyg_ief_vs_sma50"].values[sl]), unit="fraction")
+        charts.append(Chart(key="hyg_ief", title="HYG/IEF vs its 50-day average", dates=dates, lines=[hyg]))
+    return charts
+
+
+def _rotation_tails(panel: MonitorPanel, t: int, tail_points: int) -> list[RotationTail]:
+    """RRG tails: ``tail_points`` points ``RRG_STEP`` sessions apart, ending at row ``t``."""
     rows = [r for r in range(t - RRG_STEP * (tail_points - 1), t + 1, RRG_STEP) if r >= 0]
-    rotation = [
+    return [
         RotationTail(
             symbol=sym,
             rs_ratio=_vals(x[rows], 3),
@@ -173,10 +189,3 @@ def chart_data(
         )
         for sym, (x, y) in panel.rotation.items()
     ]
-    return ChartData(
-        as_of=panel.calendar[t].astype(date),
-        source=panel.data.source,
-        charts=charts,
-        rotation=rotation,
-        tailed=rrg_tailed([r.symbol for r in rotation], selected),
-    )
