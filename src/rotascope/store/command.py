@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,7 +32,7 @@ from rotascope.jsonout import iso_records
 from rotascope.monitor.asof import parse_date
 from rotascope.providers import bundled
 from rotascope.sentiment.sample import load_headline_sample
-from rotascope.store.db import open_store, reading
+from rotascope.store.db import LoadReport, open_store, reading
 from rotascope.store.integrity import mark_unfinished, move_aside, unfinished_parts, verify_store
 from rotascope.tablefit import show_table
 
@@ -58,75 +59,8 @@ def register(app: typer.Typer) -> None:
                     f"Moved the damaged store aside to {moved} (its stored analyses stay in it); "
                     "building a new one."
                 )
-            store = open_store(settings, write=True)
-            kept: list[str] = []
-            unfinished = False
-            try:
-                with Progress(
-                    SpinnerColumn(),
-                    TextColumn("{task.description}"),
-                    TimeElapsedColumn(),
-                    console=err,
-                    transient=True,
-                ) as progress:
-                    task = progress.add_task("Reading and cleaning the embedded dataset")
-                    unfinished = bool(unfinished_parts(store.conn))
-                    if unfinished:
-                        mark_unfinished(store.conn, True)  # `data status` names what a kill leaves out
-                    current = bundled.dataset_fingerprint(settings)
-                    report = None
-                    if force or store.loaded_fingerprint(bundled.SOURCE) != current:
-                        batch = bundled.load(settings)
-
-                        def step(msg: str) -> None:
-                            progress.update(task, description=f"Loading into the store: {msg}")
-                            if not err.is_terminal:  # logs and pipes get plain progress lines
-                                err.print(f"init: loading {msg}")
-                                err.file.flush()
-
-                        report = store.load(batch, progress=step, force=force)
-                        kept.append("the embedded prices and series")
-                    if not init_fundamentals(store, force, out).unchanged:  # after the prices
-                        kept.append("the company fundamentals")
-                    progress.update(
-                        task, description="Loading the Benzinga headline sample into the news table"
-                    )
-                    headlines = load_headline_sample(store)
-                    if unfinished:
-                        mark_unfinished(store.conn, False)
-                flags = store.flag_summary()
-            except BaseException as exc:
-                if kept and is_interrupt(exc):
-                    rest = "`rotascope init` loads the rest" if unfinished else "the rest is as it was"
-                    loaded = " and ".join(kept)
-                    raise Interrupted(
-                        f"Interrupted; kept {loaded}, loaded before the signal; {rest}."
-                    ) from None
-                raise
-            finally:
-                store.close()
-        if report is None:
-            out.print(
-                f"Store {settings.db}: embedded dataset already up to date (fingerprint "
-                f"{current}); `rotascope init --force` reloads it."
-            )
-        else:
-            verb = "already up to date" if report.unchanged else "loaded"
-            out.print(
-                f"Store {settings.db}: embedded dataset {verb} ({report.bars:,} bars, {report.series:,} "
-                f"series observations, {report.instruments:,} instruments)."
-            )
-        if headlines:
-            out.print(
-                f"Loaded {headlines:,} dated sample headlines (Benzinga, 2009-2020) into the news table."
-            )
-        if report is None:
-            return
-        if not flags.empty:
-            out.print("Cleaned glitches (values set to missing, listed in table quality_flags):")
-            for row in flags.itertuples():
-                out.print(f"  {row.n:>5} × {row.reason} ({row.action})")
-        out.print("Next: `rotascope monitor`.")
+            done = _run_init(settings, force)
+        _say_init(settings, done)
 
     @data_app.command("status")
     def data_status(ctx: typer.Context, fmt: FormatOpt = "table") -> None:
@@ -229,6 +163,91 @@ def register(app: typer.Typer) -> None:
         for row in frame.tail(limit).itertuples(index=False):
             table.add_row(*[_cell(v) for v in row])
         show_table(out, table)
+
+
+@dataclass(frozen=True)
+class _InitDone:
+    """What one `init` run loaded: the embedded prices (None when already current), headlines, flags."""
+
+    current: str
+    report: LoadReport | None
+    headlines: int
+    flags: pd.DataFrame
+
+
+def _run_init(settings: Settings, force: bool) -> _InitDone:
+    """Load the embedded prices, the fundamentals and the headline sample, under a progress spinner; an
+    interrupt after a part was committed says which parts were kept."""
+    store = open_store(settings, write=True)
+    kept: list[str] = []
+    unfinished = False
+    try:
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("Reading and cleaning the embedded dataset")
+            unfinished = bool(unfinished_parts(store.conn))
+            if unfinished:
+                mark_unfinished(store.conn, True)  # `data status` names what a kill leaves out
+            current = bundled.dataset_fingerprint(settings)
+            report = None
+            if force or store.loaded_fingerprint(bundled.SOURCE) != current:
+                batch = bundled.load(settings)
+
+                def step(msg: str) -> None:
+                    progress.update(task, description=f"Loading into the store: {msg}")
+                    if not err.is_terminal:  # logs and pipes get plain progress lines
+                        err.print(f"init: loading {msg}")
+                        err.file.flush()
+
+                report = store.load(batch, progress=step, force=force)
+                kept.append("the embedded prices and series")
+            if not init_fundamentals(store, force, out).unchanged:  # after the prices
+                kept.append("the company fundamentals")
+            progress.update(task, description="Loading the Benzinga headline sample into the news table")
+            headlines = load_headline_sample(store)
+            if unfinished:
+                mark_unfinished(store.conn, False)
+        return _InitDone(current, report, headlines, store.flag_summary())
+    except BaseException as exc:
+        if kept and is_interrupt(exc):
+            rest = "`rotascope init` loads the rest" if unfinished else "the rest is as it was"
+            loaded = " and ".join(kept)
+            raise Interrupted(f"Interrupted; kept {loaded}, loaded before the signal; {rest}.") from None
+        raise
+    finally:
+        store.close()
+
+
+def _say_init(settings: Settings, done: _InitDone) -> None:
+    """The lines `init` prints after a run: what was loaded, the headlines and the glitches cleaned."""
+    report = done.report
+    if report is None:
+        out.print(
+            f"Store {settings.db}: embedded dataset already up to date (fingerprint "
+            f"{done.current}); `rotascope init --force` reloads it."
+        )
+    else:
+        verb = "already up to date" if report.unchanged else "loaded"
+        out.print(
+            f"Store {settings.db}: embedded dataset {verb} ({report.bars:,} bars, {report.series:,} "
+            f"series observations, {report.instruments:,} instruments)."
+        )
+    if done.headlines:
+        out.print(
+            f"Loaded {done.headlines:,} dated sample headlines (Benzinga, 2009-2020) into the news table."
+        )
+    if report is None:
+        return
+    if not done.flags.empty:
+        out.print("Cleaned glitches (values set to missing, listed in table quality_flags):")
+        for row in done.flags.itertuples():
+            out.print(f"  {row.n:>5} × {row.reason} ({row.action})")
+    out.print("Next: `rotascope monitor`.")
 
 
 def _check_before_init(settings: Settings, force: bool) -> Path | None:
