@@ -17,6 +17,7 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -228,6 +229,72 @@ def _local_date(ts: int, zone: tzinfo) -> date:
 
 def parse_chart(content: bytes, status: int, symbol: str, fetched_at: datetime) -> BarsResult:
     """Turn a chart reply into a :class:`BarsResult` (raises NotFound/BadResponse/EmptyData)."""
+    result = _chart_result(content, status, symbol)
+    meta = result.meta
+    zone = _zone(meta, symbol)
+    quote_ = result.indicators.quote[0] if result.indicators.quote else _Quote()
+    if not result.timestamp:
+        raise EmptyData(
+            f"Yahoo Finance returned no daily bars for {symbol} in the requested range.",
+            source=SOURCE,
+            item=symbol,
+        )
+    adj = result.indicators.adjclose[0].adjclose if result.indicators.adjclose else None
+    _check_lengths(symbol, len(result.timestamp), quote_, adj)
+    flags: list[QualityFlag] = []
+    valid = np.array([_in_range(t, fetched_at) for t in result.timestamp], dtype=bool)
+    flags += [
+        _flag(symbol, 0, "timestamp", t, "timestamp out of range: session dropped")
+        for t, ok in zip(result.timestamp, valid, strict=True)
+        if not ok
+    ]
+    ts = np.array([t if ok else MIN_TIMESTAMP for t, ok in zip(result.timestamp, valid, strict=True)])
+    dates = [_local_date(int(t), zone) for t in ts]
+    raw_close = _arr(quote_.close)
+    close = _arr(adj) if adj is not None else raw_close
+    keep = valid.copy()
+    partial = _unfinished(symbol, meta, zone, dates, raw_close, keep, fetched_at)
+    missing = tuple(d for i, d in enumerate(dates) if keep[i] and np.isnan(close[i]))
+    keep &= ~np.isnan(close)
+    idx = np.flatnonzero(keep)
+    vol = _arr(quote_.volume)[idx]
+    out_of_range = ~np.isnan(vol) & ((vol < 0) | ~np.isfinite(vol) | (vol > MAX_VOLUME))
+    flags += [
+        _flag(symbol, int(ts[idx[i]]), "volume", float(vol[i]), "out-of-range volume set to missing")
+        for i in np.flatnonzero(out_of_range).tolist()
+    ]
+    bars = _bars(symbol, quote_, dates, idx, close, raw_close, np.where(out_of_range, np.nan, vol))
+    events = result.events or _Events()
+    event_dates = [e.date for e in events.dividends.values()] + [e.date for e in events.splits.values()]
+    flags += [
+        _flag(symbol, 0, "event_date", t, "dividend or split date out of range: event dropped")
+        for t in event_dates
+        if not _in_range(t, fetched_at)
+    ]
+    if bars.empty and not partial:
+        raise EmptyData(
+            f"Yahoo Finance returned no closes for {symbol} in the requested range.",
+            source=SOURCE,
+            item=symbol,
+        )
+    dividends, splits = _events(events, zone, fetched_at)
+    return BarsResult(
+        symbol=symbol,
+        bars=bars[[*BAR_COLUMNS, TRADED_CLOSE]],
+        currency=meta.currency,
+        instrument_type=meta.instrument_type,
+        exchange_timezone=meta.timezone_name,
+        adjusted=adj is not None,
+        dropped_partial=tuple(partial),
+        dropped_missing=missing,
+        dividends=dividends,
+        splits=splits,
+        flags=tuple(flags),
+    )
+
+
+def _chart_result(content: bytes, status: int, symbol: str) -> _Result:
+    """The first result of a chart reply, or the one sentence that says why there is none."""
     try:
         payload = _Payload.model_validate_json(content)
     except ValidationError as exc:
@@ -256,18 +323,11 @@ def parse_chart(content: bytes, status: int, symbol: str, fetched_at: datetime) 
             source=SOURCE,
             item=symbol,
         )
-    result = chart.result[0]
-    meta = result.meta
-    zone = _zone(meta, symbol)
-    quote_ = result.indicators.quote[0] if result.indicators.quote else _Quote()
-    n = len(result.timestamp)
-    if n == 0:
-        raise EmptyData(
-            f"Yahoo Finance returned no daily bars for {symbol} in the requested range.",
-            source=SOURCE,
-            item=symbol,
-        )
-    adj = result.indicators.adjclose[0].adjclose if result.indicators.adjclose else None
+    return chart.result[0]
+
+
+def _check_lengths(symbol: str, n: int, quote_: _Quote, adj: list[float | None] | None) -> None:
+    """Every price column must have one value per timestamp."""
     columns = {"open": quote_.open, "high": quote_.high, "low": quote_.low, "close": quote_.close}
     columns.update({"volume": quote_.volume, **({"adjclose": adj} if adj is not None else {})})
     for name, values in columns.items():
@@ -278,30 +338,27 @@ def parse_chart(content: bytes, status: int, symbol: str, fetched_at: datetime) 
                 item=symbol,
             )
 
-    def arr(values: list[float | None]) -> Float64Array:
-        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
-    flags: list[QualityFlag] = []
-    valid = np.array([_in_range(t, fetched_at) for t in result.timestamp], dtype=bool)
-    flags += [
-        _flag(symbol, 0, "timestamp", t, "timestamp out of range: session dropped")
-        for t, ok in zip(result.timestamp, valid, strict=True)
-        if not ok
-    ]
-    ts = np.array([t if ok else MIN_TIMESTAMP for t, ok in zip(result.timestamp, valid, strict=True)])
-    dates = [_local_date(int(t), zone) for t in ts]
-    raw_close = arr(quote_.close)
-    close = arr(adj) if adj is not None else raw_close
-    with np.errstate(invalid="ignore", divide="ignore"):
-        factor = np.where(raw_close > 0, close / raw_close, np.nan)
-    volume = arr(quote_.volume)
+def _arr(values: list[float | None]) -> Float64Array:
+    """A reply's column as floats, null as NaN."""
+    return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
 
+
+def _unfinished(
+    symbol: str,
+    meta: _Meta,
+    zone: tzinfo,
+    dates: list[date],
+    raw_close: Float64Array,
+    keep: npt.NDArray[np.bool_],
+    fetched_at: datetime,
+) -> list[PartialBar]:
+    """Bars of a session not finished when fetched (or dated later), each cleared from ``keep``."""
     period = meta.current_period.regular if meta.current_period else None
     if period is not None and not (_in_range(period.start, fetched_at) and _in_range(period.end, fetched_at)):
         period = None  # impossible session times: judge unfinished sessions by the date alone
     fetched_local = fetched_at.astimezone(zone).date()
     partial: list[PartialBar] = []
-    keep = valid.copy()
     for i, day in enumerate(dates):
         if not keep[i]:
             continue
@@ -315,36 +372,40 @@ def parse_chart(content: bytes, status: int, symbol: str, fetched_at: datetime) 
             last = None if np.isnan(raw_close[i]) else float(raw_close[i])
             partial.append(PartialBar(symbol, day, last, session_end, fetched_at))
             keep[i] = False
-    missing = tuple(d for i, d in enumerate(dates) if keep[i] and np.isnan(close[i]))
-    keep &= ~np.isnan(close)
-    idx = np.flatnonzero(keep)
-    vol = volume[idx]
-    out_of_range = ~np.isnan(vol) & ((vol < 0) | ~np.isfinite(vol) | (vol > MAX_VOLUME))
-    flags += [
-        _flag(symbol, int(ts[idx[i]]), "volume", float(vol[i]), "out-of-range volume set to missing")
-        for i in np.flatnonzero(out_of_range).tolist()
-    ]
-    vol = np.where(out_of_range, np.nan, vol)
+    return partial
+
+
+def _bars(
+    symbol: str,
+    quote_: _Quote,
+    dates: list[date],
+    idx: npt.NDArray[np.intp],
+    close: Float64Array,
+    raw_close: Float64Array,
+    vol: Float64Array,
+) -> pd.DataFrame:
+    """The kept rows as bars: open/high/low scaled by their day's adjustment factor, traded close kept."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        factor = np.where(raw_close > 0, close / raw_close, np.nan)
     bars = pd.DataFrame(
         {
             "symbol": pd.Series([symbol] * len(idx), dtype="str"),
             "date": pd.Series(pd.to_datetime([dates[i] for i in idx]), dtype="datetime64[us]"),
-            "open": arr(quote_.open)[idx] * factor[idx],
-            "high": arr(quote_.high)[idx] * factor[idx],
-            "low": arr(quote_.low)[idx] * factor[idx],
+            "open": _arr(quote_.open)[idx] * factor[idx],
+            "high": _arr(quote_.high)[idx] * factor[idx],
+            "low": _arr(quote_.low)[idx] * factor[idx],
             "close": close[idx],
             "volume": pd.array([None if np.isnan(v) else int(v) for v in vol], dtype="Int64"),
             TRADED_CLOSE: raw_close[idx],
         }
     )
-    bars = bars.drop_duplicates("date", keep="last").sort_values("date").reset_index(drop=True)
-    events = result.events or _Events()
-    event_dates = [e.date for e in events.dividends.values()] + [e.date for e in events.splits.values()]
-    flags += [
-        _flag(symbol, 0, "event_date", t, "dividend or split date out of range: event dropped")
-        for t in event_dates
-        if not _in_range(t, fetched_at)
-    ]
+    return bars.drop_duplicates("date", keep="last").sort_values("date").reset_index(drop=True)
+
+
+def _events(
+    events: _Events, zone: tzinfo, fetched_at: datetime
+) -> tuple[tuple[Dividend, ...], tuple[Split, ...]]:
+    """Dividends and splits in date order, those with impossible dates left out."""
     dividends = tuple(
         sorted(
             (
@@ -365,25 +426,7 @@ def parse_chart(content: bytes, status: int, symbol: str, fetched_at: datetime) 
             key=_by_date,
         )
     )
-    if bars.empty and not partial:
-        raise EmptyData(
-            f"Yahoo Finance returned no closes for {symbol} in the requested range.",
-            source=SOURCE,
-            item=symbol,
-        )
-    return BarsResult(
-        symbol=symbol,
-        bars=bars[[*BAR_COLUMNS, TRADED_CLOSE]],
-        currency=meta.currency,
-        instrument_type=meta.instrument_type,
-        exchange_timezone=meta.timezone_name,
-        adjusted=adj is not None,
-        dropped_partial=tuple(partial),
-        dropped_missing=missing,
-        dividends=dividends,
-        splits=splits,
-        flags=tuple(flags),
-    )
+    return dividends, splits
 
 
 def _by_date(event: Dividend | Split) -> date:
