@@ -315,59 +315,12 @@ def run_screen(
         frame["score"] = frame["momentum"]
     scored = frame[np.isfinite(frame["score"].to_numpy(dtype=np.float64))]
     scored = scored.assign(_sym=scored.index).sort_values(["score", "_sym"], ascending=[False, True])
-    floats = (
-        "score",
-        "quality",
-        "momentum",
-        *COMPONENTS,
-        "ebit_margin",
-        "roa",
-        "cfo_assets",
-        "accruals_assets",
-        "debt_assets",
-        "cash_assets",
-        "beat_rate",
-        "mean_surprise",
-        "estimate_revision",
-        "ret_12_1",
-        "dist_200d",
-        "above_50d_share",
-    )
-    rows = []
-    records = scored.head(top or len(scored)).to_dict("index")
-    for rank, (sym, r) in enumerate(records.items(), start=1):
-        fy = r["fiscal_year"]
-        rows.append(
-            ScreenRow(
-                rank=rank,
-                symbol=str(sym),
-                name=inputs.names.get(str(sym), ""),
-                sector=inputs.sectors.get(str(sym), ""),
-                fiscal_year=int(fy) if isinstance(fy, float) and np.isfinite(fy) else None,
-                fiscal_year_known_at=_d(r["fiscal_year_known_at"]),
-                reports=int(r["reports"]),
-                last_report=_d(r["last_report"]),
-                estimates_known_at=_d(r["estimates_known_at"]),
-                prices_as_of=inputs.as_of,
-                **{k: _f(r[k]) for k in floats},
-            )
-        )
+    rows = _rows(inputs, scored.head(top or len(scored)))
     missing = sorted(set(frame.index) - set(scored.index))
     coverage = {
         c: int(np.isfinite(frame[c].to_numpy(dtype=np.float64)).sum()) for c in (*COMPONENTS, "momentum")
     }
-    notes = [
-        f"Universe: today's Russell 2000 members with a close on {inputs.as_of} ({len(frame)}); names "
-        "that left the index earlier are missing (survivorship bias).",
-        "Fiscal periods 2019-2025 are SimFin statements (annual and trailing four quarters; no banks or "
-        "insurers; non-commercial licence), known on their publish date (the restated date where SimFin's "
-        f"exports differ); 2013-2016 ExPanDaR years are taken as known {KNOWN_LAG_DAYS} days after an "
-        "assumed 31 Dec year end; surprises are known from the business day after their report date, "
-        "estimates on their snapshot date.",
-        f"Score = {QUALITY_WEIGHT} x quality (mean of the fundamental components a member has) + "
-        f"{MOMENTUM_WEIGHT} x momentum; robust z-scores within this as-of's members.",
-        *component_notes(frame, fund, rules),
-    ]
+    notes = [*_method_notes(inputs, len(frame)), *component_notes(frame, fund, rules)]
     if momentum_only:
         notes.append(
             f"No member has a fundamental component known at {inputs.as_of}: ranked on momentum alone."
@@ -383,6 +336,65 @@ def run_screen(
         coverage=coverage,
         notes=notes,
     )
+
+
+_ROW_FLOATS = (
+    "score",
+    "quality",
+    "momentum",
+    *COMPONENTS,
+    "ebit_margin",
+    "roa",
+    "cfo_assets",
+    "accruals_assets",
+    "debt_assets",
+    "cash_assets",
+    "beat_rate",
+    "mean_surprise",
+    "estimate_revision",
+    "ret_12_1",
+    "dist_200d",
+    "above_50d_share",
+)
+"""The frame's float columns each screen row carries."""
+
+
+def _rows(inputs: ScreenInputs, ranked: pd.DataFrame) -> list[ScreenRow]:
+    """One row per ranked member, in the frame's order, with the dates each input was known."""
+    rows = []
+    for rank, (sym, r) in enumerate(ranked.to_dict("index").items(), start=1):
+        fy = r["fiscal_year"]
+        rows.append(
+            ScreenRow(
+                rank=rank,
+                symbol=str(sym),
+                name=inputs.names.get(str(sym), ""),
+                sector=inputs.sectors.get(str(sym), ""),
+                fiscal_year=int(fy) if isinstance(fy, float) and np.isfinite(fy) else None,
+                fiscal_year_known_at=_d(r["fiscal_year_known_at"]),
+                reports=int(r["reports"]),
+                last_report=_d(r["last_report"]),
+                estimates_known_at=_d(r["estimates_known_at"]),
+                prices_as_of=inputs.as_of,
+                **{k: _f(r[k]) for k in _ROW_FLOATS},
+            )
+        )
+    return rows
+
+
+def _method_notes(inputs: ScreenInputs, members: int) -> list[str]:
+    """The universe, the data's known-at rules and the score's formula, said once per screen."""
+    return [
+        f"Universe: today's Russell 2000 members with a close on {inputs.as_of} ({members}); names "
+        "that left the index earlier are missing (survivorship bias).",
+        "Fiscal periods 2019-2025 are SimFin statements (annual and trailing four quarters; no banks or "
+        "insurers; non-commercial licence), known on their publish date (the restated date where SimFin's "
+        f"exports differ); 2013-2016 ExPanDaR years are taken as known {KNOWN_LAG_DAYS} days after an "
+        "assumed 31 Dec year end; surprises are known from the business day after their report date, "
+        "estimates on their snapshot date.",
+        f"Score = {QUALITY_WEIGHT} x quality (mean of the fundamental components a member has) + "
+        f"{MOMENTUM_WEIGHT} x momentum; robust z-scores within this as-of's members.",
+    ]
 
 
 HISTORY = 253
