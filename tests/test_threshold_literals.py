@@ -1,4 +1,4 @@
-"""Every number of a rule or agent module comes from ``regime/thresholds.toml`` (issue #25).
+"""Every number of a rule, agent, analysis or monitor module comes from ``regime/thresholds.toml`` (#25).
 
 The checker walks the modules' syntax trees and collects their numeric literals, leaving out docstrings,
 the trivial 0, 1, -1 and 2, and the digits given to a rounding call (``rnd``, ``rnd_array``, ``round``).
@@ -17,7 +17,15 @@ from pathlib import Path
 from rotascope.regime.thresholds import default_path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "rotascope"
-RULE_MODULES = sorted([*SRC.glob("regime/*.py"), *SRC.glob("agents/*.py")])
+RULE_MODULES = sorted(
+    [
+        *SRC.glob("regime/*.py"),
+        *SRC.glob("agents/*.py"),
+        *SRC.glob("analysis/*.py"),
+        *SRC.glob("monitor/*.py"),
+    ]
+)
+"""The rules, the agents, the analysis that combines them and the monitor that measures what they read."""
 TRIVIAL = frozenset({0, 1, -1, 2})
 ROUNDING = frozenset({"rnd", "rnd_array", "round"})
 
@@ -89,6 +97,28 @@ ALLOWED: dict[str, dict[float, str]] = {
         0.15: "the scenario model's cross slope / the no-tilt band of conviction",
         2.5: "the ladder's middle level (levels 0-5)",
     },
+    "analysis/calibrated_tilt.py": {
+        6: "decimals a weight is rounded to",
+        21: DAYS,
+    },
+    "analysis/command.py": {20: "analyses `history` lists by default (a display size)"},
+    "analysis/service.py": {7: "days of headlines the sentiment agent reads"},
+    "monitor/asof.py": {80: "characters of a bad date quoted in an error (a display size)"},
+    "monitor/complete.py": {5: "sessions whose largest member count is a complete session's reference"},
+    "monitor/engine.py": {
+        5: "weekly steps of the relative rotation graph's tail (a week, by construction)",
+        8: "points of the relative rotation graph's tail (a display size)",
+        14: "days a weekly series may age before it is stale (its release rhythm)",
+        80: "days a monthly series may age before it is stale (its release rhythm)",
+        35: "days a member list may age before it is called out (a missing month)",
+        20: DAYS,
+        21: DAYS,
+        50: "the 50-day average of a measure (its definition: '% above 50-day')",
+        200: "the 200-day average of a measure (its definition: '% above 200-day')",
+        252: DAYS,
+        1260: "a percentile's trailing five years (its definition)",
+    },
+    "monitor/run.py": {252: "trading days of history before the first as-of (the 12-month window)"},
 }
 """Per module (path under src/rotascope): literal -> why it is not a threshold."""
 
