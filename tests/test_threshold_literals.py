@@ -3,8 +3,11 @@
 The checker walks the modules' syntax trees and collects their numeric literals, leaving out docstrings,
 the trivial 0, 1, -1 and 2, and the digits given to a rounding call (``rnd``, ``rnd_array``, ``round``).
 Each literal left must equal a number of the thresholds file, or be listed below with the reason it is
-not a threshold (a unit, a window of a fixed measure, a display size, a model's shape). A new rule number
-written into code fails here until it moves to the file (or is listed, with its reason).
+not a threshold (a unit, a window of a fixed measure, a display size, a model's shape). A module constant
+naming a number (``NAME = 0.6``) is listed by name whatever its value, so a bar cannot pass by equalling
+an unrelated number of the file. A new rule number written into code fails here until it moves to the
+file (or is listed, with its reason). Three decision-model bands are listed as PENDING: they are
+thresholds still in code.
 """
 
 from __future__ import annotations
@@ -123,6 +126,54 @@ ALLOWED: dict[str, dict[float, str]] = {
 """Per module (path under src/rotascope): literal -> why it is not a threshold."""
 
 
+PENDING = "PENDING (a decision-model band read by stance_of/confidence/tilt kernels without thresholds)"
+NAMED: dict[str, dict[str, str]] = {
+    "agents/base.py": {
+        "STANCE_BAND": PENDING,
+        "ATR_ROWS": "rows an ATR-14 needs (14 true ranges and the close before)",
+    },
+    "agents/columns.py": {
+        "QUALITY_RET_DAYS": "the quality proxy's return window (its definition: 63 days)",
+        "QUALITY_VOL_DAYS": "the quality proxy's volatility window (its definition: the 126 days before)",
+        "DRAWDOWN_DAYS": "the 52-week high a drawdown is measured from (its definition)",
+        "MIN_RANKED": "members ranked before a quintile spread is measured (a sample size of the measure)",
+        "BLOCK": "rows per block of the vectorised scan (a memory size)",
+        "CHUNK": "members per chunk of the vectorised scan (a memory size)",
+    },
+    "agents/members.py": {"MIN_CLOSES": "closes a member needs before it is debated (as `debate SYMBOL`)"},
+    "agents/risk_view.py": {"NOMINAL_CAPITAL": "the notional capital a plan is quoted on (a unit)"},
+    "agents/stock.py": {
+        "WEEK": "trading days in a week (a unit)",
+        "TAIL": "closes a single-name measure reads (a year and a day)",
+        "RET_DAYS": "the quarter a stock's return is measured over (its definition)",
+        "VOL_RETURNS": "daily returns of a stock's volatility (its definition)",
+        "MIN_VOL_RETURNS": "returns needed before a volatility is measured (a sample size)",
+    },
+    "agents/vector.py": {
+        "TONE_PRIOR": "the prior strength (headlines) of the tone score's shrinkage",
+        "MAX_CONFIDENCE": PENDING,
+        "TILT_BAND": PENDING,
+    },
+    "analysis/calibrated_tilt.py": {"DECIMALS": "decimals a weight is rounded to"},
+    "analysis/service.py": {"HEADLINE_DAYS": "days of headlines the sentiment agent reads"},
+    "monitor/complete.py": {
+        "MIN_MEMBER_SHARE": "members priced for a session to count as complete (data completeness)",
+        "MEMBER_LOOKBACK": "sessions whose largest member count is a complete session's reference",
+    },
+    "monitor/engine.py": {
+        "RRG_STEP": "weekly steps of the relative rotation graph's tail (a week)",
+        "RRG_TAIL": "points of the relative rotation graph's tail (a display size)",
+        "STALE_LIST_DAYS": "days a member list may age before it is called out (a missing month)",
+    },
+    "monitor/run.py": {
+        "MIN_HISTORY": "trading days of history before the first as-of (the 12-month window)",
+        "KEEP_PANELS": "saved panels kept on disk (a cache size)",
+    },
+}
+"""Module constants that name a number (``NAME = 0.6``), per module: each says why it is not a threshold,
+whatever its value (a named number equal to some number of the file by chance is still listed)."""
+
+
 def toml_numbers(path: Path) -> frozenset[float]:
     """Every number of a thresholds file, flattened (tables, arrays, ints and floats)."""
 
@@ -185,6 +236,24 @@ def literals(source: str) -> list[tuple[int, float]]:
     return sorted(out)
 
 
+def named_numbers(source: str) -> list[tuple[int, str]]:
+    """(line, name) of every module-level ``NAME = <number>`` of ``source``."""
+    out = []
+    for node in ast.parse(source).body:
+        target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+        value = getattr(node, "value", None)
+        if isinstance(value, ast.UnaryOp) and isinstance(value.op, ast.USub):
+            value = value.operand
+        if (
+            isinstance(target, ast.Name)
+            and isinstance(value, ast.Constant)
+            and isinstance(value.value, int | float)
+            and not isinstance(value.value, bool)
+        ):
+            out.append((node.lineno, target.id))
+    return out
+
+
 def stray(source: str, known: frozenset[float], allowed: Mapping[float, str]) -> list[tuple[int, float]]:
     """The literals of ``source`` that are neither a number of the thresholds file nor allowed."""
     return [(line, v) for line, v in literals(source) if v not in known and v not in allowed]
@@ -200,6 +269,19 @@ def test_every_rule_number_is_in_the_thresholds_file() -> None:
     assert not found, "numbers not in regime/thresholds.toml (move them there, or allow with a reason):\n" + (
         "\n".join(found)
     )
+
+
+def test_every_named_number_says_why_it_is_not_a_threshold() -> None:
+    found: dict[tuple[str, str], int] = {}
+    for path in RULE_MODULES:
+        rel = path.relative_to(SRC).as_posix()
+        found |= {(rel, name): line for line, name in named_numbers(path.read_text())}
+    listed = {(rel, name) for rel, names in NAMED.items() for name in names}
+    unlisted = [f"{rel}:{found[rel, name]}: {name}" for rel, name in sorted(found.keys() - listed)]
+    assert not unlisted, "module constants naming a rule number (move them to thresholds.toml):\n" + (
+        "\n".join(unlisted)
+    )
+    assert not listed - found.keys(), sorted(listed - found.keys())  # the list says only what is true
 
 
 def test_every_allowed_literal_is_still_used() -> None:
@@ -224,3 +306,4 @@ def test_the_checker_flags_an_injected_rule_number() -> None:
     assert stray(sample, known, {}) == [(6, -0.035)]  # 4 rounds, -1/-2/-63 index, 2 is trivial
     assert stray(sample, known, {-0.035: "a sample's reason"}) == []
     assert stray(sample.replace("MIN_SHARE = 0.6", "MIN_SHARE = 0.65"), known, {}) == [(2, 0.65), (6, -0.035)]
+    assert named_numbers(sample) == [(2, "MIN_SHARE")]  # a named bar is flagged even when its value is known
