@@ -10,7 +10,7 @@ import pytest
 
 from rotascope.agents import universe_analysis
 from rotascope.agents.base import AgentContext, margin, score_of
-from rotascope.agents.debate import CONCEDE_FACTOR, run_debate
+from rotascope.agents.debate import run_debate
 from rotascope.agents.decision import scenario_probabilities
 from rotascope.agents.fundamentals import quality_spread
 from rotascope.agents.sentiment import analyze as sentiment
@@ -21,6 +21,7 @@ from rotascope.monitor.data import MarketData, align
 from rotascope.monitor.engine import compute
 from rotascope.monitor.run import Monitor
 from rotascope.records import Evidence, Headline
+from rotascope.regime.thresholds import load_thresholds
 from rotascope.store.db import Store
 
 CFG = "test-config"
@@ -86,14 +87,16 @@ def test_debate_rules_on_a_hand_made_case(monitor: Monitor) -> None:
     from rotascope.agents import internals, macro
 
     ops = [macro.analyze(ctx), internals.analyze(ctx)]
-    debate = run_debate(ops)
+    debate = run_debate(ops, load_thresholds().agents.debate)
     for rd in debate.rounds:
         changes = iter(rd.confidence_changes)  # in order: C2 gives two changes (challenger, defender), C1 one
         for ans in rd.answers:
             if ans.outcome == "conceded":
                 change = next(changes)
                 assert (change.agent, change.rule) == (ans.by, "C1 concede")
-                assert change.after == pytest.approx(change.before * CONCEDE_FACTOR, abs=1e-4)
+                assert change.after == pytest.approx(
+                    change.before * load_thresholds().agents.debate.concede_factor, abs=1e-4
+                )
             else:
                 loser, winner = next(changes), next(changes)
                 assert (loser.agent, loser.rule, winner.agent) == (ans.challenger, "C2 overreach", ans.by)

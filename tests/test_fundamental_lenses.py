@@ -20,6 +20,7 @@ from rotascope.fundamentals import load_fundamentals
 from rotascope.fundamentals.lenses import NOT_AVAILABLE_EP
 from rotascope.monitor.run import Monitor
 from rotascope.records import Evidence, Opinion
+from rotascope.regime.thresholds import load_thresholds
 from rotascope.store.db import Store, open_store
 from rotascope.store.live import ensure_live_schema
 from storecopy import private_home
@@ -200,7 +201,7 @@ def test_junk_led_rally_with_tightening_is_challenged(monitor: Monitor, store: S
             risks=[],
         ),
     ]
-    debate = run_debate(ops)
+    debate = run_debate(ops, load_thresholds().agents.debate)
     first = debate.rounds[0].challenges
     assert any(ch.counter_claim_id == bearish.id and ch.claim_id == bullish.id for ch in first)
     bull, bear = lens_requirements([bearish])  # junk-led into tightening now: the words say so

@@ -9,10 +9,11 @@ import pandas as pd
 import pytest
 
 from rotascope.agents import universe_analysis
-from rotascope.agents.fundamentals import MIN_COMPANIES, company_health
+from rotascope.agents.fundamentals import company_health
 from rotascope.config import Settings, load_settings
 from rotascope.fundamentals import load_fundamentals as load_company_fundamentals
 from rotascope.monitor.run import Monitor
+from rotascope.regime.thresholds import load_thresholds
 from rotascope.store.db import open_store
 from rotascope.store.live import ensure_live_schema, load_fundamentals
 from storecopy import private_home
@@ -74,7 +75,8 @@ def test_point_in_time_facts_and_hand_checked_medians(
     assert early.empty  # nothing was filed yet
     first = facts[(facts.symbol == members[0]) & (facts.metric == "operating_income")]
     assert first.value.iloc[0] == 0.0  # the 2024-09-01 restatement is invisible on 2024-07-19
-    n, cover, zombies, ocf, margin = company_health(facts, set(members))  # type: ignore[misc]
+    least = load_thresholds().agents.fundamentals.min_companies
+    n, cover, zombies, ocf, margin = company_health(facts, set(members), least)  # type: ignore[misc]
     # cover_i = i / 2 for i = 0..39 → median (19 + 20) / 2 / 2 = 9.75; cover < 1 for i = 0, 1 → 2 / 40
     assert (n, cover, zombies) == (40, 9.75, 0.05)
     assert ocf == pytest.approx((19.5 - 10) / 100) and margin == pytest.approx(19.5 / 100)
@@ -84,4 +86,4 @@ def test_point_in_time_facts_and_hand_checked_medians(
     ids = {c.id for c in fund.claims}
     assert {"fundamentals.interest_cover", "fundamentals.zombies", "fundamentals.cash_flow"} <= ids
     assert "SEC EDGAR for 40 members" in fund.data_note
-    assert company_health(facts, set(members[: MIN_COMPANIES - 1])) is None  # too few companies: no claim
+    assert company_health(facts, set(members[: least - 1]), least) is None  # too few companies: no claim

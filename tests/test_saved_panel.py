@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from rotascope.config import Settings, load_settings
+from rotascope.monitor.engine import PanelRules
 from rotascope.monitor.run import Monitor, build_monitor, panel_key
 from rotascope.regime import load_thresholds
 from rotascope.store.arrays import TreeFormatError, load_tree, save_tree
@@ -123,9 +124,34 @@ def test_key_follows_data_thresholds_and_staleness(loaded_settings: Settings, tm
     assert panel_key("bundled:abc", t, 10) == base
     assert panel_key("bundled:abd", t, 10) != base  # new data (update/init) = new key
     assert panel_key("bundled:abc", t, 11) != base
-    custom = tmp_path / "t.toml"
-    custom.write_text("[ladder.breadth]\nmin_pct_above_50 = 0.61\n")
-    assert panel_key("bundled:abc", load_thresholds(custom), 10) != base
+    # only the thresholds the panel reads (engine.PanelRules) move the key: any other edit keeps the panel
+    read = [f"ladder.persistence.{f.name}" for f in dataclasses.fields(PanelRules)]
+    assert read == [
+        "ladder.persistence.lookback",
+        "ladder.persistence.min_vix_jump",
+        "ladder.persistence.min_spy_drawdown",
+    ]
+    for n, edit in enumerate(
+        (
+            "[ladder.persistence]\nlookback = 64\n",
+            "[ladder.persistence]\nmin_vix_jump = 0.31\n",
+            "[ladder.persistence]\nmin_spy_drawdown = 0.051\n",
+        )
+    ):
+        custom = tmp_path / f"read{n}.toml"
+        custom.write_text(edit)
+        assert panel_key("bundled:abc", load_thresholds(custom), 10) != base, edit
+    for n, edit in enumerate(
+        (
+            "[ladder.breadth]\nmin_pct_above_50 = 0.61\n",
+            "[ladder.persistence]\nmax_ratio_drawdown = 0.04\n",
+            "[killers]\nyield_spike_13w = 0.6\n",
+            "[agents.macro]\nmax_claims_yoy = 0.2\n",
+        )
+    ):
+        custom = tmp_path / f"unread{n}.toml"
+        custom.write_text(edit)
+        assert panel_key("bundled:abc", load_thresholds(custom), 10) == base, edit
 
 
 def test_damaged_saved_panel_is_recomputed(

@@ -72,3 +72,44 @@ def test_agent_thresholds_come_from_the_thresholds_file(monitor: Monitor, tmp_pa
     plain = load_settings({"home": str(tmp_path / "a")}, env={})
     custom = load_settings({"home": str(tmp_path / "b")}, env={"ROTASCOPE_THRESHOLDS": str(user)})
     assert config_hash(plain) != config_hash(custom)
+
+
+def test_no_threshold_has_a_default_beside_the_file() -> None:
+    """Every field of the thresholds model is required: the numbers live in thresholds.toml only."""
+    from pydantic import BaseModel
+
+    from rotascope.regime.thresholds import Thresholds
+
+    def defaults(model: type[BaseModel], where: str) -> list[str]:
+        out = []
+        for name, field in model.model_fields.items():
+            if not field.is_required():
+                out.append(f"{where}{name}")
+            sub = field.annotation
+            if isinstance(sub, type) and issubclass(sub, BaseModel):
+                out += defaults(sub, f"{where}{name}.")
+        return out
+
+    assert defaults(Thresholds, "") == []
+
+    class Inner(BaseModel):
+        bar: float = 0.6
+
+    class Outer(BaseModel):
+        inner: Inner
+
+    assert defaults(Outer, "") == ["inner.bar"]  # the walk finds a default inside a table
+
+
+def test_a_user_file_reaches_the_debate_and_fundamentals_rules(tmp_path: Path) -> None:
+    """The agents' numbers moved into the file ([agents.debate], [agents.fundamentals]) overlay like any."""
+    user = tmp_path / "agents.toml"
+    user.write_text("[agents.debate]\nconcede_factor = 0.5\n[agents.fundamentals]\nmin_firms = 7\n")
+    mine, default = load_thresholds(user), load_thresholds()
+    assert mine.agents.debate.concede_factor == 0.5 != default.agents.debate.concede_factor
+    assert mine.agents.fundamentals.min_firms == 7
+    assert mine.agents.debate.rebut_bonus == default.agents.debate.rebut_bonus
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[agents.debate]\nconcede_factor = 1.5\n")
+    with pytest.raises(ConfigError, match="concede_factor"):
+        load_thresholds(bad)

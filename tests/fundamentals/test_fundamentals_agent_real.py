@@ -16,6 +16,7 @@ from rotascope.fundamentals import load_fundamentals
 from rotascope.monitor.data import align
 from rotascope.monitor.run import Monitor
 from rotascope.records import Opinion
+from rotascope.regime.thresholds import load_thresholds
 from rotascope.store.db import Store
 
 
@@ -62,7 +63,8 @@ def test_2019_claims_use_earnings_surprises(monitor: Monitor, store: Store) -> N
     [(0.05, -0.10, "Defensive pattern"), (-0.08, 0.10, "Junk-led"), (0.01, 0.05, "Higher-quality")],
 )
 def test_quality_text_follows_its_numbers(spread: float, market: float, start: str) -> None:
-    assert quality_text(spread, market, "x").startswith(start)
+    falling = load_thresholds().agents.fundamentals.market_falling
+    assert quality_text(spread, market, "x", falling).startswith(start)
 
 
 def test_saia_debate_cites_a_company_fundamental(monitor: Monitor, store: Store) -> None:

@@ -21,7 +21,7 @@ from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import MonitorResult
 from rotascope.records import Claim, Evidence, Opinion, rnd
 from rotascope.regime.rules import evidence
-from rotascope.regime.thresholds import AgentRules, ScreenRules, Thresholds
+from rotascope.regime.thresholds import AgentRules, Thresholds, packaged_thresholds
 
 BULLISH, NEUTRAL, BEARISH = "bullish", "neutral", "bearish"
 STANCE_BAND = 0.2
@@ -62,14 +62,19 @@ class AgentContext:
         return np.asarray(self.panel.data.members.values[max(0, t - n + 1) : t + 1], dtype=np.float64)
 
 
+def thresholds_of(ctx: AgentContext) -> Thresholds:
+    """The thresholds in force: the monitor's (the thresholds file), or the packaged file's."""
+    return ctx.thresholds if ctx.thresholds is not None else packaged_thresholds()
+
+
 def agent_rules(ctx: AgentContext) -> AgentRules:
-    """The agents' thresholds in force (the monitor's thresholds file, or the packaged defaults)."""
-    return ctx.thresholds.agents if ctx.thresholds is not None else AgentRules()
+    """The agents' thresholds in force (``[agents.*]``)."""
+    return thresholds_of(ctx).agents
 
 
 def revision_floor(ctx: AgentContext) -> float:
-    """The screen's ``revision_floor`` in force (the monitor's thresholds file, or the packaged default)."""
-    return (ctx.thresholds.screen if ctx.thresholds is not None else ScreenRules()).revision_floor
+    """The screen's ``revision_floor`` in force."""
+    return thresholds_of(ctx).screen.revision_floor
 
 
 ATR_ROWS = 15

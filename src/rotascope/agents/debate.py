@@ -1,12 +1,13 @@
 """The debate: agents challenge each other's claims with contrary evidence and answer the challenges.
 
-Rules (explicit, deterministic; the transcript records which rule moved which confidence):
+Rules (explicit, deterministic; the transcript records which rule moved which confidence; the numbers are
+``[agents.debate]`` of ``thresholds.toml``, quoted here at their packaged values):
 
 * **Who challenges what.** Agent A challenges a claim *c* of agent B when *c* points one way (bullish or
   bearish), carries weight >= 0.5, and A holds a claim *d* pointing the other way, on a related topic
   (``RELATED``: e.g. credit and quality may dispute a breadth claim, leadership and growth a rates
   claim), with weight >= 0.4 and strength >= 0.3 — A's own data contradicts B. A uses its most powerful
-  such *d* (power = weight x strength) and makes at most ``MAX_CHALLENGES`` challenges per round, the
+  such *d* (power = weight x strength) and makes at most ``max_challenges`` (2) challenges per round, the
   most powerful first.
 * **Answer.** B rebuts when power(c) >= power(d) (its evidence clears its threshold at least as clearly),
   and concedes otherwise.
@@ -23,26 +24,11 @@ import numpy as np
 
 from rotascope.agents import vector
 from rotascope.agents.base import claim_arrays, describe, stance_of, supporting
-from rotascope.agents.vector import (
-    CONCEDE_FACTOR,
-    MAX_CHALLENGES,
-    MIN_COUNTER_STRENGTH,
-    MIN_COUNTER_WEIGHT,
-    MIN_TARGET_WEIGHT,
-    OVERREACH_PENALTY,
-    REBUT_BONUS,
-    RELATED,
-)
+from rotascope.agents.vector import RELATED
 from rotascope.records import Answer, Challenge, Claim, ConfidenceChange, Debate, DebateRound, Opinion, rnd
+from rotascope.regime.thresholds import DebateRules
 
 __all__ = [
-    "CONCEDE_FACTOR",
-    "MAX_CHALLENGES",
-    "MIN_COUNTER_STRENGTH",
-    "MIN_COUNTER_WEIGHT",
-    "MIN_TARGET_WEIGHT",
-    "OVERREACH_PENALTY",
-    "REBUT_BONUS",
     "RELATED",
     "claims_of",
     "power",
@@ -87,12 +73,12 @@ def _change(rnd_no: int, agent: str, before: float, after: float, rule: str) -> 
     )
 
 
-def run_debate(opinions: list[Opinion], rounds: int = 2) -> Debate:
+def run_debate(opinions: list[Opinion], rules: DebateRules, rounds: int = 2) -> Debate:
     """Run the rounds (``vector.debate``, the kernel the replay plays on every week) and word the
     typed transcript with the final opinions."""
     table = claims_of(opinions)
     conf0 = np.array([[o.confidence for o in opinions]], dtype=np.float64).reshape(1, len(opinions))
-    played = vector.debate(table, conf0, rounds)
+    played = vector.debate(table, conf0, rules, rounds)
     claims = [c for o in opinions for c in o.claims]
     transcript: list[DebateRound] = []
     for rnd_no in range(1, rounds + 1):

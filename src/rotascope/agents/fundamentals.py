@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from rotascope._typing import Float64Array
-from rotascope.agents.base import AgentContext, claim, ev, opinion, revision_floor
+from rotascope.agents.base import AgentContext, agent_rules, claim, ev, opinion, revision_floor, thresholds_of
 from rotascope.agents.columns import (
     CYC_MINUS_DEF_3M,
     MARKET_63D,
@@ -32,6 +32,7 @@ from rotascope.agents.columns import (
     factor,
     member_measures,
 )
+from rotascope.fundamentals.breadth import BEAT_WINDOW_DAYS, MIN_REPORTS
 from rotascope.fundamentals.files import KNOWN_LAG_DAYS
 from rotascope.fundamentals.lenses import (
     FinancingYield,
@@ -52,7 +53,6 @@ from rotascope.measures import (
     UST_10Y,
 )
 from rotascope.records import Claim, Opinion
-from rotascope.regime.thresholds import load_thresholds
 
 NAME = "fundamentals"
 PROXY_NOTE = (
@@ -69,17 +69,13 @@ def quality_spread(window: Float64Array) -> tuple[float, float, int]:
     return float(m.quality_spread[0]), float(m.junk_return[0]), int(m.ranked[0])
 
 
-MIN_COMPANIES = 30
-"""Fewer companies with stored fundamentals than this and the SEC-based claims are not made."""
-
-
 def company_health(
-    facts: pd.DataFrame | None, members: set[str]
+    facts: pd.DataFrame | None, members: set[str], min_companies: int
 ) -> tuple[int, float, float, float, float] | None:
     """(companies, median interest cover, share with cover < 1, median OCF margin, median operating margin).
 
     Computed over the universe members whose latest annual filing has the needed facts; None when fewer
-    than MIN_COMPANIES have them.
+    than ``min_companies`` (``[agents.fundamentals]``) have them.
     """
     if facts is None or facts.empty:
         return None
@@ -91,7 +87,7 @@ def company_health(
         return None
     wide = wide.dropna(subset=sorted(need))
     wide = wide[(wide["interest_expense"] > 0) & (wide["revenue"] > 0)]
-    if len(wide) < MIN_COMPANIES:
+    if len(wide) < min_companies:
         return None
     cover = wide["operating_income"] / wide["interest_expense"]
     return (
@@ -101,20 +97,6 @@ def company_health(
         float((wide["operating_cash_flow"] / wide["revenue"]).median()),
         float((wide["operating_income"] / wide["revenue"]).median()),
     )
-
-
-MIN_FIRMS = 100
-"""Fewer R2000 members with a measure than this and the company-data claim is not made."""
-MIN_REPORTS = 30
-"""Fewer members reporting (or revised) in the window than this: no beats/revisions claim."""
-BEAT_WINDOW_DAYS = 91
-"""Earnings beats are counted over the reports of the trailing quarter."""
-MIN_BEAT_SHARE = 0.6
-"""Share of reporting small caps that beat consensus for 'beats are broad' (a typical quarter is ~60-70 %)."""
-MARKET_FALLING = -0.02
-"""A median small-cap 63-day return below this is a falling market: quality leading then is defensive."""
-MAX_DEBT_ASSETS = 0.35
-"""Median debt/assets above this is a leveraged small-cap universe."""
 
 
 @dataclass(frozen=True)
@@ -176,7 +158,7 @@ def measure(ctx: AgentContext, fund: Fundamentals | None) -> UniverseFundamental
     symbols = ctx.panel.data.members.symbols
     members = set(symbols)
     ann = fund.annual[fund.annual["symbol"].isin(members)]
-    enough = MIN_FIRMS
+    enough = agent_rules(ctx).fundamentals.min_firms
     window = ctx.member_window(253)
     frame = score_frame(ScreenInputs(ctx.as_of, symbols, {}, {}, window), fund, revision_floor(ctx))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -210,11 +192,12 @@ def measure(ctx: AgentContext, fund: Fundamentals | None) -> UniverseFundamental
     )
 
 
-def quality_text(spread: float | None, market: float | None, label: str) -> str:
-    """The quality-vs-junk claim, worded from its two numbers (so the words cannot contradict them)."""
+def quality_text(spread: float | None, market: float | None, label: str, market_falling: float) -> str:
+    """The quality-vs-junk claim, worded from its two numbers (so the words cannot contradict them);
+    ``market_falling``: ``[agents.fundamentals]``'s bar of a falling market."""
     if spread is None or market is None or not np.isfinite(spread) or not np.isfinite(market):
         return f"Quality vs junk among small caps ({label}): not measurable at this date"
-    if spread > 0 and market < MARKET_FALLING:
+    if spread > 0 and market < market_falling:
         return (
             f"Defensive pattern ({label}): higher-quality small caps fell less ({spread:+.1%} vs the "
             f"lowest quintile) while the median small cap fell {market:.1%} — not a bullish sign"
@@ -264,7 +247,7 @@ def quality_spec(proxy: bool, ranked: int = 0) -> ClaimSpec:
                 MARKET_NAME,
                 MARKET_63D,
                 ">=",
-                MARKET_FALLING,
+                lambda r: r.fundamentals.market_falling,
                 "R2000 member closes",
                 "63d",
                 "fraction",
@@ -280,12 +263,17 @@ def _quality_claim(ctx: AgentContext, spread: float | None, ranked: int, proxy: 
     made = spec.make(ctx, {spec.evidence[0].column.name: spread})
     market = made.evidence[1].value
     return made, quality_text(
-        spread, market, "price proxy: calm vs volatile" if proxy else "screen quality score"
+        spread,
+        market,
+        "price proxy: calm vs volatile" if proxy else "screen quality score",
+        agent_rules(ctx).fundamentals.market_falling,
     )
 
 
 def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
     out: list[Claim] = []
+    max_debt_assets = agent_rules(ctx).fundamentals.max_debt_assets
+    min_beat_share = thresholds_of(ctx).ladder.earnings.min_beat_share  # ladder level 4's bar
     fy = "/".join(f"FY{y}" for y in m.fiscal_years[-2:])
     lag = SIMFIN_KNOWN if simfin_era(m.fiscal_years) else f"known {KNOWN_LAG_DAYS} days after FY end"
     src = f"annual fundamentals {fy} of {m.firms} R2000 members ({lag})"
@@ -326,14 +314,14 @@ def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
             claim(
                 NAME,
                 "balance_sheet",
-                f"Small-cap balance sheets are not stretched (median debt/assets <= {MAX_DEBT_ASSETS:.0%})",
+                f"Small-cap balance sheets are not stretched (median debt/assets <= {max_debt_assets:.0%})",
                 [
                     ev(
                         ctx,
                         "Median debt / assets",
                         m.debt_assets,
                         "<=",
-                        MAX_DEBT_ASSETS,
+                        max_debt_assets,
                         source=src,
                         window=window,
                         unit="fraction",
@@ -371,14 +359,14 @@ def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
             claim(
                 NAME,
                 "beats",
-                f"Earnings beats are broad (>= {MIN_BEAT_SHARE:.0%} of reporting small caps beat consensus)",
+                f"Earnings beats are broad (>= {min_beat_share:.0%} of reporting small caps beat consensus)",
                 [
                     ev(
                         ctx,
                         "Share of reporting members beating consensus EPS",
                         m.beat_share,
                         ">=",
-                        MIN_BEAT_SHARE,
+                        min_beat_share,
                         source=src_s,
                         window=f"{BEAT_WINDOW_DAYS}d",
                         unit="share",
@@ -442,7 +430,7 @@ PRICE_CLAIMS: tuple[ClaimSpec, ...] = (
                 "Median member below its 52-week high",
                 MEDIAN_DRAWDOWN,
                 ">=",
-                -0.20,
+                lambda r: r.fundamentals.min_median_drawdown,
                 "R2000 member closes",
                 "252d",
                 "fraction",
@@ -499,7 +487,7 @@ def _sec_claims(ctx: AgentContext, health: tuple[int, float, float, float, float
             "Median interest cover (operating income / interest expense)",
             cover,
             ">=",
-            3.0,
+            agent_rules(ctx).fundamentals.min_interest_cover,
             "index",
             0.6,
         ),
@@ -592,7 +580,11 @@ def analyze(ctx: AgentContext) -> Opinion:
         claims += made
         notes += lens_notes
     claims += [spec.make(ctx) for spec in PRICE_CLAIMS]
-    health = company_health(fund.sec if fund is not None else None, set(ctx.panel.data.members.symbols))
+    health = company_health(
+        fund.sec if fund is not None else None,
+        set(ctx.panel.data.members.symbols),
+        agent_rules(ctx).fundamentals.min_companies,
+    )
     if health is not None:
         claims += _sec_claims(ctx, health)
         notes.append(
@@ -816,7 +808,7 @@ def lens_claims(
     """Claims on profitability dispersion, valuation vs financing and a junk-led move into tightening
     financing (made only when company fundamentals were handed in: the replay runs without them).
     ``qmj`` is the quality spread the quality claim quotes, by the price proxy when ``proxy``."""
-    rules = (ctx.thresholds or load_thresholds()).lenses
+    rules = thresholds_of(ctx).lenses
     disp, val = lenses(ctx, fund)
     src = f"annual fundamentals ({disp.source})"
     notes = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rotascope.agents.base import AgentContext, opinion
+from rotascope.agents.base import AgentContext, agent_rules, opinion
 from rotascope.agents.columns import (
     IWM_RS_MOMENTUM,
     IWM_RS_RATIO,
@@ -223,20 +223,21 @@ def analyze(ctx: AgentContext) -> Opinion:
     r2000 = next(b for b in snap.breadth if b.universe == "R2000")
     claims = [spec.make(ctx) for spec in CLAIMS]
     risks = factor_lens_risks(ctx)
+    rules = agent_rules(ctx).internals
     rv_iwm, rv_spy = RV_IWM_21D.of(snap), RV_SPY_21D.of(snap)
-    if rv_iwm is not None and rv_spy and rv_iwm / rv_spy > 1.8:
+    if rv_iwm is not None and rv_spy and rv_iwm / rv_spy > rules.max_vol_ratio:
         risks.append(
             f"IWM realised vol {rv_iwm:.0%} is {rv_iwm / rv_spy:.1f}x SPY's: violent moves reverse fast."
         )
     if (
         iwm.returns.get("1w") is not None
         and iwm.returns.get("3m") is not None
-        and ((iwm.returns["1w"] or 0) > 0.03 and (iwm.returns["3m"] or 0) < 0)
+        and ((iwm.returns["1w"] or 0) > rules.squeeze_burst_1w and (iwm.returns["3m"] or 0) < 0)
     ):
         risks.append(
             "A sharp one-week burst inside a losing quarter: the signature of a squeeze, not a trend."
         )
-    if r2000.pct_above_50 is not None and r2000.pct_above_50 < 0.4:
+    if r2000.pct_above_50 is not None and r2000.pct_above_50 < rules.narrow_pct_above_50:
         risks.append(f"Only {r2000.pct_above_50:.0%} of small caps are above their 50-day average: narrow.")
     risks.append("Breadth uses today's index members (survivorship bias).")
     return opinion(NAME, LENS, ctx.as_of, claims, risks)
@@ -251,12 +252,13 @@ def factor_lens_risks(ctx: AgentContext) -> list[str]:
     """Risks read off the factor lenses, each sentence generated from its numbers."""
     snap = ctx.result.snapshot
     smb, rmw, mom = SMB["1m"].of(snap), RMW["1m"].of(snap), MOM["1m"].of(snap)
+    rules = agent_rules(ctx).internals
     risks = []
-    if smb is not None and rmw is not None and smb > 0 and rmw < -0.02:
+    if smb is not None and rmw is not None and smb > 0 and rmw < rules.junk_rally_rmw_1m:
         risks.append(
             f"Size up {smb:+.1%} while profitability fell {rmw:+.1%} over a month: a cheap-junk rally, "
             "which tends to fade."
         )
-    if mom is not None and mom < -0.05:
+    if mom is not None and mom < rules.momentum_crash_1m:
         risks.append(f"Momentum factor {mom:+.1%} over a month: a momentum crash often marks a squeeze.")
     return risks

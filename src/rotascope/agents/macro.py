@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rotascope.agents.base import AgentContext, opinion
+from rotascope.agents.base import AgentContext, agent_rules, opinion
 from rotascope.agents.columns import ClaimSpec, EvidenceSpec, macro
 from rotascope.measures import (
     CLAIMS_YOY,
@@ -127,7 +127,7 @@ def analyze(ctx: AgentContext) -> Opinion:
     claims = [spec.make(ctx) for spec in CLAIMS]
     risks = [f"{k.name} triggered: {k.trigger}." for k in ctx.result.regime.killers if k.triggered]
     y10 = UST_10Y.of(snap)
-    if y10 is not None and y10 > 4.5:
+    if y10 is not None and y10 > agent_rules(ctx).macro.high_yield_10y:
         risks.append(f"10-year yield at {y10:.2f} %: refinancing costs weigh on small borrowers.")
     stale = [c for c in snap.caveats if c.startswith("Stale")]
     return opinion(NAME, LENS, ctx.as_of, claims, risks + stale)

@@ -282,7 +282,7 @@ def debate_members(monitor: Monitor, as_of: date | None, inputs: MemberInputs) -
         present=np.column_stack([r[4] for r in rows]),
     )
     _, conf0 = table.opinion_scores()
-    played = vector.debate(table, vector.rnd_array(conf0, 4))
+    played = vector.debate(table, vector.rnd_array(conf0, 4), rules.debate)
     raw, _ = table.opinion_scores(played.weights)
     score, conf = vector.rnd_array(raw, 4), vector.rnd_array(played.confidence, 4)
     regime = result.regime

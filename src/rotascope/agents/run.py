@@ -23,6 +23,7 @@ from rotascope.records import (
     RiskView,
     analysis_id,
 )
+from rotascope.regime.thresholds import DebateRules
 
 AGENTS: dict[str, Callable[[AgentContext], Opinion]] = {
     fundamentals.NAME: fundamentals.analyze,
@@ -67,6 +68,7 @@ def universe_analysis(
         lambda conviction: universe_risk(ctx, conviction, full_risk),
         iwm.persistence_13w,
         calibration,
+        debate_rules=monitor.thresholds.agents.debate,
     )
 
 
@@ -85,11 +87,13 @@ def assemble(
     persistence_13w: float | None = None,
     calibration: Calibration | None = None,
     rival: str = dec.MEGA_CAPS,
+    *,
+    debate_rules: DebateRules,
 ) -> Analysis:
     """Debate the opinions, let the decision agent weigh them with the ladder and killers, and package
     everything as an Analysis (shared by the universe and the single-stock analyses); ``rival`` is what
     the bear case has take the lead instead of the subject."""
-    debate = run_debate(initial)
+    debate = run_debate(initial, debate_rules)
     regime = result.regime
     reached = regime.ladder.reached
     fired = [k.key for k in regime.killers if k.triggered]

@@ -528,4 +528,5 @@ def stock_analysis(
         risk_for,
         calibration=calibration,
         rival=f"{benchmark} re-takes the lead",
+        debate_rules=monitor.thresholds.agents.debate,
     )

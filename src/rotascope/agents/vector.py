@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from rotascope._typing import BoolArray, Float64Array
 from rotascope.measures import UNITS
+from rotascope.regime.thresholds import DebateRules
 from rotascope.risk.sizing import DEFAULT_MAX_TILT
 
 IntArray = npt.NDArray[np.int64]
@@ -254,13 +255,6 @@ RELATED: dict[str, frozenset[str]] = {
     "risk": frozenset({"leadership", "breadth", "credit", "rates", "growth", "quality", "risk"}),
 }
 """Topics whose evidence may challenge a claim on the key topic (a claim without topic: any)."""
-MAX_CHALLENGES = 2
-MIN_TARGET_WEIGHT = 0.5
-MIN_COUNTER_WEIGHT = 0.4
-MIN_COUNTER_STRENGTH = 0.3
-CONCEDE_FACTOR = 0.85
-OVERREACH_PENALTY = 0.05
-REBUT_BONUS = 0.03
 
 
 @dataclass(frozen=True)
@@ -287,7 +281,7 @@ class DebateResult:
     confidence: Float64Array
 
 
-def _may_counter(c: Claims) -> BoolArray:
+def _may_counter(c: Claims, min_counter_weight: float) -> BoolArray:
     """Static part of "claim d may counter claim c": another agent, a related topic, enough weight."""
     n = len(c.ids)
     ok = np.zeros((n, n), dtype=bool)
@@ -295,7 +289,7 @@ def _may_counter(c: Claims) -> BoolArray:
         for j in range(n):
             t, u = c.topics[i], c.topics[j]
             related = not t or u in RELATED.get(t, frozenset({u}))
-            ok[i, j] = c.agent_of[i] != c.agent_of[j] and related and c.weight[j] >= MIN_COUNTER_WEIGHT
+            ok[i, j] = c.agent_of[i] != c.agent_of[j] and related and c.weight[j] >= min_counter_weight
     return ok
 
 
@@ -310,28 +304,29 @@ def _best(key: Float64Array, cols: IntArray, rank: IntArray) -> tuple[Float64Arr
     return np.take_along_axis(sub, pick[..., None], axis=-1)[..., 0], order[pick]
 
 
-def debate(c: Claims, conf0: Float64Array, rounds: int = 2) -> DebateResult:
-    """Play the debate's rounds on every row (rules in ``agents.debate``); confidences start at ``conf0``."""
+def debate(c: Claims, conf0: Float64Array, rules: DebateRules, rounds: int = 2) -> DebateResult:
+    """Play the debate's rounds on every row (rules in ``agents.debate``, numbers in ``[agents.debate]``);
+    confidences start at ``conf0``."""
     rows, n = c.sign.shape
     rank = np.argsort(np.argsort(np.array(c.ids), kind="stable"), kind="stable").astype(np.int64)
     power = c.weight * c.strength
-    static = _may_counter(c)
+    static = _may_counter(c, rules.min_counter_weight)
     opposite = (c.sign[:, :, None] * c.sign[:, None, :]) < 0
-    valid = static[None] & opposite & (c.strength >= MIN_COUNTER_STRENGTH)[:, None, :]
+    valid = static[None] & opposite & (c.strength >= rules.min_counter_strength)[:, None, :]
     conf = conf0.astype(np.float64, copy=True)
     weights = np.broadcast_to(c.weight, (rows, n)).copy()
     every = np.arange(rows)
     moves: list[Move] = []
     key = np.where(valid, power[:, None, :], -np.inf)  # rows x targets x counters
-    targetable = (c.sign != 0) & (c.weight >= MIN_TARGET_WEIGHT)
+    targetable = (c.sign != 0) & (c.weight >= rules.min_target_weight)
     plan: list[tuple[int, BoolArray, IntArray, IntArray]] = []
     for a in range(len(c.agents)):
         best_power, best = _best(key, c.of(a), rank)  # rows x targets
         ok = targetable & np.isfinite(best_power) & (c.agent_of != a)
         order = np.argsort(rank, kind="stable")
         sort_key = np.where(ok, -best_power, np.inf)[:, order]
-        picks = np.argsort(sort_key, axis=1, kind="stable")[:, :MAX_CHALLENGES]
-        for k in range(min(MAX_CHALLENGES, n)):
+        picks = np.argsort(sort_key, axis=1, kind="stable")[:, : rules.max_challenges]
+        for k in range(min(rules.max_challenges, n)):
             target = order[picks[:, k]]
             active = ok[every, target]
             plan.append((a, active, target, best[every, target]))
@@ -350,11 +345,11 @@ def debate(c: Claims, conf0: Float64Array, rounds: int = 2) -> DebateResult:
             rebut = active & (power[every, target] >= power[every, counter])
             concede = active & ~rebut
             defender = c.agent_of[target]
-            conf[rebut, a] = np.maximum(0.0, conf[rebut, a] - OVERREACH_PENALTY)
+            conf[rebut, a] = np.maximum(0.0, conf[rebut, a] - rules.overreach_penalty)
             r = every[rebut]
-            conf[r, defender[r]] = np.minimum(1.0, conf[r, defender[r]] + REBUT_BONUS)
+            conf[r, defender[r]] = np.minimum(1.0, conf[r, defender[r]] + rules.rebut_bonus)
             q = every[concede]
-            conf[q, defender[q]] = conf[q, defender[q]] * CONCEDE_FACTOR
+            conf[q, defender[q]] = conf[q, defender[q]] * rules.concede_factor
             weights[q, target[q]] = weights[q, target[q]] / 2
             moves.append(Move(rnd_no, a, active, target, counter, rebut, before, conf.copy()))
     return DebateResult(tuple(moves), weights, conf)

@@ -88,7 +88,7 @@ def agent_scores(monitor: Monitor, days: DateArray) -> AgentScores:
         strength=np.column_stack([s for _, s in judged]) if judged else np.zeros((n, 0)),
     )
     _, conf0 = table.opinion_scores()
-    played = vector.debate(table, vector.rnd_array(conf0, 4))
+    played = vector.debate(table, vector.rnd_array(conf0, 4), rules.debate)
     raw, _ = table.opinion_scores(played.weights)
     return AgentScores(
         days=np.asarray(days, dtype="datetime64[D]"),

@@ -41,7 +41,7 @@ from rotascope.backtest.strategies import leg_prices, pair_targets, simulate
 from rotascope.errors import ConfigError, DataError
 from rotascope.executor import ExecutorName, run_tasks
 from rotascope.monitor.data import MarketData
-from rotascope.monitor.engine import SURVIVORSHIP, MonitorPanel, compute
+from rotascope.monitor.engine import SURVIVORSHIP, MonitorPanel, PanelRules, compute
 from rotascope.monitor.run import Monitor
 from rotascope.records import Record, Regime, Snapshot, rnd
 from rotascope.regime import evaluate
@@ -333,8 +333,7 @@ class VariantRun:
 
 
 def _panel_key(t: Thresholds) -> str:
-    p = t.ladder.persistence
-    return f"{p.lookback}|{p.min_vix_jump!r}|{p.min_spy_drawdown!r}"
+    return PanelRules.of(t).key()
 
 
 def _snapshots(monitor_panel: MonitorPanel, days: npt.NDArray[np.datetime64]) -> list[Snapshot]:

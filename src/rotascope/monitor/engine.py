@@ -593,7 +593,7 @@ def compute(data: MarketData, thresholds: Thresholds, stale_after_days: int = 10
             if "SP600" in data.pit
             else None
         )
-        internals_job = pool.submit(_internals, data, pairs["IWM/SPY"], thresholds)
+        internals_job = pool.submit(_internals, data, pairs["IWM/SPY"], PanelRules.of(thresholds))
         macro, factors = _macro(data)
         breadth = {
             "R2000": r2000.result(),
@@ -688,10 +688,28 @@ def _macro(data: MarketData) -> tuple[dict[str, MacroSeries], dict[str, MacroSer
     return macro, factors
 
 
-def _internals(data: MarketData, iwm_spy: RelativeStrength, t: Thresholds) -> dict[str, Float64Array]:
+@dataclass(frozen=True)
+class PanelRules:
+    """The only thresholds the panel computation reads (level 5's stress episode): the saved panel's key
+    and a sweep's "recompute the panel?" test hash these, so editing any other threshold keeps the panel."""
+
+    lookback: int
+    min_vix_jump: float
+    min_spy_drawdown: float
+
+    @classmethod
+    def of(cls, t: Thresholds) -> PanelRules:
+        p = t.ladder.persistence
+        return cls(p.lookback, p.min_vix_jump, p.min_spy_drawdown)
+
+    def key(self) -> str:
+        """The values as text (``repr`` of the floats: exact)."""
+        return f"{self.lookback}|{self.min_vix_jump!r}|{self.min_spy_drawdown!r}"
+
+
+def _internals(data: MarketData, iwm_spy: RelativeStrength, p: PanelRules) -> dict[str, Float64Array]:
     """The stress-episode measures of ladder level 5 (sector medians are computed per as-of)."""
     ratio = iwm_spy.ratio
-    p = t.ladder.persistence
     vix, spy = data.etf.column("VIX"), data.etf.column("SPY")
     vix_jump = rolling_max(vix, p.lookback) / rolling_min(vix, p.lookback) - 1
     spy_dd = rolling_min(spy / rolling_max(spy, p.lookback), p.lookback) - 1

@@ -1,10 +1,11 @@
 """One monitor run: read the store, compute the panel (or map the saved one), slice it at the as-of date,
 apply the rules.
 
-The computed panel is saved under the store's cache folder, keyed by the data fingerprint, the thresholds,
-the staleness setting and the code digest, so a warm run maps it back in milliseconds instead of
-reading and recomputing the whole history; new data (``update``/``init``) changes the fingerprint and so
-the key. Entries of other keys are pruned to the newest ``KEEP_PANELS``.
+The computed panel is saved under the store's cache folder, keyed by the data fingerprint, the thresholds
+it reads (``engine.PanelRules``: editing any other threshold keeps it), the staleness setting and the code
+digest, so a warm run maps it back in milliseconds instead of reading and recomputing the whole history;
+new data (``update``/``init``) changes the fingerprint and so the key. Entries of other keys are pruned
+to the newest ``KEEP_PANELS``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from rotascope.config import Settings
 from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.complete import Completeness, completeness
 from rotascope.monitor.data import MarketData
-from rotascope.monitor.engine import MonitorPanel, compute
+from rotascope.monitor.engine import MonitorPanel, PanelRules, compute
 from rotascope.records import Record, Regime, Snapshot
 from rotascope.regime import Thresholds, evaluate, load_thresholds
 from rotascope.store.arrays import TreeFormatError, load_tree, save_tree
@@ -79,8 +80,9 @@ KEEP_PANELS = 2
 
 
 def panel_key(fingerprint: str, thresholds: Thresholds, stale_days: int) -> str:
-    """What a computed panel depends on: the data, every threshold, the staleness limit and the code."""
-    parts = (fingerprint, thresholds.model_dump_json(), str(stale_days), code_digest())
+    """What a computed panel depends on: the data, the thresholds it reads (``PanelRules``), the staleness
+    limit and the code."""
+    parts = (fingerprint, PanelRules.of(thresholds).key(), str(stale_days), code_digest())
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
 

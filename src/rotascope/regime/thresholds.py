@@ -1,7 +1,10 @@
-"""Typed view of ``thresholds.toml``, the one file that holds every rule's numbers."""
+"""Typed view of ``thresholds.toml``, the one file that holds every rule's numbers: no field has a default
+here (a number written twice drifts); a user's thresholds file names only what it changes, on top of the
+packaged file (``load_thresholds``)."""
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,8 +53,8 @@ class CreditRule(_Strict):
 class EarningsRule(_Strict):
     min_cyclical_minus_defensive_3m: RelReturn
     max_claims_yoy: Annotated[float, Field(ge=-1.0)]
-    min_beat_share: Fraction = 0.6
-    min_net_revisions: float = 0.0
+    min_beat_share: Fraction
+    min_net_revisions: float
 
 
 class PersistenceRule(_Strict):
@@ -103,61 +106,92 @@ class CalibrationRules(_Strict):
     l2_c: float
     round_trip_cost: float
     evaluate_from: str
-    members_refit_weeks: int = 52
-    members_min_weeks: int = 104
-    members_min_oos_weeks: int = 104
-    members_train_rows: int = 40_000
+    members_refit_weeks: int
+    members_min_weeks: int
+    members_min_oos_weeks: int
+    members_train_rows: int
 
 
 class LensRules(_Strict):
     """Fundamental lenses of the agents (issue #16, ``[lenses]``)."""
 
-    max_share_unprofitable: float = 0.40
-    junk_led_qmj: float = -0.02
-    junk_led_rmw_3m: float = 0.0
-    tightening_hy_oas_13w: float = 0.0
+    max_share_unprofitable: float
+    junk_led_qmj: float
+    junk_led_rmw_3m: float
+    tightening_hy_oas_13w: float
 
 
 class ScreenRules(_Strict):
     """The quality small-cap screen (issue #24, ``[screen]``)."""
 
-    revision_floor: float = 0.10
-    min_members_default: int = 300
+    revision_floor: float
+    min_members_default: int
 
 
 class MacroAgentRules(_Strict):
     """Thresholds of the macro agent's claims (``[agents.macro]``)."""
 
-    max_hy_oas_percentile: float = 0.6
-    max_claims_yoy: float = 0.10
-    max_core_cpi_chg_3m: float = 0.2
+    max_hy_oas_percentile: float
+    max_claims_yoy: float
+    max_core_cpi_chg_3m: float
+    high_yield_10y: Rise
 
 
 class InternalsAgentRules(_Strict):
     """Thresholds of the internals agent's claims (``[agents.internals]``)."""
 
-    min_persistence_13w: float = 0.5
-    min_pct_above_50: float = 0.5
-    max_top10_concentration: float = 0.25
-    max_vix_percentile: float = 0.8
-    min_rmw_3m: float = -0.02
+    min_persistence_13w: float
+    min_pct_above_50: float
+    max_top10_concentration: float
+    max_vix_percentile: float
+    min_rmw_3m: float
+    max_vol_ratio: Rise
+    squeeze_burst_1w: RelReturn
+    narrow_pct_above_50: Fraction
+    junk_rally_rmw_1m: RelReturn
+    momentum_crash_1m: RelReturn
 
 
 class StockAgentRules(_Strict):
     """Single-name debate: trend/drawdown bars and the risk plan's sizes (``[agents.stock]``)."""
 
-    min_drawdown_from_high: float = -0.25
-    vol_target: float = 0.15
-    max_position: float = 0.02
-    drawdown_limit: float = 0.15
+    min_drawdown_from_high: float
+    vol_target: float
+    max_position: float
+    drawdown_limit: float
+
+
+class FundamentalsAgentRules(_Strict):
+    """Coverage and bars of the fundamentals agent's company-data claims (``[agents.fundamentals]``)."""
+
+    min_companies: Annotated[int, Field(ge=1)]
+    min_firms: Annotated[int, Field(ge=1)]
+    market_falling: RelReturn
+    max_debt_assets: Fraction
+    min_median_drawdown: Fall
+    min_interest_cover: float
+
+
+class DebateRules(_Strict):
+    """Who may challenge whom in the agents' debate, and what a challenge costs (``[agents.debate]``)."""
+
+    max_challenges: Annotated[int, Field(ge=0)]
+    min_target_weight: Fraction
+    min_counter_weight: Fraction
+    min_counter_strength: Fraction
+    concede_factor: Fraction
+    overreach_penalty: Fraction
+    rebut_bonus: Fraction
 
 
 class AgentRules(_Strict):
     """The agents' own thresholds (the regime rules have theirs above)."""
 
-    macro: MacroAgentRules = MacroAgentRules()
-    internals: InternalsAgentRules = InternalsAgentRules()
-    stock: StockAgentRules = StockAgentRules()
+    macro: MacroAgentRules
+    internals: InternalsAgentRules
+    stock: StockAgentRules
+    fundamentals: FundamentalsAgentRules
+    debate: DebateRules
 
 
 class Thresholds(_Strict):
@@ -167,9 +201,9 @@ class Thresholds(_Strict):
     checklist: ChecklistRules
     killers: KillerRules
     calibration: CalibrationRules
-    lenses: LensRules = LensRules()
-    screen: ScreenRules = ScreenRules()
-    agents: AgentRules = AgentRules()
+    lenses: LensRules
+    screen: ScreenRules
+    agents: AgentRules
 
 
 def default_path() -> Path:
@@ -187,6 +221,12 @@ def _overlay(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+@cache
+def packaged_thresholds() -> Thresholds:
+    """The packaged file's thresholds, read once per process (where no user file is in force)."""
+    return load_thresholds()
 
 
 def load_thresholds(path: Path | None = None) -> Thresholds:
