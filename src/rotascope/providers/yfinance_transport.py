@@ -69,6 +69,8 @@ def _routed_session(origin: str | None, timeout: float, max_bytes: int | None) -
     a reply whose body passes ``max_bytes`` (CURLOPT_MAXFILESIZE_LARGE) instead of holding it."""
     # deferred: yfinance/curl_cffi load only when Yahoo is asked (not for other commands)
     from curl_cffi import CurlOpt
+
+    # deferred: yfinance/curl_cffi load only when Yahoo is asked (not for other commands)
     from curl_cffi import requests as curl_requests
 
     options = {} if max_bytes is None else {CurlOpt.MAXFILESIZE_LARGE: max_bytes}
