@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 
 from rotascope._typing import Float64Array
+from rotascope.backtest.calendar import week_last_index
 from rotascope.bootstrap import mean_interval
 from rotascope.errors import DataError
 from rotascope.fundamentals.screen import ScreenInputs, member_panel, score_frame
@@ -82,8 +83,7 @@ def verdict(h: int, n: int, mean: float, lo: float, hi: float) -> str:
 
 def _week_ends(dates: np.ndarray, start: date, end: date, step: int) -> list[int]:
     days = dates.astype("datetime64[D]")
-    week = (days.astype(np.int64) + 3) // 7  # 1970-01-01 was a Thursday: weeks run Monday..Sunday
-    last = np.flatnonzero(np.diff(week, append=week[-1] + 1) != 0)
+    last = week_last_index(days)
     keep = last[(days[last] >= np.datetime64(start, "D")) & (days[last] <= np.datetime64(end, "D"))]
     return [int(i) for i in keep[::step]]
 
