@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Protocol
 
 import httpx
 
@@ -153,6 +154,24 @@ SendOnce = Callable[[Deadline], HttpResponse | Transient]
 """One attempt within its deadline: the reply (any status), a :class:`Transient`, or a typed error raised."""
 
 
+class RetrySettings(Protocol):
+    """The retry settings a transport carries (:class:`HttpClient` and the yfinance transport alike)."""
+
+    source: str
+    timeout: float
+    retries: int
+    backoff: float
+    max_backoff: float
+    max_retry_after: float
+    total: float | None
+
+    @property
+    def sleep(self) -> Callable[[float], None]: ...
+
+    @property
+    def clock(self) -> Callable[[], float]: ...
+
+
 @dataclass(frozen=True)
 class Retry:
     """The one retry driver of every transport (:class:`HttpClient`, the yfinance transport): ``retries``
@@ -171,6 +190,22 @@ class Retry:
     sleep: Callable[[float], None]
     clock: Callable[[], float]
     limiter: RateLimiter | None = None
+
+    @classmethod
+    def of(cls, owner: RetrySettings, limiter: RateLimiter | None) -> Retry:
+        """The driver with ``owner``'s settings (a transport's own fields of the same names)."""
+        return cls(
+            owner.source,
+            timeout=owner.timeout,
+            retries=owner.retries,
+            backoff=owner.backoff,
+            max_backoff=owner.max_backoff,
+            max_retry_after=owner.max_retry_after,
+            total=owner.total,
+            sleep=owner.sleep,
+            clock=owner.clock,
+            limiter=limiter,
+        )
 
     def run(self, send_once: SendOnce, *, item: str, accept: Collection[int] = ()) -> HttpResponse:
         """Call ``send_once`` until a reply is final: a 2xx or a status in ``accept`` is returned, another
@@ -321,18 +356,7 @@ class HttpClient:
         Statuses in ``accept`` are returned as they are (e.g. a 404 whose JSON body the provider reads);
         other non-2xx statuses raise the matching typed error.
         """
-        retry = Retry(
-            self.source,
-            timeout=self.timeout,
-            retries=self.retries,
-            backoff=self.backoff,
-            max_backoff=self.max_backoff,
-            max_retry_after=self.max_retry_after,
-            total=self.total,
-            sleep=self.sleep,
-            clock=self.clock,
-            limiter=self._limiter,
-        )
+        retry = Retry.of(self, self._limiter)
         return retry.run(lambda each: self._send_once(url, item, params, each), item=item, accept=accept)
 
     def _send_once(

@@ -196,19 +196,7 @@ class YfinanceTransport:
             headers = {str(k).lower(): str(v) for k, v in response.headers.items()}
             return HttpResponse(status, content, headers, mask_secrets(str(response.url)))
 
-        retry = Retry(
-            self.source,
-            timeout=self.timeout,
-            retries=self.retries,
-            backoff=self.backoff,
-            max_backoff=self.max_backoff,
-            max_retry_after=self.max_retry_after,
-            total=self.total,
-            sleep=self.sleep,
-            clock=self.clock,
-            limiter=self._limiter,
-        )
-        return retry.run(send_once, item=item, accept=accept)
+        return Retry.of(self, self._limiter).run(send_once, item=item, accept=accept)
 
     def _refused(self, status: int, body: bytes, item: str) -> AccessDenied:
         """Yahoo's refusal (``{"finance": {"error": {"description": "Invalid Crumb"}}}``) in one sentence."""
