@@ -14,10 +14,9 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Protocol
 
 import httpx
 
@@ -154,24 +153,6 @@ SendOnce = Callable[[Deadline], HttpResponse | Transient]
 """One attempt within its deadline: the reply (any status), a :class:`Transient`, or a typed error raised."""
 
 
-class RetrySettings(Protocol):
-    """The retry settings a transport carries (:class:`HttpClient` and the yfinance transport alike)."""
-
-    source: str
-    timeout: float
-    retries: int
-    backoff: float
-    max_backoff: float
-    max_retry_after: float
-    total: float | None
-
-    @property
-    def sleep(self) -> Callable[[float], None]: ...
-
-    @property
-    def clock(self) -> Callable[[], float]: ...
-
-
 @dataclass(frozen=True)
 class Retry:
     """The one retry driver of every transport (:class:`HttpClient`, the yfinance transport): ``retries``
@@ -192,20 +173,11 @@ class Retry:
     limiter: RateLimiter | None = None
 
     @classmethod
-    def of(cls, owner: RetrySettings, limiter: RateLimiter | None) -> Retry:
-        """The driver with ``owner``'s settings (a transport's own fields of the same names)."""
-        return cls(
-            owner.source,
-            timeout=owner.timeout,
-            retries=owner.retries,
-            backoff=owner.backoff,
-            max_backoff=owner.max_backoff,
-            max_retry_after=owner.max_retry_after,
-            total=owner.total,
-            sleep=owner.sleep,
-            clock=owner.clock,
-            limiter=limiter,
-        )
+    def of(cls, owner: object, limiter: RateLimiter | None) -> Retry:
+        """The driver with ``owner``'s settings: a transport carries fields of the same names (source,
+        timeout, retries, backoff, max_backoff, max_retry_after, total, sleep, clock)."""
+        names = [f.name for f in fields(cls) if f.name != "limiter"]
+        return cls(**{name: getattr(owner, name) for name in names}, limiter=limiter)
 
     def run(self, send_once: SendOnce, *, item: str, accept: Collection[int] = ()) -> HttpResponse:
         """Call ``send_once`` until a reply is final: a 2xx or a status in ``accept`` is returned, another
