@@ -15,7 +15,7 @@ from rotascope.fundamentals import load_fundamentals as load_company_fundamental
 from rotascope.monitor.run import Monitor
 from rotascope.regime.thresholds import load_thresholds
 from rotascope.store.db import open_store
-from rotascope.store.live import ensure_live_schema, load_fundamentals
+from rotascope.store.live import ensure_live_schema, load_sec_facts
 from storecopy import private_home
 
 METRICS = ("revenue", "operating_income", "interest_expense", "operating_cash_flow")
@@ -67,8 +67,8 @@ def test_point_in_time_facts_and_hand_checked_medians(
         ensure_live_schema(store)
         store.conn.register("f", facts_frame(members))
         store.conn.execute("INSERT INTO fundamentals SELECT * FROM f")
-        facts = load_fundamentals(store, date(2024, 7, 19))
-        early = load_fundamentals(store, date(2024, 2, 1))
+        facts = load_sec_facts(store, date(2024, 7, 19))
+        early = load_sec_facts(store, date(2024, 2, 1))
         view = load_company_fundamentals(store, date(2024, 7, 19))
     finally:
         store.close()

@@ -1,4 +1,6 @@
-"""Write a file the way every output is written: whole or not at all (temporary file + ``os.replace``)."""
+"""Write a file the way every output and cache file is written: whole or not at all (temporary file in
+the same folder + ``os.replace``). The one writer: outputs use :func:`atomic_write`, streamed files
+(saved trees, ``.npz`` caches, CSV) :func:`atomic_open`."""
 
 from __future__ import annotations
 
@@ -6,7 +8,9 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from rotascope.errors import RotascopeError
 
@@ -32,18 +36,20 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~_umask()
 
 
-def atomic_write(path: Path, payload: bytes | str) -> None:
-    """Write ``payload`` (text as UTF-8) to ``path`` via a temporary file in the same folder and
-    ``os.replace``: readers see the old file or the new one, never a part; on failure the temporary file is
-    removed and the error is one sentence."""
-    data = payload.encode() if isinstance(payload, str) else payload
+@contextlib.contextmanager
+def atomic_open(path: Path, sync: bool = True) -> Iterator[BinaryIO]:
+    """A binary file that becomes ``path`` when the block ends without an error: readers see the old file
+    or the new one, never a part. On any error the temporary file is removed and ``path`` is untouched;
+    an ``OSError`` becomes one sentence (:class:`RotascopeError`). ``sync=False`` skips the fsync, for
+    cache files whose checksums already turn a torn write into a miss."""
     tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                os.fsync(fh.fileno())
         os.chmod(tmp, _mode_for(path))
         os.replace(tmp, path)
         tmp = None
@@ -53,3 +59,9 @@ def atomic_write(path: Path, payload: bytes | str) -> None:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def atomic_write(path: Path, payload: bytes | str) -> None:
+    """Write ``payload`` (text as UTF-8) to ``path`` whole or not at all (:func:`atomic_open`)."""
+    with atomic_open(path) as fh:
+        fh.write(payload.encode() if isinstance(payload, str) else payload)

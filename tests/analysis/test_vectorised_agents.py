@@ -8,12 +8,15 @@ import numpy as np
 import pytest
 
 from rotascope.agents import vector
+from rotascope.agents.columns import members_at
 from rotascope.agents.members import loo_median, rank_key
 from rotascope.analysis.index_member import R2000, membership
 from rotascope.analysis.replay import agent_signals, replay_extra
 from rotascope.analysis.service import Analyst
 from rotascope.backtest.replay import regime_row, regime_signals, replay, replay_dates
 from rotascope.config import Settings
+from rotascope.indicators.kernels import masked_median, masked_quantile
+from rotascope.measures import R2000_CYC_MINUS_DEF_3M
 from rotascope.monitor.run import Monitor
 from rotascope.records import rnd
 from rotascope.store.db import Store
@@ -61,8 +64,8 @@ def test_masked_median_and_quantile_are_numpy_on_each_row() -> None:
     values = rng.normal(size=(40, 31))
     values[rng.random(values.shape) < 0.1] = np.nan
     mask = rng.random(values.shape) < 0.6
-    med = vector.masked_median(values, mask)
-    q, q9 = vector.masked_quantile(values, mask, (0.2, 0.9))
+    med = masked_median(values, mask)
+    q, q9 = masked_quantile(values, mask, (0.2, 0.9))
     for i in range(len(values)):
         row = values[i][mask[i] & np.isfinite(values[i])]
         assert med[i] == np.median(row) if len(row) else np.isnan(med[i])
@@ -152,3 +155,15 @@ def test_a_claim_on_an_unmeasurable_value_is_neutral(monitor: Monitor) -> None:
     )
     assert made.direction == "neutral" and made.strength == 0.0
     assert made.text.startswith("Not measurable")
+
+
+def test_cyclicals_minus_defensives_is_one_number_for_the_ladder_and_the_agent(monitor: Monitor) -> None:
+    """The ladder's rung-4 proxy (snapshot) and the fundamentals agent's column are the same value, weekly."""
+    days = replay_dates(monitor)
+    pick = days[np.sort(np.random.default_rng(11).choice(len(days), 20, replace=False))]
+    rows = np.array([monitor.panel.row(d.astype(date)) for d in pick])
+    column = members_at(monitor.panel, rows).cyc_minus_def_3m
+    for d, value in zip(pick, column, strict=True):
+        snap = R2000_CYC_MINUS_DEF_3M.of(monitor.panel.snapshot(d.astype(date)))
+        assert (snap if snap is not None else np.nan) == value or (snap is None and np.isnan(value)), d
+    assert np.isfinite(column).sum() >= 15

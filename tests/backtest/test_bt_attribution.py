@@ -8,7 +8,6 @@ import pytest
 
 from rotascope.backtest.attribution import (
     attribute,
-    block_indices,
     conditional_mean_ci,
     signal_stat,
     spearman,
@@ -59,14 +58,6 @@ def test_constant_signal_has_no_ic_and_never_fired_has_no_ci() -> None:
     zero = signal_stat("zero", signals["flag"] * 0, labels["fwd_1w"], 1)
     assert zero.fired == 0 and zero.ic is None and zero.ci_low is None and zero.mean_fired is None
     assert zero.base_mean == pytest.approx(0.006)
-
-
-def test_block_indices_are_consecutive_runs() -> None:
-    rng = np.random.default_rng(0)
-    idx = block_indices(20, 4, 50, rng)
-    assert idx.shape == (50, 20) and idx.min() >= 0 and idx.max() < 20
-    runs = idx.reshape(50, 5, 4)
-    assert (np.diff(runs, axis=2) == 1).all()
 
 
 def test_ci_is_deterministic_and_covers_the_mean() -> None:

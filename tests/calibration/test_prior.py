@@ -18,8 +18,9 @@ import pytest
 
 from datapaths import SHARED
 from parquetsame import assert_same_parquet
+from rotascope.backtest.calendar import last_per_week
 from rotascope.calibration.outcomes import BASE, BEAR, BULL, Labels, climatology
-from rotascope.calibration.prior import HISTORY, size_prior, weekly_last_days
+from rotascope.calibration.prior import HISTORY, size_prior
 
 CSV = SHARED / "factors" / "F-F_Research_Data_Factors_daily.csv"
 needs_csv = pytest.mark.skipif(not CSV.exists(), reason="../shared/data not present")
@@ -42,7 +43,7 @@ def _independent_counts(h: int, k: float, window: int) -> tuple[int, int, int]:
     small = (1 + mkt + f["SMB"] / 10_000).cumprod()
     market = (1 + mkt).cumprod()
     vol = np.log(small / market).diff().rolling(window).std(ddof=1) * np.sqrt(252)
-    weekly = pd.DataFrame({"s": small, "b": market, "vol": vol}).groupby(f.index.to_period("W-FRI")).last()
+    weekly = pd.DataFrame({"s": small, "b": market, "vol": vol}).groupby(f.index.to_period("W-SUN")).last()
     rel = (weekly.s.shift(-h) / weekly.s - 1) - (weekly.b.shift(-h) / weekly.b - 1)
     band = k * weekly.vol * np.sqrt(h / 52)
     ok = rel.notna() & band.notna()
@@ -70,7 +71,7 @@ def test_bundled_history_is_the_published_csv() -> None:
 @pytest.mark.parametrize("h", [4, 13])
 def test_no_prior_label_ends_after_1999(h: int) -> None:
     p = size_prior(h, 0.5, 63)
-    assert p.first == date(1926, 9, 17)  # 63 days of returns after 1926-07-01 for the first band
+    assert p.first == date(1926, 9, 18)  # 63 days of returns after 1926-07-01 for the first band (a Saturday)
     assert p.last + timedelta(weeks=h) <= date(1999, 12, 31)
     assert pq.read_table(HISTORY).column("date").to_pylist()[-1] == date(1999, 12, 31)
 
@@ -81,9 +82,15 @@ def test_the_prior_follows_the_band_rule() -> None:
     assert wide.base > narrow.base and wide.weeks == narrow.weeks
 
 
-def test_weekly_last_days() -> None:
-    days = np.array(["1999-12-27", "1999-12-30", "1999-12-31", "2000-01-03", "2000-01-04"], "datetime64[D]")
-    assert weekly_last_days(days).tolist() == [date(1999, 12, 31), date(2000, 1, 4)]
+def test_the_prior_weeks_run_monday_to_sunday_like_the_replay() -> None:
+    """One week grouping: a pre-1952 Saturday session closes its week, as a Friday does later."""
+    days = np.array(["1951-06-01", "1951-06-02", "1951-06-04", "1999-12-31", "2000-01-03"], "datetime64[D]")
+    assert last_per_week(days).tolist() == [
+        date(1951, 6, 2),
+        date(1951, 6, 4),
+        date(1999, 12, 31),
+        date(2000, 1, 3),
+    ]
 
 
 def _labels(cls: list[float], h: int = 1) -> Labels:

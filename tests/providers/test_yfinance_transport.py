@@ -4,15 +4,16 @@ sentence."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import pytest
-from provider_replay import ReplayServer, Reply, recording
+from provider_replay import FakeSleep, ReplayServer, Reply, recording
 
-from rotascope.providers.errors import AccessDenied, RateLimited, SourceUnavailable
+from rotascope.providers.errors import AccessDenied, BadResponse, RateLimited, SourceUnavailable
 from rotascope.providers.yahoo import YahooFetcher, parse_chart
 from rotascope.providers.yfinance_transport import YfinanceTransport
 
@@ -89,3 +90,56 @@ def test_hosts_other_than_yahoo_and_the_origin_are_refused(
 ) -> None:
     with pytest.raises(SourceUnavailable, match=r"routing refused a request to example\.org"):
         transport._session.get("https://example.org/")
+
+
+def _made(server: ReplayServer, cookie_cache: Path, **options: object) -> YfinanceTransport:
+    return YfinanceTransport("Yahoo Finance", origin=server.url, cache_dir=cookie_cache, **options)  # type: ignore[arg-type]
+
+
+def test_the_attempts_fit_in_one_budget(server: ReplayServer, cookie_cache: Path) -> None:
+    """Slow 503s: the retries stop when the overall budget (``total``) is spent, not after all 6 attempts
+    (about 3.6 s here); the same driver as HttpClient's."""
+    auth(server, consent=True)
+    server.script(CHART, Reply(503, b"busy", delay=0.3))
+    transport = _made(server, cookie_cache, timeout=2.0, retries=5, backoff=0.0, total=1.0)
+    started = time.monotonic()
+    try:
+        with pytest.raises(SourceUnavailable, match=r"unavailable for IWM after [12] attempts"):
+            fetch(server, transport)
+    finally:
+        transport.close()
+    assert time.monotonic() - started < 2.0
+    assert transport.requests <= 2
+
+
+def test_a_retry_after_longer_than_allowed_is_refused_at_once(
+    server: ReplayServer, cookie_cache: Path
+) -> None:
+    auth(server, consent=True)
+    server.script(CHART, Reply(503, b"", {"Retry-After": "3600"}))
+    slept = FakeSleep()
+    transport = _made(server, cookie_cache, timeout=2.0, retries=2, max_retry_after=60, sleep=slept)
+    try:
+        with pytest.raises(SourceUnavailable) as err:
+            fetch(server, transport)
+    finally:
+        transport.close()
+    assert str(err.value) == (
+        "Yahoo Finance asked us to wait 3600 s before asking again for IWM (HTTP 503), "
+        "longer than the 60 s we allow."
+    )
+    assert slept.calls == [] and transport.requests == 1
+
+
+def test_a_reply_over_max_bytes_is_refused(server: ReplayServer, cookie_cache: Path) -> None:
+    auth(server)
+    server.serve(CHART, "yahoo/IWM_chart.json", content_type="application/json")  # 1,331 bytes
+    transport = _made(server, cookie_cache, timeout=2.0, retries=2, max_bytes=1000)
+    try:
+        with pytest.raises(
+            BadResponse, match=r"^Yahoo Finance sent a reply for IWM larger than 1,000 bytes\.$"
+        ):
+            fetch(server, transport)
+    finally:
+        transport.close()
+    assert transport.requests == 1

@@ -20,10 +20,11 @@ import numpy as np
 
 from rotascope._typing import BoolArray, Float64Array
 from rotascope.agents.base import AgentContext, agent_rules, claim, ev
-from rotascope.agents.vector import IntArray, judge, masked_median, masked_quantile, rnd_array
+from rotascope.agents.vector import IntArray, judge, rnd_array
 from rotascope.indicators.breadth import FloatPanel
+from rotascope.indicators.kernels import masked_median, masked_quantile
 from rotascope.measures import Measure
-from rotascope.monitor.engine import CYCLICAL, DEFENSIVE, MonitorPanel
+from rotascope.monitor.engine import CYCLICAL, DEFENSIVE, MonitorPanel, cyclicals_minus_defensives
 from rotascope.records import Claim
 from rotascope.regime.thresholds import AgentRules
 
@@ -116,7 +117,8 @@ class MemberMeasures:
     drawdown: Float64Array
     """Median member distance below its 252-day high (members with a full window)."""
     cyc_minus_def_3m: Float64Array
-    """Median 63-day return of cyclical minus defensive sector members."""
+    """Median 63-day return of cyclical minus defensive sector members (``monitor.engine``'s one computation,
+    rounded as the monitor snapshot rounds it, so the agent and the ladder's rung 4 judge the same number)."""
 
 
 BLOCK = 256
@@ -246,8 +248,7 @@ def member_measures(close: FloatPanel, sectors: tuple[str, ...], rows: IntArray)
         ranked=ranked.astype(np.float64),
         market_63d=market,
         drawdown=masked_median(dd, everyone),
-        cyc_minus_def_3m=masked_median(ret, np.broadcast_to(cyc, ret.shape))
-        - masked_median(ret, np.broadcast_to(dfn, ret.shape)),
+        cyc_minus_def_3m=rnd_array(cyclicals_minus_defensives(ret, cyc, dfn)[2]),  # rounded as the snapshot's
     )
 
 

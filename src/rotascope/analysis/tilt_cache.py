@@ -10,10 +10,7 @@ atomically.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +21,7 @@ from rotascope.backtest.calendar import as_index
 from rotascope.backtest.replay import replay_dates
 from rotascope.calibration.features import cache_key
 from rotascope.monitor.run import Monitor
-from rotascope.store.cache import discard
+from rotascope.store.cache import discard, put_file
 
 PRIOR = Path(__file__).parents[1] / "calibration" / "size_history.parquet"
 """The bundled size-factor history the calibration's base rates count (not covered by the code digest)."""
@@ -68,14 +65,10 @@ def put(monitor: Monitor, series: pd.Series) -> None:
     path = _path(monitor)
     if path is None:
         return
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                days = series.index.to_numpy().astype("datetime64[D]")
-                np.savez(fh, dates=days, values=series.to_numpy(dtype=np.float64), name=np.array(series.name))
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    days = series.index.to_numpy().astype("datetime64[D]")
+    put_file(
+        path,
+        lambda fh: np.savez(
+            fh, dates=days, values=series.to_numpy(dtype=np.float64), name=np.array(series.name)
+        ),
+    )

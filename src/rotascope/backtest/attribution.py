@@ -24,17 +24,16 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 from pydantic import Field
 
 from rotascope._typing import BoolArray, Float64Array
 from rotascope.backtest.forward import DEFAULT_HORIZONS, horizon_column
 from rotascope.backtest.replay import BREADTH_UNIVERSE, SIGNAL_MEMBERS, SignalKind
+from rotascope.bootstrap import block_indices
 from rotascope.monitor.engine import SURVIVORSHIP
 from rotascope.records import Record, rnd
 
-IntArray = npt.NDArray[np.int64]
 DRAWS = 1000
 CONFIDENCE = 0.90
 SEED = 20240719
@@ -103,16 +102,6 @@ def spearman(x: Float64Array, y: Float64Array) -> float:
     if den == 0.0:
         return float("nan")
     return float((dx * dy).sum() / den)
-
-
-def block_indices(n: int, block: int, draws: int, rng: np.random.Generator) -> IntArray:
-    """Moving-block bootstrap: ``draws`` rows of ``n`` indices, each row made of consecutive runs of
-    ``block`` indices starting at uniform positions in ``[0, n - block]``, cut to length ``n``."""
-    block = max(1, min(block, n))
-    k = -(-n // block)  # blocks per draw (ceil)
-    starts = rng.integers(0, n - block + 1, size=(draws, k))
-    idx = (starts[:, :, None] + np.arange(block)[None, None, :]).reshape(draws, k * block)
-    return np.asarray(idx[:, :n], dtype=np.int64)
 
 
 def conditional_mean_ci(

@@ -58,13 +58,18 @@ def _week_key(days: DateArray) -> np.ndarray:
     return np.asarray(n - (n + 3) % 7)
 
 
+def week_last_index(days: DateArray) -> np.ndarray:
+    """Positions of the last date of each Monday-Sunday week among sorted ``days``: the one week grouping
+    (the replay, the calibration's size prior and the screen backtest all use it)."""
+    if len(days) == 0:
+        return np.zeros(0, dtype=np.int64)
+    key = _week_key(np.asarray(days))
+    return np.flatnonzero(np.r_[key[1:] != key[:-1], True])
+
+
 def last_per_week(days: DateArray) -> DateArray:
     """The last date of each Monday-Sunday week among sorted ``days``."""
-    if len(days) == 0:
-        return days.astype("datetime64[D]")
-    key = _week_key(days)
-    last = np.r_[key[1:] != key[:-1], True]
-    return days[last].astype("datetime64[D]")
+    return np.asarray(np.asarray(days)[week_last_index(days)], dtype="datetime64[D]")
 
 
 def weekly_asof(

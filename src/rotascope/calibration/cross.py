@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -48,7 +46,7 @@ from rotascope.errors import DataError
 from rotascope.indicators.kernels import rolling_max
 from rotascope.monitor.run import Monitor
 from rotascope.regime.thresholds import CalibrationRules
-from rotascope.store.cache import discard
+from rotascope.store.cache import discard, put_file
 
 VERSION = "cross-2"
 """Bumped when the features, outcomes or model of the cross-section change (invalidates the cache)."""
@@ -440,7 +438,7 @@ def cache_key(monitor: Monitor) -> str:
 
 
 def _put(path: Path, cc: CrossCalibration) -> None:
-    """Write the calibration as one .npz (float32 arrays), atomically (temp file + rename)."""
+    """Write the calibration as one .npz (float32 arrays), atomically (best effort: :func:`put_file`)."""
     arrays: dict[str, np.ndarray] = {
         "asof": cc.asof,
         "symbols": np.array(cc.symbols),
@@ -452,16 +450,7 @@ def _put(path: Path, cc: CrossCalibration) -> None:
         for name in _ARRAYS:
             v = getattr(run, name)
             arrays[f"{h}_{name}"] = v.astype(np.float32) if name in _F32 else v
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, **arrays)  # type: ignore[arg-type]
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    put_file(path, lambda fh: np.savez(fh, **arrays))  # type: ignore[arg-type]
 
 
 def _get(path: Path, rules: CalibrationRules) -> CrossCalibration | None:

@@ -16,10 +16,7 @@ atomically (temp file + rename).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +31,7 @@ from rotascope.backtest.replay import Extra, replay, replay_dates
 from rotascope.indicators.kernels import pct_change
 from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import Monitor
-from rotascope.store.cache import discard
+from rotascope.store.cache import discard, put_file
 
 VERSION = "features-2"
 """Bumped when the replayed signals change (2: a claim on unmeasurable data is neutral, not bearish)."""
@@ -122,16 +119,10 @@ class FeatureCache:
         return FeatureTable(frame.astype(np.float64))
 
     def put(self, key: str, table: FeatureTable) -> None:
-        with contextlib.suppress(OSError):
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    np.savez(fh, dates=table.asof, names=np.array(table.names), values=table.values())
-                os.replace(tmp, self.path(key))
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+        put_file(
+            self.path(key),
+            lambda fh: np.savez(fh, dates=table.asof, names=np.array(table.names), values=table.values()),
+        )
 
 
 ExtraFactory = Callable[[Monitor], Extra | None]

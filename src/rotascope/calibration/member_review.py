@@ -10,8 +10,6 @@ the point-in-time lists against today's members over the weeks where dated lists
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from rotascope.atomicfile import atomic_open
 from rotascope.calibration.cross import BENCHMARK, CrossCalibration, CrossRun, onehot
 from rotascope.calibration.review import BLOCK_YEARS, ReliabilityBin, Score, _score, reliability_bins
 from rotascope.records import Record, rnd
@@ -267,12 +266,7 @@ def write_member_calls(cc: CrossCalibration, out: Path, upto: int | None = None)
     """``member_calls.csv`` in ``out`` (RFC 4180, header row, no comments), whole or not at all."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / "member_calls.csv"
-    fd, tmp = tempfile.mkstemp(dir=out, suffix=".tmp")
-    os.close(fd)
-    try:
-        pacsv.write_csv(calls_table(cc, upto), tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    table = calls_table(cc, upto)
+    with atomic_open(path) as fh:
+        pacsv.write_csv(table, fh)
     return path

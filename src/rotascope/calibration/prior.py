@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from rotascope._typing import DateArray, Float64Array
+from rotascope.backtest.calendar import last_per_week
 from rotascope.calibration.outcomes import BASE, BEAR, BULL, UNIVERSE_PAIR, weekly_labels
 from rotascope.regime.thresholds import CalibrationRules
 
@@ -55,14 +56,6 @@ class SizePrior:
         )
 
 
-def weekly_last_days(days: DateArray) -> DateArray:
-    """The last trading day of each Saturday-to-Friday week in ``days`` (sorted)."""
-    d = np.asarray(days).astype("datetime64[D]")
-    key = (d.astype(np.int64) - 2) // 7  # 1970-01-03 was a Saturday (day 2)
-    last = np.r_[key[1:] != key[:-1], True]
-    return np.asarray(d[last])
-
-
 @lru_cache(maxsize=1)
 def _history() -> tuple[DateArray, Float64Array, Float64Array]:
     table = pq.read_table(HISTORY)
@@ -78,7 +71,9 @@ def size_prior(horizon: int, band_k: float, band_window: int) -> SizePrior:
     days, mkt, smb = _history()
     market = np.asarray(np.cumprod(1.0 + mkt), dtype=np.float64)
     small = np.asarray(np.cumprod(1.0 + mkt + smb), dtype=np.float64)
-    weeks = weekly_last_days(days)
+    weeks = last_per_week(
+        days
+    )  # Monday-Sunday weeks, as everywhere (a pre-1952 Saturday session closes its week)
     labels = weekly_labels(days, small, market, weeks, horizon, band_k, band_window)
     ok = np.isfinite(labels.cls)
     counts = np.bincount(labels.cls[ok].astype(np.int64), minlength=3)

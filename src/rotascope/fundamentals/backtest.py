@@ -22,6 +22,8 @@ from typing import Literal
 import numpy as np
 
 from rotascope._typing import Float64Array
+from rotascope.backtest.calendar import week_last_index
+from rotascope.bootstrap import mean_interval
 from rotascope.errors import DataError
 from rotascope.fundamentals.screen import ScreenInputs, member_panel, score_frame
 from rotascope.fundamentals.store import load_fundamentals
@@ -65,16 +67,8 @@ class ScreenBacktest(Record):
 def block_bootstrap_ci(
     x: Float64Array, block: int, n_boot: int = 2000, seed: int = 7, level: float = 0.95
 ) -> tuple[float, float]:
-    """Moving-block bootstrap interval of the mean of ``x`` (vectorised over resamples)."""
-    n = len(x)
-    block = max(1, min(block, n))
-    rng = np.random.default_rng(seed)
-    k = math.ceil(n / block)
-    starts = rng.integers(0, n - block + 1, size=(n_boot, k))
-    idx = (starts[:, :, None] + np.arange(block)).reshape(n_boot, -1)[:, :n]
-    means = x[idx].mean(axis=1)
-    lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return float(lo), float(hi)
+    """Moving-block bootstrap interval of the mean of ``x`` (:mod:`rotascope.bootstrap`)."""
+    return mean_interval(x, block, n_boot, np.random.default_rng(seed), level)
 
 
 def verdict(h: int, n: int, mean: float, lo: float, hi: float) -> str:
@@ -89,8 +83,7 @@ def verdict(h: int, n: int, mean: float, lo: float, hi: float) -> str:
 
 def _week_ends(dates: np.ndarray, start: date, end: date, step: int) -> list[int]:
     days = dates.astype("datetime64[D]")
-    week = (days.astype(np.int64) + 3) // 7  # 1970-01-01 was a Thursday: weeks run Monday..Sunday
-    last = np.flatnonzero(np.diff(week, append=week[-1] + 1) != 0)
+    last = week_last_index(days)
     keep = last[(days[last] >= np.datetime64(start, "D")) & (days[last] <= np.datetime64(end, "D"))]
     return [int(i) for i in keep[::step]]
 

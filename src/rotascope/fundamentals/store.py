@@ -34,7 +34,7 @@ from rotascope.errors import DatasetError
 from rotascope.fundamentals.ff6 import SERIES_COLUMNS
 from rotascope.fundamentals.files import ANNUAL_COLUMNS, ANNUAL_RATIOS, ESTIMATE_COLUMNS, SURPRISE_COLUMNS
 from rotascope.store.db import Store, _friendly
-from rotascope.store.live import load_fundamentals as load_sec_facts
+from rotascope.store.live import load_sec_facts
 
 SOURCE = "bundled_fundamentals"
 SIMFIN_SOURCE = "bundled_simfin"
@@ -257,7 +257,7 @@ class Fundamentals:
     surprises: pd.DataFrame
     estimates: pd.DataFrame
     sec: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(SEC_COLUMNS)))
-    """Latest annual SEC EDGAR facts filed by the as-of (``store.live.load_fundamentals``; long format
+    """Latest annual SEC EDGAR facts filed by the as-of (``store.live.load_sec_facts``; long format
     ``symbol, metric, value, period_end, filed``), empty when none were fetched."""
     stale: tuple[str, ...] = ()
     """Symbols with a fiscal period known by the as-of, but none ending within MAX_ANNUAL_AGE_DAYS."""

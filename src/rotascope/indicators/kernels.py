@@ -397,3 +397,38 @@ def pct_change(x: Float64Array, k: int = 1) -> Float64Array:
         head[~np.isfinite(arr[:-k])] = np.nan  # an infinite previous value is missing, not a -100 % return
     out[~np.isfinite(out)] = np.nan
     return out
+
+
+def masked_median(values: Float64Array, mask: BoolArray) -> Float64Array:
+    """Median of each row over its masked, finite entries (NaN where none), as ``np.median`` of them."""
+    ok = mask & np.isfinite(values)
+    n = ok.sum(axis=1)
+    s = np.sort(np.where(ok, values, np.inf), axis=1)
+    rows = np.arange(len(n))
+    lo = s[rows, np.maximum((n - 1) // 2, 0)]
+    hi = s[rows, np.maximum(n // 2, 0)]
+    with np.errstate(invalid="ignore"):
+        med = np.where(n % 2 == 1, lo, (lo + hi) / 2.0)
+    out: Float64Array = np.where(n > 0, med, np.nan)
+    return out
+
+
+def masked_quantile(values: Float64Array, mask: BoolArray, qs: tuple[float, ...]) -> list[Float64Array]:
+    """``np.quantile(row[mask], q)`` (linear) of each row over its masked, finite entries for each ``q`` of
+    ``qs`` (NaN where none): one sort for all of them."""
+    ok = mask & np.isfinite(values)
+    n = ok.sum(axis=1)
+    s = np.sort(np.where(ok, values, np.inf), axis=1)
+    rows = np.arange(len(n))
+    out: list[Float64Array] = []
+    for q in qs:
+        pos = np.maximum(n - 1, 0) * q
+        below = np.floor(pos).astype(np.int64)
+        above = np.minimum(below + 1, np.maximum(n - 1, 0))
+        a, b = s[rows, below], s[rows, above]
+        gamma = pos - below
+        with np.errstate(invalid="ignore"):
+            diff = b - a  # numpy's linear interpolation, operation for operation (np.quantile's _lerp)
+            lerp = np.where(gamma >= 0.5, b - diff * (1 - gamma), a + diff * gamma)
+            out.append(np.where(n > 0, lerp, np.nan))
+    return out

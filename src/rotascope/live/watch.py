@@ -33,6 +33,8 @@ from rotascope.live.update import UpdateReport, run_update
 from rotascope.monitor.freshness import Freshness, freshness
 from rotascope.providers.deadline import BodyTooLarge, Deadline, fetch
 from rotascope.records import Analysis
+from rotascope.report.diff import diff_analyses
+from rotascope.risk.models import Invalidation
 from rotascope.store.analyses import load_analysis, save_analysis
 from rotascope.store.db import Store, reading, writing
 from rotascope.store.live import ensure_live_schema, utcnow
@@ -99,14 +101,19 @@ def parse_interval(text: str) -> float:
 
 
 # ------------------------------------------------------------------------------------------- compare
-def _invalidations(analysis: Analysis) -> dict[str, dict[str, Any]]:
-    """Invalidation records of an analysis by key; empty when the decision carries none."""
+_INVALIDATION_DETAILS = ("level", "current", "direction", "distance", "unit", "rule")
+"""The fields of a breached invalidation an alert carries, in this order."""
+
+
+def _invalidations(analysis: Analysis) -> dict[str, Invalidation]:
+    """Invalidation levels of an analysis by key; empty when the decision carries none."""
     view = analysis.decision.risk
-    return {} if view is None else {i.key: i.to_dict() for i in view.invalidation}
+    return {} if view is None else {i.key: i for i in view.invalidation}
 
 
 def compare(previous: Analysis, current: Analysis) -> list[Alert]:
-    """Alerts for what changed between two universe analyses (none when nothing that matters did)."""
+    """Alerts for what changed between two universe analyses (none when nothing that matters did): the
+    ladder and killer changes are the report's diff (:func:`rotascope.report.diff.diff_analyses`)."""
     alerts: list[Alert] = []
 
     def add(kind: str, key: str, message: str, details: dict[str, Any]) -> None:
@@ -114,30 +121,32 @@ def compare(previous: Analysis, current: Analysis) -> list[Alert]:
             Alert(kind, key, message, current.as_of, previous.as_of, current.id, previous.id, details)
         )
 
-    before, after = previous.ladder_reached, current.ladder_reached
+    change = diff_analyses(previous, current)
+    before, after = change.ladder.old, change.ladder.new
     if before != after and after is not None:
         way = "up" if before is None or after > before else "down"
+        was = None if before is None else int(before)
         add(
             "ladder",
             "ladder_reached",
-            f"Evidence ladder moved {way} from level {before} to level {after} (as of {current.as_of}).",
-            {"previous": before, "current": after},
+            f"Evidence ladder moved {way} from level {was} to level {int(after)} (as of {current.as_of}).",
+            {"previous": was, "current": int(after)},
         )
-    fired, was = set(current.killers_triggered), set(previous.killers_triggered)
-    for key in sorted(fired - was):
-        add("killer", key, f"Rotation killer '{key}' triggered (as of {current.as_of}).", {})
-    for key in sorted(was - fired):
-        text = f"Rotation killer '{key}' no longer triggered (as of {current.as_of})."
-        add("killer_cleared", key, text, {})
+    for flip in (f for f in change.killers if f.change == "fired"):
+        add("killer", flip.key, f"Rotation killer '{flip.key}' triggered (as of {current.as_of}).", {})
+    for flip in (f for f in change.killers if f.change == "cleared"):
+        text = f"Rotation killer '{flip.key}' no longer triggered (as of {current.as_of})."
+        add("killer_cleared", flip.key, text, {})
     old = _invalidations(previous)
     for key, inv in sorted(_invalidations(current).items()):
-        if inv.get("breached") is True and old.get(key, {}).get("breached") is not True:
+        if inv.breached is True and (key not in old or old[key].breached is not True):
+            dumped = inv.to_dict()
             add(
                 "invalidation",
                 key,
-                f"Invalidation level hit: {inv.get('name', key)}: now {inv.get('current')} vs level "
-                f"{inv.get('level')} ({inv.get('direction')} is wrong; as of {current.as_of}).",
-                {k: inv.get(k) for k in ("level", "current", "direction", "distance", "unit", "rule")},
+                f"Invalidation level hit: {inv.name}: now {dumped['current']} vs level "
+                f"{dumped['level']} ({inv.direction} is wrong; as of {current.as_of}).",
+                {k: dumped[k] for k in _INVALIDATION_DETAILS},
             )
     return alerts
 

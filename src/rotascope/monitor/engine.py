@@ -24,7 +24,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from rotascope._typing import BoolArray, DateArray, Float64Array, FloatArray
 from rotascope.indicators import breadth as br
-from rotascope.indicators.kernels import IntArray, pct_change, rolling_max, rolling_min, sma
+from rotascope.indicators.kernels import IntArray, masked_median, pct_change, rolling_max, rolling_min, sma
 from rotascope.indicators.macro import change, change_months, rolling_percentile
 from rotascope.indicators.relative_strength import RS_WINDOWS, RelativeStrength, relative_strength
 from rotascope.indicators.rrg import quadrant, rrg
@@ -76,6 +76,18 @@ RRG_CAVEAT = (
     "RRG: RS-Ratio/RS-Momentum computed causally on daily closes with weekly-equivalent windows "
     "(10-week EMA = 50 days, 52-week z-score = 260 days, 1-week momentum = 5 days); tails step 5 days."
 )
+
+
+def cyclicals_minus_defensives(
+    ret: Float64Array, cyclical: BoolArray, defensive: BoolArray
+) -> tuple[Float64Array, Float64Array, Float64Array]:
+    """The one "small-cap cyclicals minus defensives": for each row of the (rows x members) returns ``ret``,
+    the median cyclical member (``cyclical`` mask over members), the median defensive member, and the
+    first minus the second (NaN where a group has no finite return). Unrounded; the monitor snapshot and
+    the fundamentals agent's column both round the difference with ``records.rnd``."""
+    cyc = masked_median(ret, np.broadcast_to(cyclical, ret.shape))
+    dfn = masked_median(ret, np.broadcast_to(defensive, ret.shape))
+    return cyc, dfn, cyc - dfn
 
 
 @dataclass(frozen=True)
@@ -227,21 +239,24 @@ class MonitorPanel:
         close = self.data.members.values
         cyc, dfn = self._sector_masks
 
-        def med(cols: BoolArray, k: int) -> float:
+        def returns(k: int) -> Float64Array:
+            """Every member's k-day return at row t, as a (1 x members) row (NaN before row k)."""
             if t < k:
-                return float("nan")
-            now, then = (np.asarray(close[row, cols], dtype=np.float64) for row in (t, t - k))
+                return np.full((1, close.shape[1]), np.nan)
+            now, then = (np.asarray(close[row], dtype=np.float64) for row in (t, t - k))
             with np.errstate(invalid="ignore", divide="ignore"):
-                r = now / then - 1.0  # in float64: the panel may hold float32 closes
-            r = r[np.isfinite(r)]
-            return float(np.median(r)) if len(r) else float("nan")
+                r: Float64Array = (now / then - 1.0)[None, :]  # in float64: the panel may hold float32 closes
+            return r
 
-        cyc_3m, def_3m = med(cyc, 63), med(dfn, 63)
+        def med(cols: BoolArray, k: int) -> float:
+            return float(masked_median(returns(k), cols[None, :])[0])
+
+        cyc_3m, def_3m, spread = (float(v[0]) for v in cyclicals_minus_defensives(returns(63), cyc, dfn))
         return {
             "r2000_cyc_median_1m": rnd(med(cyc, 21)),
             "r2000_cyc_median_3m": rnd(cyc_3m),
             "r2000_def_median_3m": rnd(def_3m),
-            "r2000_cyc_minus_def_3m": rnd(cyc_3m - def_3m),
+            "r2000_cyc_minus_def_3m": rnd(spread),
         }
 
     @cached_property

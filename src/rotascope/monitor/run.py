@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from rotascope._code import code_digest
 from rotascope.config import Settings
+from rotascope.errors import RotascopeError
 from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.complete import Completeness, completeness
 from rotascope.monitor.data import MarketData
@@ -166,7 +167,7 @@ def _load(path: Path) -> MonitorPanel | None:
 
 def _save(path: Path, panel: MonitorPanel) -> None:
     """Best effort: a read-only or full cache folder only costs the next run a recompute."""
-    with contextlib.suppress(OSError):
+    with contextlib.suppress(OSError, RotascopeError):
         save_tree(path, panel)
         saved = sorted(path.parent.glob("monitor-*.tree"), key=_mtime, reverse=True)
         for old in saved[KEEP_PANELS:]:

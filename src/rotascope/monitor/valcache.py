@@ -11,10 +11,9 @@ from datetime import date
 from pathlib import Path
 
 from rotascope._code import code_digest
-from rotascope.atomicfile import atomic_write
 from rotascope.config import Settings
 from rotascope.records import Regime, ValuationLens
-from rotascope.store.cache import discard
+from rotascope.store.cache import discard, put_file
 from rotascope.store.stamp import noted_fingerprint
 
 
@@ -45,11 +44,8 @@ def save_lens(settings: Settings, lens: ValuationLens, improve: bool | None) -> 
     path = _path(settings, lens.as_of, improve)
     if path is None:
         return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, lens.to_json())
-    except OSError:
-        return
+    payload = lens.to_json().encode()
+    put_file(path, lambda fh: fh.write(payload))
 
 
 def revisions_reading(regime: Regime) -> tuple[bool | None, str]:

@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from types import TracebackType
 
@@ -36,6 +36,8 @@ __all__ = [
     "HttpClient",
     "HttpResponse",
     "RateLimiter",
+    "Retry",
+    "Transient",
     "mask_secrets",
     "parse_retry_after",
     "status_error",
@@ -138,6 +140,115 @@ def _same_host_redirects_only(response: httpx.Response) -> None:
         raise CrossHostRedirect(there.host or "an unnamed host")
 
 
+@dataclass(frozen=True)
+class Transient:
+    """An attempt worth repeating that got no reply: a timeout, a dropped connection, a network error, or
+    (``status``) a refusal a transport reports without a reply, such as yfinance's rate-limit error."""
+
+    cause: str
+    status: int = 0
+
+
+SendOnce = Callable[[Deadline], HttpResponse | Transient]
+"""One attempt within its deadline: the reply (any status), a :class:`Transient`, or a typed error raised."""
+
+
+@dataclass(frozen=True)
+class Retry:
+    """The one retry driver of every transport (:class:`HttpClient`, the yfinance transport): ``retries``
+    extra attempts on a :class:`Transient` or a status in ``RETRY_STATUSES``; the wait before retry *n*
+    (0-based) is ``backoff * 2**n`` capped at ``max_backoff``, or the server's Retry-After (one longer than
+    ``max_retry_after`` is refused at once); every attempt and wait fits in one budget, ``total`` (default
+    ``timeout`` × attempts), and no attempt gets more than ``timeout``."""
+
+    source: str
+    timeout: float
+    retries: int
+    backoff: float
+    max_backoff: float
+    max_retry_after: float
+    total: float | None
+    sleep: Callable[[float], None]
+    clock: Callable[[], float]
+    limiter: RateLimiter | None = None
+
+    @classmethod
+    def of(cls, owner: object, limiter: RateLimiter | None) -> Retry:
+        """The driver with ``owner``'s settings: a transport carries fields of the same names (source,
+        timeout, retries, backoff, max_backoff, max_retry_after, total, sleep, clock)."""
+        names = [f.name for f in fields(cls) if f.name != "limiter"]
+        return cls(**{name: getattr(owner, name) for name in names}, limiter=limiter)
+
+    def run(self, send_once: SendOnce, *, item: str, accept: Collection[int] = ()) -> HttpResponse:
+        """Call ``send_once`` until a reply is final: a 2xx or a status in ``accept`` is returned, another
+        status outside ``RETRY_STATUSES`` raises its typed error, and running out of attempts or budget
+        raises RateLimited (after 429s) or SourceUnavailable naming the last cause."""
+        attempts = self.retries + 1
+        budget = Deadline(self.total if self.total is not None else self.timeout * attempts, self.clock)
+        last = Transient("")
+        made = 0
+        for attempt in range(attempts):
+            if self.limiter is not None:
+                self.limiter.acquire()
+            if budget.expired():
+                break
+            made += 1
+            got = send_once(Deadline(min(self.timeout, budget.remaining()), self.clock))
+            retry_after: float | None = None
+            if isinstance(got, HttpResponse):
+                if 200 <= got.status < 300 or got.status in accept:
+                    return got
+                if got.status not in RETRY_STATUSES:
+                    raise status_error(self.source, got.status, item)
+                last = Transient(f"HTTP {got.status}", got.status)
+                retry_after = parse_retry_after(got.headers.get("retry-after"))
+            else:
+                last = got
+            if attempt < attempts - 1 and not self._wait(attempt, retry_after, item, last.status, budget):
+                break
+        tries = f"{made} attempt{'s' if made != 1 else ''}"
+        if last.status == 429:
+            raise RateLimited(
+                f"{self.source} kept refusing requests for {item} as too many (HTTP 429) after {tries}.",
+                source=self.source,
+                item=item,
+            )
+        raise SourceUnavailable(
+            f"{self.source} is unavailable for {item} after {tries}: {last.cause}.",
+            source=self.source,
+            item=item,
+        )
+
+    def _wait(
+        self, attempt: int, retry_after: float | None, item: str, status: int, budget: Deadline
+    ) -> bool:
+        """Sleep before the next attempt; False when the wait would overrun the request's budget."""
+        if retry_after is None:
+            delay = min(self.max_backoff, self.backoff * 2**attempt)
+        elif retry_after > self.max_retry_after:
+            cls = RateLimited if status == 429 else SourceUnavailable
+            raise cls(
+                f"{self.source} asked us to wait {retry_after:.0f} s before asking again for {item} "
+                f"(HTTP {status}), longer than the {self.max_retry_after:.0f} s we allow.",
+                source=self.source,
+                item=item,
+            )
+        else:
+            delay = retry_after
+        if delay >= budget.remaining():
+            return False
+        if delay > 0:
+            self.sleep(delay)
+        return True
+
+
+def too_large(source: str, item: str, limit: int) -> BadResponse:
+    """The error of a reply body over ``limit`` bytes (never held in memory whole)."""
+    return BadResponse(
+        f"{source} sent a reply for {item} larger than {limit:,} bytes.", source=source, item=item
+    )
+
+
 @dataclass
 class HttpClient:
     """Thin wrapper over :class:`httpx.Client` shared by the providers.
@@ -204,28 +315,6 @@ class HttpClient:
     ) -> None:
         self.close()
 
-    def _wait(
-        self, attempt: int, retry_after: float | None, item: str, status: int, budget: Deadline | None = None
-    ) -> bool:
-        """Sleep before the next attempt; False when the wait would overrun the request's budget."""
-        if retry_after is None:
-            delay = min(self.max_backoff, self.backoff * 2**attempt)
-        elif retry_after > self.max_retry_after:
-            cls = RateLimited if status == 429 else SourceUnavailable
-            raise cls(
-                f"{self.source} asked us to wait {retry_after:.0f} s before asking again for {item} "
-                f"(HTTP {status}), longer than the {self.max_retry_after:.0f} s we allow.",
-                source=self.source,
-                item=item,
-            )
-        else:
-            delay = retry_after
-        if budget is not None and delay >= budget.remaining():
-            return False
-        if delay > 0:
-            self.sleep(delay)
-        return True
-
     def get(
         self,
         url: str,
@@ -239,88 +328,51 @@ class HttpClient:
         Statuses in ``accept`` are returned as they are (e.g. a 404 whose JSON body the provider reads);
         other non-2xx statuses raise the matching typed error.
         """
-        attempts = self.retries + 1
-        budget = Deadline(self.total if self.total is not None else self.timeout * attempts, self.clock)
-        last_cause = ""
-        last_status = 0
-        made = 0
-        for attempt in range(attempts):
-            if self._limiter is not None:
-                self._limiter.acquire()
-            if budget.expired():
-                break
-            made += 1
-            each = Deadline(min(self.timeout, budget.remaining()), self.clock)
-            try:
-                response, content = fetch(
-                    self._client, "GET", url, deadline=each, max_bytes=self.max_bytes, params=params
-                )
-            except CrossHostRedirect as exc:
-                raise SourceUnavailable(
-                    f"{self.source} redirected the request for {item} to another host ({exc.host}); "
-                    "redirects are followed only within the same host.",
-                    source=self.source,
-                    item=item,
-                ) from None
-            except BodyTooLarge as exc:
-                raise BadResponse(
-                    f"{self.source} sent a reply for {item} larger than {exc.limit:,} bytes.",
-                    source=self.source,
-                    item=item,
-                ) from None
-            except httpx.TimeoutException:
-                last_cause, last_status = f"the request timed out after {self.timeout:g} s", 0
-                self.attempts_log.append((item, "timeout"))
-            except httpx.RemoteProtocolError:
-                last_cause, last_status = "the connection closed before the full reply arrived", 0
-                self.attempts_log.append((item, "protocol"))
-            except httpx.TransportError as exc:
-                last_cause, last_status = f"network error ({type(exc).__name__})", 0
-                self.attempts_log.append((item, "network"))
-            except httpx.DecodingError:
-                raise BadResponse(
-                    f"{self.source} sent a reply for {item} whose compressed body cannot be decoded.",
-                    source=self.source,
-                    item=item,
-                ) from None
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                raise SourceUnavailable(
-                    f"{self.source} request for {item} could not be made ({type(exc).__name__}: "
-                    f"{scrub(str(exc))[:160]}).",
-                    source=self.source,
-                    item=item,
-                ) from None
-            else:
-                status = response.status_code
-                self.attempts_log.append((item, status))
-                headers = {k.lower(): v for k, v in response.headers.items()}
-                if 200 <= status < 300 or status in accept:
-                    return HttpResponse(status, content, headers, mask_secrets(str(response.url)))
-                if status not in RETRY_STATUSES:
-                    raise self._status_error(status, item)
-                last_cause, last_status = f"HTTP {status}", status
-                if attempt < attempts - 1 and not self._wait(
-                    attempt, parse_retry_after(headers.get("retry-after")), item, status, budget
-                ):
-                    break
-                continue
-            if attempt < attempts - 1 and not self._wait(attempt, None, item, 0, budget):
-                break
-        tries = f"{made} attempt{'s' if made != 1 else ''}"
-        if last_status == 429:
-            raise RateLimited(
-                f"{self.source} kept refusing requests for {item} as too many (HTTP 429) after {tries}.",
+        retry = Retry.of(self, self._limiter)
+        return retry.run(lambda each: self._send_once(url, item, params, each), item=item, accept=accept)
+
+    def _send_once(
+        self, url: str, item: str, params: Mapping[str, QueryValue] | None, each: Deadline
+    ) -> HttpResponse | Transient:
+        """One GET within ``each``: the reply, a transient failure, or a typed error for a fatal one."""
+        try:
+            response, content = fetch(
+                self._client, "GET", url, deadline=each, max_bytes=self.max_bytes, params=params
+            )
+        except CrossHostRedirect as exc:
+            raise SourceUnavailable(
+                f"{self.source} redirected the request for {item} to another host ({exc.host}); "
+                "redirects are followed only within the same host.",
                 source=self.source,
                 item=item,
-            )
-        raise SourceUnavailable(
-            f"{self.source} is unavailable for {item} after {tries}: {last_cause}.",
-            source=self.source,
-            item=item,
-        )
-
-    def _status_error(self, status: int, item: str) -> Exception:
-        return status_error(self.source, status, item)
+            ) from None
+        except BodyTooLarge as exc:
+            raise too_large(self.source, item, exc.limit) from None
+        except httpx.TimeoutException:
+            self.attempts_log.append((item, "timeout"))
+            return Transient(f"the request timed out after {self.timeout:g} s")
+        except httpx.RemoteProtocolError:
+            self.attempts_log.append((item, "protocol"))
+            return Transient("the connection closed before the full reply arrived")
+        except httpx.TransportError as exc:
+            self.attempts_log.append((item, "network"))
+            return Transient(f"network error ({type(exc).__name__})")
+        except httpx.DecodingError:
+            raise BadResponse(
+                f"{self.source} sent a reply for {item} whose compressed body cannot be decoded.",
+                source=self.source,
+                item=item,
+            ) from None
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise SourceUnavailable(
+                f"{self.source} request for {item} could not be made ({type(exc).__name__}: "
+                f"{scrub(str(exc))[:160]}).",
+                source=self.source,
+                item=item,
+            ) from None
+        self.attempts_log.append((item, response.status_code))
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        return HttpResponse(response.status_code, content, headers, mask_secrets(str(response.url)))
 
 
 def status_error(source: str, status: int, item: str) -> Exception:

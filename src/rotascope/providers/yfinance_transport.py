@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
@@ -24,15 +23,16 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from rotascope.providers.errors import AccessDenied, RateLimited, SourceUnavailable
+from rotascope.providers.deadline import Deadline
+from rotascope.providers.errors import AccessDenied, SourceUnavailable
 from rotascope.providers.http import (
-    RETRY_STATUSES,
     HttpResponse,
     QueryValue,
     RateLimiter,
+    Retry,
+    Transient,
     mask_secrets,
-    parse_retry_after,
-    status_error,
+    too_large,
 )
 from rotascope.redact import scrub
 
@@ -64,13 +64,18 @@ def yfinance_version() -> str:
     return str(yfinance.__version__)
 
 
-def _routed_session(origin: str | None, timeout: float) -> Any:
-    """A curl_cffi browser-impersonating session; with ``origin``, Yahoo hosts are routed there."""
+def _routed_session(origin: str | None, timeout: float, max_bytes: int | None) -> Any:
+    """A curl_cffi browser-impersonating session; with ``origin``, Yahoo hosts are routed there. curl stops
+    a reply whose body passes ``max_bytes`` (CURLOPT_MAXFILESIZE_LARGE) instead of holding it."""
+    # deferred: yfinance/curl_cffi load only when Yahoo is asked (not for other commands)
+    from curl_cffi import CurlOpt
+
     # deferred: yfinance/curl_cffi load only when Yahoo is asked (not for other commands)
     from curl_cffi import requests as curl_requests
 
+    options = {} if max_bytes is None else {CurlOpt.MAXFILESIZE_LARGE: max_bytes}
     if origin is None:
-        return curl_requests.Session(impersonate=IMPERSONATE, timeout=timeout)
+        return curl_requests.Session(impersonate=IMPERSONATE, timeout=timeout, curl_options=options)
     target = urlsplit(origin)
 
     class RoutedSession(curl_requests.Session):  # type: ignore[type-arg]
@@ -87,13 +92,14 @@ def _routed_session(origin: str | None, timeout: float) -> Any:
                 )
             return super().request(method, url, *args, **kwargs)
 
-    return RoutedSession(impersonate=IMPERSONATE, timeout=timeout)
+    return RoutedSession(impersonate=IMPERSONATE, timeout=timeout, curl_options=options)
 
 
 class YfinanceTransport:
     """GETs through yfinance's shared ``YfData`` (cookie, crumb, consent page, impersonated TLS).
 
-    ``retries`` extra attempts on 429/5xx/network errors with exponential backoff (or Retry-After);
+    Retries, waits, Retry-After, the overall budget and the typed errors are :class:`Retry`'s, the same
+    driver as :class:`HttpClient`'s (the settings mean the same); ``max_bytes`` caps a reply body;
     ``max_per_second`` spaces requests across threads; ``cache_dir`` holds yfinance's cookie cache (inside
     rotascope's home, never the user's global cache; the first one given in a process is kept). Not a cache
     of data: every call asks Yahoo.
@@ -108,9 +114,13 @@ class YfinanceTransport:
         retries: int = 3,
         backoff: float = 0.5,
         max_backoff: float = 30.0,
+        max_retry_after: float = 60.0,
+        total: float | None = None,
+        max_bytes: int | None = 256 * 1024 * 1024,
         max_per_second: float | None = None,
         cache_dir: Path | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         # deferred: yfinance/curl_cffi load only when Yahoo is asked (not for other commands)
         from yfinance.data import YfData  # type: ignore[import-untyped]
@@ -120,14 +130,18 @@ class YfinanceTransport:
         self.retries = retries
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.max_retry_after = max_retry_after
+        self.total = total
+        self.max_bytes = max_bytes
         self.sleep = sleep
-        self._limiter = RateLimiter(max_per_second, sleep=sleep) if max_per_second else None
+        self.clock = clock
+        self._limiter = RateLimiter(max_per_second, clock=clock, sleep=sleep) if max_per_second else None
         if cache_dir is not None and _CACHE_DIR is None:
             use_cache_dir(cache_dir)
         # yfinance logs its own warnings (e.g. "continuing without crumb"); rotascope reports each failure
         # once, in one sentence, so only yfinance's critical messages remain
         logging.getLogger("yfinance").setLevel(logging.CRITICAL)
-        self._session = _routed_session(origin, timeout)
+        self._session = _routed_session(origin, timeout, max_bytes)
         with _SHARED:
             self._data = YfData(session=self._session)
             # a new session starts without the previous one's cookie and crumb (they belong to that jar)
@@ -154,55 +168,35 @@ class YfinanceTransport:
         # deferred: yfinance/curl_cffi load only when Yahoo is asked (not for other commands)
         from yfinance.exceptions import YFRateLimitError  # type: ignore[import-untyped]
 
-        cause, last_status, made = "", 0, 0
-        for attempt in range(self.retries + 1):
-            if self._limiter is not None:
-                self._limiter.acquire()
-            made += 1
+        def send_once(each: Deadline) -> HttpResponse | Transient:
             self.requests += 1
-            retry_after: float | None = None
             try:
-                response = self._data.get(url, params=dict(params or {}), timeout=self.timeout)
+                response = self._data.get(
+                    url, params=dict(params or {}), timeout=max(each.remaining(), 0.001)
+                )
             except YFRateLimitError:
-                cause, last_status = "HTTP 429", 429
+                return Transient("HTTP 429", 429)
             except curl_errors.Timeout:
-                cause, last_status = f"the request timed out after {self.timeout:g} s", 0
+                return Transient(f"the request timed out after {self.timeout:g} s")
             except (curl_errors.IncompleteRead, curl_errors.ChunkedEncodingError):
-                cause, last_status = "the connection closed before the full reply arrived", 0
+                return Transient("the connection closed before the full reply arrived")
             except curl_errors.RequestException as exc:
                 text = scrub(str(exc))
+                if self.max_bytes is not None and "(63)" in text:  # CURLE_FILESIZE_EXCEEDED
+                    raise too_large(self.source, item, self.max_bytes) from None
                 if "partial" in text.lower() or "(18)" in text:
-                    cause = "the connection closed before the full reply arrived"
-                else:
-                    cause = f"network error ({type(exc).__name__}: {text[:120]})"
-                last_status = 0
-            else:
-                status = int(response.status_code)
-                headers = {str(k).lower(): str(v) for k, v in response.headers.items()}
-                if 200 <= status < 300 or status in accept:
-                    return HttpResponse(
-                        status, bytes(response.content), headers, mask_secrets(str(response.url))
-                    )
-                if status in (401, 403):
-                    raise self._refused(status, bytes(response.content), item)
-                if status not in RETRY_STATUSES:
-                    raise status_error(self.source, status, item)
-                cause, last_status = f"HTTP {status}", status
-                retry_after = parse_retry_after(headers.get("retry-after"))
-            if attempt < self.retries:
-                delay = min(self.max_backoff, self.backoff * 2**attempt)
-                wait = retry_after if retry_after is not None and math.isfinite(retry_after) else delay
-                self.sleep(min(wait, self.max_backoff))
-        tries = f"{made} attempt{'s' if made != 1 else ''}"
-        if last_status == 429:
-            raise RateLimited(
-                f"{self.source} kept refusing requests for {item} as too many (HTTP 429) after {tries}.",
-                source=self.source,
-                item=item,
-            )
-        raise SourceUnavailable(
-            f"{self.source} is unavailable for {item} after {tries}: {cause}.", source=self.source, item=item
-        )
+                    return Transient("the connection closed before the full reply arrived")
+                return Transient(f"network error ({type(exc).__name__}: {text[:120]})")
+            content = bytes(response.content)
+            if self.max_bytes is not None and len(content) > self.max_bytes:  # decompressed past the cap
+                raise too_large(self.source, item, self.max_bytes)
+            status = int(response.status_code)
+            if status in (401, 403):
+                raise self._refused(status, content, item)
+            headers = {str(k).lower(): str(v) for k, v in response.headers.items()}
+            return HttpResponse(status, content, headers, mask_secrets(str(response.url)))
+
+        return Retry.of(self, self._limiter).run(send_once, item=item, accept=accept)
 
     def _refused(self, status: int, body: bytes, item: str) -> AccessDenied:
         """Yahoo's refusal (``{"finance": {"error": {"description": "Invalid Crumb"}}}``) in one sentence."""

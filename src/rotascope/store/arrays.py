@@ -17,13 +17,14 @@ import importlib
 import json
 import math
 import os
-import tempfile
 import zlib
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from rotascope.atomicfile import atomic_open
 
 MAGIC = b"RSTREE02"
 ALIGN = 64
@@ -83,7 +84,8 @@ class _Writer:
 
 
 def save_tree(path: Path, obj: Any, trusted: tuple[str, ...] = TRUSTED) -> int:
-    """Write ``obj`` to ``path`` atomically (temp file + rename); returns the bytes written."""
+    """Write ``obj`` to ``path`` whole or not at all (:func:`atomic_open`, no fsync: the checksums turn a
+    torn file into a load error); returns the bytes written."""
     writer = _Writer(trusted)
     tree = writer.enc(obj)
     views = _column_views(writer.arrays)
@@ -105,19 +107,13 @@ def save_tree(path: Path, obj: Any, trusted: tuple[str, ...] = TRUSTED) -> int:
     start = len(MAGIC) + 16 + len(header)
     start += _pad(start)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(MAGIC + len(header).to_bytes(8, "little") + zlib.crc32(header).to_bytes(8, "little"))
-            fh.write(header)
-            fh.write(b"\0" * (start - fh.tell()))
-            for i in stored:
-                fh.write(_flat(writer.arrays[i]))
-                fh.write(_padded(writer.arrays[i]))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_open(path, sync=False) as fh:
+        fh.write(MAGIC + len(header).to_bytes(8, "little") + zlib.crc32(header).to_bytes(8, "little"))
+        fh.write(header)
+        fh.write(b"\0" * (start - fh.tell()))
+        for i in stored:
+            fh.write(_flat(writer.arrays[i]))
+            fh.write(_padded(writer.arrays[i]))
     return start + offset
 
 

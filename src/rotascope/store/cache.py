@@ -1,7 +1,7 @@
 """On-disk cache of big close panels, keyed by the data fingerprint: a warm run skips the pivot.
 
 A cache entry is only ever read for the exact fingerprint and symbol list it was written for, so it can
-never serve stale data; it is written atomically (temp file + rename) and any failure to write it is
+never serve stale data; it is written atomically (:func:`put_file`) and any failure to write it is
 ignored (the store is the truth; the cache is a speed-up). A file that does not read back (truncated,
 damaged: NumPy checks each member's CRC-32) is a miss: :func:`discard` deletes it and says so once.
 """
@@ -12,11 +12,14 @@ import contextlib
 import hashlib
 import os
 import sys
-import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
+from rotascope.atomicfile import atomic_open
+from rotascope.errors import RotascopeError
 from rotascope.store.panel import Panel
 
 _NOTED: list[Path] = []
@@ -32,6 +35,18 @@ def discard(path: Path, exc: BaseException) -> None:
         sys.stderr.write(f"Note: cache file {path.name} was unreadable ({reason}); deleted, recomputed.\n")
         sys.stderr.flush()
     _NOTED.append(path)
+
+
+def put_file(path: Path, write: Callable[[BinaryIO], object]) -> bool:
+    """Write the cache file ``path`` whole or not at all (``write`` fills the open file); best effort: a
+    read-only or full folder only costs the next run a recompute, so a failure returns False."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_open(path, sync=False) as fh:
+            write(fh)
+    except (OSError, RotascopeError):
+        return False
+    return True
 
 
 class PanelCache:
@@ -89,14 +104,8 @@ class PanelCache:
         values32 = panel.values.astype(np.float32)
         if not np.array_equal(values32.astype(np.float64), panel.values, equal_nan=True):
             return  # only cache when float32 holds the values exactly (true for the embedded data)
-        with contextlib.suppress(OSError):
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    np.savez(fh, dates=panel.dates, symbols=np.array(panel.symbols), values=values32)
-                os.replace(tmp, self._path(fingerprint, panel.symbols))
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
+        put_file(
+            self._path(fingerprint, panel.symbols),
+            lambda fh: np.savez(fh, dates=panel.dates, symbols=np.array(panel.symbols), values=values32),
+        )
         self.prune()

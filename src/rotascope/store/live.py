@@ -47,6 +47,7 @@ __all__ = [
     "last_series_date",
     "latest_narrations",
     "load_headlines",
+    "load_sec_facts",
     "log_update",
     "replace_holdings",
     "save_narration",
@@ -487,8 +488,9 @@ def latest_narrations(store: Store, analysis_id: str) -> list[NarrationRow]:
 
 
 # ----------------------------------------------------------------------------------------- fundamentals
-def load_fundamentals(store: Store, known_by: date, max_age_days: int = 550) -> pd.DataFrame:
-    """Latest annual (10-K, full fiscal year) value of each metric per company, as filed by ``known_by``.
+def load_sec_facts(store: Store, known_by: date, max_age_days: int = 550) -> pd.DataFrame:
+    """Latest annual (10-K, full fiscal year) SEC EDGAR value of each metric per company, as filed by
+    ``known_by`` (one part of :func:`rotascope.fundamentals.load_fundamentals`, the one reader).
 
     Point in time: only filings with ``filed <= known_by`` count, and a restatement filed later never
     leaks back. Periods ending more than ``max_age_days`` before ``known_by`` are dropped as stale.

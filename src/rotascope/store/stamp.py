@@ -9,14 +9,12 @@ import and its open, ~0.1 s) out of a warm ``monitor``, which maps the saved pan
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from rotascope.config import Settings
+from rotascope.store.cache import put_file
 
 
 def file_stamp(db: Path) -> str:
@@ -56,14 +54,5 @@ def note_fingerprint(settings: Settings, fingerprint: str, before: str) -> None:
         return
     if noted_fingerprint(settings) == fingerprint:
         return
-    path = _note(settings)
-    with contextlib.suppress(OSError):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump({"stamp": before, "fingerprint": fingerprint}, fh)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    note = json.dumps({"stamp": before, "fingerprint": fingerprint}).encode()
+    put_file(_note(settings), lambda fh: fh.write(note))
