@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from rotascope._typing import DateArray
 from rotascope.atomicfile import atomic_write
 from rotascope.backtest.attribution import Attribution, attribute
+from rotascope.backtest.calendar import window_end
 from rotascope.backtest.forward import forward_relative_return_label
 from rotascope.backtest.membership import MembershipComparison, compare_membership
 from rotascope.backtest.replay import Extra, Replay, replay, replay_dates
@@ -122,16 +122,6 @@ def run_backtest(
         membership=compare_membership(monitor, rep, params.cost_bps, params.stop, params.lag, end=last_day),
     )
     return BacktestRun(result, rep, labels, sims)
-
-
-def window_end(calendar: DateArray, end: date | None) -> np.datetime64:
-    """The window's last trading day: the last calendar day on or before ``end`` (default: the last one).
-    Positions open then are closed at its close; nothing later is read."""
-    cal = np.asarray(calendar).astype("datetime64[D]")
-    if end is None:
-        return np.datetime64(cal[-1], "D")
-    i = int(np.searchsorted(cal, np.datetime64(end, "D"), side="right")) - 1
-    return np.datetime64(cal[max(i, 0)], "D")
 
 
 # ---------------------------------------------------------------------------------------------- charts
