@@ -37,6 +37,8 @@ ROLL_METHOD = (
 KNOWN_RULE = "a month's value is known at the end of the following month (the library's publication lag)"
 STALE_DAYS = 62
 """The lens says its data has ended when the data month is more than this many days before the as-of."""
+EMBEDDED_END = date(2024, 12, 31)
+"""The last month of the embedded file (CRSP 202412 release)."""
 RATES_WINDOW_DAYS = 91
 """Rates are easing when the 10-year yield is lower than it was this many days before."""
 
@@ -218,14 +220,19 @@ def valuation_at(
         if revisions_improve is not None
         else f"{revisions_source}: unknown"
     )
+    release = (
+        "CRSP 202412 release"
+        if data_date <= EMBEDDED_END
+        else f"CRSP 202412 release to {EMBEDDED_END:%Y-%m}, later months as `update` downloaded them"
+    )
     notes = [
-        f"Fama-French 6 portfolios (CRSP 202412 release), {KNOWN_RULE}: the latest month known on {as_of} "
+        f"Fama-French 6 portfolios ({release}), {KNOWN_RULE}: the latest month known on {as_of} "
         f"is {data_date:%Y-%m}.",
     ]
     if as_of - data_date > timedelta(days=STALE_DAYS):
         notes.append(
             f"The valuation data ends {data_date:%Y-%m}: this reading is {(as_of - data_date).days} days old "
-            "(`update` does not refresh it offline)."
+            "(`rotascope update --source french` downloads the library's newer months)."
         )
     return ValuationLens(
         as_of=as_of,
