@@ -25,8 +25,6 @@ from rotascope.errors import DataError
 from rotascope.providers.french import check, parse_6_portfolios
 from rotascope.store.db import Store
 
-SERIES_COLUMNS = ("series_id", "date", "value", "known_at")
-
 
 def read_ff6(path: Path) -> pd.DataFrame:
     """The file as long monthly series ``series_id, date, value, known_at`` (sorted; missing months out)."""
