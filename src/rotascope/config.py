@@ -88,6 +88,12 @@ LIVE_DATA_SETTINGS: tuple[Setting, ...] = (
     Setting("fred_api_base_url", "https://api.stlouisfed.org", "FRED official API base URL (with a key)."),
     Setting("fred_api_key", "", "FRED API key; empty uses the keyless CSV download. Never printed."),
     Setting(
+        "french_url",
+        "https://mba.tuck.dartmouth.edu/pages/faculty/ken.french/ftp/6_Portfolios_2x3_CSV.zip",
+        "Kenneth French library zip of the 6 size x book-to-market portfolios (the valuation lens); "
+        "empty skips it.",
+    ),
+    Setting(
         "sec_user_agent",
         "",
         "User-Agent with contact details SEC EDGAR requires (e.g. 'rotascope you@example.com'); "
@@ -191,6 +197,7 @@ class Settings:
     fred_base_url: str
     fred_api_base_url: str
     fred_api_key: str = field(repr=False)
+    french_url: str
     sec_user_agent: str
     sec_base_url: str
     sec_tickers_url: str
@@ -340,6 +347,7 @@ def _check_live(resolved: dict[str, Any]) -> None:
         "polygon_base_url",
         "fred_base_url",
         "fred_api_base_url",
+        "french_url",
         "sec_base_url",
         "sec_tickers_url",
         "ishares_base_url",

@@ -5,7 +5,9 @@
   strategy's daily returns between its first and last fill);
 * the command a user runs: prices and series after 2019-12-31 scrambled in a copy of the store leave
   `backtest --start 2015-01-01 --end 2019-12-31 -f json` unchanged, every strategy and benchmark ends by
-  2019-12-31, and none lost more than the pair's own returns allow.
+  2019-12-31, and none lost more than the pair's own returns allow;
+* the threshold sweep likewise: `backtest --sweep` over [sweep] 2015-2019 gives the same JSON on the
+  scrambled copy, and every variant's in- and out-of-sample record ends by 2019-12-31.
 """
 
 from __future__ import annotations
@@ -100,9 +102,9 @@ def test_strategies_end_on_the_window_and_close(runs: tuple[BacktestRun, Backtes
 
 
 # ------------------------------------------------------------------------------------ the whole command
-def _backtest(home: Path) -> dict[str, Any]:
+def _backtest(home: Path, *args: str) -> dict[str, Any]:
     env = {**os.environ, "ROTASCOPE_HOME": str(home)}
-    args = ["backtest", "--start", START.isoformat(), "--end", END.isoformat(), "-f", "json"]
+    args = args or ("backtest", "--start", START.isoformat(), "--end", END.isoformat(), "-f", "json")
     run = subprocess.run(
         [sys.executable, "-m", "rotascope", *args], env=env, capture_output=True, text=True, check=False
     )
@@ -128,18 +130,50 @@ def _scramble_after(db: Path, end: date) -> None:
 
 
 @pytest.fixture(scope="module")
-def clean_and_scrambled(loaded_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Any:
+def scrambled_home(loaded_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = private_home(loaded_settings, tmp_path_factory.mktemp("scrambled"))
     _scramble_after(home / "rotascope.duckdb", END)
     after = slice(pd.Timestamp("2020-01-02"), None)
     spy, mixed = _closes(loaded_settings.db, "SPY", after), _closes(home / "rotascope.duckdb", "SPY", after)
     assert len(spy) > 1000 and (spy != mixed).mean() > 0.99  # the scramble took (the new home has no cache)
-    return _backtest(loaded_settings.home), _backtest(home)
+    return home
+
+
+@pytest.fixture(scope="module")
+def clean_and_scrambled(loaded_settings: Settings, scrambled_home: Path) -> Any:
+    return _backtest(loaded_settings.home), _backtest(scrambled_home)
 
 
 def test_nothing_after_the_end_is_read(clean_and_scrambled: Any) -> None:
     clean, scrambled = clean_and_scrambled
     assert clean == scrambled
+
+
+SWEEP = f"""
+[sweep]
+start = "{START}"
+end = "{END}"
+oos_start = "2018-01-01"
+
+[grid]
+"ladder.relative_strength.min_rel_1m" = [0.0, 0.02]
+"""
+
+
+def test_a_sweep_reads_nothing_after_its_end(
+    loaded_settings: Settings, scrambled_home: Path, tmp_path: Path
+) -> None:
+    """The sweep trades its ladder strategy inside [start, end] too: same JSON on the scrambled copy, every
+    record ends by the end (the open position closed there), out-of-sample from oos_start."""
+    path = tmp_path / "sweep.toml"
+    path.write_text(SWEEP)
+    args = ("backtest", "--sweep", str(path), "-f", "json")
+    clean, scrambled = _backtest(loaded_settings.home, *args), _backtest(scrambled_home, *args)
+    assert clean == scrambled
+    assert clean["last_day"] == END.isoformat() and clean["end"] <= END.isoformat()
+    for v in clean["variants"]:
+        assert v["in_sample"]["end"] < "2018-01-01" <= v["out_of_sample"]["start"]
+        assert v["out_of_sample"]["end"] == END.isoformat(), v["variant"]["label"]
 
 
 def _closes(db: Path, symbol: str, span: slice | None = None) -> pd.Series:

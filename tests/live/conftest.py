@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from live_replay import LiveReplay, MakeSettings
+from live_replay import FRENCH, LiveReplay, MakeSettings
 from pytest_socket import socket_allow_hosts
 
 from rotascope.config import Settings, load_settings
@@ -57,6 +57,7 @@ def make_settings(store_copy: Path, replay: LiveReplay) -> MakeSettings:
             "sec_base_url": replay.url,
             "sec_tickers_url": f"{replay.url}/files/company_tickers.json",
             "ishares_base_url": replay.url,
+            "french_url": f"{replay.url}{FRENCH}",
             "sec_user_agent": "rotascope-tests test@example.com",
             "sec_symbols": "AAPL",
         }

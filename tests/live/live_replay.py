@@ -8,9 +8,11 @@ receiver, fake OpenAI-compatible endpoint).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -20,12 +22,28 @@ from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 
+from datapaths import SHARED
 from rotascope.config import Settings
 
 LIVE_RECORDINGS = Path(__file__).parent / "recordings"
 PROVIDER_RECORDINGS = Path(__file__).parents[1] / "providers" / "recordings"
 MID_SESSION = datetime(2026, 7, 13, 16, 0, tzinfo=UTC)
 """Monday 2026-07-13, 12:00 New York: that session is still open (the recordings include it)."""
+
+
+FRENCH = "/pages/faculty/ken.french/ftp/6_Portfolios_2x3_CSV.zip"
+"""The French library's path of the 6 portfolios zip (served by the replay server)."""
+
+
+def french_zip(csv: bytes | None = None) -> bytes:
+    """The library's zip in its real format (one CSV, deflated), holding the shared 202412 release of
+    factors/6_Portfolios_2x3.csv unless ``csv`` is given."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "6_Portfolios_2x3.csv", csv or (SHARED / "factors/6_Portfolios_2x3.csv").read_bytes()
+        )
+    return buf.getvalue()
 
 
 def recording(name: str) -> bytes:

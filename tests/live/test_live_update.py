@@ -15,10 +15,12 @@ from datetime import UTC, date, datetime
 import duckdb
 import pytest
 from live_replay import (
+    FRENCH,
     MID_SESSION,
     LiveReplay,
     MakeSettings,
     Reply,
+    french_zip,
     last_date,
     recording,
     script_all_fred,
@@ -55,6 +57,7 @@ def script_others(replay: LiveReplay) -> None:
     replay.serve(
         "/us/products/239710/ishares-russell-2000-etf/1467271812596.ajax", "ishares/IWM_holdings.csv"
     )
+    replay.script(FRENCH, Reply(200, french_zip()))
 
 
 def rows(db: object, sql: str, params: list[object] | None = None) -> list[tuple[object, ...]]:
@@ -212,7 +215,7 @@ def test_a_failing_source_leaves_the_others_updated(replay: LiveReplay, make_set
 def test_sources_not_configured_are_skipped_or_fail_when_asked(
     replay: LiveReplay, make_settings: MakeSettings
 ) -> None:
-    settings = make_settings(sec_user_agent="", ishares_funds="")
+    settings = make_settings(sec_user_agent="", ishares_funds="", french_url="")
     report = run_update(settings, ["sec"], now=lambda: MID_SESSION)
     (failed,) = report.failed
     assert "SEC EDGAR needs a User-Agent with contact details" in failed.message

@@ -56,7 +56,10 @@ def test_two_weeks_then_offline(env: dict[str, str], tmp_path: Path) -> None:
         **env,
         "ROTASCOPE_HTTP_RETRIES": "0",
         "ROTASCOPE_HTTP_TIMEOUT": "0.5",
-        **{f"ROTASCOPE_{n}": DEAD for n in ("YAHOO_BASE_URL", "FRED_BASE_URL", "ISHARES_BASE_URL")},
+        **{
+            f"ROTASCOPE_{n}": DEAD
+            for n in ("YAHOO_BASE_URL", "FRED_BASE_URL", "ISHARES_BASE_URL", "FRENCH_URL")
+        },
     }
     third = runner.invoke(app, ["weekly", "--as-of", "2024-07-19", "--out", str(out)], env=offline)
     assert third.exit_code == 1, third.output

@@ -99,6 +99,16 @@ def weekly_asof(
     return out
 
 
+def window_end(calendar: DateArray, end: date | None) -> np.datetime64:
+    """The window's last trading day: the last calendar day on or before ``end`` (default: the last one).
+    Positions open then are closed at its close; nothing later is read."""
+    cal = np.asarray(calendar).astype("datetime64[D]")
+    if end is None:
+        return np.datetime64(cal[-1], "D")
+    i = int(np.searchsorted(cal, np.datetime64(end, "D"), side="right")) - 1
+    return np.datetime64(cal[max(i, 0)], "D")
+
+
 def as_index(days: DateArray) -> pd.DatetimeIndex:
     """As-of dates as the DatetimeIndex the replay and the strategies use (named ``as_of``)."""
     return pd.DatetimeIndex(np.asarray(days).astype("datetime64[ns]"), name="as_of")

@@ -34,6 +34,7 @@ from rotascope.backtest.report import (
 from rotascope.backtest.store import save_backtest
 from rotascope.console import check_format, err, friendly_errors, in_range, out, settings_of
 from rotascope.errors import DataError, RotascopeError
+from rotascope.fundamentals.valuation import spread_history
 from rotascope.interrupts import Interrupted, is_interrupt
 from rotascope.monitor.asof import parse_date
 from rotascope.monitor.run import build_monitor
@@ -148,6 +149,7 @@ def register(
             params_h = parse_horizons(horizons)
             with reading(settings) as store:
                 monitor = build_monitor(store, settings)
+                valuation = spread_history(store)
             extra_fn = extra(monitor) if extra is not None else None
             label = tilt if isinstance(tilt, str) else tilt_label
             params = BacktestParams(
@@ -155,7 +157,7 @@ def register(
             )
             with err.status("Replaying the monitor week by week", spinner="dots"):
                 weights = tilt if isinstance(tilt, str) or tilt is None else tilt(monitor)
-                run = run_backtest(monitor, params, extra_fn, weights)
+                run = run_backtest(monitor, params, extra_fn, weights, valuation)
             written: list[Path] = []
             if out_dir is not None:
                 try:

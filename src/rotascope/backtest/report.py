@@ -8,6 +8,7 @@ record, each chart, the HTML page, the terminal tables) carries the survivorship
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import io
 from collections.abc import Sequence
@@ -19,9 +20,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from rotascope._typing import DateArray
 from rotascope.atomicfile import atomic_write
 from rotascope.backtest.attribution import Attribution, attribute
+from rotascope.backtest.calendar import window_end
 from rotascope.backtest.forward import forward_relative_return_label
 from rotascope.backtest.membership import MembershipComparison, compare_membership
 from rotascope.backtest.replay import Extra, Replay, replay, replay_dates
@@ -31,6 +32,7 @@ from rotascope.backtest.result import BacktestResult as BacktestResult
 from rotascope.backtest.strategies import RF_NOTE, SimResult, StrategyStats, run_strategies
 from rotascope.csvmeta import sidecar, sidecar_name
 from rotascope.errors import DataError
+from rotascope.fundamentals.valuation import SPREAD_SIGNAL, SPREAD_SIGNAL_NOTE, spread_signal
 from rotascope.monitor.engine import SURVIVORSHIP
 from rotascope.monitor.run import Monitor
 
@@ -62,11 +64,15 @@ def run_backtest(
     params: BacktestParams,
     extra: Extra | None = None,
     tilt: pd.Series | str | None = None,
+    valuation: pd.DataFrame | None = None,
 ) -> BacktestRun:
     """Replay, label, attribute and trade over the weekly as-of dates between params.start and .end.
 
     ``tilt``: the decision-agent weight per as-of (a Series on the as-of dates) or the name of a replayed
     signal column holding it (e.g. one returned by ``extra``); None leaves strategy 3 out.
+    ``valuation``: the stored small/big BE/ME spread months (``valuation.spread_history``); when given,
+    the spread's percentile known at each as-of is one more signal (``valuation_spread``), appended after
+    the replayed ones and left out of the membership re-run (it reads no members).
     """
     days = replay_dates(monitor, params.start, params.end)
     if len(days) < 2:
@@ -75,6 +81,15 @@ def run_backtest(
             f"{params.end or 'the end'}; widen the range."
         )
     rep = replay(monitor, days, extra)
+    replayed = rep
+    spread: pd.DataFrame | None = None
+    if valuation is not None and not valuation.empty:
+        spread = spread_signal(valuation, days)
+        rep = dataclasses.replace(
+            rep,
+            signals=rep.signals.assign(**{SPREAD_SIGNAL: spread[SPREAD_SIGNAL].to_numpy()}),
+            kinds={**rep.kinds, SPREAD_SIGNAL: "score"},
+        )
     panel = monitor.panel
     last_day = window_end(panel.calendar, params.end)
     etf = panel.data.etf
@@ -118,20 +133,38 @@ def run_backtest(
         attribution=attr,
         strategies=[s for s in stats if not s.name.startswith("hold_")],
         benchmarks=[s for s in stats if s.name.startswith("hold_")],
-        caveats=list(CAVEATS),
-        membership=compare_membership(monitor, rep, params.cost_bps, params.stop, params.lag, end=last_day),
+        caveats=list(CAVEATS) + ([spread_caveat(spread, attr)] if spread is not None else []),
+        membership=compare_membership(
+            monitor, replayed, params.cost_bps, params.stop, params.lag, end=last_day
+        ),
     )
     return BacktestRun(result, rep, labels, sims)
 
 
-def window_end(calendar: DateArray, end: date | None) -> np.datetime64:
-    """The window's last trading day: the last calendar day on or before ``end`` (default: the last one).
-    Positions open then are closed at its close; nothing later is read."""
-    cal = np.asarray(calendar).astype("datetime64[D]")
-    if end is None:
-        return np.datetime64(cal[-1], "D")
-    i = int(np.searchsorted(cal, np.datetime64(end, "D"), side="right")) - 1
-    return np.datetime64(cal[max(i, 0)], "D")
+def spread_caveat(spread: pd.DataFrame, attr: Attribution) -> str:
+    """How much the valuation spread's record rests on, in words from its numbers: monthly readings
+    repeated over weeks, overlapping outcomes, and a bootstrap block shorter than the spread's swings."""
+    used = spread["month"][spread[SPREAD_SIGNAL].notna()]
+    stale = int((spread["month"].notna() & spread[SPREAD_SIGNAL].isna()).sum())
+    ended = (
+        f" The data ends {pd.Timestamp(spread['month'].max()):%Y-%m}: the {stale:,} later weeks are left "
+        "unknown."
+        if stale
+        else ""
+    )
+    if used.empty:
+        return f"{SPREAD_SIGNAL}: no month of the spread was known and current inside the window.{ended}"
+    stats = [s for s in attr.stats if s.signal == SPREAD_SIGNAL]
+    counts = " / ".join(f"{s.weeks // s.horizon_weeks:,}" for s in stats)
+    hs = " / ".join(str(s.horizon_weeks) for s in stats)
+    return (
+        f"{SPREAD_SIGNAL_NOTE}. It is monthly data (a month known at the end of the next): its "
+        f"{len(used):,} weekly readings in the window are {used.nunique():,} distinct months "
+        f"({pd.Timestamp(used.iloc[0]):%Y-%m} to {pd.Timestamp(used.iloc[-1]):%Y-%m}), and its outcomes "
+        f"overlap: about {counts} non-overlapping outcomes at {hs} weeks. The bootstrap resamples blocks of "
+        "h weeks, far shorter than the spread's own swings (years), so its interval is too narrow: read "
+        f"the record as suggestive at best.{ended}"
+    )
 
 
 # ---------------------------------------------------------------------------------------------- charts

@@ -8,8 +8,10 @@ variant before any work (an unknown key or an out-of-range value is one sentence
 Each variant replays the regime rules at every weekly as-of (``Monitor.at`` with its thresholds: the
 panel's snapshot, then ``evaluate``) and trades the *ladder strategy*: long IWM / short SPY with weight
 (ladder level reached) / 5, flat while any rotation killer fires, decided at the weekly close and filled
-at the next day's close (``strategies.simulate``, costs per leg). Its daily returns from ``oos_start``
-on are the variant's out-of-sample record; the best variant is then corrected for the number of variants
+at the next day's close (``strategies.simulate``, costs per leg), inside the sweep's window like the main
+backtest: no price after the window's last trading day (``[sweep] end``) is read, and a position open then
+is closed at its close with its cost. Its daily returns from ``oos_start`` on are the variant's
+out-of-sample record; the best variant is then corrected for the number of variants
 tried (``multiple.correct``: Hansen's SPA and the deflated Sharpe ratio).
 
 The snapshots do not depend on thresholds except through the panel's stress-episode measures (ladder
@@ -35,6 +37,7 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import ValidationError
 
+from rotascope.backtest.calendar import window_end
 from rotascope.backtest.multiple import Correction, correct
 from rotascope.backtest.replay import replay_dates
 from rotascope.backtest.strategies import leg_prices, pair_targets, simulate
@@ -136,6 +139,9 @@ class SweepResult(Record):
     end: date
     oos_start: date
     cost_bps: float
+    last_day: date | None = None
+    """The window's last trading day (on or before ``[sweep] end``): positions are closed at its close and
+    no later price is read."""
     strategy: str = STRATEGY
     variants: list[VariantResult]
     correction: Correction
@@ -317,6 +323,7 @@ class SweepInput:
     """The base panel's stress-episode settings (``_panel_key``); variants with others recompute."""
     snapshots: list[Snapshot]
     prices: pd.DataFrame
+    """Leg closes up to the window's last trading day (nothing later)."""
     oos_start: date
     cost_bps: float
     data: MarketData | None
@@ -393,7 +400,12 @@ def run_variant(shared: SweepInput, job: tuple[Variant, Thresholds]) -> VariantR
     regimes = [evaluate(s, t) for s in snaps]
     weights = ladder_weights(regimes)
     sim = simulate(
-        shared.prices, pair_targets(weights, shared.days), shared.cost_bps, lag=1, name=variant.label
+        shared.prices,
+        pair_targets(weights, shared.days),
+        shared.cost_bps,
+        lag=1,
+        name=variant.label,
+        close_at_end=True,
     )
     eq = sim.equity.dropna()
     rets = eq.pct_change().iloc[1:]
@@ -430,7 +442,7 @@ def prepare(monitor: Monitor, spec: SweepSpec) -> SweepInput:
         days=days,
         base_persistence=base_key,
         snapshots=_snapshots(monitor.panel, days),
-        prices=leg_prices(monitor.panel),
+        prices=leg_prices(monitor.panel, end=window_end(monitor.panel.calendar, spec.end)),
         oos_start=spec.oos_start,
         cost_bps=spec.cost_bps,
         data=monitor.panel.data if needs_data else None,
@@ -476,11 +488,14 @@ def run_sweep(
         end=shared.days[-1].astype(date),
         oos_start=spec.oos_start,
         cost_bps=spec.cost_bps,
+        last_day=shared.prices.index[-1].date(),
         variants=[r.result for r in runs],
         correction=correction,
         caveats=[
             SURVIVORSHIP + " Ladder level 2 (breadth) reads today's members, so every variant carries it.",
             "Out-of-sample = the weeks from oos_start on; the thresholds were not fitted on them, but the "
             "built-in file was written by people who had seen this history.",
+            "Everything covers the window only: a position still open on its last day is closed at that "
+            "close (with its cost); no later price is read.",
         ],
     )

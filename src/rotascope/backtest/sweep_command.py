@@ -96,7 +96,9 @@ def print_sweep(result: SweepResult, console: Console) -> None:
     keys = [c.key for c in first.changes] if first is not None else []
     files = "thresholds file, then " if first is not None and first.file else ""
     say(
-        f"Sweep of {len(r.variants)} variants, {r.start} to {r.end}, out of sample from {r.oos_start}, "
+        f"Sweep of {len(r.variants)} variants, {r.start} to {r.end}"
+        + (f" (positions closed {r.last_day})" if r.last_day else "")
+        + f", out of sample from {r.oos_start}, "
         f"{r.cost_bps:g} bps per leg; source: {r.source} (data {r.data_fingerprint})."
     )
     if keys or files:

@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from rotascope.errors import DatasetError
-from rotascope.fundamentals.ff6 import SERIES_COLUMNS
 from rotascope.fundamentals.files import ANNUAL_COLUMNS, ANNUAL_RATIOS, ESTIMATE_COLUMNS, SURPRISE_COLUMNS
+from rotascope.providers.base import SERIES_COLUMNS
 from rotascope.store.db import Store, _friendly
 from rotascope.store.live import load_sec_facts
 

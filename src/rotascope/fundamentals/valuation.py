@@ -37,6 +37,8 @@ ROLL_METHOD = (
 KNOWN_RULE = "a month's value is known at the end of the following month (the library's publication lag)"
 STALE_DAYS = 62
 """The lens says its data has ended when the data month is more than this many days before the as-of."""
+EMBEDDED_END = date(2024, 12, 31)
+"""The last month of the embedded file (CRSP 202412 release)."""
 RATES_WINDOW_DAYS = 91
 """Rates are easing when the 10-year yield is lower than it was this many days before."""
 
@@ -75,6 +77,62 @@ def percentiles(values: pd.Series) -> Percentiles:
         return rnd(float((part <= last).mean()), 4)
 
     return Percentiles(all=pct(None), y30=pct(30), y10=pct(10), since=pd.Timestamp(s.index[0]).date())
+
+
+SPREAD_SIGNAL = "valuation_spread"
+"""The backtest's name for the spread as a weekly signal (:func:`spread_signal`)."""
+SPREAD_SIGNAL_NOTE = (
+    "valuation_spread = percentile of the small/big BE/ME spread (Fama-French 6 portfolios) over its whole "
+    "history known at the as-of, minus 0.5: > 0 when small caps are cheaper than usual relative to big "
+    "caps, the reading that expects them to outperform"
+)
+
+
+def spread_history(store: Store) -> pd.DataFrame:
+    """Every stored month of the small/big BE/ME spread with the date it became known (the later of its
+    two parts'): columns ``date, known_at, spread``, sorted by month (empty when none is stored)."""
+    frame = store.conn.execute(
+        "SELECT date, max(known_at) AS known_at, "
+        "max(value) FILTER (WHERE series_id = 'ff6_beme_small') / "
+        "max(value) FILTER (WHERE series_id = 'ff6_beme_big') AS spread "
+        "FROM series WHERE series_id IN ('ff6_beme_small', 'ff6_beme_big') GROUP BY date ORDER BY date"
+    ).df()
+    frame = frame.dropna()
+    for col in ("date", "known_at"):
+        frame[col] = pd.to_datetime(frame[col]).astype("datetime64[ns]")
+    return frame.reset_index(drop=True)
+
+
+def spread_signal(history: pd.DataFrame, days: np.ndarray) -> pd.DataFrame:
+    """Per day of ``days`` (index): ``valuation_spread``, the percentile of the latest spread known that
+    day among every month known that day (as :func:`percentiles` gives the lens's ``all``) minus 0.5, and
+    ``month``, the latest data month known; NaN / NaT before the first month is known. Like the lens, a
+    reading whose month ended more than STALE_DAYS before the day (the data has ended) is not used: its
+    signal is NaN (its month is kept, so the caller can count those weeks).
+
+    Point in time: only months with ``known_at`` <= the day count, the latest of them by month."""
+    when = pd.DatetimeIndex(np.asarray(days).astype("datetime64[ns]"))
+    out = np.full(len(when), np.nan)
+    months = np.full(len(when), np.datetime64("NaT"), dtype="datetime64[ns]")
+    if history.empty:
+        return pd.DataFrame({SPREAD_SIGNAL: out, "month": months}, index=when)
+    h = history.sort_values(["known_at", "date"], kind="stable")
+    known = h["known_at"].to_numpy(dtype="datetime64[ns]")
+    month = h["date"].to_numpy(dtype="datetime64[ns]")
+    value = h["spread"].to_numpy(dtype=np.float64)
+    # after the k-th arrival k + 1 months are known: the latest month among them (the last arrival that
+    # raised the running maximum) and the share of the k + 1 at or below its spread
+    n = np.arange(len(h))
+    pos = np.maximum.accumulate(np.where(month == np.maximum.accumulate(month), n, 0))
+    last = value[pos]
+    share = (value[None, :] <= last[:, None]) & (n[None, :] <= n[:, None])
+    pct = share.sum(axis=1) / (n + 1.0)
+    k = np.searchsorted(known, when.to_numpy(), side="right") - 1
+    ok = k >= 0
+    months[ok] = month[pos[k[ok]]]
+    fresh = ok & (when.to_numpy() - months <= np.timedelta64(STALE_DAYS, "D"))
+    out[fresh] = pct[k[fresh]] - 0.5
+    return pd.DataFrame({SPREAD_SIGNAL: out, "month": months}, index=when)
 
 
 def _daily(store: Store, sid: str, as_of: date) -> pd.Series:
@@ -162,14 +220,19 @@ def valuation_at(
         if revisions_improve is not None
         else f"{revisions_source}: unknown"
     )
+    release = (
+        "CRSP 202412 release"
+        if data_date <= EMBEDDED_END
+        else f"CRSP 202412 release to {EMBEDDED_END:%Y-%m}, later months as `update` downloaded them"
+    )
     notes = [
-        f"Fama-French 6 portfolios (CRSP 202412 release), {KNOWN_RULE}: the latest month known on {as_of} "
+        f"Fama-French 6 portfolios ({release}), {KNOWN_RULE}: the latest month known on {as_of} "
         f"is {data_date:%Y-%m}.",
     ]
     if as_of - data_date > timedelta(days=STALE_DAYS):
         notes.append(
             f"The valuation data ends {data_date:%Y-%m}: this reading is {(as_of - data_date).days} days old "
-            "(`update` does not refresh it offline)."
+            "(`rotascope update --source french` downloads the library's newer months)."
         )
     return ValuationLens(
         as_of=as_of,

@@ -34,6 +34,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from rotascope.config import Settings, split_list
 from rotascope.errors import ConfigError, ProviderError
+from rotascope.fundamentals.ff6 import new_months
 from rotascope.fundamentals.store import upsert_sec_annual
 from rotascope.live.prefetch import Prefetch
 from rotascope.providers import fred as fred_mod
@@ -47,6 +48,8 @@ from rotascope.providers.errors import (
     SourceUnavailable,
 )
 from rotascope.providers.fred import FRED_SERIES, FredFetcher
+from rotascope.providers.french import ITEM as FRENCH_ITEM
+from rotascope.providers.french import FrenchFetcher
 from rotascope.providers.http import HttpClient
 from rotascope.providers.ishares import ISharesFetcher
 from rotascope.providers.news import NewsFetcher, headline_scores
@@ -82,7 +85,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SOURCES", "ItemResult", "UpdateReport", "run_update", "yahoo_symbol"]
 
-SOURCES = ("yahoo", "polygon", "fred", "sec", "news", "ishares")
+SOURCES = ("yahoo", "polygon", "fred", "sec", "news", "ishares", "french")
 SOURCE_NAMES = {
     "yahoo": "Yahoo Finance",
     "polygon": "Polygon.io",
@@ -90,6 +93,7 @@ SOURCE_NAMES = {
     "sec": "SEC EDGAR",
     "news": "News feeds",
     "ishares": "iShares",
+    "french": "Kenneth French library",
 }
 BAR_OVERLAP_DAYS = 10
 """Bars are fetched from this many days before the first missing session, to chain onto a stored close."""
@@ -359,6 +363,12 @@ def _plan(
             return None
         news = NewsFetcher(client=run.client("News feed"), now=run.now)
         return feeds, lambda r, item: _news_item(r, news, item)
+    if source == "french":
+        if not s.french_url.strip():
+            _not_configured(run, source, explicit, "no URL: set french_url")
+            return None
+        french = FrenchFetcher(client=run.client("Kenneth French library"), url=s.french_url.strip())
+        return [FRENCH_ITEM], lambda r, item: _french_item(r, french, item)
     funds = [f.upper() for f in split_list(s.ishares_funds)]
     if not funds:
         _not_configured(run, source, explicit, "no funds configured: set ishares_funds")
@@ -552,6 +562,8 @@ def _last(run: _Run, source: str, item: str) -> date | None:
         return last_series_date(store, spec.series_id) if spec else None
     if source == "sec":
         return last_filed(store, item)
+    if source == "french":
+        return last_series_date(store, "ff6_beme_small")
     if source == "news":
         rows = store.conn.execute("SELECT max(known_at) FROM news").fetchall()
         value = rows[0][0] if rows else None
@@ -803,6 +815,23 @@ def _sec_item(run: _Run, fetcher: SecFetcher, symbol: str) -> Outcome:
         status = "updated" if rows else "unchanged"
         log_update(conn, UpdateLogRow("sec", symbol, started, utcnow(), status, rows, message))
     return Outcome(status, rows, message)
+
+
+def _french_item(run: _Run, fetcher: FrenchFetcher, item: str) -> Outcome:
+    """The 6 portfolios file: its months after the stored ones, all six series in one transaction."""
+    started = utcnow()
+    run.store.release()  # no store lock held while waiting on the network
+    result = fetcher.fetch()
+    new = new_months(run.store, result.frame, run.today)
+    if new.empty:
+        message = f"no month after {_last(run, 'french', item)} (the file ends {result.last_month:%Y-%m})"
+        return _commit(run, "french", item, started, Outcome("unchanged", 0, message))
+    with item_transaction(run.store) as conn:
+        rows = sum(upsert_series(conn, part, run.today).rows for _, part in new.groupby("series_id"))
+        span = f"{min(new['date']):%Y-%m}..{max(new['date']):%Y-%m}"
+        message = f"{rows} monthly values {span}, known from {run.today}"
+        log_update(conn, UpdateLogRow("french", item, started, utcnow(), "updated", rows, message))
+    return Outcome("updated", rows, message)
 
 
 def _news_item(run: _Run, fetcher: NewsFetcher, url: str) -> Outcome:

@@ -41,6 +41,7 @@ BUILTIN_MODULES = (
     "rotascope.providers.ishares",
     "rotascope.providers.news",
     "rotascope.providers.polygon",
+    "rotascope.providers.french",
 )
 
 QueryT = TypeVar("QueryT")
