@@ -26,7 +26,9 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from rotascope.fundamentals.earnyield import earnings_yield_at
 from rotascope.records import FinancingReading, Percentiles, ValuationLens, rnd
+from rotascope.regime.thresholds import load_thresholds
 from rotascope.store.db import Store
 
 VARIANT = "value-weighted BE/ME, book equity of fiscal year t-1 over June t market equity"
@@ -142,9 +144,11 @@ def valuation_at(
     has_op = bool(np.isfinite(op_s) and np.isfinite(op_b))
     baa = _daily(store, "baa_spread", as_of)
     ten = _daily(store, "ust_10y", as_of)
+    baa_yield = (baa + ten.reindex(baa.index)).dropna()
+    hy_oas = _daily(store, "hy_oas", as_of)
     financing = [
-        _reading("Baa yield (%)", (baa + ten.reindex(baa.index)).dropna()),
-        _reading("HY OAS (%)", _daily(store, "hy_oas", as_of)),
+        _reading("Baa yield (%)", baa_yield),
+        _reading("HY OAS (%)", hy_oas),
         _reading("10y-2y curve (pp)", _daily(store, "curve_10y_2y", as_of)),
     ]
     chg: float | None = None
@@ -195,4 +199,12 @@ def valuation_at(
         revisions_source=revisions_source,
         rule=rule_text(easing, revisions_improve, rates, revisions),
         notes=notes,
+        earnings_yield=earnings_yield_at(
+            store,
+            as_of,
+            baa_yield,
+            (hy_oas + ten.reindex(hy_oas.index)).dropna(),
+            STALE_DAYS,
+            load_thresholds().earnings_yield.max_ttm_age_days,
+        ),
     )

@@ -125,6 +125,17 @@ class ScreenRules(_Strict):
     min_members_default: int = 300
 
 
+class EarningsYieldRules(_Strict):
+    """The SimFin earnings yield of the valuation lens (``[earnings_yield]``, applied when the embedded
+    fundamentals are built)."""
+
+    max_ttm_age_days: int = 200
+    share_band: float = 10.0
+    income_band: float = 100.0
+    max_abs_ep: float = 20.0
+    min_coverage: float = 0.25
+
+
 class MacroAgentRules(_Strict):
     """Thresholds of the macro agent's claims (``[agents.macro]``)."""
 
@@ -169,6 +180,7 @@ class Thresholds(_Strict):
     calibration: CalibrationRules
     lenses: LensRules = LensRules()
     screen: ScreenRules = ScreenRules()
+    earnings_yield: EarningsYieldRules = EarningsYieldRules()
     agents: AgentRules = AgentRules()
 
 
