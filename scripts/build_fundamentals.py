@@ -20,11 +20,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rotascope.config import SETTINGS
 from rotascope.fundamentals.earnyield import build as build_earnings_yield
 from rotascope.fundamentals.ff6 import read_ff6
 from rotascope.fundamentals.files import read_annual, read_estimates, read_surprises
 from rotascope.fundamentals.simfin import read_simfin
 from rotascope.regime.thresholds import load_thresholds
+
+SPIKE_RULES = tuple(
+    float(next(s.default for s in SETTINGS if s.name == k))
+    for k in ("spike_up", "spike_down", "spike_reversal")
+)
+"""The default glitch rules `init` cleans the member closes with (the earnings yield's closes match)."""
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
@@ -63,7 +70,7 @@ def main() -> None:
     # the SimFin earnings yield of the Russell 2000 and S&P 500 members (valuation lens): weekly series
     rules = load_thresholds().earnings_yield
     _write(
-        build_earnings_yield(args.shared, root / "src/rotascope/data/bundled", rules),
+        build_earnings_yield(args.shared, root / "src/rotascope/data/bundled", rules, SPIKE_RULES),
         out / "earnyield.parquet",
     )
     files = sorted(out.glob("*.parquet"))

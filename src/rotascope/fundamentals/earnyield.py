@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from rotascope.fundamentals.simfin import TTM_MAX_SPAN_DAYS, _read
+from rotascope.providers.quality import clean_panel
 from rotascope.records import EarningsYield, EarningsYieldReading, rnd
 from rotascope.regime.thresholds import EarningsYieldRules
 from rotascope.store.db import Store
@@ -68,12 +69,17 @@ def trailing_earnings(quarterly: Path, share_band: float, income_band: float) ->
             "shares": q["shares"].astype(float),
         }
     )
-    return out[ok.to_numpy()].reset_index(drop=True)
+    out = out[ok.to_numpy()].sort_values(["symbol", "known_at", "period_end"])
+    # two trailing sums made public the same day (a late filer): the later period is the one known
+    return out.drop_duplicates(["symbol", "known_at"], keep="last").reset_index(drop=True)
 
 
-def build(shared: Path, bundled: Path, rules: EarningsYieldRules) -> pd.DataFrame:
+def build(
+    shared: Path, bundled: Path, rules: EarningsYieldRules, spike_rules: tuple[float, float, float]
+) -> pd.DataFrame:
     """The weekly series from SimFin's quarterly export (``shared``: the shared data folder) and the embedded
-    dataset's closes, lists and current members (``bundled``), 2020-2025."""
+    dataset's closes, lists and current members (``bundled``), 2020-2025. The closes are cleaned as `init`
+    cleans them (``spike_rules``: the settings' spike_up, spike_down, spike_reversal)."""
     ttm = trailing_earnings(
         shared / "fundamentals/simfin/quarterly_fy2019_2025q1", rules.share_band, rules.income_band
     )
@@ -81,6 +87,7 @@ def build(shared: Path, bundled: Path, rules: EarningsYieldRules) -> pd.DataFram
     if "date" in closes.columns:
         closes = closes.set_index("date")
     closes.index = pd.DatetimeIndex(closes.index)
+    closes = clean_panel(closes, "bundled", *spike_rules)[0]  # the store's cleaning (glitches out)
     lists = pd.read_parquet(
         bundled / "membership.parquet", columns=["universe", "date", "ticker", "non_equity"]
     )
@@ -89,7 +96,7 @@ def build(shared: Path, bundled: Path, rules: EarningsYieldRules) -> pd.DataFram
     today = {
         u: sorted(inst.loc[inst["universes"].map(lambda x, u=u: u in list(x)), "symbol"]) for u in UNIVERSES
     }
-    days = week_ends(closes.index, FIRST, LAST)
+    days = week_ends(pd.DatetimeIndex(closes.index), FIRST, LAST)
     panel = yield_panel(ttm, closes, lists, today, days, rules.max_ttm_age_days)
     return as_series(aggregate(panel, rules.max_abs_ep), rules.min_coverage)
 
