@@ -17,6 +17,8 @@ month — and the daily Baa spread, 10-year yield, HY OAS and 10y-2y curve:
 * The seed's rule: rates easing (10-year yield lower than 13 weeks before) and revisions improving (the
   ladder's earnings rung) justify higher multiples; rates sticky and revisions deteriorating: cheap can get
   cheaper; otherwise the rule does not decide. Its inputs are shown with it.
+* Beside it, the SimFin earnings yields of the Russell 2000 and S&P 500 members (stored weekly series, see
+  :mod:`rotascope.fundamentals.earnyield`) minus the Baa yield and the HY-yield proxy (HY OAS + 10-year).
 """
 
 from __future__ import annotations
