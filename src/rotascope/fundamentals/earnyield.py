@@ -217,12 +217,12 @@ DEFINITION = (
 )
 
 
-def _weekly(store: Store, as_of: date) -> pd.DataFrame:
-    """The ``ey_*`` series known by the as-of, wide (weeks x series ids)."""
+def known_wide(store: Store, prefix: str, as_of: date) -> pd.DataFrame:
+    """The stored series whose id starts ``<prefix>_``, as known by the as-of, wide (dates x series ids)."""
     frame = store.conn.execute(
-        "SELECT series_id, date, value FROM series WHERE series_id LIKE 'ey\\_%' ESCAPE '\\' "
+        "SELECT series_id, date, value FROM series WHERE series_id LIKE ? ESCAPE '\\' "
         "AND known_at <= ? ORDER BY date",
-        [as_of],
+        [f"{prefix}\\_%", as_of],
     ).df()
     if frame.empty:
         return frame
@@ -241,7 +241,7 @@ def earnings_yield_at(
 ) -> EarningsYield | None:
     """The latest weekly reading of each index known by the as-of, against the Baa yield and the HY-yield
     proxy (daily series, percent) at its data date; None when no ``ey_*`` series is stored."""
-    wide = _weekly(store, as_of)
+    wide = known_wide(store, "ey", as_of)
     if wide.empty:
         return None
     wide.index = pd.DatetimeIndex(wide.index)

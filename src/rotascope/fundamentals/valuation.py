@@ -28,7 +28,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from rotascope.fundamentals.earnyield import earnings_yield_at
+from rotascope.fundamentals.earnyield import earnings_yield_at, known_wide
 from rotascope.records import FinancingReading, Percentiles, ValuationLens, rnd
 from rotascope.regime.thresholds import load_thresholds
 from rotascope.store.db import Store
@@ -47,14 +47,7 @@ RATES_WINDOW_DAYS = 91
 
 def _monthly(store: Store, as_of: date) -> pd.DataFrame:
     """The ff6 series known by the as-of, wide (month ends x series ids)."""
-    frame = store.conn.execute(
-        "SELECT series_id, date, value FROM series WHERE series_id LIKE 'ff6\\_%' ESCAPE '\\' "
-        "AND known_at <= ? ORDER BY date",
-        [as_of],
-    ).df()
-    if frame.empty:
-        return frame
-    return frame.pivot(index="date", columns="series_id", values="value").sort_index()
+    return known_wide(store, "ff6", as_of)
 
 
 def rolled(beme: pd.Series, ret_pct: pd.Series) -> pd.Series:
