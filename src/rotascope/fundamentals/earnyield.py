@@ -248,9 +248,10 @@ def earnings_yield_at(
     readings: list[EarningsYieldReading] = []
     notes: list[str] = []
     for universe, sid in UNIVERSES.items():
-        if sid not in wide.columns:
+        ids = [sid + s for s in SUFFIXES]
+        if not set(ids) <= set(wide.columns):  # a store loaded from another build: no reading, no guess
             continue
-        part = wide[[c for c in (sid + s for s in SUFFIXES) if c in wide.columns]].dropna(subset=[sid])
+        part = wide[ids].dropna()
         if part.empty:
             continue
         day = pd.Timestamp(part.index[-1])
