@@ -20,9 +20,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rotascope.config import SETTINGS
+from rotascope.fundamentals.earnyield import build as build_earnings_yield
 from rotascope.fundamentals.ff6 import read_ff6
 from rotascope.fundamentals.files import read_annual, read_estimates, read_surprises
 from rotascope.fundamentals.simfin import read_simfin
+from rotascope.regime.thresholds import load_thresholds
+
+SPIKE_RULES = tuple(
+    float(next(s.default for s in SETTINGS if s.name == k))
+    for k in ("spike_up", "spike_down", "spike_reversal")
+)
+"""The default glitch rules `init` cleans the member closes with (the earnings yield's closes match)."""
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
@@ -58,6 +67,12 @@ def main() -> None:
     _write(simfin, out / "simfin.parquet")
     # the size x book-to-market portfolios (valuation lens): monthly series, known a month after month end
     _write(read_ff6(args.shared / "factors/6_Portfolios_2x3.csv"), out / "ff6.parquet")
+    # the SimFin earnings yield of the Russell 2000 and S&P 500 members (valuation lens): weekly series
+    rules = load_thresholds().earnings_yield
+    _write(
+        build_earnings_yield(args.shared, root / "src/rotascope/data/bundled", rules, SPIKE_RULES),
+        out / "earnyield.parquet",
+    )
     files = sorted(out.glob("*.parquet"))
     manifest = {
         "dataset": "rotascope embedded company fundamentals",
@@ -65,6 +80,8 @@ def main() -> None:
         | {
             "simfin": "shared/data/fundamentals/simfin (non-commercial licence)",
             "ff6": "shared/data/factors/6_Portfolios_2x3.csv",
+            "earnyield": "shared/data/fundamentals/simfin quarterly export x the embedded closes and lists "
+            f"(rules: {rules.model_dump()})",
         },
         "simfin_known_at": {
             "rule": "Publish Date; the later of Publish and Restated Date where the annual exports differ",

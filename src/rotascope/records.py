@@ -526,6 +526,33 @@ class FinancingReading(Record):
     since: date | None
 
 
+class EarningsYieldReading(Record):
+    """One index's aggregate trailing earnings yield (SimFin) at the latest week known by the as-of."""
+
+    universe: str
+    value: float
+    """sum(trailing-four-quarter net income) / sum(market value), a fraction."""
+    data_date: date
+    covered: int
+    members: int
+    losers: float
+    """Share of the covered members with a trailing loss."""
+    top_loss: float
+    """The largest single member's trailing loss over the aggregate market value (<= 0, a fraction)."""
+    minus_baa_pp: float | None
+    """value (in %) minus the Baa yield at the data date, percentage points."""
+    minus_hy_pp: float | None
+    """value (in %) minus the HY-yield proxy (HY OAS + 10-year yield) at the data date."""
+
+
+class EarningsYield(Record):
+    """The SimFin earnings yields of the valuation lens, with what they mean and what they omit."""
+
+    readings: list[EarningsYieldReading]
+    definition: str
+    notes: list[str]
+
+
 class ValuationLens(Record):
     """The valuation lens as of a date (see the module docstring for each definition)."""
 
@@ -552,3 +579,4 @@ class ValuationLens(Record):
     revisions_source: str
     rule: str
     notes: list[str]
+    earnings_yield: EarningsYield | None = None

@@ -39,6 +39,8 @@ from rotascope.store.live import load_sec_facts
 SOURCE = "bundled_fundamentals"
 SIMFIN_SOURCE = "bundled_simfin"
 """Source of the SimFin rows of ``fund_annual`` (FY2019 to FY2025 Q1; non-commercial licence)."""
+EARNYIELD_SOURCE = "bundled_simfin_earnings_yield"
+"""Source of the ``ey_*`` weekly series in ``series`` (see :mod:`rotascope.fundamentals.earnyield`)."""
 SIMFIN_FIRST_YEAR = 2019
 """Fiscal periods ending in this year or later are SimFin's (the ExPanDaR file ends FY2016)."""
 SIMFIN_KNOWN = "known on their SimFin publish date"
@@ -180,12 +182,14 @@ def load_embedded(store: Store, folder: Path | None = None, force: bool = False)
     frames = {kind: _read_embedded(folder, kind, files) for kind in TABLES}
     simfin = _read_embedded(folder, "annual", files, "simfin")
     ff6 = _read_embedded(folder, "ff6", files)
+    earnyield = _read_embedded(folder, "ff6", files, "earnyield")
     conn = store.conn
     try:
         conn.execute("BEGIN TRANSACTION")
         rows = {kind: replace_rows(store, kind, frame, SOURCE) for kind, frame in frames.items()}
         rows["simfin"] = replace_rows(store, "annual", simfin, SIMFIN_SOURCE)
         rows["ff6"] = replace_rows(store, "ff6", ff6, SOURCE)
+        rows["earnyield"] = replace_rows(store, "ff6", earnyield, EARNYIELD_SOURCE)
         conn.execute("DELETE FROM loads WHERE source = ?", [SOURCE])
         conn.execute(
             "INSERT INTO loads VALUES (?, ?, now()::TIMESTAMP, 0, ?, 0)", [SOURCE, fp, sum(rows.values())]

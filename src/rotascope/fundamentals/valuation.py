@@ -17,6 +17,8 @@ month — and the daily Baa spread, 10-year yield, HY OAS and 10y-2y curve:
 * The seed's rule: rates easing (10-year yield lower than 13 weeks before) and revisions improving (the
   ladder's earnings rung) justify higher multiples; rates sticky and revisions deteriorating: cheap can get
   cheaper; otherwise the rule does not decide. Its inputs are shown with it.
+* Beside it, the SimFin earnings yields of the Russell 2000 and S&P 500 members (stored weekly series, see
+  :mod:`rotascope.fundamentals.earnyield`) minus the Baa yield and the HY-yield proxy (HY OAS + 10-year).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from rotascope.fundamentals.earnyield import earnings_yield_at, known_wide
 from rotascope.records import FinancingReading, Percentiles, ValuationLens, rnd
+from rotascope.regime.thresholds import load_thresholds
 from rotascope.store.db import Store
 
 VARIANT = "value-weighted BE/ME, book equity of fiscal year t-1 over June t market equity"
@@ -45,14 +49,7 @@ RATES_WINDOW_DAYS = 91
 
 def _monthly(store: Store, as_of: date) -> pd.DataFrame:
     """The ff6 series known by the as-of, wide (month ends x series ids)."""
-    frame = store.conn.execute(
-        "SELECT series_id, date, value FROM series WHERE series_id LIKE 'ff6\\_%' ESCAPE '\\' "
-        "AND known_at <= ? ORDER BY date",
-        [as_of],
-    ).df()
-    if frame.empty:
-        return frame
-    return frame.pivot(index="date", columns="series_id", values="value").sort_index()
+    return known_wide(store, "ff6", as_of)
 
 
 def rolled(beme: pd.Series, ret_pct: pd.Series) -> pd.Series:
@@ -200,9 +197,11 @@ def valuation_at(
     has_op = bool(np.isfinite(op_s) and np.isfinite(op_b))
     baa = _daily(store, "baa_spread", as_of)
     ten = _daily(store, "ust_10y", as_of)
+    baa_yield = (baa + ten.reindex(baa.index)).dropna()
+    hy_oas = _daily(store, "hy_oas", as_of)
     financing = [
-        _reading("Baa yield (%)", (baa + ten.reindex(baa.index)).dropna()),
-        _reading("HY OAS (%)", _daily(store, "hy_oas", as_of)),
+        _reading("Baa yield (%)", baa_yield),
+        _reading("HY OAS (%)", hy_oas),
         _reading("10y-2y curve (pp)", _daily(store, "curve_10y_2y", as_of)),
     ]
     chg: float | None = None
@@ -258,4 +257,12 @@ def valuation_at(
         revisions_source=revisions_source,
         rule=rule_text(easing, revisions_improve, rates, revisions),
         notes=notes,
+        earnings_yield=earnings_yield_at(
+            store,
+            as_of,
+            baa_yield,
+            (hy_oas + ten.reindex(hy_oas.index)).dropna(),
+            STALE_DAYS,
+            load_thresholds().earnings_yield.max_ttm_age_days,
+        ),
     )

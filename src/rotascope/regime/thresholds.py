@@ -128,6 +128,17 @@ class ScreenRules(_Strict):
     min_members_default: int
 
 
+class EarningsYieldRules(_Strict):
+    """The SimFin earnings yield of the valuation lens (``[earnings_yield]``, applied when the embedded
+    fundamentals are built)."""
+
+    max_ttm_age_days: int
+    share_band: float
+    income_band: float
+    max_abs_ep: float
+    min_coverage: float
+
+
 class MacroAgentRules(_Strict):
     """Thresholds of the macro agent's claims (``[agents.macro]``)."""
 
@@ -203,6 +214,7 @@ class Thresholds(_Strict):
     calibration: CalibrationRules
     lenses: LensRules
     screen: ScreenRules
+    earnings_yield: EarningsYieldRules
     agents: AgentRules
 
 

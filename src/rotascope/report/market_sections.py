@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rotascope.records import PairStrength
+from rotascope.records import EarningsYield, PairStrength
 from rotascope.report.document import (
     Block,
     Bullets,
@@ -20,7 +20,13 @@ from rotascope.report.document import (
 )
 from rotascope.report.factorview import HEAD, factor_rows
 from rotascope.report.termkit import evidence_threshold, evidence_value, num, pct
-from rotascope.report.valuationview import valuation_notes, valuation_rows
+from rotascope.report.valuationview import (
+    EY_COLUMNS,
+    earnings_yield_notes,
+    earnings_yield_rows,
+    valuation_notes,
+    valuation_rows,
+)
 
 
 def _pairs(pairs: Iterable[PairStrength], caption: str) -> TableBlock:
@@ -290,5 +296,21 @@ def valuation(data: ReportData) -> Section | None:
                 f"{lens.known_at}); financing percentiles over each series' stored history",
             ),
             Bullets(tuple(valuation_notes(lens))),
+            *_earnings_yield_blocks(lens.earnings_yield),
         ),
+    )
+
+
+def _earnings_yield_blocks(ey: EarningsYield | None) -> tuple[TableBlock | Bullets, ...]:
+    """The SimFin earnings yields beside the lens (nothing when none is stored)."""
+    if ey is None:
+        return ()
+    return (
+        TableBlock(
+            EY_COLUMNS,
+            tuple(earnings_yield_rows(ey)),
+            "SimFin trailing-four-quarter net income over market value of the index members covered; "
+            "financials absent",
+        ),
+        Bullets(tuple(earnings_yield_notes(ey))),
     )

@@ -19,7 +19,7 @@ import duckdb
 
 from rotascope.config import Settings
 from rotascope.errors import KEPT, REBUILD, StoreCorrupt, StoreError, StoreIncomplete
-from rotascope.fundamentals.store import SIMFIN_SOURCE
+from rotascope.fundamentals.store import EARNYIELD_SOURCE, SIMFIN_SOURCE
 from rotascope.fundamentals.store import SOURCE as FUND_SOURCE
 from rotascope.fundamentals.store import TABLES as FUND_TABLES
 from rotascope.interrupts import reraise_interrupt
@@ -184,7 +184,8 @@ def _check_loads(conn: duckdb.DuckDBPyConnection, loads: dict[str, _Load]) -> _D
     fund = sum(
         int(
             conn.execute(
-                f"SELECT count(*) FROM {t} WHERE source IN (?, ?)", [FUND_SOURCE, SIMFIN_SOURCE]
+                f"SELECT count(*) FROM {t} WHERE source IN (?, ?, ?)",
+                [FUND_SOURCE, SIMFIN_SOURCE, EARNYIELD_SOURCE],
             ).fetchall()[0][0]
         )
         for t in (*FUND_TABLES.values(), "series")

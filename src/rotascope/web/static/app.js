@@ -228,7 +228,23 @@
     const table = el("table", {}, el("thead", {}, el("tr", {}, el("th", {}, "measure"), el("th", {}, "value"), el("th", {}, "percentile"))),
       el("tbody", {}, rows.map((r) => el("tr", {}, el("td", {}, r[0]), el("td", { class: "num", "data-value": r[1] }, r[2]), el("td", { class: "num" }, r[3])))));
     return el("div", {}, meta(v.as_of, `Fama-French 6 portfolios, data ${v.data_date.slice(0, 7)} (known ${v.known_at})`), table,
-      el("p", { "data-testid": "valuation-rule" }, v.rule), ...v.notes.map((n) => el("p", {}, n)));
+      el("p", { "data-testid": "valuation-rule" }, v.rule), ...v.notes.map((n) => el("p", {}, n)),
+      ...earningsYieldBlock(v.earnings_yield));
+  }
+
+  /* the SimFin earnings yields beside the lens: the same columns as the terminal (earnings_yield_rows) */
+  function earningsYieldBlock(ey) {
+    if (!ey) return [];
+    const pct = (x) => `${(x * 100).toFixed(2)}%`;
+    const pp = (x) => (x === null ? "n/a" : `${x >= 0 ? "+" : ""}${x.toFixed(2)} pp`);
+    const head = ["index", "earnings yield", "minus Baa yield", "minus HY-yield proxy", "members covered"];
+    const rows = ey.readings.map((r) => [`${r.universe}, ${r.data_date}`, pct(r.value), pp(r.minus_baa_pp),
+      pp(r.minus_hy_pp), `${r.covered.toLocaleString("en-US")} of ${r.members.toLocaleString("en-US")} (${Math.round(100 * r.covered / r.members)}%)`]);
+    const table = el("table", { "data-testid": "earnings-yield" },
+      el("thead", {}, el("tr", {}, head.map((h) => el("th", {}, h)))),
+      el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c, i) => el("td", i ? { class: "num" } : {}, c))))));
+    return [el("h3", {}, "Earnings yield vs financing (SimFin, trailing four quarters; financials absent)"), table,
+      el("p", {}, `Earnings yield: ${ey.definition}.`), ...ey.notes.map((n) => el("p", {}, n))];
   }
 
   /* ------------------------------------------------------------------- ladder */
