@@ -35,12 +35,16 @@ KEEP = 8
 
 
 def monitor_key(monitor: Monitor) -> str:
-    """What the monitor's replay depends on: data, thresholds, staleness limit and the code."""
+    """What the monitor's replay depends on: data, thresholds, staleness limit, the code, and which
+    universes count dated lists (a panel recounted on today's members has the same data and thresholds)."""
+    breadth = monitor.panel.breadth
+    lists = ",".join(f"{k}:{'pit' if u.pit is not None else 'today'}" for k, u in breadth.items())
     parts = [
         VERSION,
         monitor.panel.data.fingerprint,
         monitor.thresholds.model_dump_json(),
         str(monitor.panel.stale_after_days),
+        lists,
         code_digest(),
     ]
     return "|".join(parts)
