@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from rotascope.analysis.replay import replay_extra
-from rotascope.backtest import replay_cache
+from rotascope.backtest import calendar, replay_cache
 from rotascope.backtest.attribution import Resamples, conditional_mean_ci
 from rotascope.backtest.membership import compare_membership
 from rotascope.backtest.replay import Replay, replay, replay_dates
@@ -80,3 +81,23 @@ def test_shared_bootstrap_draws_give_the_per_signal_intervals() -> None:
             alone = conditional_mean_ci(fired, values, block, 300)
             shared = conditional_mean_ci(fired, values, block, 300, pool=pool)
             assert alone == shared and all(np.isfinite(alone))
+
+
+def test_saved_sessions_are_the_exchange_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fresh = calendar.nyse_sessions()
+    through = np.datetime64("2026-07-01", "D")
+    first = calendar.saved_sessions(tmp_path, through)
+    (saved,) = tmp_path.iterdir()
+    assert saved.name.startswith("xnys-") and np.array_equal(first, fresh)
+
+    def unavailable() -> None:
+        raise AssertionError("the saved list should have been read")
+
+    monkeypatch.setattr(calendar, "nyse_sessions", unavailable)
+    assert np.array_equal(calendar.saved_sessions(tmp_path, through), fresh)
+    # a data calendar past the saved list's end, or a damaged file: rebuilt from the exchange calendar
+    monkeypatch.setattr(calendar, "nyse_sessions", lambda: fresh)
+    assert np.array_equal(calendar.saved_sessions(tmp_path, fresh[-1]), fresh)
+    saved.write_bytes(b"not a npy file")
+    assert np.array_equal(calendar.saved_sessions(tmp_path, through), fresh)
+    assert np.array_equal(np.load(saved), fresh)

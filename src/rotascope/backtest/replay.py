@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from rotascope._typing import DateArray
-from rotascope.backtest.calendar import as_index, weekly_asof
+from rotascope.backtest.calendar import as_index, saved_sessions, weekly_asof
 from rotascope.executor import parallel_map
 from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.engine import SURVIVORSHIP
@@ -168,7 +168,7 @@ def replay_dates(monitor: Monitor, start: date | None = None, end: date | None =
         ratio = monitor.panel.pairs[PAIR].ratio
         finite = np.flatnonzero(np.isfinite(ratio))
         start = cal[finite[0]].astype(date) if len(finite) else None
-    days = weekly_asof(cal, start, end)
+    days = weekly_asof(cal, start, end, saved_sessions(monitor.cache_dir, cal[-1]) if len(cal) else None)
     if len(cal) > MIN_HISTORY:
         return np.asarray(days[days >= cal[MIN_HISTORY]])
     return np.asarray(days[:0])
