@@ -47,7 +47,8 @@ def polars_python() -> Path | None:
 def run(home: str) -> list[tuple[str, list[float], str]]:
     env = {**os.environ, "ROTASCOPE_HOME": home}
     rot = [sys.executable, "-m", "rotascope"]
-    # fill the saved panel, the stored answers and the backtest's caches (features, calibrated tilt)
+    # fill the saved panel, the stored answers and the backtest's caches (features, calibrated tilt,
+    # the weekly replay and the membership re-replay, the XNYS sessions)
     for warm in (["monitor"], ["analyze"], ["debate", "SAIA"], ["backtest", "-f", "json"]):
         subprocess.run([*rot, *warm], env=env, check=True, capture_output=True)
     py = polars_python()

@@ -30,7 +30,7 @@ from pydantic import Field
 from rotascope._typing import BoolArray, Float64Array
 from rotascope.backtest.forward import DEFAULT_HORIZONS, horizon_column
 from rotascope.backtest.replay import BREADTH_UNIVERSE, SIGNAL_MEMBERS, SignalKind
-from rotascope.bootstrap import block_indices
+from rotascope.bootstrap import IntArray, block_indices
 from rotascope.monitor.engine import SURVIVORSHIP
 from rotascope.records import Record, rnd
 
@@ -104,6 +104,29 @@ def spearman(x: Float64Array, y: Float64Array) -> float:
     return float((dx * dy).sum() / den)
 
 
+class Resamples:
+    """The bootstrap draws of one attribution, shared by its signals: the index rows depend only on
+    (n, block, draws, seed) and the resampled outcomes only on those and the outcome vector, so each is
+    drawn once and reused by every signal with the same weeks (same numbers as drawing them per signal)."""
+
+    def __init__(self) -> None:
+        self._idx: dict[tuple[int, int, int, int], IntArray] = {}
+        self._values: dict[tuple[tuple[int, int, int, int], bytes], Float64Array] = {}
+
+    def draw(self, values: Float64Array, block: int, draws: int, seed: int) -> tuple[IntArray, Float64Array]:
+        """The index rows and ``values`` resampled by them."""
+        n = len(values)
+        key = (n, block, draws, seed)
+        idx = self._idx.get(key)
+        if idx is None:
+            idx = self._idx[key] = block_indices(n, block, draws, np.random.default_rng([seed, block, n]))
+        vkey = (key, np.ascontiguousarray(values, dtype=np.float64).tobytes())
+        got = self._values.get(vkey)
+        if got is None:
+            got = self._values[vkey] = np.asarray(values[idx], dtype=np.float64)
+        return idx, got
+
+
 def conditional_mean_ci(
     fired: BoolArray,
     values: Float64Array,
@@ -111,16 +134,17 @@ def conditional_mean_ci(
     draws: int = DRAWS,
     confidence: float = CONFIDENCE,
     seed: int = SEED,
+    pool: Resamples | None = None,
 ) -> tuple[float, float]:
-    """Bootstrap interval of ``mean(values[fired])`` resampling weeks in moving blocks of ``block``."""
+    """Bootstrap interval of ``mean(values[fired])`` resampling weeks in moving blocks of ``block``
+    (``pool``: draws shared with the other signals of the same attribution)."""
     n = len(values)
     if n == 0 or not fired.any():
         return float("nan"), float("nan")
-    rng = np.random.default_rng([seed, block, n])
-    idx = block_indices(n, block, draws, rng)
+    idx, resampled = (pool or Resamples()).draw(values, block, draws, seed)
     f = fired[idx]
     counts = f.sum(axis=1)
-    sums = np.where(f, values[idx], 0.0).sum(axis=1)
+    sums = np.where(f, resampled, 0.0).sum(axis=1)
     means = sums[counts > 0] / counts[counts > 0]
     if len(means) == 0:
         return float("nan"), float("nan")
@@ -139,6 +163,7 @@ def signal_stat(
     confidence: float = CONFIDENCE,
     seed: int = SEED,
     point_in_time: pd.Series | None = None,
+    pool: Resamples | None = None,
 ) -> SignalStat:
     """Attribution of one signal against one forward-return label (both indexed by as-of date).
 
@@ -149,7 +174,7 @@ def signal_stat(
     y = both["y"].to_numpy(dtype=np.float64)
     fired = s > 0
     n, k = len(y), int(fired.sum())
-    lo, hi = conditional_mean_ci(fired, y, horizon, draws, confidence, seed)
+    lo, hi = conditional_mean_ci(fired, y, horizon, draws, confidence, seed, pool)
     base = float(y.mean()) if n else float("nan")
     members = SIGNAL_MEMBERS.get(name)
     pit_weeks: int | None = None
@@ -194,6 +219,7 @@ def attribute(
     (``point_in_time``: see ``signal_stat``; ``past_end``: the count per horizon of outcomes beyond the
     window, recorded as given)."""
     kinds = kinds or {}
+    pool = Resamples()
     stats = [
         signal_stat(
             str(col),
@@ -205,6 +231,7 @@ def attribute(
             confidence,
             seed,
             point_in_time,
+            pool,
         )
         for col in signals.columns
         for h in horizons

@@ -17,14 +17,21 @@ calendar (``exchange_calendars`` XNYS) says which days were sessions, so the as-
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import io
 import warnings
 from datetime import date
+from importlib import metadata
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from rotascope._typing import DateArray
+from rotascope.atomicfile import atomic_write
+from rotascope.errors import RotascopeError
+from rotascope.store.cache import discard
 
 EXCHANGE = "XNYS"
 CAL_START = "1990-01-01"
@@ -49,6 +56,41 @@ def nyse_sessions(start: str = CAL_START, end: str | None = None) -> DateArray:
         cal = xc.get_calendar(EXCHANGE, **kwargs)
         sessions = cal.sessions
     return np.asarray(sessions.to_numpy().astype("datetime64[D]"))
+
+
+SAVED_MARGIN_DAYS = 14
+"""A saved session list serves a data calendar it covers by at least this many days past its last date
+(the last week's close must be known to drop a running week)."""
+
+
+def saved_sessions(folder: Path | None, through: np.datetime64) -> DateArray:
+    """``nyse_sessions()``, kept in ``folder`` as ``xnys-<exchange_calendars version>.npy`` so a warm run
+    neither imports exchange_calendars nor builds its holiday rules (~1 s). Sessions up to ``through`` plus
+    ``SAVED_MARGIN_DAYS`` are all the weekly as-ofs read, and they are fixed for a library version; a file
+    that ends earlier or does not read back is rebuilt (no folder: computed every time)."""
+    if folder is None:
+        return nyse_sessions()
+    try:
+        version = metadata.version("exchange_calendars")
+    except metadata.PackageNotFoundError:
+        return nyse_sessions()
+    path = folder / f"xnys-{version}.npy"
+    need = np.asarray(through).astype("datetime64[D]") + np.timedelta64(SAVED_MARGIN_DAYS, "D")
+    if path.exists():
+        try:
+            saved = np.asarray(np.load(path, allow_pickle=False), dtype="datetime64[D]")
+            if len(saved) and saved[-1] >= need:
+                return saved
+        except Exception as exc:  # NumPy raises many types for a damaged file
+            discard(path, exc)
+    sessions = nyse_sessions()
+    if len(sessions) and sessions[-1] >= need:
+        buf = io.BytesIO()
+        np.save(buf, sessions, allow_pickle=False)
+        with contextlib.suppress(OSError, RotascopeError):
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, buf.getvalue())
+    return sessions
 
 
 def _week_key(days: DateArray) -> np.ndarray:

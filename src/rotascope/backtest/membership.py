@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from rotascope._typing import DateArray
+from rotascope.backtest import replay_cache
 from rotascope.backtest.replay import BREADTH_UNIVERSE, Replay, replay
 from rotascope.backtest.strategies import StrategyStats, run_strategies
 from rotascope.monitor.engine import todays_members
@@ -159,7 +160,35 @@ def compare_membership(
 ) -> MembershipComparison:
     """Re-run the replay and strategies 1-2 on today's members over the weeks ``universe`` was on a dated
     list, and set them against the point-in-time replay ``rep`` (see the module docstring); the strategies
-    close on ``end``, the backtest window's last day (default: the last calendar day)."""
+    close on ``end``, the backtest window's last day (default: the last calendar day). From the disk cache
+    (``replay_cache``) when the monitor, ``rep`` and the parameters were seen before."""
+    members = rep.membership if rep.membership is not None else pd.DataFrame(index=rep.signals.index)
+    path = replay_cache.entry_path(
+        monitor,
+        "membership",
+        ".json",
+        replay_cache.frame_digest(rep.signals),
+        replay_cache.frame_digest(members),
+        repr((cost_bps, stop, lag, universe, None if end is None else str(end))),
+    )
+    hit = replay_cache.load_text(path, MembershipComparison.model_validate_json)
+    if isinstance(hit, MembershipComparison):
+        return hit
+    made = _compare(monitor, rep, cost_bps, stop, lag, universe, end)
+    replay_cache.save_text(path, made.model_dump_json())
+    return made
+
+
+def _compare(
+    monitor: Monitor,
+    rep: Replay,
+    cost_bps: float,
+    stop: float,
+    lag: int,
+    universe: str,
+    end: np.datetime64 | None,
+) -> MembershipComparison:
+    """``compare_membership`` computed (no cache)."""
     membership = rep.membership if rep.membership is not None else pd.DataFrame(index=rep.signals.index)
     weeks = universe_weeks(membership)
     on = (

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from rotascope._typing import DateArray
-from rotascope.backtest.calendar import as_index, weekly_asof
+from rotascope.backtest.calendar import as_index, saved_sessions, weekly_asof
 from rotascope.executor import parallel_map
 from rotascope.monitor.asof import resolve_as_of
 from rotascope.monitor.engine import SURVIVORSHIP
@@ -168,10 +168,23 @@ def replay_dates(monitor: Monitor, start: date | None = None, end: date | None =
         ratio = monitor.panel.pairs[PAIR].ratio
         finite = np.flatnonzero(np.isfinite(ratio))
         start = cal[finite[0]].astype(date) if len(finite) else None
-    days = weekly_asof(cal, start, end)
+    days = weekly_asof(cal, start, end, saved_sessions(monitor.cache_dir, cal[-1]) if len(cal) else None)
     if len(cal) > MIN_HISTORY:
         return np.asarray(days[days >= cal[MIN_HISTORY]])
     return np.asarray(days[:0])
+
+
+def signal_kinds(frame: pd.DataFrame, extra_keys: set[str]) -> dict[str, SignalKind]:
+    """Which replayed columns are 1/0 flags and which scores: the regime's are flags (``ladder_reached`` a
+    score); an injected column is a flag when every known value is 0 or 1."""
+    kinds: dict[str, SignalKind] = {}
+    for col in frame.columns:
+        vals = frame[col].dropna().to_numpy()
+        is_flag = col not in extra_keys and col != "ladder_reached"
+        if col in extra_keys and len(vals) and np.isin(vals, (0.0, 1.0)).all():
+            is_flag = True
+        kinds[str(col)] = "flag" if is_flag else "score"
+    return kinds
 
 
 def replay(
@@ -233,17 +246,10 @@ def replay(
             raise ValueError(f"extra signals collide with regime signals: {sorted(clash)}")
         frame = pd.concat([frame, batch.set_axis(frame.index)], axis=1)
         extra_keys.update(str(c) for c in batch.columns)
-    kinds: dict[str, SignalKind] = {}
-    for col in frame.columns:
-        vals = frame[col].dropna().to_numpy()
-        is_flag = col not in extra_keys and col != "ladder_reached"
-        if col in extra_keys and len(vals) and np.isin(vals, (0.0, 1.0)).all():
-            is_flag = True
-        kinds[str(col)] = "flag" if is_flag else "score"
     data = monitor.panel.data
     return Replay(
         signals=frame,
-        kinds=kinds,
+        kinds=signal_kinds(frame, extra_keys),
         data_fingerprint=data.fingerprint,
         source=data.source,
         elapsed_s=time.perf_counter() - began,

@@ -25,7 +25,8 @@ from rotascope.backtest.attribution import Attribution, attribute
 from rotascope.backtest.calendar import window_end
 from rotascope.backtest.forward import forward_relative_return_label
 from rotascope.backtest.membership import MembershipComparison, compare_membership
-from rotascope.backtest.replay import Extra, Replay, replay, replay_dates
+from rotascope.backtest.replay import Extra, Replay, replay_dates
+from rotascope.backtest.replay_cache import cached_replay
 from rotascope.backtest.result import DISCLAIMER as DISCLAIMER
 from rotascope.backtest.result import BacktestParams as BacktestParams
 from rotascope.backtest.result import BacktestResult as BacktestResult
@@ -80,7 +81,7 @@ def run_backtest(
             f"Fewer than two weekly as-of dates between {params.start or 'the start'} and "
             f"{params.end or 'the end'}; widen the range."
         )
-    rep = replay(monitor, days, extra)
+    rep = cached_replay(monitor, days, extra)
     replayed = rep
     spread: pd.DataFrame | None = None
     if valuation is not None and not valuation.empty:
