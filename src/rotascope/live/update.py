@@ -27,11 +27,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from rotascope.clock import now as clock_now
 from rotascope.config import Settings, split_list
 from rotascope.errors import ConfigError, ProviderError
 from rotascope.fundamentals.store import upsert_sec_annual
@@ -45,6 +46,7 @@ from rotascope.providers.errors import (
     BadResponse,
     ProviderConfigError,
     SourceUnavailable,
+    Unreachable,
 )
 from rotascope.providers.fred import FRED_SERIES, FredFetcher
 from rotascope.providers.http import HttpClient
@@ -91,6 +93,8 @@ SOURCE_NAMES = {
     "news": "News feeds",
     "ishares": "iShares",
 }
+Failure = Literal["unreachable", "refused", "unavailable", "bad"]
+"""Why an item failed: no reply at all, refused (key, setting), unavailable (5xx, 429), bad reply."""
 BAR_OVERLAP_DAYS = 10
 """Bars are fetched from this many days before the first missing session, to chain onto a stored close."""
 SERIES_OVERLAP_DAYS = 45
@@ -126,6 +130,9 @@ class ItemResult:
     """Failed or skipped, and the cached data is older than ``stale_days``."""
     flagged: tuple[str, ...] = ()
     """Reasons of the values cleaned on the way in (one per value; listed in ``quality_flags``)."""
+    failure: Failure | None = None
+    """Why an attempted item failed: no reply at all (offline), refused (a key or setting), unavailable
+    (5xx, 429) or a bad reply."""
 
 
 @dataclass
@@ -259,7 +266,7 @@ def run_update(
     if unknown:
         raise ConfigError(f"Unknown source(s) {', '.join(unknown)}: choose from {', '.join(SOURCES)}.")
     explicit = bool(sources)
-    clock = now or (lambda: datetime.now(UTC))
+    clock = now or clock_now  # ROTASCOPE_TODAY when set: the same today as every age and as-of
     report = UpdateReport(started_at=utcnow(), sources=[s for s in SOURCES if s in chosen])
     store = open_store(settings, write=True)
     run = _Run(settings, store, report, since, clock, sleep)
@@ -516,14 +523,21 @@ def _attempt(run: _Run, source: str, item: str, handler: Handler) -> tuple[ItemR
             text = scrub(str(exc)) if isinstance(exc, ProviderError) else _unusable(source, label, exc)
             log_update(run.store.conn, UpdateLogRow(source, label, started, utcnow(), "failed", 0, text))
             last = _last(run, source, item)
-            result = _with_stale(run, ItemResult(source, label, "failed", 0, text, last))
-            if isinstance(exc, AccessDenied | ProviderConfigError):
-                return result, "refused"
-            return result, "unavailable" if isinstance(exc, SourceUnavailable) else "bad"
+            kind = _failure(exc)
+            result = _with_stale(run, ItemResult(source, label, "failed", 0, text, last, failure=kind))
+            return result, "unavailable" if kind == "unreachable" else kind
         last = _last(run, source, item)
         return ItemResult(source, label, done.status, done.rows, done.message, last, flagged=done.flagged), ""
     finally:
         run.store.release()  # one write window per item: readers and other writers get in between
+
+
+def _failure(exc: Exception) -> Failure:
+    if isinstance(exc, AccessDenied | ProviderConfigError):
+        return "refused"
+    if isinstance(exc, Unreachable):
+        return "unreachable"
+    return "unavailable" if isinstance(exc, SourceUnavailable) else "bad"
 
 
 def _unusable(source: str, item: str, exc: Exception) -> str:
@@ -643,7 +657,7 @@ def _yahoo_item(run: _Run, prefetch: Prefetch[BarsResult], symbol: str) -> Outco
     message = "; ".join([f"{len(new)} sessions {first}..{final}", *notes])
     with item_transaction(run.store) as conn:
         insert_quality_flags(conn, flags)
-        rows = upsert_bars(conn, new)
+        rows = upsert_bars(conn, new, run.today)
         kind = KIND_BY_YAHOO_TYPE.get(result.instrument_type or "", "stock")
         if ensure_instrument(conn, symbol, kind):
             message += f"; new instrument ({kind})"
@@ -735,7 +749,7 @@ def _polygon_item(run: _Run, chain: _BulkChain, day: date) -> Outcome:
     message = "; ".join(notes)
     with item_transaction(run.store) as conn:
         insert_quality_flags(conn, flags)
-        rows = upsert_bars(conn, bars)
+        rows = upsert_bars(conn, bars, run.today)
         log_update(conn, UpdateLogRow("polygon", item, started, utcnow(), "updated", rows, message))
     return Outcome("updated", rows, message, reasons)
 

@@ -28,6 +28,7 @@ from rotascope.providers.errors import (
     ProviderConfigError,
     RateLimited,
     SourceUnavailable,
+    Unreachable,
 )
 from rotascope.redact import scrub
 
@@ -244,6 +245,7 @@ class HttpClient:
         last_cause = ""
         last_status = 0
         made = 0
+        answered = False  # any reply at all (a status, or a body cut short): the host is reachable
         for attempt in range(attempts):
             if self._limiter is not None:
                 self._limiter.acquire()
@@ -272,7 +274,11 @@ class HttpClient:
                 last_cause, last_status = f"the request timed out after {self.timeout:g} s", 0
                 self.attempts_log.append((item, "timeout"))
             except httpx.RemoteProtocolError:
-                last_cause, last_status = "the connection closed before the full reply arrived", 0
+                last_cause, last_status, answered = (
+                    "the connection closed before the full reply arrived",
+                    0,
+                    True,
+                )
                 self.attempts_log.append((item, "protocol"))
             except httpx.TransportError as exc:
                 last_cause, last_status = f"network error ({type(exc).__name__})", 0
@@ -292,6 +298,7 @@ class HttpClient:
                 ) from None
             else:
                 status = response.status_code
+                answered = True
                 self.attempts_log.append((item, status))
                 headers = {k.lower(): v for k, v in response.headers.items()}
                 if 200 <= status < 300 or status in accept:
@@ -313,7 +320,8 @@ class HttpClient:
                 source=self.source,
                 item=item,
             )
-        raise SourceUnavailable(
+        cls = Unreachable if made and not answered else SourceUnavailable
+        raise cls(
             f"{self.source} is unavailable for {item} after {tries}: {last_cause}.",
             source=self.source,
             item=item,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from rotascope.providers.errors import AccessDenied, RateLimited, SourceUnavailable
+from rotascope.providers.errors import AccessDenied, RateLimited, SourceUnavailable, Unreachable
 from rotascope.providers.http import (
     RETRY_STATUSES,
     HttpResponse,
@@ -155,6 +155,7 @@ class YfinanceTransport:
         from yfinance.exceptions import YFRateLimitError  # type: ignore[import-untyped]
 
         cause, last_status, made = "", 0, 0
+        answered = False  # any reply at all (a status, or a body cut short): the host is reachable
         for attempt in range(self.retries + 1):
             if self._limiter is not None:
                 self._limiter.acquire()
@@ -168,16 +169,17 @@ class YfinanceTransport:
             except curl_errors.Timeout:
                 cause, last_status = f"the request timed out after {self.timeout:g} s", 0
             except (curl_errors.IncompleteRead, curl_errors.ChunkedEncodingError):
-                cause, last_status = "the connection closed before the full reply arrived", 0
+                cause, last_status, answered = "the connection closed before the full reply arrived", 0, True
             except curl_errors.RequestException as exc:
                 text = scrub(str(exc))
                 if "partial" in text.lower() or "(18)" in text:
-                    cause = "the connection closed before the full reply arrived"
+                    cause, answered = "the connection closed before the full reply arrived", True
                 else:
                     cause = f"network error ({type(exc).__name__}: {text[:120]})"
                 last_status = 0
             else:
                 status = int(response.status_code)
+                answered = True
                 headers = {str(k).lower(): str(v) for k, v in response.headers.items()}
                 if 200 <= status < 300 or status in accept:
                     return HttpResponse(
@@ -200,7 +202,8 @@ class YfinanceTransport:
                 source=self.source,
                 item=item,
             )
-        raise SourceUnavailable(
+        cls = Unreachable if not answered else SourceUnavailable
+        raise cls(
             f"{self.source} is unavailable for {item} after {tries}: {cause}.", source=self.source, item=item
         )
 
