@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from rotascope.config import Settings
 from rotascope.monitor.run import Monitor
@@ -11,6 +12,24 @@ from rotascope.web.app import create_app
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
+
+TODAY = date(2026, 12, 7)
+"""The day web tests pin with ROTASCOPE_TODAY: the data's age in the bodies is the same whenever they run."""
+
+
+def fresh_fields(monitor: Monitor, settings: Settings) -> dict[str, Any]:
+    """The freshness fields the monitor, analysis and debate bodies carry, worked out here: the embedded
+    data is complete to its last session, so that session's age before TODAY against stale_days."""
+    last = monitor.panel.calendar[-1].astype(date)
+    age = (TODAY - last).days
+    return {
+        "data_as_of": last.isoformat(),
+        "today": TODAY.isoformat(),
+        "data_age_days": age,
+        "stale": age > settings.stale_days,
+        "stale_days": settings.stale_days,
+        "complete_note": None,
+    }
 
 
 def make_client(settings: Settings, monitor: Monitor) -> TestClient:

@@ -1,5 +1,6 @@
 """One analysis, whichever door: the CLI and the web API give the same analysis for the same question,
-including a store that holds SEC fundamentals and dated headlines (the inputs only the CLI used to load)."""
+including a store that holds SEC fundamentals and dated headlines (the inputs only the CLI used to load),
+and say the same about how old the data is (today pinned with ``ROTASCOPE_TODAY``)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from typer.testing import CliRunner
 
 from rotascope.cli import app
 from rotascope.config import Settings, load_settings
-from rotascope.monitor.freshness import Freshness
 from rotascope.monitor.run import Monitor, build_monitor
 from rotascope.store.db import open_store
 from rotascope.store.live import NewsRow, ensure_live_schema, insert_news, item_transaction
@@ -27,6 +27,13 @@ if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
 AS_OF = "2024-07-19"
+TODAY = date(2026, 12, 7)
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both doors read the same clock: the data's age is the same whichever day the tests run."""
+    monkeypatch.setenv("ROTASCOPE_TODAY", TODAY.isoformat())
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +71,29 @@ def cli_json(settings: Settings, *args: str) -> dict[str, Any]:
     )
     assert result.exit_code == 0, result.output
     out: dict[str, Any] = json.loads(result.stdout)
-    for key in Freshness.model_fields:  # the data's age is said when shown, not part of the analysis
-        out.pop(key)
     return out
+
+
+def expected_freshness(settings: Settings) -> dict[str, Any]:
+    """The freshness fields worked out here: the last session on which IWM, SPY and the ladder's series are
+    all stored (the store's last complete session), its age in days before TODAY, against stale_days."""
+    store = open_store(settings)
+    try:
+        last = store.conn.execute(
+            "SELECT max(date) FROM bars WHERE symbol = 'IWM' AND date IN "
+            "(SELECT date FROM bars WHERE symbol = 'SPY')"
+        ).fetchall()[0][0]
+    finally:
+        store.close()
+    age = (TODAY - last).days
+    return {
+        "data_as_of": last.isoformat(),
+        "today": TODAY.isoformat(),
+        "data_age_days": age,
+        "stale": age > settings.stale_days,
+        "stale_days": settings.stale_days,
+        "complete_note": None,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +113,10 @@ def test_universe_analysis_is_the_same_from_the_cli_and_the_web(
     cli = cli_json(rich_settings, "analyze")
     web = client.get("/api/analysis", params={"as_of": AS_OF})
     assert web.status_code == 200, web.text
-    assert web.json() == cli
+    assert web.json() == cli  # the analysis and the data's freshness alike
+    fresh = expected_freshness(rich_settings)
+    assert {key: cli[key] for key in fresh} == fresh
+    assert cli["stale"] is True and cli["data_age_days"] > 100  # the embedded data ends in 2026-07
     ops = {o["agent"]: o for o in cli["opinions"]}
     assert "SEC EDGAR" in ops["fundamentals"]["data_note"]  # the stored facts reached the agent
     assert ops["sentiment"]["claims"], "the stored headlines reached the sentiment agent"
@@ -101,6 +131,8 @@ def test_single_name_debates_are_the_same_from_the_cli_and_the_web(
     assert web.status_code == 200, web.text
     assert web.json() == cli
     assert cli["kind"] == kind and cli["subject"] == symbol
+    fresh = expected_freshness(rich_settings)
+    assert {key: web.json()[key] for key in fresh} == fresh
 
 
 def test_bad_symbols_get_one_sentence_and_nothing_is_stored(

@@ -35,12 +35,17 @@ def test_a_week_of_member_bars_in_six_requests(replay: LiveReplay, make_settings
     # the bulk source's closes are traded prices: 2 % above the stored adjusted closes on the anchor
     raw = {s: round(c * 1.02, 4) for s, c in stored.items()}
     replay.script(grouped_path(ANCHOR), Reply(200, grouped_daily(ANCHOR, {**raw, "NOTAMEMBER": 5.0})))
+    kept, newest = [s for s in sorted(stored) if s not in ("AAPL", "A", "AA")][:2]  # two more members
     for i, day in enumerate(WEEK):
         closes = {s: round(c * (1 + 0.001 * (i + 1)), 4) for s, c in raw.items()}
         if i == 2:
             closes["AAPL"] = -5.0  # a bad row: dropped and listed, the rest of the day is stored
         if i == 3:
-            closes["AA"] *= 10  # a 10x jump from the stored close: dropped and listed
+            closes["AA"] *= 10  # a 10x jump the next day undoes: a one-day spike, dropped and listed
+        if i >= 1:
+            closes[kept] *= 10  # a 10x jump that holds the next days: a real move, stored as `init` would
+        if i == 4:
+            closes[newest] *= 10  # a 10x jump on the batch's last day: not confirmed yet, held back
         replay.script(grouped_path(day), Reply(200, grouped_daily(day, closes)))
     report = run_update(settings, ["polygon"], now=lambda: NOW, sleep=lambda _: None)
     assert [r.item for r in report.items] == [d.isoformat() for d in WEEK]
@@ -61,8 +66,16 @@ def test_a_week_of_member_bars_in_six_requests(replay: LiveReplay, make_settings
     flags = _rows(db, "SELECT symbol, date, reason FROM quality_flags WHERE source = 'Polygon.io'")
     assert ("AAPL", WEEK[2], "non-positive price") in flags
     assert _rows(db, f"SELECT count(*) FROM bars WHERE symbol = 'AA' AND date = '{WEEK[3]}'") == [(0,)]
-    assert [r for r in flags if r[0] == "AA" and r[1] == WEEK[3] and "one-day jump" in str(r[2])]
+    assert ("AA", WEEK[3], "one-day spike that reverses next day") in flags  # init's rule and words
     assert _rows(db, f"SELECT count(*) FROM bars WHERE symbol = 'AA' AND date = '{WEEK[4]}'") == [(1,)]
+    moved = _rows(
+        db, f"SELECT date, close FROM bars WHERE symbol = '{kept}' AND date > '{ANCHOR}' ORDER BY 1"
+    )
+    assert [d for d, _ in moved] == WEEK  # the lasting jump is stored, from its first day on
+    assert abs(float(moved[1][1]) / float(moved[0][1]) / 10 - 1.002 / 1.001) < 1e-4  # type: ignore[arg-type]
+    assert not [r for r in flags if r[0] == kept]
+    assert _rows(db, f"SELECT count(*) FROM bars WHERE symbol = '{newest}' AND date = '{WEEK[4]}'") == [(0,)]
+    assert [r for r in flags if r[0] == newest and r[1] == WEEK[4] and "not confirmed" in str(r[2])]
     logged = " ".join(str(m) for (m,) in _rows(db, "SELECT message FROM update_log"))
     assert KEY not in logged
 
@@ -128,6 +141,19 @@ def test_feed_tokens_never_reach_the_log_or_the_summary(
     assert secret not in shown and "abc123def" not in shown and "token=***" in shown
     logged = _rows(settings.db, "SELECT item, message FROM update_log WHERE source = 'news'")
     assert logged and not [r for r in logged if secret in str(r) or "abc123def" in str(r)]
+
+
+def test_a_feed_cannot_backdate_its_headlines(replay: LiveReplay, make_settings: MakeSettings) -> None:
+    """A real update of a feed whose pubDates are months before the fetch: every stored headline is known
+    from the fetch on (the later of its pubDate and the first sighting), so no past analysis can read it."""
+    replay.script("/feed.xml", Reply(200, recording("news/markets_rss.xml")))
+    settings = make_settings(news_feeds=f"{replay.url}/feed.xml")
+    report = run_update(settings, ["news"], now=lambda: NOW, sleep=lambda _: None)
+    assert report.ok, report.summary_lines()
+    stored = _rows(settings.db, "SELECT published, known_at FROM news")
+    fetched = NOW.replace(tzinfo=None)
+    assert sum(published < fetched for published, _ in stored) >= 2  # the feed dates these in 2025
+    assert all(known_at >= max(published, fetched) for published, known_at in stored)
 
 
 def test_the_source_label_says_live_only_for_update_loads() -> None:

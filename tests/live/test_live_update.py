@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 
 import duckdb
 import pytest
+import typer
 from live_replay import (
     FRENCH,
     MID_SESSION,
@@ -28,6 +29,7 @@ from live_replay import (
 )
 from typer.testing import CliRunner
 
+from rotascope.config import Settings
 from rotascope.live.update import ItemResult, run_update
 
 SPY = "/v8/finance/chart/SPY"
@@ -319,3 +321,70 @@ def test_cli_update_prints_the_summary_and_fails_clearly(
     assert "Traceback" not in bad.stderr + bad.stdout
     since = CliRunner().invoke(app, ["update", "--since", "2026-13-01"], env=env)
     assert since.exit_code == 1 and "--since must be a date like" in since.stderr
+
+
+def spy_served(replay: LiveReplay) -> typer.Typer:
+    """The CLI with `update` registered, and the fake server serving SPY's recorded chart."""
+    from rotascope.cli import app
+    from rotascope.live.command import register
+
+    register(app)
+    replay.serve(SPY, "yahoo/SPY_live.json")
+    return app
+
+
+def cli_env(settings: Settings, replay: LiveReplay, today: str) -> dict[str, str]:
+    """The CLI's environment: the store copy, Yahoo (plain HTTP) at the fake server, no retries, today."""
+    return {
+        "ROTASCOPE_HOME": str(settings.home),
+        "ROTASCOPE_YAHOO_BASE_URL": replay.url,
+        "ROTASCOPE_YAHOO_TRANSPORT": "httpx",
+        "ROTASCOPE_HTTP_RETRIES": "0",
+        "ROTASCOPE_TODAY": today,
+    }
+
+
+def test_update_reads_today_from_the_clock(replay: LiveReplay, make_settings: MakeSettings) -> None:
+    """`update` reads today from ROTASCOPE_TODAY, as every age does: pinned to Thursday 2026-07-09 (a day
+    that has not traded yet), --since 2026-07-10 is in the future, and SPY's closes are stored up to
+    2026-07-08 although the server has bars up to 2026-07-13 (the real today would take them all)."""
+    app = spy_served(replay)
+    settings = make_settings()
+    env = cli_env(settings, replay, "2026-07-09")
+    future = CliRunner().invoke(app, ["update", "--since", "2026-07-10"], env=env)
+    assert future.exit_code == 1
+    assert "--since 2026-07-10 is in the future (today is 2026-07-09)." in future.stderr
+    assert not replay.requests  # refused before asking anything
+    result = CliRunner().invoke(app, ["update", "--source", "yahoo", "--symbols", "SPY"], env=env)
+    assert result.exit_code == 0, result.output
+    assert last_date(settings.db, "SPY") == date(2026, 7, 8)
+    # the recording's sessions after the stored 2026-07-01 up to the pinned today's eve: 07-02, 07-06..07-08
+    stamps = json.loads(recording("yahoo/SPY_live.json"))["chart"]["result"][0]["timestamp"]
+    days = [datetime.fromtimestamp(t, tz=UTC).date() for t in stamps]
+    new = [d for d in days if date(2026, 7, 1) < d < date(2026, 7, 9)]
+    assert len(new) == 4 and f"1 updated ({len(new)} rows)" in result.stdout
+
+
+def test_after_updating_only_spy_analyze_stays_on_the_last_complete_session(
+    replay: LiveReplay, make_settings: MakeSettings
+) -> None:
+    """A real `update` of SPY alone (the recording runs to 2026-07-13), then `analyze`: the answer stays on
+    2026-07-01, the last session IWM and the other inputs share, and says SPY is ahead and IWM held back."""
+    app = spy_served(replay)
+    settings = make_settings()
+    env = cli_env(settings, replay, "2026-12-07")
+    runner = CliRunner()
+    updated = runner.invoke(app, ["update", "--source", "yahoo", "--symbols", "SPY"], env=env)
+    assert updated.exit_code == 0, updated.output
+    spy_last = last_date(settings.db, "SPY")
+    assert spy_last is not None and spy_last > date(2026, 7, 1) == last_date(settings.db, "IWM")
+    text = runner.invoke(app, ["analyze", "--no-save"], env=env)
+    assert text.exit_code == 0, text.output
+    first, second, *_ = text.stdout.splitlines()
+    assert first.startswith("STALE DATA: the last complete session is 2026-07-01,")
+    assert f"SPY (to {spy_last})" in second and "IWM" in second.split("but ")[1] and "held back" in second
+    got = json.loads(runner.invoke(app, ["analyze", "--no-save", "-f", "json"], env=env).stdout)
+    assert got["as_of"] == "2026-07-01" == got["data_as_of"]
+    assert f"SPY (to {spy_last})" in got["complete_note"]
+    iwm_spy = [c for o in got["opinions"] for c in o["claims"] if "IWM/SPY" in c["text"]]
+    assert iwm_spy and not any("n/a" in c["text"] for c in iwm_spy)  # IWM/SPY read on a day both exist

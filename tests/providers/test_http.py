@@ -18,6 +18,7 @@ from rotascope.providers.errors import (
     ProviderConfigError,
     RateLimited,
     SourceUnavailable,
+    Unreachable,
 )
 from rotascope.providers.http import HttpClient, RateLimiter, mask_secrets, parse_retry_after
 
@@ -70,6 +71,7 @@ def test_500_forever_is_source_unavailable(
     assert str(err.value) == "FRED is unavailable for DGS10 (ust_10y) after 3 attempts: HTTP 500."
     assert (err.value.source, err.value.item) == ("FRED", "DGS10 (ust_10y)")
     assert isinstance(err.value, ProviderError)
+    assert not isinstance(err.value, Unreachable)  # the source answered (with errors): not offline
     assert len(fake_sleep.calls) == 2
 
 
@@ -103,6 +105,7 @@ def test_timeout_after_retries(server: ReplayServer, make_client: MakeClient) ->
         "FRED is unavailable for DGS10 after 2 attempts: the request timed out after 0.1 s."
     )
     assert not isinstance(err.value, RateLimited)
+    assert isinstance(err.value, Unreachable)  # no reply at all
 
 
 def test_timeout_then_success(server: ReplayServer, make_client: MakeClient) -> None:
@@ -117,8 +120,9 @@ def test_truncated_transfer_is_retried_then_unavailable(
 ) -> None:
     body = b'{"chart":{"result":[{"meta":{}}],"error":null}}'
     server.script("/t", Reply(200, body, truncate_to=10))
-    with pytest.raises(SourceUnavailable, match="the connection closed before the full reply arrived"):
+    with pytest.raises(SourceUnavailable, match="the connection closed before the full reply arrived") as err:
         make_client("Yahoo Finance", base_url=server.url, retries=1).get("/t", item="IWM")
+    assert not isinstance(err.value, Unreachable)  # part of a reply came: the host is reachable
 
 
 @pytest.mark.parametrize(
@@ -155,7 +159,7 @@ def test_connection_refused_is_source_unavailable(make_client: MakeClient) -> No
         port = s.getsockname()[1]
     client = make_client("FRED", base_url=f"http://127.0.0.1:{port}", retries=1)
     expected = r"^FRED is unavailable for DGS2 after 2 attempts: network error \(ConnectError\)\.$"
-    with pytest.raises(SourceUnavailable, match=expected):
+    with pytest.raises(Unreachable, match=expected):  # no reply at all: offline, not a failing source
         client.get("/x", item="DGS2")
 
 

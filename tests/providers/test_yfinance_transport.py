@@ -4,6 +4,7 @@ sentence."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,7 +14,13 @@ import numpy as np
 import pytest
 from provider_replay import FakeSleep, ReplayServer, Reply, recording
 
-from rotascope.providers.errors import AccessDenied, BadResponse, RateLimited, SourceUnavailable
+from rotascope.providers.errors import (
+    AccessDenied,
+    BadResponse,
+    RateLimited,
+    SourceUnavailable,
+    Unreachable,
+)
 from rotascope.providers.yahoo import YahooFetcher, parse_chart
 from rotascope.providers.yfinance_transport import YfinanceTransport
 
@@ -81,8 +88,28 @@ def test_a_refused_crumb_is_one_sentence(server: ReplayServer, transport: Yfinan
 def test_a_truncated_body_is_unavailable(server: ReplayServer, transport: YfinanceTransport) -> None:
     auth(server)
     server.script(CHART, Reply(200, recording("yahoo/IWM_chart.json"), truncate_to=200))
-    with pytest.raises(SourceUnavailable, match="closed before the full reply arrived"):
+    with pytest.raises(SourceUnavailable, match="closed before the full reply arrived") as err:
         fetch(server, transport)
+    assert not isinstance(err.value, Unreachable)  # part of a reply came: the host is reachable
+
+
+def test_no_reply_at_all_is_unreachable(cookie_cache: Path) -> None:
+    """A port nobody listens on: no attempt gets any reply, which is offline, not a failing source."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dead = f"http://127.0.0.1:{port}"
+    made = YfinanceTransport(
+        "Yahoo Finance", origin=dead, timeout=2.0, retries=1, backoff=0.0, cache_dir=cookie_cache
+    )
+    try:
+        fetcher = YahooFetcher(client=made, base_url=dead, now=lambda: AFTER_CLOSE)
+        with pytest.raises(
+            Unreachable, match=r"^Yahoo Finance is unavailable for IWM after 2 attempts: network"
+        ):
+            fetcher.fetch(symbol="IWM", start="2025-11-17", end="2025-11-21")
+    finally:
+        made.close()
 
 
 def test_hosts_other_than_yahoo_and_the_origin_are_refused(

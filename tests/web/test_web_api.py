@@ -32,12 +32,18 @@ from rotascope.report.diff import diff_analyses
 from rotascope.store.db import open_store
 from rotascope.web.command import register
 from storecopy import private_home
-from webclient import make_client
+from webclient import TODAY, fresh_fields, make_client
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
 DAY = date(2024, 7, 19)
+
+
+@pytest.fixture(autouse=True)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The data's age in the bodies is computed against ROTASCOPE_TODAY, not the day the tests run."""
+    monkeypatch.setenv("ROTASCOPE_TODAY", TODAY.isoformat())
 
 
 def private_copy(settings: Settings, home: Path) -> Settings:
@@ -86,14 +92,15 @@ def one_sentence(body: dict[str, Any]) -> str:
 
 
 # ------------------------------------------------------------------------------------------ numbers
-def test_monitor_matches_python_api(client: TestClient, monitor: Monitor) -> None:
+def test_monitor_matches_python_api(client: TestClient, monitor: Monitor, loaded_settings: Settings) -> None:
     r = client.get("/api/monitor", params={"as_of": "2024-07-19"})
     assert r.status_code == 200
     body = r.json()
     iwm = next(p for p in body["snapshot"]["pairs"] if p["pair"] == "IWM/SPY")
     assert iwm["returns"]["1w"] == 0.037744
     assert iwm["returns"]["1m"] == 0.075695
-    assert body == json.loads(monitor.at(DAY).to_json())
+    assert body == json.loads(monitor.at(DAY).to_json()) | fresh_fields(monitor, loaded_settings)
+    assert body["data_as_of"] == "2026-07-01" and body["stale"] is True  # the embedded data's age
     assert body["disclaimer"] == "Research tooling, not investment advice."
 
 
@@ -129,7 +136,7 @@ def test_analysis_matches_and_is_not_stored(
         expected = Analyst(store, loaded_settings, monitor).universe(DAY)  # the one analysis service
     finally:
         store.close()
-    assert r.json() == json.loads(expected.to_json())
+    assert r.json() == json.loads(expected.to_json()) | fresh_fields(monitor, loaded_settings)
     assert expected.decision.calibration is not None  # calibrated, like the CLI
     assert client.get("/api/history", params={"limit": 1000}).json() == before
 
@@ -144,7 +151,7 @@ def test_debate_matches_stock_analysis(
         expected = Analyst(store, loaded_settings, monitor).single(stock_symbol, DAY)
     finally:
         store.close()
-    assert r.json() == json.loads(expected.to_json())
+    assert r.json() == json.loads(expected.to_json()) | fresh_fields(monitor, loaded_settings)
     assert r.json()["kind"] == "stock"
 
 
@@ -232,13 +239,18 @@ def test_post_stores_then_history_lists_and_diffs(
     assert len(rw_client.get("/api/history", params={"kind": "stock"}).json()) >= 1
 
     a_id, b_id = a.json()["id"], b.json()["id"]
-    assert rw_client.get(f"/api/history/{a_id}").json() == a.json()
-    assert rw_client.get(f"/api/history/{a_id[:10].upper()}").json() == a.json()  # prefix, any case
+    fresh = fresh_fields(monitor, rw_settings)
+    assert {key: a.json()[key] for key in fresh} == fresh  # the POST answers say the data's age too
+    stored = {key: value for key, value in a.json().items() if key not in fresh}  # the analysis alone
+    assert rw_client.get(f"/api/history/{a_id}").json() == stored
+    assert rw_client.get(f"/api/history/{a_id[:10].upper()}").json() == stored  # prefix, any case
 
     r = rw_client.get("/api/diff", params={"a": a_id, "b": b_id})
     assert r.status_code == 200
     body = r.json()
-    expected = diff_analyses(Analysis.model_validate(a.json()), Analysis.model_validate(b.json()))
+    a_stored = Analysis.model_validate(stored)
+    b_stored = Analysis.model_validate({k: v for k, v in b.json().items() if k not in fresh})
+    expected = diff_analyses(a_stored, b_stored)
     assert body == json.loads(expected.to_json())
     assert body["ladder"]["delta"] == b.json()["ladder_reached"] - a.json()["ladder_reached"]
     assert body["evidence"], "two dates four months apart must differ in some evidence"
@@ -361,8 +373,11 @@ def test_openapi_documents_every_answer(client: TestClient) -> None:
             ok = op["responses"]["200"]["content"]["application/json"]["schema"]
             assert ok, f"{method} {path} has no response schema"
             assert "Problem" in json.dumps(op["responses"].get("422", op["responses"].get("404", {})))
-    for model in ("MonitorResult", "ChartData", "Analysis", "AnalysisDiff", "HistoryItem", "Problem"):
-        assert model in spec["components"]["schemas"]
+    schemas = spec["components"]["schemas"]
+    for model in ("MonitorAnswer", "ChartData", "AnalysisAnswer", "Analysis", "AnalysisDiff", "Problem"):
+        assert model in schemas
+    for model in ("MonitorAnswer", "AnalysisAnswer"):  # the data's age is documented where it is served
+        assert {"data_as_of", "data_age_days", "stale", "stale_days"} <= set(schemas[model]["required"])
 
 
 # ----------------------------------------------------------------------------------------- command

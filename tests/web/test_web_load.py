@@ -24,6 +24,7 @@ from rotascope.config import Settings
 from rotascope.monitor.run import Monitor
 from rotascope.report.chartdata import chart_data
 from rotascope.web.app import create_app, running_server
+from webclient import TODAY, fresh_fields
 
 REQUESTS = 200
 DATES = ("2024-07-19", "2023-01-03", "2020-03-23", "2008-10-10", None)
@@ -69,13 +70,20 @@ async def hammer(base_url: str, paths: list[str]) -> list[tuple[str, int, bytes,
             await c.aclose()
 
 
-def expected(monitor: Monitor, path: str) -> Any:
-    """The Python API's answer to the question behind ``path``, as parsed JSON."""
+@pytest.fixture(autouse=True)
+def pinned_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The monitor bodies carry the data's age: against a fixed today (the server runs in-process)."""
+    monkeypatch.setenv("ROTASCOPE_TODAY", TODAY.isoformat())
+
+
+def expected(monitor: Monitor, settings: Settings, path: str) -> Any:
+    """The Python API's answer to the question behind ``path``, as parsed JSON (the monitor's with the
+    data's freshness)."""
     day_text = path.split("as_of=")[1].split("&")[0] if "as_of=" in path else None
     day = date.fromisoformat(day_text) if day_text else None
     resolved = monitor.at(day).as_of
     if path.startswith("/api/monitor"):
-        return json.loads(monitor.at(resolved).to_json())
+        return json.loads(monitor.at(resolved).to_json()) | fresh_fields(monitor, settings)
     return json.loads(chart_data(monitor.panel, resolved, LOOKBACK).to_json())
 
 
@@ -93,7 +101,7 @@ def test_200_concurrent_requests_all_answered(loaded_settings: Settings, monitor
     for p, _, body, _ in results:
         bodies.setdefault(p, set()).add(body)
     assert all(len(b) == 1 for b in bodies.values())  # every copy of a question got the same bytes
-    assert all(json.loads(next(iter(b))) == expected(monitor, p) for p, b in bodies.items())
+    assert all(json.loads(next(iter(b))) == expected(monitor, loaded_settings, p) for p, b in bodies.items())
     latencies = sorted(t for *_, t in results)
     p50, p99 = statistics.median(latencies), latencies[int(0.99 * (len(latencies) - 1))]
     print(

@@ -12,10 +12,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
+from rotascope.clock import now as clock_now
 from rotascope.config import Settings, split_list
 from rotascope.errors import ProviderError
 from rotascope.providers import yahoo as yahoo_mod
@@ -94,7 +95,7 @@ def _ask(source: str, endpoint: str, call: Callable[[], str], secrets: tuple[str
 def check_sources(settings: Settings, now: Callable[[], datetime] | None = None) -> list[CheckRow]:
     """Ask every source once (those not configured are listed with what they need, not asked)."""
     s = settings
-    clock = now or (lambda: datetime.now(UTC))
+    clock = now or clock_now  # ROTASCOPE_TODAY when set, as update
     today = clock().date()
     start = today - timedelta(days=7)
     rows: list[CheckRow] = []

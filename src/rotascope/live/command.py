@@ -6,12 +6,12 @@ about live data). Every failure ends as one sentence through ``rotascope.console
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
+from rotascope.clock import today
 from rotascope.config import Settings
 from rotascope.console import err, friendly_errors, in_range, out, settings_of
 from rotascope.errors import DataError
@@ -69,8 +69,8 @@ def update(
         return
     with friendly_errors():
         start = parse_date(since, "--since") if since is not None else None
-        if start is not None and start > date.today():
-            raise DataError(f"--since {start} is in the future.")
+        if start is not None and start > today():  # ROTASCOPE_TODAY when set, as every other age
+            raise DataError(f"--since {start} is in the future (today is {today()}).")
         done: list[ItemResult] = []
         try:
             report = run_update(

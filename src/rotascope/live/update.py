@@ -27,11 +27,13 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from rotascope.clock import now as clock_now
 from rotascope.config import Settings, split_list
 from rotascope.errors import ConfigError, ProviderError
 from rotascope.fundamentals.ff6 import new_months
@@ -46,6 +48,7 @@ from rotascope.providers.errors import (
     BadResponse,
     ProviderConfigError,
     SourceUnavailable,
+    Unreachable,
 )
 from rotascope.providers.fred import FRED_SERIES, FredFetcher
 from rotascope.providers.french import ITEM as FRENCH_ITEM
@@ -54,7 +57,7 @@ from rotascope.providers.http import HttpClient
 from rotascope.providers.ishares import ISharesFetcher
 from rotascope.providers.news import NewsFetcher, headline_scores
 from rotascope.providers.polygon import GroupedDaily, PolygonGroupedFetcher
-from rotascope.providers.quality import check_incoming_bars, unconfirmed_jump
+from rotascope.providers.quality import check_incoming_bars, glitch_mask, unconfirmed_jump
 from rotascope.providers.sec import MAX_PER_SECOND, SecFetcher
 from rotascope.providers.yahoo import BarsResult, YahooFetcher
 from rotascope.providers.yfinance_transport import YahooTransport, YfinanceTransport
@@ -95,6 +98,8 @@ SOURCE_NAMES = {
     "ishares": "iShares",
     "french": "Kenneth French library",
 }
+Failure = Literal["unreachable", "refused", "unavailable", "bad"]
+"""Why an item failed: no reply at all, refused (key, setting), unavailable (5xx, 429), bad reply."""
 BAR_OVERLAP_DAYS = 10
 """Bars are fetched from this many days before the first missing session, to chain onto a stored close."""
 SERIES_OVERLAP_DAYS = 45
@@ -130,6 +135,9 @@ class ItemResult:
     """Failed or skipped, and the cached data is older than ``stale_days``."""
     flagged: tuple[str, ...] = ()
     """Reasons of the values cleaned on the way in (one per value; listed in ``quality_flags``)."""
+    failure: Failure | None = None
+    """Why an attempted item failed: no reply at all (offline), refused (a key or setting), unavailable
+    (5xx, 429) or a bad reply."""
 
 
 @dataclass
@@ -263,7 +271,7 @@ def run_update(
     if unknown:
         raise ConfigError(f"Unknown source(s) {', '.join(unknown)}: choose from {', '.join(SOURCES)}.")
     explicit = bool(sources)
-    clock = now or (lambda: datetime.now(UTC))
+    clock = now or clock_now  # ROTASCOPE_TODAY when set: the same today as every age and as-of
     report = UpdateReport(started_at=utcnow(), sources=[s for s in SOURCES if s in chosen])
     store = open_store(settings, write=True)
     run = _Run(settings, store, report, since, clock, sleep)
@@ -327,7 +335,7 @@ def _plan(
             api_key=s.polygon_api_key, client=run.client(polygon_mod.SOURCE), base_url=s.polygon_base_url
         )
         days, anchor = _bulk_days(run)
-        chain = _BulkChain(bulk, anchor)
+        chain = _BulkChain(bulk, anchor, tuple(days))
         return [d.isoformat() for d in days], lambda r, item: _polygon_item(
             r, chain, date.fromisoformat(item)
         )
@@ -526,14 +534,21 @@ def _attempt(run: _Run, source: str, item: str, handler: Handler) -> tuple[ItemR
             text = scrub(str(exc)) if isinstance(exc, ProviderError) else _unusable(source, label, exc)
             log_update(run.store.conn, UpdateLogRow(source, label, started, utcnow(), "failed", 0, text))
             last = _last(run, source, item)
-            result = _with_stale(run, ItemResult(source, label, "failed", 0, text, last))
-            if isinstance(exc, AccessDenied | ProviderConfigError):
-                return result, "refused"
-            return result, "unavailable" if isinstance(exc, SourceUnavailable) else "bad"
+            kind = _failure(exc)
+            result = _with_stale(run, ItemResult(source, label, "failed", 0, text, last, failure=kind))
+            return result, "unavailable" if kind == "unreachable" else kind
         last = _last(run, source, item)
         return ItemResult(source, label, done.status, done.rows, done.message, last, flagged=done.flagged), ""
     finally:
         run.store.release()  # one write window per item: readers and other writers get in between
+
+
+def _failure(exc: Exception) -> Failure:
+    if isinstance(exc, AccessDenied | ProviderConfigError):
+        return "refused"
+    if isinstance(exc, Unreachable):
+        return "unreachable"
+    return "unavailable" if isinstance(exc, SourceUnavailable) else "bad"
 
 
 def _unusable(source: str, item: str, exc: Exception) -> str:
@@ -655,7 +670,7 @@ def _yahoo_item(run: _Run, prefetch: Prefetch[BarsResult], symbol: str) -> Outco
     message = "; ".join([f"{len(new)} sessions {first}..{final}", *notes])
     with item_transaction(run.store) as conn:
         insert_quality_flags(conn, flags)
-        rows = upsert_bars(conn, new)
+        rows = upsert_bars(conn, new, run.today)
         kind = KIND_BY_YAHOO_TYPE.get(result.instrument_type or "", "stock")
         if ensure_instrument(conn, symbol, kind):
             message += f"; new instrument ({kind})"
@@ -687,12 +702,32 @@ class _BulkChain:
 
     fetcher: PolygonGroupedFetcher
     anchor: date | None
+    days: tuple[date, ...] = ()
+    """The batch's sessions, in order (a jump is judged by the next one)."""
     anchor_factors: dict[str, float] | None = None
     requests: int = 0
+    ahead: dict[date, GroupedDaily] = field(default_factory=dict)
+    """Sessions fetched early to judge the day before, kept for their own item."""
 
     def fetch(self, day: date) -> GroupedDaily:
+        if day in self.ahead:
+            return self.ahead.pop(day)
         self.requests += 1
         return self.fetcher.fetch(date=day)
+
+    def next_session(self, day: date) -> GroupedDaily | None:
+        """The batch's next day after ``day`` (asked once, kept for its own item); None when ``day`` is the
+        batch's last or the next cannot be fetched now (its own item will fail and say why)."""
+        later = [d for d in self.days if d > day]
+        if not later:
+            return None
+        if later[0] not in self.ahead:
+            self.requests += 1
+            try:
+                self.ahead[later[0]] = self.fetcher.fetch(date=later[0])
+            except ProviderError:
+                return None
+        return self.ahead[later[0]]
 
     def factors(self, run: _Run) -> dict[str, float]:
         """Stored / bulk close per symbol on the anchor session (absent: no common session); asked once."""
@@ -737,24 +772,27 @@ def _polygon_item(run: _Run, chain: _BulkChain, day: date) -> Outcome:
         notes.append(f"{rescaled} rescaled to continue the stored adjusted closes of {chain.anchor}")
     for col in ("open", "high", "low", "close"):
         bars[col] = (bars[col] * factor.fillna(1.0)).round(6)
-    bars, jumps = _drop_jumps(run, bars, day)
+    bars, jumps = _drop_jumps(run, chain, bars, day)
     flags += jumps
     if jumps:
-        notes.append(f"{len(jumps)} dropped: a one-day jump from the stored close beyond the spike limits")
+        notes.append(f"{len(jumps)} dropped: a one-day jump that reverses next day or is not confirmed yet")
     reasons = tuple(f.reason for f in flags)
     if flags:
         notes.append(f"{len(flags)} values cleaned (listed in quality_flags)")
     message = "; ".join(notes)
     with item_transaction(run.store) as conn:
         insert_quality_flags(conn, flags)
-        rows = upsert_bars(conn, bars)
+        rows = upsert_bars(conn, bars, run.today)
         log_update(conn, UpdateLogRow("polygon", item, started, utcnow(), "updated", rows, message))
     return Outcome("updated", rows, message, reasons)
 
 
-def _drop_jumps(run: _Run, bars: pd.DataFrame, day: date) -> tuple[pd.DataFrame, list[QualityFlag]]:
-    """Bars whose close jumps beyond the spike limits from the member's last stored close: dropped and
-    flagged (one day of a bulk reply cannot show whether the move reverses, as Yahoo's history can)."""
+def _drop_jumps(
+    run: _Run, chain: _BulkChain, bars: pd.DataFrame, day: date
+) -> tuple[pd.DataFrame, list[QualityFlag]]:
+    """Bars whose close jumps beyond the spike limits from the member's last stored close, judged by `init`'s
+    rule (``glitch_mask``) with the batch's next session: a jump the next close undoes is a one-day spike
+    (dropped); one it keeps is a real move (stored); without a next close in the batch it is held back."""
     last = dict(
         run.store.conn.execute(
             "SELECT symbol, arg_max(close, date) FROM bars WHERE date < ? AND close > 0 GROUP BY symbol",
@@ -762,14 +800,33 @@ def _drop_jumps(run: _Run, bars: pd.DataFrame, day: date) -> tuple[pd.DataFrame,
         ).fetchall()
     )
     s = run.settings
-    jump = bars["close"].astype(float) / bars["symbol"].map(last).astype(float) - 1.0
-    bad = ((jump > s.spike_up) | (jump < -s.spike_down)).to_numpy()
-    why = "one-day jump from the stored close beyond the spike limits (a reversal cannot be seen in one day)"
+    prev = bars["symbol"].map(last).astype(float)
+    jump = bars["close"].astype(float) / prev - 1.0
+    jumped = ((jump > s.spike_up) | (jump < -s.spike_down)).to_numpy()
+    if not jumped.any():
+        return bars, []
+    symbols = bars["symbol"][jumped]
+    following = chain.next_session(day)
+    later = (
+        {} if following is None else dict(zip(following.bars["symbol"], following.bars["close"], strict=True))
+    )
+    factor = symbols.map(chain.factors(run)).astype(float).fillna(1.0)  # the scale of today's stored closes
+    nxt = symbols.map(later).astype(float) * factor
+    triple = np.vstack([prev[jumped].to_numpy(), bars["close"][jumped].to_numpy(dtype=float), nxt.to_numpy()])
+    spike = glitch_mask(triple, s.spike_up, s.spike_down, s.spike_reversal)[1]
+    held = ~spike & ~(nxt.to_numpy() > 0)  # no next close to judge by: not confirmed yet
+    drop = np.zeros(len(bars), dtype=bool)
+    drop[np.flatnonzero(jumped)[spike | held]] = True
+    why = {
+        True: "one-day spike that reverses next day",
+        False: "one-day jump not confirmed until the next session (the batch has no later close)",
+    }
     flags = [
-        QualityFlag(polygon_mod.SOURCE, str(sym), day.isoformat(), "close", float(c), "bar dropped", why)
-        for sym, c in zip(bars["symbol"][bad], bars["close"][bad], strict=True)
+        QualityFlag(polygon_mod.SOURCE, str(sym), day.isoformat(), "close", float(c), "bar dropped", why[sp])
+        for sym, c, sp, out in zip(symbols, bars["close"][jumped], spike, spike | held, strict=True)
+        if out
     ]
-    return bars[~bad].reset_index(drop=True), flags
+    return bars[~drop].reset_index(drop=True), flags
 
 
 def _fred_item(run: _Run, fetcher: FredFetcher, fred_id: str) -> Outcome:

@@ -9,7 +9,7 @@ import typer
 
 from rotascope.console import AsOfOpt, FormatOpt, check_format, friendly_errors, out, settings_of
 from rotascope.monitor.asof import parse_date
-from rotascope.monitor.freshness import freshness
+from rotascope.monitor.freshness import fresh_payload, freshness
 from rotascope.monitor.run import build_monitor, warm_monitor
 from rotascope.monitor.valcache import cached_lens, revisions_reading, save_lens
 from rotascope.report.terminal import render
@@ -49,11 +49,9 @@ def register(app: typer.Typer) -> None:
                     save_lens(settings, lens, improve)
             fresh = freshness(monitor, settings)
         if fmt == "json":
-            body = (
-                result.model_dump(mode="json")
-                | fresh.model_dump(mode="json")
-                | {"valuation": lens.model_dump(mode="json") if lens else None}
-            )
+            body = fresh_payload(result.model_dump(mode="json"), fresh) | {
+                "valuation": lens.model_dump(mode="json") if lens else None
+            }
             sys.stdout.write(json.dumps(body, sort_keys=True, indent=2) + "\n")
             return
         for line in fresh.lines():

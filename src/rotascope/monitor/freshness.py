@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rotascope._record import Record
 from rotascope.clock import today as clock_today
@@ -65,8 +65,13 @@ def freshness(monitor: Monitor, settings: Settings, today: date | None = None) -
     )
 
 
+def fresh_payload(answer: dict[str, Any], fresh: Freshness) -> dict[str, Any]:
+    """An answer's JSON object with the freshness fields added at its top level (the CLI's JSON and the web
+    API's bodies carry the same keys)."""
+    return {**answer, **fresh.model_dump(mode="json")}
+
+
 def with_freshness(record: Record, fresh: Freshness) -> str:
     """``record``'s canonical JSON with the freshness fields added at its top level (sorted keys, two-space
     indent, trailing newline, as ``Record.to_json``)."""
-    payload = {**record.model_dump(mode="json"), **fresh.model_dump(mode="json")}
-    return json.dumps(payload, sort_keys=True, indent=2) + "\n"
+    return json.dumps(fresh_payload(record.model_dump(mode="json"), fresh), sort_keys=True, indent=2) + "\n"

@@ -5,7 +5,8 @@ httpx/json/csv error reaches a caller. Tree (all under :class:`rotascope.errors.
 
     ProviderError
     ├── SourceUnavailable     network error, timeout or 5xx after every retry
-    │   └── RateLimited       429 after every retry, or a Retry-After longer than we will wait
+    │   ├── RateLimited       429 after every retry, or a Retry-After longer than we will wait
+    │   └── Unreachable       no reply at all after every retry (refused, unresolved, timed out): offline
     ├── AccessDenied          401/403: the source refused us (missing key, blocked User-Agent)
     ├── BadResponse           truncated, malformed or unexpected body
     ├── NotFound              unknown symbol, series, ticker or CIK
@@ -28,6 +29,7 @@ __all__ = [
     "ProviderFailure",
     "RateLimited",
     "SourceUnavailable",
+    "Unreachable",
 ]
 
 
@@ -46,6 +48,11 @@ class SourceUnavailable(ProviderFailure):
 
 class RateLimited(SourceUnavailable):
     """The source kept answering 429 Too Many Requests, or asked us to wait longer than allowed."""
+
+
+class Unreachable(SourceUnavailable):
+    """No attempt got any reply (connection refused, host not resolved, timed out): the network or the host
+    is down, as opposed to a source that answered with an error."""
 
 
 class AccessDenied(ProviderFailure):

@@ -28,6 +28,7 @@ from rotascope.providers.errors import (
     ProviderConfigError,
     RateLimited,
     SourceUnavailable,
+    Unreachable,
 )
 from rotascope.redact import scrub
 
@@ -143,10 +144,12 @@ def _same_host_redirects_only(response: httpx.Response) -> None:
 @dataclass(frozen=True)
 class Transient:
     """An attempt worth repeating that got no reply: a timeout, a dropped connection, a network error, or
-    (``status``) a refusal a transport reports without a reply, such as yfinance's rate-limit error."""
+    (``status``) a refusal a transport reports without a reply, such as yfinance's rate-limit error.
+    ``answered``: the host did reply (a status, or a body cut short), so it is reachable."""
 
     cause: str
     status: int = 0
+    answered: bool = False
 
 
 SendOnce = Callable[[Deadline], HttpResponse | Transient]
@@ -187,6 +190,7 @@ class Retry:
         budget = Deadline(self.total if self.total is not None else self.timeout * attempts, self.clock)
         last = Transient("")
         made = 0
+        answered = False  # any reply at all: an unanswered run is Unreachable (offline), not a refusal
         for attempt in range(attempts):
             if self.limiter is not None:
                 self.limiter.acquire()
@@ -195,6 +199,7 @@ class Retry:
             made += 1
             got = send_once(Deadline(min(self.timeout, budget.remaining()), self.clock))
             retry_after: float | None = None
+            answered = answered or isinstance(got, HttpResponse) or got.answered or got.status != 0
             if isinstance(got, HttpResponse):
                 if 200 <= got.status < 300 or got.status in accept:
                     return got
@@ -213,7 +218,8 @@ class Retry:
                 source=self.source,
                 item=item,
             )
-        raise SourceUnavailable(
+        cls = Unreachable if made and not answered else SourceUnavailable
+        raise cls(
             f"{self.source} is unavailable for {item} after {tries}: {last.cause}.",
             source=self.source,
             item=item,
@@ -353,7 +359,7 @@ class HttpClient:
             return Transient(f"the request timed out after {self.timeout:g} s")
         except httpx.RemoteProtocolError:
             self.attempts_log.append((item, "protocol"))
-            return Transient("the connection closed before the full reply arrived")
+            return Transient("the connection closed before the full reply arrived", answered=True)
         except httpx.TransportError as exc:
             self.attempts_log.append((item, "network"))
             return Transient(f"network error ({type(exc).__name__})")

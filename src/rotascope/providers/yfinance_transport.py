@@ -179,13 +179,13 @@ class YfinanceTransport:
             except curl_errors.Timeout:
                 return Transient(f"the request timed out after {self.timeout:g} s")
             except (curl_errors.IncompleteRead, curl_errors.ChunkedEncodingError):
-                return Transient("the connection closed before the full reply arrived")
+                return Transient("the connection closed before the full reply arrived", answered=True)
             except curl_errors.RequestException as exc:
                 text = scrub(str(exc))
                 if self.max_bytes is not None and "(63)" in text:  # CURLE_FILESIZE_EXCEEDED
                     raise too_large(self.source, item, self.max_bytes) from None
                 if "partial" in text.lower() or "(18)" in text:
-                    return Transient("the connection closed before the full reply arrived")
+                    return Transient("the connection closed before the full reply arrived", answered=True)
                 return Transient(f"network error ({type(exc).__name__}: {text[:120]})")
             content = bytes(response.content)
             if self.max_bytes is not None and len(content) > self.max_bytes:  # decompressed past the cap

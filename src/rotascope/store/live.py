@@ -26,6 +26,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from rotascope.clock import today as clock_today
 from rotascope.providers.base import QualityFlag
 from rotascope.records import Headline
 from rotascope.store.db import Store, _friendly
@@ -163,20 +164,21 @@ def _days(col: pd.Series) -> pd.Series:
     return pd.to_datetime(col).dt.date
 
 
-def upsert_bars(conn: duckdb.DuckDBPyConnection, bars: pd.DataFrame) -> int:
+def upsert_bars(conn: duckdb.DuckDBPyConnection, bars: pd.DataFrame, today: date | None = None) -> int:
     """Replace stored bars on the same (symbol, date) with ``bars`` (source 'live', known_at = date).
 
     ``close_traded`` (the unadjusted close, when the frame has it) is stored beside the adjusted close.
 
     Callers pass finished sessions only (the Yahoo provider holds back an unfinished one); a bar dated
-    after today (UTC) is refused here as a second guard, since it can only be an unfinished session.
+    after ``today`` (default: the clock, ``ROTASCOPE_TODAY`` when set) is refused here as a second guard,
+    since it can only be an unfinished session.
     """
     if bars.empty:
         return 0
     frame = bars[["symbol", "date", "open", "high", "low", "close", "volume"]].copy()
     frame["close_traded"] = bars["close_traded"] if "close_traded" in bars.columns else np.nan
     frame["date"] = _days(frame["date"])
-    today = datetime.now(UTC).date()
+    today = today or clock_today()
     if any(d > today for d in frame["date"]):
         raise ValueError("refusing to store a bar dated after today: it cannot be a finished session")
     frame = frame.drop_duplicates(["symbol", "date"], keep="last")

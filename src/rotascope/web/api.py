@@ -6,7 +6,10 @@ that write are the two POSTs, which store an analysis in the store's ``analyses`
 directory), exactly as `rotascope analyze` / `rotascope debate` do.
 
 Every answer's numbers are the Python API's numbers: the bodies are the records' own canonical JSON
-(``Record.to_json``: sorted keys, the records' rounding), only without the indentation.
+(``Record.to_json``: sorted keys, the records' rounding), only without the indentation. The monitor,
+analysis and debate bodies also carry the data's freshness at their top level (``data_as_of``,
+``data_age_days``, ``stale``, ...), the same fields as the CLI's JSON, computed when served (never cached
+past the day).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from rotascope.backtest.result import BacktestResult
 from rotascope.backtest.store import list_backtests, load_backtest
 from rotascope.fundamentals.screen import ScreenResult, screen_at
 from rotascope.fundamentals.valuation import valuation_at
+from rotascope.monitor.freshness import Freshness, fresh_payload, freshness
 from rotascope.monitor.run import MIN_HISTORY, Monitor, MonitorResult
 from rotascope.monitor.valcache import revisions_reading
 from rotascope.records import Analysis, Record, ValuationLens
@@ -86,6 +90,15 @@ class BacktestDetail(Record):
     result: BacktestResult
 
 
+class MonitorAnswer(MonitorResult, Freshness):
+    """The monitor as of a date, with the data's freshness at its top level (as `monitor -f json`)."""
+
+
+class AnalysisAnswer(Analysis, Freshness):
+    """An analysis with the data's freshness at its top level (as `rotascope analyze -f json`); the stored
+    analysis (``/api/history/{id}``) is the ``Analysis`` alone."""
+
+
 class Health(BaseModel):
     """Liveness and what the server is serving."""
 
@@ -110,6 +123,12 @@ def _utc(value: datetime | None) -> datetime | None:
 def body_of(record: Record) -> bytes:
     """A record's canonical JSON (sorted keys, the record's own rounding), without the indentation."""
     return json.dumps(record.model_dump(mode="json"), sort_keys=True, separators=(",", ":")).encode()
+
+
+def _fresh_body(body: bytes, fresh: Freshness) -> bytes:
+    """A record's body with the freshness fields added at its top level (same keys as the CLI's JSON)."""
+    payload = fresh_payload(json.loads(body), fresh)
+    return json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
 
 
 def _json(body: bytes) -> Response:
@@ -174,13 +193,15 @@ async def _cached(st: WebState, key: tuple[object, ...], make: Callable[[], byte
     return _json(body)
 
 
-@router.get("/monitor", response_model=MonitorResult, summary="The rotation monitor as of a date")
+@router.get("/monitor", response_model=MonitorAnswer, summary="The rotation monitor as of a date")
 async def monitor(request: Request, as_of: AsOf = None) -> Response:
-    """Relative strength, rotation, breadth, macro, the evidence ladder, checklist and killers."""
+    """Relative strength, rotation, breadth, macro, the evidence ladder, checklist and killers, and how old
+    the data is."""
     st = state_of(request)
     m = await _monitor_async(st)
     day = _day(m, as_of)
-    return await _cached(st, ("monitor", day), lambda: body_of(m.at(day)))
+    fresh = freshness(m, st.settings)  # today's: the cache key carries the day it was computed on
+    return await _cached(st, ("monitor", day, fresh.today), lambda: _fresh_body(body_of(m.at(day)), fresh))
 
 
 @router.get("/valuation", response_model=ValuationLens | None, summary="The valuation lens as of a date")
@@ -215,7 +236,16 @@ async def charts(
     return await _cached(st, ("charts", day, lookback), lambda: body_of(chart_data(m.panel, day, lookback)))
 
 
+def _served(st: WebState, m: Monitor, key: tuple[object, ...], body: bytes) -> bytes:
+    """``body`` with today's freshness of ``m``'s data, cached for the day (``key`` names the answer)."""
+    fresh = freshness(m, st.settings)
+    return st.json_cache.get_or_make(
+        (st.generation, "fresh", *key, fresh.today), lambda: _fresh_body(body, fresh)
+    )
+
+
 def _universe(st: WebState, as_of: date | None) -> tuple[Analysis, bytes]:
+    """The universe analysis and its served body (with the data's freshness)."""
     m = st.monitor()
     day = _day(m, as_of)
 
@@ -224,16 +254,18 @@ def _universe(st: WebState, as_of: date | None) -> tuple[Analysis, bytes]:
             return body_of(Analyst(store, st.settings, m).universe(day))
 
     body = st.json_cache.get_or_make((st.generation, "analysis", day), make)
-    return Analysis.model_validate_json(body), body
+    return Analysis.model_validate_json(body), _served(st, m, ("analysis", day), body)
 
 
-@router.get("/analysis", response_model=Analysis, summary="Universe analysis (agents, debate, decision)")
+@router.get(
+    "/analysis", response_model=AnalysisAnswer, summary="Universe analysis (agents, debate, decision)"
+)
 def analysis(request: Request, as_of: AsOf = None) -> Response:
     """The four agents, their debate and the decision/risk agent on small caps vs SPY. Not stored."""
     return _json(_universe(state_of(request), as_of)[1])
 
 
-@router.post("/analysis", response_model=Analysis, summary="Run and store a universe analysis")
+@router.post("/analysis", response_model=AnalysisAnswer, summary="Run and store a universe analysis")
 def store_analysis(request: Request, as_of: AsOf = None) -> Response:
     """Like GET, then saved in the history (same id as `rotascope analyze` on the same data and config)."""
 
@@ -280,10 +312,10 @@ def _stock(st: WebState, symbol: str, as_of: date | None) -> tuple[Analysis, byt
             return body_of(Analyst(store, st.settings, m).single(name, day))
 
     body = st.json_cache.get_or_make((st.generation, "debate", name, day), make)
-    return Analysis.model_validate_json(body), body
+    return Analysis.model_validate_json(body), _served(st, m, ("debate", name, day), body)
 
 
-@router.get("/debate/{symbol}", response_model=Analysis, summary="Single-stock debate")
+@router.get("/debate/{symbol}", response_model=AnalysisAnswer, summary="Single-stock debate")
 def debate(
     request: Request,
     symbol: Annotated[str, Path(description="A stored stock symbol, e.g. a Russell 2000 member.")],
@@ -293,7 +325,7 @@ def debate(
     return _json(_stock(state_of(request), symbol, as_of)[1])
 
 
-@router.post("/debate/{symbol}", response_model=Analysis, summary="Run and store a single-stock debate")
+@router.post("/debate/{symbol}", response_model=AnalysisAnswer, summary="Run and store a single-stock debate")
 def store_debate(
     request: Request,
     symbol: Annotated[str, Path(description="A stored stock symbol.")],

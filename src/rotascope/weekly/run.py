@@ -2,12 +2,15 @@
 stored universe analysis, then write the dated desk report and the summary, and store the analysis.
 
 Each step prints one progress line (stderr). The report and the summary are written before the analysis
-is stored, each atomically, so a failed write stores nothing; offline, the run goes on with the cached
-data and the summary's first line says so.
+is stored, each atomically, so a failed write stores nothing. When the update falls short the run goes on
+with the cached data and the summary's first line says how: offline (no source gave any reply), failed
+(the sources answered but every item failed), partial (some items failed or were cleaned), or the one
+sentence of an update that could not run (bad settings); the command then exits 1.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,7 +22,7 @@ from rotascope.analysis.stored import stored_universe
 from rotascope.atomicfile import atomic_write
 from rotascope.config import Settings
 from rotascope.errors import RotascopeError
-from rotascope.live.update import UpdateReport, run_update
+from rotascope.live.update import SOURCE_NAMES, ItemResult, UpdateReport, run_update
 from rotascope.live.watch import compare, data_alerts, previous_analysis, refreshed
 from rotascope.monitor.freshness import freshness
 from rotascope.report.command import check_target, report_data, write_analysis_report
@@ -40,22 +43,64 @@ class WeeklyFiles:
     text: str
 
 
+def _by_source(items: list[ItemResult]) -> str:
+    """'Yahoo Finance 3, FRED 1': how many of ``items`` each source holds, in the run's order."""
+    counts = Counter(SOURCE_NAMES[r.source] for r in items)
+    return ", ".join(f"{name} {n}" for name, n in counts.items())
+
+
+def update_outcome(report: UpdateReport) -> tuple[str, bool]:
+    """The summary's first line for a finished update, and whether the update fell short: offline (no source
+    gave any reply), failed (sources answered, but every item failed), partial (some items failed or sent
+    values that had to be cleaned) or updated. A source that refused (a key or a setting to fix) is named
+    with its own sentence."""
+    failed, cleaned, n = report.failed, report.cleaned, len(report.items)
+    tried = [r for r in failed if r.status == "failed"]
+    refused = next((r for r in tried if r.failure == "refused"), None)
+    fix = f" To fix: {refused.message}" if refused is not None else ""
+    if not report.items:
+        return "NOT UPDATED: no source was set up to run, so this runs on the cached data.", True
+    if not refreshed(report):
+        if tried and all(r.failure == "unreachable" for r in tried):
+            return (
+                f"OFFLINE: no source could be reached (none of the {len(tried)} items tried got any reply; "
+                f"{n} items not refreshed: {_by_source(failed)}), so this runs on the cached data.",
+                True,
+            )
+        answering = ", ".join(
+            dict.fromkeys(SOURCE_NAMES[r.source] for r in tried if r.failure != "unreachable")
+        )
+        return (
+            f"UPDATE FAILED: all {n} items failed ({_by_source(failed)}); {answering} answered, but with "
+            f"errors, so this runs on the cached data.{fix}",
+            True,
+        )
+    if failed or cleaned:
+        parts = [f"{len(failed)} of {n} items failed ({_by_source(failed)})"] if failed else []
+        if cleaned:
+            parts.append(
+                f"{len(cleaned)} items sent values that were cleaned on the way in (listed in quality_flags)"
+            )
+        return (
+            f"PARTIAL UPDATE: {report.rows:,} rows stored, but {' and '.join(parts)}; those run on the "
+            f"cached data.{fix}",
+            True,
+        )
+    return f"data updated ({report.rows:,} rows stored).", False
+
+
 def _update(settings: Settings, progress: Console) -> tuple[UpdateReport | None, str, bool]:
-    """Run the live update; (report, the summary's first sentence, whether it failed)."""
+    """Run the live update; (report, the summary's first sentence, whether it fell short)."""
     try:
         report = run_update(settings, console=progress)
-    except RotascopeError as exc:
-        return None, f"OFFLINE: the update failed ({exc}), so this runs on the cached data.", True
-    if not refreshed(report):
-        return report, "OFFLINE: no source could be refreshed, so this runs on the cached data.", True
-    if not report.ok:
-        failed = len(report.failed)
-        line = (
-            f"updated {report.rows:,} rows, but {failed} of {len(report.items)} items failed to update: "
-            "those run on the cached data."
+    except RotascopeError as exc:  # bad settings, a locked or missing store: nothing was asked
+        reason = str(exc).rstrip(".")
+        return (
+            None,
+            f"UPDATE FAILED: the update could not run ({reason}), so this runs on the cached data.",
+            True,
         )
-        return report, line, True
-    return report, f"data updated ({report.rows:,} rows stored).", False
+    return report, *update_outcome(report)
 
 
 def run_weekly(
