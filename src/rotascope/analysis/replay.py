@@ -38,11 +38,21 @@ REPLAY_AGENTS: tuple[tuple[str, tuple[ClaimSpec, ...]], ...] = (
 
 
 def agent_signals(monitor: Monitor, as_of: date) -> dict[str, float]:
-    """The agents' final scores and the decision's conviction and tilt at one as-of (the per-week path)."""
+    """The agents' final scores and the evidence score's conviction and tilt at one as-of (the per-week
+    path): the worded analysis's debate, sized by the kernels :func:`agent_frame` runs on every week."""
     a = universe_analysis(monitor, as_of, REPLAY_CONFIG, full_risk=False)
-    out = {f"agent_{o.agent}": o.score for o in a.debate.final}
-    out["decision_conviction"] = a.decision.conviction
-    out["decision_tilt"] = a.decision.tilt
+    final = a.debate.final
+    score = np.array([[o.score for o in final]], dtype=np.float64).reshape(1, len(final))
+    conf = np.array([[o.confidence for o in final]], dtype=np.float64).reshape(1, len(final))
+    conviction = vector.conviction(
+        score, conf, np.array([float(a.ladder_reached or 0)]), np.array([float(len(a.killers_triggered))])
+    )
+    row = np.searchsorted(monitor.panel.calendar, np.datetime64(a.as_of, "D"), side="right") - 1
+    out = {f"agent_{o.agent}": o.score for o in final}
+    out["decision_conviction"] = float(conviction[0])
+    out["decision_tilt"] = float(
+        vector.tilt(conviction, tilt_weights(monitor.panel, np.array([row], dtype=np.int64)))[0]
+    )
     return out
 
 
