@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from rotascope.agents.decision import calibrated_probabilities
+from rotascope.agents.members import MemberInputs, debate_members
 from rotascope.analysis.service import Analyst
 from rotascope.calibration.cross import (
     CrossLabels,
@@ -23,6 +24,7 @@ from rotascope.calibration.cross import (
     vol_at,
 )
 from rotascope.calibration.member_review import member_review, member_review_lines, write_member_calls
+from rotascope.calibration.name_call import name_call, pooled_base_rates
 from rotascope.calibration.outcomes import BASE, BEAR, BULL
 from rotascope.config import Settings
 from rotascope.indicators.kernels import sma
@@ -200,3 +202,30 @@ def test_the_record_meets_its_targets(monitor: Monitor, tmp_path: Path) -> None:
     assert np.allclose(frame[["p_bull", "p_base", "p_bear"]].sum(axis=1), 1.0, atol=1e-5)
     rows = duckdb.sql(f"SELECT count(*) FROM read_csv('{path}')").fetchall()
     assert rows[0][0] == len(frame)
+
+
+def test_a_member_without_a_call_shows_the_member_base_rates(monitor: Monitor) -> None:
+    """`debate --all`: a member the cross-section has no call for shows the pooled member base rates, says
+    why in its note, expects 0 and stands aside; the evidence score only breaks ties."""
+    day = date(2024, 7, 19)
+    cc = cross_calibration_of(monitor)
+    members = monitor.panel.data.members
+    symbols = tuple(members.symbols[:6])
+    close = members.float64()[:, :6]
+    calls = {s: c for s in symbols[:3] if (c := name_call(cc, s, day)) is not None}
+    pooled = pooled_base_rates(cc, day)
+    assert pooled is not None and pooled[1] > 100_000
+    inputs = MemberInputs(symbols, (None,) * 6, close, calibrated=calls, pooled=pooled)
+    ranked = debate_members(monitor, day, inputs)
+    without = [c for c in ranked.calls if c.symbol not in calls]
+    assert without, "some debated member must lack a call for this test to mean anything"
+    for c in without:
+        bear, _, bull = pooled[0]
+        assert (c.bull, c.bear) == (round(bull, 2), round(bear, 2)) and c.base_rates == pooled[0]
+        assert c.tilt == "none" and c.expected_relative_return == 0.0 and c.model_weight == 0.0
+        assert c.note.startswith("no calibrated call: no outcome band") and f"{pooled[1]:,}" in c.note
+    for c in ranked.calls:
+        if c.symbol in calls:
+            assert c.note == "" and c.base_rates == calls[c.symbol].base_rates
+    no_rates = debate_members(monitor, day, MemberInputs(symbols, (None,) * 6, close, calibrated=calls))
+    assert {c.symbol for c in no_rates.calls} == set(calls) & {c.symbol for c in ranked.calls}
