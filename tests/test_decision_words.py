@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 from rotascope.agents import decision as dec
 from rotascope.agents.base import claim
 from rotascope.records import Calibration, Decision, Evidence
@@ -36,26 +34,6 @@ def test_no_tilt_reason_matches_the_numbers() -> None:
         "base rates",
         "stand aside",
     )
-
-
-@pytest.mark.parametrize(
-    ("conviction", "reached", "expected"),
-    [
-        (0.30, 4, ("toward", "tilt toward IWN", "allocate")),
-        (0.30, 3, ("toward", "tilt toward IWN", "trade")),
-        (-0.30, 5, ("away", "tilt away from IWN", "trade")),
-        (0.15, 5, ("none", "no tilt: evidence on IWN is balanced", "stand aside")),
-        (-0.15, 5, ("none", "no tilt: evidence on IWN is balanced", "stand aside")),
-    ],
-)
-def test_the_evidence_score_rule_decides_the_direction_and_words_it(
-    conviction: float, reached: int, expected: tuple[str, str, str]
-) -> None:
-    got = dec.stance_and_mode(conviction, reached, 0.7, "IWN")
-    assert (got.direction, got.stance, got.mode) == expected
-    assert (got.strength == 0) == (got.direction == "none")
-    sized = dec.tilt_size(got.strength, 0.8)
-    assert sized > 0 if got.direction == "toward" else sized < 0 if got.direction == "away" else sized == 0
 
 
 def test_analyses_stored_before_the_direction_existed_read_it_from_their_stance() -> None:

@@ -343,7 +343,7 @@ class Scenario(Record):
 
 
 class BaseRates(Record):
-    """A single name's outcome climatology (there is no calibrated model for single names).
+    """A single name's outcome climatology (its probabilities when it has no calibrated call).
 
     Outcomes as for the universe (``rotascope.calibration.outcomes``): the subject against its benchmark
     over the horizon, with the band from the pair's trailing volatility known at the as-of; the rates count
@@ -357,7 +357,8 @@ class BaseRates(Record):
     outcomes: list[str]
     """bear, base, bull: the measurable events (empty when no band is known at the as-of)."""
     base_rates: list[float] | None
-    """bear, base, bull; None when too few labels are known."""
+    """bear, base, bull; None only when no outcome band is known (below ``min_labelled_weeks`` known
+    outcomes they are shown and the note says how few they count)."""
     labelled_weeks: int
     min_labelled_weeks: int
     first_labelled: date | None
@@ -380,8 +381,10 @@ class Calibration(Record):
     base_rate_source: str = ""
     """Where the base rates come from, with their counts (IWM's own labels; the size prior's weeks)."""
     class_means: list[float]
-    """Mean realised relative return of bear, base and bull outcomes known at the as-of."""
+    """Mean realised relative return of bear, base and bull outcomes known at the as-of, against the
+    benchmark the tilt is held against (a member's: the cross-section's mean; ``calibration.call``)."""
     expected_relative_return: float
+    """Sum of probability x class mean (``calibration.call.expected_relative_return``)."""
     round_trip_cost: float
     """Cost of entering and leaving the pair, as a relative return (the stance must clear it)."""
     model_weight: float

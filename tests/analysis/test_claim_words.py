@@ -13,7 +13,8 @@ from datetime import date
 
 import pytest
 
-from rotascope.agents.run import universe_analysis
+from rotascope.agents.base import AgentContext
+from rotascope.agents.run import opinions_for
 from rotascope.backtest.replay import replay_dates
 from rotascope.executor import parallel_map
 from rotascope.measures import UNITS
@@ -24,8 +25,10 @@ NUMBER = r"([+-]?\d+(?:\.\d+)?)( %| pp|(?:st|nd|rd|th) percentile)?"
 
 
 def _claims(monitor: Monitor, day: date) -> list[Claim]:
-    a = universe_analysis(monitor, day, "test", full_risk=False)
-    return [c for o in a.opinions for c in o.claims]
+    # the universe analysis's opinions (``universe_analysis(...).opinions``), also on IWM's first weeks,
+    # which have no outcome band and so no analysis
+    ops = opinions_for(AgentContext(monitor.at(day), monitor.panel, None, monitor.thresholds))
+    return [c for o in ops for c in o.claims]
 
 
 def _template(text: str) -> str:

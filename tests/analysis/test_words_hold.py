@@ -25,6 +25,7 @@ from rotascope.agents.run import universe_analysis
 from rotascope.analysis.service import Analyst
 from rotascope.backtest.replay import replay_dates
 from rotascope.config import Settings
+from rotascope.errors import DataError
 from rotascope.measures import UNITS
 from rotascope.monitor.run import Monitor
 from rotascope.records import Analysis, Claim
@@ -184,9 +185,16 @@ def test_every_13th_replay_week_words_hold(monitor: Monitor) -> None:
     slips: list[str] = []
     weeks = replay_weeks(monitor)
     assert len(weeks) > 100
+    no_band = 0
     for day in weeks:
-        a = universe_analysis(monitor, day, "words", full_risk=False)
+        try:
+            a = universe_analysis(monitor, day, "words", full_risk=False)
+        except DataError as e:  # IWM's first 63 days: no outcome band, so no analysis (one sentence)
+            assert "no base rates: IWM vs SPY has fewer than 63 days" in str(e)
+            no_band += 1
+            continue
         slips += [f"{day}: {s}" for s in analysis_slips(a)]
+    assert no_band <= 2
     assert not slips, f"{len(slips)} slips:\n" + "\n".join(dict.fromkeys(s.split(": ", 1)[1] for s in slips))
 
 

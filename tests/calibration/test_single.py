@@ -80,12 +80,22 @@ def test_a_member_uses_only_what_is_known_at_the_as_of(monitor: Monitor, loaded_
 def test_too_little_history_says_so(
     monitor: Monitor, loaded_settings: Settings, symbol: str, bench: str, day: date
 ) -> None:
-    """A member listed in 2024 and KRE in its first year: fewer than 52 known outcomes, no rates shown."""
+    """A member listed in 2024 and KRE in its first year: fewer than 52 known outcomes; the base rates are
+    still what is shown (never the evidence score), with the sentence that says how few they count."""
     close = close_of(monitor, loaded_settings, symbol)
     got = single_name_base_rates(
         monitor.panel.calendar, close, monitor.panel.data.etf.column(bench), day, symbol, bench,
         monitor.thresholds.calibration,
     )  # fmt: skip
-    assert got.base_rates is None and 0 < got.labelled_weeks < MIN_BASE_RATE_WEEKS
-    assert got.note.startswith("No calibrated model for single names, and too little history for base rates")
-    assert f"only {got.labelled_weeks} 13-week outcomes of {symbol} vs {bench}" in got.note
+    assert got.base_rates is not None and 0 < got.labelled_weeks < MIN_BASE_RATE_WEEKS
+    assert sum(got.base_rates) == pytest.approx(1.0, abs=1e-5)
+    assert got.note.startswith(
+        f"No calibrated call: {got.labelled_weeks} labelled 13-week outcomes of {symbol} vs {bench} known by"
+    )
+    assert f"fewer than the {MIN_BASE_RATE_WEEKS} a call needs; showing base rates" in got.note
+    _, call = single_name_rates(
+        monitor.panel.calendar, close, monitor.panel.data.etf.column(bench), day, symbol, bench,
+        monitor.thresholds.calibration,
+    )  # fmt: skip
+    assert call is not None and call.method == "base rates" and call.model_weight == 0
+    assert call.probabilities == call.base_rates == got.base_rates and call.no_measured_edge

@@ -46,21 +46,24 @@ def test_headline_changes(diff: AnalysisDiff, stored: tuple[Analysis, Analysis])
     assert diff.same_data and diff.same_config
     # hand-checked from the two stored runs: the ladder jumped from level 0 to level 5
     assert (diff.ladder.old, diff.ladder.new, diff.ladder.delta) == (0.0, 5.0, 5.0)
-    # conviction = P(bull) - P(bear), read from each stored run (the hand-set score: -0.10, then +0.47)
+    # conviction = P(bull) - P(bear), read from each stored run: without a calibrated call both are IWM vs
+    # SPY's base rates (issue #23: never the hand-set evidence score, which read -0.10, then +0.47)
+    assert all(x.decision.calibration and x.decision.calibration.method == "base rates" for x in stored)
     assert (diff.conviction.old, diff.conviction.new) == (a.decision.conviction, b.decision.conviction)
-    assert (diff.conviction.old, diff.conviction.new) == (-0.1, 0.47)
-    assert diff.conviction.delta == pytest.approx(0.57)
+    assert abs(diff.conviction.old) <= 0.05 and abs(diff.conviction.new) <= 0.05
+    assert diff.conviction.delta == pytest.approx(b.decision.conviction - a.decision.conviction)
     probs = {s.name: (s.old, s.new) for s in diff.scenarios}
     old_p = {s.name: s.probability for s in a.decision.scenarios}
     new_p = {s.name: s.probability for s in b.decision.scenarios}
     assert probs == {k: (old_p[k], new_p[k]) for k in ("bull", "base", "bear")}
-    assert sum(new_p.values()) == pytest.approx(1.0) and new_p["bull"] > old_p["bull"]
+    assert sum(new_p.values()) == pytest.approx(1.0)
     deltas = {s.name: s.delta for s in diff.scenarios}
     assert deltas == pytest.approx({k: new_p[k] - old_p[k] for k in new_p})
-    assert diff.stance.changed and diff.stance.new == "tilt toward small caps"
-    assert (diff.mode.old, diff.mode.new) == ("stand aside", "trade")
-    assert (diff.direction.old, diff.direction.new) == ("none", "toward") and diff.direction.changed
-    assert diff.tilt.old == 0.0 and diff.tilt.new == b.decision.tilt > 0
+    # at the base rates the desk stands aside both weeks, however far the ladder moved
+    assert not diff.stance.changed and diff.stance.new.startswith("no tilt: ")
+    assert (diff.mode.old, diff.mode.new) == ("stand aside", "stand aside")
+    assert (diff.direction.old, diff.direction.new) == ("none", "none") and not diff.direction.changed
+    assert diff.tilt.old == diff.tilt.new == 0.0
     assert diff.killers == []
 
 
@@ -107,7 +110,7 @@ def test_verdict_is_broadening(diff: AnalysisDiff) -> None:
     assert diff.verdict.startswith("Week over week (2024-07-12 → 2024-07-19), the rotation is BROADENING")
     assert "level 0 to 5" in diff.verdict
     bull = next(s for s in diff.scenarios if s.name == "bull")
-    assert f"P(bull) {bull.old:.2f} → {bull.new:.2f}" in diff.verdict and bull.new > bull.old
+    assert f"P(bull) {bull.old:.2f} → {bull.new:.2f}" in diff.verdict
 
 
 def test_reverse_and_identity(stored: tuple[Analysis, Analysis]) -> None:

@@ -1,23 +1,16 @@
-"""The decision/risk agent: turns the debated opinions and the ladder into a desk view.
+"""The decision/risk agent: turns the calibrated call, the debated opinions and the ladder into a desk view.
 
-Arithmetic (documented, deterministic):
+The bull/base/bear probabilities are ALWAYS measured frequencies of defined outcomes: a calibrated call
+(the universe's walk-forward, issue #11; the cross-section's for a Russell 2000 member) or, where there
+is none, the subject's base rates with the sentence why (``calibration.single``). The agents' evidence
+score (``vector.conviction``: the confidence-weighted consensus with the ladder and the killers) is a
+replay signal, an input of the calibrator and a tie-break of the member ranking; it never becomes a
+probability, a stance or a tilt here. The rule:
 
-* consensus = confidence-weighted mean of the final agent scores (-1..1);
-* s = clip(0.6 x consensus + 0.5 x (ladder_reached - 2.5) / 2.5 - 0.25 x killers_triggered, -1, 1);
-* P(bull) = 0.30 + 0.35 s+ - 0.15 s-, P(bear) = 0.30 + 0.35 s- - 0.15 s+, P(base) = 1 - P(bull) - P(bear)
-  (s+ = max(s, 0), s- = max(-s, 0)), rounded to whole percents with the remainder on the base case;
-* conviction = P(bull) - P(bear); a tilt needs |conviction| > 0.15;
-* mode: 'allocate' when the ladder reached level 4+ with IWM/SPY up in >= 60 % of the last 13 weeks and
-  bullish conviction; 'trade' for any other tilt; 'stand aside' otherwise;
-* tilt = sign x max_tilt x min(1, |conviction| / 0.5) x (the risk toolkit's vol-targeted weight, <= 1).
-
-The arithmetic above is the EVIDENCE SCORE (a replay signal and an input of the calibrator). When a
-calibrated call is given (the universe analysis, issue #11), the desk view follows it instead:
-
-* P(bear), P(base), P(bull) = the calibrated probabilities (``rotascope.calibration``), rounded to whole
-  percents with the remainder on the base case; conviction = P(bull) - P(bear);
-* expected relative return E = sum over outcomes of P(outcome) x the mean realised relative return of that
-  outcome among labels known at the as-of;
+* P(bear), P(base), P(bull) = the call's probabilities, rounded to whole percents with the remainder on
+  the base case; conviction = P(bull) - P(bear);
+* expected relative return E = ``calibration.call.expected_relative_return`` (sum over outcomes of
+  P(outcome) x the mean realised relative return of that outcome among labels known at the as-of);
 * stance: no tilt when the evidence has no measured edge (model weight 0: the probabilities are the base
   rates); else tilt toward when E > the round-trip cost and P(bull) > P(bear), away when E < -cost and
   P(bear) > P(bull); otherwise no tilt;
@@ -25,9 +18,9 @@ calibrated call is given (the universe analysis, issue #11), the desk view follo
   'trade' for any other tilt, 'stand aside' without one;
 * tilt = sign(E) x max_tilt x min(1, |E| / band) x (the vol-targeted weight, <= 1).
 
-Both rules decide a DIRECTION first ('toward' the subject, 'away' from it, or 'none'); the stance
-sentence ("tilt toward small caps", "no tilt: <reason>") and the mode are generated from it, and the
-tilt is sized from a strength of the same sign, so the words cannot contradict the tilt.
+The rule decides a DIRECTION first ('toward' the subject, 'away' from it, or 'none'); the stance sentence
+("tilt toward small caps", "no tilt: <reason>") and the mode are generated from it, and the tilt is sized
+from a strength of the same sign, so the words cannot contradict the tilt.
 """
 
 from __future__ import annotations
@@ -37,10 +30,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from rotascope._typing import Float64Array
-from rotascope.agents import vector
 from rotascope.agents.base import describe
-from rotascope.agents.vector import MAX_TILT, TILT_BAND
+from rotascope.agents.vector import MAX_TILT
 from rotascope.records import (
     Calibration,
     Claim,
@@ -52,25 +43,6 @@ from rotascope.records import (
     TiltDirection,
     rnd,
 )
-
-
-def _row(opinions: list[Opinion]) -> tuple[Float64Array, Float64Array]:
-    """The opinions' final scores and confidences as one row (1 x agents) for the array kernels."""
-    score = np.array([[o.score for o in opinions]], dtype=np.float64).reshape(1, len(opinions))
-    conf = np.array([[o.confidence for o in opinions]], dtype=np.float64).reshape(1, len(opinions))
-    return score, conf
-
-
-def scenario_probabilities(
-    opinions: list[Opinion], reached: int, killers_fired: int
-) -> tuple[float, float, float]:
-    """(bull, base, bear) probabilities summing to exactly 1 at two decimals (``vector.probabilities`` on one
-    row: the replay and the debate of every member use the same kernel)."""
-    bull, base, bear = vector.probabilities(
-        *_row(opinions), np.array([float(reached)]), np.array([float(killers_fired)])
-    )
-    return float(bull[0]), float(base[0]), float(bear[0])
-
 
 MEGA_CAPS = "mega caps re-take leadership"
 """The universe's bear case: who leads when small caps relapse."""
@@ -203,21 +175,6 @@ def desk_call(
         return DeskCall("none", stance_sentence("none", subject, reason), "stand aside", 0.0)
     mode: Mode = "allocate" if direction == "toward" and structural else "trade"
     return DeskCall(direction, stance_sentence(direction, subject, reason), mode, strength)
-
-
-def stance_and_mode(conviction: float, reached: int, persistence_13w: float | None, subject: str) -> DeskCall:
-    """The evidence-score rule (module docstring): a tilt needs |conviction| > TILT_BAND."""
-    direction: TiltDirection = (
-        "toward" if conviction > TILT_BAND else "away" if conviction < -TILT_BAND else "none"
-    )
-    structural = reached >= 4 and (persistence_13w or 0.0) >= 0.6
-    return desk_call(direction, structural, conviction, subject, f"evidence on {subject} is balanced")
-
-
-def tilt_size(conviction: float, vol_weight: float | None) -> float:
-    """The evidence-score tilt (``vector.tilt`` on one row)."""
-    weight = np.array([np.nan if vol_weight is None else float(vol_weight)])
-    return float(vector.tilt(np.array([float(conviction)]), weight)[0])
 
 
 def rationale(opinions: list[Opinion], reached: int | None, fired: list[str], as_of: date) -> list[str]:

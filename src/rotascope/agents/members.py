@@ -39,7 +39,7 @@ from rotascope.agents.stock import (
     rate_betas,
     stock_specs,
 )
-from rotascope.agents.vector import TILT_BAND, IntArray
+from rotascope.agents.vector import IntArray
 from rotascope.fundamentals.screen import ScreenInputs, score_frame
 from rotascope.fundamentals.store import Fundamentals
 from rotascope.measures import UST_10Y_CHG_13W
@@ -61,8 +61,8 @@ class MemberCall(Record):
     sector: str | None
     close: float
     tilt: Tilt
-    """The desk's direction: the calibrated rule where the name has a calibrated call (no tilt while the
-    evidence has no measured edge), else the evidence score's (|conviction| above 0.15)."""
+    """The desk's direction: the calibrated rule (no tilt while the evidence has no measured edge, nor
+    without a calibrated call)."""
     conviction: float
     """P(bull) - P(bear) of the probabilities shown."""
     consensus: float
@@ -70,14 +70,18 @@ class MemberCall(Record):
     bull: float
     base: float
     bear: float
-    """The probabilities of `rotascope debate SYMBOL`: calibrated where the cross-section has a call."""
+    """The cross-section's calibrated probabilities (as `rotascope debate SYMBOL`); a name without a call of
+    its own (no outcome band yet) shows the pooled member base rates."""
     expected_relative_return: float | None = None
-    """The calibrated call's expected relative return beyond its base rates (None: no calibrated call)."""
+    """The calibrated call's expected relative return (``calibration.call.expected_relative_return``; 0 at
+    the base rates)."""
     base_rates: list[float] | None = None
-    """bear, base, bull base rates beside the probabilities (None: no calibrated call)."""
+    """bear, base, bull base rates beside the probabilities."""
     model_weight: float | None = None
     evidence: float = 0.0
-    """The evidence score's conviction (the hand-set P(bull) - P(bear) of the agents' debate): breaks ties."""
+    """The evidence score's conviction (``vector.conviction`` of the agents' debate): breaks ties only."""
+    note: str = ""
+    """Why a name shows base rates without a calibrated call of its own (empty when it has one)."""
     scores: dict[str, float]
     """Each agent's final score after the debate (-1..1)."""
     confidence: dict[str, float]
@@ -98,7 +102,8 @@ class MembersDebate(Record):
     killers_triggered: list[str]
     calls: list[MemberCall]
     skipped: list[str]
-    """Members without enough history (fewer than 260 closes) or without a close on the as-of."""
+    """Members without enough history (fewer than 260 closes), without a close on the as-of, or without
+    a calibrated call and base rates (before the cross-section's first week)."""
     off_list: list[str] = Field(default_factory=list)
     """Today's members that were not on the Russell 2000 list in force at the as-of (not debated vs IWM)."""
     caveats: list[str]
@@ -116,6 +121,9 @@ class MemberInputs:
     headlines: tuple[Headline, ...] = ()
     calibrated: dict[str, Calibration] = field(default_factory=dict)
     """Each member's calibrated call at the as-of (``calibration.name_call``), as `debate SYMBOL` gets it."""
+    pooled: tuple[list[float], int] | None = None
+    """The member base rates (bear, base, bull) at the as-of and the outcomes they count
+    (``name_call.pooled_base_rates``): what a member without a call of its own shows."""
 
 
 def loo_median(
@@ -288,19 +296,32 @@ def debate_members(monitor: Monitor, as_of: date | None, inputs: MemberInputs) -
     regime = result.regime
     fired = [k.key for k in regime.killers if k.triggered]
     reached = np.full(n, float(regime.ladder.reached))
-    bull, base, bear = vector.probabilities(score, conf, reached, np.full(n, float(len(fired))))
-    conviction = vector.rnd_array(bull - bear, 2)
+    conviction = vector.conviction(score, conf, reached, np.full(n, float(len(fired))))
     consensus = vector.rnd_array(vector.consensus(score, conf), 4)
+    pooled = inputs.pooled
+    no_call = (
+        ""
+        if pooled is None
+        else "no calibrated call: no outcome band for the name at the as-of; showing the member base rates "
+        f"over {pooled[1]:,} member outcomes known then (the desk view stands aside)"
+    )
+    called = enough & np.array(
+        [pooled is not None or s in inputs.calibrated for s in inputs.symbols], dtype=bool
+    )
 
     def call(j: int) -> MemberCall:
         sym = inputs.symbols[j]
         cal = inputs.calibrated.get(sym)
-        evidence = float(conviction[j])
-        tilt: Tilt = "toward" if evidence > TILT_BAND else "away" if evidence < -TILT_BAND else "none"
-        probs = (float(bull[j]), float(base[j]), float(bear[j]))
+        tilt: Tilt = "none"  # without a calibrated call the desk stands aside, as at the base rates
         if cal is not None:  # the calibrated desk view `debate SYMBOL` shows (agents/decision.py)
             probs = calibrated_probabilities(cal)
             tilt = calibrated_stance(cal, regime.ladder.reached, None, sym).direction
+            rates, e, weight = cal.base_rates, cal.expected_relative_return, cal.model_weight
+        else:  # the member base rates (``called`` below keeps only names with one or the other)
+            rates = pooled[0] if pooled is not None else []
+            bull_r, bear_r = round(rates[2], 2), round(rates[0], 2)
+            probs = (bull_r, round(1.0 - bull_r - bear_r, 2), bear_r)
+            e, weight = 0.0, 0.0  # p = the base rates: no expected return beyond the cross-section's mean
         return MemberCall(
             symbol=sym,
             sector=inputs.sectors[j],
@@ -311,17 +332,18 @@ def debate_members(monitor: Monitor, as_of: date | None, inputs: MemberInputs) -
             bull=probs[0],
             base=probs[1],
             bear=probs[2],
-            expected_relative_return=None if cal is None else cal.expected_relative_return,
-            base_rates=None if cal is None else cal.base_rates,
-            model_weight=None if cal is None else cal.model_weight,
-            evidence=evidence,
+            expected_relative_return=e,
+            base_rates=rates,
+            model_weight=weight,
+            evidence=float(conviction[j]),
+            note="" if cal is not None else no_call,
             scores={a: float(score[j, i]) for i, a in enumerate(AGENTS)},
             confidence={a: float(conf[j, i]) for i, a in enumerate(AGENTS)},
             company_data=bool(has_company[j]),
             headlines=int(news[j]),
         )
 
-    calls = [call(int(j)) for j in np.flatnonzero(enough)]
+    calls = [call(int(j)) for j in np.flatnonzero(called)]
     calls.sort(key=rank_key)
     snap = result.snapshot
     return MembersDebate(
@@ -331,7 +353,7 @@ def debate_members(monitor: Monitor, as_of: date | None, inputs: MemberInputs) -
         ladder_reached=regime.ladder.reached,
         killers_triggered=fired,
         calls=calls,
-        skipped=[inputs.symbols[j] for j in np.flatnonzero(~enough)],
+        skipped=[inputs.symbols[j] for j in np.flatnonzero(~called)],
         caveats=[
             "Today's Russell 2000 members (survivorship bias before the point-in-time lists).",
             "Company claims where fundamentals were known at the as-of; price proxies elsewhere.",

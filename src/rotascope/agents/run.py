@@ -10,6 +10,8 @@ from rotascope.agents import fundamentals, internals, macro, sentiment
 from rotascope.agents.base import AgentContext
 from rotascope.agents.debate import run_debate
 from rotascope.agents.risk_view import universe_risk
+from rotascope.calibration.outcomes import UNIVERSE_PAIR
+from rotascope.calibration.single import base_rate_call
 from rotascope.fundamentals.store import Fundamentals
 from rotascope.monitor.run import Monitor, MonitorResult
 from rotascope.records import (
@@ -51,13 +53,25 @@ def universe_analysis(
     """The universe-level analysis: is small-cap leadership real, and what to do about it.
 
     ``full_risk=False`` skips invalidation, plan and stress tests (used by the weekly replay, which only
-    needs the stances and the sized tilt). ``calibration`` (from the analysis service's walk-forward
-    calibrator) sets the probabilities; without it they are the hand-set evidence score (the weekly
-    replay: the calibrator learns from it, so it cannot depend on it).
+    needs the stances). ``calibration`` (from the analysis service's walk-forward calibrator) sets the
+    probabilities; without it (before the calibrator's first week, or a caller without the calibrator)
+    they are IWM vs SPY's base rates with the sentence why (``calibration.single.base_rate_call``), never
+    the agents' evidence score.
     """
     result = monitor.at(as_of)
     ctx = AgentContext(result, monitor.panel, fundamentals, monitor.thresholds)
     iwm = result.snapshot.pair("IWM/SPY")
+    if calibration is None:
+        etf = monitor.panel.data.etf
+        calibration = base_rate_call(
+            monitor.panel.calendar,
+            etf.column(UNIVERSE_PAIR[0]),
+            etf.column(UNIVERSE_PAIR[1]),
+            result.as_of,
+            *UNIVERSE_PAIR,
+            monitor.thresholds.calibration,
+            f"No calibrated call for {UNIVERSE_PAIR[0]} vs {UNIVERSE_PAIR[1]} at this as-of",
+        )
     return assemble(
         "universe",
         SUBJECT,
@@ -66,14 +80,14 @@ def universe_analysis(
         opinions_for(ctx, headlines),
         config_hash,
         lambda conviction: universe_risk(ctx, conviction, full_risk),
-        iwm.persistence_13w,
         calibration,
+        iwm.persistence_13w,
         debate_rules=monitor.thresholds.agents.debate,
     )
 
 
 RiskFor = Callable[[float], tuple[RiskView | None, float | None, list[str]]]
-"""conviction -> (risk records, vol-targeted weight or None, invalidation rules as text)."""
+"""signed tilt strength -> (risk records, vol-targeted weight or None, invalidation rules as text)."""
 
 
 def assemble(
@@ -84,33 +98,30 @@ def assemble(
     initial: list[Opinion],
     config_hash: str,
     risk_for: RiskFor,
+    calibration: Calibration,
     persistence_13w: float | None = None,
-    calibration: Calibration | None = None,
     rival: str = dec.MEGA_CAPS,
     *,
     debate_rules: DebateRules,
 ) -> Analysis:
     """Debate the opinions, let the decision agent weigh them with the ladder and killers, and package
-    everything as an Analysis (shared by the universe and the single-stock analyses); ``rival`` is what
-    the bear case has take the lead instead of the subject."""
+    everything as an Analysis (shared by the universe and the single-stock analyses); ``calibration``
+    (a calibrated call, or the subject's base rates) sets the probabilities and the stance: the agents'
+    evidence score never becomes a probability; ``rival`` is what the bear case has take the lead
+    instead of the subject."""
     debate = run_debate(initial, debate_rules)
     regime = result.regime
     reached = regime.ladder.reached
     fired = [k.key for k in regime.killers if k.triggered]
-    probs = dec.scenario_probabilities(debate.final, reached, len(fired))
+    probs = dec.calibrated_probabilities(calibration)  # the rule is in agents/decision.py
     conviction = round(probs[0] - probs[2], 2)
-    call = dec.stance_and_mode(conviction, reached, persistence_13w, short)
-    if calibration is not None:  # calibrated desk view (issue #11); the rule is in agents/decision.py
-        probs = dec.calibrated_probabilities(calibration)
-        conviction = round(probs[0] - probs[2], 2)
-        call = dec.calibrated_stance(calibration, reached, persistence_13w, short)
-    risk, vol_weight, invalidation = risk_for(conviction if calibration is None else call.strength)
+    call = dec.calibrated_stance(calibration, reached, persistence_13w, short)
+    risk, vol_weight, invalidation = risk_for(call.strength)
     lens = [c for o in initial for c in o.claims]
     items = dec.scenarios(short, regime.ladder, regime.killers, probs, invalidation, lens, rival)
+    items = dec.with_outcomes(items, calibration)
     rationale = dec.rationale(debate.final, reached, fired, result.as_of)
-    if calibration is not None:
-        items = dec.with_outcomes(items, calibration)
-        rationale.append(calibration.note)
+    rationale.append(calibration.note)
     decision = Decision(
         as_of=result.as_of,
         subject=subject,
@@ -118,9 +129,7 @@ def assemble(
         stance=call.stance,
         mode=call.mode,
         conviction=conviction,
-        tilt=dec.tilt_size(conviction, vol_weight)
-        if calibration is None
-        else dec.calibrated_tilt(call.strength, vol_weight),
+        tilt=dec.calibrated_tilt(call.strength, vol_weight),
         scenarios=items,
         rationale=rationale,
         risk=risk,

@@ -20,6 +20,7 @@ from rotascope.agents.fundamentals import company_claims
 from rotascope.agents.run import assemble
 from rotascope.agents.sentiment import analyze as sentiment_analyze
 from rotascope.agents.vector import IntArray
+from rotascope.calibration.single import base_rate_call
 from rotascope.errors import DataError
 from rotascope.fundamentals.store import Fundamentals
 from rotascope.indicators.kernels import sma, wilder
@@ -498,8 +499,9 @@ def stock_analysis(
 ) -> Analysis:
     """Debate one stock (vs IWM, or vs SPY outside the index) or regime ETF (vs SPY) as of a date;
     ``close_full`` is its close on the monitor calendar, ``high_low`` its highs and lows there when stored
-    (ETFs); ``calibration`` (the cross-section's call for a member, the base rates otherwise) sets the
-    probabilities and the stance; ``kind`` defaults to 'stock' against IWM and 'regime' against SPY."""
+    (ETFs); ``calibration`` (the cross-section's call for a member, the base rates otherwise; computed here
+    from the pair's own base rates when not given) sets the probabilities and the stance; ``kind``
+    defaults to 'stock' against IWM and 'regime' against SPY."""
     result = monitor.at(as_of)
     ctx = AgentContext(result, monitor.panel, fundamentals, monitor.thresholds)
     close = close_full[: ctx.row + 1]
@@ -513,6 +515,16 @@ def stock_analysis(
     what: AnalysisKind = kind if kind is not None else "stock" if benchmark == "IWM" else "regime"
     s = StockContext(ctx, symbol, sector, close, benchmark, hl, etf=what == "regime")
     initial = [*stock_opinions(s), sentiment_analyze(ctx, headlines)]
+    if calibration is None:
+        calibration = base_rate_call(
+            monitor.panel.calendar,
+            close_full,
+            monitor.panel.data.etf.column(benchmark),
+            result.as_of,
+            symbol,
+            benchmark,
+            monitor.thresholds.calibration,
+        )
 
     def risk_for(conviction: float) -> tuple[RiskView | None, float | None, list[str]]:
         risk, inval = stock_risk(s, conviction)
@@ -526,7 +538,7 @@ def stock_analysis(
         initial,
         config_hash,
         risk_for,
-        calibration=calibration,
+        calibration,
         rival=f"{benchmark} re-takes the lead",
         debate_rules=monitor.thresholds.agents.debate,
     )

@@ -338,10 +338,12 @@ def consensus(score: Float64Array, conf: Float64Array) -> Float64Array:
     return out
 
 
-def probabilities(
+def _evidence_split(
     score: Float64Array, conf: Float64Array, reached: Float64Array, fired: Float64Array
-) -> tuple[Float64Array, Float64Array, Float64Array]:
-    """(bull, base, bear) per row, whole percents (``agents.decision.scenario_probabilities`` arithmetic).
+) -> tuple[Float64Array, Float64Array]:
+    """(bull, bear) weights of the evidence score per row, whole percents: s = clip(0.6 x consensus +
+    0.5 x (reached - 2.5) / 2.5 - 0.25 x killers fired, -1, 1), bull = 0.30 + 0.35 s+ - 0.15 s-, bear the
+    mirror. Only :func:`conviction` reads them: they are not probabilities and no output shows them as such.
 
     ``score`` and ``conf`` are the debate's final (rounded) scores and confidences, rows x agents.
     """
@@ -350,14 +352,15 @@ def probabilities(
     up, down = np.maximum(s, 0.0), np.maximum(-s, 0.0)
     bull = _round2(0.30 + 0.35 * up - 0.15 * down)
     bear = _round2(0.30 + 0.35 * down - 0.15 * up)
-    return bull, _round2(1.0 - bull - bear), bear
+    return bull, bear
 
 
 def conviction(
     score: Float64Array, conf: Float64Array, reached: Float64Array, fired: Float64Array
 ) -> Float64Array:
-    """P(bull) - P(bear) per row, rounded to whole percents (see :func:`probabilities`)."""
-    bull, _, bear = probabilities(score, conf, reached, fired)
+    """The evidence score's conviction per row, bull - bear weights rounded to whole percents (see
+    :func:`_evidence_split`): a replay signal, a calibrator input and the member ranking's tie-break."""
+    bull, bear = _evidence_split(score, conf, reached, fired)
     return _round2(bull - bear)
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from rotascope.agents.vector import MAX_TILT
 from rotascope.backtest.calendar import as_index
 from rotascope.backtest.forward import closes_at
+from rotascope.calibration.call import expected_relative_return
 from rotascope.calibration.features import ExtraFactory
 from rotascope.calibration.outcomes import BEAR, BULL, class_means
 from rotascope.calibration.service import Calibrated, calibration_of
@@ -44,7 +45,7 @@ def calibrated_tilts(monitor: Monitor, cal: Calibrated) -> pd.Series:
     """Signed tilt (fraction of equity, + toward IWM) at each weekly as-of of ``cal``."""
     wf = cal.runs[cal.rules.default_horizon]
     prob = np.round(wf.prob, DECIMALS)
-    e = np.round((wf.prob * class_means(wf.labels)).sum(axis=1), DECIMALS)
+    e = np.round(expected_relative_return(wf.prob, class_means(wf.labels)), DECIMALS)
     band = np.round(wf.labels.band, DECIMALS)
     weight = np.round(wf.weight, DECIMALS)
     cost = cal.rules.round_trip_cost

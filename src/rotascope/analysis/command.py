@@ -269,5 +269,8 @@ def render_members(ranked: MembersDebate, console: Console, top: int | None = No
         )
         + ". `rotascope debate SYMBOL` words any one of them."
     )
+    uncalibrated = [c for c in calls if c.note]
+    if uncalibrated:  # base rates, never the evidence score: said in one line with how many
+        console.print(f"{len(uncalibrated):,} of them: {uncalibrated[0].note}.")
     for caveat in ranked.caveats:
         console.print(caveat, style="dim")

@@ -18,10 +18,11 @@ import pandas as pd
 
 from rotascope._typing import DateArray, Float64Array
 from rotascope.agents import fundamentals, internals, macro, sentiment, vector
-from rotascope.agents.base import TOPIC_OF
+from rotascope.agents.base import TOPIC_OF, AgentContext
 from rotascope.agents.columns import ClaimSpec
+from rotascope.agents.debate import run_debate
 from rotascope.agents.risk_view import tilt_weights
-from rotascope.agents.run import universe_analysis
+from rotascope.agents.run import opinions_for
 from rotascope.analysis import tilt_cache
 from rotascope.backtest.calendar import as_index
 from rotascope.monitor.run import Monitor, MonitorResult
@@ -38,11 +39,27 @@ REPLAY_AGENTS: tuple[tuple[str, tuple[ClaimSpec, ...]], ...] = (
 
 
 def agent_signals(monitor: Monitor, as_of: date) -> dict[str, float]:
-    """The agents' final scores and the decision's conviction and tilt at one as-of (the per-week path)."""
-    a = universe_analysis(monitor, as_of, REPLAY_CONFIG, full_risk=False)
-    out = {f"agent_{o.agent}": o.score for o in a.debate.final}
-    out["decision_conviction"] = a.decision.conviction
-    out["decision_tilt"] = a.decision.tilt
+    """The agents' final scores and the evidence score's conviction and tilt at one as-of (the per-week
+    path): the worded agents' debate (as the universe analysis runs it, without headlines or company
+    facts), sized by the kernels :func:`agent_frame` runs on every week."""
+    result = monitor.at(as_of)
+    final = run_debate(
+        opinions_for(AgentContext(result, monitor.panel, None, monitor.thresholds)),
+        monitor.thresholds.agents.debate,
+    ).final
+    regime = result.regime
+    fired = sum(1 for k in regime.killers if k.triggered)
+    score = np.array([[o.score for o in final]], dtype=np.float64).reshape(1, len(final))
+    conf = np.array([[o.confidence for o in final]], dtype=np.float64).reshape(1, len(final))
+    conviction = vector.conviction(
+        score, conf, np.array([float(regime.ladder.reached)]), np.array([float(fired)])
+    )
+    row = np.searchsorted(monitor.panel.calendar, np.datetime64(result.as_of, "D"), side="right") - 1
+    out = {f"agent_{o.agent}": o.score for o in final}
+    out["decision_conviction"] = float(conviction[0])
+    out["decision_tilt"] = float(
+        vector.tilt(conviction, tilt_weights(monitor.panel, np.array([row], dtype=np.int64)))[0]
+    )
     return out
 
 

@@ -21,7 +21,7 @@ from rotascope.agents.stock import stock_analysis
 from rotascope.analysis.index_member import R2000, SP500, membership, on_list, outside_r2000_label
 from rotascope.analysis.replay import replay_extra
 from rotascope.calibration.cross import cross_calibration_of
-from rotascope.calibration.name_call import name_call
+from rotascope.calibration.name_call import name_call, pooled_base_rates
 from rotascope.calibration.service import calibrated_call
 from rotascope.calibration.single import single_name_rates, with_base_rates
 from rotascope.config import Settings, config_hash
@@ -142,6 +142,8 @@ class Analyst:
         )
         in_cross = is_stock and outside is None
         calibration = name_call(cross_calibration_of(monitor), name, day) if in_cross else None
+        if calibration is None and on_rates is None:
+            raise DataError(rates.note)  # no outcome band: neither a call nor base rates to show
         analysis = stock_analysis(
             monitor,
             name,
@@ -179,7 +181,15 @@ class Analyst:
         got = self.inputs(day)
         cross = cross_calibration_of(monitor)
         calibrated = {s: c for s in symbols if (c := name_call(cross, s, day)) is not None}
-        inputs = MemberInputs(symbols, sectors, close, got.fundamentals, tuple(got.headlines), calibrated)
+        inputs = MemberInputs(
+            symbols,
+            sectors,
+            close,
+            got.fundamentals,
+            tuple(got.headlines),
+            calibrated,
+            pooled_base_rates(cross, day),
+        )
         ranked = debate_members(monitor, day, inputs)
         return ranked.model_copy(update={"off_list": off_list}) if off_list else ranked
 

@@ -2,10 +2,10 @@
 
 Over the out-of-sample member calls (from ``evaluate_from``, names on the list in force, labels known at
 the review's week): Brier and log-loss skill against the base rates per horizon and 5-year block,
-reliability (all scenarios pooled), the weekly rank IC of the ranking (expected relative return beyond
-the base rates) against the realised relative return with a stationary block-bootstrap interval, Hansen's
-SPA on the weekly Brier losses (do the calls beat the base rates?), and survivorship: the same record on
-the point-in-time lists against today's members over the weeks where dated lists exist.
+reliability (all scenarios pooled), the weekly rank IC of the ranking (the expected relative return,
+``call.expected_relative_return``) against the realised relative return with a stationary block-bootstrap
+interval, Hansen's SPA on the weekly Brier losses (do the calls beat the base rates?), and survivorship:
+the same record on the point-in-time lists against today's members over the weeks where dated lists exist.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from rotascope.atomicfile import atomic_open
+from rotascope.calibration.call import against_mean, expected_relative_return
 from rotascope.calibration.cross import BENCHMARK, CrossCalibration, CrossRun, onehot
 from rotascope.calibration.review import BLOCK_YEARS, ReliabilityBin, Score, _score, reliability_bins
 from rotascope.records import Record, rnd
@@ -68,9 +69,11 @@ class MemberReview(Record):
     survivorship: list[Survivorship]
 
 
-def expected_beyond(run: CrossRun) -> np.ndarray:
-    """(weeks x names) expected relative return beyond the base rates, the ranking's key."""
-    return np.asarray(((run.prob - run.clim[:, None, :]) * run.unit_means[:, None, :]).sum(axis=2) * run.band)
+def expected_returns(run: CrossRun) -> np.ndarray:
+    """(weeks x names) expected relative return (``call.expected_relative_return``, class means against the
+    cross-section's mean), the ranking's key."""
+    means = against_mean(run.unit_means, run.clim)[:, None, :] * run.band[:, :, None]
+    return expected_relative_return(run.prob, means)
 
 
 def weekly_ic(score: np.ndarray, realised: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -117,7 +120,7 @@ def member_review(cc: CrossCalibration, upto: int | None = None) -> MemberReview
             scores.append(_score(h, f"{b0}-{b0 + BLOCK_YEARS - 1}", *_flat(run, sel)))
         bins += reliability_bins(h, p.ravel(), y.ravel())
         on = known_w & (run.weight > 0)
-        ic = weekly_ic(expected_beyond(run), run.rel, on[:, None] & cc.listed)[on]
+        ic = weekly_ic(expected_returns(run), run.rel, on[:, None] & cc.listed)[on]
         ic = ic[np.isfinite(ic)]
         low = high = None
         if len(ic) >= 4 * h:

@@ -5,10 +5,11 @@ climatology), band, expected relative return, the model's weight and out-of-samp
 track record of member calls in the same 10-point bin, all from labels known at the as-of. The desk
 rule that reads it (``agents.decision.calibrated_stance``) stands aside when the model has no weight.
 
-The expected relative return is what the call expects beyond its base rates: ``(p - base rates) . m``, with
-``m`` each class's mean realised ``R / band`` among member labels known then times the name's band.
-Single-name returns are skewed right, so the median member is a low bar that the base rates alone expect
-to beat; measured beyond them, a call at the base rates expects 0 and the desk stands aside.
+The expected relative return is ``call.expected_relative_return``, ``p . m``, as for the universe, with
+``m`` each class's mean realised ``R / band`` among member labels known then, less the base-rate-weighted
+mean of them (the cross-section's mean against its median), times the name's band: a tilt is held against
+the cross-section, and single-name returns skew right, so the median member is a low bar that the base
+rates alone expect to beat. Measured against the mean, a call at the base rates expects 0.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from datetime import date
 
 import numpy as np
 
+from rotascope.calibration.call import against_mean, calibration_record
 from rotascope.calibration.cross import BIN, BINS, OUTCOME_BENCHMARK, CrossCalibration, CrossRun
-from rotascope.calibration.outcomes import CLASSES, check_horizon, outcome_sentence
+from rotascope.calibration.outcomes import check_horizon
 from rotascope.calibration.service import bin_record
 from rotascope.records import Calibration, TrackRecord, rnd
 
@@ -38,6 +40,19 @@ def _record(run: CrossRun, i: int, k: int, p: float) -> TrackRecord:
     return bin_record(k, b * BIN, int(calls), float(hits / calls) if calls else None, "member calls")
 
 
+def pooled_base_rates(
+    cc: CrossCalibration, as_of: date, h: int | None = None
+) -> tuple[list[float], int] | None:
+    """(bear, base, bull) base rates of the member outcomes known in the week of ``as_of`` and how many
+    outcomes they count (None before the first week): what a member without a call of its own shows."""
+    horizon = check_horizon(cc.rules.default_horizon if h is None else h, tuple(cc.runs))
+    i = cc.week(np.datetime64(as_of, "D"))
+    if i < 0:
+        return None
+    run = cc.runs[horizon]
+    return [rnd(float(v)) or 0.0 for v in run.clim[i]], int(run.labelled[i])
+
+
 def name_call(cc: CrossCalibration, symbol: str, as_of: date, h: int | None = None) -> Calibration | None:
     """The calibrated call of ``symbol`` in the week of ``as_of`` (None: not a member column, before the
     first week, not on the point-in-time list in force that week, or no band yet)."""
@@ -52,7 +67,7 @@ def name_call(cc: CrossCalibration, symbol: str, as_of: date, h: int | None = No
     if not np.isfinite(band) or band <= 0:
         return None
     probs = run.prob[i, j]
-    means = run.unit_means[i] * band
+    means = against_mean(run.unit_means[i], run.clim[i]) * band  # vs the cross-section's mean (call.py)
     weight = float(run.weight[i])
     skill, model_skill, n_oos, n_model = _skill(run, i)
     labelled = int(run.labelled[i])
@@ -76,24 +91,22 @@ def name_call(cc: CrossCalibration, symbol: str, as_of: date, h: int | None = No
             f"The pooled member model carries weight {weight:.2f} (the rest is the base rates); "
             f"out-of-sample Brier skill {skill:+.4f} against the base rates over {n_oos:,} member calls."
         )
-    return Calibration(
-        method="model" if weight > 0 else "base rates",
-        base_rate_source=pooled,
-        horizon_weeks=horizon,
-        band=rnd(band) or 0.0,
-        outcomes=[outcome_sentence(c, symbol, OUTCOME_BENCHMARK, band, horizon) for c in CLASSES],
-        probabilities=[rnd(float(v)) or 0.0 for v in probs],
-        base_rates=[rnd(float(v)) or 0.0 for v in run.clim[i]],
-        class_means=[rnd(float(v)) or 0.0 for v in means],
-        expected_relative_return=rnd(float((probs - run.clim[i]) @ means)) or 0.0,
-        round_trip_cost=rules.round_trip_cost,
-        model_weight=rnd(weight) or 0.0,
-        brier_skill_oos=rnd(skill),
-        model_brier_skill_oos=rnd(model_skill),
+    return calibration_record(
+        subject=symbol,
+        benchmark=OUTCOME_BENCHMARK,
+        horizon=horizon,
+        band=band,
+        probs=probs,
+        base_rates=run.clim[i],
+        means=means,
+        weight=weight,
+        skill=skill,
+        model_skill=model_skill,
         n_oos=n_oos,
-        labelled_weeks=labelled,
-        min_labelled_weeks=rules.members_min_weeks,
-        no_measured_edge=weight <= 0,
+        labelled=labelled,
+        min_labelled=rules.members_min_weeks,
         track_records=[_record(run, i, k, float(probs[k])) for k in range(3)],
+        round_trip_cost=rules.round_trip_cost,
+        base_rate_source=pooled,
         note=note,
     )

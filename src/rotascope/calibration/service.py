@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from rotascope._typing import Float64Array
+from rotascope.calibration.call import calibration_record
 from rotascope.calibration.features import ExtraFactory, FeatureTable, features
 from rotascope.calibration.model import WalkForward, walk_forward
 from rotascope.calibration.outcomes import (
@@ -23,7 +24,6 @@ from rotascope.calibration.outcomes import (
     UNIVERSE_PAIR,
     check_horizon,
     class_means,
-    outcome_sentence,
     weekly_labels,
 )
 from rotascope.calibration.prior import prior_for
@@ -176,7 +176,6 @@ def call_at(cal: Calibrated, as_of: date, h: int | None = None) -> Calibration:
     model_skill, n_model = skill_to_date(cal, horizon, i, model=True)
     weight = float(wf.weight[i])
     labelled = int(wf.labelled[i])
-    method = "model" if weight > 0 else "base rates"
     no_edge = weight <= 0  # the blend weight is learned from the model's own out-of-sample record
     if labelled < rules.min_labelled_weeks:
         note = (
@@ -199,25 +198,23 @@ def call_at(cal: Calibrated, as_of: date, h: int | None = None) -> Calibration:
             f"The model carries weight {weight:.2f} (the rest is the base rates); out-of-sample Brier skill "
             f"{skill:+.3f} against the expanding climatology over {n_oos} calls."
         )
-    return Calibration(
-        method=method,
-        base_rate_source=base_rate_source(wf, i),
-        horizon_weeks=horizon,
-        band=rnd(band) or 0.0,
-        outcomes=[outcome_sentence(c, SUBJECT, BENCHMARK, band, horizon) for c in CLASSES],
-        probabilities=[rnd(float(v)) or 0.0 for v in probs],
-        base_rates=[rnd(float(v)) or 0.0 for v in wf.clim[i]],
-        class_means=[rnd(float(v)) or 0.0 for v in means],
-        expected_relative_return=rnd(float(probs @ means)) or 0.0,
-        round_trip_cost=rules.round_trip_cost,
-        model_weight=rnd(weight) or 0.0,
-        brier_skill_oos=rnd(skill),
-        model_brier_skill_oos=rnd(model_skill),
+    return calibration_record(
+        subject=SUBJECT,
+        benchmark=BENCHMARK,
+        horizon=horizon,
+        band=band,
+        probs=probs,
+        base_rates=wf.clim[i],
+        means=means,
+        weight=weight,
+        skill=skill,
+        model_skill=model_skill,
         n_oos=n_oos,
-        labelled_weeks=labelled,
-        min_labelled_weeks=rules.min_labelled_weeks,
-        no_measured_edge=no_edge,
+        labelled=labelled,
+        min_labelled=rules.min_labelled_weeks,
         track_records=[track_record(cal, horizon, i, k) for k in range(3)],
+        round_trip_cost=rules.round_trip_cost,
+        base_rate_source=base_rate_source(wf, i),
         note=note,
     )
 

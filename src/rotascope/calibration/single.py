@@ -13,7 +13,8 @@ are too few to fit a model and let it earn a weight out of sample.
   against SPY is the universe's own pair: with the size prior (``prior.prior_for``) it gets the universe's
   base rates exactly.
 
-Below ``MIN_BASE_RATE_WEEKS`` known labels the rates are withheld and the note says so.
+Below ``MIN_BASE_RATE_WEEKS`` known labels the rates are still the probabilities (a measured frequency,
+however few, never the agents' evidence score) and the note says how few outcomes they rest on.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 
 from rotascope._typing import DateArray, Float64Array
 from rotascope.backtest.calendar import weekly_asof
+from rotascope.calibration.call import calibration_record
 from rotascope.calibration.outcomes import (
     CLASSES,
     Labels,
@@ -35,11 +37,14 @@ from rotascope.calibration.outcomes import (
 )
 from rotascope.calibration.prior import prior_for
 from rotascope.calibration.service import BIN, bin_record
+from rotascope.errors import DataError
 from rotascope.records import Analysis, BaseRates, Calibration, TrackRecord, rnd
 from rotascope.regime.thresholds import CalibrationRules
 
 MIN_BASE_RATE_WEEKS = 52
-"""Known outcomes (a year of weekly labels) before a single name's base rates are shown."""
+"""Known outcomes (a year of weekly labels) below which a name's note says its base rates rest on too few."""
+NO_MODEL = "No calibrated model for single names"
+"""Why a name's probabilities are its base rates (the first words of the note)."""
 
 
 def _base_rate_record(
@@ -63,9 +68,13 @@ def single_name_rates(
     subject: str,
     benchmark: str,
     rules: CalibrationRules,
+    model_reason: str = "",
 ) -> tuple[BaseRates, Calibration | None]:
-    """The base rates and, when they are shown, the desk's call on them: probabilities = the base rates,
-    model weight 0 (no model for one pair: the note says why), each scenario's own track record."""
+    """The base rates and the desk's call on them: probabilities = the base rates, model weight 0 (no model
+    for one pair: the note says why, ``model_reason`` its first words), each scenario's own track record;
+    no call only when no outcome band is known at the as-of. Below ``MIN_BASE_RATE_WEEKS`` known outcomes
+    the note says how few there are."""
+    model_reason = model_reason or NO_MODEL
     h = rules.default_horizon
     prior = prior_for(subject, benchmark, h, rules)
     cal = np.asarray(calendar).astype("datetime64[D]")
@@ -89,10 +98,11 @@ def single_name_rates(
         known = np.flatnonzero(labels.known_mask(i))
         first = weeks[known[0]].astype(date) if len(known) else None
     week = weeks[-1].astype(date) if len(weeks) else as_of
-    has_band = bool(np.isfinite(band))
-    enough = has_band and rates is not None and n >= MIN_BASE_RATE_WEEKS
+    has_band = bool(np.isfinite(band)) and rates is not None
+    enough = has_band and n >= MIN_BASE_RATE_WEEKS
     pair = f"{subject} vs {benchmark}"
-    if enough and rates is not None:
+    how = ""
+    if has_band and rates is not None:
         bear, base, bull = (float(v) for v in rates)
         how = (
             f"{subject} beat {benchmark} by more than the band in {bull:.0%}, lagged by more in {bear:.0%} "
@@ -101,34 +111,40 @@ def single_name_rates(
             else f"{subject} ended within the band in {base:.0%}; the other {1 - base:.0%} is split "
             f"bull {bull:.0%} / bear {bear:.0%} counting these outcomes and {prior.text()}"
         )
+    if enough:
         note = (
-            f"No calibrated model for single names; these are base rates: in {n} {h}-week outcomes of "
+            f"{model_reason}; these are base rates: in {n} {h}-week outcomes of "
             f"{pair} known by {week} (since {first}), {how} (band {band:.1%} = {rules.band_k:g} x trailing "
             f"{rules.band_window}-day pair volatility x sqrt({h}/52)). The scenario probabilities are these "
             f"base rates: one pair's {n} overlapping {h}-week outcomes (about {n // h} independent) are "
             "too few to fit a model and then let it earn a weight out of sample: the desk view stands aside."
         )
-    else:
-        why = (
-            f"only {n} {h}-week outcomes of {pair} are known by {week} "
-            f"(at least {MIN_BASE_RATE_WEEKS} needed)"
-            if has_band
-            else f"{pair} has fewer than {rules.band_window} days of closes for an outcome band at {week}"
+    elif has_band:
+        note = (
+            f"No calibrated call: {n} labelled {h}-week outcomes of {pair} known by {week}, fewer than the "
+            f"{MIN_BASE_RATE_WEEKS} a call needs; showing base rates: {how} (one pseudo-count per outcome "
+            f"added to the {n} known; band {band:.1%} = {rules.band_k:g} x trailing {rules.band_window}-day "
+            f"pair volatility x sqrt({h}/52)). The evidence has no measured edge here: the desk view stands "
+            "aside."
         )
-        note = f"No calibrated model for single names, and too little history for base rates: {why}."
+    else:
+        note = (
+            f"No calibrated call and no base rates: {pair} has fewer than {rules.band_window} days of "
+            f"closes for an outcome band at {week}."
+        )
     out = BaseRates(
         subject=subject,
         benchmark=benchmark,
         horizon_weeks=h,
         band=rnd(band) if has_band else None,
         outcomes=[outcome_sentence(c, subject, benchmark, band, h) for c in CLASSES] if has_band else [],
-        base_rates=[rnd(float(v)) or 0.0 for v in rates] if enough and rates is not None else None,
+        base_rates=[rnd(float(v)) or 0.0 for v in rates] if has_band and rates is not None else None,
         labelled_weeks=n,
         min_labelled_weeks=MIN_BASE_RATE_WEEKS,
         first_labelled=first,
         note=note,
     )
-    if not (enough and rates is not None and history is not None and labels is not None):
+    if not (has_band and rates is not None and history is not None and labels is not None):
         return out, None
     i = len(weeks) - 1
     means = class_means(labels)[i]
@@ -142,29 +158,49 @@ def single_name_rates(
         f"{pair}: no model, so no measurable edge to show; the probabilities are the base rates (one pair's "
         f"{n} overlapping {h}-week outcomes, about {n // h} independent, are too few to fit a model and then "
         "let it earn a weight out of sample)."
+        if enough
+        else note
     )
-    call = Calibration(
-        method="base rates",
-        base_rate_source=note,
-        horizon_weeks=h,
-        band=rnd(band) or 0.0,
-        outcomes=out.outcomes,
-        probabilities=[rnd(float(v)) or 0.0 for v in rates],
-        base_rates=[rnd(float(v)) or 0.0 for v in rates],
-        class_means=[rnd(float(v)) or 0.0 for v in means],
-        expected_relative_return=rnd(float(rates @ means)) or 0.0,
-        round_trip_cost=rules.round_trip_cost,
-        model_weight=0.0,
-        brier_skill_oos=rnd(1.0 - shown / plain) if plain > 0 else None,
-        model_brier_skill_oos=None,
+    call = calibration_record(
+        subject=subject,
+        benchmark=benchmark,
+        horizon=h,
+        band=band,
+        probs=rates,
+        base_rates=rates,
+        means=means,
+        weight=0.0,
+        skill=1.0 - shown / plain if plain > 0 else None,
+        model_skill=None,
         n_oos=calls,
-        labelled_weeks=n,
-        min_labelled_weeks=MIN_BASE_RATE_WEEKS,
-        no_measured_edge=True,
+        labelled=n,
+        min_labelled=MIN_BASE_RATE_WEEKS,
         track_records=[_base_rate_record(labels, history, i, k, start) for k in range(3)],
+        round_trip_cost=rules.round_trip_cost,
+        base_rate_source=note,
         note=edge,
     )
     return out, call
+
+
+def base_rate_call(
+    calendar: DateArray,
+    subject_close: Float64Array,
+    benchmark_close: Float64Array,
+    as_of: date,
+    subject: str,
+    benchmark: str,
+    rules: CalibrationRules,
+    model_reason: str = NO_MODEL,
+) -> Calibration:
+    """The desk's call on the base rates alone (``single_name_rates``), for a caller that has no
+    calibrated call; one sentence when not even an outcome band is known."""
+    rates, call = single_name_rates(
+        calendar, subject_close, benchmark_close, as_of, subject, benchmark, rules, model_reason
+    )
+    if call is None:
+        raise DataError(rates.note)
+    return call
 
 
 def with_base_rates(analysis: Analysis, rates: BaseRates) -> Analysis:
