@@ -145,12 +145,15 @@ def test_a_split_between_publish_date_and_as_of_keeps_the_market_value(
     q3 = cmg[date(2023, 9, 30)]  # published 2023-10-27, before the split
     assert q3[1] < date(2024, 6, 26) and q3[3] is not None
     assert 1.3e9 < q3[3] < 1.4e9  # post-split basis: about 27.4 M traded shares x 50
-    (close,) = store.conn.execute("SELECT close FROM bars WHERE symbol = 'CMG' AND date = '2023-12-29'").fetchone()
+    (close,) = store.conn.execute(
+        "SELECT close FROM bars WHERE symbol = 'CMG' AND date = '2023-12-29'"
+    ).fetchone()
     assert close * 50 == pytest.approx(2286.96, rel=0.005)  # CMG's traded close that day (no dividends)
     assert q3[3] * close == pytest.approx(27.4e6 * 2286.96, rel=0.03)  # ~ $62.7 bn, the reported value
     # no jump across the split: the market value a week before and after moves with the price only
     rows = store.conn.execute(
-        "SELECT date, close FROM bars WHERE symbol = 'CMG' AND date IN ('2024-06-21', '2024-06-28') ORDER BY date"
+        "SELECT date, close FROM bars WHERE symbol = 'CMG' AND date IN ('2024-06-21', '2024-06-28') "
+        "ORDER BY date"
     ).fetchall()
     before, after = (c for _, c in rows)
     assert after / before == pytest.approx(1.0, abs=0.1)
@@ -165,10 +168,10 @@ def test_every_week_is_a_plausible_earnings_yield(store: Store) -> None:
     ).fetchall()
     span = {r[0]: r[1:] for r in rows}
     lo, hi, first, last, n = span["ey_r2000"]
-    assert -0.015 < lo and hi < 0.06 and n > 200  # negative in the loss-heavy years 2024-2025
+    assert lo > -0.015 and hi < 0.06 and n > 200  # negative in the loss-heavy years 2024-2025
     assert first <= date(2021, 6, 30) and last >= date(2025, 9, 1)
     lo, hi, first, last, n = span["ey_sp500"]
-    assert 0.02 < lo and hi < 0.065 and n > 200
+    assert lo > 0.02 and hi < 0.065 and n > 200
     cover = store.conn.execute(
         "SELECT min(c.value / m.value) FROM series c JOIN series m ON m.date = c.date "
         "WHERE c.series_id = 'ey_r2000_covered' AND m.series_id = 'ey_r2000_members'"
