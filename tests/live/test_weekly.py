@@ -78,7 +78,8 @@ def test_two_weeks_then_offline(env: dict[str, str], tmp_path: Path) -> None:
 
 
 def served(env: dict[str, str], replay: LiveReplay, **more: str) -> dict[str, str]:
-    """``env`` with every live source at the local fake server (no retries, the plain HTTP transport)."""
+    """``env`` with every live source at the local fake server (no retries, the plain HTTP transport); the
+    French library is left out (``french_url`` empty): the counts are those of the sources scripted here."""
     names = ("YAHOO_BASE_URL", "FRED_BASE_URL", "FRED_API_BASE_URL", "ISHARES_BASE_URL", "POLYGON_BASE_URL")
     return {
         **env,
@@ -86,6 +87,7 @@ def served(env: dict[str, str], replay: LiveReplay, **more: str) -> dict[str, st
         "ROTASCOPE_HTTP_TIMEOUT": "5",
         "ROTASCOPE_YAHOO_TRANSPORT": "httpx",
         "POLYGON_API_KEY": "",
+        "ROTASCOPE_FRENCH_URL": "",
         **{f"ROTASCOPE_{n}": replay.url for n in names},
         **more,
     }

@@ -187,14 +187,19 @@ class Retry:
         status outside ``RETRY_STATUSES`` raises its typed error, and running out of attempts or budget
         raises RateLimited (after 429s) or SourceUnavailable naming the last cause."""
         attempts = self.retries + 1
-        budget = Deadline(self.total if self.total is not None else self.timeout * attempts, self.clock)
+        seconds = self.total if self.total is not None else self.timeout * attempts
+        budget: Deadline | None = None
         last = Transient("")
         made = 0
         answered = False  # any reply at all: an unanswered run is Unreachable (offline), not a refusal
         for attempt in range(attempts):
             if self.limiter is not None:
                 self.limiter.acquire()
-            if budget.expired():
+            if (
+                budget is None
+            ):  # the budget starts at the first attempt: a wait for the rate limit is not spent
+                budget = Deadline(seconds, self.clock)
+            elif budget.expired():
                 break
             made += 1
             got = send_once(Deadline(min(self.timeout, budget.remaining()), self.clock))

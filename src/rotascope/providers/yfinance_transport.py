@@ -144,9 +144,11 @@ class YfinanceTransport:
         self._session = _routed_session(origin, timeout, max_bytes)
         with _SHARED:
             self._data = YfData(session=self._session)
-            # a new session starts without the previous one's cookie and crumb (they belong to that jar)
+            # a new session starts without the previous one's cookie and crumb (they belong to that jar), and
+            # on yfinance's first cookie strategy: an earlier session's failures may have toggled it to csrf
             self._data._cookie = None
             self._data._crumb = None
+            self._data._cookie_strategy = "basic"
         self.requests = 0
 
     def close(self) -> None:
