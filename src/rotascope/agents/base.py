@@ -20,7 +20,7 @@ from rotascope.measures import quote
 from rotascope.monitor.engine import MonitorPanel
 from rotascope.monitor.run import MonitorResult
 from rotascope.records import Claim, Evidence, Opinion, rnd
-from rotascope.regime.rules import evidence
+from rotascope.regime.spec import evidence
 from rotascope.regime.thresholds import AgentRules, Thresholds, packaged_thresholds
 
 BULLISH, NEUTRAL, BEARISH = "bullish", "neutral", "bearish"

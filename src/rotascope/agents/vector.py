@@ -10,7 +10,7 @@ the same floats, not merely close ones.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,17 +18,12 @@ import numpy.typing as npt
 
 from rotascope._typing import BoolArray, Float64Array
 from rotascope.measures import UNITS
+from rotascope.regime.compare import OPS
 from rotascope.regime.thresholds import DebateRules
 from rotascope.risk.sizing import DEFAULT_MAX_TILT
 
 IntArray = npt.NDArray[np.int64]
 
-_VEC_OPS: dict[str, Callable[[Float64Array, Float64Array], BoolArray]] = {
-    ">=": np.greater_equal,
-    "<=": np.less_equal,
-    ">": np.greater,
-    "<": np.less,
-}
 UNIT_SCALE = {n: u.scale for n, u in UNITS.items() if u.scale is not None and u.scale != 1.0}
 """Margin scale per unit (``measures.UNITS``, see ``agents.base``); counts, days, flags and index points
 use 1."""
@@ -108,7 +103,7 @@ def judge(
     bars = _bars(thresholds, rows)
     with np.errstate(invalid="ignore"):
         for j, comp in enumerate(comparisons):
-            passed &= _VEC_OPS[comp](v[:, j], bars[:, j])
+            passed &= OPS[comp](v[:, j], bars[:, j])
     bull = passed == bullish_if_passed
     sign = np.where(known, np.where(bull, 1.0, -1.0), 0.0)
     with np.errstate(invalid="ignore"):

@@ -1,0 +1,114 @@
+"""The rule tables (``regime.rules``) name real thresholds, and the one interpreter combines checks as stated.
+
+The tables address thresholds by path strings (``"ladder.credit.min_kre_rel_1m"``), which mypy cannot check;
+these tests walk every check, switch and wording template and fail on a path that thresholds.toml does not
+hold, so a typo fails here rather than at a user's as-of.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rotascope.agents.vector import judge
+from rotascope.records import Evidence
+from rotascope.regime.compare import OPS, holds
+from rotascope.regime.rules import CHECKLIST, KILLERS, LADDER
+from rotascope.regime.spec import Check, Combine, Flag, LevelSpec, Text, combine
+from rotascope.regime.thresholds import default_path
+
+TOML: dict[str, Any] = tomllib.loads(default_path().read_text())
+
+
+def _lookup(path: str) -> object:
+    node: Any = TOML
+    for part in path.split("."):
+        assert isinstance(node, dict) and part in node, f"{path!r} is not in thresholds.toml"
+        node = node[part]
+    return node
+
+
+def _levels() -> list[LevelSpec]:
+    out: list[LevelSpec] = []
+    for spec in LADDER:
+        s: LevelSpec | None = spec
+        while s is not None:
+            out.append(s)
+            s = s.otherwise
+    return out
+
+
+def _checks() -> list[Check]:
+    groups = [s.checks for s in _levels()] + [q.checks for q in CHECKLIST] + [k.checks for k in KILLERS]
+    return [c for g in groups for c in g]
+
+
+def _templates() -> list[str]:
+    texts: list[Text] = [p for s in _levels() for p in s.rule]
+    return [
+        *(p.template for p in texts),
+        *(s.tail for s in _levels()),
+        *(k.trigger for k in KILLERS),
+        *(c.note for c in _checks()),
+        *(c.window for c in _checks()),
+    ]
+
+
+def test_every_threshold_path_names_a_number_of_the_file() -> None:
+    paths = [c.bar for c in _checks() if isinstance(c.bar, str)]
+    assert len(paths) >= 20
+    for path in paths:
+        value = _lookup(path)
+        assert isinstance(value, int | float) and not isinstance(value, bool), path
+
+
+def test_every_switch_and_wording_field_is_in_the_file() -> None:
+    flags = [c.when for c in _checks() if isinstance(c.when, Flag)]
+    flags += [p.when for s in _levels() for p in s.rule if isinstance(p.when, Flag)]
+    assert flags
+    for f in flags:
+        assert isinstance(_lookup(f.path), bool), f.path
+    fields = [
+        name.removeprefix("t.")
+        for tpl in _templates()
+        for _, name, _, _ in string.Formatter().parse(tpl)
+        if name and name.startswith("t.")
+    ]
+    assert len(fields) >= 15
+    for name in fields:
+        _lookup(name)
+
+
+def _ev(passed: bool | None) -> Evidence:
+    return Evidence(name="x", value=None, passed=passed, as_of=date(2024, 7, 19), source="test")
+
+
+@pytest.mark.parametrize(
+    ("how", "passed", "want"),
+    [
+        ("all", [True, True], True),
+        ("all", [True, None], False),
+        ("all", [], True),
+        ("any", [None, None], None),
+        ("any", [False, None], False),
+        ("any", [None, True], True),
+        ("any", [False, False], False),
+    ],
+)
+def test_combine(how: Combine, passed: list[bool | None], want: bool | None) -> None:
+    assert combine(how, [_ev(p) for p in passed]) is want
+
+
+def test_rules_and_claims_compare_alike() -> None:
+    """A value on the line, above and below it, and a missing one: the scalar rule and the claim agree."""
+    values = np.array([[0.5], [0.7], [0.3], [np.nan]])
+    for op in OPS:
+        sign, _ = judge(values, [0.5], [op], ["fraction"])
+        scalar = [holds(v, op, 0.5) for v in (0.5, 0.7, 0.3)]
+        assert [s > 0 for s in sign[:3]] == scalar, op
+        assert sign[3] == 0.0
