@@ -3,7 +3,7 @@ the member debate, and theses that quote the bars they test."""
 
 from __future__ import annotations
 
-from rotascope.agents.company import STOCK, UNIVERSE
+from rotascope.agents.company import MEMBER_ROWS, STOCK, UNIVERSE
 from rotascope.agents.members import COMPANY
 from rotascope.measures import UNITS
 from rotascope.regime.thresholds import packaged_thresholds
@@ -26,6 +26,8 @@ def test_the_member_debate_judges_the_single_name_table() -> None:
         assert UNITS[unit].scale == UNITS[line.unit].scale, key
         fiscal = key in ("balance_sheet", "accruals")  # members: made only where the EBIT margin is known
         assert ("ebit_margin" in spec.required() and spec.required() != ("ebit_margin",)) == fiscal
+    same_scale = [(*row[:5], UNITS[row[5]].scale) for row in MEMBER_ROWS]
+    assert same_scale == [(*row[:5], UNITS[row[5]].scale) for row in COMPANY]
 
 
 def test_a_thesis_quotes_the_bar_of_the_thresholds_file() -> None:

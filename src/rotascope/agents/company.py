@@ -272,6 +272,25 @@ STOCK: tuple[CompanySpec, ...] = (
 member debate judges the same rows for every member at once."""
 
 
+def _bar_word(bar: Bar) -> str:
+    return "median" if bar == "median" else "half" if bar == 0.5 else "zero"
+
+
+MEMBER_ROWS: tuple[tuple[str, str, str, str, float, str], ...] = tuple(
+    (
+        s.key,
+        s.evidence[0].value,
+        s.evidence[0].comparison,
+        _bar_word(s.evidence[0].bar),
+        s.weight,
+        s.evidence[0].unit,
+    )
+    for s in STOCK
+)
+"""``STOCK`` in the row form of the member debate (key, screen column, comparison, bar word, weight,
+unit): what ``agents.members.COMPANY`` judges for every member at once."""
+
+
 def _finite(v: object) -> float | None:
     return float(v) if isinstance(v, int | float | np.number) and np.isfinite(float(v)) else None
 
