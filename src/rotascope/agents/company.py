@@ -1,12 +1,13 @@
-"""The fundamentals agent's company-data claims, as one declarative table for both of its uses.
+"""The fundamentals agent's company-data claims, as one declarative table for each of its uses.
 
 A :class:`CompanySpec` names a claim's key, thesis, weight and evidence lines (measure, comparison, bar,
 unit, source, window); one builder (:func:`make_claims`) turns a table of them into claims from a mapping
-of measured values. ``UNIVERSE`` is the small-cap universe's claims (medians over R2000 members) and
-``STOCK`` one stock's (against the R2000 cross-section); the vectorised member debate
-(``agents.members.COMPANY``) judges the same ``STOCK`` rows. Bars come from ``thresholds.toml`` (a getter on
-the thresholds), are zero by construction, or are the median of the other members (``"median"``); the
-thesis quotes the bar it tests, so its words cannot disagree with its number.
+of measured values. ``UNIVERSE`` is the small-cap universe's claims (medians over R2000 members), ``SEC``
+its claims from SEC EDGAR facts, and ``STOCK`` one stock's (against the R2000 cross-section); the
+vectorised member debate (``agents.members.COMPANY``) judges the same ``STOCK`` rows (``MEMBER_ROWS``).
+Bars come from ``thresholds.toml`` (a getter on the thresholds), are fixed by the claim's meaning (zero,
+half), or are the median of the other members (``"median"``); the thesis quotes the bar it tests, so its
+words cannot disagree with its number.
 """
 
 from __future__ import annotations
@@ -184,6 +185,45 @@ UNIVERSE: tuple[CompanySpec, ...] = (
     ),
 )
 """The small-cap universe's company claims (medians over R2000 members), in the order they are made."""
+
+
+SEC_VALUES = ("interest_cover", "zombies", "cash_flow", "margins")
+"""The values of ``fundamentals.company_health`` after its company count, in its order."""
+SEC: tuple[CompanySpec, ...] = (
+    CompanySpec(
+        "interest_cover",
+        "The typical small cap covers its interest comfortably",
+        0.6,
+        (
+            Measure(
+                "Median interest cover (operating income / interest expense)",
+                "interest_cover",
+                ">=",
+                lambda t: t.agents.fundamentals.min_interest_cover,
+                "index",
+            ),
+        ),
+    ),
+    CompanySpec(
+        "zombies",
+        "Few small caps fail to earn their interest",
+        0.5,
+        (Measure("Share with interest cover below 1", "zombies", "<=", 0.25, "share"),),
+    ),
+    CompanySpec(
+        "cash_flow",
+        "The typical small cap generates operating cash",
+        0.4,
+        (Measure("Median operating cash flow / revenue", "cash_flow", ">=", 0.0, "fraction"),),
+    ),
+    CompanySpec(
+        "margins",
+        "The typical small cap is profitable at the operating line",
+        0.4,
+        (Measure("Median operating margin", "margins", ">=", 0.0, "fraction"),),
+    ),
+)
+"""The universe's claims from SEC EDGAR facts (``fundamentals.company_health``), in the order made."""
 
 
 def _fiscal(key: str, name: str, comparison: Literal[">=", "<="], bar: Bar, note: str = "") -> Measure:

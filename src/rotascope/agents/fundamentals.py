@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from rotascope._typing import Float64Array
-from rotascope.agents.base import AgentContext, agent_rules, claim, ev, opinion, revision_floor
+from rotascope.agents.base import AgentContext, agent_rules, opinion, revision_floor
 from rotascope.agents.columns import (
     CYC_MINUS_DEF_3M,
     MARKET_63D,
@@ -35,7 +35,7 @@ from rotascope.agents.columns import (
     member_measures,
 )
 from rotascope.agents.company import NAME as NAME  # the agent's name, read from here by its callers
-from rotascope.agents.company import UNIVERSE, make_claims
+from rotascope.agents.company import SEC, SEC_VALUES, UNIVERSE, make_claims
 from rotascope.agents.company import company_claims as company_claims  # agents.stock imports it here
 from rotascope.agents.fundamental_lenses import lens_claims
 from rotascope.fundamentals.breadth import BEAT_WINDOW_DAYS, MIN_REPORTS
@@ -335,60 +335,13 @@ PROXY_CLAIMS: tuple[ClaimSpec, ...] = (quality_spec(True), *PRICE_CLAIMS)
 
 
 def _sec_claims(ctx: AgentContext, health: tuple[int, float, float, float, float]) -> list[Claim]:
-    n, cover, zombies, ocf, margin_ = health
-    src_sec = f"SEC EDGAR 10-K facts filed by {ctx.as_of} ({n} R2000 members)"
-    spec = [
-        (
-            "interest_cover",
-            "The typical small cap covers its interest comfortably",
-            "Median interest cover (operating income / interest expense)",
-            cover,
-            ">=",
-            agent_rules(ctx).fundamentals.min_interest_cover,
-            "index",
-            0.6,
-        ),
-        (
-            "zombies",
-            "Few small caps fail to earn their interest",
-            "Share with interest cover below 1",
-            zombies,
-            "<=",
-            0.25,
-            "share",
-            0.5,
-        ),
-        (
-            "cash_flow",
-            "The typical small cap generates operating cash",
-            "Median operating cash flow / revenue",
-            ocf,
-            ">=",
-            0.0,
-            "fraction",
-            0.4,
-        ),
-        (
-            "margins",
-            "The typical small cap is profitable at the operating line",
-            "Median operating margin",
-            margin_,
-            ">=",
-            0.0,
-            "fraction",
-            0.4,
-        ),
-    ]
-    return [
-        claim(
-            NAME,
-            key,
-            text,
-            [ev(ctx, name, value, cmp, thr, source=src_sec, window="latest fiscal year", unit=unit)],
-            weight,
-        )
-        for key, text, name, value, cmp, thr, unit, weight in spec
-    ]
+    """The SEC EDGAR claims (``company.SEC``) from ``company_health``'s numbers."""
+    n, *measured = health
+    words = {
+        "source": f"SEC EDGAR 10-K facts filed by {ctx.as_of} ({n} R2000 members)",
+        "window": "latest fiscal year",
+    }
+    return make_claims(ctx, SEC, dict(zip(SEC_VALUES, measured, strict=True)), words)
 
 
 def analyze(ctx: AgentContext) -> Opinion:
