@@ -13,7 +13,7 @@ import pytest
 from rotascope.agents.base import AgentContext
 from rotascope.agents.debate import run_debate
 from rotascope.agents.decision import lens_requirements
-from rotascope.agents.fundamentals import lens_claims, lenses
+from rotascope.agents.fundamental_lenses import lens_claims, lenses
 from rotascope.agents.run import universe_analysis
 from rotascope.config import Settings, load_settings
 from rotascope.fundamentals import load_fundamentals

@@ -55,11 +55,14 @@ ALLOWED: dict[str, dict[float, str]] = {
         252: DAYS,
     },
     "agents/decision.py": {4: "ladder level 4 reached (a level's number)"},
-    "agents/fundamentals.py": {
+    "agents/company.py": {
         253: DAYS,
         0.3: "a claim's weight in its agent's score (a model weight, not a bar)",
+    },
+    "agents/fundamental_lenses.py": {
         0.7: "a claim's weight in its agent's score (a model weight, not a bar)",
     },
+    "agents/fundamentals.py": {253: DAYS},
     "agents/internals.py": {
         13: WEEKS,
         100.0: "the RS-Ratio/RS-Momentum centre line of the relative rotation graph (by construction)",

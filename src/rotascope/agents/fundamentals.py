@@ -8,18 +8,20 @@ data is stored for the as-of, price proxies stand in and every such claim says "
 
 A defensive pattern is not a bullish one: quality leadership counts as bullish only while the median
 small cap is not falling; quality names falling less in a falling market (2008) is read as defensive.
+The company-data claims are the table of ``agents.company`` (one stock's too), the lens claims
+``agents.fundamental_lenses``; both are imported here for the agent and its callers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
 from rotascope._typing import Float64Array
-from rotascope.agents.base import AgentContext, agent_rules, claim, ev, opinion, revision_floor, thresholds_of
+from rotascope.agents.base import AgentContext, agent_rules, opinion, revision_floor
 from rotascope.agents.columns import (
     CYC_MINUS_DEF_3M,
     MARKET_63D,
@@ -32,29 +34,17 @@ from rotascope.agents.columns import (
     factor,
     member_measures,
 )
+from rotascope.agents.company import NAME as NAME  # the agent's name, read from here by its callers
+from rotascope.agents.company import SEC, SEC_VALUES, UNIVERSE, make_claims
+from rotascope.agents.company import company_claims as company_claims  # agents.stock imports it here
+from rotascope.agents.fundamental_lenses import lens_claims
 from rotascope.fundamentals.breadth import BEAT_WINDOW_DAYS, MIN_REPORTS
 from rotascope.fundamentals.files import KNOWN_LAG_DAYS
-from rotascope.fundamentals.lenses import (
-    FinancingYield,
-    ProfitabilityDispersion,
-    ValuationPanel,
-    profitability_dispersion,
-    valuation_panel,
-)
 from rotascope.fundamentals.screen import ScreenInputs, score_frame
 from rotascope.fundamentals.store import SIMFIN_KNOWN, Fundamentals, simfin_era
-from rotascope.measures import (
-    BAA_YIELD,
-    BAA_YIELD_PCTILE_5Y,
-    HY_OAS_CHG_13W,
-    HY_YIELD_PROXY,
-    HY_YIELD_PROXY_PCTILE_5Y,
-    SMB,
-    UST_10Y,
-)
+from rotascope.measures import SMB
 from rotascope.records import Claim, Opinion
 
-NAME = "fundamentals"
 PROXY_NOTE = (
     "No company fundamentals are known at this date: quality is proxied by price behaviour "
     "(trailing volatility and drawdown) — a stand-in, not balance-sheet data."
@@ -271,152 +261,19 @@ def _quality_claim(ctx: AgentContext, spread: float | None, ranked: int, proxy: 
 
 
 def _company_claims(ctx: AgentContext, m: UniverseFundamentals) -> list[Claim]:
-    out: list[Claim] = []
-    max_debt_assets = agent_rules(ctx).fundamentals.max_debt_assets
-    min_beat_share = thresholds_of(ctx).ladder.earnings.min_beat_share  # ladder level 4's bar
+    """The universe's company claims (``company.UNIVERSE``) from the measures ``m``."""
     fy = "/".join(f"FY{y}" for y in m.fiscal_years[-2:])
     lag = SIMFIN_KNOWN if simfin_era(m.fiscal_years) else f"known {KNOWN_LAG_DAYS} days after FY end"
-    src = f"annual fundamentals {fy} of {m.firms} R2000 members ({lag})"
-    window = f"latest fiscal year known by {ctx.as_of}"
-    if m.ebit_margin is not None:
-        out.append(
-            claim(
-                NAME,
-                "profitability",
-                "The typical small cap is profitable (median EBIT margin and CFO/assets above zero)",
-                [
-                    ev(
-                        ctx,
-                        "Median EBIT margin",
-                        m.ebit_margin,
-                        ">=",
-                        0.0,
-                        source=src,
-                        window=window,
-                        unit="fraction",
-                    ),
-                    ev(
-                        ctx,
-                        "Median CFO / assets",
-                        m.cfo_assets,
-                        ">=",
-                        0.0,
-                        source=src,
-                        window=window,
-                        unit="fraction",
-                    ),
-                ],
-                0.5,
-            )
-        )
-    if m.debt_assets is not None:
-        out.append(
-            claim(
-                NAME,
-                "balance_sheet",
-                f"Small-cap balance sheets are not stretched (median debt/assets <= {max_debt_assets:.0%})",
-                [
-                    ev(
-                        ctx,
-                        "Median debt / assets",
-                        m.debt_assets,
-                        "<=",
-                        max_debt_assets,
-                        source=src,
-                        window=window,
-                        unit="fraction",
-                    )
-                ],
-                0.4,
-            )
-        )
-    if m.accruals is not None:
-        out.append(
-            claim(
-                NAME,
-                "accruals",
-                "Small-cap earnings are backed by cash (median accruals/assets at or below zero)",
-                [
-                    ev(
-                        ctx,
-                        "Median accruals / assets",
-                        m.accruals,
-                        "<=",
-                        0.0,
-                        source=src,
-                        window=window,
-                        unit="fraction",
-                    )
-                ],
-                0.3,
-            )
-        )
-    if m.beat_share is not None:
-        src_s = (
-            f"earnings surprises of {m.reporters} R2000 members reporting in the last {BEAT_WINDOW_DAYS} days"
-        )
-        out.append(
-            claim(
-                NAME,
-                "beats",
-                f"Earnings beats are broad (>= {min_beat_share:.0%} of reporting small caps beat consensus)",
-                [
-                    ev(
-                        ctx,
-                        "Share of reporting members beating consensus EPS",
-                        m.beat_share,
-                        ">=",
-                        min_beat_share,
-                        source=src_s,
-                        window=f"{BEAT_WINDOW_DAYS}d",
-                        unit="share",
-                    )
-                ],
-                0.6,
-            )
-        )
-        out.append(
-            claim(
-                NAME,
-                "beat_size",
-                "The median small-cap earnings surprise is positive",
-                [
-                    ev(
-                        ctx,
-                        "Median EPS surprise (actual - estimate) / |estimate|",
-                        m.median_surprise,
-                        ">=",
-                        0.0,
-                        source=src_s,
-                        window=f"{BEAT_WINDOW_DAYS}d",
-                        unit="fraction",
-                    )
-                ],
-                0.4,
-            )
-        )
-    if m.net_revisions is not None:
-        out.append(
-            claim(
-                NAME,
-                "revisions",
-                "Small-cap EPS estimates are being raised more often than cut",
-                [
-                    ev(
-                        ctx,
-                        "Net EPS estimate revisions (up - down) / revised",
-                        m.net_revisions,
-                        ">=",
-                        0.0,
-                        source=f"consensus EPS snapshots since {m.revisions_from}",
-                        window="28d",
-                        unit="share_diff",
-                    )
-                ],
-                0.6,
-            )
-        )
-    return out
+    words = {
+        "as_of": str(ctx.as_of),
+        "source": f"annual fundamentals {fy} of {m.firms} R2000 members ({lag})",
+        "surprises": f"earnings surprises of {m.reporters} R2000 members reporting in the last "
+        f"{BEAT_WINDOW_DAYS} days",
+        "beat_days": str(BEAT_WINDOW_DAYS),
+        "revisions_from": str(m.revisions_from),
+    }
+    values = {k: v for k, v in asdict(m).items() if v is None or isinstance(v, float)}
+    return make_claims(ctx, UNIVERSE, values, words)
 
 
 PRICE_CLAIMS: tuple[ClaimSpec, ...] = (
@@ -478,60 +335,13 @@ PROXY_CLAIMS: tuple[ClaimSpec, ...] = (quality_spec(True), *PRICE_CLAIMS)
 
 
 def _sec_claims(ctx: AgentContext, health: tuple[int, float, float, float, float]) -> list[Claim]:
-    n, cover, zombies, ocf, margin_ = health
-    src_sec = f"SEC EDGAR 10-K facts filed by {ctx.as_of} ({n} R2000 members)"
-    spec = [
-        (
-            "interest_cover",
-            "The typical small cap covers its interest comfortably",
-            "Median interest cover (operating income / interest expense)",
-            cover,
-            ">=",
-            agent_rules(ctx).fundamentals.min_interest_cover,
-            "index",
-            0.6,
-        ),
-        (
-            "zombies",
-            "Few small caps fail to earn their interest",
-            "Share with interest cover below 1",
-            zombies,
-            "<=",
-            0.25,
-            "share",
-            0.5,
-        ),
-        (
-            "cash_flow",
-            "The typical small cap generates operating cash",
-            "Median operating cash flow / revenue",
-            ocf,
-            ">=",
-            0.0,
-            "fraction",
-            0.4,
-        ),
-        (
-            "margins",
-            "The typical small cap is profitable at the operating line",
-            "Median operating margin",
-            margin_,
-            ">=",
-            0.0,
-            "fraction",
-            0.4,
-        ),
-    ]
-    return [
-        claim(
-            NAME,
-            key,
-            text,
-            [ev(ctx, name, value, cmp, thr, source=src_sec, window="latest fiscal year", unit=unit)],
-            weight,
-        )
-        for key, text, name, value, cmp, thr, unit, weight in spec
-    ]
+    """The SEC EDGAR claims (``company.SEC``) from ``company_health``'s numbers."""
+    n, *measured = health
+    words = {
+        "source": f"SEC EDGAR 10-K facts filed by {ctx.as_of} ({n} R2000 members)",
+        "window": "latest fiscal year",
+    }
+    return make_claims(ctx, SEC, dict(zip(SEC_VALUES, measured, strict=True)), words)
 
 
 def analyze(ctx: AgentContext) -> Opinion:
@@ -598,337 +408,3 @@ def analyze(ctx: AgentContext) -> Opinion:
     return opinion(
         NAME, "earnings, margins, leverage; quality vs junk", ctx.as_of, claims, risks, " ".join(notes)
     )
-
-
-def company_claims(ctx: AgentContext, symbol: str, close: Float64Array) -> tuple[list[Claim], str]:
-    """One stock's company-data claims against the R2000 cross-section at the as-of, and a data note.
-
-    ``close`` is the stock's closes up to the as-of row (it joins the cross-section when it is not an R2000
-    member). Empty (with a note saying so) when nothing is stored for the name at that date.
-    """
-    fund = ctx.fundamentals
-    if fund is None or fund.empty:
-        return [], f"No company fundamentals are stored for {symbol} at {ctx.as_of}."
-    symbols, window = ctx.panel.data.members.symbols, ctx.member_window(253)
-    if symbol not in symbols and len(close) >= len(window):
-        symbols, window = (*symbols, symbol), np.column_stack([window, close[-len(window) :]])
-    frame = score_frame(ScreenInputs(ctx.as_of, symbols, {}, {}, window), fund, revision_floor(ctx))
-    if symbol not in frame.index or not np.isfinite(frame.loc[[symbol], "quality"].to_numpy(np.float64)[0]):
-        return [], f"No company fundamentals known for {symbol} at {ctx.as_of}: price proxies only."
-    row: dict[str, object] = {str(k): frame.at[symbol, k] for k in frame.columns}
-    others = frame.drop(index=symbol).median(numeric_only=True)
-    med = {str(k): float(v) for k, v in others.items()}
-    out: list[Claim] = []
-    notes: list[str] = []
-
-    def val(key: str) -> float | None:
-        v = row[key]
-        return float(v) if isinstance(v, int | float | np.number) and np.isfinite(float(v)) else None
-
-    r2000 = "R2000 median"
-
-    q = val("quality")
-    out.append(
-        claim(
-            NAME,
-            "quality_rank",
-            f"{symbol}'s quality score is above the R2000 median (robust z-score >= 0)",
-            [
-                ev(
-                    ctx,
-                    f"{symbol} screen quality score",
-                    q,
-                    ">=",
-                    0.0,
-                    source="rotascope screen: profitability, balance sheet, accruals, surprises, revisions",
-                    window=f"known by {ctx.as_of}",
-                    unit="index",
-                )
-            ],
-            0.6,
-        )
-    )
-    if val("ebit_margin") is not None:
-        fy, known = f"{val('fiscal_year'):.0f}", row["fiscal_year_known_at"]
-        lag = (
-            "its SimFin publish date"
-            if simfin_era([float(fy)])
-            else f"{KNOWN_LAG_DAYS} days after an assumed 31 Dec year end"
-        )
-        src = f"annual fundamentals FY{fy}, known {known} ({lag})"
-        notes.append(f"{symbol} FY{fy} fundamentals known {known}.")
-        ebit = val("ebit_margin")
-        out.append(
-            claim(
-                NAME,
-                "profitability",
-                f"{symbol}'s FY{fy} EBIT margin is at or above the {r2000}",
-                [
-                    ev(
-                        ctx,
-                        f"{symbol} FY{fy} EBIT margin",
-                        ebit,
-                        ">=",
-                        round(med["ebit_margin"], 6),
-                        source=src,
-                        window=f"FY{fy}",
-                        unit="fraction",
-                        note=f"threshold = median of the other R2000 members with FY data at {ctx.as_of}",
-                    )
-                ],
-                0.5,
-            )
-        )
-        if val("debt_assets") is not None:
-            out.append(
-                claim(
-                    NAME,
-                    "balance_sheet",
-                    f"{symbol}'s FY{fy} debt/assets is at or below the {r2000}",
-                    [
-                        ev(
-                            ctx,
-                            f"{symbol} FY{fy} debt / assets",
-                            val("debt_assets"),
-                            "<=",
-                            round(med["debt_assets"], 6),
-                            source=src,
-                            window=f"FY{fy}",
-                            unit="fraction",
-                        )
-                    ],
-                    0.4,
-                )
-            )
-        if val("accruals_assets") is not None:
-            out.append(
-                claim(
-                    NAME,
-                    "accruals",
-                    f"{symbol}'s FY{fy} earnings are backed by cash (accruals/assets at or below zero)",
-                    [
-                        ev(
-                            ctx,
-                            f"{symbol} accruals / assets",
-                            val("accruals_assets"),
-                            "<=",
-                            0.0,
-                            source=src,
-                            window=f"FY{fy}",
-                            unit="fraction",
-                        )
-                    ],
-                    0.3,
-                )
-            )
-    if val("beat_rate") is not None:
-        out.append(
-            claim(
-                NAME,
-                "beats",
-                f"{symbol} beat consensus in at least half of its recent reports (last {row['last_report']})",
-                [
-                    ev(
-                        ctx,
-                        f"{symbol} share of recent reports beating consensus EPS",
-                        val("beat_rate"),
-                        ">=",
-                        0.5,
-                        source="earnings surprises known on their report date",
-                        window="last 4 reports within 365d",
-                        unit="share",
-                    )
-                ],
-                0.5,
-            )
-        )
-    if val("estimate_revision") is not None:
-        out.append(
-            claim(
-                NAME,
-                "revisions",
-                f"{symbol}'s consensus EPS estimate is not being cut",
-                [
-                    ev(
-                        ctx,
-                        f"{symbol} EPS estimate revision",
-                        val("estimate_revision"),
-                        ">=",
-                        0.0,
-                        source=f"consensus EPS snapshots to {row['estimates_known_at']}",
-                        window="28d",
-                        unit="fraction",
-                    )
-                ],
-                0.5,
-            )
-        )
-    return out, " ".join(notes) or f"{symbol} company data known at {ctx.as_of}."
-
-
-# ------------------------------------------------------------------- fundamental lenses (issue #16)
-def lenses(ctx: AgentContext, fund: Fundamentals | None) -> tuple[ProfitabilityDispersion, ValuationPanel]:
-    """Profitability dispersion and the valuation-vs-financing panel at the context's as-of."""
-    t = ctx.row
-    data = ctx.panel.data
-    small = pd.Series(data.members.values[t], index=list(data.members.symbols), dtype=np.float64)
-    large = (
-        pd.Series(data.sp500.values[t], index=list(data.sp500.symbols), dtype=np.float64)
-        if t < len(data.sp500.values)
-        else (pd.Series(dtype=np.float64))
-    )
-    snap = ctx.result.snapshot
-    financing = [
-        FinancingYield(
-            name=name,
-            value=level.of(snap),
-            percentile_5y=pct.of(snap) if pct is not None else None,
-            construction=how,
-        )
-        for name, level, pct, how in (
-            ("Baa yield", BAA_YIELD, BAA_YIELD_PCTILE_5Y, "Moody's Baa - 10y spread + 10y Treasury (exact)"),
-            (
-                "HY yield proxy",
-                HY_YIELD_PROXY,
-                HY_YIELD_PROXY_PCTILE_5Y,
-                "ICE BofA HY OAS + 10y Treasury (proxy: the OAS is over matched-duration Treasuries)",
-            ),
-            ("10-year Treasury yield", UST_10Y, None, "FRED DGS10"),
-        )
-    ]
-    return (
-        profitability_dispersion(fund, small, ctx.as_of),
-        valuation_panel(ctx.as_of, fund, small, large, financing),
-    )
-
-
-def lens_claims(
-    ctx: AgentContext, fund: Fundamentals, qmj: float | None, *, proxy: bool = False
-) -> tuple[list[Claim], list[str]]:
-    """Claims on profitability dispersion, valuation vs financing and a junk-led move into tightening
-    financing (made only when company fundamentals were handed in: the replay runs without them).
-    ``qmj`` is the quality spread the quality claim quotes, by the price proxy when ``proxy``."""
-    rules = thresholds_of(ctx).lenses
-    disp, val = lenses(ctx, fund)
-    src = f"annual fundamentals ({disp.source})"
-    notes = [
-        f"Profitability dispersion ({', '.join(f'FY{y}' for y in disp.fiscal_years) or 'no fiscal year'}): "
-        + (
-            f"{disp.covered} of {disp.members} priced R2000 members covered, median EBIT margin "
-            f"{disp.median:.1%}, IQR {disp.iqr:.1%} (p25 {disp.p25:.1%}, p75 {disp.p75:.1%})."
-            if disp.median is not None
-            and disp.iqr is not None
-            and disp.p25 is not None
-            and disp.p75 is not None
-            else disp.note + "."
-        )
-    ]
-    claims = [
-        claim(
-            NAME,
-            "profitability_dispersion",
-            f"Profitable small caps are the majority (share with EBIT margin < 0 at most "
-            f"{rules.max_share_unprofitable:.0%})",
-            [
-                ev(
-                    ctx,
-                    "Share of R2000 members with EBIT margin < 0",
-                    disp.share_unprofitable,
-                    "<=",
-                    rules.max_share_unprofitable,
-                    source=src,
-                    window=f"latest fiscal year known by {ctx.as_of}",
-                    unit="share",
-                    note=disp.note,
-                )
-            ],
-            0.5,
-        )
-    ]
-    spread = next(s for s in val.spreads if s.name == "small-cap median E/P minus Baa yield")
-    claims.append(
-        claim(
-            NAME,
-            "valuation",
-            "Small-cap earnings pay for their financing (median E/P at or above the Baa yield)",
-            [
-                ev(
-                    ctx,
-                    "Small-cap median E/P minus Baa yield",
-                    spread.value,
-                    ">=",
-                    0.0,
-                    source="SEC EDGAR 10-K facts filed by the as-of, member closes, FRED BAA10Y + DGS10",
-                    window="latest fiscal year; yields at the as-of",
-                    unit="pp",
-                    note=spread.note,
-                )
-            ],
-            0.5,
-        )
-    )
-    fin = "; ".join(
-        f"{f.name} {f.value:.2f} %"
-        + (f" (5y percentile {f.percentile_5y:.0%})" if f.percentile_5y is not None else "")
-        if f.value is not None
-        else f"{f.name}: not available"
-        for f in val.financing
-    )
-    ep = val.small.median
-    notes.append(
-        "Valuation vs financing: "
-        + (
-            f"small-cap median E/P {ep:.2f} % ({val.small.covered} members). "
-            if ep is not None
-            else val.note + " "
-        )
-        + f"Financing: {fin}."
-    )
-    junk = qmj is not None and qmj < rules.junk_led_qmj
-    if qmj is None or junk:
-        market = MARKET_63D.one(ctx)
-        claims.append(
-            claim(
-                NAME,
-                "junk_financing",
-                "The small-cap rally is led by junk while financing tightens",
-                [
-                    ev(
-                        ctx,
-                        "Top minus bottom quality quintile, median 63-day return",
-                        qmj,
-                        "<",
-                        rules.junk_led_qmj,
-                        source="R2000 member closes (price proxy: calm vs volatile)"
-                        if proxy
-                        else "R2000 member closes + company fundamentals (screen quality score)",
-                        window="63d",
-                        unit="share_diff",
-                        note="" if qmj is not None else "not available: too few members ranked by quality",
-                    ),
-                    ev(
-                        ctx,
-                        "Median R2000 member 63-day return",
-                        market,
-                        ">",
-                        0.0,
-                        source="R2000 member closes",
-                        window="63d",
-                        unit="fraction",
-                    ),
-                    ev(
-                        ctx,
-                        "HY OAS change over 13 weeks",
-                        HY_OAS_CHG_13W.of(ctx.result.snapshot),
-                        ">",
-                        rules.tightening_hy_oas_13w,
-                        source="FRED BAMLH0A0HYM2",
-                        window="63d",
-                        unit="pp",
-                    ),
-                ],
-                0.7,
-                bullish_if_passed=False,
-            )
-        )
-    return claims, notes
