@@ -114,15 +114,22 @@ ALLOWED: dict[str, dict[float, str]] = {
     "monitor/engine.py": {
         5: "weekly steps of the relative rotation graph's tail (a week, by construction)",
         8: "points of the relative rotation graph's tail (a display size)",
-        14: "days a weekly series may age before it is stale (its release rhythm)",
-        80: "days a monthly series may age before it is stale (its release rhythm)",
         35: "days a member list may age before it is called out (a missing month)",
         20: DAYS,
         21: DAYS,
         50: "the 50-day average of a measure (its definition: '% above 50-day')",
         200: "the 200-day average of a measure (its definition: '% above 200-day')",
+    },
+    "monitor/macro.py": {
+        14: "days a weekly series may age before it is stale (its release rhythm)",
+        80: "days a monthly series may age before it is stale (its release rhythm)",
+        21: DAYS,
+        50: "the 50-day average of a measure (its definition: '% above 50-day')",
         252: DAYS,
         1260: "a percentile's trailing five years (its definition)",
+    },
+    "monitor/universe.py": {
+        50: "the 50-day average of a measure (its definition: '% above 50-day')",
     },
     "monitor/run.py": {252: "trading days of history before the first as-of (the 12-month window)"},
 }

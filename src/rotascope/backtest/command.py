@@ -46,7 +46,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from rotascope.backtest.replay import Extra
+    from rotascope.backtest.report import BacktestRun
     from rotascope.backtest.result import BacktestResult
+    from rotascope.config import Settings
     from rotascope.monitor.run import Monitor
 
 DEFAULT_HORIZONS = "1,4,13"
@@ -138,54 +140,72 @@ def register(
             run_sweep_command(settings, sweep, "ray" if executor == "ray" else "local", fmt)
             return
         with friendly_errors():
-            first = parse_date(start, "--start") if start is not None else None
-            last = parse_date(end, "--end") if end is not None else None
-            if first and last and first > last:
-                raise DataError(f"--start {first} is after --end {last}.")
-            if not math.isfinite(cost_bps) or cost_bps < 0:
-                raise DataError(f"--cost-bps must be a finite number >= 0, got {cost_bps:g}.")
-            if not 0 < stop < 1:
-                raise DataError(f"--stop must be a fraction between 0 and 1, like 0.1; got {stop:g}.")
-            params_h = parse_horizons(horizons)
-            with reading(settings) as store:
-                monitor = build_monitor(store, settings)
-                valuation = spread_history(store)
-            extra_fn = extra(monitor) if extra is not None else None
             label = tilt if isinstance(tilt, str) else tilt_label
-            params = BacktestParams(
-                start=first, end=last, horizons=params_h, cost_bps=cost_bps, stop=stop, tilt=label
-            )
-            with err.status("Replaying the monitor week by week", spinner="dots"):
-                weights = tilt if isinstance(tilt, str) or tilt is None else tilt(monitor)
-                run = run_backtest(monitor, params, extra_fn, weights, valuation)
-            written: list[Path] = []
-            if out_dir is not None:
-                try:
-                    written = write_outputs(run, out_dir)
-                except OSError as exc:
-                    raise RotascopeError(f"Cannot write the report to {out_dir}: {exc.strerror}.") from None
-                # calibrated calls (issue #11): calls.csv, review.json/html, reliability.png
-                # deferred: the calibrator (scikit-learn, ~2 s) loads only when --out writes the calls
-                from rotascope.calibration.command import write_calibration
+            params = _params(start, end, horizons, cost_bps, stop, label)
+            run, written, rid = _replay(settings, params, extra, tilt, out_dir)
+        _show(fmt, run, written, rid)
 
-                written += write_calibration(monitor, out_dir, extra)
-            result = run.result
-            rid = save_backtest(settings, result)
+
+def _params(
+    start: str | None, end: str | None, horizons: str, cost_bps: float, stop: float, label: str | None
+) -> BacktestParams:
+    """The replay's parameters from the options; a bad one is one clear sentence."""
+    first = parse_date(start, "--start") if start is not None else None
+    last = parse_date(end, "--end") if end is not None else None
+    if first and last and first > last:
+        raise DataError(f"--start {first} is after --end {last}.")
+    if not math.isfinite(cost_bps) or cost_bps < 0:
+        raise DataError(f"--cost-bps must be a finite number >= 0, got {cost_bps:g}.")
+    if not 0 < stop < 1:
+        raise DataError(f"--stop must be a fraction between 0 and 1, like 0.1; got {stop:g}.")
+    params_h = parse_horizons(horizons)
+    return BacktestParams(start=first, end=last, horizons=params_h, cost_bps=cost_bps, stop=stop, tilt=label)
+
+
+def _replay(
+    settings: Settings,
+    params: BacktestParams,
+    extra: ExtraFactory | None,
+    tilt: str | TiltFactory | None,
+    out_dir: Path | None,
+) -> tuple[BacktestRun, list[Path], str]:
+    """Replay, write the --out files, store the result: the run, the files written and the stored id."""
+    with reading(settings) as store:
+        monitor = build_monitor(store, settings)
+        valuation = spread_history(store)
+    extra_fn = extra(monitor) if extra is not None else None
+    with err.status("Replaying the monitor week by week", spinner="dots"):
+        weights = tilt if isinstance(tilt, str) or tilt is None else tilt(monitor)
+        run = run_backtest(monitor, params, extra_fn, weights, valuation)
+    written: list[Path] = []
+    if out_dir is not None:
         try:
-            if fmt == "json":
-                sys.stdout.write(result.to_json())
-                err.print(f"Stored as backtest {rid}.")
-                return
-            _print_tables(run.result, out)
-            for path in written:
-                out.print(f"Wrote {path}")
-            out.print(
-                f"Stored as backtest {rid} (table backtests). Replay took {run.replay.elapsed_s:.1f} s."
-            )
-        except BaseException as exc:  # a signal while printing: the run is stored already, so say it was kept
-            if is_interrupt(exc):
-                raise Interrupted(f"Interrupted; kept backtest {rid}, stored before the signal.") from None
-            raise
+            written = write_outputs(run, out_dir)
+        except OSError as exc:
+            raise RotascopeError(f"Cannot write the report to {out_dir}: {exc.strerror}.") from None
+        # calibrated calls (issue #11): calls.csv, review.json/html, reliability.png
+        # deferred: the calibrator (scikit-learn, ~2 s) loads only when --out writes the calls
+        from rotascope.calibration.command import write_calibration
+
+        written += write_calibration(monitor, out_dir, extra)
+    return run, written, save_backtest(settings, run.result)
+
+
+def _show(fmt: str, run: BacktestRun, written: list[Path], rid: str) -> None:
+    """Print the stored run (JSON or tables); a signal while printing says the run was kept."""
+    try:
+        if fmt == "json":
+            sys.stdout.write(run.result.to_json())
+            err.print(f"Stored as backtest {rid}.")
+            return
+        _print_tables(run.result, out)
+        for path in written:
+            out.print(f"Wrote {path}")
+        out.print(f"Stored as backtest {rid} (table backtests). Replay took {run.replay.elapsed_s:.1f} s.")
+    except BaseException as exc:  # a signal while printing: the run is stored already, so say it was kept
+        if is_interrupt(exc):
+            raise Interrupted(f"Interrupted; kept backtest {rid}, stored before the signal.") from None
+        raise
 
 
 def _print_tables(result: BacktestResult, console: Console) -> None:

@@ -26,7 +26,7 @@ import difflib
 import hashlib
 import itertools
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -231,6 +231,45 @@ def load_sweep(path: Path, base: Path | None = None) -> SweepSpec:
     defaults = read_toml(default_path(), "Thresholds file")
     base_raw = _overlay(defaults, read_toml(base, "Thresholds file")) if base is not None else defaults
 
+    grid = _grid(where, grid_doc, defaults)
+
+    files_raw = head.get("files", [])
+    if not isinstance(files_raw, list) or not all(isinstance(f, str) for f in files_raw):
+        raise ConfigError(f"{where}: [sweep] files must be a list of thresholds file paths.")
+    files: list[Path | None] = [(path.parent / f).resolve() for f in files_raw] or [None]
+    if not grid and files == [None]:
+        raise ConfigError(f"{where} defines no variants: add a [grid] of thresholds keys or [sweep] files.")
+    combos = list(itertools.product(*(vals for _, vals in grid))) if grid else [()]
+    count = len(files) * len(combos)
+    if count > MAX_VARIANTS:
+        raise ConfigError(f"{where} defines {count:,} variants; at most {MAX_VARIANTS:,} per sweep.")
+
+    variants, thresholds = _variants(where, files, grid, combos, base_raw)
+
+    start = _date(f"{where}: [sweep] start", head["start"]) if "start" in head else None
+    end = _date(f"{where}: [sweep] end", head["end"]) if "end" in head else None
+    if start and end and start > end:
+        raise ConfigError(f"{where}: [sweep] start {start} is after end {end}.")
+    evaluate_from = str(base_raw["calibration"]["evaluate_from"])
+    oos = _date(f"{where}: [sweep] oos_start", head.get("oos_start", evaluate_from))
+    cost = head.get("cost_bps", 5.0)
+    if isinstance(cost, bool) or not isinstance(cost, int | float) or not math.isfinite(cost) or cost < 0:
+        raise ConfigError(f"{where}: [sweep] cost_bps must be a number >= 0, got {cost!r}.")
+    return SweepSpec(
+        path=str(path),
+        start=start,
+        end=end,
+        oos_start=oos,
+        cost_bps=float(cost),
+        variants=variants,
+        thresholds=thresholds,
+    )
+
+
+def _grid(
+    where: str, grid_doc: Mapping[str, Any], defaults: Mapping[str, Any]
+) -> list[tuple[str, list[Scalar]]]:
+    """The [grid]'s keys and values, each checked against the thresholds file's keys and kinds."""
     grid: list[tuple[str, list[Scalar]]] = []
     for key, values in _flatten(grid_doc):
         try:
@@ -253,18 +292,17 @@ def load_sweep(path: Path, base: Path | None = None) -> SweepSpec:
         if len(set(values)) != len(values):
             raise ConfigError(f"{where}: {key} lists a value twice.")
         grid.append((key, list(values)))
+    return grid
 
-    files_raw = head.get("files", [])
-    if not isinstance(files_raw, list) or not all(isinstance(f, str) for f in files_raw):
-        raise ConfigError(f"{where}: [sweep] files must be a list of thresholds file paths.")
-    files: list[Path | None] = [(path.parent / f).resolve() for f in files_raw] or [None]
-    if not grid and files == [None]:
-        raise ConfigError(f"{where} defines no variants: add a [grid] of thresholds keys or [sweep] files.")
-    combos = list(itertools.product(*(vals for _, vals in grid))) if grid else [()]
-    count = len(files) * len(combos)
-    if count > MAX_VARIANTS:
-        raise ConfigError(f"{where} defines {count:,} variants; at most {MAX_VARIANTS:,} per sweep.")
 
+def _variants(
+    where: str,
+    files: list[Path | None],
+    grid: list[tuple[str, list[Scalar]]],
+    combos: Sequence[tuple[Scalar, ...]],
+    base_raw: dict[str, Any],
+) -> tuple[list[Variant], list[Thresholds]]:
+    """Every (file x grid combination) variant and its validated thresholds."""
     variants: list[Variant] = []
     thresholds: list[Thresholds] = []
     for file in files:
@@ -292,25 +330,7 @@ def load_sweep(path: Path, base: Path | None = None) -> SweepSpec:
                 )
             )
             thresholds.append(t)
-
-    start = _date(f"{where}: [sweep] start", head["start"]) if "start" in head else None
-    end = _date(f"{where}: [sweep] end", head["end"]) if "end" in head else None
-    if start and end and start > end:
-        raise ConfigError(f"{where}: [sweep] start {start} is after end {end}.")
-    evaluate_from = str(base_raw["calibration"]["evaluate_from"])
-    oos = _date(f"{where}: [sweep] oos_start", head.get("oos_start", evaluate_from))
-    cost = head.get("cost_bps", 5.0)
-    if isinstance(cost, bool) or not isinstance(cost, int | float) or not math.isfinite(cost) or cost < 0:
-        raise ConfigError(f"{where}: [sweep] cost_bps must be a number >= 0, got {cost!r}.")
-    return SweepSpec(
-        path=str(path),
-        start=start,
-        end=end,
-        oos_start=oos,
-        cost_bps=float(cost),
-        variants=variants,
-        thresholds=thresholds,
-    )
+    return variants, thresholds
 
 
 # ----------------------------------------------------------------------------------------- the replays

@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
@@ -92,124 +92,145 @@ def _ask(source: str, endpoint: str, call: Callable[[], str], secrets: tuple[str
     return CheckRow(source, endpoint, "ok", took, f"{source} answered in {took:.0f} ms: {said}.")
 
 
+@dataclass
+class _Asker:
+    """What every source's check shares: the settings, the clock, the dates asked for, the clients made (all
+    closed at the end) and the scratch folder of yfinance's cookie cache."""
+
+    settings: Settings
+    clock: Callable[[], datetime]
+    today: date
+    scratch: Path
+    made: list[HttpClient | YfinanceTransport] = field(default_factory=list)
+
+    @property
+    def start(self) -> date:
+        return self.today - timedelta(days=7)
+
+    def client(self, source: str, **kwargs: object) -> HttpClient:
+        s = self.settings
+        self.made.append(HttpClient(source, timeout=s.http_timeout, retries=0, **kwargs))  # type: ignore[arg-type]
+        return self.made[-1]  # type: ignore[return-value]
+
+
 def check_sources(settings: Settings, now: Callable[[], datetime] | None = None) -> list[CheckRow]:
     """Ask every source once (those not configured are listed with what they need, not asked)."""
-    s = settings
     clock = now or clock_now  # ROTASCOPE_TODAY when set, as update
-    today = clock().date()
-    start = today - timedelta(days=7)
-    rows: list[CheckRow] = []
-    made: list[HttpClient | YfinanceTransport] = []
-
-    def client(source: str, **kwargs: object) -> HttpClient:
-        made.append(HttpClient(source, timeout=s.http_timeout, retries=0, **kwargs))  # type: ignore[arg-type]
-        return made[-1]  # type: ignore[return-value]
-
+    checks = (_check_yahoo, _check_polygon, _check_fred, _check_sec, _check_news, _check_ishares)
     with tempfile.TemporaryDirectory(prefix="rotascope-check-") as scratch:
+        asker = _Asker(settings, clock, clock().date(), Path(scratch))
         try:
-            # Yahoo Finance
-            origin = None if s.yahoo_base_url.rstrip("/") == yahoo_mod.DEFAULT_BASE_URL else s.yahoo_base_url
-            if s.yahoo_transport == "httpx":
-                yahoo_client: HttpClient | YfinanceTransport = client(
-                    yahoo_mod.SOURCE, user_agent=yahoo_mod.BROWSER_USER_AGENT
-                )
-            else:
-                yahoo_client = YfinanceTransport(
-                    yahoo_mod.SOURCE,
-                    origin=origin,
-                    timeout=s.http_timeout,
-                    retries=0,
-                    cache_dir=Path(scratch),
-                )
-                made.append(yahoo_client)
-            yahoo = YahooFetcher(client=yahoo_client, base_url=s.yahoo_base_url, now=clock)
-
-            def ask_yahoo() -> str:
-                got = yahoo.fetch(symbol=CHECK_SYMBOL, start=start)
-                last = got.bars["date"].max().date() if not got.bars.empty else "none"
-                return f"{len(got.bars)} daily bars of {CHECK_SYMBOL} via {s.yahoo_transport}, last {last}"
-
-            chart = f"{s.yahoo_base_url.rstrip('/')}/v8/finance/chart/{CHECK_SYMBOL}"
-            rows.append(_ask(yahoo_mod.SOURCE, chart, ask_yahoo))
-
-            # Polygon.io (optional)
-            key = s.polygon_api_key.strip()
-            day = _last_weekday(today)
-            if not key:
-                said = "Polygon.io is off (optional): set polygon_api_key or env POLYGON_API_KEY to use it."
-                rows.append(CheckRow("Polygon.io", s.polygon_base_url, "needs key", None, said, False))
-            else:
-                bulk = PolygonGroupedFetcher(
-                    api_key=key, client=client("Polygon.io"), base_url=s.polygon_base_url
-                )
-
-                def ask_polygon() -> str:
-                    got = bulk.fetch(date=day)
-                    return f"{len(got.bars):,} stock bars for {day}"
-
-                rows.append(_ask("Polygon.io", redact_url(bulk.url(day) + "&apiKey=x"), ask_polygon, (key,)))
-
-            # FRED
-            fred = FredFetcher(
-                client=client("FRED"),
-                api_key=s.fred_api_key or None,
-                graph_base_url=s.fred_base_url,
-                api_base_url=s.fred_api_base_url,
-            )
-
-            def ask_fred() -> str:
-                got = fred.fetch(series=CHECK_SERIES, start=today - timedelta(days=30))
-                return f"{len(got.frame)} observations of {CHECK_SERIES}"
-
-            fred_url = (
-                f"{s.fred_api_base_url}/fred/series/observations?api_key=x"
-                if s.fred_api_key
-                else f"{s.fred_base_url}/graph/fredgraph.csv"
-            )
-            rows.append(_ask("FRED", redact_url(fred_url), ask_fred, (s.fred_api_key,)))
-
-            # SEC EDGAR (needs a contact User-Agent)
-            if "@" not in s.sec_user_agent:
-                said = "SEC EDGAR is off: set sec_user_agent with a contact e-mail address."
-                rows.append(CheckRow("SEC EDGAR", s.sec_tickers_url, "needs key", None, said, False))
-            else:
-                sec = client("SEC EDGAR", user_agent=s.sec_user_agent.strip(), max_per_second=MAX_PER_SECOND)
-
-                def ask_sec() -> str:
-                    got = sec.get(s.sec_tickers_url, item="company tickers")
-                    return f"{len(got.content):,} bytes of the ticker list"
-
-                rows.append(_ask("SEC EDGAR", redact_url(s.sec_tickers_url), ask_sec))
-
-            # News feeds: the first one
-            feeds = split_list(s.news_feeds)
-            if not feeds:
-                rows.append(
-                    CheckRow("News feeds", "", "off", None, "No news feed is set (news_feeds).", False)
-                )
-            else:
-                news = NewsFetcher(client=client("News feed"), now=clock)
-
-                def ask_news() -> str:
-                    got = news.fetch(url=feeds[0])
-                    return f"{len(got.items)} headlines"
-
-                rows.append(_ask("News feeds", redact_url(feeds[0]), ask_news))
-
-            # iShares: the first fund
-            funds = [f.upper() for f in split_list(s.ishares_funds)]
-            if not funds:
-                said = "No iShares fund is set (ishares_funds)."
-                rows.append(CheckRow("iShares", "", "off", None, said, False))
-            else:
-                ishares = ISharesFetcher(client=client("iShares"), base_url=s.ishares_base_url)
-
-                def ask_ishares() -> str:
-                    got = ishares.fetch(fund=funds[0])
-                    return f"{len(got.holdings)} holdings of {funds[0]} as of {got.as_of}"
-
-                rows.append(_ask("iShares", redact_url(s.ishares_base_url), ask_ishares))
+            return [check(asker) for check in checks]
         finally:
-            for each in made:
+            for each in asker.made:
                 each.close()
-    return rows
+
+
+def _check_yahoo(a: _Asker) -> CheckRow:
+    s = a.settings
+    origin = None if s.yahoo_base_url.rstrip("/") == yahoo_mod.DEFAULT_BASE_URL else s.yahoo_base_url
+    if s.yahoo_transport == "httpx":
+        yahoo_client: HttpClient | YfinanceTransport = a.client(
+            yahoo_mod.SOURCE, user_agent=yahoo_mod.BROWSER_USER_AGENT
+        )
+    else:
+        yahoo_client = YfinanceTransport(
+            yahoo_mod.SOURCE,
+            origin=origin,
+            timeout=s.http_timeout,
+            retries=0,
+            cache_dir=a.scratch,
+        )
+        a.made.append(yahoo_client)
+    yahoo = YahooFetcher(client=yahoo_client, base_url=s.yahoo_base_url, now=a.clock)
+
+    def ask_yahoo() -> str:
+        got = yahoo.fetch(symbol=CHECK_SYMBOL, start=a.start)
+        last = got.bars["date"].max().date() if not got.bars.empty else "none"
+        return f"{len(got.bars)} daily bars of {CHECK_SYMBOL} via {s.yahoo_transport}, last {last}"
+
+    chart = f"{s.yahoo_base_url.rstrip('/')}/v8/finance/chart/{CHECK_SYMBOL}"
+    return _ask(yahoo_mod.SOURCE, chart, ask_yahoo)
+
+
+def _check_polygon(a: _Asker) -> CheckRow:
+    """Polygon.io (optional)."""
+    s = a.settings
+    key = s.polygon_api_key.strip()
+    day = _last_weekday(a.today)
+    if not key:
+        said = "Polygon.io is off (optional): set polygon_api_key or env POLYGON_API_KEY to use it."
+        return CheckRow("Polygon.io", s.polygon_base_url, "needs key", None, said, False)
+    bulk = PolygonGroupedFetcher(api_key=key, client=a.client("Polygon.io"), base_url=s.polygon_base_url)
+
+    def ask_polygon() -> str:
+        got = bulk.fetch(date=day)
+        return f"{len(got.bars):,} stock bars for {day}"
+
+    return _ask("Polygon.io", redact_url(bulk.url(day) + "&apiKey=x"), ask_polygon, (key,))
+
+
+def _check_fred(a: _Asker) -> CheckRow:
+    s = a.settings
+    fred = FredFetcher(
+        client=a.client("FRED"),
+        api_key=s.fred_api_key or None,
+        graph_base_url=s.fred_base_url,
+        api_base_url=s.fred_api_base_url,
+    )
+
+    def ask_fred() -> str:
+        got = fred.fetch(series=CHECK_SERIES, start=a.today - timedelta(days=30))
+        return f"{len(got.frame)} observations of {CHECK_SERIES}"
+
+    fred_url = (
+        f"{s.fred_api_base_url}/fred/series/observations?api_key=x"
+        if s.fred_api_key
+        else f"{s.fred_base_url}/graph/fredgraph.csv"
+    )
+    return _ask("FRED", redact_url(fred_url), ask_fred, (s.fred_api_key,))
+
+
+def _check_sec(a: _Asker) -> CheckRow:
+    """SEC EDGAR (needs a contact User-Agent)."""
+    s = a.settings
+    if "@" not in s.sec_user_agent:
+        said = "SEC EDGAR is off: set sec_user_agent with a contact e-mail address."
+        return CheckRow("SEC EDGAR", s.sec_tickers_url, "needs key", None, said, False)
+    sec = a.client("SEC EDGAR", user_agent=s.sec_user_agent.strip(), max_per_second=MAX_PER_SECOND)
+
+    def ask_sec() -> str:
+        got = sec.get(s.sec_tickers_url, item="company tickers")
+        return f"{len(got.content):,} bytes of the ticker list"
+
+    return _ask("SEC EDGAR", redact_url(s.sec_tickers_url), ask_sec)
+
+
+def _check_news(a: _Asker) -> CheckRow:
+    """News feeds: the first one."""
+    feeds = split_list(a.settings.news_feeds)
+    if not feeds:
+        return CheckRow("News feeds", "", "off", None, "No news feed is set (news_feeds).", False)
+    news = NewsFetcher(client=a.client("News feed"), now=a.clock)
+
+    def ask_news() -> str:
+        got = news.fetch(url=feeds[0])
+        return f"{len(got.items)} headlines"
+
+    return _ask("News feeds", redact_url(feeds[0]), ask_news)
+
+
+def _check_ishares(a: _Asker) -> CheckRow:
+    """iShares: the first fund."""
+    s = a.settings
+    funds = [f.upper() for f in split_list(s.ishares_funds)]
+    if not funds:
+        said = "No iShares fund is set (ishares_funds)."
+        return CheckRow("iShares", "", "off", None, said, False)
+    ishares = ISharesFetcher(client=a.client("iShares"), base_url=s.ishares_base_url)
+
+    def ask_ishares() -> str:
+        got = ishares.fetch(fund=funds[0])
+        return f"{len(got.holdings)} holdings of {funds[0]} as of {got.as_of}"
+
+    return _ask("iShares", redact_url(s.ishares_base_url), ask_ishares)

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from rich.console import Console
@@ -257,6 +257,10 @@ def analyze_latest(settings: Settings) -> tuple[Analysis, Analysis | None, list[
     return analysis, previous, notes, fresh
 
 
+class _Say(Protocol):
+    def __call__(self, text: str, style: str | None = None) -> None: ...
+
+
 def run_watch(
     settings: Settings,
     every: str | float,
@@ -287,57 +291,70 @@ def run_watch(
         n += 1
         stamp = f"{utcnow():%Y-%m-%d %H:%M:%S} UTC"
         say(f"[watch {n}{'/' + str(iterations) if iterations else ''}] {stamp}: updating")
-        report: UpdateReport | None = None
-        notes: list[str] = []
-        try:
-            report = do_update(settings)
-            for line in report.summary_lines():
-                say(f"  {line}")
-        except RotascopeError as exc:
-            notes.append(f"Update failed, analysing the cached data: {exc}")
-            say(f"  {notes[-1]}")
-        try:
-            analysis, previous, more, fresh = analyze_latest(settings)
-        except ConfigError:
-            raise  # fatal: the next iteration would fail the same way
-        except (RotascopeError, OSError) as exc:  # e.g. the store stayed locked: report, try next time
-            say(f"  Analysis failed this iteration, will retry: {exc}")
-            if iterations is None or n < iterations:
-                sleep(seconds)
-            continue
-        notes += more
-        say(f"  {fresh.line()}", "bold red" if fresh.stale else None)
-        for note in more:
-            say(f"  {note}")
-        alerts = compare(previous, analysis) if previous is not None and previous is not analysis else []
-        alerts += data_alerts(report, fresh, analysis)
-        say(
-            f"  Analysis {analysis.id} as of {analysis.as_of}: ladder level {analysis.ladder_reached}, "
-            f"killers {', '.join(analysis.killers_triggered) or 'none'}; "
-            + (
-                f"compared with {previous.id} (as of {previous.as_of})."
-                if previous is not None and previous is not analysis
-                else ("unchanged." if previous is not None else "first analysis.")
-            )
-        )
-        result = WatchResult(report, analysis, previous.id if previous else None, alerts, None, notes, fresh)
-        if alerts:
-            for alert in alerts:
-                say(f"  ALERT {alert.message}", "bold")
-            _append_log(settings, alerts)
-            if settings.webhook_url:
-                payload = {
-                    "source": "rotascope",
-                    "analysis_id": analysis.id,
-                    "as_of": analysis.as_of.isoformat(),
-                    "alerts": [a.to_dict() for a in alerts],
-                }
-                result.webhook_error = post_webhook(settings.webhook_url, payload, settings.http_timeout)
-                if result.webhook_error:
-                    say(f"  {result.webhook_error}")
-        else:
-            say("  No alerts.")
-        results.append(result)
+        result = _iteration(settings, do_update, say)
+        if result is not None:
+            results.append(result)
         if iterations is None or n < iterations:
             sleep(seconds)
     return results
+
+
+def _iteration(
+    settings: Settings, do_update: Callable[[Settings], UpdateReport], say: _Say
+) -> WatchResult | None:
+    """One update, analysis, comparison and alerting; None when the analysis failed (retried next time)."""
+    report: UpdateReport | None = None
+    notes: list[str] = []
+    try:
+        report = do_update(settings)
+        for line in report.summary_lines():
+            say(f"  {line}")
+    except RotascopeError as exc:
+        notes.append(f"Update failed, analysing the cached data: {exc}")
+        say(f"  {notes[-1]}")
+    try:
+        analysis, previous, more, fresh = analyze_latest(settings)
+    except ConfigError:
+        raise  # fatal: the next iteration would fail the same way
+    except (RotascopeError, OSError) as exc:  # e.g. the store stayed locked: report, try next time
+        say(f"  Analysis failed this iteration, will retry: {exc}")
+        return None
+    notes += more
+    say(f"  {fresh.line()}", "bold red" if fresh.stale else None)
+    for note in more:
+        say(f"  {note}")
+    alerts = compare(previous, analysis) if previous is not None and previous is not analysis else []
+    alerts += data_alerts(report, fresh, analysis)
+    say(
+        f"  Analysis {analysis.id} as of {analysis.as_of}: ladder level {analysis.ladder_reached}, "
+        f"killers {', '.join(analysis.killers_triggered) or 'none'}; "
+        + (
+            f"compared with {previous.id} (as of {previous.as_of})."
+            if previous is not None and previous is not analysis
+            else ("unchanged." if previous is not None else "first analysis.")
+        )
+    )
+    result = WatchResult(report, analysis, previous.id if previous else None, alerts, None, notes, fresh)
+    if alerts:
+        _send(settings, result, say)
+    else:
+        say("  No alerts.")
+    return result
+
+
+def _send(settings: Settings, result: WatchResult, say: _Say) -> None:
+    """Print, log and post (when a webhook is set) the alerts of one iteration."""
+    alerts = result.alerts
+    for alert in alerts:
+        say(f"  ALERT {alert.message}", "bold")
+    _append_log(settings, alerts)
+    if settings.webhook_url:
+        payload = {
+            "source": "rotascope",
+            "analysis_id": result.analysis.id,
+            "as_of": result.analysis.as_of.isoformat(),
+            "alerts": [a.to_dict() for a in alerts],
+        }
+        result.webhook_error = post_webhook(settings.webhook_url, payload, settings.http_timeout)
+        if result.webhook_error:
+            say(f"  {result.webhook_error}")

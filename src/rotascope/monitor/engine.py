@@ -17,19 +17,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from rotascope._typing import BoolArray, DateArray, Float64Array, FloatArray
+from rotascope._typing import BoolArray, DateArray, Float64Array
 from rotascope.indicators import breadth as br
-from rotascope.indicators.kernels import IntArray, masked_median, pct_change, rolling_max, rolling_min, sma
-from rotascope.indicators.macro import change, change_months, rolling_percentile
+from rotascope.indicators.kernels import IntArray, masked_median, rolling_max, rolling_min, sma
 from rotascope.indicators.relative_strength import RS_WINDOWS, RelativeStrength, relative_strength
 from rotascope.indicators.rrg import quadrant, rrg
-from rotascope.indicators.volatility import realized_vol
-from rotascope.monitor.data import MarketData, PitUniverse, SeriesData, TradedCloses
+from rotascope.monitor.data import MarketData
+from rotascope.monitor.macro import FINANCING_YIELDS, MacroSeries, macro_series
+from rotascope.monitor.universe import UniverseBreadth, pit_breadth, universe_breadth, with_prices
 from rotascope.records import (
     Breadth,
     Macro,
@@ -54,15 +54,9 @@ SECTOR_ETFS: tuple[str, ...] = ("XLB", "XLC", "XLE", "XLF", "XLI", "XLK", "XLP",
 RRG_SYMBOLS: tuple[str, ...] = (*SECTOR_ETFS, "IWM", "IWN", "IWO", "RSP", "QQQ", "KRE")
 CYCLICAL = ("Industrials", "Financials", "Consumer Discretionary", "Materials", "Energy")
 DEFENSIVE = ("Utilities", "Consumer Staples", "Health Care", "Real Estate")
-T = TypeVar("T")
 RRG_STEP = 5
 """RRG on daily closes with weekly-equivalent windows; tail points are 5 trading days apart."""
 RRG_TAIL = 8
-FINANCING_YIELDS = {"baa_yield": "baa_spread", "hy_yield_proxy": "hy_oas"}
-"""Financing yields = spread + 10-year yield (Baa: exact; HY: a proxy, the OAS is over matched-duration
-Treasuries); staleness is reported on the spread itself."""
-MAX_AGE = {"nfci": 14, "claims": 14, "cpi_core_yoy": 80}
-"""Weekly and monthly series are only stale when older than their release rhythm allows (days)."""
 SURVIVORSHIP = (
     "Survivorship bias: before the point-in-time member lists (S&P 500 from 2018-01, S&P 600 from 2021-03, "
     "Russell 2000 from 2022-01) breadth uses today's index members; stocks that left the index are missing "
@@ -88,56 +82,6 @@ def cyclicals_minus_defensives(
     cyc = masked_median(ret, np.broadcast_to(cyclical, ret.shape))
     dfn = masked_median(ret, np.broadcast_to(defensive, ret.shape))
     return cyc, dfn, cyc - dfn
-
-
-@dataclass(frozen=True)
-class UniverseBreadth:
-    """Breadth arrays of one member universe."""
-
-    universe: str
-    panel: br.BreadthPanel
-    ad_vs_sma50: Float64Array
-    members_with_data: Float64Array
-    sector_names: tuple[str, ...] = ()
-    sectors: br.SectorParticipation | None = None
-    sector_members: tuple[int, ...] = ()
-    pit: PitUniverse | None = None
-    """The dated lists behind the counts (None: today's members on every date)."""
-    list_row: IntArray | None = None
-    """Row of ``pit.listed`` in force on each date (-1: before the first list, today's members)."""
-    current_pct_above_50: Float64Array | None = None
-    current_pct_above_200: Float64Array | None = None
-    sector_codes: IntArray | None = None
-    traded_members: IntArray | None = None
-    """Members counted on each date whose close is a traded (unadjusted) price (None: none anywhere)."""
-    traded_minus_adjusted: dict[int, Float64Array] | None = None
-    """Per SMA window (50, 200): members above it on the closes in use minus on dividend-adjusted closes,
-    counted over the members with traded closes (the adjustment effect, in members)."""
-
-    def survivorship(self, t: int) -> tuple[float, float, int]:
-        """Mean of (today's members minus point-in-time) % above the 50/200-day SMA over the point-in-time
-        rows up to ``t`` (pp), and the number of those rows. Causal: rows after ``t`` are not read."""
-        if self.list_row is None or self.current_pct_above_50 is None or self.current_pct_above_200 is None:
-            return float("nan"), float("nan"), 0
-        rows = slice(0, t + 1)
-        inside = self.list_row[rows] >= 0
-        d50 = (self.current_pct_above_50[rows] - self.panel.pct_above_50[rows])[inside]
-        d200 = (self.current_pct_above_200[rows] - self.panel.pct_above_200[rows])[inside]
-        ok = np.isfinite(d50) & np.isfinite(d200)
-        if not ok.any():
-            return float("nan"), float("nan"), 0
-        return float(d50[ok].mean()), float(d200[ok].mean()), int(ok.sum())
-
-
-@dataclass(frozen=True)
-class MacroSeries:
-    """A macro value on the calendar with the date of the observation behind it."""
-
-    values: Float64Array
-    observed: DateArray | None
-    unit: str
-    max_age_days: int = 0
-    """Older observations than this (0 = use the stale_days setting) get a staleness caveat."""
 
 
 @dataclass
@@ -438,115 +382,11 @@ def _pair(name: str, rs: RelativeStrength, t: int) -> PairStrength:
     )
 
 
-FACTOR_SERIES = {"smb": "ff_smb", "hml": "ff_hml", "rmw": "ff_rmw", "cma": "ff_cma", "mom": "ff_mom"}
-"""Fama-French factor lenses: size, value, profitability (quality), investment, momentum. Their windowed
-returns compound the daily factor returns by observation row and are known when the series is published."""
-
-
-def _derived(s: SeriesData, values: Float64Array) -> SeriesData:
-    """A series computed in observation space keeps the publication dates of its inputs."""
-    return SeriesData(s.dates, s.known_at, values)
-
-
-def _on_calendar(s: SeriesData, calendar: DateArray, unit: str) -> MacroSeries:
-    """Latest value known on each calendar day, with the observation date behind it."""
-    ok = np.isfinite(s.values)
-    s = SeriesData(s.dates[ok], s.known_at[ok], s.values[ok])
-    order = np.argsort(s.known_at, kind="stable")
-    idx = np.searchsorted(s.known_at[order], calendar, side="right") - 1
-    has = idx >= 0
-    values = np.where(has, s.values[order][np.maximum(idx, 0)], np.nan)
-    observed = np.where(has, s.dates[order][np.maximum(idx, 0)], np.datetime64("NaT"))
-    return MacroSeries(np.asarray(values, dtype=np.float64), observed.astype("datetime64[D]"), unit)
-
-
 def _run_length(flag: BoolArray) -> Float64Array:
     """Number of consecutive True values ending at each row (0 where False)."""
     idx = np.arange(len(flag))
     last_false = np.maximum.accumulate(np.where(~flag, idx, -1))
     return np.asarray(np.where(flag, idx - last_false, 0), dtype=np.float64)
-
-
-def _first_row(close: FloatArray) -> int:
-    """First row where any member has a close (the member tables start years after SPY)."""
-    rows = np.flatnonzero(np.isfinite(close).any(axis=1))
-    return int(rows[0]) if len(rows) else close.shape[0]
-
-
-def _pad(obj: T, start: int) -> T:
-    """Prepend ``start`` empty rows to every array field of a result dataclass (0 / False / NaN)."""
-    if start == 0:
-        return obj
-    values = {}
-    for f in dataclasses.fields(obj):  # type: ignore[arg-type]
-        arr = getattr(obj, f.name)
-        if isinstance(arr, np.ndarray) and arr.ndim >= 1 and f.name != "codes":
-            fill = np.nan if arr.dtype.kind == "f" else 0
-            head = np.full((start, *arr.shape[1:]), fill, dtype=arr.dtype)
-            values[f.name] = np.concatenate([head, arr])
-        else:
-            values[f.name] = arr
-    return type(obj)(**values)
-
-
-def _universe(
-    name: str,
-    close: FloatArray,
-    sectors: tuple[str, ...] | None = None,
-) -> UniverseBreadth:
-    """Breadth arrays of one member universe (with sector participation when sectors are given)."""
-    start = _first_row(close)
-    sub = close[start:]
-    members = np.isfinite(close).sum(axis=1).astype(np.float64)
-    if sectors is None:
-        panel = _pad(br.breadth_panel(sub), start)
-        ad = panel.ad_line.astype(np.float64)
-        return UniverseBreadth(name, panel, ad - sma(ad, 50), members)
-    names = tuple(sorted({s for s in sectors if s and s not in ("None", "Unknown", "Unassigned")}))
-    code_of = {s: i for i, s in enumerate(names)}
-    codes = np.array([code_of.get(s, -1) for s in sectors])
-    both = br.breadth_with_sectors(sub, codes)
-    panel, part = _pad(both[0], start), _pad(both[1], start)
-    ad = panel.ad_line.astype(np.float64)
-    counts = tuple(int((codes == code_of[s]).sum()) for s in names)
-    return UniverseBreadth(
-        name, panel, ad - sma(ad, 50), members, tuple(names[c] for c in part.codes), part, counts
-    )
-
-
-def _pit_breadth(u: PitUniverse, calendar: DateArray, with_sectors: bool) -> UniverseBreadth:
-    """Breadth counting, on each date, the members of the list in force (today's members before the first
-    list), and the % above the SMAs of today's members on the same pass (survivorship, measured)."""
-    close = u.close.values
-    start = _first_row(close)
-    mask = u.mask(calendar)
-    current = (np.arange(close.shape[1]) < u.n_current)[None, :]
-    names: tuple[str, ...] = ()
-    codes = None
-    if with_sectors:
-        names = tuple(sorted({s for s in u.sectors if s and s not in ("None", "Unknown", "Unassigned")}))
-        code_of = {s: i for i, s in enumerate(names)}
-        codes = np.array([code_of.get(s, -1) for s in u.sectors])
-    got = br.breadth_masked(close[start:], mask[start:], current, codes)
-    panel = _pad(got.panel, start)
-    nan_head = np.full(start, np.nan)
-    members = (np.isfinite(close) & mask).sum(axis=1).astype(np.float64)
-    ad = panel.ad_line.astype(np.float64)
-    part = _pad(got.sectors, start) if got.sectors is not None else None
-    return UniverseBreadth(
-        u.universe,
-        panel,
-        ad - sma(ad, 50),
-        members,
-        tuple(names[c] for c in part.codes) if part is not None else (),
-        part,
-        (),
-        pit=u,
-        list_row=u.list_row(calendar),
-        current_pct_above_50=np.concatenate([nan_head, got.alt_pct_above_50]),
-        current_pct_above_200=np.concatenate([nan_head, got.alt_pct_above_200]),
-        sector_codes=codes,
-    )
 
 
 def todays_members(panel: MonitorPanel) -> MonitorPanel:
@@ -558,27 +398,10 @@ def todays_members(panel: MonitorPanel) -> MonitorPanel:
             continue
         n = u.pit.n_current
         sectors = tuple(u.pit.sectors[:n]) if u.sectors is not None else None
-        fresh = _universe(name, u.pit.close.values[:, :n], sectors)
+        fresh = universe_breadth(name, u.pit.close.values[:, :n], sectors)
         tc = panel.data.traded.get(name)
         breadth[name] = with_prices(fresh, tc.first_columns(n) if tc is not None else None, panel.calendar)
     return dataclasses.replace(panel, breadth=breadth, _rows={})
-
-
-def with_prices(u: UniverseBreadth, tc: TradedCloses | None, calendar: DateArray) -> UniverseBreadth:
-    """Attach, per date, how many counted members had a traded close and the adjustment effect on them
-    (members above the 50/200-day SMA on the closes in use minus on dividend-adjusted closes)."""
-    if tc is None:
-        return u
-    counted = u.pit.mask(calendar)[:, tc.columns] if u.pit is not None else np.ones_like(tc.traded)
-    counted = counted & np.isfinite(tc.merged)
-    effect: dict[int, Float64Array] = {}
-    for w in (50, 200):
-        with np.errstate(invalid="ignore"):
-            now = (tc.merged > sma(tc.merged, w)) & counted
-            adj = (tc.adjusted > sma(tc.adjusted, w)) & counted
-        effect[w] = (now.sum(axis=1) - adj.sum(axis=1)).astype(np.float64)
-    traded = (counted & tc.traded).sum(axis=1).astype(np.int64)
-    return dataclasses.replace(u, traded_members=traded, traded_minus_adjusted=effect)
 
 
 def compute(data: MarketData, thresholds: Thresholds, stale_after_days: int = 10) -> MonitorPanel:
@@ -596,20 +419,18 @@ def compute(data: MarketData, thresholds: Thresholds, stale_after_days: int = 10
     # the heavy, independent jobs run in threads (NumPy releases the GIL in its kernels)
     with ThreadPoolExecutor(max_workers=2) as pool:
         if "R2000" in data.pit:
-            r2000 = pool.submit(_pit_breadth, data.pit["R2000"], data.calendar, True)
+            r2000 = pool.submit(pit_breadth, data.pit["R2000"], data.calendar, True)
         else:
-            r2000 = pool.submit(_universe, "R2000", data.members.values, data.member_sectors)
+            r2000 = pool.submit(universe_breadth, "R2000", data.members.values, data.member_sectors)
         if "SP500" in data.pit:
-            sp500 = pool.submit(_pit_breadth, data.pit["SP500"], data.calendar, False)
+            sp500 = pool.submit(pit_breadth, data.pit["SP500"], data.calendar, False)
         else:
-            sp500 = pool.submit(_universe, "SP500", data.sp500.values)
+            sp500 = pool.submit(universe_breadth, "SP500", data.sp500.values)
         sp600 = (
-            pool.submit(_pit_breadth, data.pit["SP600"], data.calendar, False)
-            if "SP600" in data.pit
-            else None
+            pool.submit(pit_breadth, data.pit["SP600"], data.calendar, False) if "SP600" in data.pit else None
         )
         internals_job = pool.submit(_internals, data, pairs["IWM/SPY"], PanelRules.of(thresholds))
-        macro, factors = _macro(data)
+        macro, factors = macro_series(data)
         breadth = {
             "R2000": r2000.result(),
             "SP500": sp500.result(),
@@ -619,88 +440,6 @@ def compute(data: MarketData, thresholds: Thresholds, stale_after_days: int = 10
         breadth = {k: with_prices(b, data.traded.get(k), data.calendar) for k, b in breadth.items()}
         internals = {**internals_job.result(), **data.earnings}
     return MonitorPanel(data, pairs, sectors, rotation, breadth, macro, factors, internals, stale_after_days)
-
-
-def _macro(data: MarketData) -> tuple[dict[str, MacroSeries], dict[str, MacroSeries]]:
-    """Rates, credit, conditions, volatility and factor context on the calendar."""
-    col = data.etf.column
-    cal = data.calendar
-    macro: dict[str, MacroSeries] = {}
-    series = data.series
-
-    def put(name: str, sid: str, unit: str, values: Float64Array | None = None) -> MacroSeries | None:
-        if sid not in series:
-            return None
-        s = series[sid] if values is None else _derived(series[sid], values)
-        on_cal = _on_calendar(s, cal, unit)
-        macro[name] = MacroSeries(on_cal.values, on_cal.observed, unit, MAX_AGE.get(sid, 0))
-        return macro[name]
-
-    for sid, unit in (
-        ("ust_3m", "percent"),
-        ("ust_2y", "percent"),
-        ("ust_10y", "percent"),
-        ("curve_10y_2y", "pp"),
-        ("curve_10y_3m", "pp"),
-        ("hy_oas", "percent"),
-        ("baa_spread", "percent"),
-        ("nfci", "index"),
-        ("cpi_core_yoy", "percent"),
-    ):
-        put(sid, sid, unit)
-    for sid in ("ust_10y", "curve_10y_2y", "hy_oas", "baa_spread"):
-        if sid in macro:
-            base = macro[sid]
-            unit = "pp"
-            macro[f"{sid}_chg_13w"] = MacroSeries(change(base.values, 63), base.observed, unit)
-            if sid in ("ust_10y", "hy_oas"):
-                macro[f"{sid}_chg_4w"] = MacroSeries(change(base.values, 21), base.observed, unit)
-    if "hy_oas" in macro:
-        macro["hy_oas_pctile_5y"] = MacroSeries(
-            rolling_percentile(macro["hy_oas"].values, 1260), macro["hy_oas"].observed, "fraction"
-        )
-    for name, sid in FINANCING_YIELDS.items():
-        if sid in macro and "ust_10y" in macro:  # financing yields: spread + 10-year (issue #16)
-            spread = macro[sid]
-            level = spread.values + macro["ust_10y"].values
-            macro[name] = MacroSeries(level, spread.observed, "percent", spread.max_age_days)
-            pct = rolling_percentile(level, 1260)
-            macro[f"{name}_pctile_5y"] = MacroSeries(pct, spread.observed, "fraction")
-    if "nfci" in series:
-        put("nfci_chg_13w", "nfci", "index", change(series["nfci"].values, 13))
-    if "claims" in series:
-        c = series["claims"].values
-        avg4 = sma(c, 4)
-        put("claims_4wk", "claims", "persons", avg4)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            put(
-                "claims_yoy",
-                "claims",
-                "fraction",
-                avg4 / np.concatenate([np.full(52, np.nan), avg4[:-52]]) - 1,
-            )
-    if "cpi_core_yoy" in series:
-        cpi = series["cpi_core_yoy"]
-        put("core_cpi_yoy_chg_3m", "cpi_core_yoy", "pp", change_months(cpi.dates, cpi.values, 3))
-    vix = col("VIX")
-    macro["vix"] = MacroSeries(vix, None, "index")
-    macro["vix_pctile_1y"] = MacroSeries(rolling_percentile(vix, 252), None, "fraction")
-    hyg_ief = col("HYG") / col("IEF")
-    macro["hyg_ief_vs_sma50"] = MacroSeries(hyg_ief / sma(hyg_ief, 50) - 1, None, "fraction")
-    macro["hyg_ief_chg_13w"] = MacroSeries(pct_change(hyg_ief, 63), None, "fraction")
-    macro["rv_iwm_21d"] = MacroSeries(realized_vol(col("IWM")), None, "annualised")
-    macro["rv_spy_21d"] = MacroSeries(realized_vol(col("SPY")), None, "annualised")
-
-    factors: dict[str, MacroSeries] = {}
-    for lens, sid in FACTOR_SERIES.items():
-        if sid not in series:
-            continue
-        f = series[sid]
-        logcum = np.cumsum(np.log1p(np.nan_to_num(f.values) / 100.0))
-        for w, k in RS_WINDOWS.items():
-            back = np.concatenate([np.full(k, np.nan), logcum[:-k]])
-            factors[f"{lens}_{w}"] = _on_calendar(_derived(f, np.expm1(logcum - back)), cal, "fraction")
-    return macro, factors
 
 
 @dataclass(frozen=True)
