@@ -45,6 +45,7 @@ from rotascope.fundamentals.store import Fundamentals
 from rotascope.measures import UST_10Y_CHG_13W
 from rotascope.monitor.run import Monitor
 from rotascope.records import Calibration, Headline, rnd
+from rotascope.regime.thresholds import AgentRules
 from rotascope.sentiment.model import load_model
 
 MIN_CLOSES = 260
@@ -230,17 +231,15 @@ def _tone(inputs: MemberInputs, as_of: date) -> tuple[Float64Array, Float64Array
     return np.where(made, sign, 0.0), np.where(made, strength, 0.0), made, count
 
 
-def debate_members(monitor: Monitor, as_of: date | None, inputs: MemberInputs) -> MembersDebate:
-    """Debate every stock of ``inputs`` against IWM at one as-of, as `rotascope debate SYMBOL` does."""
-    result = monitor.at(as_of)
-    ctx = AgentContext(result, monitor.panel, inputs.fundamentals, monitor.thresholds)
+def _measures(
+    monitor: Monitor, ctx: AgentContext, inputs: MemberInputs, upto: Float64Array
+) -> dict[str, Float64Array]:
+    """Every member's single-name price measures at the as-of row, by the stock columns' names (the values
+    ``stock_specs`` judges; ``upto``: the closes up to that row)."""
     t = ctx.row
-    rules = monitor.thresholds.agents
-    upto = inputs.close[: t + 1]
-    enough = (np.isfinite(upto).sum(axis=0) >= MIN_CLOSES) & np.isfinite(upto[-1])
     m = price_measures(upto, monitor.panel.data.etf.column("IWM")[: t + 1])
     beta, _ = rate_betas(upto, monitor.panel.macro["ust_10y"].values, t)
-    d10 = UST_10Y_CHG_13W.of(result.snapshot)
+    d10 = UST_10Y_CHG_13W.of(ctx.result.snapshot)
     members = ctx.member_window(RET_DAYS + 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         member_ret = members[-1] / members[0] - 1
@@ -249,7 +248,7 @@ def debate_members(monitor: Monitor, as_of: date | None, inputs: MemberInputs) -
     )
     peers = loo_median(member_ret, tuple(ctx.panel.data.member_sectors), inputs.sectors, own)
     typical = peer_vol(ctx)
-    values = {
+    return {
         VS_SMA50.name: m["vs_sma50"],
         VS_SMA200.name: m["vs_sma200"],
         REL_3M.name: m["rel_3m"],
@@ -259,8 +258,28 @@ def debate_members(monitor: Monitor, as_of: date | None, inputs: MemberInputs) -
         DRAWDOWN.name: m["drawdown"],
         RATES_HELP.name: beta * (d10 if d10 is not None else np.nan),
     }
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """The agents' debated scores per member (members x agents) and what went into them."""
+
+    score: Float64Array
+    conf: Float64Array
+    consensus: Float64Array
+    evidence: Float64Array
+    """The evidence score's conviction (``vector.conviction``)."""
+    has_company: BoolArray
+    news: IntArray
+
+
+def _claims(
+    ctx: AgentContext, inputs: MemberInputs, values: dict[str, Float64Array], rules: AgentRules
+) -> tuple[vector.Claims, BoolArray, IntArray]:
+    """Every member's claims judged at once (company, price, macro and tone), as one claims table; with
+    which members had company data and how many headlines named each."""
+    n, t = len(inputs.symbols), ctx.row
     specs = stock_specs("", "IWM", None)
-    n = len(inputs.symbols)
     rows: list[tuple[str, str, Float64Array, Float64Array, BoolArray]] = []
     company, has_company = _company(ctx, inputs)
     rows += [("fundamentals", key, sg, st, made) for key, sg, st, made in company]
@@ -276,7 +295,7 @@ def debate_members(monitor: Monitor, as_of: date | None, inputs: MemberInputs) -
     rows += [judged("fundamentals", spec) for spec in specs["fundamentals"]]
     rows += [judged("macro", spec) for spec in specs["macro"]]
     rows += [judged("internals", spec) for spec in specs["internals"]]
-    tone_sign, tone_strength, tone_made, news = _tone(inputs, result.as_of)
+    tone_sign, tone_strength, tone_made, news = _tone(inputs, ctx.result.as_of)
     rows.append(("sentiment", "tone", tone_sign, tone_strength, tone_made))
     keys = [k for _, k, *_ in rows]
     table = vector.Claims(
@@ -289,61 +308,93 @@ def debate_members(monitor: Monitor, as_of: date | None, inputs: MemberInputs) -
         strength=np.column_stack([r[3] for r in rows]),
         present=np.column_stack([r[4] for r in rows]),
     )
+    return table, has_company, news
+
+
+def _scored(
+    ctx: AgentContext, inputs: MemberInputs, values: dict[str, Float64Array], rules: AgentRules
+) -> _Scored:
+    """The debate over every member's claims table: final scores, confidences, consensus and the
+    evidence conviction given the regime's ladder and fired killers."""
+    n = len(inputs.symbols)
+    table, has_company, news = _claims(ctx, inputs, values, rules)
     _, conf0 = table.opinion_scores()
     played = vector.debate(table, vector.rnd_array(conf0, 4), rules.debate)
     raw, _ = table.opinion_scores(played.weights)
     score, conf = vector.rnd_array(raw, 4), vector.rnd_array(played.confidence, 4)
-    regime = result.regime
+    regime = ctx.result.regime
     fired = [k.key for k in regime.killers if k.triggered]
     reached = np.full(n, float(regime.ladder.reached))
     conviction = vector.conviction(score, conf, reached, np.full(n, float(len(fired))))
     consensus = vector.rnd_array(vector.consensus(score, conf), 4)
-    pooled = inputs.pooled
-    no_call = (
+    return _Scored(score, conf, consensus, conviction, has_company, news)
+
+
+def _no_call_note(pooled: tuple[list[float], int] | None) -> str:
+    """What a member without a calibrated call of its own shows instead (the pooled member base rates)."""
+    return (
         ""
         if pooled is None
         else "no calibrated call: no outcome band for the name at the as-of; showing the member base rates "
         f"over {pooled[1]:,} member outcomes known then (the desk view stands aside)"
     )
-    called = enough & np.array(
-        [pooled is not None or s in inputs.calibrated for s in inputs.symbols], dtype=bool
+
+
+def _member_call(
+    j: int, inputs: MemberInputs, close: float, reached: int, scored: _Scored, no_call: str
+) -> MemberCall:
+    """Member ``j``'s call: its calibrated desk view (as `debate SYMBOL`), else the pooled base rates."""
+    sym = inputs.symbols[j]
+    cal = inputs.calibrated.get(sym)
+    pooled = inputs.pooled
+    tilt: Tilt = "none"  # without a calibrated call the desk stands aside, as at the base rates
+    if cal is not None:  # the calibrated desk view `debate SYMBOL` shows (agents/decision.py)
+        probs = calibrated_probabilities(cal)
+        tilt = calibrated_stance(cal, reached, None, sym).direction
+        rates, e, weight = cal.base_rates, cal.expected_relative_return, cal.model_weight
+    else:  # the member base rates (``called`` in debate_members keeps only names with one or the other)
+        rates = pooled[0] if pooled is not None else []
+        bull_r, bear_r = round(rates[2], 2), round(rates[0], 2)
+        probs = (bull_r, round(1.0 - bull_r - bear_r, 2), bear_r)
+        e, weight = 0.0, 0.0  # p = the base rates: no expected return beyond the cross-section's mean
+    return MemberCall(
+        symbol=sym,
+        sector=inputs.sectors[j],
+        close=rnd(close) or 0.0,
+        tilt=tilt,
+        conviction=round(probs[0] - probs[2], 2),
+        consensus=float(scored.consensus[j]),
+        bull=probs[0],
+        base=probs[1],
+        bear=probs[2],
+        expected_relative_return=e,
+        base_rates=rates,
+        model_weight=weight,
+        evidence=float(scored.evidence[j]),
+        note="" if cal is not None else no_call,
+        scores={a: float(scored.score[j, i]) for i, a in enumerate(AGENTS)},
+        confidence={a: float(scored.conf[j, i]) for i, a in enumerate(AGENTS)},
+        company_data=bool(scored.has_company[j]),
+        headlines=int(scored.news[j]),
     )
 
-    def call(j: int) -> MemberCall:
-        sym = inputs.symbols[j]
-        cal = inputs.calibrated.get(sym)
-        tilt: Tilt = "none"  # without a calibrated call the desk stands aside, as at the base rates
-        if cal is not None:  # the calibrated desk view `debate SYMBOL` shows (agents/decision.py)
-            probs = calibrated_probabilities(cal)
-            tilt = calibrated_stance(cal, regime.ladder.reached, None, sym).direction
-            rates, e, weight = cal.base_rates, cal.expected_relative_return, cal.model_weight
-        else:  # the member base rates (``called`` below keeps only names with one or the other)
-            rates = pooled[0] if pooled is not None else []
-            bull_r, bear_r = round(rates[2], 2), round(rates[0], 2)
-            probs = (bull_r, round(1.0 - bull_r - bear_r, 2), bear_r)
-            e, weight = 0.0, 0.0  # p = the base rates: no expected return beyond the cross-section's mean
-        return MemberCall(
-            symbol=sym,
-            sector=inputs.sectors[j],
-            close=rnd(float(upto[-1, j])) or 0.0,
-            tilt=tilt,
-            conviction=round(probs[0] - probs[2], 2),
-            consensus=float(consensus[j]),
-            bull=probs[0],
-            base=probs[1],
-            bear=probs[2],
-            expected_relative_return=e,
-            base_rates=rates,
-            model_weight=weight,
-            evidence=float(conviction[j]),
-            note="" if cal is not None else no_call,
-            scores={a: float(score[j, i]) for i, a in enumerate(AGENTS)},
-            confidence={a: float(conf[j, i]) for i, a in enumerate(AGENTS)},
-            company_data=bool(has_company[j]),
-            headlines=int(news[j]),
-        )
 
-    calls = [call(int(j)) for j in np.flatnonzero(called)]
+def debate_members(monitor: Monitor, as_of: date | None, inputs: MemberInputs) -> MembersDebate:
+    """Debate every stock of ``inputs`` against IWM at one as-of, as `rotascope debate SYMBOL` does."""
+    result = monitor.at(as_of)
+    ctx = AgentContext(result, monitor.panel, inputs.fundamentals, monitor.thresholds)
+    upto = inputs.close[: ctx.row + 1]
+    enough = (np.isfinite(upto).sum(axis=0) >= MIN_CLOSES) & np.isfinite(upto[-1])
+    scored = _scored(ctx, inputs, _measures(monitor, ctx, inputs, upto), monitor.thresholds.agents)
+    regime = result.regime
+    no_call = _no_call_note(inputs.pooled)
+    called = enough & np.array(
+        [inputs.pooled is not None or s in inputs.calibrated for s in inputs.symbols], dtype=bool
+    )
+    calls = [
+        _member_call(int(j), inputs, float(upto[-1, j]), regime.ladder.reached, scored, no_call)
+        for j in np.flatnonzero(called)
+    ]
     calls.sort(key=rank_key)
     snap = result.snapshot
     return MembersDebate(
@@ -351,7 +402,7 @@ def debate_members(monitor: Monitor, as_of: date | None, inputs: MemberInputs) -
         source=snap.source,
         data_fingerprint=snap.data_fingerprint,
         ladder_reached=regime.ladder.reached,
-        killers_triggered=fired,
+        killers_triggered=[k.key for k in regime.killers if k.triggered],
         calls=calls,
         skipped=[inputs.symbols[j] for j in np.flatnonzero(~called)],
         caveats=[

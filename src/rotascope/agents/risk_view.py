@@ -17,7 +17,7 @@ from rotascope.indicators.volatility import atr
 from rotascope.monitor.engine import MonitorPanel
 from rotascope.records import AtrMethod, RiskView, rnd
 from rotascope.risk.invalidation import InvalidationParams, invalidations
-from rotascope.risk.models import Sizing
+from rotascope.risk.models import Invalidation, Sizing, StressFit, StressResult
 from rotascope.risk.rules import risk_plan
 from rotascope.risk.sizing import (
     ATR_N,
@@ -33,36 +33,43 @@ from rotascope.risk.stress import fit_stress_model, run_scenarios
 NOMINAL_CAPITAL = 100_000.0
 
 
-def universe_risk(
-    ctx: AgentContext, conviction: float, full: bool = True
-) -> tuple[RiskView | None, float | None, list[str]]:
-    """(risk view, vol-targeted weight, invalidation rules as text).
-
-    ``full=False`` (the weekly replay) computes only the sizing the tilt needs and returns no view.
-    """
-    panel, t = ctx.panel, ctx.row
-    data = panel.data
-    iwm, spy = data.etf.column("IWM"), data.etf.column("SPY")
+def _iwm_range(ctx: AgentContext) -> tuple[Float64Array, Float64Array, AtrMethod]:
+    """IWM's highs and lows for the ATR where they are stored for the recent rows, else its closes (and
+    the ATR method that says which)."""
+    data, t = ctx.panel.data, ctx.row
+    iwm = data.etf.column("IWM")
     hl = data.highs_lows
     has_hl = hl is not None and has_recent_range(hl.column("IWM_high"), hl.column("IWM_low"), t)
     high = hl.column("IWM_high") if hl is not None and has_hl else iwm
     low = hl.column("IWM_low") if hl is not None and has_hl else iwm
     method: AtrMethod = "wilder_true_range_14" if has_hl else "close_to_close_14"
-    missing: list[str] = []
-    sizing: Sizing | None
+    return high, low, method
+
+
+def _sizing(ctx: AgentContext, high: Float64Array, low: Float64Array, missing: list[str]) -> Sizing | None:
+    """The vol-targeted pair sizing at the as-of, or None (with the reason added to ``missing``)."""
+    data = ctx.panel.data
     try:
-        sizing = size_tilt(
-            t, ctx.as_of, iwm_high=high, iwm_low=low, iwm_close=iwm, spy_close=spy, capital=NOMINAL_CAPITAL
+        return size_tilt(
+            ctx.row,
+            ctx.as_of,
+            iwm_high=high,
+            iwm_low=low,
+            iwm_close=data.etf.column("IWM"),
+            spy_close=data.etf.column("SPY"),
+            capital=NOMINAL_CAPITAL,
         )
     except (DataError, ValueError) as exc:
-        sizing = None
         missing.append(f"Sizing not available: {exc}.")
-    weight = sizing.weight if sizing else None
-    if not full:
-        return None, weight, []
+        return None
+
+
+def _invalidations(ctx: AgentContext) -> list[Invalidation]:
+    """The levels that would invalidate the rotation call, read off the panel at the as-of row."""
+    panel = ctx.panel
     macro = panel.macro
-    levels = invalidations(
-        t,
+    return invalidations(
+        ctx.row,
         iwm_spy=panel.pairs["IWM/SPY"].ratio,
         hy_oas=macro["hy_oas"].values if "hy_oas" in macro else None,
         ust_10y=macro["ust_10y"].values if "ust_10y" in macro else None,
@@ -70,19 +77,25 @@ def universe_risk(
         kre_spy=panel.pairs["KRE/SPY"].ratio,
         params=InvalidationParams(),
     )
-    plan = risk_plan(
-        ctx.as_of,
-        pair_vol_63d=sizing.vol_63d if sizing else None,
-        invalidations=levels,
-        killers=ctx.result.regime.killers,
-    )
-    stress_fit, stress = None, []
+
+
+def _stress(
+    ctx: AgentContext,
+    conviction: float,
+    sizing: Sizing | None,
+    levels: list[Invalidation],
+    missing: list[str],
+) -> tuple[StressFit | None, list[StressResult]]:
+    """The fitted stress model and its scenarios on the position's direction and notional, or nothing
+    (with the reason added to ``missing``)."""
+    panel, data = ctx.panel, ctx.panel.data
+    macro = panel.macro
     try:
         model = fit_stress_model(
-            t,
+            ctx.row,
             ctx.as_of,
-            iwm_close=iwm,
-            spy_close=spy,
+            iwm_close=data.etf.column("IWM"),
+            spy_close=data.etf.column("SPY"),
             ust_10y=macro["ust_10y"].values,
             hy_oas=macro["hy_oas"].values,
             dates=panel.calendar,
@@ -90,9 +103,35 @@ def universe_risk(
         direction = float(np.sign(conviction)) if conviction else 1.0
         notional = sizing.pair_notional if sizing else NOMINAL_CAPITAL * 0.10
         stress_fit = model.record()
-        stress = run_scenarios(model, weight=direction, notional=notional, invalidations=levels)
+        return stress_fit, run_scenarios(model, weight=direction, notional=notional, invalidations=levels)
     except (DataError, KeyError) as exc:
         missing.append(f"Stress tests not available: {exc}.")
+        return None, []
+
+
+def universe_risk(
+    ctx: AgentContext, conviction: float, full: bool = True
+) -> tuple[RiskView | None, float | None, list[str]]:
+    """(risk view, vol-targeted weight, invalidation rules as text).
+
+    ``full=False`` (the weekly replay) computes only the sizing the tilt needs and returns no view.
+    """
+    t = ctx.row
+    iwm = ctx.panel.data.etf.column("IWM")
+    high, low, method = _iwm_range(ctx)
+    missing: list[str] = []
+    sizing = _sizing(ctx, high, low, missing)
+    weight = sizing.weight if sizing else None
+    if not full:
+        return None, weight, []
+    levels = _invalidations(ctx)
+    plan = risk_plan(
+        ctx.as_of,
+        pair_vol_63d=sizing.vol_63d if sizing else None,
+        invalidations=levels,
+        killers=ctx.result.regime.killers,
+    )
+    stress_fit, stress = _stress(ctx, conviction, sizing, levels, missing)
     price = float(iwm[t]) if np.isfinite(iwm[t]) else None
     stop = sizing.stop if sizing else None
     view = RiskView(

@@ -184,149 +184,161 @@ def stock_specs(
     name: str, bench: str, sector: str | None, window: str = "", note: str = ""
 ) -> dict[str, tuple[ClaimSpec, ...]]:
     """The single-name claims by agent (``window``/``note``: the rate-beta evidence's labels)."""
-    src = f"{name} close, {bench} close"
     return {
-        "internals": (
-            ClaimSpec(
-                "internals",
-                "trend",
-                f"{name} is above its 50- and 200-day averages",
-                1.0,
-                (
-                    EvidenceSpec(
-                        f"{name} vs its 50-day average",
-                        VS_SMA50,
-                        ">",
-                        0.0,
-                        f"{name} close",
-                        "50d",
-                        "fraction",
-                    ),
-                    EvidenceSpec(
-                        f"{name} vs its 200-day average",
-                        VS_SMA200,
-                        ">",
-                        0.0,
-                        f"{name} close",
-                        "200d",
-                        "fraction",
-                    ),
-                ),
-            ),
-            ClaimSpec(
-                "internals",
-                "rs_iwm",
-                f"{name} is beating {bench} over 3 months",
-                0.8,
-                (
-                    EvidenceSpec(
-                        f"{name}/{bench} 3m relative return", REL_3M, ">=", 0.0, src, "63d", "fraction"
-                    ),
-                ),
-            ),
-            ClaimSpec(
-                "internals",
-                "rs_trend",
-                f"{name}/{bench} is above its 50-day average",
-                0.5,
-                (
-                    EvidenceSpec(
-                        f"{name}/{bench} vs its 50-day average",
-                        REL_VS_SMA50,
-                        ">",
-                        0.0,
-                        src,
-                        "50d",
-                        "fraction",
-                    ),
-                ),
-            ),
-            ClaimSpec(
-                "internals",
-                "rs_sector",
-                f"{name} is beating its sector peers over 3 months",
-                0.6,
-                (
-                    EvidenceSpec(
-                        f"{name} 3m return minus peer median",
-                        VS_PEERS,
-                        ">=",
-                        0.0,
-                        f"R2000 members in {sector}",
-                        "63d",
-                        "share_diff",
-                    ),
-                ),
-            ),
-        ),
-        "fundamentals": (
-            ClaimSpec(
-                "fundamentals",
-                "calm",
-                f"{name} is no more volatile than the typical small cap",
-                0.6,
-                (
-                    EvidenceSpec(
-                        f"{name} 63-day realised vol minus R2000 median",
-                        CALM,
-                        "<=",
-                        0.0,
-                        f"{name} and R2000 member closes",
-                        "63d",
-                        "vol_diff",
-                    ),
-                ),
-            ),
-            ClaimSpec(
-                "fundamentals",
-                "drawdown",
-                f"{name} is within 25 % of its 52-week high",
-                0.5,
-                (
-                    EvidenceSpec(
-                        f"{name} below its 52-week high",
-                        DRAWDOWN,
-                        ">=",
-                        lambda r: r.stock.min_drawdown_from_high,
-                        f"{name} close",
-                        "252d",
-                        "fraction",
-                    ),
-                ),
-            ),
-        ),
-        "macro": (
-            ClaimSpec(
-                "macro",
-                "rates",
-                f"The recent move in yields helps {name}, given its rate sensitivity",
-                0.6,
-                (
-                    EvidenceSpec(
-                        f"{name} rate beta x 13-week change in the 10-year",
-                        RATES_HELP,
-                        ">=",
-                        0.0,
-                        "FRED DGS10, weekly returns",
-                        window,
-                        "fraction",
-                        note,
-                    ),
-                ),
-            ),
-            ClaimSpec(
-                "macro",
-                "credit",
-                "High-yield spreads are stable or tightening",
-                0.5,
-                (
-                    EvidenceSpec(
-                        "HY OAS change over 13 weeks", CREDIT, "<=", 0.0, "FRED BAMLH0A0HYM2", "63d", "pp"
-                    ),
-                ),
-            ),
-        ),
+        "internals": _internals_specs(name, bench, sector),
+        "fundamentals": _price_risk_specs(name),
+        "macro": _macro_specs(name, window, note),
     }
+
+
+def _internals_specs(name: str, bench: str, sector: str | None) -> tuple[ClaimSpec, ...]:
+    """The internals agent's claims on one name: its trend and relative strength (vs ``bench``, peers)."""
+    src = f"{name} close, {bench} close"
+    return (
+        ClaimSpec(
+            "internals",
+            "trend",
+            f"{name} is above its 50- and 200-day averages",
+            1.0,
+            (
+                EvidenceSpec(
+                    f"{name} vs its 50-day average",
+                    VS_SMA50,
+                    ">",
+                    0.0,
+                    f"{name} close",
+                    "50d",
+                    "fraction",
+                ),
+                EvidenceSpec(
+                    f"{name} vs its 200-day average",
+                    VS_SMA200,
+                    ">",
+                    0.0,
+                    f"{name} close",
+                    "200d",
+                    "fraction",
+                ),
+            ),
+        ),
+        ClaimSpec(
+            "internals",
+            "rs_iwm",
+            f"{name} is beating {bench} over 3 months",
+            0.8,
+            (EvidenceSpec(f"{name}/{bench} 3m relative return", REL_3M, ">=", 0.0, src, "63d", "fraction"),),
+        ),
+        ClaimSpec(
+            "internals",
+            "rs_trend",
+            f"{name}/{bench} is above its 50-day average",
+            0.5,
+            (
+                EvidenceSpec(
+                    f"{name}/{bench} vs its 50-day average",
+                    REL_VS_SMA50,
+                    ">",
+                    0.0,
+                    src,
+                    "50d",
+                    "fraction",
+                ),
+            ),
+        ),
+        ClaimSpec(
+            "internals",
+            "rs_sector",
+            f"{name} is beating its sector peers over 3 months",
+            0.6,
+            (
+                EvidenceSpec(
+                    f"{name} 3m return minus peer median",
+                    VS_PEERS,
+                    ">=",
+                    0.0,
+                    f"R2000 members in {sector}",
+                    "63d",
+                    "share_diff",
+                ),
+            ),
+        ),
+    )
+
+
+def _price_risk_specs(name: str) -> tuple[ClaimSpec, ...]:
+    """The fundamentals agent's price claims on one name (calm volatility, near its high); the company
+    claims come from ``company_claims``."""
+    return (
+        ClaimSpec(
+            "fundamentals",
+            "calm",
+            f"{name} is no more volatile than the typical small cap",
+            0.6,
+            (
+                EvidenceSpec(
+                    f"{name} 63-day realised vol minus R2000 median",
+                    CALM,
+                    "<=",
+                    0.0,
+                    f"{name} and R2000 member closes",
+                    "63d",
+                    "vol_diff",
+                ),
+            ),
+        ),
+        ClaimSpec(
+            "fundamentals",
+            "drawdown",
+            f"{name} is within 25 % of its 52-week high",
+            0.5,
+            (
+                EvidenceSpec(
+                    f"{name} below its 52-week high",
+                    DRAWDOWN,
+                    ">=",
+                    lambda r: r.stock.min_drawdown_from_high,
+                    f"{name} close",
+                    "252d",
+                    "fraction",
+                ),
+            ),
+        ),
+    )
+
+
+def _macro_specs(name: str, window: str, note: str) -> tuple[ClaimSpec, ...]:
+    """The macro agent's claims on one name: its rate sensitivity times the move in yields, and credit."""
+    return (
+        ClaimSpec(
+            "macro",
+            "rates",
+            f"The recent move in yields helps {name}, given its rate sensitivity",
+            0.6,
+            (
+                EvidenceSpec(
+                    f"{name} rate beta x 13-week change in the 10-year",
+                    RATES_HELP,
+                    ">=",
+                    0.0,
+                    "FRED DGS10, weekly returns",
+                    window,
+                    "fraction",
+                    note,
+                ),
+            ),
+        ),
+        ClaimSpec(
+            "macro",
+            "credit",
+            "High-yield spreads are stable or tightening",
+            0.5,
+            (
+                EvidenceSpec(
+                    "HY OAS change over 13 weeks", CREDIT, "<=", 0.0, "FRED BAMLH0A0HYM2", "63d", "pp"
+                ),
+            ),
+        ),
+    )
 
 
 def _opt(x: float) -> float | None:

@@ -206,6 +206,75 @@ def hold_targets(symbol: str, asof: DateArray, legs: Sequence[str] = LEGS) -> pd
     return pd.DataFrame({s: float(s == symbol) for s in legs}, index=as_index(asof))
 
 
+def _fill_plan(
+    cal: np.ndarray, targets: pd.DataFrame, lag: int, close_at_end: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(as-of rows, fill rows, target weights) of the decisions whose fill falls on ``cal``; with
+    ``close_at_end`` the last day is a fill to weight 0 (replacing any fill decided for that day)."""
+    asof_rows = _rows(cal, targets.index.to_numpy().astype("datetime64[D]"))
+    fill = asof_rows + lag
+    keep = fill < len(cal)
+    asof_rows, fill = asof_rows[keep], fill[keep]
+    raw = targets.to_numpy(dtype=np.float64)[keep]
+    if len(fill) == 0:
+        raise ValueError("no as-of date has a trading day to fill on")
+    if close_at_end:
+        last = len(cal) - 1
+        if fill[-1] < last:
+            asof_rows, fill = np.r_[asof_rows, last], np.r_[fill, last]
+            raw = np.vstack([raw, np.zeros((1, raw.shape[1]))])
+        raw[-1] = 0.0
+    return asof_rows, fill, raw
+
+
+@dataclass
+class _Stop:
+    """The drawdown stop's state along the path: its limit, the current position's entry row, the sign
+    of the target it stopped out of (flat until the target's sign changes) and how often it fired."""
+
+    limit: float | None
+    entry: int = 0
+    stopped_sign: tuple[float, ...] | None = None
+    stops: int = 0
+
+    def gate(
+        self, target: np.ndarray, prev_target: np.ndarray, equity: np.ndarray, a: int, closing: bool
+    ) -> np.ndarray:
+        """The target after the stop, judged on the equity's drawdown from its peak since entry to as-of
+        row ``a`` (``closing``: the closing fill, never stopped)."""
+        sign = tuple(np.sign(target).tolist())
+        if self.stopped_sign is not None:
+            if sign == self.stopped_sign:
+                return np.zeros_like(target)
+            self.stopped_sign = None
+        elif self.limit is not None and np.any(prev_target != 0) and not closing and a >= self.entry:
+            peak = float(np.max(equity[self.entry : a + 1]))
+            if equity[a] / peak - 1.0 <= -self.limit:
+                self.stopped_sign, self.stops = sign, self.stops + 1
+                return np.zeros_like(target)
+        return target
+
+
+def _trade(
+    px: np.ndarray,
+    shares: np.ndarray,
+    value: float,
+    target: np.ndarray,
+    prev_target: np.ndarray,
+    rebalance: bool,
+    rate: float,
+) -> tuple[np.ndarray, np.ndarray, float, float, float]:
+    """One fill at closes ``px``: (weights held after it, shares, cash, turnover, cost). Without
+    rebalancing an unchanged target keeps the shares (no trade); costs are paid from cash."""
+    now_w = px * shares / value if value != 0 else np.zeros(len(shares))
+    new_w = now_w if not rebalance and np.array_equal(target, prev_target) else target
+    traded = float(np.abs(new_w - now_w).sum())
+    cost = rate * traded * value
+    with np.errstate(divide="ignore", invalid="ignore"):
+        held = np.where(new_w != 0, new_w * value / px, 0.0)
+    return new_w, held, value - cost - float(px @ held), traded, cost
+
+
 def simulate(
     prices: pd.DataFrame,
     targets: pd.DataFrame,
@@ -232,19 +301,7 @@ def simulate(
     legs = list(targets.columns)
     px = prices[legs].to_numpy(dtype=np.float64)
     cal = prices.index.to_numpy().astype("datetime64[D]")
-    asof_rows = _rows(cal, targets.index.to_numpy().astype("datetime64[D]"))
-    fill = asof_rows + lag
-    keep = fill < len(cal)
-    asof_rows, fill = asof_rows[keep], fill[keep]
-    raw = targets.to_numpy(dtype=np.float64)[keep]
-    if len(fill) == 0:
-        raise ValueError("no as-of date has a trading day to fill on")
-    if close_at_end:
-        last = len(cal) - 1
-        if fill[-1] < last:
-            asof_rows, fill = np.r_[asof_rows, last], np.r_[fill, last]
-            raw = np.vstack([raw, np.zeros((1, raw.shape[1]))])
-        raw[-1] = 0.0
+    asof_rows, fill, raw = _fill_plan(cal, targets, lag, close_at_end)
     r0 = int(fill[0])
     n_days = len(cal) - r0
     equity = np.full(n_days, np.nan)
@@ -258,56 +315,39 @@ def simulate(
     shares = np.zeros(len(legs))
     cash = 1.0
     prev_target = np.zeros(len(legs))
-    entry, trades, stops = 0, 0, 0
-    stopped_sign: tuple[float, ...] | None = None
+    trades = 0
+    guard = _Stop(stop)
     rate = cost_bps / 1e4
     for k in range(k_n):
         r = int(fill[k]) - r0
         value = cash + float(px0[r] @ shares)
         target = np.where(have[r], raw[k], 0.0)
-        sign = tuple(np.sign(target).tolist())
-        if stopped_sign is not None:
-            if sign == stopped_sign:
-                target = np.zeros_like(target)
-            else:
-                stopped_sign = None
-        elif stop is not None and np.any(prev_target != 0) and not (close_at_end and k == k_n - 1):
-            a = int(asof_rows[k]) - r0
-            if a >= entry:
-                peak = float(np.max(equity[entry : a + 1]))
-                if equity[a] / peak - 1.0 <= -stop:
-                    stopped_sign, stops = sign, stops + 1
-                    target = np.zeros_like(target)
-        now_w = px0[r] * shares / value if value != 0 else np.zeros(len(legs))
-        # without rebalancing an unchanged target keeps the shares (no trade)
-        new_w = now_w if not rebalance and np.array_equal(target, prev_target) else target
+        target = guard.gate(
+            target, prev_target, equity, int(asof_rows[k]) - r0, close_at_end and k == k_n - 1
+        )
         if not np.array_equal(target, prev_target):
             trades += 1
             if np.any(np.sign(target) != np.sign(prev_target)) and np.any(target != 0):
-                entry = r
-        traded = float(np.abs(new_w - now_w).sum())
-        cost = rate * traded * value
-        turnover[k], costs[k] = traded, cost
-        with np.errstate(divide="ignore", invalid="ignore"):
-            shares = np.where(new_w != 0, new_w * value / px0[r], 0.0)
-        cash = value - cost - float(px0[r] @ shares)
+                guard.entry = r
+        new_w, shares, cash, turnover[k], costs[k] = _trade(
+            px0[r], shares, value, target, prev_target, rebalance, rate
+        )
         held_w[k], decided[k] = new_w, target
         prev_target = target
         end = int(fill[k + 1]) - r0 if k + 1 < k_n else n_days - 1
-        equity[r] = value - cost
+        equity[r] = value - costs[k]
         if end > r:
             equity[r + 1 : end + 1] = cash + px0[r + 1 : end + 1] @ shares
-    index = prices.index[r0:]
     fills = prices.index[fill]
     return SimResult(
         name=name,
-        equity=pd.Series(equity, index=index, name=name),
+        equity=pd.Series(equity, index=prices.index[r0:], name=name),
         targets=pd.DataFrame(decided, index=fills, columns=legs),
         weights=pd.DataFrame(held_w, index=fills, columns=legs),
         turnover=pd.Series(turnover, index=fills),
         costs=pd.Series(costs, index=fills),
         trades=trades,
-        stops=stops,
+        stops=guard.stops,
         note=note,
     )
 

@@ -97,10 +97,94 @@ def _flat(run: CrossRun, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.n
     return run.prob[rows], clim[rows], onehot(run.cls)[rows]
 
 
+def _scores(
+    cc: CrossCalibration,
+    h: int,
+    run: CrossRun,
+    rows: np.ndarray,
+    flat: tuple[np.ndarray, np.ndarray, np.ndarray],
+    known_w: np.ndarray,
+    years: np.ndarray,
+) -> list[Score]:
+    """Brier and log-loss skill of one horizon's calls (``flat``: those of ``rows``) over the whole
+    record, then per 5-year block."""
+    out = [_score(h, f"{cc.rules.evaluate_from} on", *flat)]
+    for b0 in range(int(years[known_w].min()), int(years[known_w].max()) + 1, BLOCK_YEARS):
+        sel = rows & ((years >= b0) & (years < b0 + BLOCK_YEARS))[:, None]
+        out.append(_score(h, f"{b0}-{b0 + BLOCK_YEARS - 1}", *_flat(run, sel)))
+    return out
+
+
+def _rank_ic(cc: CrossCalibration, h: int, run: CrossRun, known_w: np.ndarray) -> RankIC:
+    """The mean weekly rank IC of the ranking over the weeks with a model behind it, with its stationary
+    block-bootstrap interval (blocks of twice the horizon; none below four horizons of weeks)."""
+    from arch.bootstrap import StationaryBootstrap  # deferred: arch loads statsmodels (~1.5 s)
+
+    on = known_w & (run.weight > 0)
+    ic = weekly_ic(expected_returns(run), run.rel, on[:, None] & cc.listed)[on]
+    ic = ic[np.isfinite(ic)]
+    low = high = None
+    if len(ic) >= 4 * h:
+        bs = StationaryBootstrap(2 * h, ic, seed=7)
+        ci = bs.conf_int(np.mean, reps=REPS, method="percentile")
+        low, high = float(ci[0, 0]), float(ci[1, 0])
+    return RankIC(
+        horizon_weeks=h,
+        weeks=len(ic),
+        mean=rnd(float(ic.mean())) if len(ic) else None,
+        low=rnd(low),
+        high=rnd(high),
+    )
+
+
+def _spa(h: int, run: CrossRun, rows: np.ndarray, last: int) -> Spa:
+    """Hansen's SPA on the weekly mean Brier losses of the calls against the base rates (none below four
+    horizons of weeks), with the model's latest weight."""
+    from arch.bootstrap import SPA  # deferred: arch loads statsmodels (~1.5 s)
+
+    yy = np.nan_to_num(onehot(run.cls))
+    clim3 = np.broadcast_to(run.clim[:, None, :], run.prob.shape)
+    n_w = rows.sum(axis=1)
+    lp = np.where(rows, ((run.prob - yy) ** 2).sum(axis=2), 0.0).sum(axis=1)
+    lc = np.where(rows, ((clim3 - yy) ** 2).sum(axis=2), 0.0).sum(axis=1)
+    use = n_w > 0
+    pval = None
+    if use.sum() >= 4 * h:
+        spa = SPA(lc[use] / n_w[use], (lp[use] / n_w[use])[:, None], reps=REPS, block_size=2 * h, seed=7)
+        spa.compute()
+        pval = float(spa.pvalues["consistent"])
+    return Spa(
+        horizon_weeks=h,
+        weeks=int(use.sum()),
+        p_value=rnd(pval, 4),
+        weight_latest=rnd(float(run.weight[last]), 4) or 0.0,
+        weeks_with_weight=int((run.weight[: last + 1] > 0).sum()),
+    )
+
+
+def _survivorship(
+    cc: CrossCalibration, h: int, run: CrossRun, known_w: np.ndarray, week: np.ndarray
+) -> Survivorship:
+    """The same record on the point-in-time lists and on today's members, over the weeks where dated
+    lists exist."""
+    first = np.flatnonzero(cc.listed[:, cc.n_current :].any(axis=1))
+    w0 = int(first[0]) if len(first) else len(cc.asof)
+    win = known_w & (week >= w0)
+    pit = win[:, None] & cc.listed & np.isfinite(run.cls)
+    today = win[:, None] & (np.arange(len(cc.symbols)) < cc.n_current)[None, :] & np.isfinite(run.cls)
+    label = f"{cc.asof[w0]} on" if w0 < len(cc.asof) else "none"
+    return Survivorship(
+        horizon_weeks=h,
+        window=label,
+        point_in_time=_score(h, label, *_flat(run, pit)),
+        todays_members=_score(h, label, *_flat(run, today)),
+        bull_rate_point_in_time=rnd(float((run.cls[pit] == 2).mean())) if pit.any() else None,
+        bull_rate_todays=rnd(float((run.cls[today] == 2).mean())) if today.any() else None,
+    )
+
+
 def member_review(cc: CrossCalibration, upto: int | None = None) -> MemberReview:
     """The record known at week ``upto`` (default: the last)."""
-    from arch.bootstrap import SPA, StationaryBootstrap  # deferred: arch loads statsmodels (~1.5 s)
-
     last = len(cc.asof) - 1 if upto is None else upto
     start = np.datetime64(cc.rules.evaluate_from, "D")
     years = cc.asof.astype("datetime64[Y]").astype(np.int64) + 1970
@@ -114,65 +198,12 @@ def member_review(cc: CrossCalibration, upto: int | None = None) -> MemberReview
         known_w = (week + h <= last) & (cc.asof >= start)
         rows = known_w[:, None] & cc.listed & np.isfinite(run.cls)
         p, c, y = _flat(run, rows)
-        scores.append(_score(h, f"{cc.rules.evaluate_from} on", p, c, y))
-        for b0 in range(int(years[known_w].min()), int(years[known_w].max()) + 1, BLOCK_YEARS):
-            sel = rows & ((years >= b0) & (years < b0 + BLOCK_YEARS))[:, None]
-            scores.append(_score(h, f"{b0}-{b0 + BLOCK_YEARS - 1}", *_flat(run, sel)))
+        scores += _scores(cc, h, run, rows, (p, c, y), known_w, years)
         bins += reliability_bins(h, p.ravel(), y.ravel())
-        on = known_w & (run.weight > 0)
-        ic = weekly_ic(expected_returns(run), run.rel, on[:, None] & cc.listed)[on]
-        ic = ic[np.isfinite(ic)]
-        low = high = None
-        if len(ic) >= 4 * h:
-            bs = StationaryBootstrap(2 * h, ic, seed=7)
-            ci = bs.conf_int(np.mean, reps=REPS, method="percentile")
-            low, high = float(ci[0, 0]), float(ci[1, 0])
-        ics.append(
-            RankIC(
-                horizon_weeks=h,
-                weeks=len(ic),
-                mean=rnd(float(ic.mean())) if len(ic) else None,
-                low=rnd(low),
-                high=rnd(high),
-            )
-        )
-        yy = np.nan_to_num(onehot(run.cls))
-        clim3 = np.broadcast_to(run.clim[:, None, :], run.prob.shape)
-        n_w = rows.sum(axis=1)
-        lp = np.where(rows, ((run.prob - yy) ** 2).sum(axis=2), 0.0).sum(axis=1)
-        lc = np.where(rows, ((clim3 - yy) ** 2).sum(axis=2), 0.0).sum(axis=1)
-        use = n_w > 0
-        pval = None
-        if use.sum() >= 4 * h:
-            spa = SPA(lc[use] / n_w[use], (lp[use] / n_w[use])[:, None], reps=REPS, block_size=2 * h, seed=7)
-            spa.compute()
-            pval = float(spa.pvalues["consistent"])
-        spas.append(
-            Spa(
-                horizon_weeks=h,
-                weeks=int(use.sum()),
-                p_value=rnd(pval, 4),
-                weight_latest=rnd(float(run.weight[last]), 4) or 0.0,
-                weeks_with_weight=int((run.weight[: last + 1] > 0).sum()),
-            )
-        )
+        ics.append(_rank_ic(cc, h, run, known_w))
+        spas.append(_spa(h, run, rows, last))
         if cc.has_lists:
-            first = np.flatnonzero(cc.listed[:, cc.n_current :].any(axis=1))
-            w0 = int(first[0]) if len(first) else len(cc.asof)
-            win = known_w & (week >= w0)
-            pit = win[:, None] & cc.listed & np.isfinite(run.cls)
-            today = win[:, None] & (np.arange(len(cc.symbols)) < cc.n_current)[None, :] & np.isfinite(run.cls)
-            label = f"{cc.asof[w0]} on" if w0 < len(cc.asof) else "none"
-            surv.append(
-                Survivorship(
-                    horizon_weeks=h,
-                    window=label,
-                    point_in_time=_score(h, label, *_flat(run, pit)),
-                    todays_members=_score(h, label, *_flat(run, today)),
-                    bull_rate_point_in_time=rnd(float((run.cls[pit] == 2).mean())) if pit.any() else None,
-                    bull_rate_todays=rnd(float((run.cls[today] == 2).mean())) if today.any() else None,
-                )
-            )
+            surv.append(_survivorship(cc, h, run, known_w, week))
     return MemberReview(
         as_of=str(cc.asof[last]),
         evaluate_from=cc.rules.evaluate_from,

@@ -20,6 +20,7 @@ from datetime import date
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 
 from rotascope._typing import Float64Array
 from rotascope.backtest.calendar import week_last_index
@@ -29,6 +30,7 @@ from rotascope.fundamentals.screen import ScreenInputs, member_panel, score_fram
 from rotascope.fundamentals.store import load_fundamentals
 from rotascope.records import Record, rnd
 from rotascope.store.db import Store
+from rotascope.store.panel import Panel
 
 MIN_SCORED = 100
 """Dates with fewer scored members than this are skipped (a quintile of fewer than 20 names is noise)."""
@@ -88,6 +90,79 @@ def _week_ends(dates: np.ndarray, start: date, end: date, step: int) -> list[int
     return [int(i) for i in keep[::step]]
 
 
+_Row = tuple[int, str, int, dict[int, tuple[float, float]]]
+"""One as-of: (row, era of its fundamentals, members scored, horizon -> (top, bottom) mean forward return)."""
+ERAS = ("all", "annual ratios", "earnings surprises", "estimate revisions")
+
+
+def _era(frame: pd.DataFrame) -> str:
+    """Which fundamentals the cross-section's score rests on (the richest source present)."""
+    return (
+        "annual ratios"
+        if frame["profitability"].notna().any()
+        else "earnings surprises"
+        if frame["surprise"].notna().any()
+        else "estimate revisions"
+    )
+
+
+def _cross_section(
+    store: Store, panel: Panel, values: Float64Array, t: int, horizons: tuple[int, ...]
+) -> _Row | None:
+    """The screen at row ``t`` and its top and bottom quintiles' mean forward return per horizon (None
+    without fundamentals or with fewer than ``MIN_SCORED`` members scored)."""
+    day = panel.dates[t].astype(date)
+    window = values[max(0, t - 252) : t + 1]
+    fund = load_fundamentals(store, day)
+    if fund.empty:
+        return None
+    frame = score_frame(ScreenInputs(day, panel.symbols, {}, {}, window), fund)
+    ok = np.isfinite(frame["score"].to_numpy(np.float64))
+    if ok.sum() < MIN_SCORED:
+        return None
+    cols = np.flatnonzero(np.isin(np.asarray(panel.symbols), frame.index[ok]))
+    score = frame["score"].reindex([panel.symbols[c] for c in cols]).to_numpy(np.float64)
+    out: dict[int, tuple[float, float]] = {}
+    for h in horizons:
+        if t + 5 * h >= len(values):
+            continue
+        with np.errstate(invalid="ignore", divide="ignore"):
+            fwd = values[t + 5 * h, cols] / values[t, cols] - 1.0
+        good = np.isfinite(fwd)
+        lo, hi = np.quantile(score[good], [0.2, 0.8])
+        out[h] = (float(fwd[good & (score >= hi)].mean()), float(fwd[good & (score <= lo)].mean()))
+    return t, _era(frame), int(ok.sum()), out
+
+
+def _spread(
+    era: str, h: int, pairs: list[tuple[float, float]], step_weeks: int, n_boot: int, seed: int
+) -> QuintileSpread:
+    """The mean top-minus-bottom spread of one era and horizon, with its block-bootstrap interval and
+    verdict (none below ``MIN_DATES`` dates)."""
+    top, bottom = (np.asarray(v) for v in zip(*pairs, strict=True))
+    spread = top - bottom
+    n = len(spread)
+    ci: tuple[float | None, float | None] = (None, None)
+    if n < MIN_DATES:
+        text = f"Too few dates ({n} < {MIN_DATES}) for an interval: no verdict."
+    else:
+        ci_lo, ci_hi = block_bootstrap_ci(spread, math.ceil(h / step_weeks), n_boot, seed)
+        ci = (ci_lo, ci_hi)
+        text = verdict(h, n, float(spread.mean()), ci_lo, ci_hi)
+    return QuintileSpread(
+        era=era,
+        horizon_weeks=h,
+        dates=n,
+        top_mean=rnd(float(top.mean()), 6),
+        bottom_mean=rnd(float(bottom.mean()), 6),
+        spread_mean=rnd(float(spread.mean()), 6),
+        ci_low=rnd(ci[0], 6),
+        ci_high=rnd(ci[1], 6),
+        hit_rate=rnd(float((spread > 0).mean()), 4),
+        verdict=text,
+    )
+
+
 def backtest_screen(
     store: Store,
     start: date = date(2014, 3, 31),
@@ -102,68 +177,19 @@ def backtest_screen(
         raise DataError(f"--start {start} is not before --end {end}.")
     panel, _names, _sectors = member_panel(store)
     values = panel.float64()
-    rows: list[tuple[int, str, int, dict[int, tuple[float, float]]]] = []
+    rows: list[_Row] = []
     for t in _week_ends(panel.dates, start, end, step_weeks):  # one cross-section per date, vectorised
-        day = panel.dates[t].astype(date)
-        window = values[max(0, t - 252) : t + 1]
-        fund = load_fundamentals(store, day)
-        if fund.empty:
-            continue
-        frame = score_frame(ScreenInputs(day, panel.symbols, {}, {}, window), fund)
-        ok = np.isfinite(frame["score"].to_numpy(np.float64))
-        if ok.sum() < MIN_SCORED:
-            continue
-        cols = np.flatnonzero(np.isin(np.asarray(panel.symbols), frame.index[ok]))
-        score = frame["score"].reindex([panel.symbols[c] for c in cols]).to_numpy(np.float64)
-        era = (
-            "annual ratios"
-            if frame["profitability"].notna().any()
-            else "earnings surprises"
-            if frame["surprise"].notna().any()
-            else "estimate revisions"
-        )
-        out: dict[int, tuple[float, float]] = {}
-        for h in horizons:
-            if t + 5 * h >= len(values):
-                continue
-            with np.errstate(invalid="ignore", divide="ignore"):
-                fwd = values[t + 5 * h, cols] / values[t, cols] - 1.0
-            good = np.isfinite(fwd)
-            lo, hi = np.quantile(score[good], [0.2, 0.8])
-            out[h] = (float(fwd[good & (score >= hi)].mean()), float(fwd[good & (score <= lo)].mean()))
-        rows.append((t, era, int(ok.sum()), out))
+        row = _cross_section(store, panel, values, t, horizons)
+        if row is not None:
+            rows.append(row)
     if not rows:
         raise DataError(f"No date between {start} and {end} has {MIN_SCORED} members with fundamentals.")
-    results: list[QuintileSpread] = []
-    for era in ("all", "annual ratios", "earnings surprises", "estimate revisions"):
-        for h in horizons:
-            pairs = [r[3][h] for r in rows if h in r[3] and era in ("all", r[1])]
-            if not pairs:
-                continue
-            top, bottom = (np.asarray(v) for v in zip(*pairs, strict=True))
-            spread = top - bottom
-            n = len(spread)
-            ci: tuple[float | None, float | None] = (None, None)
-            if n < MIN_DATES:
-                text = f"Too few dates ({n} < {MIN_DATES}) for an interval: no verdict."
-            else:
-                ci_lo, ci_hi = block_bootstrap_ci(spread, math.ceil(h / step_weeks), n_boot, seed)
-                ci = (ci_lo, ci_hi)
-                text = verdict(h, n, float(spread.mean()), ci_lo, ci_hi)
-            results.append(
-                QuintileSpread(
-                    era=era,
-                    horizon_weeks=h,
-                    dates=n,
-                    top_mean=rnd(float(top.mean()), 6),
-                    bottom_mean=rnd(float(bottom.mean()), 6),
-                    spread_mean=rnd(float(spread.mean()), 6),
-                    ci_low=rnd(ci[0], 6),
-                    ci_high=rnd(ci[1], 6),
-                    hit_rate=rnd(float((spread > 0).mean()), 4),
-                    verdict=text,
-                )
-            )
+    results = [
+        _spread(era, h, pairs, step_weeks, n_boot, seed)
+        for era in ERAS
+        for h in horizons
+        if (pairs := [r[3][h] for r in rows if h in r[3] and era in ("all", r[1])])
+    ]
     first, last = panel.dates[rows[0][0]].astype(date), panel.dates[rows[-1][0]].astype(date)
     return ScreenBacktest(
         start=first,

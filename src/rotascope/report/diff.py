@@ -137,14 +137,17 @@ def _sign(x: float | None, eps: float = 1e-9) -> int:
     return 1 if x > 0 else -1
 
 
-def diff_analyses(a: Analysis, b: Analysis) -> AnalysisDiff:
-    """What changed from ``a`` to ``b`` (pass the earlier run first)."""
+def _scenario_changes(a: Analysis, b: Analysis) -> list[NumberChange]:
+    """Each scenario's probability in ``a`` and ``b``, in ``a``'s order then ``b``'s new ones."""
     da, db = a.decision, b.decision
     scen_a = {s.name: s.probability for s in da.scenarios}
     scen_b = {s.name: s.probability for s in db.scenarios}
     names = [s.name for s in da.scenarios] + [s.name for s in db.scenarios if s.name not in scen_a]
-    scenarios = [_num(n, scen_a.get(n), scen_b.get(n)) for n in names]
+    return [_num(n, scen_a.get(n), scen_b.get(n)) for n in names]
 
+
+def _agent_changes(a: Analysis, b: Analysis) -> list[AgentChange]:
+    """Each agent's final stance, score and confidence in ``a`` and ``b`` ("absent" where it did not run)."""
     fa = {o.agent: o for o in a.debate.final}
     fb = {o.agent: o for o in b.debate.final}
     agents = []
@@ -158,8 +161,14 @@ def diff_analyses(a: Analysis, b: Analysis) -> AnalysisDiff:
                 confidence=_num("confidence", oa.confidence if oa else None, ob.confidence if ob else None),
             )
         )
+    return agents
 
-    ea, eb = _evidence(a), _evidence(b)
+
+def _evidence_changes(
+    ea: dict[tuple[str, str], tuple[str, Evidence]], eb: dict[tuple[str, str], tuple[str, Evidence]]
+) -> tuple[list[EvidenceChange], int]:
+    """The evidence items whose value or pass/fail moved (or that one side lacks), and how many were
+    compared."""
     evidence: list[EvidenceChange] = []
     keys = [*ea, *(k for k in eb if k not in ea)]
     for key in keys:
@@ -188,12 +197,23 @@ def diff_analyses(a: Analysis, b: Analysis) -> AnalysisDiff:
                 source=ref.source,
             )
         )
+    return evidence, len(keys)
 
+
+def _killer_flips(a: Analysis, b: Analysis) -> list[KillerFlip]:
+    """The killers that fired or cleared between ``a`` and ``b``, by key."""
     ka, kb = set(a.killers_triggered), set(b.killers_triggered)
-    killers = [
+    return [
         KillerFlip(key=k, old=k in ka, new=k in kb, change="fired" if k in kb else "cleared")
         for k in sorted(ka ^ kb)
     ]
+
+
+def diff_analyses(a: Analysis, b: Analysis) -> AnalysisDiff:
+    """What changed from ``a`` to ``b`` (pass the earlier run first)."""
+    da, db = a.decision, b.decision
+    ea, eb = _evidence(a), _evidence(b)
+    evidence, compared = _evidence_changes(ea, eb)
     bull_a = sum(c.direction == "bullish" for o in a.opinions for c in o.claims)
     bull_b = sum(c.direction == "bullish" for o in b.opinions for c in o.claims)
     pass_a = sum(bool(e.passed) for _, e in ea.values())
@@ -220,11 +240,11 @@ def diff_analyses(a: Analysis, b: Analysis) -> AnalysisDiff:
         mode=_text("mode", da.mode, db.mode),
         conviction=conviction,
         tilt=_num("tilt", da.tilt, db.tilt),
-        scenarios=scenarios,
-        agents=agents,
+        scenarios=_scenario_changes(a, b),
+        agents=_agent_changes(a, b),
         evidence=evidence,
-        evidence_compared=len(keys),
-        killers=killers,
+        evidence_compared=compared,
+        killers=_killer_flips(a, b),
         bullish_claims=_num("bullish claims", float(bull_a), float(bull_b)),
         evidence_passing=_num("evidence passing", float(pass_a), float(pass_b)),
         broadening="",
