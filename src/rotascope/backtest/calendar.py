@@ -32,6 +32,9 @@ from rotascope._typing import DateArray
 from rotascope.atomicfile import atomic_write
 from rotascope.errors import RotascopeError
 from rotascope.store.cache import discard
+from rotascope.weeks import last_per_week as last_per_week
+from rotascope.weeks import week_key
+from rotascope.weeks import week_last_index as week_last_index
 
 EXCHANGE = "XNYS"
 CAL_START = "1990-01-01"
@@ -93,27 +96,6 @@ def saved_sessions(folder: Path | None, through: np.datetime64) -> DateArray:
     return sessions
 
 
-def _week_key(days: DateArray) -> np.ndarray:
-    """Monday of each day's week (Monday-Sunday weeks), as an int64 day number."""
-    n = days.astype("datetime64[D]").astype(np.int64)
-    # 1970-01-01 was a Thursday: (n + 3) % 7 is 0 on Mondays
-    return np.asarray(n - (n + 3) % 7)
-
-
-def week_last_index(days: DateArray) -> np.ndarray:
-    """Positions of the last date of each Monday-Sunday week among sorted ``days``: the one week grouping
-    (the replay, the calibration's size prior and the screen backtest all use it)."""
-    if len(days) == 0:
-        return np.zeros(0, dtype=np.int64)
-    key = _week_key(np.asarray(days))
-    return np.flatnonzero(np.r_[key[1:] != key[:-1], True])
-
-
-def last_per_week(days: DateArray) -> DateArray:
-    """The last date of each Monday-Sunday week among sorted ``days``."""
-    return np.asarray(np.asarray(days)[week_last_index(days)], dtype="datetime64[D]")
-
-
 def weekly_asof(
     calendar: DateArray, start: date | None = None, end: date | None = None, sessions: DateArray | None = None
 ) -> DateArray:
@@ -130,8 +112,8 @@ def weekly_asof(
     out = last_per_week(usable)
     # drop the running week: its true close (the last XNYS session of that week) is after the data
     if len(out):
-        last_key = _week_key(out[-1:])[0]
-        week_sessions = xnys[_week_key(xnys) == last_key]
+        last_key = week_key(out[-1:])[0]
+        week_sessions = xnys[week_key(xnys) == last_key]
         if len(week_sessions) and week_sessions[-1] > cal[-1]:
             out = out[:-1]
     if start is not None:

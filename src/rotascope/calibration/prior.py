@@ -24,9 +24,9 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from rotascope._typing import DateArray, Float64Array
-from rotascope.backtest.calendar import last_per_week
 from rotascope.calibration.outcomes import BASE, BEAR, BULL, UNIVERSE_PAIR, weekly_labels
 from rotascope.regime.thresholds import CalibrationRules
+from rotascope.weeks import last_per_week
 
 HISTORY = Path(__file__).with_name("size_history.parquet")
 

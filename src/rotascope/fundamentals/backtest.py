@@ -23,7 +23,6 @@ import numpy as np
 import pandas as pd
 
 from rotascope._typing import Float64Array
-from rotascope.backtest.calendar import week_last_index
 from rotascope.bootstrap import mean_interval
 from rotascope.errors import DataError
 from rotascope.fundamentals.screen import ScreenInputs, member_panel, score_frame
@@ -31,6 +30,7 @@ from rotascope.fundamentals.store import load_fundamentals
 from rotascope.records import Record, rnd
 from rotascope.store.db import Store
 from rotascope.store.panel import Panel
+from rotascope.weeks import week_last_index
 
 MIN_SCORED = 100
 """Dates with fewer scored members than this are skipped (a quintile of fewer than 20 names is noise)."""

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rotascope.errors import DatasetError
+from rotascope.qualityflag import QualityFlag as QualityFlag
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,19 +22,6 @@ TRADED_CLOSE = "close_traded"
 SERIES_COLUMNS = ("series_id", "date", "value", "known_at")
 INSTRUMENT_COLUMNS = ("symbol", "name", "kind", "sector", "universes", "weight_r2000")
 SERIES_META_COLUMNS = ("series_id", "name", "unit", "frequency", "origin")
-
-
-@dataclass(frozen=True)
-class QualityFlag:
-    """One change the loader made to a raw value, and why."""
-
-    source: str
-    symbol: str
-    date: str
-    field: str
-    original: float
-    action: str
-    reason: str
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from rotascope.errors import DatasetError
-from rotascope.providers.base import QualityFlag
+from rotascope.qualityflag import QualityFlag
 
 MEMBERSHIP_COLUMNS = ("universe", "date", "ticker", "non_equity", "origin")
 TICKER = re.compile(r"^[A-Z][A-Z0-9]{0,5}(-[A-Z])?$")
