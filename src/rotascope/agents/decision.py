@@ -26,10 +26,12 @@ from a strength of the same sign, so the words cannot contradict the tilt.
 from __future__ import annotations
 
 from datetime import date
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
+from rotascope._typing import Float64Array
 from rotascope.agents.base import describe
 from rotascope.agents.vector import MAX_TILT
 from rotascope.records import (
@@ -54,6 +56,10 @@ LENS_CLAIMS = (
     "fundamentals.junk_financing",
 )
 """Claims on the factor and fundamental lenses (issue #16) that the scenarios' "requires" quote."""
+
+
+Num = float | npt.NDArray[np.floating[Any]]
+"""A scalar or an array: the tilt kernel serves one call and a whole walk-forward."""
 
 
 def lens_requirements(claims: list[Claim]) -> tuple[list[str], list[str]]:
@@ -214,7 +220,7 @@ def calibrated_stance(
     if cal.model_weight <= 0:
         reason = f"the evidence on {subject} has had no measurable edge; the probabilities are the base rates"
         return desk_call("none", structural, 0.0, subject, reason)
-    strength = float(np.sign(e)) * min(1.0, abs(e) / cal.band) if cal.band > 0 else 0.0
+    strength = float(tilt_strength(e, cal.band, bull, bear, cal.model_weight, cost))
     if e > cost and bull > bear:
         return desk_call("toward", structural, strength, subject, "")
     if e < -cost and bear > bull:
@@ -229,9 +235,27 @@ def calibrated_stance(
     return desk_call("none", structural, 0.0, subject, reason)
 
 
+def tilt_strength(e: Num, band: Num, bull: Num, bear: Num, weight: Num, cost: float) -> Float64Array:
+    """The calibrated rule's signed strength, for one call or a whole walk-forward alike (the one kernel of
+    the analysis and of backtest strategy 3): sign(E) x min(1, |E| / band) where the desk tilts (the model
+    has weight, E clears the cost and the probabilities lean its way), else 0."""
+    e, band = np.asarray(e, dtype=np.float64), np.asarray(band, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        strength = np.where(band > 0, np.sign(e) * np.minimum(1.0, np.abs(e) / band), 0.0)
+    toward = (e > cost) & (np.asarray(bull) > bear)
+    away = (e < -cost) & (np.asarray(bear) > bull)
+    return np.asarray(np.where((np.asarray(weight) > 0) & np.isfinite(band) & (toward | away), strength, 0.0))
+
+
+def tilt_size(strength: Num, vol_weight: Num) -> Float64Array:
+    """MAX_TILT x strength x min(1, vol-targeted weight), unrounded; a missing weight (NaN) sizes without."""
+    scale = np.nan_to_num(np.minimum(1.0, np.asarray(vol_weight, dtype=np.float64)), nan=1.0)
+    return np.asarray(MAX_TILT * np.asarray(strength, dtype=np.float64) * scale)
+
+
 def calibrated_tilt(strength: float, vol_weight: float | None) -> float:
-    scale = 1.0 if vol_weight is None else min(1.0, vol_weight)
-    return rnd(MAX_TILT * strength * scale, 4) or 0.0
+    """The analysis' tilt, fraction of equity rounded to 4 decimals (the kernel of :func:`tilt_size`)."""
+    return rnd(float(tilt_size(strength, np.nan if vol_weight is None else vol_weight)), 4) or 0.0
 
 
 def with_outcomes(items: list[Scenario], cal: Calibration) -> list[Scenario]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rotascope.agents.vector import MAX_TILT
+from rotascope.agents.decision import tilt_size, tilt_strength
 from rotascope.backtest.calendar import as_index
 from rotascope.backtest.forward import closes_at
 from rotascope.calibration.call import expected_relative_return
@@ -48,15 +48,8 @@ def calibrated_tilts(monitor: Monitor, cal: Calibrated) -> pd.Series:
     e = np.round(expected_relative_return(wf.prob, class_means(wf.labels)), DECIMALS)
     band = np.round(wf.labels.band, DECIMALS)
     weight = np.round(wf.weight, DECIMALS)
-    cost = cal.rules.round_trip_cost
-    bull, bear = prob[:, BULL], prob[:, BEAR]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        strength = np.where(band > 0, np.sign(e) * np.minimum(1.0, np.abs(e) / band), 0.0)
-    toward = (e > cost) & (bull > bear)
-    away = (e < -cost) & (bear > bull)
-    signed = np.where((weight > 0) & np.isfinite(band) & (toward | away), strength, 0.0)
-    scale = np.nan_to_num(np.minimum(1.0, vol_weights(monitor, cal.table.asof)), nan=1.0)
-    tilt = np.round(MAX_TILT * signed * scale, 4) + 0.0
+    signed = tilt_strength(e, band, prob[:, BULL], prob[:, BEAR], weight, cal.rules.round_trip_cost)
+    tilt = np.round(tilt_size(signed, vol_weights(monitor, cal.table.asof)), 4) + 0.0
     return pd.Series(tilt, index=as_index(cal.table.asof), name="calibrated_tilt")
 
 
