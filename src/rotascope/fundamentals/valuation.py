@@ -204,10 +204,7 @@ def valuation_at(
         _reading("HY OAS (%)", hy_oas),
         _reading("10y-2y curve (pp)", _daily(store, "curve_10y_2y", as_of)),
     ]
-    chg: float | None = None
-    if not ten.empty:
-        then = ten[ten.index <= ten.index[-1] - pd.Timedelta(days=RATES_WINDOW_DAYS)]
-        chg = rnd(float(ten.iloc[-1] - then.iloc[-1]), 4) if not then.empty else None
+    chg = _rates_change(ten)
     easing = None if chg is None else chg < 0
     rates = (
         "10-year yield change over 13 weeks unknown"
@@ -219,20 +216,6 @@ def valuation_at(
         if revisions_improve is not None
         else f"{revisions_source}: unknown"
     )
-    release = (
-        "CRSP 202412 release"
-        if data_date <= EMBEDDED_END
-        else f"CRSP 202412 release to {EMBEDDED_END:%Y-%m}, later months as `update` downloaded them"
-    )
-    notes = [
-        f"Fama-French 6 portfolios ({release}), {KNOWN_RULE}: the latest month known on {as_of} "
-        f"is {data_date:%Y-%m}.",
-    ]
-    if as_of - data_date > timedelta(days=STALE_DAYS):
-        notes.append(
-            f"The valuation data ends {data_date:%Y-%m}: this reading is {(as_of - data_date).days} days old "
-            "(`rotascope update --source french` downloads the library's newer months)."
-        )
     return ValuationLens(
         as_of=as_of,
         data_date=data_date,
@@ -256,7 +239,7 @@ def valuation_at(
         revisions_improve=revisions_improve,
         revisions_source=revisions_source,
         rule=rule_text(easing, revisions_improve, rates, revisions),
-        notes=notes,
+        notes=_data_notes(as_of, data_date),
         earnings_yield=earnings_yield_at(
             store,
             as_of,
@@ -266,3 +249,30 @@ def valuation_at(
             load_thresholds().earnings_yield.max_ttm_age_days,
         ),
     )
+
+
+def _rates_change(ten: pd.Series) -> float | None:
+    """The 10-year yield's change over ``RATES_WINDOW_DAYS`` to its latest known value (None: too short)."""
+    if ten.empty:
+        return None
+    then = ten[ten.index <= ten.index[-1] - pd.Timedelta(days=RATES_WINDOW_DAYS)]
+    return rnd(float(ten.iloc[-1] - then.iloc[-1]), 4) if not then.empty else None
+
+
+def _data_notes(as_of: date, data_date: date) -> list[str]:
+    """Where the months come from, the latest known at ``as_of``, and how old it is once past STALE_DAYS."""
+    release = (
+        "CRSP 202412 release"
+        if data_date <= EMBEDDED_END
+        else f"CRSP 202412 release to {EMBEDDED_END:%Y-%m}, later months as `update` downloaded them"
+    )
+    notes = [
+        f"Fama-French 6 portfolios ({release}), {KNOWN_RULE}: the latest month known on {as_of} "
+        f"is {data_date:%Y-%m}.",
+    ]
+    if as_of - data_date > timedelta(days=STALE_DAYS):
+        notes.append(
+            f"The valuation data ends {data_date:%Y-%m}: this reading is {(as_of - data_date).days} days old "
+            "(`rotascope update --source french` downloads the library's newer months)."
+        )
+    return notes
