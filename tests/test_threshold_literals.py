@@ -69,7 +69,6 @@ ALLOWED: dict[str, dict[float, str]] = {
         0.3: "a claim's weight in its agent's score (a model weight, not a bar)",
     },
     "agents/members.py": {
-        0.3: "a claim's weight in its agent's score (a model weight, not a bar)",
         7: "days of headlines the sentiment agent reads",
         253: DAYS,
         260: "closes a member needs before it is debated (a year of history and a quarter's returns)",

@@ -23,6 +23,7 @@ from rotascope._typing import BoolArray, Float64Array
 from rotascope.agents import vector
 from rotascope.agents.base import TOPIC_OF, AgentContext, revision_floor
 from rotascope.agents.columns import ClaimSpec
+from rotascope.agents.company import MEMBER_ROWS
 from rotascope.agents.decision import calibrated_probabilities, calibrated_stance
 from rotascope.agents.stock import (
     CALM,
@@ -155,16 +156,9 @@ def loo_median(
     return out
 
 
-COMPANY: tuple[tuple[str, str, str, str, float, str], ...] = (
-    ("quality_rank", "quality", ">=", "zero", 0.6, "count"),
-    ("profitability", "ebit_margin", ">=", "median", 0.5, "fraction"),
-    ("balance_sheet", "debt_assets", "<=", "median", 0.4, "fraction"),
-    ("accruals", "accruals_assets", "<=", "zero", 0.3, "fraction"),
-    ("beats", "beat_rate", ">=", "half", 0.5, "share"),
-    ("revisions", "estimate_revision", ">=", "zero", 0.5, "fraction"),
-)
-"""The company claims of ``fundamentals.company_claims`` (key, screen column, comparison, bar, weight,
-unit); bar "median" is the median of the other members, rounded to 6 decimals."""
+COMPANY = MEMBER_ROWS
+"""The company claims: the single-name table's rows (``agents.company.STOCK``) as (key, screen column,
+comparison, bar, weight, unit); bar "median" is the median of the other members, rounded to 6 decimals."""
 
 
 def _company(
