@@ -9,17 +9,15 @@ from __future__ import annotations
 
 import string
 import tomllib
-from datetime import date
 from typing import Any
 
 import numpy as np
 import pytest
 
 from rotascope.agents.vector import judge
-from rotascope.records import Evidence
-from rotascope.regime.compare import OPS, holds
-from rotascope.regime.rules import CHECKLIST, KILLERS, LADDER
-from rotascope.regime.spec import Check, Combine, Flag, LevelSpec, Text, combine
+from rotascope.regime.engine import OPS, Combine, combine, holds, tri
+from rotascope.regime.rules import CHECKLIST, KILLERS, all_levels, reached
+from rotascope.regime.spec import Check, Flag, Text
 from rotascope.regime.thresholds import default_path
 
 TOML: dict[str, Any] = tomllib.loads(default_path().read_text())
@@ -33,26 +31,16 @@ def _lookup(path: str) -> object:
     return node
 
 
-def _levels() -> list[LevelSpec]:
-    out: list[LevelSpec] = []
-    for spec in LADDER:
-        s: LevelSpec | None = spec
-        while s is not None:
-            out.append(s)
-            s = s.otherwise
-    return out
-
-
 def _checks() -> list[Check]:
-    groups = [s.checks for s in _levels()] + [q.checks for q in CHECKLIST] + [k.checks for k in KILLERS]
+    groups = [s.checks for s in all_levels()] + [q.checks for q in CHECKLIST] + [k.checks for k in KILLERS]
     return [c for g in groups for c in g]
 
 
 def _templates() -> list[str]:
-    texts: list[Text] = [p for s in _levels() for p in s.rule]
+    texts: list[Text] = [p for s in all_levels() for p in s.rule]
     return [
         *(p.template for p in texts),
-        *(s.tail for s in _levels()),
+        *(s.tail for s in all_levels()),
         *(k.trigger for k in KILLERS),
         *(c.note for c in _checks()),
         *(c.window for c in _checks()),
@@ -69,7 +57,7 @@ def test_every_threshold_path_names_a_number_of_the_file() -> None:
 
 def test_every_switch_and_wording_field_is_in_the_file() -> None:
     flags = [c.when for c in _checks() if isinstance(c.when, Flag)]
-    flags += [p.when for s in _levels() for p in s.rule if isinstance(p.when, Flag)]
+    flags += [p.when for s in all_levels() for p in s.rule if isinstance(p.when, Flag)]
     assert flags
     for f in flags:
         assert isinstance(_lookup(f.path), bool), f.path
@@ -84,8 +72,8 @@ def test_every_switch_and_wording_field_is_in_the_file() -> None:
         _lookup(name)
 
 
-def _ev(passed: bool | None) -> Evidence:
-    return Evidence(name="x", value=None, passed=passed, as_of=date(2024, 7, 19), source="test")
+def _verdict(passed: bool | None) -> float:
+    return np.nan if passed is None else float(passed)
 
 
 @pytest.mark.parametrize(
@@ -98,10 +86,29 @@ def _ev(passed: bool | None) -> Evidence:
         ("any", [False, None], False),
         ("any", [None, True], True),
         ("any", [False, False], False),
+        ("any", [], None),
     ],
 )
 def test_combine(how: Combine, passed: list[bool | None], want: bool | None) -> None:
-    assert combine(how, [_ev(p) for p in passed]) is want
+    one = np.array([[_verdict(p) for p in passed]]).reshape(1, len(passed))
+    assert tri(float(combine(how, one)[0])) is want
+    # the same checks on three rows at once, with a fourth check no row makes
+    rows = np.column_stack([np.repeat(one, 3, axis=0), np.zeros(3)])
+    present = np.column_stack([np.ones((3, len(passed)), dtype=bool), np.zeros(3, dtype=bool)])
+    assert [tri(float(v)) for v in combine(how, rows, present)] == [want] * 3
+
+
+def test_a_check_a_row_does_not_make_is_left_out() -> None:
+    v = np.array([[1.0, 0.0], [1.0, np.nan]])
+    present = np.array([[True, False], [True, False]])
+    assert combine("all", v, present).tolist() == [1.0, 1.0]
+    assert np.isnan(combine("any", np.array([[np.nan, 1.0]]), np.array([[True, False]]))[0])
+
+
+def test_reached_is_the_top_of_the_unbroken_run_from_level_one() -> None:
+    passed = np.array([[1, 1, 0, 1], [1, 0, 1, 1], [1, 1, 1, 0], [0, 1, 1, 1], [1, 1, 1, 1]], dtype=float)
+    assert reached(passed, (1, 2, 3, 4, 5)).tolist() == [3.0, 1.0, 0.0, 2.0]
+    assert reached(np.zeros((5, 0)), (1, 2, 3, 4, 5)).tolist() == []
 
 
 def test_rules_and_claims_compare_alike() -> None:

@@ -91,10 +91,7 @@ ALLOWED: dict[str, dict[float, str]] = {
     },
     "agents/vector.py": {
         1e-09: "a floor against division by zero",
-        1e-06: "a float tolerance of half-way rounding",
-        10.0: "the base of decimal rounding",
         20.0: "the prior strength (headlines) of the tone score's shrinkage",
-        6: "decimals a value is rounded to (the default of rnd_array)",
         0.7: "the slope of confidence in |score| (the confidence model's shape)",
         0.9: "the most confident an agent may be (never certain)",
         0.35: "the scenario model's slope (hand-set bull/bear probabilities before calibration)",
@@ -109,6 +106,7 @@ ALLOWED: dict[str, dict[float, str]] = {
     "analysis/command.py": {20: "analyses `history` lists by default (a display size)"},
     "analysis/service.py": {7: "days of headlines the sentiment agent reads"},
     "monitor/asof.py": {80: "characters of a bad date quoted in an error (a display size)"},
+    "monitor/columns.py": {20: DAYS},
     "monitor/complete.py": {5: "sessions whose largest member count is a complete session's reference"},
     "monitor/engine.py": {
         5: "weekly steps of the relative rotation graph's tail (a week, by construction)",

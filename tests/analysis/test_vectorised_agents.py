@@ -13,7 +13,7 @@ from rotascope.agents.members import loo_median, rank_key
 from rotascope.analysis.index_member import R2000, membership
 from rotascope.analysis.replay import agent_signals, replay_extra
 from rotascope.analysis.service import Analyst
-from rotascope.backtest.replay import regime_row, regime_signals, replay, replay_dates
+from rotascope.backtest.replay import replay, replay_dates
 from rotascope.config import Settings
 from rotascope.indicators.kernels import masked_median, masked_quantile
 from rotascope.measures import R2000_CYC_MINUS_DEF_3M
@@ -40,15 +40,6 @@ def test_vectorised_agents_equal_the_per_week_path_on_20_random_weeks(monitor: M
         vectorised = {k: float(rep.signals.iloc[i][k]) for k in per_week}
         assert vectorised == per_week, d
     assert rep.signals["decision_conviction"].abs().max() > 0  # not a vacuous comparison of zeros
-
-
-def test_regime_rows_from_lean_snapshots_equal_the_full_snapshot(monitor: Monitor) -> None:
-    """The replay's lean snapshot leaves out what no rule reads: the verdicts must not change."""
-    days = replay_dates(monitor)
-    pick = np.random.default_rng(7).choice(len(days), 20, replace=False)
-    for d in [*days[pick], np.datetime64("2008-10-10"), np.datetime64("2020-03-20")]:
-        day = d.astype(date)
-        assert regime_row(monitor, day) == regime_signals(monitor.at(day)), day
 
 
 def test_rnd_array_is_python_round() -> None:

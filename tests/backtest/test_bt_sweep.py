@@ -14,7 +14,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from rotascope.backtest.multiple import correct, deflated_sharpe, expected_max_sharpe
-from rotascope.backtest.replay import replay
+from rotascope.backtest.replay import regime_signals, replay
 from rotascope.backtest.sweep import SweepSpec, ladder_weights, load_sweep, prepare, run_sweep, run_variant
 from rotascope.backtest.sweep_command import print_sweep
 from rotascope.config import Settings
@@ -133,8 +133,8 @@ def test_a_variant_is_the_replay_with_its_thresholds(monitor: Monitor, small: Sw
     shared = prepare(monitor, small)
     t = small.thresholds[1]
     rep = replay(replace(monitor, thresholds=t), shared.days)
-    regimes = [replace(monitor, thresholds=t).at(d.astype(object)).regime for d in shared.days[:3]]
-    weights = ladder_weights(regimes)
+    weeks = [regime_signals(replace(monitor, thresholds=t).at(d.astype(object))) for d in shared.days[:3]]
+    weights = ladder_weights({k: np.array([w[k] for w in weeks]) for k in weeks[0]})
     assert weights.tolist() == (
         np.where(
             rep.signals.filter(like="killer_").iloc[:3].eq(1.0).any(axis=1),

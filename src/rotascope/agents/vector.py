@@ -16,9 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from rotascope._record import rnd_array as rnd_array  # re-exported: the agents round with it
 from rotascope._typing import BoolArray, Float64Array
 from rotascope.measures import UNITS
-from rotascope.regime.compare import OPS
+from rotascope.regime.engine import Bar as Bar  # re-exported: the agents type thresholds with it
+from rotascope.regime.engine import combine, verdicts
 from rotascope.regime.thresholds import DebateRules
 from rotascope.risk.sizing import DEFAULT_MAX_TILT
 
@@ -28,31 +30,6 @@ UNIT_SCALE = {n: u.scale for n, u in UNITS.items() if u.scale is not None and u.
 """Margin scale per unit (``measures.UNITS``, see ``agents.base``); counts, days, flags and index points
 use 1."""
 UNIT_ONE = frozenset(n for n, u in UNITS.items() if u.scale == 1.0)
-
-
-def rnd_array(x: Float64Array, decimals: int = 6) -> Float64Array:
-    """``records.rnd`` over an array: Python's correctly rounded ``round``, NaN for non-finite values.
-
-    ``np.round`` (scale, round half to even, unscale) agrees with Python's ``round`` except when the scaled
-    value sits within rounding error of a half; those few elements are rounded by Python itself.
-    """
-    a = np.asarray(x, dtype=np.float64)
-    out = np.round(a, decimals)
-    fin = np.isfinite(a)
-    out[~fin] = np.nan
-    with np.errstate(invalid="ignore", over="ignore"):
-        scaled = np.abs(a * 10.0**decimals)
-        near_half = fin & (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
-    if near_half.any():
-        idx = np.flatnonzero(near_half)
-        flat = out.reshape(-1)
-        flat[idx] = [round(v, decimals) for v in a.reshape(-1)[idx].tolist()]
-    out += 0.0  # -0.0 -> 0.0, as rnd does
-    return out
-
-
-Bar = float | Float64Array
-"""A threshold: one number for every row, or one per row."""
 
 
 def _bars(thresholds: Sequence[Bar], rows: int) -> Float64Array:
@@ -88,7 +65,8 @@ def judge(
     units: Sequence[str],
     bullish_if_passed: bool = True,
 ) -> tuple[Float64Array, Float64Array]:
-    """(direction sign, strength) of one claim on each row of ``values`` (rows x evidence; NaN = no data).
+    """(direction sign, strength) of one claim on each row of ``values`` (rows x evidence; NaN = no data),
+    its evidence judged by the rule engine the regime's ladder uses (``regime.engine``).
 
     Direction: neutral (0) unless every evidence item has data; then +1 when all pass (-1 when any fails),
     flipped for a claim that is bullish when its evidence fails. Strength: the weakest margin + 0.25, capped
@@ -99,11 +77,7 @@ def judge(
     if n_ev == 0:
         return np.zeros(rows), np.zeros(rows)
     known = np.isfinite(v).all(axis=1)
-    passed = np.ones(rows, dtype=bool)
-    bars = _bars(thresholds, rows)
-    with np.errstate(invalid="ignore"):
-        for j, comp in enumerate(comparisons):
-            passed &= OPS[comp](v[:, j], bars[:, j])
+    passed = combine("all", verdicts(v, thresholds, comparisons)) == 1.0
     bull = passed == bullish_if_passed
     sign = np.where(known, np.where(bull, 1.0, -1.0), 0.0)
     with np.errstate(invalid="ignore"):

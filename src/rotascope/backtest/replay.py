@@ -1,9 +1,10 @@
 """Point-in-time weekly replay of the monitor and the regime rules (plus injected extra signals).
 
 The monitor panel is computed once over the whole history (``build_monitor``); every indicator in it is
-causal, so ``Monitor.at(t)`` only slices row ``t`` and sees nothing later. The replay calls it at each
-weekly as-of date (a loop over ~1,350 weeks of slicing, not a recomputation) and flattens the verdict into
-one row of float signals:
+causal, so row ``t`` sees nothing later. The replay reads the rules' inputs at every weekly row as columns
+(``monitor.columns``) and judges the ladder, checklist and killers of all weeks in one call of the rule
+engine (``regime.rules.signals``, the specs and engine ``Monitor.at`` words for one week), giving one row
+of float signals per week:
 
 * ``ladder_reached`` — evidence-ladder level reached, 0-5 (a score);
 * ``ladder_l{n}`` — rung n passed on its own (1/0);
@@ -31,11 +32,12 @@ import pandas as pd
 
 from rotascope._typing import DateArray
 from rotascope.backtest.calendar import as_index, saved_sessions, weekly_asof
-from rotascope.executor import parallel_map
+from rotascope.indicators.kernels import IntArray
 from rotascope.monitor.asof import resolve_as_of
-from rotascope.monitor.engine import SURVIVORSHIP
+from rotascope.monitor.columns import rule_columns
+from rotascope.monitor.engine import SURVIVORSHIP, MonitorPanel
 from rotascope.monitor.run import MIN_HISTORY, Monitor, MonitorResult
-from rotascope.regime import evaluate
+from rotascope.regime.rules import signals
 
 SignalKind = Literal["flag", "score"]
 ExtraSignals = Callable[[MonitorResult], Mapping[str, float]]
@@ -142,18 +144,30 @@ def regime_signals(result: MonitorResult) -> dict[str, float]:
 PAIR = "IWM/SPY"
 
 
-def regime_row(monitor: Monitor, day: date) -> dict[str, float]:
-    """The regime signals of one as-of date (``Monitor.at`` on a lean snapshot: only what the rules read)."""
-    t = resolve_as_of(monitor.panel.calendar, day, min_history=MIN_HISTORY)
-    snap = monitor.panel.snapshot(t, lean=True)
-    return regime_signals(MonitorResult(as_of=t, snapshot=snap, regime=evaluate(snap, monitor.thresholds)))
+def weekly_rows(panel: MonitorPanel, days: DateArray) -> IntArray:
+    """The calendar row of each as-of (the last trading date <= it), with ``resolve_as_of``'s errors for a
+    day outside the data."""
+    cal, day = panel.calendar, np.asarray(days, dtype="datetime64[D]")
+    rows = np.searchsorted(cal, day, side="right").astype(np.int64) - 1
+    late = day > cal[-1] if len(cal) else np.ones(len(day), dtype=bool)
+    for d in day[(rows < MIN_HISTORY) | late][:1]:
+        resolve_as_of(cal, d.astype(date), min_history=MIN_HISTORY)  # raises the one clear sentence
+    return rows
 
 
-def week_members(monitor: Monitor, day: date) -> dict[str, Membership]:
-    """Which members each universe's breadth was counted on at one as-of (the lean snapshot leaves the
-    other universes out, so this reads the panel's list rows directly)."""
-    t = monitor.panel.row(resolve_as_of(monitor.panel.calendar, day, min_history=MIN_HISTORY))
-    return monitor.panel.membership_kinds(t)
+def regime_frame(monitor: Monitor, days: DateArray) -> pd.DataFrame:
+    """The regime signals of every as-of in ``days`` (see the module docstring for the names), judged on
+    the panel's rows in one call of the rule engine: what ``regime_signals`` gives week by week."""
+    rows = weekly_rows(monitor.panel, days)
+    cols = signals(rule_columns(monitor.panel, rows), monitor.thresholds, len(rows))
+    return pd.DataFrame(cols, index=as_index(days), dtype=np.float64)
+
+
+def membership_frame(monitor: Monitor, days: DateArray) -> pd.DataFrame:
+    """Per as-of and universe, which members breadth was counted on (``point_in_time`` or ``current``)."""
+    dated = monitor.panel.dated_lists_at(weekly_rows(monitor.panel, days))
+    kinds = {u: np.where(v, "point_in_time", "current") for u, v in dated.items()}
+    return pd.DataFrame(kinds, index=as_index(days), dtype=str)
 
 
 def replay_dates(monitor: Monitor, start: date | None = None, end: date | None = None) -> DateArray:
@@ -206,26 +220,14 @@ def replay(
     began = time.perf_counter()
     extra_keys: set[str] = set()
     prepared: object = None
-    members: list[dict[str, Membership]] = []
     if extra is None or isinstance(extra, BatchSignals):
-        # the weeks are independent: forked workers share the computed panel (rotascope.executor); a
-        # batch's regime-free part is one more task beside them
-        batch_ = extra
-
-        def task(d: np.datetime64 | None) -> object:
-            if d is None:
-                return batch_.prepare(days) if batch_ is not None else None
-            return regime_row(monitor, d.astype(date)), week_members(monitor, d.astype(date))
-
-        done = parallel_map(task, [None, *days] if batch_ is not None else list(days))
-        prepared = done[0] if batch_ is not None else None
-        rows = []
-        for r in done[1:] if batch_ is not None else done:
-            if isinstance(r, tuple):
-                rows.append(r[0])
-                members.append(r[1])
+        # every week at once: the rules judge the panel's weekly rows in one call of the rule engine
+        frame = regime_frame(monitor, days)
+        membership = membership_frame(monitor, days)
+        prepared = extra.prepare(days) if extra is not None else None
     else:
         rows = []
+        members: list[dict[str, Membership]] = []
         for d in days:
             result = monitor.at(d.astype(date))
             row = regime_signals(result)
@@ -238,7 +240,8 @@ def replay(
                 row[k] = math.nan if v is None else float(v)
             extra_keys.update(more)
             rows.append(row)
-    frame = pd.DataFrame(rows, index=as_index(days), dtype=np.float64)
+        frame = pd.DataFrame(rows, index=as_index(days), dtype=np.float64)
+        membership = pd.DataFrame(members, index=as_index(days), dtype=str)
     if isinstance(extra, BatchSignals):
         batch = extra.frame(prepared, frame).astype(np.float64)
         clash = set(batch.columns) & set(frame.columns)
@@ -254,5 +257,5 @@ def replay(
         source=data.source,
         elapsed_s=time.perf_counter() - began,
         extra_columns=tuple(sorted(extra_keys)),
-        membership=pd.DataFrame(members, index=as_index(days), dtype=str),
+        membership=membership,
     )

@@ -5,8 +5,9 @@ list of thresholds files; every combination is a *variant*: the base thresholds 
 setting, else the packaged file) with the variant's values on top. ``load_sweep`` validates every
 variant before any work (an unknown key or an out-of-range value is one sentence).
 
-Each variant replays the regime rules at every weekly as-of (``Monitor.at`` with its thresholds: the
-panel's snapshot, then ``evaluate``) and trades the *ladder strategy*: long IWM / short SPY with weight
+Each variant replays the regime rules at every weekly as-of (the rules' columns of the panel, judged
+under its thresholds for all weeks in one call of the rule engine, as the backtest's replay does) and
+trades the *ladder strategy*: long IWM / short SPY with weight
 (ladder level reached) / 5, flat while any rotation killer fires, decided at the weekly close and filled
 at the next day's close (``strategies.simulate``, costs per leg), inside the sweep's window like the main
 backtest: no price after the window's last trading day (``[sweep] end``) is read, and a position open then
@@ -14,9 +15,9 @@ is closed at its close with its cost. Its daily returns from ``oos_start`` on ar
 out-of-sample record; the best variant is then corrected for the number of variants
 tried (``multiple.correct``: Hansen's SPA and the deflated Sharpe ratio).
 
-The snapshots do not depend on thresholds except through the panel's stress-episode measures (ladder
+The columns do not depend on thresholds except through the panel's stress-episode measures (ladder
 level 5's ``lookback``, ``min_vix_jump``, ``min_spy_drawdown``); variants that change those recompute
-the panel, the others share the base panel's snapshots. Variants run through ``executor.run_tasks``
+the panel, the others share the base panel's columns. Variants run through ``executor.run_tasks``
 (local processes or Ray) and give the same numbers either way.
 """
 
@@ -39,15 +40,17 @@ from pydantic import ValidationError
 
 from rotascope.backtest.calendar import window_end
 from rotascope.backtest.multiple import Correction, correct
-from rotascope.backtest.replay import replay_dates
+from rotascope.backtest.replay import replay_dates, weekly_rows
 from rotascope.backtest.strategies import leg_prices, pair_targets, simulate
 from rotascope.errors import ConfigError, DataError
 from rotascope.executor import ExecutorName, run_tasks
+from rotascope.monitor.columns import rule_table
 from rotascope.monitor.data import MarketData
 from rotascope.monitor.engine import SURVIVORSHIP, MonitorPanel, PanelRules, compute
 from rotascope.monitor.run import Monitor
-from rotascope.records import Record, Regime, Snapshot, rnd
-from rotascope.regime import evaluate
+from rotascope.records import Record, rnd
+from rotascope.regime.rules import signals
+from rotascope.regime.spec import Read
 from rotascope.regime.thresholds import Thresholds, _overlay, default_path
 from rotascope.tomlfile import read_toml
 
@@ -334,6 +337,10 @@ def _variants(
 
 
 # ----------------------------------------------------------------------------------------- the replays
+Columns = dict[Read, npt.NDArray[np.float64]]
+"""Every value the rules read (``regime.rules.READS``) at every week."""
+
+
 @dataclass(frozen=True)
 class SweepInput:
     """What every variant task reads (shared: forked copy-on-write, or one Ray object per node)."""
@@ -341,7 +348,8 @@ class SweepInput:
     days: npt.NDArray[np.datetime64]
     base_persistence: str
     """The base panel's stress-episode settings (``_panel_key``); variants with others recompute."""
-    snapshots: list[Snapshot]
+    columns: Columns
+    """Every value the rules read at every week (``monitor.columns.rule_table``) on the base panel."""
     prices: pd.DataFrame
     """Leg closes up to the window's last trading day (nothing later)."""
     oos_start: date
@@ -363,12 +371,13 @@ def _panel_key(t: Thresholds) -> str:
     return PanelRules.of(t).key()
 
 
-def _snapshots(monitor_panel: MonitorPanel, days: npt.NDArray[np.datetime64]) -> list[Snapshot]:
-    return [monitor_panel.snapshot(d.astype(date), lean=True) for d in days]  # only `evaluate` reads them
+def _columns(monitor_panel: MonitorPanel, days: npt.NDArray[np.datetime64]) -> Columns:
+    return rule_table(monitor_panel, weekly_rows(monitor_panel, days))
 
 
-_PANEL_MEMO: dict[str, list[Snapshot]] = {}
-"""Per-process memo of snapshots of recomputed panels (a worker running several variants of one panel)."""
+_PANEL_MEMO: dict[str, Columns] = {}
+"""Per-process memo of the rules' columns on recomputed panels (a worker running several variants of one
+panel)."""
 
 
 def _performance(rets: pd.Series, held: pd.Series) -> Performance:
@@ -399,26 +408,31 @@ def _performance(rets: pd.Series, held: pd.Series) -> Performance:
     )
 
 
-def ladder_weights(regimes: list[Regime]) -> npt.NDArray[np.float64]:
-    """The ladder strategy's pair weight per week: level reached / 5, zero while any killer fires."""
-    level = np.array([r.ladder.reached for r in regimes], dtype=np.float64)
-    killed = np.array([any(k.triggered for k in r.killers) for r in regimes], dtype=bool)
-    return np.where(killed, 0.0, level / 5.0)
+def ladder_weights(regime: Mapping[str, npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
+    """The ladder strategy's pair weight per week from the regime signals (``regime.rules.signals``): level
+    reached / 5, zero while any killer fires."""
+    return np.where(_killed(regime), 0.0, regime["ladder_reached"] / 5.0)
+
+
+def _killed(regime: Mapping[str, npt.NDArray[np.float64]]) -> npt.NDArray[np.bool_]:
+    fired = [v == 1.0 for k, v in regime.items() if k.startswith("killer_")]
+    return np.any(fired, axis=0) if fired else np.zeros(len(regime["ladder_reached"]), dtype=bool)
 
 
 def run_variant(shared: SweepInput, job: tuple[Variant, Thresholds]) -> VariantRun:
     """Replay one variant over every week and trade its ladder strategy (a task of ``run_tasks``)."""
     variant, t = job
     key = _panel_key(t)
-    snaps = shared.snapshots
+    cols = shared.columns
     if key != shared.base_persistence:
         if key not in _PANEL_MEMO:
             if shared.data is None:
                 raise ValueError("a variant recomputes the panel but the sweep input carries no data")
-            _PANEL_MEMO[key] = _snapshots(compute(shared.data, t, shared.stale_after_days), shared.days)
-        snaps = _PANEL_MEMO[key]
-    regimes = [evaluate(s, t) for s in snaps]
-    weights = ladder_weights(regimes)
+            _PANEL_MEMO[key] = _columns(compute(shared.data, t, shared.stale_after_days), shared.days)
+        cols = _PANEL_MEMO[key]
+    weeks = len(shared.days)
+    regime = signals(cols.__getitem__, t, weeks)
+    weights = ladder_weights(regime)
     sim = simulate(
         shared.prices,
         pair_targets(weights, shared.days),
@@ -431,12 +445,12 @@ def run_variant(shared: SweepInput, job: tuple[Variant, Thresholds]) -> VariantR
     rets = eq.pct_change().iloc[1:]
     held = pd.Series(sim.held_days(), index=rets.index)
     oos = rets.index >= pd.Timestamp(shared.oos_start)
-    killed = np.array([any(k.triggered for k in r.killers) for r in regimes], dtype=np.float64)
+    killed = _killed(regime).astype(np.float64)
     result = VariantResult(
         variant=variant,
-        weeks=len(regimes),
-        mean_level=rnd(float(np.mean([r.ladder.reached for r in regimes]))) if regimes else None,
-        killer_weeks=rnd(float(killed.mean())) if regimes else None,
+        weeks=weeks,
+        mean_level=rnd(float(np.mean(regime["ladder_reached"]))) if weeks else None,
+        killer_weeks=rnd(float(killed.mean())) if weeks else None,
         in_sample=_performance(rets[~oos], held[~oos]),
         out_of_sample=_performance(rets[oos], held[oos]),
     )
@@ -444,7 +458,7 @@ def run_variant(shared: SweepInput, job: tuple[Variant, Thresholds]) -> VariantR
 
 
 def prepare(monitor: Monitor, spec: SweepSpec) -> SweepInput:
-    """The shared input of every variant: dates, the base panel's snapshots, leg prices."""
+    """The shared input of every variant: dates, the base panel's rule columns, leg prices."""
     days = replay_dates(monitor, spec.start, spec.end)
     if len(days) < 2:
         raise DataError(
@@ -461,7 +475,7 @@ def prepare(monitor: Monitor, spec: SweepSpec) -> SweepInput:
     return SweepInput(
         days=days,
         base_persistence=base_key,
-        snapshots=_snapshots(monitor.panel, days),
+        columns=_columns(monitor.panel, days),
         prices=leg_prices(monitor.panel, end=window_end(monitor.panel.calendar, spec.end)),
         oos_start=spec.oos_start,
         cost_bps=spec.cost_bps,

@@ -107,12 +107,9 @@ class MonitorPanel:
         """Row of the last trading date <= as_of."""
         return int(np.searchsorted(self.calendar, np.datetime64(as_of, "D"), side="right")) - 1
 
-    def snapshot(self, as_of: date, *, lean: bool = False) -> Snapshot:
-        """Every measure as of ``as_of`` (which must be a calendar date: see ``resolve_as_of``).
-
-        ``lean=True`` leaves out what the regime rules never read -- the rotation graph, the breadth of
-        universes other than the R2000 and its sector list -- for the weekly replay, which only keeps the
-        rules' verdicts (half a snapshot's cost; a test checks the verdicts are the same)."""
+    def snapshot(self, as_of: date) -> Snapshot:
+        """Every measure as of ``as_of`` (which must be a calendar date: see ``resolve_as_of``); the weekly
+        replay reads the rules' measures of every week as columns instead (``monitor.columns``)."""
         t = self.row(as_of)
         if t < 0:
             raise ValueError(f"{as_of} is before the first calendar date")
@@ -148,12 +145,8 @@ class MonitorPanel:
             data_fingerprint=self.data.fingerprint,
             pairs=[_pair(name, rs, t) for name, rs in self.pairs.items()],
             sectors=[_pair(name, rs, t) for name, rs in self.sectors.items()],
-            rotation=[] if lean else [self._rotation(sym, t) for sym in self.rotation],
-            breadth=[
-                self._breadth(b, t, sectors=not lean)
-                for b in self.breadth.values()
-                if not lean or b.universe == "R2000"
-            ],
+            rotation=[self._rotation(sym, t) for sym in self.rotation],
+            breadth=[self._breadth(b, t) for b in self.breadth.values()],
             macro=Macro(values=macro_vals, units=units, observed=observed),
             factors=factors,
             factors_observed=factors_observed,
@@ -175,32 +168,35 @@ class MonitorPanel:
         return Rotation(symbol=symbol, rs_ratio=rnd(x, 3), rs_momentum=rnd(y, 3), quadrant=quad, tail=tail)
 
     def _member_medians(self, t: int) -> dict[str, float | None]:
-        """Cross-sectional medians of small-cap cyclical/defensive member returns at row ``t`` only.
+        """Cross-sectional medians of small-cap cyclical/defensive member returns at row ``t`` only."""
+        return {k: rnd(float(v[0])) for k, v in self.member_medians_at(np.array([t])).items()}
 
-        Computed at the as-of row from the two closes each return needs (rows t and t-k), so they cost
-        O(members) per snapshot instead of a full-panel sort on every date.
+    def member_medians_at(self, rows: IntArray) -> dict[str, Float64Array]:
+        """Cross-sectional medians of small-cap cyclical/defensive member returns at each of ``rows``
+        (unrounded; NaN where none).
+
+        Computed at the rows from the two closes each return needs (rows t and t-k), so they cost
+        O(members) per row instead of a full-panel sort on every date.
         """
         close = self.data.members.values
         cyc, dfn = self._sector_masks
+        rows = np.asarray(rows, dtype=np.int64)
 
         def returns(k: int) -> Float64Array:
-            """Every member's k-day return at row t, as a (1 x members) row (NaN before row k)."""
-            if t < k:
-                return np.full((1, close.shape[1]), np.nan)
-            now, then = (np.asarray(close[row], dtype=np.float64) for row in (t, t - k))
+            """Every member's k-day return at each row, rows x members (NaN before row k)."""
+            ok = rows >= k
+            now, then = (np.asarray(close[np.where(ok, r, 0)], dtype=np.float64) for r in (rows, rows - k))
             with np.errstate(invalid="ignore", divide="ignore"):
-                r: Float64Array = (now / then - 1.0)[None, :]  # in float64: the panel may hold float32 closes
+                r: Float64Array = now / then - 1.0  # in float64: the panel may hold float32 closes
+            r[~ok] = np.nan
             return r
 
-        def med(cols: BoolArray, k: int) -> float:
-            return float(masked_median(returns(k), cols[None, :])[0])
-
-        cyc_3m, def_3m, spread = (float(v[0]) for v in cyclicals_minus_defensives(returns(63), cyc, dfn))
+        cyc_3m, def_3m, spread = cyclicals_minus_defensives(returns(63), cyc, dfn)
         return {
-            "r2000_cyc_median_1m": rnd(med(cyc, 21)),
-            "r2000_cyc_median_3m": rnd(cyc_3m),
-            "r2000_def_median_3m": rnd(def_3m),
-            "r2000_cyc_minus_def_3m": rnd(spread),
+            "r2000_cyc_median_1m": masked_median(returns(21), np.broadcast_to(cyc, (len(rows), len(cyc)))),
+            "r2000_cyc_median_3m": cyc_3m,
+            "r2000_def_median_3m": def_3m,
+            "r2000_cyc_minus_def_3m": spread,
         }
 
     @cached_property
@@ -237,13 +233,13 @@ class MonitorPanel:
         on = u.pit.listed[k] if k >= 0 else np.arange(len(u.pit.close.symbols)) < u.pit.n_current
         return [int((on & (u.sector_codes == c)).sum()) for c in u.sectors.codes]
 
-    def _breadth(self, u: UniverseBreadth, t: int, sectors: bool = True) -> Breadth:
+    def _breadth(self, u: UniverseBreadth, t: int) -> Breadth:
         p = u.panel
         thrust_rows = np.nonzero(p.thrust_signal[: t + 1])[0]
         last_thrust = self.calendar[thrust_rows[-1]].astype(date) if len(thrust_rows) else None
         by_sector: list[SectorParticipation] = []
         share = None
-        if u.sectors is not None and sectors:
+        if u.sectors is not None:
             counts = self._sector_counts(u, t)
             past = t - 20
             for j, name in enumerate(u.sector_names):
@@ -317,7 +313,13 @@ class MonitorPanel:
     def membership_kinds(self, t: int) -> dict[str, Literal["point_in_time", "current"]]:
         """Per universe: counted on a dated list at row ``t`` ('point_in_time') or on today's members."""
         return {
-            u.universe: "point_in_time" if u.list_row is not None and u.list_row[t] >= 0 else "current"
+            u: "point_in_time" if v[0] else "current" for u, v in self.dated_lists_at(np.array([t])).items()
+        }
+
+    def dated_lists_at(self, rows: IntArray) -> dict[str, BoolArray]:
+        """Per universe: whether breadth counted a dated list at each of ``rows`` (else today's members)."""
+        return {
+            u.universe: np.zeros(len(rows), dtype=bool) if u.list_row is None else u.list_row[rows] >= 0
             for u in self.breadth.values()
         }
 

@@ -4,11 +4,15 @@ Every rule is a comparison of a measured value against a threshold from ``thresh
 result carries its Evidence (value, threshold, as-of, source). Missing data never passes silently: a rule
 whose value is unknown fails (ladder/checklist) or is reported as unknown (killers). The rules are tables
 of ``regime.spec`` records (what each reads, how it compares, which threshold, how the checks combine),
-judged by the one interpreter there.
+judged by the one rule engine (``regime.engine``): for one snapshot (:func:`evaluate`, worded records) or
+for every row of a replay at once (:func:`signals`, float columns).
 """
 
 from __future__ import annotations
 
+import numpy as np
+
+from rotascope._typing import Float64Array
 from rotascope.measures import (
     CLAIMS_YOY,
     CORE_CPI_YOY_CHG_3M,
@@ -42,6 +46,9 @@ from rotascope.regime.spec import (
     PairReturn,
     QuestionSpec,
     R2000Breadth,
+    Read,
+    Reader,
+    Rules,
     Text,
     evidence,
 )
@@ -52,11 +59,15 @@ __all__ = [
     "KILLERS",
     "LADDER",
     "PROXY_EARNINGS",
+    "READS",
+    "all_levels",
     "checklist",
     "evaluate",
     "evidence",
     "killers",
     "ladder",
+    "reached",
+    "signals",
 ]
 
 PROXY_EARNINGS = (
@@ -523,16 +534,57 @@ KILLERS: tuple[KillerSpec, ...] = (
 """The rotation killers: each triggers when any of its known checks crosses its line."""
 
 
+def all_levels() -> list[LevelSpec]:
+    """Every ladder level with its alternatives (``otherwise``)."""
+    out: list[LevelSpec] = []
+    for spec in LADDER:
+        s: LevelSpec | None = spec
+        while s is not None:
+            out.append(s)
+            s = s.otherwise
+    return out
+
+
+def _reads() -> tuple[Read, ...]:
+    groups = [s.checks for s in all_levels()] + [q.checks for q in CHECKLIST] + [k.checks for k in KILLERS]
+    checks = [c for g in groups for c in g]
+    conds = [c.when for c in checks] + [s.when for s in all_levels()]
+    reads = [c.read for c in checks] + [r for c in checks for r in c.note_values]
+    reads += [r for w in conds if isinstance(w, Known) for r in w.reads]
+    return tuple(dict.fromkeys(reads))
+
+
+READS = _reads()
+"""Every value the rules read (checks, conditions, notes), once each: the columns a replay or a sweep
+reads at every week before the engine judges them."""
+
+
+def reached(passed: Float64Array, levels: tuple[int, ...]) -> Float64Array:
+    """The highest level reached per row (levels x rows passed, 1/0): it and every level below passed."""
+    held = np.cumprod(np.asarray(passed) == 1.0, axis=0)
+    out: Float64Array = np.max(np.vstack([np.zeros(held.shape[1]), held * np.array(levels)[:, None]]), axis=0)
+    return out
+
+
+def signals(read: Reader, t: Thresholds, n: int) -> dict[str, Float64Array]:
+    """The regime verdicts on every one of ``n`` rows at once, as float signals: ``ladder_reached``,
+    ``ladder_l{n}`` (1/0), ``check_{key}`` and ``killer_{key}`` (1/0, NaN unknown) -- the weekly replay's
+    columns, judged by the same engine and specs as :func:`evaluate`."""
+    rules = Rules(read, t, n)
+    levels = [rules.level(spec) for spec in LADDER]
+    out = {"ladder_reached": reached(np.vstack(levels), tuple(s.level for s in LADDER))}
+    out.update({f"ladder_l{s.level}": v for s, v in zip(LADDER, levels, strict=True)})
+    out.update({f"check_{q.key}": rules.question(q) for q in CHECKLIST})
+    out.update({f"killer_{k.key}": rules.killer(k) for k in KILLERS})
+    return out
+
+
 def ladder(snap: Snapshot, t: Thresholds) -> Ladder:
     """Levels 1-5; ``reached`` is the highest level with it and every level below passed."""
     j = Judge(snap, t)
     levels = [j.level(spec) for spec in LADDER]
-    reached = 0
-    for lvl in levels:
-        if not lvl.passed:
-            break
-        reached = lvl.level
-    return Ladder(as_of=snap.as_of, reached=reached, levels=levels)
+    top = reached(np.array([[float(lvl.passed)] for lvl in levels]), tuple(lvl.level for lvl in levels))
+    return Ladder(as_of=snap.as_of, reached=int(top[0]), levels=levels)
 
 
 def checklist(snap: Snapshot, t: Thresholds) -> list[CheckItem]:

@@ -1,27 +1,32 @@
-"""Declarative rule specs and the one small interpreter that judges them over a Snapshot.
+"""Declarative rule specs, judged by the one rule engine (``regime.engine``) over any number of rows.
 
-A :class:`Check` names the value it reads, the comparison (``regime.compare``, shared with the agents'
+A :class:`Check` names the value it reads, the comparison (``regime.engine``, shared with the agents'
 claims), the threshold field of ``thresholds.toml`` it is judged against, and its unit, window and
 source. A ladder level, a checklist question and a killer are checks plus how they combine: every check
 passed (``"all"``), or any known check passed (``"any"``: unknown only when every check is unknown).
 Texts are ``str.format`` templates over the thresholds (``{t.killers.yield_spike_13w:.2f}``), the R2000
 breadth caveat (``{caveat}``) and a check's ``note_values`` (``{0:.0f}``, missing read as 0), so each
 sentence is generated from the numbers it states.
+
+:class:`Rules` judges specs on every row of an axis at once, given what each read gives there (a
+:data:`Reader`: the weekly replay reads the monitor panel at every weekly row, ``monitor.columns``);
+:class:`Judge` is the same evaluation on one snapshot (an axis of length 1) that also words the records.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 from typing import Any, Literal
 
+import numpy as np
+
+from rotascope._typing import BoolArray, Float64Array
 from rotascope.measures import Measure
 from rotascope.records import Breadth, CheckItem, Evidence, Killer, LadderLevel, Snapshot, rnd
-from rotascope.regime.compare import Comparison, holds
+from rotascope.regime.engine import Combine, Comparison, combine, tri, verdicts
 from rotascope.regime.thresholds import Thresholds
-
-Combine = Literal["all", "any"]
-"""How checks make one answer: all passed, or any known one passed (None when none is known)."""
 
 
 def _diff(a: float | None, b: float | None) -> float | None:
@@ -177,12 +182,30 @@ def evidence(
     note: str = "",
 ) -> Evidence:
     """Evidence judged by ``comparison`` against ``threshold``, dated and sourced from the snapshot."""
+    verdict = verdicts(np.array([np.nan if value is None else value]), [threshold], [comparison])
+    return _evidence(
+        snap, name, value, tri(float(verdict[0])), comparison, threshold, source, window, unit, note
+    )
+
+
+def _evidence(
+    snap: Snapshot,
+    name: str,
+    value: float | None,
+    passed: bool | None,
+    comparison: str,
+    threshold: float,
+    source: str,
+    window: str,
+    unit: str,
+    note: str,
+) -> Evidence:
     return Evidence(
         name=name,
         value=value,
         threshold=threshold,
         comparison=comparison,
-        passed=None if value is None else holds(value, comparison, threshold),
+        passed=passed,
         as_of=snap.as_of,
         source=f"{snap.source}: {source}",
         window=window,
@@ -196,11 +219,77 @@ def r2000(snap: Snapshot) -> Breadth:
     return next(b for b in snap.breadth if b.universe == "R2000")
 
 
+Reader = Callable[[Read], Float64Array]
+"""What a read gives on every row of the axis being judged (NaN = no data)."""
+
+
+def snapshot_reader(snap: Snapshot) -> Reader:
+    """The reads of one snapshot, as an axis of one row."""
+
+    def read(r: Read) -> Float64Array:
+        value = r.of(snap)
+        return np.array([np.nan if value is None else value], dtype=np.float64)
+
+    return read
+
+
+class Rules:
+    """Judges specs on ``n`` rows at once: ``read`` gives each read's values there, ``t`` the thresholds."""
+
+    def __init__(self, read: Reader, t: Thresholds, n: int) -> None:
+        self.read, self.t, self.n = read, t, n
+
+    def setting(self, path: str) -> Any:
+        return reduce(getattr, path.split("."), self.t)
+
+    def mask(self, cond: Cond | None) -> BoolArray:
+        """Rows where the condition holds."""
+        if cond is None:
+            return np.ones(self.n, dtype=bool)
+        if isinstance(cond, Flag):
+            return np.full(self.n, bool(self.setting(cond.path)))
+        known = np.column_stack([np.isfinite(self.read(r)) for r in cond.reads])
+        return np.asarray(known.any(axis=1), dtype=bool)
+
+    def bar(self, c: Check) -> float:
+        return c.bar if isinstance(c.bar, float) else float(self.setting(c.bar))
+
+    def values(self, checks: tuple[Check, ...]) -> Float64Array:
+        """rows x checks: what each check reads."""
+        cols = [self.read(c.read) for c in checks]
+        return np.column_stack(cols) if cols else np.zeros((self.n, 0))
+
+    def checks(self, checks: tuple[Check, ...]) -> tuple[Float64Array, BoolArray]:
+        """(verdicts, present), rows x checks: each check judged, and whether the row makes it."""
+        v = verdicts(self.values(checks), [self.bar(c) for c in checks], [c.op for c in checks])
+        present = (
+            np.column_stack([self.mask(c.when) for c in checks]) if checks else np.ones((self.n, 0), bool)
+        )
+        return v, present
+
+    def answer(self, how: Combine, checks: tuple[Check, ...]) -> Float64Array:
+        return combine(how, *self.checks(checks))
+
+    def level(self, spec: LevelSpec) -> Float64Array:
+        """1.0 where the level passed, 0.0 where not (rows where ``when`` fails judge ``otherwise``)."""
+        passed = self.answer(spec.combine, spec.checks) == 1.0
+        if spec.otherwise is not None:
+            passed = np.where(self.mask(spec.when), passed, self.level(spec.otherwise) == 1.0)
+        return np.asarray(passed, dtype=np.float64)
+
+    def question(self, spec: QuestionSpec) -> Float64Array:
+        return self.answer(spec.combine, spec.checks)
+
+    def killer(self, spec: KillerSpec) -> Float64Array:
+        return self.answer(spec.combine, spec.checks)
+
+
 class Judge:
-    """Evaluates specs for one snapshot and one set of thresholds."""
+    """The rules on one snapshot (an axis of one row), worded as records with their evidence."""
 
     def __init__(self, snap: Snapshot, t: Thresholds) -> None:
         self.snap, self.t = snap, t
+        self.rules = Rules(snapshot_reader(snap), t, 1)
         self._caveat: str | None = None
 
     def text(self, template: str, values: tuple[float | None, ...] = ()) -> str:
@@ -210,70 +299,64 @@ class Judge:
             self._caveat = r2000(self.snap).caveat
         return template.format(*[v or 0 for v in values], t=self.t, caveat=self._caveat)
 
-    def setting(self, path: str) -> Any:
-        return reduce(getattr, path.split("."), self.t)
-
     def holds(self, cond: Cond | None) -> bool:
-        if cond is None:
-            return True
-        if isinstance(cond, Flag):
-            return bool(self.setting(cond.path))
-        return any(r.of(self.snap) is not None for r in cond.reads)
-
-    def evidence(self, c: Check) -> Evidence:
-        bar = c.bar if isinstance(c.bar, float) else float(self.setting(c.bar))
-        note = self.text(c.note, tuple(r.of(self.snap) for r in c.note_values))
-        return evidence(
-            self.snap,
-            c.name,
-            c.read.of(self.snap),
-            c.op,
-            bar,
-            source=c.source,
-            window=self.text(c.window),
-            unit=c.unit,
-            note=note,
-        )
+        return bool(self.rules.mask(cond)[0])
 
     def all_evidence(self, checks: tuple[Check, ...]) -> list[Evidence]:
-        return [self.evidence(c) for c in checks if self.holds(c.when)]
+        """The evidence of the checks this snapshot makes, each with the engine's verdict."""
+        verdict, present = self.rules.checks(checks)
+        values = self.rules.values(checks)
+        out = []
+        for j, c in enumerate(checks):
+            if not present[0, j]:
+                continue
+            value = float(values[0, j])
+            note = self.text(c.note, tuple(r.of(self.snap) for r in c.note_values))
+            out.append(
+                _evidence(
+                    self.snap,
+                    c.name,
+                    value if np.isfinite(value) else None,
+                    tri(float(verdict[0, j])),
+                    c.op,
+                    self.rules.bar(c),
+                    c.source,
+                    self.text(c.window),
+                    c.unit,
+                    note,
+                )
+            )
+        return out
 
     def rule(self, spec: LevelSpec) -> str:
         parts = [self.text(p.template) for p in spec.rule if self.holds(p.when)]
         return spec.join.join(parts) + self.text(spec.tail)
 
     def level(self, spec: LevelSpec) -> LadderLevel:
+        passed = bool(self.rules.level(spec)[0] == 1.0)
         while not self.holds(spec.when) and spec.otherwise is not None:
             spec = spec.otherwise
-        ev = self.all_evidence(spec.checks)
         return LadderLevel(
             level=spec.level,
             name=spec.name,
-            passed=combine(spec.combine, ev) is True,
-            evidence=ev,
+            passed=passed,
+            evidence=self.all_evidence(spec.checks),
             rule=self.rule(spec),
             next_check=spec.next_check,
             proxy=spec.proxy,
         )
 
     def question(self, spec: QuestionSpec) -> CheckItem:
-        ev = self.all_evidence(spec.checks)
-        return CheckItem(key=spec.key, question=spec.question, passed=combine(spec.combine, ev), evidence=ev)
+        passed = tri(float(self.rules.question(spec)[0]))
+        return CheckItem(
+            key=spec.key, question=spec.question, passed=passed, evidence=self.all_evidence(spec.checks)
+        )
 
     def killer(self, spec: KillerSpec) -> Killer:
-        ev = self.all_evidence(spec.checks)
         return Killer(
             key=spec.key,
             name=spec.name,
-            triggered=combine(spec.combine, ev),
+            triggered=tri(float(self.rules.killer(spec)[0])),
             trigger=self.text(spec.trigger),
-            evidence=ev,
+            evidence=self.all_evidence(spec.checks),
         )
-
-
-def combine(how: Combine, evidence: list[Evidence]) -> bool | None:
-    """``"all"``: every check passed; ``"any"``: a known check passed (None when none is known)."""
-    if how == "all":
-        return all(e.passed is True for e in evidence)
-    known = [e for e in evidence if e.passed is not None]
-    return None if not known else any(e.passed is True for e in known)
