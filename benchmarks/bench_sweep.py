@@ -2,7 +2,7 @@
 rules and the ladder strategy, on one process, on local processes (2 workers) and on a local Ray (2 CPUs).
 
 Called by benchmarks/run.py with a home that already holds the initialised store. The shared preparation
-(the monitor panel and its weekly snapshots, done once) is timed on its own; the three runs must give
+(the monitor panel and the rules' weekly columns, done once) is timed on its own; the three runs must give
 byte-identical results. Ray's time includes starting the local Ray.
 """
 
@@ -33,7 +33,7 @@ def run(home: str) -> list[tuple[str, list[float], str]]:
     began = time.perf_counter()
     shared = prepare(monitor, spec)
     rows: list[tuple[str, list[float], str]] = [
-        ("sweep: prepare (snapshots of every week)", [time.perf_counter() - began], "once per sweep")
+        ("sweep: prepare (the rules' columns of every week)", [time.perf_counter() - began], "once per sweep")
     ]
     outputs: list[str] = []
     runs: list[tuple[str, ExecutorName, int]] = [

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 from rotascope.agents.vector import judge
-from rotascope.regime.engine import OPS, Combine, combine, holds, tri
-from rotascope.regime.rules import CHECKLIST, KILLERS, all_levels, reached
+from rotascope.regime.engine import OPS, Combine, combine, holds, reached, tri
+from rotascope.regime.rules import CHECKLIST, KILLERS, all_levels
 from rotascope.regime.spec import Check, Flag, Text
 from rotascope.regime.thresholds import default_path
 

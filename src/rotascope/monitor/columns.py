@@ -20,6 +20,7 @@ from rotascope.monitor.universe import UniverseBreadth
 from rotascope.regime.rules import READS
 from rotascope.regime.spec import CountUp, PairField, PairReturn, R2000Breadth, Read, Reader
 
+
 class PanelColumns:
     """The reads of the regime rules at ``rows`` of the panel (each read computed once)."""
 

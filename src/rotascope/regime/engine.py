@@ -66,6 +66,14 @@ def combine(how: Combine, verdict: Float64Array, present: BoolArray | None = Non
     return out
 
 
+def reached(passed: Float64Array, levels: tuple[int, ...]) -> Float64Array:
+    """The highest level reached per row (``passed``: levels x rows, 1/0): it and every level below it
+    passed (0 where the first failed)."""
+    held = np.cumprod(np.asarray(passed) == 1.0, axis=0)
+    out: Float64Array = np.max(np.vstack([np.zeros(held.shape[1]), held * np.array(levels)[:, None]]), axis=0)
+    return out
+
+
 def tri(value: float) -> bool | None:
     """A verdict or answer as a record holds it: True, False, or None for unknown."""
     return None if not np.isfinite(value) else bool(value == 1.0)

@@ -34,6 +34,7 @@ from rotascope.measures import (
     UST_10Y_CHG_13W,
 )
 from rotascope.records import CheckItem, Killer, Ladder, Regime, Snapshot
+from rotascope.regime.engine import reached
 from rotascope.regime.spec import (
     Check,
     CountUp,
@@ -46,11 +47,11 @@ from rotascope.regime.spec import (
     PairReturn,
     QuestionSpec,
     R2000Breadth,
-    Read,
     Reader,
     Rules,
     Text,
     evidence,
+    reads_of,
 )
 from rotascope.regime.thresholds import Thresholds
 
@@ -66,7 +67,6 @@ __all__ = [
     "evidence",
     "killers",
     "ladder",
-    "reached",
     "signals",
 ]
 
@@ -536,34 +536,12 @@ KILLERS: tuple[KillerSpec, ...] = (
 
 def all_levels() -> list[LevelSpec]:
     """Every ladder level with its alternatives (``otherwise``)."""
-    out: list[LevelSpec] = []
-    for spec in LADDER:
-        s: LevelSpec | None = spec
-        while s is not None:
-            out.append(s)
-            s = s.otherwise
-    return out
+    return [s for spec in LADDER for s in spec.chain()]
 
 
-def _reads() -> tuple[Read, ...]:
-    groups = [s.checks for s in all_levels()] + [q.checks for q in CHECKLIST] + [k.checks for k in KILLERS]
-    checks = [c for g in groups for c in g]
-    conds = [c.when for c in checks] + [s.when for s in all_levels()]
-    reads = [c.read for c in checks] + [r for c in checks for r in c.note_values]
-    reads += [r for w in conds if isinstance(w, Known) for r in w.reads]
-    return tuple(dict.fromkeys(reads))
-
-
-READS = _reads()
+READS = reads_of([*all_levels(), *CHECKLIST, *KILLERS])
 """Every value the rules read (checks, conditions, notes), once each: the columns a replay or a sweep
 reads at every week before the engine judges them."""
-
-
-def reached(passed: Float64Array, levels: tuple[int, ...]) -> Float64Array:
-    """The highest level reached per row (levels x rows passed, 1/0): it and every level below passed."""
-    held = np.cumprod(np.asarray(passed) == 1.0, axis=0)
-    out: Float64Array = np.max(np.vstack([np.zeros(held.shape[1]), held * np.array(levels)[:, None]]), axis=0)
-    return out
 
 
 def signals(read: Reader, t: Thresholds, n: int) -> dict[str, Float64Array]:

@@ -147,6 +147,10 @@ class LevelSpec:
     otherwise: LevelSpec | None = None
     combine: Combine = "all"
 
+    def chain(self) -> list[LevelSpec]:
+        """This level and its alternatives (``otherwise``), in order."""
+        return [self, *(self.otherwise.chain() if self.otherwise is not None else [])]
+
 
 @dataclass(frozen=True)
 class QuestionSpec:
@@ -167,6 +171,15 @@ class KillerSpec:
     trigger: str
     checks: tuple[Check, ...]
     combine: Combine = "any"
+
+
+def reads_of(specs: list[LevelSpec | QuestionSpec | KillerSpec]) -> tuple[Read, ...]:
+    """Every value the specs read (their checks, conditions and notes), once each, in order."""
+    checks = [c for spec in specs for c in spec.checks]
+    conds = [c.when for c in checks] + [s.when for s in specs if isinstance(s, LevelSpec)]
+    reads = [c.read for c in checks] + [r for c in checks for r in c.note_values]
+    reads += [r for w in conds if isinstance(w, Known) for r in w.reads]
+    return tuple(dict.fromkeys(reads))
 
 
 def evidence(
