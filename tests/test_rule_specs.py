@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from rotascope.agents import fundamentals, internals, macro
+from rotascope.agents.stock import stock_specs
 from rotascope.agents.vector import judge
 from rotascope.regime.engine import OPS, Combine, combine, holds, reached, tri
 from rotascope.regime.rules import CHECKLIST, KILLERS, all_levels
@@ -50,6 +52,17 @@ def _templates() -> list[str]:
 def test_every_threshold_path_names_a_number_of_the_file() -> None:
     paths = [c.bar for c in _checks() if isinstance(c.bar, str)]
     assert len(paths) >= 20
+    for path in paths:
+        value = _lookup(path)
+        assert isinstance(value, int | float) and not isinstance(value, bool), path
+
+
+def test_every_claim_threshold_path_names_a_number_of_the_file() -> None:
+    """The agents' claims are the same check records: their paths are checked the same way."""
+    specs = [*macro.CLAIMS, *internals.CLAIMS, *fundamentals.PROXY_CLAIMS, *fundamentals.PRICE_CLAIMS]
+    specs += [c for group in stock_specs("X", "IWM", None).values() for c in group]
+    paths = [e.bar for spec in specs for e in spec.evidence if isinstance(e.bar, str)]
+    assert len(paths) >= 10
     for path in paths:
         value = _lookup(path)
         assert isinstance(value, int | float) and not isinstance(value, bool), path

@@ -1,10 +1,11 @@
 """The numbers the universe agents judge, as columns over calendar rows, and their claims as specs.
 
 A :class:`Column` reads one measure from the monitor panel at any set of rows, rounded as the snapshot
-rounds it. A :class:`ClaimSpec` holds one claim's thesis, weight and evidence (column, comparison,
-threshold). The per-week agent reads its numbers at its one row and words the claim
-(:meth:`ClaimSpec.make`); the replay reads the same columns at every weekly row and judges the same specs
-with the same kernel (:meth:`ClaimSpec.judge`), so a rule lives in one place.
+rounds it. A :class:`ClaimSpec` holds one claim's thesis, weight and evidence: the regime's check records
+(``regime.spec.Check``: column, comparison, thresholds.toml path or fixed line), judged by the one rule
+engine (``regime.engine``, through ``agents.vector.judge``). The per-week agent reads its numbers at its one
+row and words the claim (:meth:`ClaimSpec.make`); the replay reads the same columns at every weekly row
+and judges the same specs with the same kernel (:meth:`ClaimSpec.judge`), so a rule lives in one place.
 
 Member cross-sections (quality vs junk, drawdown, cyclicals vs defensives, concentration) use trailing
 kernels whose value at a row depends only on the rows of its window (``indicators.kernels``), so one row
@@ -19,14 +20,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rotascope._typing import BoolArray, Float64Array
-from rotascope.agents.base import AgentContext, agent_rules, claim, ev
+from rotascope.agents.base import AgentContext, claim, ev, thresholds_of
 from rotascope.agents.vector import IntArray, judge, rnd_array
 from rotascope.indicators.breadth import FloatPanel
 from rotascope.indicators.kernels import masked_median, masked_quantile
 from rotascope.measures import Measure
 from rotascope.monitor.engine import CYCLICAL, DEFENSIVE, MonitorPanel, cyclicals_minus_defensives
 from rotascope.records import Claim
-from rotascope.regime.thresholds import AgentRules
+from rotascope.regime.spec import Check, bar_of
+from rotascope.regime.thresholds import Thresholds
 
 RowFn = Callable[[MonitorPanel, IntArray], Float64Array]
 
@@ -274,25 +276,10 @@ CYC_MINUS_DEF_3M = Column("cyclicals minus defensives 3m", lambda p, r: members_
 
 
 # ------------------------------------------------------------------------------------ claim specs
-Threshold = float | Callable[[AgentRules], float]
-Note = str | Callable[[AgentContext], str]
-
-
-@dataclass(frozen=True)
-class EvidenceSpec:
-    """One evidence item of a claim: what is measured, against which bar, with its labels."""
-
-    name: str
-    column: Column
-    comparison: str
-    threshold: Threshold
-    source: str
-    window: str = ""
-    unit: str = ""
-    note: Note = ""
-
-    def bar(self, rules: AgentRules) -> float:
-        return self.threshold(rules) if callable(self.threshold) else self.threshold
+EvidenceSpec = Check[Column]
+"""One evidence item of a claim: the regime's check record (``regime.spec.Check``) reading a column: what
+is measured, the comparison, the threshold (a thresholds.toml path such as ``"agents.macro.max_claims_yoy"``,
+or a fixed line), its labels."""
 
 
 @dataclass(frozen=True)
@@ -308,11 +295,11 @@ class ClaimSpec:
     columns: tuple[Column, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "columns", tuple(e.column for e in self.evidence))
+        object.__setattr__(self, "columns", tuple(e.read for e in self.evidence))
 
     def make(self, ctx: AgentContext, values: dict[str, float | None] | None = None) -> Claim:
         """The worded claim at the context's as-of (``values`` by column name, else read at its row)."""
-        rules = agent_rules(ctx)
+        t = thresholds_of(ctx)
         got = values or {}
         return claim(
             self.agent,
@@ -322,13 +309,13 @@ class ClaimSpec:
                 ev(
                     ctx,
                     e.name,
-                    got[e.column.name] if e.column.name in got else e.column.one(ctx),
-                    e.comparison,
-                    e.bar(rules),
+                    got[e.read.name] if e.read.name in got else e.read.one(ctx),
+                    e.op,
+                    bar_of(e, t),
                     source=e.source,
                     window=e.window,
                     unit=e.unit,
-                    note=e.note(ctx) if callable(e.note) else e.note,
+                    note=e.note if isinstance(e.note, str) else e.note(ctx.result.snapshot),
                 )
                 for e in self.evidence
             ],
@@ -336,13 +323,13 @@ class ClaimSpec:
             bullish_if_passed=self.bullish_if_passed,
         )
 
-    def judge(self, values: dict[str, Float64Array], rules: AgentRules) -> tuple[Float64Array, Float64Array]:
+    def judge(self, values: dict[str, Float64Array], t: Thresholds) -> tuple[Float64Array, Float64Array]:
         """(direction sign, strength) on every row of the columns' ``values`` (by column name)."""
-        matrix = np.column_stack([values[e.column.name] for e in self.evidence])
+        matrix = np.column_stack([values[e.read.name] for e in self.evidence])
         return judge(
             matrix,
-            [e.bar(rules) for e in self.evidence],
-            [e.comparison for e in self.evidence],
+            [bar_of(e, t) for e in self.evidence],
+            [e.op for e in self.evidence],
             [e.unit for e in self.evidence],
             self.bullish_if_passed,
         )

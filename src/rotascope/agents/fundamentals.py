@@ -237,7 +237,7 @@ def quality_spec(proxy: bool, ranked: int = 0) -> ClaimSpec:
                 MARKET_NAME,
                 MARKET_63D,
                 ">=",
-                lambda r: r.fundamentals.market_falling,
+                "agents.fundamentals.market_falling",
                 "R2000 member closes",
                 "63d",
                 "fraction",
@@ -250,7 +250,7 @@ def quality_spec(proxy: bool, ranked: int = 0) -> ClaimSpec:
 def _quality_claim(ctx: AgentContext, spread: float | None, ranked: int, proxy: bool) -> tuple[Claim, str]:
     """The quality-vs-junk claim and its description in words (:func:`quality_text`)."""
     spec = quality_spec(proxy, ranked)
-    made = spec.make(ctx, {spec.evidence[0].column.name: spread})
+    made = spec.make(ctx, {spec.evidence[0].read.name: spread})
     market = made.evidence[1].value
     return made, quality_text(
         spread,
@@ -287,7 +287,7 @@ PRICE_CLAIMS: tuple[ClaimSpec, ...] = (
                 "Median member below its 52-week high",
                 MEDIAN_DRAWDOWN,
                 ">=",
-                lambda r: r.fundamentals.min_median_drawdown,
+                "agents.fundamentals.min_median_drawdown",
                 "R2000 member closes",
                 "252d",
                 "fraction",

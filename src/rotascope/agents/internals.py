@@ -19,7 +19,8 @@ from rotascope.agents.columns import (
     pair_vs_sma200,
 )
 from rotascope.measures import MOM, RMW, RV_IWM_21D, RV_SPY_21D, SMB, VIX_PCTILE_1Y, Measure
-from rotascope.records import Claim, Opinion
+from rotascope.records import Claim, Opinion, Snapshot
+from rotascope.regime.spec import r2000
 
 NAME = "internals"
 FACTOR_LENSES = ("quality_led", "value_breadth")
@@ -28,12 +29,12 @@ SRC = "IWM, SPY closes"
 MEMBERS = "R2000 member closes"
 
 
-def _r2000_caveat(ctx: AgentContext) -> str:
-    return next(b for b in ctx.result.snapshot.breadth if b.universe == "R2000").caveat
+def _r2000_caveat(snap: Snapshot) -> str:
+    return r2000(snap).caveat
 
 
-def _factor_note(ctx: AgentContext, m: Measure) -> str:
-    seen = ctx.result.snapshot.factors_observed.get(m.name)
+def _factor_note(snap: Snapshot, m: Measure) -> str:
+    seen = snap.factors_observed.get(m.name)
     return f"Fama-French data through {seen} (published monthly, with a lag)" if seen else "no factor data"
 
 
@@ -62,7 +63,7 @@ CLAIMS: tuple[ClaimSpec, ...] = (
                 "Share of the last 13 weeks IWM/SPY rose",
                 pair_persistence("IWM/SPY", 13),
                 ">=",
-                lambda r: r.internals.min_persistence_13w,
+                "agents.internals.min_persistence_13w",
                 SRC,
                 "13 weekly steps",
                 "share",
@@ -90,7 +91,7 @@ CLAIMS: tuple[ClaimSpec, ...] = (
                 "R2000 members above 50-day average",
                 R2000_ABOVE_50,
                 ">=",
-                lambda r: r.internals.min_pct_above_50,
+                "agents.internals.min_pct_above_50",
                 MEMBERS,
                 "50d",
                 "share",
@@ -149,7 +150,7 @@ CLAIMS: tuple[ClaimSpec, ...] = (
                 "Top-10 share of the R2000's 1m move",
                 R2000_TOP10_CONCENTRATION,
                 "<=",
-                lambda r: r.internals.max_top10_concentration,
+                "agents.internals.max_top10_concentration",
                 "R2000 member closes, IWM weights (Nov 2025)",
                 "21d",
                 "share",
@@ -166,7 +167,7 @@ CLAIMS: tuple[ClaimSpec, ...] = (
                 "VIX 1-year percentile",
                 macro(VIX_PCTILE_1Y),
                 "<=",
-                lambda r: r.internals.max_vix_percentile,
+                "agents.internals.max_vix_percentile",
                 "VIX",
                 "252d",
                 "percentile",
@@ -183,11 +184,11 @@ CLAIMS: tuple[ClaimSpec, ...] = (
                 "Profitability factor (RMW) 3m return",
                 factor(RMW["3m"]),
                 ">=",
-                lambda r: r.internals.min_rmw_3m,
+                "agents.internals.min_rmw_3m",
                 RMW["3m"].source,
                 RMW["3m"].window,
                 RMW["3m"].unit,
-                lambda ctx: _factor_note(ctx, RMW["3m"]),
+                lambda snap: _factor_note(snap, RMW["3m"]),
             ),
         ),
     ),

@@ -21,7 +21,7 @@ from pydantic import Field
 from rotascope._record import Record
 from rotascope._typing import BoolArray, Float64Array
 from rotascope.agents import vector
-from rotascope.agents.base import TOPIC_OF, AgentContext, revision_floor
+from rotascope.agents.base import TOPIC_OF, AgentContext, revision_floor, thresholds_of
 from rotascope.agents.columns import ClaimSpec
 from rotascope.agents.company import MEMBER_ROWS
 from rotascope.agents.decision import calibrated_probabilities, calibrated_stance
@@ -268,7 +268,7 @@ class _Scored:
 
 
 def _claims(
-    ctx: AgentContext, inputs: MemberInputs, values: dict[str, Float64Array], rules: AgentRules
+    ctx: AgentContext, inputs: MemberInputs, values: dict[str, Float64Array]
 ) -> tuple[vector.Claims, BoolArray, IntArray]:
     """Every member's claims judged at once (company, price, macro and tone), as one claims table; with
     which members had company data and how many headlines named each."""
@@ -283,7 +283,7 @@ def _claims(
             c.name: vector.rnd_array(values[c.name]) if c.name in values else c.at(ctx.panel, np.full(n, t))
             for c in spec.columns
         }
-        sg, st = spec.judge(got, rules)
+        sg, st = spec.judge(got, thresholds_of(ctx))
         return agent, spec.key, sg, st, np.ones(n, dtype=bool)
 
     rows += [judged("fundamentals", spec) for spec in specs["fundamentals"]]
@@ -311,7 +311,7 @@ def _scored(
     """The debate over every member's claims table: final scores, confidences, consensus and the
     evidence conviction given the regime's ladder and fired killers."""
     n = len(inputs.symbols)
-    table, has_company, news = _claims(ctx, inputs, values, rules)
+    table, has_company, news = _claims(ctx, inputs, values)
     _, conf0 = table.opinion_scores()
     played = vector.debate(table, vector.rnd_array(conf0, 4), rules.debate)
     raw, _ = table.opinion_scores(played.weights)

@@ -296,7 +296,7 @@ def _price_risk_specs(name: str) -> tuple[ClaimSpec, ...]:
                     f"{name} below its 52-week high",
                     DRAWDOWN,
                     ">=",
-                    lambda r: r.stock.min_drawdown_from_high,
+                    "agents.stock.min_drawdown_from_high",
                     f"{name} close",
                     "252d",
                     "fraction",

@@ -93,7 +93,7 @@ def agent_scores(monitor: Monitor, days: DateArray) -> AgentScores:
         for col in spec.columns:
             if col.name not in columns:
                 columns[col.name] = col.at(panel, rows)
-    judged = [spec.judge(columns, rules) for _, spec in specs]
+    judged = [spec.judge(columns, monitor.thresholds) for _, spec in specs]
     n = len(rows)
     table = vector.Claims(
         agents=tuple(name for name, _ in REPLAY_AGENTS),

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 import numpy as np
 
@@ -107,20 +107,37 @@ class Known:
 Cond = Flag | Known
 
 
+R = TypeVar("R", covariant=True)
+Note = str | Callable[[Snapshot], str]
+"""A check's note: a template (see the module docstring) or the words of a function of the snapshot."""
+
+
 @dataclass(frozen=True)
-class Check:
-    """One comparison: ``read`` ``op`` the threshold ``bar`` (a thresholds.toml path, or a fixed line)."""
+class Check(Generic[R]):
+    """One comparison: ``read`` ``op`` the threshold ``bar`` (a thresholds.toml path from the file's root,
+    or a fixed line). The regime's checks read a :data:`Read` of the snapshot; the agents' claims read a
+    column of the monitor panel (``agents.columns.Column``): one record, one way to judge it."""
 
     name: str
-    read: Read
+    read: R
     op: Comparison
     bar: str | float
     source: str
     window: str = ""
     unit: str = ""
-    note: str = ""
+    note: Note = ""
     note_values: tuple[Read, ...] = ()
     when: Cond | None = None
+
+
+def setting(t: Thresholds, path: str) -> Any:
+    """The thresholds' value at a dotted path (``"ladder.credit.min_kre_rel_1m"``)."""
+    return reduce(getattr, path.split("."), t)
+
+
+def bar_of(c: Check[Any], t: Thresholds) -> float:
+    """The check's threshold under ``t``: its path's number, or its fixed line."""
+    return float(setting(t, c.bar)) if isinstance(c.bar, str) else c.bar
 
 
 @dataclass(frozen=True)
@@ -138,7 +155,7 @@ class LevelSpec:
     level: int
     name: str
     next_check: str
-    checks: tuple[Check, ...]
+    checks: tuple[Check[Read], ...]
     rule: tuple[Text, ...]
     join: str = ""
     tail: str = ""
@@ -158,7 +175,7 @@ class QuestionSpec:
 
     key: str
     question: str
-    checks: tuple[Check, ...]
+    checks: tuple[Check[Read], ...]
     combine: Combine = "any"
 
 
@@ -169,7 +186,7 @@ class KillerSpec:
     key: str
     name: str
     trigger: str
-    checks: tuple[Check, ...]
+    checks: tuple[Check[Read], ...]
     combine: Combine = "any"
 
 
@@ -252,35 +269,29 @@ class Rules:
     def __init__(self, read: Reader, t: Thresholds, n: int) -> None:
         self.read, self.t, self.n = read, t, n
 
-    def setting(self, path: str) -> Any:
-        return reduce(getattr, path.split("."), self.t)
-
     def mask(self, cond: Cond | None) -> BoolArray:
         """Rows where the condition holds."""
         if cond is None:
             return np.ones(self.n, dtype=bool)
         if isinstance(cond, Flag):
-            return np.full(self.n, bool(self.setting(cond.path)))
+            return np.full(self.n, bool(setting(self.t, cond.path)))
         known = np.column_stack([np.isfinite(self.read(r)) for r in cond.reads])
         return np.asarray(known.any(axis=1), dtype=bool)
 
-    def bar(self, c: Check) -> float:
-        return c.bar if isinstance(c.bar, float) else float(self.setting(c.bar))
-
-    def values(self, checks: tuple[Check, ...]) -> Float64Array:
+    def values(self, checks: tuple[Check[Read], ...]) -> Float64Array:
         """rows x checks: what each check reads."""
         cols = [self.read(c.read) for c in checks]
         return np.column_stack(cols) if cols else np.zeros((self.n, 0))
 
-    def checks(self, checks: tuple[Check, ...]) -> tuple[Float64Array, BoolArray]:
+    def checks(self, checks: tuple[Check[Read], ...]) -> tuple[Float64Array, BoolArray]:
         """(verdicts, present), rows x checks: each check judged, and whether the row makes it."""
-        v = verdicts(self.values(checks), [self.bar(c) for c in checks], [c.op for c in checks])
+        v = verdicts(self.values(checks), [bar_of(c, self.t) for c in checks], [c.op for c in checks])
         present = (
             np.column_stack([self.mask(c.when) for c in checks]) if checks else np.ones((self.n, 0), bool)
         )
         return v, present
 
-    def answer(self, how: Combine, checks: tuple[Check, ...]) -> Float64Array:
+    def answer(self, how: Combine, checks: tuple[Check[Read], ...]) -> Float64Array:
         return combine(how, *self.checks(checks))
 
     def level(self, spec: LevelSpec) -> Float64Array:
@@ -315,7 +326,7 @@ class Judge:
     def holds(self, cond: Cond | None) -> bool:
         return bool(self.rules.mask(cond)[0])
 
-    def all_evidence(self, checks: tuple[Check, ...]) -> list[Evidence]:
+    def all_evidence(self, checks: tuple[Check[Read], ...]) -> list[Evidence]:
         """The evidence of the checks this snapshot makes, each with the engine's verdict."""
         verdict, present = self.rules.checks(checks)
         values = self.rules.values(checks)
@@ -324,7 +335,11 @@ class Judge:
             if not present[0, j]:
                 continue
             value = float(values[0, j])
-            note = self.text(c.note, tuple(r.of(self.snap) for r in c.note_values))
+            note = (
+                self.text(c.note, tuple(r.of(self.snap) for r in c.note_values))
+                if isinstance(c.note, str)
+                else c.note(self.snap)
+            )
             out.append(
                 _evidence(
                     self.snap,
@@ -332,7 +347,7 @@ class Judge:
                     value if np.isfinite(value) else None,
                     tri(float(verdict[0, j])),
                     c.op,
-                    self.rules.bar(c),
+                    bar_of(c, self.t),
                     c.source,
                     self.text(c.window),
                     c.unit,
