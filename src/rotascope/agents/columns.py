@@ -25,9 +25,10 @@ from rotascope.agents.vector import IntArray, judge, rnd_array
 from rotascope.indicators.breadth import FloatPanel
 from rotascope.indicators.kernels import masked_median, masked_quantile
 from rotascope.measures import Measure
+from rotascope.monitor.columns import rule_columns
 from rotascope.monitor.engine import CYCLICAL, DEFENSIVE, MonitorPanel, cyclicals_minus_defensives
 from rotascope.records import Claim
-from rotascope.regime.spec import Check, bar_of
+from rotascope.regime.spec import Check, PairReturn, R2000Breadth, Read, bar_of
 from rotascope.regime.thresholds import Thresholds
 
 RowFn = Callable[[MonitorPanel, IntArray], Float64Array]
@@ -50,30 +51,24 @@ class Column:
         return v if np.isfinite(v) else None
 
 
-def _nan(rows: IntArray) -> Float64Array:
-    return np.full(len(rows), np.nan)
+def read_column(name: str, read: Read) -> Column:
+    """A column of what one of the regime's reads gives (``monitor.columns``, the rows of the values the
+    snapshot states): the agents and the rules read a measure one way."""
+    return Column(name, lambda p, rows: rule_columns(p, rows)(read))
 
 
 def macro(m: Measure) -> Column:
     """A macro measure of the catalogue (``Measure.of`` on the snapshot reads the same value)."""
-
-    def read(p: MonitorPanel, rows: IntArray) -> Float64Array:
-        return p.macro[m.name].values[rows] if m.name in p.macro else _nan(rows)
-
-    return Column(m.name, read)
+    return read_column(m.name, m)
 
 
 def factor(m: Measure) -> Column:
     """A Fama-French factor lens of the catalogue."""
-
-    def read(p: MonitorPanel, rows: IntArray) -> Float64Array:
-        return p.factors[m.name].values[rows] if m.name in p.factors else _nan(rows)
-
-    return Column(m.name, read)
+    return read_column(m.name, m)
 
 
 def pair_return(pair: str, window: str) -> Column:
-    return Column(f"{pair} {window}", lambda p, rows: p.pairs[pair].returns[window][rows])
+    return read_column(f"{pair} {window}", PairReturn(pair, window))
 
 
 def pair_persistence(pair: str, weeks: int) -> Column:
@@ -84,10 +79,8 @@ def pair_vs_sma200(pair: str) -> Column:
     return Column(f"{pair} vs sma200", lambda p, rows: p.pairs[pair].trend.dist_200_pct[rows] / 100.0)
 
 
-R2000_ABOVE_50 = Column(
-    "r2000 above 50d", lambda p, rows: p.breadth["R2000"].panel.pct_above_50[rows] / 100.0
-)
-R2000_AD_VS_SMA50 = Column("r2000 A/D vs sma50", lambda p, rows: p.breadth["R2000"].ad_vs_sma50[rows])
+R2000_ABOVE_50 = read_column("r2000 above 50d", R2000Breadth("pct_above_50"))
+R2000_AD_VS_SMA50 = read_column("r2000 A/D vs sma50", R2000Breadth("ad_line_vs_sma50"))
 R2000_NET_NEW_HIGHS = Column(
     "r2000 net new highs", lambda p, rows: np.trunc(p.breadth["R2000"].panel.net_highs[rows])
 )
