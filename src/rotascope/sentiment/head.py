@@ -1,14 +1,15 @@
-"""The embedding head: a logistic regression on all-MiniLM-L6-v2 sentence embeddings, averaged with the
-lexical model (an equal-weight soft vote), used when the optional extra ``nlp`` is installed.
+"""The MiniLM model: one logistic regression on the lexical model's features and the all-MiniLM-L6-v2
+sentence embeddings side by side, used when the optional extra ``nlp`` is installed.
 
 ``minilm_head.npz`` (built by ``scripts/build_sentiment_model.py --minilm``) holds plain arrays only —
-coefficients (3 × 384), intercepts, the encoder's weights sha256, a few probe embeddings and the
-cross-validation record — read with ``allow_pickle=False``. The probabilities are
-½ · lexical model + ½ · softmax(embedding · coefᵀ + intercept).
+coefficients over the lexical columns (the shipped model's vocabulary, idf and dense counts, whose sha256
+it records) and the 384 embedding columns, intercepts, the encoder's weights sha256, probe embeddings and
+the cross-validation record — read with ``allow_pickle=False``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import numpy as np
 from rotascope.errors import DatasetError
 from rotascope.sentiment.model import CLASSES, SentimentModel, Sentiments
 
-__all__ = ["HEAD_FILE", "EmbeddingHead", "VoteModel", "head_path"]
+__all__ = ["HEAD_FILE", "EmbeddingHead", "JointModel", "head_path", "vocabulary_sha256"]
 
 HEAD_FILE = "minilm_head.npz"
 
@@ -30,13 +31,19 @@ def head_path() -> Path:
     return Path(str(resources.files("rotascope.sentiment") / HEAD_FILE))
 
 
+def vocabulary_sha256(terms: Sequence[str]) -> str:
+    """sha256 of a vocabulary in column order: the head's lexical columns must be the lexical model's."""
+    return hashlib.sha256("\n".join(terms).encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class EmbeddingHead:
-    """A multinomial logistic regression on normalised sentence embeddings, and how it was made."""
+    """Coefficients over [lexical features | embeddings], and how they were made."""
 
     coef: np.ndarray
-    """Shape (3, dimensions), rows in :data:`CLASSES` order."""
+    """Shape (3, n_lexical + dimensions), rows in :data:`CLASSES` order."""
     intercept: np.ndarray
+    vocabulary_sha256: str
     encoder_sha256: str
     probe_texts: list[str]
     probe_embeddings: np.ndarray
@@ -45,12 +52,13 @@ class EmbeddingHead:
 
     @classmethod
     def from_file(cls, path: Path) -> EmbeddingHead:
-        """Read a head written by :func:`rotascope.sentiment.train.export_head` (one clear error if bad)."""
+        """Read a head written by :func:`~rotascope.sentiment.headtrain.export_head` (one clear error)."""
         try:
             with np.load(path, allow_pickle=False) as data:
                 coef = np.asarray(data["coef"], dtype=np.float64)
                 intercept = np.asarray(data["intercept"], dtype=np.float64)
                 classes = tuple(str(c) for c in data["classes"])
+                vocab = str(data["vocabulary_sha256"])
                 sha = str(data["encoder_sha256"])
                 probe_texts = [str(t) for t in data["probe_texts"]]
                 probe = np.asarray(data["probe_embeddings"], dtype=np.float64)
@@ -60,30 +68,39 @@ class EmbeddingHead:
                 f"The sentiment head file {path} is missing or damaged ({type(exc).__name__}); "
                 "rebuild it with `python scripts/build_sentiment_model.py --minilm`."
             ) from None
-        if classes != CLASSES or coef.shape[0] != 3 or probe.shape != (len(probe_texts), coef.shape[1]):
+        if classes != CLASSES or coef.shape[0] != 3 or probe.shape[0] != len(probe_texts):
             raise DatasetError(f"The sentiment head file {path} does not match this version of rotascope.")
-        return cls(coef, intercept, sha, probe_texts, probe, meta)
+        return cls(coef, intercept, vocab, sha, probe_texts, probe, meta)
 
-    def proba(self, embeddings: np.ndarray) -> np.ndarray:
-        """Class probabilities of the embeddings, shape (n, 3)."""
-        logits = embeddings @ self.coef.T + self.intercept
-        logits -= logits.max(axis=1, keepdims=True)
-        proba = np.exp(logits)
-        return np.asarray(proba / proba.sum(axis=1, keepdims=True))
+    def fits(self, lexical: SentimentModel) -> bool:
+        """Whether the head's lexical columns are ``lexical``'s (same vocabulary in the same order)."""
+        terms = sorted(lexical.vocabulary, key=lexical.vocabulary.__getitem__)
+        return vocabulary_sha256(terms) == self.vocabulary_sha256 and self.coef.shape[1] == (
+            lexical.coef.shape[1] + self.probe_embeddings.shape[1]
+        )
 
 
 @dataclass(frozen=True)
-class VoteModel:
-    """½ lexical model + ½ embedding head: the same :class:`Sentiments` as the lexical model."""
+class JointModel:
+    """The lexical model's features and the sentence embeddings in one logistic regression."""
 
     lexical: SentimentModel
     head: EmbeddingHead
     encode: Callable[[Sequence[str]], np.ndarray]
 
     def predict(self, texts: Sequence[str]) -> Sentiments:
-        """Labels, scores and probabilities of ``texts`` (encoded in batches)."""
+        """Labels, scores and probabilities of ``texts`` (embeddings encoded in batches)."""
         if not texts:
             return Sentiments([], np.zeros(0), np.zeros((0, 3)))
-        proba = 0.5 * self.lexical.predict(texts).proba + 0.5 * self.head.proba(self.encode(texts))
+        n_lexical = self.lexical.coef.shape[1]
+        coef = self.head.coef
+        logits = (
+            np.asarray(self.lexical.features(texts) @ coef[:, :n_lexical].T)
+            + self.encode(texts) @ coef[:, n_lexical:].T
+            + self.head.intercept
+        )
+        logits -= logits.max(axis=1, keepdims=True)
+        proba = np.exp(logits)
+        proba /= proba.sum(axis=1, keepdims=True)
         labels = [CLASSES[k] for k in proba.argmax(axis=1)]
         return Sentiments(labels, np.clip(proba[:, 2] - proba[:, 0], -1.0, 1.0), proba)

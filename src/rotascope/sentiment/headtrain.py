@@ -1,28 +1,29 @@
-"""Training, cross-validation and export of the embedding head (scikit-learn, build time only).
+"""Training, cross-validation and export of the MiniLM model (scikit-learn, build time only).
 
-The head is a multinomial logistic regression on the normalised all-MiniLM-L6-v2 embeddings of the
-PhraseBank training file; its C is chosen by an inner stratified 3-fold CV (log-loss) on the data it is
-fit to, so the outer folds of :func:`cross_validate_vote` never choose anything. The encoder is frozen
-(no fine-tuning), so embeddings computed once for all sentences leak nothing between folds.
+One multinomial logistic regression (C = 10, the lexical model's) on the lexical model's features (TF-IDF
+and dense counts, vocabulary and idf refit inside each fold) beside the normalised all-MiniLM-L6-v2
+embeddings of the PhraseBank training file (weight 1, fixed before any run). The encoder is frozen (no
+fine-tuning), so embeddings computed once for all sentences leak nothing between folds.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, log_loss
-from sklearn.model_selection import RepeatedStratifiedKFold, StratifiedKFold
+from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
+from sklearn.model_selection import RepeatedStratifiedKFold
 
+from rotascope.sentiment.head import vocabulary_sha256
 from rotascope.sentiment.model import CLASSES
-from rotascope.sentiment.train import CVReport, dense_matrix, fit_lexical, npz_bytes
+from rotascope.sentiment.train import C, CVReport, dense_matrix, fit_lexical, npz_bytes
 
-__all__ = ["C_GRID", "cross_validate_vote", "export_head", "fit_head"]
+__all__ = ["PROBES", "cross_validate_joint", "export_head", "fit_joint"]
 
-C_GRID = (0.25, 1.0, 4.0, 16.0, 64.0)
-"""Values of C the inner CV chooses from (fixed before any run)."""
 PROBES = (
     "Operating profit rose to EUR 13.1 mn from EUR 8.7 mn.",
     "The company announces layoffs as demand falls.",
@@ -33,39 +34,31 @@ PROBES = (
 again at load time."""
 
 
-def fit_head(embeddings: np.ndarray, labels: np.ndarray) -> LogisticRegression:
-    """The head fitted on all rows, its C chosen by inner stratified 3-fold CV (lowest mean log-loss)."""
-    inner = StratifiedKFold(n_splits=3, shuffle=True, random_state=1)
-    losses = []
-    for c in C_GRID:
-        fold_losses = []
-        for a, b in inner.split(embeddings, labels):
-            model = LogisticRegression(C=c, max_iter=5000).fit(embeddings[a], labels[a])
-            fold_losses.append(log_loss(labels[b], model.predict_proba(embeddings[b]), labels=list(CLASSES)))
-        losses.append(float(np.mean(fold_losses)))
-    best = C_GRID[int(np.argmin(losses))]
-    return LogisticRegression(C=best, max_iter=5000).fit(embeddings, labels)
+def joint_matrix(vectorizer: Any, texts: Sequence[str], embeddings: np.ndarray) -> sparse.csr_matrix:
+    """[lexical features | embeddings] of ``texts``."""
+    return sparse.hstack([dense_matrix(vectorizer, texts), sparse.csr_matrix(embeddings)], format="csr")
 
 
-def vote_proba(lexical: np.ndarray, head: np.ndarray) -> np.ndarray:
-    """The equal-weight soft vote of the two models' probabilities."""
-    return np.asarray(0.5 * lexical + 0.5 * head)
+def fit_joint(
+    texts: Sequence[str], labels: np.ndarray, embeddings: np.ndarray
+) -> tuple[Any, LogisticRegression]:
+    """The fitted vectoriser (the lexical model's) and the joint logistic regression."""
+    vec, _ = fit_lexical(texts, labels)
+    model = LogisticRegression(C=C, max_iter=5000).fit(joint_matrix(vec, texts, embeddings), labels)
+    return vec, model
 
 
-def cross_validate_vote(
+def cross_validate_joint(
     texts: Sequence[str], labels: np.ndarray, embeddings: np.ndarray, folds: int = 5, seed: int = 0
 ) -> CVReport:
-    """Stratified k-fold CV of the soft vote (lexical model and head both refit inside each fold)."""
+    """Stratified k-fold CV of the joint model (vocabulary, idf and weights refit inside each fold)."""
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=1, random_state=seed)
     accs: list[float] = []
     f1s: list[float] = []
     conf = np.zeros((3, 3), dtype=np.int64)
     for train, test in splitter.split(np.zeros(len(labels)), labels):
-        vec, lexical = fit_lexical([texts[i] for i in train], labels[train])
-        te = [texts[i] for i in test]
-        head = fit_head(embeddings[train], labels[train])
-        proba = vote_proba(lexical.predict_proba(dense_matrix(vec, te)), head.predict_proba(embeddings[test]))
-        pred = np.asarray(CLASSES)[proba.argmax(axis=1)]
+        vec, model = fit_joint([texts[i] for i in train], labels[train], embeddings[train])
+        pred = model.predict(joint_matrix(vec, [texts[i] for i in test], embeddings[test]))
         accs.append(float(accuracy_score(labels[test], pred)))
         f1s.append(float(f1_score(labels[test], pred, average="macro")))
         conf += confusion_matrix(labels[test], pred, labels=list(CLASSES))
@@ -81,17 +74,19 @@ def cross_validate_vote(
 
 
 def export_head(
-    head: LogisticRegression,
+    vectorizer: Any,
+    model: LogisticRegression,
     encoder_sha256: str,
-    probe_texts: Sequence[str],
     probe_embeddings: np.ndarray,
     report: CVReport,
     notes: dict[str, str],
 ) -> bytes:
-    """The head as deterministic ``.npz`` bytes (plain arrays, no pickle), its CV record in ``meta``."""
+    """The joint model's weights as deterministic ``.npz`` bytes (plain arrays, no pickle), its CV record
+    in ``meta``; the vocabulary itself stays in the lexical model (its sha256 is recorded)."""
+    if tuple(model.classes_) != CLASSES:
+        raise ValueError(f"The model's classes must be {', '.join(CLASSES)}.")
     meta = {
-        "estimator": f"multinomial LogisticRegression C={head.C} on normalised embeddings",
-        "combination": "0.5 * lexical model + 0.5 * head",
+        "estimator": f"multinomial LogisticRegression C={model.C} on [lexical features | embeddings]",
         "cv_folds": str(report.folds),
         "cv_accuracy": f"{report.accuracy_mean:.3f}",
         "cv_accuracy_sd": f"{report.accuracy_sd:.3f}",
@@ -99,14 +94,14 @@ def export_head(
         "cv_macro_f1_sd": f"{report.macro_f1_sd:.3f}",
         **notes,
     }
-    if tuple(head.classes_) != CLASSES:
-        raise ValueError(f"The head's classes must be {', '.join(CLASSES)}.")
+    terms = [str(t) for t in vectorizer.get_feature_names_out()]
     arrays: dict[str, np.ndarray] = {
-        "coef": np.asarray(head.coef_, dtype=np.float64),
-        "intercept": np.asarray(head.intercept_, dtype=np.float64),
+        "coef": np.asarray(model.coef_, dtype=np.float64),
+        "intercept": np.asarray(model.intercept_, dtype=np.float64),
         "classes": np.asarray(CLASSES, dtype=np.str_),
+        "vocabulary_sha256": np.asarray(vocabulary_sha256(terms), dtype=np.str_),
         "encoder_sha256": np.asarray(encoder_sha256, dtype=np.str_),
-        "probe_texts": np.asarray(list(probe_texts), dtype=np.str_),
+        "probe_texts": np.asarray(list(PROBES), dtype=np.str_),
         "probe_embeddings": np.asarray(probe_embeddings, dtype=np.float64),
         "meta": np.asarray(json.dumps(meta, sort_keys=True), dtype=np.str_),
     }

