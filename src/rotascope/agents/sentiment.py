@@ -1,7 +1,8 @@
 """News/sentiment agent: tone of recent headlines, scored by the finance sentiment model.
 
-Each headline gets P(positive) − P(negative) from :mod:`rotascope.sentiment.model` (trained on the Financial
-PhraseBank: word n-grams, Loughran-McDonald counts and finance direction rules such as "loss narrowed");
+Each headline gets P(positive) − P(negative) from the model :mod:`rotascope.sentiment.scorer` picks (trained
+on the Financial PhraseBank: word n-grams, Loughran-McDonald counts and finance direction rules such as
+"loss narrowed", plus MiniLM sentence embeddings when the extra ``nlp`` is installed; the lens names it);
 each is labelled positive, negative or neutral (its most probable class). The agent's evidence is the net
 tone of the headlines known in the window, shrunk toward neutral by their number
 (:func:`rotascope.agents.vector.tone`: (positive − negative) / (count + 20), the posterior mean under a
