@@ -15,7 +15,7 @@ from rotascope.agents.members import MemberInputs, _tone
 from rotascope.agents.sentiment import analyze as sentiment
 from rotascope.monitor.run import Monitor
 from rotascope.records import Headline
-from rotascope.sentiment.model import load_model
+from rotascope.sentiment.scorer import load_scorer
 
 DAY = date(2024, 7, 19)
 GOOD = "Operating profit rose to EUR 13.1 mn from EUR 8.7 mn"
@@ -38,7 +38,7 @@ def news(sym: str, good: int, bad: int, flat: int) -> list[Headline]:
 
 
 def test_balanced_tape_is_not_bullish_and_members_agree_with_the_agent(monitor: Monitor) -> None:
-    assert [load_model().predict([t]).labels[0] for t in (GOOD, BAD, FLAT)] == [
+    assert [load_scorer().predict([t]).labels[0] for t in (GOOD, BAD, FLAT)] == [
         "positive",
         "negative",
         "neutral",

@@ -43,6 +43,7 @@ def test_model_file_is_small_and_plain_arrays() -> None:
     ("text", "label"),
     [
         ("Operating loss narrowed to EUR 1.2 mn from EUR 3.4 mn.", "positive"),
+        ("Operating loss narrowed to EUR 1.2 mn", "positive"),
         ("Net sales rose 12 % to EUR 40.2 mn.", "positive"),
         ("Sales fell 10 % in the third quarter.", "negative"),
         ("Costs rose sharply and the operating loss widened.", "negative"),

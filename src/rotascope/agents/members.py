@@ -47,7 +47,7 @@ from rotascope.measures import UST_10Y_CHG_13W
 from rotascope.monitor.run import Monitor
 from rotascope.records import Calibration, Headline, rnd
 from rotascope.regime.thresholds import AgentRules
-from rotascope.sentiment.model import load_model
+from rotascope.sentiment.scorer import load_scorer
 
 MIN_CLOSES = 260
 """A member needs this many closes up to the as-of to be debated (as `rotascope debate SYMBOL`)."""
@@ -212,7 +212,7 @@ def _tone(inputs: MemberInputs, as_of: date) -> tuple[Float64Array, Float64Array
     positive = np.zeros(n)
     negative = np.zeros(n)
     if recent:
-        labels = np.asarray(load_model().predict([h.text for h in recent]).labels)
+        labels = np.asarray(load_scorer().predict([h.text for h in recent]).labels)
         for j, sym in enumerate(inputs.symbols):  # only the week's headlines are scanned for each name
             hit = [i for i, h in enumerate(recent) if sym in h.tickers or f"${sym}" in h.text]
             if hit:

@@ -1,7 +1,8 @@
 """News/sentiment agent: tone of recent headlines, scored by the finance sentiment model.
 
-Each headline gets P(positive) − P(negative) from :mod:`rotascope.sentiment.model` (trained on the Financial
-PhraseBank: word n-grams, Loughran-McDonald counts and finance direction rules such as "loss narrowed");
+Each headline gets P(positive) − P(negative) from the model :mod:`rotascope.sentiment.scorer` picks (trained
+on the Financial PhraseBank: word n-grams, Loughran-McDonald counts and finance direction rules such as
+"loss narrowed", plus MiniLM sentence embeddings when the extra ``nlp`` is installed; the lens names it);
 each is labelled positive, negative or neutral (its most probable class). The agent's evidence is the net
 tone of the headlines known in the window, shrunk toward neutral by their number
 (:func:`rotascope.agents.vector.tone`: (positive − negative) / (count + 20), the posterior mean under a
@@ -36,9 +37,10 @@ def analyze(ctx: AgentContext, headlines: list[Headline] | None = None, days: in
         return opinion(NAME, METHOD, ctx.as_of, [], [NO_NEWS], NO_NEWS)
     # deferred: the headline model (scipy.sparse, ~0.3 s of imports) loads only when headlines are scored,
     # not for the weekly replay, which runs the agents without headlines
-    from rotascope.sentiment.model import load_model
+    from rotascope.sentiment.scorer import load_scorer
 
-    result = load_model().predict([h.text for h in recent])
+    scorer = load_scorer()
+    result = scorer.predict([h.text for h in recent])
     mean = float(result.scores.mean())
     counts = {label: result.labels.count(label) for label in ("positive", "negative", "neutral")}
     net, strength = vector.tone(
@@ -69,4 +71,5 @@ def analyze(ctx: AgentContext, headlines: list[Headline] | None = None, days: in
             strength=float(strength[0]),
         )
     ]
-    return opinion(NAME, METHOD, ctx.as_of, claims, ["Headline tone is noisy and often lags price."])
+    lens = f"headline tone (scored by the {scorer.short()})"
+    return opinion(NAME, lens, ctx.as_of, claims, ["Headline tone is noisy and often lags price."])

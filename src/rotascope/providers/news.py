@@ -204,9 +204,9 @@ def parse_feed(
 def headline_scores(items: Sequence[NewsItem]) -> list[float]:
     """Finance sentiment of each headline, P(positive) − P(negative) in [−1, 1], in order."""
     # deferred: the sentiment model (scipy) loads only when headlines are scored, not for other fetches
-    from rotascope.sentiment.model import load_model
+    from rotascope.sentiment.scorer import load_scorer
 
-    return [float(s) for s in load_model().predict([i.headline for i in items]).scores]
+    return [float(s) for s in load_scorer().predict([i.headline for i in items]).scores]
 
 
 @register("news")

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict
 
 from rotascope.errors import DataError
 from rotascope.inputfile import DEFAULT_MAX_INPUT_MB, check_input
-from rotascope.sentiment.model import Label, load_model
+from rotascope.sentiment.model import Label
+from rotascope.sentiment.scorer import load_scorer
 
 __all__ = ["EMPTY", "REPLACED", "ScoredText", "read_text_chunks", "score_texts"]
 
@@ -122,7 +123,7 @@ def score_texts(
     is data row ``first_row``."""
     flags_replaced = list(replaced) if replaced is not None else [False] * len(texts)
     keep = [i for i, t in enumerate(texts) if t.strip()]
-    result = load_model().predict([texts[i] for i in keep])
+    result = load_scorer().predict([texts[i] for i in keep])
     labels: list[Label] = ["neutral"] * len(texts)
     scores = np.zeros(len(texts))
     for k, i in enumerate(keep):

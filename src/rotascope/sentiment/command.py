@@ -15,6 +15,7 @@ from rich.table import Table
 
 from rotascope.console import check_format, err, friendly_errors, out, settings_of
 from rotascope.sentiment.batch import REPLACED, ScoredText, read_text_chunks, score_texts
+from rotascope.sentiment.scorer import load_scorer
 from rotascope.tablefit import show_table
 
 TEXT_WIDTH = 80
@@ -37,7 +38,8 @@ def register(app: typer.Typer) -> None:
         (finance sentiment model trained on the Financial PhraseBank), one output row per input row.
 
         The file is read and scored in chunks (memory bounded whatever its size); files over the
-        max_input_mb setting, devices and FIFOs are refused."""
+        max_input_mb setting, devices and FIFOs are refused. Which model scored the rows, and its
+        cross-validation record, is one line on stderr."""
         check_format(fmt)
         settings = settings_of(ctx)
         n_replaced = 0
@@ -56,6 +58,7 @@ def register(app: typer.Typer) -> None:
                 sys.stdout.write("[]\n" if first_row == 1 else "\n]\n")
             elif first_row == 1:
                 _table([])
+        err.print(f"Sentiment {load_scorer().describe()}.", markup=False)
         if n_replaced:
             err.print(
                 f"{n_replaced} rows had bytes that are not valid {encoding} (replaced by U+FFFD, flagged); "

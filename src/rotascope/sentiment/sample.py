@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from rotascope.errors import DatasetError
-from rotascope.sentiment.model import load_model
+from rotascope.sentiment.scorer import load_scorer
 from rotascope.store.db import Store
 from rotascope.store.live import HEADLINES_LOAD, ensure_live_schema, insert_news_frame, item_transaction
 
@@ -46,7 +46,7 @@ def headline_sample(scored: bool = True) -> pd.DataFrame:
             "known_at": frame["published"],
             "url": "",
             "tickers": frame["tickers"].map(list),
-            "tone": load_model().predict(frame["headline"].tolist()).scores if scored else float("nan"),
+            "tone": load_scorer().predict(frame["headline"].tolist()).scores if scored else float("nan"),
         }
     )
 
@@ -61,6 +61,6 @@ def load_headline_sample(store: Store) -> int:
     frame = frame[~frame["id"].isin(have)].reset_index(drop=True)
     if frame.empty:
         return 0
-    frame["tone"] = load_model().predict(frame["headline"].tolist()).scores
+    frame["tone"] = load_scorer().predict(frame["headline"].tolist()).scores
     with item_transaction(store) as conn:
         return insert_news_frame(conn, frame, HEADLINES_LOAD)

@@ -31,7 +31,19 @@ from rotascope.errors import DataError
 from rotascope.sentiment.features import DENSE_NAMES, dense_features, terms
 from rotascope.sentiment.model import CLASSES
 
-__all__ = ["DENSE_SCALE", "MIN_DF", "C", "CVReport", "cross_validate", "export", "fit", "read_phrasebank"]
+__all__ = [
+    "DENSE_SCALE",
+    "MIN_DF",
+    "C",
+    "CVReport",
+    "cross_validate",
+    "dense_matrix",
+    "export",
+    "fit",
+    "fit_lexical",
+    "npz_bytes",
+    "read_phrasebank",
+]
 
 C = 10.0
 """Inverse regularisation of the logistic regression (chosen by CV)."""
@@ -66,8 +78,7 @@ class Fitted:
     dense_scale: float
 
     def matrix(self, texts: Sequence[str], vectorizer: Any) -> sparse.csr_matrix:
-        dense = sparse.csr_matrix(np.log1p(dense_features(texts)) * self.dense_scale)
-        return sparse.hstack([vectorizer.transform(texts), dense], format="csr")
+        return dense_matrix(vectorizer, texts, self.dense_scale)
 
 
 def _vectorizer(min_df: int) -> Any:
@@ -83,6 +94,19 @@ def _fit(
     model = LogisticRegression(C=c, max_iter=5000)
     model.fit(sparse.hstack([tfidf, dense], format="csr"), labels)
     return vec, model
+
+
+def fit_lexical(texts: Sequence[str], labels: np.ndarray) -> tuple[Any, Any]:
+    """The shipped pipeline's fitted vectoriser and logistic regression (default settings), for CV."""
+    return _fit(texts, labels, C, DENSE_SCALE, MIN_DF)
+
+
+def dense_matrix(
+    vectorizer: Any, texts: Sequence[str], dense_scale: float = DENSE_SCALE
+) -> sparse.csr_matrix:
+    """The feature matrix of ``texts``: the fitted vectoriser's TF-IDF block, then the dense block."""
+    dense = sparse.csr_matrix(np.log1p(dense_features(texts)) * dense_scale)
+    return sparse.hstack([vectorizer.transform(texts), dense], format="csr")
 
 
 def fit(
@@ -143,8 +167,7 @@ def cross_validate(
         tr = [texts[i] for i in train]
         te = [texts[i] for i in test]
         vec, model = _fit(tr, labels[train], c, dense_scale, min_df)
-        dense = sparse.csr_matrix(np.log1p(dense_features(te)) * dense_scale)
-        pred = model.predict(sparse.hstack([vec.transform(te), dense], format="csr"))
+        pred = model.predict(dense_matrix(vec, te, dense_scale))
         accs.append(float(accuracy_score(labels[test], pred)))
         f1s.append(float(f1_score(labels[test], pred, average="macro")))
         conf += confusion_matrix(labels[test], pred, labels=list(CLASSES))
@@ -177,6 +200,11 @@ def export(fitted: Fitted, source_sha256: str, notes: dict[str, str] | None = No
         "dense_scale": np.asarray(fitted.dense_scale, dtype=np.float64),
         "meta": np.asarray(json.dumps(meta, sort_keys=True), dtype=np.str_),
     }
+    return npz_bytes(arrays)
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    """Deterministic ``.npz`` bytes of plain arrays (fixed zip timestamps, no pickle)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
         for name, array in arrays.items():
