@@ -36,17 +36,19 @@ def test_stored_universe_and_single_are_found_after_saving(copy_settings: Settin
     try:
         analyst = Analyst(store, copy_settings, monitor)
         session = analyst.session(DAY)
-        assert stored_universe(store, copy_settings, session) is None
-        assert stored_single(store, copy_settings, "KRE", session) is None
+        assert stored_universe(store, copy_settings, monitor, session) is None
+        assert stored_single(store, copy_settings, "KRE", monitor, session) is None
         universe, kre = analyst.universe(session), analyst.single("KRE", session)
         save_analysis(store, universe)
         save_analysis(store, kre)
-        assert stored_universe(store, copy_settings, session) == universe
+        assert stored_universe(store, copy_settings, monitor, session) == universe
         saturday = analyst.session(date(2024, 7, 20))
-        assert stored_universe(store, copy_settings, saturday) == universe  # same session
-        assert stored_single(store, copy_settings, " kre", session) == kre
-        assert stored_universe(store, copy_settings, analyst.session(date(2024, 7, 12))) is None  # another
-        assert stored_single(store, copy_settings, "NOPE", session) is None  # the service explains
+        assert stored_universe(store, copy_settings, monitor, saturday) == universe  # same session
+        assert stored_single(store, copy_settings, " kre", monitor, session) == kre
+        assert (
+            stored_universe(store, copy_settings, monitor, analyst.session(date(2024, 7, 12))) is None
+        )  # another
+        assert stored_single(store, copy_settings, "NOPE", monitor, session) is None  # the service explains
     finally:
         store.close()
 
@@ -58,8 +60,8 @@ def test_a_config_change_asks_afresh(copy_settings: Settings, monitor: Monitor, 
     store = open_store(other)
     try:
         session = open_session(monitor, copy_settings, DAY)
-        assert stored_universe(store, copy_settings, session) is not None
-        assert stored_universe(store, other, session) is None
+        assert stored_universe(store, copy_settings, monitor, session) is not None
+        assert stored_universe(store, other, monitor, session) is None
     finally:
         store.close()
 

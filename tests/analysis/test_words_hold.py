@@ -207,7 +207,11 @@ def debated(analyst: Analyst, day: date, n: int = 3) -> Iterator[Analysis]:
     session = analyst.session(day)
     got = analyst.inputs(session.as_of)
     yield universe_analysis(
-        session.monitor, session.result, "words", got.headlines or None, fundamentals=got.fundamentals
+        analyst.monitor,
+        analyst.monitor.on(session.as_of),
+        "words",
+        got.headlines or None,
+        fundamentals=got.fundamentals,
     )
     calls = analyst.members(session).calls
     for c in [*calls[:n], *calls[-n:]]:

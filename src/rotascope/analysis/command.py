@@ -28,7 +28,7 @@ from rotascope.console import (
 from rotascope.errors import UsageError
 from rotascope.monitor.asof import parse_date
 from rotascope.monitor.freshness import with_freshness
-from rotascope.monitor.run import build_monitor
+from rotascope.monitor.run import Monitor, build_monitor
 from rotascope.monitor.session import Session, open_session
 from rotascope.records import Analysis
 from rotascope.report.terminal_analysis import render_analysis
@@ -40,8 +40,9 @@ if TYPE_CHECKING:
     from rotascope.agents.members import MembersDebate
     from rotascope.analysis.service import Analyst
 
-Stored = Callable[[Store, Settings, Session], Analysis | None]
-"""Looks the question up among the stored analyses (None: compute it), at the run's session."""
+Stored = Callable[[Store, Settings, Monitor, Session], Analysis | None]
+"""Looks the question up among the stored analyses (None: compute it), on the run's monitor at its
+session."""
 Compute = Callable[["Analyst", Session], Analysis]
 """Answers the question at the run's session."""
 
@@ -72,7 +73,7 @@ def run_analysis(
         with reading(settings) as store:
             monitor = build_monitor(store, settings)  # once: the lookup and the analysis share it
             session = open_session(monitor, settings, as_of)
-            analysis = stored(store, settings, session) if stored is not None else None
+            analysis = stored(store, settings, monitor, session) if stored is not None else None
             if analysis is None:
                 # deferred: the agents, the calibration and scikit-learn (~1 s of imports) load only when
                 # the answer is not stored yet
@@ -193,7 +194,7 @@ def register(app: typer.Typer) -> None:
             write_report,
             stored=None
             if report is not None
-            else lambda st, cfg, session: stored_single(st, cfg, symbol, session),
+            else lambda st, cfg, monitor, session: stored_single(st, cfg, symbol, monitor, session),
         )
         if report is not None:
             err.print(f"Report written to {report}")

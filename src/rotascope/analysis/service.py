@@ -1,7 +1,7 @@
 """The one place that assembles an analysis.
 
-An :class:`Analyst` gets the monitor (built once, or handed in by a caller that caches it) and answers a
-:class:`~rotascope.monitor.session.Session`, the question with its as-of resolved once at the door
+An :class:`Analyst` gets the monitor (built once, or handed in by a caller that caches it) and answers at a
+:class:`~rotascope.monitor.session.Session`, the as-of resolved once at the door on that monitor
 (``Analyst.session``, or the caller's ``open_session``): it loads what the agents may read as of that
 session (headlines known by then, SEC facts filed by then) and the config hash, then runs agents → debate →
 decision → risk. The CLI, the web app, `watch`, reports and the backtest all go through it, so the same
@@ -94,13 +94,13 @@ class Analyst:
         """Small caps vs SPY: the four agents, their debate and the decision/risk agent."""
         got = self.inputs(session.as_of)
         return universe_analysis(
-            session.monitor,
-            session.result,
+            self.monitor,
+            self.monitor.on(session.as_of),
             self.config_hash,
             got.headlines or None,
             full_risk=full_risk,
             fundamentals=got.fundamentals,
-            calibration=calibrated_call(session.monitor, session.as_of, replay_extra),
+            calibration=calibrated_call(self.monitor, session.as_of, replay_extra),
         )
 
     def single(self, symbol: str, session: Session) -> Analysis:
@@ -122,10 +122,11 @@ class Analyst:
         if name == UNIVERSE_SYMBOL:  # one question, one answer: the universe's calibrated call
             return universe_question(self.universe(session), name)
         is_stock = kind == "stock"
-        monitor, day = session.monitor, session.as_of
+        monitor = self.monitor
+        day = session.as_of
         close = align(self.store.close_panel([name]), monitor.panel.calendar).column(name)
         sector = inst.at[name, "sector"] if is_stock else None
-        high_low = None if is_stock else self._high_low(name, monitor)
+        high_low = None if is_stock else self._high_low(name)
         got = self.inputs(day, name)
         benchmark, outside = STOCK_BENCHMARK if is_stock else REGIME_BENCHMARK, None
         if is_stock and not (r2000 := membership(monitor.panel, R2000, name, day)).member:
@@ -150,7 +151,7 @@ class Analyst:
             name,
             close,
             str(sector) if isinstance(sector, str) and sector else None,
-            session.result,
+            monitor.on(day),
             self.config_hash,
             got.headlines or None,
             benchmark=benchmark,
@@ -165,7 +166,8 @@ class Analyst:
     def members(self, session: Session) -> MembersDebate:
         """Every Russell 2000 member debated against IWM at one as-of (the numbers ``single`` gives each
         of them), vectorised across members, each with its calibrated call, ranked by expected return."""
-        monitor, day = session.monitor, session.as_of
+        monitor = self.monitor
+        day = session.as_of
         members = monitor.panel.data.members
         # only the names on the Russell 2000 list in force at the as-of: `debate SYMBOL` judges any other
         # stock against SPY (analysis/index_member.py), so it has no place in a ranking against IWM
@@ -190,13 +192,13 @@ class Analyst:
             calibrated,
             pooled_base_rates(cross, day),
         )
-        ranked = debate_members(monitor, session.result, inputs)
+        ranked = debate_members(monitor, monitor.on(day), inputs)
         return ranked.model_copy(update={"off_list": off_list}) if off_list else ranked
 
-    def _high_low(self, name: str, monitor: Monitor) -> tuple[np.ndarray, np.ndarray] | None:
+    def _high_low(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
         """An ETF's stored highs and lows on the monitor calendar (None when the source had none)."""
         try:
-            hl = align(self.store.high_low_panel([name]), monitor.panel.calendar)
+            hl = align(self.store.high_low_panel([name]), self.monitor.panel.calendar)
         except DataError:
             return None
         high, low = hl.column(f"{name}_high"), hl.column(f"{name}_low")

@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
                 with reading(settings) as store:
                     monitor = build_monitor(store, settings)
             session = open_session(monitor, settings, wanted)
-            result = session.result
+            result = monitor.on(session.as_of)
             improve, source = revisions_reading(result.regime)
             lens = cached_lens(settings, result.as_of, improve)
             if lens is None:

@@ -89,10 +89,11 @@ def report_data(analyst: Analyst, session: Session, analysis: Analysis, charts: 
     from rotascope.report.charts import render_charts
     from rotascope.report.document import ReportData  # deferred: matplotlib, as above
 
-    result = session.result
+    monitor = analyst.monitor
+    result = monitor.on(session.as_of)
     fired = fired_signals(result)
     selected = analysis.subject if analysis.kind == "regime" else None  # its RRG tail is drawn too
-    drawn = chart_data(session.monitor.panel, result.as_of, selected=selected) if charts else None
+    drawn = chart_data(monitor.panel, result.as_of, selected=selected) if charts else None
     images = tuple(render_charts(drawn)) if drawn is not None else ()
     improve, source = revisions_reading(result.regime)
     return ReportData(

@@ -199,9 +199,12 @@ async def monitor(request: Request, as_of: AsOf = None) -> Response:
     """Relative strength, rotation, breadth, macro, the evidence ladder, checklist and killers, and how old
     the data is."""
     st = state_of(request)
-    s = _session(st, await _monitor_async(st), as_of)
+    m = await _monitor_async(st)
+    s = _session(st, m, as_of)
     fresh = s.fresh  # today's: the cache key carries the day it was computed on
-    return await _cached(st, ("monitor", s.as_of, fresh.today), lambda: _fresh_body(body_of(s.result), fresh))
+    return await _cached(
+        st, ("monitor", s.as_of, fresh.today), lambda: _fresh_body(body_of(m.on(s.as_of)), fresh)
+    )
 
 
 @router.get("/valuation", response_model=ValuationLens | None, summary="The valuation lens as of a date")
@@ -209,10 +212,11 @@ async def valuation(request: Request, as_of: AsOf = None) -> Response:
     """Small vs big caps' BE/ME spread and relative profitability against financing conditions (null when
     no Fama-French portfolio data is stored)."""
     st = state_of(request)
-    s = _session(st, await _monitor_async(st), as_of)
+    m = await _monitor_async(st)
+    s = _session(st, m, as_of)
 
     def make() -> bytes:
-        improve, source = revisions_reading(s.result.regime)
+        improve, source = revisions_reading(m.on(s.as_of).regime)
         with st.store() as store:
             lens = valuation_at(store, s.as_of, improve, source)
         return body_of(lens) if lens is not None else b"null"
@@ -230,9 +234,10 @@ async def charts(
 ) -> Response:
     """Ratio lines with averages, breadth, A/D line, rates, credit and RRG tails; nothing after as-of."""
     st = state_of(request)
-    s = _session(st, await _monitor_async(st), as_of)
+    m = await _monitor_async(st)
+    s = _session(st, m, as_of)
     return await _cached(
-        st, ("charts", s.as_of, lookback), lambda: body_of(chart_data(s.monitor.panel, s.as_of, lookback))
+        st, ("charts", s.as_of, lookback), lambda: body_of(chart_data(m.panel, s.as_of, lookback))
     )
 
 
@@ -246,11 +251,12 @@ def _served(st: WebState, s: Session, key: tuple[object, ...], body: bytes) -> b
 
 def _universe(st: WebState, as_of: date | None) -> tuple[Analysis, bytes]:
     """The universe analysis and its served body (with the data's freshness)."""
-    s = _session(st, st.monitor(), as_of)
+    m = st.monitor()
+    s = _session(st, m, as_of)
 
     def make() -> bytes:
         with st.store() as store:
-            return body_of(Analyst(store, st.settings, s.monitor).universe(s))
+            return body_of(Analyst(store, st.settings, m).universe(s))
 
     body = st.json_cache.get_or_make((st.generation, "analysis", s.as_of), make)
     return Analysis.model_validate_json(body), _served(st, s, ("analysis", s.as_of), body)
@@ -301,13 +307,14 @@ def _normalise_symbol(symbol: str) -> str:
 
 def _stock(st: WebState, symbol: str, as_of: date | None) -> tuple[Analysis, bytes]:
     name = _normalise_symbol(symbol)
-    s = _session(st, st.monitor(), as_of)
+    m = st.monitor()
+    s = _session(st, m, as_of)
 
     def make() -> bytes:
         with st.store() as store:
             if not store.has_symbol(name):
                 raise NotFound(f"Unknown symbol {name!r}: `rotascope data status` lists what is stored.")
-            return body_of(Analyst(store, st.settings, s.monitor).single(name, s))
+            return body_of(Analyst(store, st.settings, m).single(name, s))
 
     body = st.json_cache.get_or_make((st.generation, "debate", name, s.as_of), make)
     return Analysis.model_validate_json(body), _served(st, s, ("debate", name, s.as_of), body)
@@ -386,11 +393,12 @@ async def screen(
     """Russell 2000 members ranked point in time by quality (fundamentals known at the as-of) and momentum;
     members without fundamentals are listed apart, never scored as zero."""
     st = state_of(request)
-    s = _session(st, await _monitor_async(st), as_of)
+    m = await _monitor_async(st)
+    s = _session(st, m, as_of)
 
     def make() -> bytes:
         with st.store() as store:
-            return body_of(screen_at(store, s.as_of, top, s.monitor.thresholds.screen))
+            return body_of(screen_at(store, s.as_of, top, m.thresholds.screen))
 
     return await _cached(st, ("screen", s.as_of, top), make)
 

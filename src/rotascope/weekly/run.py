@@ -120,14 +120,15 @@ def run_weekly(
         at = f"as of {as_of}" if as_of is not None else "at the last complete session"
         progress.print(f"[2/{STEPS}] analyze: small caps vs SPY {at}…")
         session = analyst.session(as_of)
-        analysis = stored_universe(store, settings, session) or analyst.universe(session)
+        analysis = stored_universe(store, settings, analyst.monitor, session) or analyst.universe(session)
         fresh = session.fresh
         progress.print(f"[2/{STEPS}] analyze: analysis {analysis.id} as of {analysis.as_of}")
         previous = previous_analysis(store, analysis)
         since = None
         if previous is not None:
             old = analyst.monitor.at(previous.as_of)  # another question: last week's stored analysis
-            since = since_last_week(previous, analysis, old.snapshot, session.result.snapshot)
+            new = analyst.monitor.on(session.as_of)
+            since = since_last_week(previous, analysis, old.snapshot, new.snapshot)
         progress.print(
             f"[3/{STEPS}] compare: "
             + (
