@@ -264,7 +264,7 @@ def test_the_as_of_is_resolved_once_per_request(
     path: str | None,
 ) -> None:
     """One request, one resolved session: the stored-answer lookup, the analysis, the agents and the
-    freshness line all take the session resolved at the door (``monitor.session``), none resolves the
+    freshness line all take the session resolved at the door (``open_session``), none resolves the
     as-of or reads the clock again."""
     cli_json(rich_settings, *args)
     assert resolutions == {"as_of": 1, "today": 1}

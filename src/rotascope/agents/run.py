@@ -50,7 +50,7 @@ def universe_analysis(
     calibration: Calibration | None = None,
 ) -> Analysis:
     """The universe-level analysis: is small-cap leadership real, and what to do about it, on the session
-    ``result`` was resolved to (``monitor.at(as_of)``, or a request's ``Session.result``).
+    ``result`` was resolved to (``monitor.at(as_of)``; at a request's door, ``monitor.on(session.as_of)``).
 
     ``full_risk=False`` skips invalidation, plan and stress tests (used by the weekly replay, which only
     needs the stances). ``calibration`` (from the analysis service's walk-forward calibrator) sets the

@@ -509,7 +509,7 @@ def stock_analysis(
     kind: AnalysisKind | None = None,
 ) -> Analysis:
     """Debate one stock (vs IWM, or vs SPY outside the index) or regime ETF (vs SPY) on the session
-    ``result`` was resolved to (``monitor.at(as_of)``, or a request's ``Session.result``);
+    ``result`` was resolved to (``monitor.at(as_of)``; at a request's door, ``monitor.on(session.as_of)``);
     ``close_full`` is its close on the monitor calendar, ``high_low`` its highs and lows there when stored
     (ETFs); ``calibration`` (the cross-section's call for a member, the base rates otherwise; computed here
     from the pair's own base rates when not given) sets the probabilities and the stance; ``kind``
