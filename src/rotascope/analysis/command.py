@@ -160,21 +160,7 @@ def register(app: typer.Typer) -> None:
 
                 check_target(report)
         if every:
-            check_format(fmt)
-            # deferred: the agents (and scikit-learn with them) load only when an analysis is computed
-            from rotascope.analysis.service import Analyst
-
-            with friendly_errors(), reading(settings_of(ctx)) as store:
-                analyst = Analyst(store, settings_of(ctx))
-                session = analyst.session(wanted)
-                ranked = analyst.members(session)
-            fresh = session.fresh
-            if fmt == "json":
-                sys.stdout.write(with_freshness(top_and_bottom(ranked, top), fresh))
-            else:
-                for line in fresh.lines():
-                    out.print(line, style="bold red" if fresh.stale else None)
-                render_members(ranked, out, top)
+            debate_all(settings_of(ctx), wanted, fmt, top)
             return
         assert symbol is not None
 
@@ -223,6 +209,25 @@ def register(app: typer.Typer) -> None:
         for r in rows:
             table.add_row(r.id, str(r.as_of), r.kind, r.subject, f"{r.created_at:%Y-%m-%d %H:%M}")
         show_table(out, table)
+
+
+def debate_all(settings: Settings, as_of: date | None, fmt: str, top: int | None) -> None:
+    """`debate --all`: every Russell 2000 member debated at one session, ranked, printed (not stored)."""
+    check_format(fmt)
+    # deferred: the agents (and scikit-learn with them) load only when an analysis is computed
+    from rotascope.analysis.service import Analyst
+
+    with friendly_errors(), reading(settings) as store:
+        analyst = Analyst(store, settings)
+        session = analyst.session(as_of)
+        ranked = analyst.members(session)
+    fresh = session.fresh
+    if fmt == "json":
+        sys.stdout.write(with_freshness(top_and_bottom(ranked, top), fresh))
+        return
+    for line in fresh.lines():
+        out.print(line, style="bold red" if fresh.stale else None)
+    render_members(ranked, out, top)
 
 
 def top_and_bottom(ranked: MembersDebate, top: int | None) -> MembersDebate:
