@@ -68,15 +68,16 @@ def run(home: str) -> list[tuple[str, list[float], str]]:
     universe, stock, members = [], [], []
     for _ in range(5):
         start = time.perf_counter()
-        universe_analysis(monitor, DAY, "bench")
+        universe_analysis(monitor, monitor.at(DAY), "bench")
         universe.append(time.perf_counter() - start)
         start = time.perf_counter()
-        stock_analysis(monitor, "KRT", close, "Industrials", DAY, "bench")
+        stock_analysis(monitor, "KRT", close, "Industrials", monitor.at(DAY), "bench")
         stock.append(time.perf_counter() - start)
     analyst = Analyst(store, settings, monitor)
+    session = analyst.session(None)
     for _ in range(3):
         start = time.perf_counter()
-        ranked = analyst.members(None)
+        ranked = analyst.members(session)
         members.append(time.perf_counter() - start)
     store.close()
     start = time.perf_counter()

@@ -32,7 +32,8 @@ def run(home: str) -> list[tuple[str, list[float], str]]:
     store = open_store(settings)
     try:
         monitor = build_monitor(store, settings)
-        data = gather(Analyst(store, settings, monitor), AS_OF)
+        analyst = Analyst(store, settings, monitor)
+        data = gather(analyst, analyst.session(AS_OF))
     finally:
         store.close()
     doc = build_document(data)

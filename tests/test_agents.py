@@ -34,7 +34,7 @@ def test_covid_low_every_price_lens_is_bearish(monitor: Monitor) -> None:
     # HY OAS +6.5 pp in 4 weeks
     # the hand-set evidence score (issue #11: a replay signal and calibrator input, never a probability)
     # reads bearish
-    a = universe_analysis(monitor, date(2020, 3, 23), CFG)
+    a = universe_analysis(monitor, monitor.at(date(2020, 3, 23)), CFG)
     final = {o.agent: o for o in a.debate.final}
     assert final["internals"].stance == "bearish" and final["fundamentals"].stance == "bearish"
     signals = agent_signals(monitor, date(2020, 3, 23))
@@ -47,7 +47,7 @@ def test_covid_low_every_price_lens_is_bearish(monitor: Monitor) -> None:
     assert probs == list(calibrated_probabilities(a.decision.calibration))
     # the desk view follows the calibrated probabilities: without measured edge they are the base rates
     call = calibrated_call(monitor, date(2020, 3, 23), replay_extra)
-    c = universe_analysis(monitor, date(2020, 3, 23), CFG, calibration=call).decision
+    c = universe_analysis(monitor, monitor.at(date(2020, 3, 23)), CFG, calibration=call).decision
     assert c.calibration is not None
     if c.calibration.no_measured_edge and c.calibration.model_weight == 0:
         assert c.mode == "stand aside" and c.tilt == 0
@@ -59,7 +59,7 @@ def test_covid_low_every_price_lens_is_bearish(monitor: Monitor) -> None:
 def test_july_2024_rotation_agents_agree_with_the_data(monitor: Monitor) -> None:
     # 2024-07-19: IWM/SPY +7.6 % in a month, 73 % of members above their 50-day average, HY OAS at its
     # 4th percentile of five years, no killer triggered (the hand-set evidence score; issue #11)
-    a = universe_analysis(monitor, date(2024, 7, 19), CFG)
+    a = universe_analysis(monitor, monitor.at(date(2024, 7, 19)), CFG)
     final = {o.agent: o for o in a.debate.final}
     assert final["internals"].stance == final["macro"].stance == "bullish"
     signals = agent_signals(monitor, date(2024, 7, 19))
@@ -73,7 +73,7 @@ def test_july_2024_rotation_agents_agree_with_the_data(monitor: Monitor) -> None
 def test_conflicting_evidence_is_challenged_and_answered(monitor: Monitor) -> None:
     # 2016-11-18: small caps surged while the 10-year yield jumped 0.5 pp in 13 weeks: internals (bullish)
     # challenges macro's bearish rates claim; the transcript records the challenge, the answer and the rule
-    a = universe_analysis(monitor, date(2016, 11, 18), CFG)
+    a = universe_analysis(monitor, monitor.at(date(2016, 11, 18)), CFG)
     macro = next(o for o in a.opinions if o.agent == "macro")
     rates = next(c for c in macro.claims if c.id == "macro.rates_trend")
     assert (
@@ -132,7 +132,7 @@ def test_probabilities_are_valid_on_every_quarter(monitor: Monitor) -> None:
     iwm = monitor.panel.data.etf.column("IWM")
     for i in range(300, len(cal), 63):
         try:
-            a = universe_analysis(monitor, cal[i].astype(date), CFG)
+            a = universe_analysis(monitor, monitor.at(cal[i].astype(date)), CFG)
         except DataError as e:  # no IWM vs SPY band yet: no outcome, so no probabilities to show
             assert np.isfinite(iwm[: i + 1]).sum() < 70, e
             assert "no base rates: IWM vs SPY has fewer than 63 days" in str(e)
@@ -154,10 +154,10 @@ def test_evidence_score_arithmetic() -> None:
 
 
 def test_analysis_json_is_deterministic_and_id_is_content_derived(monitor: Monitor) -> None:
-    a = universe_analysis(monitor, date(2019, 8, 30), CFG).to_json()
-    b = universe_analysis(monitor, date(2019, 8, 30), CFG).to_json()
+    a = universe_analysis(monitor, monitor.at(date(2019, 8, 30)), CFG).to_json()
+    b = universe_analysis(monitor, monitor.at(date(2019, 8, 30)), CFG).to_json()
     assert a == b
-    other = universe_analysis(monitor, date(2019, 8, 30), "another-config")
+    other = universe_analysis(monitor, monitor.at(date(2019, 8, 30)), "another-config")
     assert json.loads(a)["id"] != other.id
 
 
@@ -165,8 +165,8 @@ def test_no_look_ahead_in_the_agents(monitor: Monitor, market: MarketData) -> No
     for day in ("2011-08-12", "2022-06-17"):
         cut = np.datetime64(day, "D")
         short = Monitor(compute(market.upto(cut), monitor.thresholds), monitor.thresholds)
-        full = universe_analysis(monitor, date.fromisoformat(day), CFG)
-        assert universe_analysis(short, date.fromisoformat(day), CFG).to_json() == full.to_json()
+        full = universe_analysis(monitor, monitor.at(date.fromisoformat(day)), CFG)
+        assert universe_analysis(short, short.at(date.fromisoformat(day)), CFG).to_json() == full.to_json()
 
 
 def test_sentiment_without_news_says_so_and_with_news_scores_only_known_headlines(monitor: Monitor) -> None:
@@ -225,7 +225,7 @@ def test_margin_units() -> None:
 def test_stock_debate_by_hand(monitor: Monitor, store: Store) -> None:
     symbol = "KRT"  # Karat Packaging, an R2000 member
     close = align(store.close_panel([symbol]), monitor.panel.calendar).column(symbol)
-    a = stock_analysis(monitor, symbol, close, "Industrials", date(2024, 7, 19), CFG)
+    a = stock_analysis(monitor, symbol, close, "Industrials", monitor.at(date(2024, 7, 19)), CFG)
     t = monitor.panel.row(date(2024, 7, 19))
     c = close[: t + 1]
     # ATR from closes: Wilder average of |Δclose| over 14 days; stop = close − 2 × ATR
@@ -248,7 +248,7 @@ def test_stock_debate_by_hand(monitor: Monitor, store: Store) -> None:
 def test_challenges_only_come_from_related_topics(monitor: Monitor) -> None:
     from rotascope.agents.debate import RELATED
 
-    a = universe_analysis(monitor, date(2023, 3, 17), CFG)
+    a = universe_analysis(monitor, monitor.at(date(2023, 3, 17)), CFG)
     claims = {c.id: c for o in a.opinions for c in o.claims}
     assert all(c.topic for c in claims.values())
     challenges = [c for rd in a.debate.rounds for c in rd.challenges]

@@ -174,7 +174,7 @@ def test_junk_led_rally_with_tightening_is_challenged(monitor: Monitor, store: S
     bearish = junk.model_copy(update={"direction": "bearish", "strength": 0.8})
     lead = next(
         c
-        for o in universe_analysis(monitor, AS_OF, "t").opinions
+        for o in universe_analysis(monitor, monitor.at(AS_OF), "t").opinions
         for c in o.claims
         if c.topic == "leadership" and o.agent == "internals"
     )
@@ -211,7 +211,7 @@ def test_junk_led_rally_with_tightening_is_challenged(monitor: Monitor, store: S
 
 def test_analysis_scenarios_quote_the_lenses(monitor: Monitor, store: Store) -> None:
     fund = load_fundamentals(store, AS_OF)
-    a = universe_analysis(monitor, AS_OF, "t", fundamentals=fund)
+    a = universe_analysis(monitor, monitor.at(AS_OF), "t", fundamentals=fund)
     fundamentals = next(o for o in a.opinions if o.agent == "fundamentals")
     disp = next(c for c in fundamentals.claims if c.id == "fundamentals.profitability_dispersion")
     e: Evidence = disp.evidence[0]
@@ -220,7 +220,7 @@ def test_analysis_scenarios_quote_the_lenses(monitor: Monitor, store: Store) -> 
     line = next(r for r in bull.requires if "EBIT margin < 0" in r)
     assert f"{e.value * 100:.2f} %" in line  # a share: unsigned percent
     # the replay path (no fundamentals handed in) makes no fundamental-lens claims
-    replay = universe_analysis(monitor, AS_OF, "t")
+    replay = universe_analysis(monitor, monitor.at(AS_OF), "t")
     ids = {c.id for o in replay.opinions for c in o.claims}
     assert not ids & {"fundamentals.profitability_dispersion", "fundamentals.valuation"}
 
@@ -229,7 +229,7 @@ def test_scenarios_quote_the_quality_spread_the_agent_quotes(monitor: Monitor, s
     """With SEC facts but no screen-score spread (2024-07-19), the junk-financing lens reads the same price-
     proxy spread the quality claim quotes: no scenario says "no data" for a number an agent quotes."""
     day = date(2024, 7, 19)
-    a = universe_analysis(monitor, day, "t", fundamentals=load_fundamentals(store, day))
+    a = universe_analysis(monitor, monitor.at(day), "t", fundamentals=load_fundamentals(store, day))
     claims = {c.id: c for o in a.opinions for c in o.claims}
     spread = claims["fundamentals.quality_led"].evidence[0]
     assert spread.value is not None and spread.name in claims["fundamentals.quality_led"].text

@@ -81,7 +81,7 @@ def test_point_in_time_facts_and_hand_checked_medians(
     assert (n, cover, zombies) == (40, 9.75, 0.05)
     assert ocf == pytest.approx((19.5 - 10) / 100) and margin == pytest.approx(19.5 / 100)
     assert view.sec.equals(facts)
-    a = universe_analysis(monitor, date(2024, 7, 19), "t", fundamentals=view)
+    a = universe_analysis(monitor, monitor.at(date(2024, 7, 19)), "t", fundamentals=view)
     fund = next(o for o in a.opinions if o.agent == "fundamentals")
     ids = {c.id for c in fund.claims}
     assert {"fundamentals.interest_cover", "fundamentals.zombies", "fundamentals.cash_flow"} <= ids

@@ -40,7 +40,9 @@ def test_equals_the_decision_agents_tilt(monitor: Monitor, cal: Calibrated) -> N
     signs = set()
     for ts in days:
         day = ts.date()
-        a = universe_analysis(monitor, day, "test", full_risk=False, calibration=call_at(forced, day))
+        a = universe_analysis(
+            monitor, monitor.at(day), "test", full_risk=False, calibration=call_at(forced, day)
+        )
         assert series[ts] == pytest.approx(a.decision.tilt, abs=1e-4), day
         signs.add(np.sign(a.decision.tilt))
     assert signs == {-1.0, 0.0, 1.0}  # toward, away and no tilt all met
@@ -51,7 +53,11 @@ def test_zero_while_the_model_has_no_weight(monitor: Monitor, cal: Calibrated) -
     no_weight = cal.runs[13].weight <= 0
     assert (series.to_numpy()[no_weight] == 0).all()
     a = universe_analysis(
-        monitor, date(2024, 7, 19), "test", full_risk=False, calibration=call_at(cal, date(2024, 7, 19))
+        monitor,
+        monitor.at(date(2024, 7, 19)),
+        "test",
+        full_risk=False,
+        calibration=call_at(cal, date(2024, 7, 19)),
     )
     assert a.decision.tilt == series[np.datetime64("2024-07-19")] == 0
 

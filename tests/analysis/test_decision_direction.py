@@ -35,11 +35,13 @@ def check(d: Decision) -> None:
 
 def _decisions(monitor: Monitor, day: date) -> tuple[Decision | None, Decision | None]:
     try:
-        plain: Decision | None = universe_analysis(monitor, day, "test", full_risk=False).decision
+        plain: Decision | None = universe_analysis(monitor, monitor.at(day), "test", full_risk=False).decision
     except DataError:  # IWM's first weeks: no 63-day band, so no outcome and no base rates
         plain = None
     cal = calibrated_call(monitor, day, replay_extra)  # memoised in the parent before the workers fork
-    calibrated = universe_analysis(monitor, day, "test", full_risk=False, calibration=cal) if cal else None
+    calibrated = (
+        universe_analysis(monitor, monitor.at(day), "test", full_risk=False, calibration=cal) if cal else None
+    )
     return plain, calibrated.decision if calibrated else None
 
 

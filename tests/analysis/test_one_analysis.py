@@ -164,7 +164,8 @@ def test_regime_etf_atr_is_wilder_from_stored_highs_and_lows(
 
     store = open_store(loaded_settings)
     try:
-        a = Analyst(store, loaded_settings, monitor).single("IWM", date(2024, 7, 19))
+        analyst = Analyst(store, loaded_settings, monitor)
+        a = analyst.single("IWM", analyst.session(date(2024, 7, 19)))
         bars = store.bars("IWM", None, date(2024, 7, 19))
     finally:
         store.close()
@@ -174,7 +175,7 @@ def test_regime_etf_atr_is_wilder_from_stored_highs_and_lows(
     assert ref == pytest.approx(3.74, abs=0.01)
     universe = Analyst(open_store(loaded_settings), loaded_settings, monitor)
     try:
-        u = universe.universe(date(2024, 7, 19))
+        u = universe.universe(universe.session(date(2024, 7, 19)))
     finally:
         universe.store.close()
     assert u.decision.risk is not None and u.decision.risk.atr == pytest.approx(ref, rel=0.01)
@@ -227,3 +228,48 @@ def test_debate_iwm_is_the_universe_question_by_every_door(
     assert probs == pytest.approx(_scenario_probs(universe), abs=0.005)
     assert tilt == pytest.approx(u["tilt"], abs=0.0005)
     assert UNIVERSE_QUESTION in out.read_text()
+
+
+@pytest.fixture
+def resolutions(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """Counts how often the as-of is resolved (``Monitor.day``, which ``Monitor.at`` goes through too) and
+    how often the clock is read for the data's age, while a test runs."""
+    from rotascope.monitor import freshness
+
+    counts = {"as_of": 0, "today": 0}
+    resolve, clock = Monitor.day, freshness.clock_today
+
+    def day(self: Monitor, as_of: date | None) -> date:
+        counts["as_of"] += 1
+        return resolve(self, as_of)
+
+    def today(env: dict[str, str] | None = None) -> date:
+        counts["today"] += 1
+        return clock(env)
+
+    monkeypatch.setattr(Monitor, "day", day)
+    monkeypatch.setattr(freshness, "clock_today", today)
+    return counts
+
+
+@pytest.mark.parametrize(
+    ("args", "path"),
+    [(("analyze",), "/api/analysis"), (("debate", "SAIA"), "/api/debate/SAIA"), (("debate", "IWM"), None)],
+)
+def test_the_as_of_is_resolved_once_per_request(
+    rich_settings: Settings,
+    client: TestClient,
+    resolutions: dict[str, int],
+    args: tuple[str, ...],
+    path: str | None,
+) -> None:
+    """One request, one resolved session: the stored-answer lookup, the analysis, the agents and the
+    freshness line all take the session resolved at the door (``open_session``), none resolves the
+    as-of or reads the clock again."""
+    cli_json(rich_settings, *args)
+    assert resolutions == {"as_of": 1, "today": 1}
+    if path is not None:
+        resolutions.update(as_of=0, today=0)
+        web = client.get(path, params={"as_of": "2024-07-12"})  # a question not cached yet
+        assert web.status_code == 200, web.text
+        assert resolutions == {"as_of": 1, "today": 1}

@@ -54,7 +54,7 @@ def test_a_stock_outside_the_index_is_debated_against_spy_and_said_so(
     store: Store, loaded_settings: Settings, monitor: Monitor
 ) -> None:
     analyst = Analyst(store, loaded_settings, monitor)
-    aapl = analyst.single("AAPL", DAY)
+    aapl = analyst.single("AAPL", analyst.session(DAY))
     assert aapl.kind == "stock" and aapl.subject == "AAPL"
     assert aapl.decision.rationale[0] == (
         "AAPL is not a Russell 2000 member at 2024-07-19 (the R2000 list of 2024-06-30): debated against "
@@ -66,11 +66,13 @@ def test_a_stock_outside_the_index_is_debated_against_spy_and_said_so(
     assert not any("IWM" in t for t in texts)
     assert "SPY re-takes the lead" in aapl.decision.scenarios[2].summary
     member = analyst.single(
-        "BE", DAY
+        "BE", analyst.session(DAY)
     )  # on the list: the cross-section's call (vs the median member), no label
     cal = member.decision.calibration
     assert cal is not None and "median Russell 2000 member" in cal.outcomes[0]
     assert not member.decision.rationale[0].startswith("BE is not")
-    kre = analyst.single("KRE", DAY)  # regime ETFs stay against SPY, and are not called one stock
+    kre = analyst.single(
+        "KRE", analyst.session(DAY)
+    )  # regime ETFs stay against SPY, and are not called one stock
     assert kre.kind == "regime" and "KRE vs SPY" in (kre.decision.base_rates or aapl.decision.base_rates).note
     assert "one stock" not in json.dumps(kre.model_dump(mode="json"))

@@ -16,6 +16,7 @@ from rotascope.analysis.service import Analyst
 from rotascope.analysis.stored import stored_single, stored_universe
 from rotascope.config import Settings, load_settings
 from rotascope.monitor.run import Monitor
+from rotascope.monitor.session import open_session
 from rotascope.store.analyses import save_analysis
 from rotascope.store.db import open_store
 from storecopy import private_home
@@ -33,29 +34,34 @@ def copy_settings(loaded_settings: Settings, tmp_path_factory: pytest.TempPathFa
 def test_stored_universe_and_single_are_found_after_saving(copy_settings: Settings, monitor: Monitor) -> None:
     store = open_store(copy_settings, write=True)
     try:
-        assert stored_universe(store, copy_settings, DAY) is None
-        assert stored_single(store, copy_settings, "KRE", DAY) is None
         analyst = Analyst(store, copy_settings, monitor)
-        universe, kre = analyst.universe(DAY), analyst.single("KRE", DAY)
+        session = analyst.session(DAY)
+        assert stored_universe(store, copy_settings, monitor, session) is None
+        assert stored_single(store, copy_settings, "KRE", monitor, session) is None
+        universe, kre = analyst.universe(session), analyst.single("KRE", session)
         save_analysis(store, universe)
         save_analysis(store, kre)
-        assert stored_universe(store, copy_settings, DAY) == universe
-        assert stored_universe(store, copy_settings, date(2024, 7, 20)) == universe  # Saturday: same session
-        assert stored_single(store, copy_settings, " kre", DAY) == kre
-        assert stored_universe(store, copy_settings, date(2024, 7, 12)) is None  # another session
-        assert stored_single(store, copy_settings, "NOPE", DAY) is None  # the service explains
+        assert stored_universe(store, copy_settings, monitor, session) == universe
+        saturday = analyst.session(date(2024, 7, 20))
+        assert stored_universe(store, copy_settings, monitor, saturday) == universe  # same session
+        assert stored_single(store, copy_settings, " kre", monitor, session) == kre
+        assert (
+            stored_universe(store, copy_settings, monitor, analyst.session(date(2024, 7, 12))) is None
+        )  # another
+        assert stored_single(store, copy_settings, "NOPE", monitor, session) is None  # the service explains
     finally:
         store.close()
 
 
-def test_a_config_change_asks_afresh(copy_settings: Settings, tmp_path: Path) -> None:
+def test_a_config_change_asks_afresh(copy_settings: Settings, monitor: Monitor, tmp_path: Path) -> None:
     custom = tmp_path / "t.toml"
     custom.write_text("[ladder.breadth]\nmin_pct_above_50 = 0.61\n")
     other = load_settings({"home": str(copy_settings.home), "thresholds": str(custom)}, env={})
     store = open_store(other)
     try:
-        assert stored_universe(store, copy_settings, DAY) is not None
-        assert stored_universe(store, other, DAY) is None
+        session = open_session(monitor, copy_settings, DAY)
+        assert stored_universe(store, copy_settings, monitor, session) is not None
+        assert stored_universe(store, other, monitor, session) is None
     finally:
         store.close()
 

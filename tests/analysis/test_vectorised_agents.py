@@ -84,7 +84,7 @@ def test_every_member_equals_its_single_debate(
     store: Store, loaded_settings: Settings, monitor: Monitor, day: date
 ) -> None:
     analyst = Analyst(store, loaded_settings, monitor)
-    ranked = analyst.members(day)
+    ranked = analyst.members(analyst.session(day))
     assert len(ranked.calls) > 1000 and ranked.as_of <= day
     keys = [rank_key(c) for c in ranked.calls]
     assert keys == sorted(keys)
@@ -97,7 +97,7 @@ def test_every_member_equals_its_single_debate(
     sample = [members[i] for i in rng.choice(len(members), 6, replace=False)]
     sample += with_data[:2] + with_news[:1]
     for call in sample:
-        single = analyst.single(call.symbol, ranked.as_of)
+        single = analyst.single(call.symbol, analyst.session(ranked.as_of))
         final = {o.agent: o for o in single.debate.final}
         assert {a: final[a].score for a in final} == call.scores, call.symbol
         assert {a: final[a].confidence for a in final} == call.confidence, call.symbol

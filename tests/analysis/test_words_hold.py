@@ -188,7 +188,7 @@ def test_every_13th_replay_week_words_hold(monitor: Monitor) -> None:
     no_band = 0
     for day in weeks:
         try:
-            a = universe_analysis(monitor, day, "words", full_risk=False)
+            a = universe_analysis(monitor, monitor.at(day), "words", full_risk=False)
         except DataError as e:  # IWM's first 63 days: no outcome band, so no analysis (one sentence)
             assert "no base rates: IWM vs SPY has fewer than 63 days" in str(e)
             no_band += 1
@@ -204,13 +204,18 @@ DAYS = [date(2019, 5, 3), date(2024, 7, 19), date(2025, 11, 28)]
 def debated(analyst: Analyst, day: date, n: int = 3) -> Iterator[Analysis]:
     """The universe with the data the agents may read that day, then the names `debate --all` ranks
     highest and lowest, each debated on its own (`debate SYMBOL`)."""
-    got = analyst.inputs(analyst.day(day))
+    session = analyst.session(day)
+    got = analyst.inputs(session.as_of)
     yield universe_analysis(
-        analyst.monitor, day, "words", got.headlines or None, fundamentals=got.fundamentals
+        analyst.monitor,
+        analyst.monitor.on(session.as_of),
+        "words",
+        got.headlines or None,
+        fundamentals=got.fundamentals,
     )
-    calls = analyst.members(day).calls
+    calls = analyst.members(session).calls
     for c in [*calls[:n], *calls[-n:]]:
-        yield analyst.single(c.symbol, day)
+        yield analyst.single(c.symbol, session)
 
 
 @pytest.mark.parametrize("day", DAYS)
@@ -223,7 +228,7 @@ def test_debate_all_top_and_bottom_words_hold(
     for a in debated(analyst, day):
         seen += 1
         slips += [f"{a.subject} {a.as_of}: {s}" for s in analysis_slips(a)]
-    extra = [analyst.single(s, day) for s in ("KRE", "AAPL")] if day == DAYS[1] else []
+    extra = [analyst.single(s, analyst.session(day)) for s in ("KRE", "AAPL")] if day == DAYS[1] else []
     for a in extra:
         slips += [f"{a.subject} {a.as_of}: {s}" for s in analysis_slips(a)]
     assert seen == 7

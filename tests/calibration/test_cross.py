@@ -96,7 +96,7 @@ def test_single_names_no_longer_share_one_vector(analyst: Analyst) -> None:
     seen = {}
     # SAIA was off the Russell 2000 list in force then: debated vs SPY on its own base rates, like KRE
     for symbol in ("SAIA", "AMR", "KRE", "BE", "CALM"):
-        got = analyst.single(symbol, day)
+        got = analyst.single(symbol, analyst.session(day))
         cal = got.decision.calibration
         assert cal is not None
         assert [s.base_rate for s in got.decision.scenarios] == [cal.base_rates[k] for k in (2, 1, 0)]
@@ -123,7 +123,7 @@ def test_too_few_labelled_weeks_show_base_rates_never_the_evidence_score(
 ) -> None:
     """A regime ETF or a name with fewer than 52 labelled weeks: the probabilities are its base rates,
     the note says how few outcomes they count, and the desk stands aside (no evidence-score fallback)."""
-    got = analyst.single(symbol, day)
+    got = analyst.single(symbol, analyst.session(day))
     d = got.decision
     cal = d.calibration
     assert cal is not None and cal.method == "base rates" and cal.model_weight == 0
@@ -140,7 +140,7 @@ def test_the_ranking_ranks(analyst: Analyst) -> None:
     """Three dates: ranked by expected relative return then consensus; no adjacent tie of the top or
     bottom five is broken by the symbol alone; the top and bottom five differ."""
     for day in (date(2024, 7, 19), date(2020, 3, 20), date(2016, 12, 9)):
-        ranked = analyst.members(day)
+        ranked = analyst.members(analyst.session(day))
         calls = ranked.calls
         keys = [
             (c.expected_relative_return or 0.0, c.consensus, c.evidence, *c.scores.values()) for c in calls
@@ -216,7 +216,7 @@ def test_a_member_without_a_call_shows_the_member_base_rates(monitor: Monitor) -
     pooled = pooled_base_rates(cc, day)
     assert pooled is not None and pooled[1] > 100_000
     inputs = MemberInputs(symbols, (None,) * 6, close, calibrated=calls, pooled=pooled)
-    ranked = debate_members(monitor, day, inputs)
+    ranked = debate_members(monitor, monitor.at(day), inputs)
     without = [c for c in ranked.calls if c.symbol not in calls]
     assert without, "some debated member must lack a call for this test to mean anything"
     for c in without:
@@ -227,5 +227,7 @@ def test_a_member_without_a_call_shows_the_member_base_rates(monitor: Monitor) -
     for c in ranked.calls:
         if c.symbol in calls:
             assert c.note == "" and c.base_rates == calls[c.symbol].base_rates
-    no_rates = debate_members(monitor, day, MemberInputs(symbols, (None,) * 6, close, calibrated=calls))
+    no_rates = debate_members(
+        monitor, monitor.at(day), MemberInputs(symbols, (None,) * 6, close, calibrated=calls)
+    )
     assert {c.symbol for c in no_rates.calls} == set(calls) & {c.symbol for c in ranked.calls}

@@ -21,7 +21,9 @@ from rotascope.store.db import Store
 
 
 def fundamentals_opinion(monitor: Monitor, store: Store, day: date) -> Opinion:
-    a = universe_analysis(monitor, day, "t", full_risk=False, fundamentals=load_fundamentals(store, day))
+    a = universe_analysis(
+        monitor, monitor.at(day), "t", full_risk=False, fundamentals=load_fundamentals(store, day)
+    )
     return next(o for o in a.opinions if o.agent == "fundamentals")
 
 
@@ -71,7 +73,13 @@ def test_saia_debate_cites_a_company_fundamental(monitor: Monitor, store: Store)
     day = date(2015, 6, 30)
     close = align(store.close_panel(["SAIA"]), monitor.panel.calendar).column("SAIA")
     a = stock_analysis(
-        monitor, "SAIA", close, "Industrials", day, "t", fundamentals=load_fundamentals(store, day)
+        monitor,
+        "SAIA",
+        close,
+        "Industrials",
+        monitor.at(day),
+        "t",
+        fundamentals=load_fundamentals(store, day),
     )
     op = next(o for o in a.opinions if o.agent == "fundamentals")
     prof = next(c for c in op.claims if c.id == "fundamentals.profitability")

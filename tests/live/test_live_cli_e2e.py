@@ -206,7 +206,7 @@ def test_watch_reports_a_locked_store_and_the_next_cycle_works(
 # ----------------------------------------------------------------------------------------------- narrate
 @pytest.fixture(scope="module")
 def stored_analysis(monitor: Monitor, loaded_settings: Settings) -> Analysis:
-    return universe_analysis(monitor, None, config_hash(loaded_settings))
+    return universe_analysis(monitor, monitor.at(None), config_hash(loaded_settings))
 
 
 def completion(text: str) -> bytes:

@@ -29,7 +29,7 @@ ROUTE = "/v1/chat/completions"
 
 @pytest.fixture(scope="session")
 def analysis(monitor: Monitor, loaded_settings: Settings) -> Analysis:
-    return universe_analysis(monitor, None, config_hash(loaded_settings))
+    return universe_analysis(monitor, monitor.at(None), config_hash(loaded_settings))
 
 
 def completion(text: str) -> bytes:

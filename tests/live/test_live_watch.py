@@ -32,7 +32,7 @@ DEAD_URLS = ("yahoo_base_url", "fred_base_url", "fred_api_base_url", "sec_base_u
 @pytest.fixture(scope="session")
 def analysis(monitor: Monitor, loaded_settings: Settings) -> Analysis:
     """The real universe analysis on the embedded data (latest date)."""
-    return universe_analysis(monitor, None, config_hash(loaded_settings))
+    return universe_analysis(monitor, monitor.at(None), config_hash(loaded_settings))
 
 
 def variant(a: Analysis, ident: str, **changes: Any) -> Analysis:

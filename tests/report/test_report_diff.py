@@ -23,7 +23,7 @@ from webclient import make_client
 @pytest.fixture(scope="module")
 def stored(monitor: Monitor, loaded_settings: Settings) -> Iterator[tuple[Analysis, Analysis]]:
     """Both analyses saved to the store and read back (the diff sees what `rotascope diff` sees)."""
-    runs = [universe_analysis(monitor, date(2024, 7, d), "diff-test") for d in (12, 19)]
+    runs = [universe_analysis(monitor, monitor.at(date(2024, 7, d)), "diff-test") for d in (12, 19)]
     store = open_store(loaded_settings, write=True)
     try:
         for a in runs:

@@ -33,7 +33,7 @@ EVIL = '<script>alert("x")</script><img src=http://evil.example/x.png onerror=al
 def data(monitor: Monitor, loaded_settings: Settings) -> Iterator[ReportData]:
     store = open_store(loaded_settings)
     try:
-        yield gather(Analyst(store, loaded_settings, monitor), AS_OF)
+        yield gather(a := Analyst(store, loaded_settings, monitor), a.session(AS_OF))
     finally:
         store.close()
 
@@ -192,7 +192,7 @@ def test_single_name_report_carries_its_base_rates(
 ) -> None:
     store = open_store(loaded_settings)
     try:
-        data = gather(Analyst(store, loaded_settings, monitor), AS_OF, symbol, charts=False)
+        data = gather(a := Analyst(store, loaded_settings, monitor), a.session(AS_OF), symbol, charts=False)
     finally:
         store.close()
     text = report_html(data)

@@ -29,7 +29,7 @@ PNG = b"\x89PNG\r\n\x1a\nfake"
 def data(monitor: Monitor, loaded_settings: Settings) -> Iterator[ReportData]:
     store = open_store(loaded_settings)
     try:
-        base = gather(Analyst(store, loaded_settings, monitor), AS_OF, charts=False)
+        base = gather(a := Analyst(store, loaded_settings, monitor), a.session(AS_OF), charts=False)
     finally:
         store.close()
     yield dataclasses.replace(base, charts=(ChartImage("iwm_spy", "IWM/SPY ratio", "a note", PNG),))

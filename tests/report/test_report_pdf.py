@@ -26,7 +26,7 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs 
 def test_pdf_first_page_is_not_blank(monitor: Monitor, loaded_settings: Settings, tmp_path: Path) -> None:
     store = open_store(loaded_settings)
     try:
-        data = gather(Analyst(store, loaded_settings, monitor), date(2024, 7, 19))
+        data = gather(a := Analyst(store, loaded_settings, monitor), a.session(date(2024, 7, 19)))
     finally:
         store.close()
     pdf = html_to_pdf(report_html(data))

@@ -30,7 +30,11 @@ def analyses(monitor: Monitor, loaded_settings: Settings) -> Iterator[tuple[Anal
     store = open_store(loaded_settings)
     try:
         analyst = Analyst(store, loaded_settings, monitor)
-        yield analyst.universe(DAY), analyst.single("KRE", DAY), analyst.universe(date(2024, 7, 12))
+        yield (
+            analyst.universe(analyst.session(DAY)),
+            analyst.single("KRE", analyst.session(DAY)),
+            analyst.universe(analyst.session(date(2024, 7, 12))),
+        )
     finally:
         store.close()
 

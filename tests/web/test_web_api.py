@@ -133,7 +133,9 @@ def test_analysis_matches_and_is_not_stored(
     assert r.status_code == 200
     store = open_store(loaded_settings)
     try:
-        expected = Analyst(store, loaded_settings, monitor).universe(DAY)  # the one analysis service
+        expected = (a := Analyst(store, loaded_settings, monitor)).universe(
+            a.session(DAY)
+        )  # the one analysis service
     finally:
         store.close()
     assert r.json() == json.loads(expected.to_json()) | fresh_fields(monitor, loaded_settings)
@@ -148,7 +150,7 @@ def test_debate_matches_stock_analysis(
     assert r.status_code == 200, r.text
     store = open_store(loaded_settings)
     try:
-        expected = Analyst(store, loaded_settings, monitor).single(stock_symbol, DAY)
+        expected = (a := Analyst(store, loaded_settings, monitor)).single(stock_symbol, a.session(DAY))
     finally:
         store.close()
     assert r.json() == json.loads(expected.to_json()) | fresh_fields(monitor, loaded_settings)
@@ -292,7 +294,7 @@ def test_backtests_empty_without_table_then_listed(
 
 # ----------------------------------------------------------------------------------------- diffing
 def test_diff_of_a_run_with_itself_is_empty(loaded_settings: Settings, monitor: Monitor) -> None:
-    a = universe_analysis(monitor, DAY, config_hash(loaded_settings))
+    a = universe_analysis(monitor, monitor.at(DAY), config_hash(loaded_settings))
     d = diff_analyses(a, a)
     assert d.evidence == [] and d.evidence_compared > 0
     assert not d.stance.changed and d.ladder.delta == 0 and d.conviction.delta == 0
@@ -302,7 +304,7 @@ def test_diff_of_a_run_with_itself_is_empty(loaded_settings: Settings, monitor: 
 
 
 def test_diff_reports_stance_killers_and_evidence(loaded_settings: Settings, monitor: Monitor) -> None:
-    a = universe_analysis(monitor, DAY, config_hash(loaded_settings))
+    a = universe_analysis(monitor, monitor.at(DAY), config_hash(loaded_settings))
     op, initial = a.debate.final[0], a.opinions[0]
     claim = initial.claims[0]
     moved = claim.evidence[0].model_copy(update={"value": (claim.evidence[0].value or 0) + 1})

@@ -69,7 +69,7 @@ def web_settings(
     store = open_store(settings, write=True)
     try:
         for day in (date(2024, 3, 28), date(2024, 7, 19)):
-            save_analysis(store, universe_analysis(monitor, day, config_hash(settings)))
+            save_analysis(store, universe_analysis(monitor, monitor.at(day), config_hash(settings)))
     finally:
         store.close()
     save_backtest(settings, backtest_result)

@@ -44,7 +44,7 @@ from rotascope.agents.vector import IntArray
 from rotascope.fundamentals.screen import ScreenInputs, score_frame
 from rotascope.fundamentals.store import Fundamentals
 from rotascope.measures import UST_10Y_CHG_13W
-from rotascope.monitor.run import Monitor
+from rotascope.monitor.run import Monitor, MonitorResult
 from rotascope.records import Calibration, Headline, rnd
 from rotascope.regime.thresholds import AgentRules
 from rotascope.sentiment.scorer import load_scorer
@@ -373,9 +373,9 @@ def _member_call(
     )
 
 
-def debate_members(monitor: Monitor, as_of: date | None, inputs: MemberInputs) -> MembersDebate:
-    """Debate every stock of ``inputs`` against IWM at one as-of, as `rotascope debate SYMBOL` does."""
-    result = monitor.at(as_of)
+def debate_members(monitor: Monitor, result: MonitorResult, inputs: MemberInputs) -> MembersDebate:
+    """Debate every stock of ``inputs`` against IWM on the session ``result`` was resolved to, as
+    `rotascope debate SYMBOL` does."""
     ctx = AgentContext(result, monitor.panel, inputs.fundamentals, monitor.thresholds)
     upto = inputs.close[: ctx.row + 1]
     enough = (np.isfinite(upto).sum(axis=0) >= MIN_CLOSES) & np.isfinite(upto[-1])

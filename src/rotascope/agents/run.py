@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 
 from rotascope.agents import decision as dec
 from rotascope.agents import fundamentals, internals, macro, sentiment
@@ -43,14 +42,15 @@ def opinions_for(ctx: AgentContext, headlines: list[Headline] | None = None) -> 
 
 def universe_analysis(
     monitor: Monitor,
-    as_of: date | None,
+    result: MonitorResult,
     config_hash: str,
     headlines: list[Headline] | None = None,
     full_risk: bool = True,
     fundamentals: Fundamentals | None = None,
     calibration: Calibration | None = None,
 ) -> Analysis:
-    """The universe-level analysis: is small-cap leadership real, and what to do about it.
+    """The universe-level analysis: is small-cap leadership real, and what to do about it, on the session
+    ``result`` was resolved to (``monitor.at(as_of)``; at a request's door, ``monitor.on(session.as_of)``).
 
     ``full_risk=False`` skips invalidation, plan and stress tests (used by the weekly replay, which only
     needs the stances). ``calibration`` (from the analysis service's walk-forward calibrator) sets the
@@ -58,7 +58,6 @@ def universe_analysis(
     they are IWM vs SPY's base rates with the sentence why (``calibration.single.base_rate_call``), never
     the agents' evidence score.
     """
-    result = monitor.at(as_of)
     ctx = AgentContext(result, monitor.panel, fundamentals, monitor.thresholds)
     iwm = result.snapshot.pair("IWM/SPY")
     if calibration is None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 
@@ -27,7 +26,7 @@ from rotascope.indicators.kernels import sma, wilder
 from rotascope.indicators.volatility import atr
 from rotascope.measures import HY_OAS_CHG_13W, UST_10Y_CHG_13W
 from rotascope.monitor.engine import MonitorPanel
-from rotascope.monitor.run import Monitor
+from rotascope.monitor.run import Monitor, MonitorResult
 from rotascope.records import (
     Analysis,
     AnalysisKind,
@@ -499,7 +498,7 @@ def stock_analysis(
     symbol: str,
     close_full: Float64Array,
     sector: str | None,
-    as_of: date | None,
+    result: MonitorResult,
     config_hash: str,
     headlines: list[Headline] | None = None,
     *,
@@ -509,12 +508,12 @@ def stock_analysis(
     calibration: Calibration | None = None,
     kind: AnalysisKind | None = None,
 ) -> Analysis:
-    """Debate one stock (vs IWM, or vs SPY outside the index) or regime ETF (vs SPY) as of a date;
+    """Debate one stock (vs IWM, or vs SPY outside the index) or regime ETF (vs SPY) on the session
+    ``result`` was resolved to (``monitor.at(as_of)``; at a request's door, ``monitor.on(session.as_of)``);
     ``close_full`` is its close on the monitor calendar, ``high_low`` its highs and lows there when stored
     (ETFs); ``calibration`` (the cross-section's call for a member, the base rates otherwise; computed here
     from the pair's own base rates when not given) sets the probabilities and the stance; ``kind``
     defaults to 'stock' against IWM and 'regime' against SPY."""
-    result = monitor.at(as_of)
     ctx = AgentContext(result, monitor.panel, fundamentals, monitor.thresholds)
     close = close_full[: ctx.row + 1]
     if np.isfinite(close).sum() < 260:

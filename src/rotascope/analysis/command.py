@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,8 +27,9 @@ from rotascope.console import (
 )
 from rotascope.errors import UsageError
 from rotascope.monitor.asof import parse_date
-from rotascope.monitor.freshness import freshness, with_freshness
+from rotascope.monitor.freshness import with_freshness
 from rotascope.monitor.run import Monitor, build_monitor
+from rotascope.monitor.session import Session, open_session
 from rotascope.records import Analysis
 from rotascope.report.terminal_analysis import render_analysis
 from rotascope.store.analyses import list_analyses, save_analysis
@@ -38,19 +40,26 @@ if TYPE_CHECKING:
     from rotascope.agents.members import MembersDebate
     from rotascope.analysis.service import Analyst
 
-Stored = Callable[[Store, Settings, Monitor], Analysis | None]
-"""Looks the question up among the stored analyses (None: compute it), with the run's monitor."""
+Stored = Callable[[Store, Settings, Monitor, Session], Analysis | None]
+"""Looks the question up among the stored analyses (None: compute it), on the run's monitor at its
+session."""
+Compute = Callable[["Analyst", Session], Analysis]
+"""Answers the question at the run's session."""
 
 
 def run_analysis(
     ctx: typer.Context,
     fmt: str,
     save: bool,
-    compute: Callable[[Analyst], Analysis],
-    before_save: Callable[[Analyst, Analysis], None] | None = None,
+    as_of: date | None,
+    compute: Compute,
+    before_save: Callable[[Analyst, Session, Analysis], None] | None = None,
     stored: Stored | None = None,
 ) -> Analysis:
     """Compute an analysis from a read-only store, then store it in a short write window, then print it.
+
+    The as-of and the data's freshness are resolved once, into the run's :class:`Session`, which the
+    lookup, the analysis and the output all take.
 
     ``stored`` first looks for the same question already answered on the same data, config and code (its
     id says so): that answer is printed as it is, nothing recomputed or rewritten. Many analyses may
@@ -63,22 +72,23 @@ def run_analysis(
     with friendly_errors():
         with reading(settings) as store:
             monitor = build_monitor(store, settings)  # once: the lookup and the analysis share it
-            analysis = stored(store, settings, monitor) if stored is not None else None
+            session = open_session(monitor, settings, as_of)
+            analysis = stored(store, settings, monitor, session) if stored is not None else None
             if analysis is None:
                 # deferred: the agents, the calibration and scikit-learn (~1 s of imports) load only when
                 # the answer is not stored yet
                 from rotascope.analysis.service import Analyst
 
                 analyst = Analyst(store, settings, monitor)
-                analysis = compute(analyst)
+                analysis = compute(analyst, session)
                 if before_save is not None:
-                    before_save(analyst, analysis)
+                    before_save(analyst, session, analysis)
             else:
                 save = False  # already stored under this id
-            fresh = freshness(monitor, settings)  # said when shown, never stored with the analysis
         if save:
             with writing(settings) as store:
                 save_analysis(store, analysis)
+    fresh = session.fresh  # said when shown, never stored with the analysis
     if fmt == "json":
         sys.stdout.write(with_freshness(analysis, fresh))
     else:
@@ -102,11 +112,7 @@ def register(app: typer.Typer) -> None:
         with friendly_errors():
             wanted = parse_date(as_of) if as_of is not None else None
         run_analysis(
-            ctx,
-            fmt,
-            save,
-            lambda analyst: analyst.universe(wanted),
-            stored=lambda store, settings, monitor: stored_universe(store, settings, wanted, monitor),
+            ctx, fmt, save, wanted, lambda analyst, session: analyst.universe(session), stored=stored_universe
         )
 
     @app.command()
@@ -154,39 +160,27 @@ def register(app: typer.Typer) -> None:
 
                 check_target(report)
         if every:
-            check_format(fmt)
-            # deferred: the agents (and scikit-learn with them) load only when an analysis is computed
-            from rotascope.analysis.service import Analyst
-
-            with friendly_errors(), reading(settings_of(ctx)) as store:
-                analyst = Analyst(store, settings_of(ctx))
-                ranked = analyst.members(wanted)
-                fresh = freshness(analyst.monitor, settings_of(ctx))
-            if fmt == "json":
-                sys.stdout.write(with_freshness(top_and_bottom(ranked, top), fresh))
-            else:
-                for line in fresh.lines():
-                    out.print(line, style="bold red" if fresh.stale else None)
-                render_members(ranked, out, top)
+            debate_all(settings_of(ctx), wanted, fmt, top)
             return
         assert symbol is not None
 
-        def write_report(analyst: Analyst, analysis: Analysis) -> None:
+        def write_report(analyst: Analyst, session: Session, analysis: Analysis) -> None:
             if report is not None:
                 # deferred: the report writers (HTML/PDF, matplotlib charts) only when --report is given
                 from rotascope.report.command import report_data, report_kind, write_analysis_report
 
-                write_analysis_report(report_data(analyst, analysis), report_kind(report), report)
+                write_analysis_report(report_data(analyst, session, analysis), report_kind(report), report)
 
         run_analysis(
             ctx,
             fmt,
             save,
-            lambda analyst: analyst.single(symbol, wanted),
+            wanted,
+            lambda analyst, session: analyst.single(symbol, session),
             write_report,
             stored=None
             if report is not None
-            else lambda st, cfg, monitor: stored_single(st, cfg, symbol, wanted, monitor),
+            else lambda st, cfg, monitor, session: stored_single(st, cfg, symbol, monitor, session),
         )
         if report is not None:
             err.print(f"Report written to {report}")
@@ -215,6 +209,25 @@ def register(app: typer.Typer) -> None:
         for r in rows:
             table.add_row(r.id, str(r.as_of), r.kind, r.subject, f"{r.created_at:%Y-%m-%d %H:%M}")
         show_table(out, table)
+
+
+def debate_all(settings: Settings, as_of: date | None, fmt: str, top: int | None) -> None:
+    """`debate --all`: every Russell 2000 member debated at one session, ranked, printed (not stored)."""
+    check_format(fmt)
+    # deferred: the agents (and scikit-learn with them) load only when an analysis is computed
+    from rotascope.analysis.service import Analyst
+
+    with friendly_errors(), reading(settings) as store:
+        analyst = Analyst(store, settings)
+        session = analyst.session(as_of)
+        ranked = analyst.members(session)
+    fresh = session.fresh
+    if fmt == "json":
+        sys.stdout.write(with_freshness(top_and_bottom(ranked, top), fresh))
+        return
+    for line in fresh.lines():
+        out.print(line, style="bold red" if fresh.stale else None)
+    render_members(ranked, out, top)
 
 
 def top_and_bottom(ranked: MembersDebate, top: int | None) -> MembersDebate:

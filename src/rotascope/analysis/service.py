@@ -1,10 +1,12 @@
 """The one place that assembles an analysis.
 
-An :class:`Analyst` resolves the as-of once, gets the monitor (built once, or handed in by a caller that
-caches it), loads what the agents may read as of that date (headlines known by then, SEC facts filed by
-then) and the config hash, then runs agents → debate → decision → risk. The CLI, the web app, `watch`,
-reports and the backtest all go through it, so the same question on the same data and settings gives the
-same analysis (and the same id) whichever door it came in by.
+An :class:`Analyst` gets the monitor (built once, or handed in by a caller that caches it) and answers at a
+:class:`~rotascope.monitor.session.Session`, the as-of resolved once at the door on that monitor
+(``Analyst.session``, or the caller's ``open_session``): it loads what the agents may read as of that
+session (headlines known by then, SEC facts filed by then) and the config hash, then runs agents → debate →
+decision → risk. The CLI, the web app, `watch`, reports and the backtest all go through it, so the same
+question on the same data and settings gives the same analysis (and the same id) whichever door it came in
+by.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from rotascope.fundamentals import load_fundamentals
 from rotascope.fundamentals.store import Fundamentals
 from rotascope.monitor.data import align
 from rotascope.monitor.run import Monitor, build_monitor
+from rotascope.monitor.session import Session, open_session
 from rotascope.records import Analysis, Headline, analysis_id
 from rotascope.store.db import Store
 from rotascope.store.live import load_headlines
@@ -75,10 +78,10 @@ class Analyst:
     def config_hash(self) -> str:
         return config_hash(self.settings)
 
-    def day(self, as_of: date | None) -> date:
-        """The as-of date actually analysed (the latest complete session on or before ``as_of``), resolved
-        as ``Monitor.at`` resolves it, without building that day's snapshot."""
-        return self.monitor.day(as_of)
+    def session(self, as_of: date | None) -> Session:
+        """The question at ``as_of`` resolved once (the latest complete session on or before it, and the
+        data's freshness today), for a caller that has no session of its own."""
+        return open_session(self.monitor, self.settings, as_of)
 
     def inputs(self, day: date, symbol: str | None = None) -> AgentInputs:
         """Headlines known in the week to ``day`` (only those naming ``symbol`` when given) and SEC facts."""
@@ -87,21 +90,20 @@ class Analyst:
             news = [h for h in news if symbol in h.tickers or f"${symbol}" in h.text]
         return AgentInputs(news, load_fundamentals(self.store, day))
 
-    def universe(self, as_of: date | None, *, full_risk: bool = True) -> Analysis:
+    def universe(self, session: Session, *, full_risk: bool = True) -> Analysis:
         """Small caps vs SPY: the four agents, their debate and the decision/risk agent."""
-        day = self.day(as_of)
-        got = self.inputs(day)
+        got = self.inputs(session.as_of)
         return universe_analysis(
             self.monitor,
-            day,
+            self.monitor.on(session.as_of),
             self.config_hash,
             got.headlines or None,
             full_risk=full_risk,
             fundamentals=got.fundamentals,
-            calibration=calibrated_call(self.monitor, day, replay_extra),
+            calibration=calibrated_call(self.monitor, session.as_of, replay_extra),
         )
 
-    def single(self, symbol: str, as_of: date | None) -> Analysis:
+    def single(self, symbol: str, session: Session) -> Analysis:
         """One stock (vs the Russell 2000) or one regime ETF (vs SPY): the same agents and risk controls."""
         name = symbol.strip().upper()
         if not name or not self.store.has_symbol(name):
@@ -118,10 +120,10 @@ class Analyst:
                 "(IWM, IWN, KRE, XLF…), or run `rotascope analyze` for the universe."
             )
         if name == UNIVERSE_SYMBOL:  # one question, one answer: the universe's calibrated call
-            return universe_question(self.universe(as_of), name)
+            return universe_question(self.universe(session), name)
         is_stock = kind == "stock"
         monitor = self.monitor
-        day = self.day(as_of)
+        day = session.as_of
         close = align(self.store.close_panel([name]), monitor.panel.calendar).column(name)
         sector = inst.at[name, "sector"] if is_stock else None
         high_low = None if is_stock else self._high_low(name)
@@ -149,7 +151,7 @@ class Analyst:
             name,
             close,
             str(sector) if isinstance(sector, str) and sector else None,
-            day,
+            monitor.on(day),
             self.config_hash,
             got.headlines or None,
             benchmark=benchmark,
@@ -161,11 +163,11 @@ class Analyst:
         analysis = analysis if calibration is not None else with_base_rates(analysis, rates)
         return analysis if outside is None else with_first_reason(analysis, outside)
 
-    def members(self, as_of: date | None) -> MembersDebate:
+    def members(self, session: Session) -> MembersDebate:
         """Every Russell 2000 member debated against IWM at one as-of (the numbers ``single`` gives each
         of them), vectorised across members, each with its calibrated call, ranked by expected return."""
         monitor = self.monitor
-        day = self.day(as_of)
+        day = session.as_of
         members = monitor.panel.data.members
         # only the names on the Russell 2000 list in force at the as-of: `debate SYMBOL` judges any other
         # stock against SPY (analysis/index_member.py), so it has no place in a ranking against IWM
@@ -190,7 +192,7 @@ class Analyst:
             calibrated,
             pooled_base_rates(cross, day),
         )
-        ranked = debate_members(monitor, day, inputs)
+        ranked = debate_members(monitor, monitor.on(day), inputs)
         return ranked.model_copy(update={"off_list": off_list}) if off_list else ranked
 
     def _high_low(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:

@@ -5,44 +5,34 @@ a warm `analyze` maps the saved monitor panel, reads one row and prints it."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from rotascope.config import Settings, config_hash
-from rotascope.monitor.run import Monitor, build_monitor
+from rotascope.monitor.run import Monitor
+from rotascope.monitor.session import Session
 from rotascope.records import UNIVERSE_SUBJECT, Analysis, AnalysisKind, analysis_id
 from rotascope.store.analyses import find_analysis
 from rotascope.store.db import Store
 
 
 def stored_analysis(
-    store: Store,
-    settings: Settings,
-    kind: AnalysisKind,
-    subject: str,
-    as_of: date | None,
-    monitor: Monitor | None = None,
+    store: Store, settings: Settings, kind: AnalysisKind, subject: str, monitor: Monitor, session: Session
 ) -> Analysis | None:
-    """The stored analysis of ``subject`` at the session on or before ``as_of`` (None: compute it).
-    ``monitor``: the caller's, when it has one (else it is built from the store)."""
-    monitor = monitor if monitor is not None else build_monitor(store, settings)
-    day = monitor.day(as_of)
-    return find_analysis(
-        store, analysis_id(kind, subject, day, config_hash(settings), monitor.panel.data.fingerprint)
-    )
+    """The stored analysis of ``subject`` on ``monitor``'s data at the request's session (None: compute
+    it)."""
+    fingerprint = monitor.panel.data.fingerprint
+    return find_analysis(store, analysis_id(kind, subject, session.as_of, config_hash(settings), fingerprint))
 
 
-def stored_universe(
-    store: Store, settings: Settings, as_of: date | None, monitor: Monitor | None = None
-) -> Analysis | None:
-    return stored_analysis(store, settings, "universe", UNIVERSE_SUBJECT, as_of, monitor)
+def stored_universe(store: Store, settings: Settings, monitor: Monitor, session: Session) -> Analysis | None:
+    return stored_analysis(store, settings, "universe", UNIVERSE_SUBJECT, monitor, session)
 
 
 def stored_single(
-    store: Store, settings: Settings, symbol: str, as_of: date | None, monitor: Monitor | None = None
+    store: Store, settings: Settings, symbol: str, monitor: Monitor, session: Session
 ) -> Analysis | None:
     """A stock is judged against IWM (kind 'stock'), an ETF against SPY (kind 'regime')."""
     name = symbol.strip().upper()
     kind = store.instrument_kind(name) if name else None
     if kind not in ("stock", "etf"):
         return None  # unknown or not tradable: the service says why
-    return stored_analysis(store, settings, "stock" if kind == "stock" else "regime", name, as_of, monitor)
+    kind_of: AnalysisKind = "stock" if kind == "stock" else "regime"
+    return stored_analysis(store, settings, kind_of, name, monitor, session)

@@ -30,7 +30,7 @@ from rich.console import Console
 from rotascope.config import Settings
 from rotascope.errors import ConfigError, RotascopeError
 from rotascope.live.update import UpdateReport, run_update
-from rotascope.monitor.freshness import Freshness, freshness
+from rotascope.monitor.freshness import Freshness
 from rotascope.providers.deadline import BodyTooLarge, Deadline, fetch
 from rotascope.records import Analysis
 from rotascope.report.diff import diff_analyses
@@ -242,8 +242,9 @@ def analyze_latest(settings: Settings) -> tuple[Analysis, Analysis | None, list[
 
     with reading(settings) as store:  # compute read-only: other commands keep reading meanwhile
         analyst = Analyst(store, settings)
-        analysis = analyst.universe(None)  # the last complete session
-        fresh = freshness(analyst.monitor, settings)
+        session = analyst.session(None)  # the last complete session
+        analysis = analyst.universe(session)
+        fresh = session.fresh
         notes = [fresh.complete_note] if fresh.complete_note else []
         seen = store.conn.execute("SELECT count(*) FROM analyses WHERE id = ?", [analysis.id]).fetchall()
         if seen[0][0]:  # same question, data and config as a stored run: nothing changed since

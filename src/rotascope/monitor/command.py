@@ -9,8 +9,9 @@ import typer
 
 from rotascope.console import AsOfOpt, FormatOpt, check_format, friendly_errors, out, settings_of
 from rotascope.monitor.asof import parse_date
-from rotascope.monitor.freshness import fresh_payload, freshness
+from rotascope.monitor.freshness import fresh_payload
 from rotascope.monitor.run import build_monitor, warm_monitor
+from rotascope.monitor.session import open_session
 from rotascope.monitor.valcache import cached_lens, revisions_reading, save_lens
 from rotascope.report.terminal import render
 from rotascope.report.valuationview import render_valuation
@@ -35,7 +36,8 @@ def register(app: typer.Typer) -> None:
 
                 with reading(settings) as store:
                     monitor = build_monitor(store, settings)
-            result = monitor.at(wanted)
+            session = open_session(monitor, settings, wanted)
+            result = monitor.on(session.as_of)
             improve, source = revisions_reading(result.regime)
             lens = cached_lens(settings, result.as_of, improve)
             if lens is None:
@@ -47,7 +49,7 @@ def register(app: typer.Typer) -> None:
                     lens = valuation_at(store, result.as_of, improve, source)
                 if lens is not None:
                     save_lens(settings, lens, improve)
-            fresh = freshness(monitor, settings)
+            fresh = session.fresh
         if fmt == "json":
             body = fresh_payload(result.model_dump(mode="json"), fresh) | {
                 "valuation": lens.model_dump(mode="json") if lens else None

@@ -71,7 +71,11 @@ class Monitor:
         return resolve_as_of(cal, wanted, min_history=MIN_HISTORY)
 
     def at(self, as_of: date | None) -> MonitorResult:
-        day = self.day(as_of)
+        """The monitor at the session ``as_of`` resolves to (``day``)."""
+        return self.on(self.day(as_of))
+
+    def on(self, day: date) -> MonitorResult:
+        """The snapshot and regime on ``day``, a session already resolved (``Session.as_of``)."""
         snap = self.panel.snapshot(day)
         return MonitorResult(as_of=day, snapshot=snap, regime=evaluate(snap, self.thresholds))
 

@@ -29,7 +29,6 @@ from rotascope.console import check_format, friendly_errors, out, settings_of
 from rotascope.errors import RotascopeError
 from rotascope.fundamentals.valuation import valuation_at
 from rotascope.monitor.asof import parse_date
-from rotascope.monitor.freshness import freshness
 from rotascope.monitor.valcache import revisions_reading
 from rotascope.records import Analysis
 from rotascope.report.chartdata import chart_data
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from rotascope.analysis.service import Analyst
     from rotascope.config import Settings
     from rotascope.monitor.run import MonitorResult
+    from rotascope.monitor.session import Session
     from rotascope.report.diff import AnalysisDiff
     from rotascope.report.document import BacktestVerdict, ReportData
     from rotascope.store.db import Store
@@ -82,14 +82,15 @@ def backtest_verdict(store: Store, fired: tuple[str, ...]) -> BacktestVerdict | 
     )
 
 
-def report_data(analyst: Analyst, analysis: Analysis, charts: bool = True) -> ReportData:
-    """Everything the report shows for an analysis the service made: monitor, charts, backtest verdict."""
+def report_data(analyst: Analyst, session: Session, analysis: Analysis, charts: bool = True) -> ReportData:
+    """Everything the report shows for an analysis the service made at ``session``: monitor, charts,
+    backtest verdict, freshness."""
     # deferred: matplotlib (~0.6 s) loads only when a report is drawn, not for `diff` or `analyze`
     from rotascope.report.charts import render_charts
     from rotascope.report.document import ReportData  # deferred: matplotlib, as above
 
     monitor = analyst.monitor
-    result = monitor.at(analysis.as_of)
+    result = monitor.on(session.as_of)
     fired = fired_signals(result)
     selected = analysis.subject if analysis.kind == "regime" else None  # its RRG tail is drawn too
     drawn = chart_data(monitor.panel, result.as_of, selected=selected) if charts else None
@@ -102,16 +103,15 @@ def report_data(analyst: Analyst, analysis: Analysis, charts: bool = True) -> Re
         fired_signals=fired,
         backtest=backtest_verdict(analyst.store, fired),
         valuation=valuation_at(analyst.store, result.as_of, improve, source),
-        freshness=freshness(monitor, analyst.settings),
+        freshness=session.fresh,
     )
 
 
-def gather(
-    analyst: Analyst, as_of: date | None, symbol: str | None = None, charts: bool = True
-) -> ReportData:
-    """Run the service (universe, or one stock/regime ETF with ``symbol``) and collect the report data."""
-    analysis = analyst.single(symbol, as_of) if symbol else analyst.universe(as_of)
-    return report_data(analyst, analysis, charts)
+def gather(analyst: Analyst, session: Session, symbol: str | None = None, charts: bool = True) -> ReportData:
+    """Run the service at ``session`` (universe, or one stock/regime ETF with ``symbol``) and collect the
+    report data."""
+    analysis = analyst.single(symbol, session) if symbol else analyst.universe(session)
+    return report_data(analyst, session, analysis, charts)
 
 
 def report_kind(path: Path) -> str:
@@ -198,7 +198,8 @@ def make_report(
         # deferred: the agents and scikit-learn (~1.5 s) for `report`, not for `diff`
         from rotascope.analysis.service import Analyst
 
-        data = gather(Analyst(store, settings), wanted, symbol)
+        analyst = Analyst(store, settings)
+        data = gather(analyst, analyst.session(wanted), symbol)
         path = write_analysis_report(data, fmt, output)
     with writing(settings) as store:
         save_analysis(store, data.analysis)

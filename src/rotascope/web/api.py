@@ -30,8 +30,9 @@ from rotascope.backtest.result import BacktestResult
 from rotascope.backtest.store import list_backtests, load_backtest
 from rotascope.fundamentals.screen import ScreenResult, screen_at
 from rotascope.fundamentals.valuation import valuation_at
-from rotascope.monitor.freshness import Freshness, fresh_payload, freshness
+from rotascope.monitor.freshness import Freshness, fresh_payload
 from rotascope.monitor.run import MIN_HISTORY, Monitor, MonitorResult
+from rotascope.monitor.session import Session, open_session
 from rotascope.monitor.valcache import revisions_reading
 from rotascope.records import Analysis, Record, ValuationLens
 from rotascope.report.chartdata import ChartData, chart_data
@@ -135,9 +136,9 @@ def _json(body: bytes) -> Response:
     return Response(content=body, media_type="application/json")
 
 
-def _day(monitor: Monitor, as_of: date | None) -> date:
-    """The trading day an as-of date resolves to (clear 422 outside the data)."""
-    return monitor.day(as_of)
+def _session(st: WebState, monitor: Monitor, as_of: date | None) -> Session:
+    """The request's as-of resolved once (clear 422 outside the data), with today's freshness."""
+    return open_session(monitor, st.settings, as_of)
 
 
 def first_as_of(monitor: Monitor) -> date:
@@ -199,9 +200,11 @@ async def monitor(request: Request, as_of: AsOf = None) -> Response:
     the data is."""
     st = state_of(request)
     m = await _monitor_async(st)
-    day = _day(m, as_of)
-    fresh = freshness(m, st.settings)  # today's: the cache key carries the day it was computed on
-    return await _cached(st, ("monitor", day, fresh.today), lambda: _fresh_body(body_of(m.at(day)), fresh))
+    s = _session(st, m, as_of)
+    fresh = s.fresh  # today's: the cache key carries the day it was computed on
+    return await _cached(
+        st, ("monitor", s.as_of, fresh.today), lambda: _fresh_body(body_of(m.on(s.as_of)), fresh)
+    )
 
 
 @router.get("/valuation", response_model=ValuationLens | None, summary="The valuation lens as of a date")
@@ -210,15 +213,15 @@ async def valuation(request: Request, as_of: AsOf = None) -> Response:
     no Fama-French portfolio data is stored)."""
     st = state_of(request)
     m = await _monitor_async(st)
-    day = _day(m, as_of)
+    s = _session(st, m, as_of)
 
     def make() -> bytes:
-        improve, source = revisions_reading(m.at(day).regime)
+        improve, source = revisions_reading(m.on(s.as_of).regime)
         with st.store() as store:
-            lens = valuation_at(store, day, improve, source)
+            lens = valuation_at(store, s.as_of, improve, source)
         return body_of(lens) if lens is not None else b"null"
 
-    return await _cached(st, ("valuation", day), make)
+    return await _cached(st, ("valuation", s.as_of), make)
 
 
 @router.get("/charts", response_model=ChartData, summary="Dashboard chart series as of a date")
@@ -232,13 +235,15 @@ async def charts(
     """Ratio lines with averages, breadth, A/D line, rates, credit and RRG tails; nothing after as-of."""
     st = state_of(request)
     m = await _monitor_async(st)
-    day = _day(m, as_of)
-    return await _cached(st, ("charts", day, lookback), lambda: body_of(chart_data(m.panel, day, lookback)))
+    s = _session(st, m, as_of)
+    return await _cached(
+        st, ("charts", s.as_of, lookback), lambda: body_of(chart_data(m.panel, s.as_of, lookback))
+    )
 
 
-def _served(st: WebState, m: Monitor, key: tuple[object, ...], body: bytes) -> bytes:
-    """``body`` with today's freshness of ``m``'s data, cached for the day (``key`` names the answer)."""
-    fresh = freshness(m, st.settings)
+def _served(st: WebState, s: Session, key: tuple[object, ...], body: bytes) -> bytes:
+    """``body`` with the request's freshness of the data, cached for the day (``key`` names the answer)."""
+    fresh = s.fresh
     return st.json_cache.get_or_make(
         (st.generation, "fresh", *key, fresh.today), lambda: _fresh_body(body, fresh)
     )
@@ -247,14 +252,14 @@ def _served(st: WebState, m: Monitor, key: tuple[object, ...], body: bytes) -> b
 def _universe(st: WebState, as_of: date | None) -> tuple[Analysis, bytes]:
     """The universe analysis and its served body (with the data's freshness)."""
     m = st.monitor()
-    day = _day(m, as_of)
+    s = _session(st, m, as_of)
 
     def make() -> bytes:
         with st.store() as store:
-            return body_of(Analyst(store, st.settings, m).universe(day))
+            return body_of(Analyst(store, st.settings, m).universe(s))
 
-    body = st.json_cache.get_or_make((st.generation, "analysis", day), make)
-    return Analysis.model_validate_json(body), _served(st, m, ("analysis", day), body)
+    body = st.json_cache.get_or_make((st.generation, "analysis", s.as_of), make)
+    return Analysis.model_validate_json(body), _served(st, s, ("analysis", s.as_of), body)
 
 
 @router.get(
@@ -303,16 +308,16 @@ def _normalise_symbol(symbol: str) -> str:
 def _stock(st: WebState, symbol: str, as_of: date | None) -> tuple[Analysis, bytes]:
     name = _normalise_symbol(symbol)
     m = st.monitor()
-    day = _day(m, as_of)
+    s = _session(st, m, as_of)
 
     def make() -> bytes:
         with st.store() as store:
             if not store.has_symbol(name):
                 raise NotFound(f"Unknown symbol {name!r}: `rotascope data status` lists what is stored.")
-            return body_of(Analyst(store, st.settings, m).single(name, day))
+            return body_of(Analyst(store, st.settings, m).single(name, s))
 
-    body = st.json_cache.get_or_make((st.generation, "debate", name, day), make)
-    return Analysis.model_validate_json(body), _served(st, m, ("debate", name, day), body)
+    body = st.json_cache.get_or_make((st.generation, "debate", name, s.as_of), make)
+    return Analysis.model_validate_json(body), _served(st, s, ("debate", name, s.as_of), body)
 
 
 @router.get("/debate/{symbol}", response_model=AnalysisAnswer, summary="Single-stock debate")
@@ -389,13 +394,13 @@ async def screen(
     members without fundamentals are listed apart, never scored as zero."""
     st = state_of(request)
     m = await _monitor_async(st)
-    day = _day(m, as_of)
+    s = _session(st, m, as_of)
 
     def make() -> bytes:
         with st.store() as store:
-            return body_of(screen_at(store, day, top, m.thresholds.screen))
+            return body_of(screen_at(store, s.as_of, top, m.thresholds.screen))
 
-    return await _cached(st, ("screen", day, top), make)
+    return await _cached(st, ("screen", s.as_of, top), make)
 
 
 @router.get("/backtests", response_model=list[BacktestItem], summary="Stored backtest runs")

@@ -24,7 +24,6 @@ from rotascope.config import Settings
 from rotascope.errors import RotascopeError
 from rotascope.live.update import SOURCE_NAMES, ItemResult, UpdateReport, run_update
 from rotascope.live.watch import compare, data_alerts, previous_analysis, refreshed
-from rotascope.monitor.freshness import freshness
 from rotascope.report.command import check_target, report_data, write_analysis_report
 from rotascope.store.analyses import save_analysis
 from rotascope.store.db import reading, writing
@@ -120,13 +119,15 @@ def run_weekly(
         analyst = Analyst(store, settings)
         at = f"as of {as_of}" if as_of is not None else "at the last complete session"
         progress.print(f"[2/{STEPS}] analyze: small caps vs SPY {at}…")
-        analysis = stored_universe(store, settings, as_of, analyst.monitor) or analyst.universe(as_of)
-        fresh = freshness(analyst.monitor, settings)
+        session = analyst.session(as_of)
+        analysis = stored_universe(store, settings, analyst.monitor, session) or analyst.universe(session)
+        fresh = session.fresh
         progress.print(f"[2/{STEPS}] analyze: analysis {analysis.id} as of {analysis.as_of}")
         previous = previous_analysis(store, analysis)
         since = None
         if previous is not None:
-            old, new = analyst.monitor.at(previous.as_of), analyst.monitor.at(analysis.as_of)
+            old = analyst.monitor.at(previous.as_of)  # another question: last week's stored analysis
+            new = analyst.monitor.on(session.as_of)
             since = since_last_week(previous, analysis, old.snapshot, new.snapshot)
         progress.print(
             f"[3/{STEPS}] compare: "
@@ -141,7 +142,7 @@ def run_weekly(
             a.message for a in data_alerts(report, fresh, analysis) if update or a.key != "not_refreshed"
         ]
         path = out_dir / f"weekly-{analysis.as_of}.html"
-        write_analysis_report(report_data(analyst, analysis), "html", path)
+        write_analysis_report(report_data(analyst, session, analysis), "html", path)
     run = WeeklyRun(update_line, failed, analysis, fresh, since, tuple(alerts), path)
     summary = out_dir / f"weekly-{analysis.as_of}.md"
     text = summary_markdown(run)
