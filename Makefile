@@ -29,10 +29,12 @@ check: $(VENV)/.dev
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/ruff format --check src tests scripts benchmarks
 	$(BIN)/mypy
-	$(BIN)/pytest -q -m "not slow and not heavy and not store"
+	$(BIN)/python scripts/timed.py "make check, unit tier" $(BIN)/pytest -q -m "not slow and not heavy and not store"
 
+# two workers; a module's tests that share a module-scoped fixture (a server, a browser, a copied store)
+# run on one worker, so it is built once (tests/conftest.py); prints the wall time and peak RSS at the end
 test: $(VENV)/.dev
-	$(BIN)/pytest -q -n 2
+	$(BIN)/python scripts/timed.py "make test" $(BIN)/pytest -q -n 2 --dist loadgroup
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check src tests scripts benchmarks

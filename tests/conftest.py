@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,14 +59,24 @@ HEAVY_TESTS = frozenset(
     }
 )
 # fixtures that run a subprocess or a long replay: a test asking for one is heavy wherever it lives
-HEAVY_FIXTURES = frozenset({"cli_env", "backtest_result"})
+HEAVY_FIXTURES = frozenset({"cli_env", "monitor_json", "warm_cache", "backtest_result"})
 # fixtures that load the whole embedded store (and its monitor panel) into the session: `store` tests
 STORE_FIXTURES = frozenset({"loaded_settings", "store", "monitor", "market"})
 
 
+def _uses_module_fixture(item: pytest.Item) -> bool:
+    """Whether ``item`` asks (directly or not) for a module-scoped fixture: a server, a browser, a copied
+    store, a replay built once for its module."""
+    info = getattr(item, "_fixtureinfo", None)
+    defs = info.name2fixturedefs.values() if info is not None else ()
+    return any(d.scope == "module" for chain in defs for d in chain)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark what `make check` leaves out: ``heavy`` (module list and fixtures above) and ``store`` (tests
-    on the loaded embedded store; `make test` runs them)."""
+    on the loaded embedded store; `make test` runs them). The tests of a module with a module-scoped
+    fixture form one ``xdist_group``: `make test` (``--dist loadgroup``) runs them on one worker, so the
+    fixture is built once rather than on each worker the module's tests were spread to."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         heavy_test = getattr(item, "originalname", item.name) in HEAVY_TESTS
@@ -67,6 +84,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.heavy)
         if fixtures & STORE_FIXTURES:
             item.add_marker(pytest.mark.store)
+        if _uses_module_fixture(item):
+            item.add_marker(pytest.mark.xdist_group(item.path.relative_to(item.config.rootpath).as_posix()))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -80,10 +99,8 @@ def _one_yfinance_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     yfinance_transport.use_cache_dir(folder)
 
 
-@pytest.fixture(scope="session")
-def loaded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    """Settings pointing at a store that holds the whole embedded dataset."""
-    home = tmp_path_factory.mktemp("home")
+def _load_home(home: Path) -> Settings:
+    """Load the embedded dataset and fundamentals into a store in ``home``."""
     settings = load_settings({"home": str(home)}, env={})
     store = open_store(settings, write=True)
     try:
@@ -92,6 +109,30 @@ def loaded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     finally:
         store.close()
     return settings
+
+
+@pytest.fixture(scope="session")
+def loaded_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings pointing at a store that holds the whole embedded dataset, private to this session.
+
+    Under pytest-xdist the workers of one run share the load: the first to get here loads the store once
+    into the run's folder (under a lock) and each worker copies the file. The cache is not shared: each
+    session computes and saves its own monitor panel (``monitor``; test_saved_panel compares the two)."""
+    home = tmp_path_factory.mktemp("home")
+    base = tmp_path_factory.getbasetemp()  # a worker's is <the run's folder>/popen-gwN
+    if "PYTEST_XDIST_WORKER" not in os.environ or not base.name.startswith("popen-"):
+        return _load_home(home)
+    run_dir = base.parent  # this run's folder, shared by its workers only
+    template = run_dir / "loaded-home"
+    with (run_dir / "loaded-home.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (template / "complete").exists():
+            shutil.rmtree(template, ignore_errors=True)
+            template.mkdir()
+            _load_home(template)
+            (template / "complete").touch()
+    shutil.copy2(template / "rotascope.duckdb", home / "rotascope.duckdb")
+    return load_settings({"home": str(home)}, env={})
 
 
 @pytest.fixture()
@@ -117,9 +158,41 @@ def monitor(loaded_settings: Settings) -> Monitor:
         s.close()
 
 
+@pytest.fixture(scope="session")
+def warm_cache(loaded_settings: Settings, monitor: Monitor) -> Settings:
+    """The loaded store's settings once its cache holds what a first `analyze` leaves there (the close
+    panels, the monitor panel, the calibration's weekly history), computed once per session; copies made
+    with ``private_home(..., cache=True)`` then start warm. A test that checks a cold start copies no cache.
+    (``monitor`` first: the session computes its own panel.)"""
+    from typer.testing import CliRunner
+
+    from rotascope.cli import app
+
+    result = CliRunner().invoke(
+        app, ["--home", str(loaded_settings.home), "analyze", "-f", "json", "--no-save"]
+    )
+    assert result.exit_code == 0, result.output
+    return loaded_settings
+
+
 @pytest.fixture()
 def cli_env(loaded_settings: Settings) -> dict[str, str]:
     return {**os.environ, "ROTASCOPE_HOME": str(loaded_settings.home)}
+
+
+@pytest.fixture(scope="session")
+def monitor_json(loaded_settings: Settings) -> dict[str, Any]:
+    """`rotascope monitor --as-of 2024-07-19 -f json` run once, as a real subprocess on the loaded store, for
+    the tests that check a block of its output (the valuation lens, the earnings yield)."""
+    got = subprocess.run(
+        [sys.executable, "-m", "rotascope", "monitor", "--as-of", "2024-07-19", "-f", "json"],
+        env={**os.environ, "ROTASCOPE_HOME": str(loaded_settings.home)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out: dict[str, Any] = json.loads(got.stdout)
+    return out
 
 
 @pytest.fixture(scope="session")

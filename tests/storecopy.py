@@ -13,10 +13,14 @@ HEADER_BYTES = 3 * 4096
 """DuckDB's file starts with three 4 KiB headers; block ``i`` starts at HEADER_BYTES + i * block_size."""
 
 
-def private_home(settings: Settings, home: Path) -> Path:
-    """``home`` (made if missing) holding a copy of ``settings``' store as ``rotascope.duckdb``."""
+def private_home(settings: Settings, home: Path, *, cache: bool = False) -> Path:
+    """``home`` (made if missing) holding a copy of ``settings``' store as ``rotascope.duckdb``; ``cache``:
+    and a copy of its cache folder (the same data, so the saved panels and replays stay valid: a test that
+    does not check a cold start need not pay one)."""
     home.mkdir(parents=True, exist_ok=True)
     shutil.copy2(settings.db, home / "rotascope.duckdb")
+    if cache and (settings.home / "cache").is_dir():
+        shutil.copytree(settings.home / "cache", home / "cache", dirs_exist_ok=True)
     return home
 
 

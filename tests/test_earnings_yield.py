@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import subprocess
 import sys
 import zipfile
 from collections import defaultdict
 from datetime import date, timedelta
 from statistics import median
+from typing import Any
 
 import pytest
 
@@ -193,15 +193,8 @@ def test_after_the_data_the_reading_says_it_ends(store: Store) -> None:
     assert date(2026, 7, 1) - r2000.data_date > timedelta(days=62)
 
 
-def test_monitor_json_and_terminal_show_it(cli_env: dict[str, str]) -> None:
-    got = subprocess.run(
-        [sys.executable, "-m", "rotascope", "monitor", "--as-of", "2024-07-19", "-f", "json"],
-        env=cli_env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    ey = json.loads(got.stdout)["valuation"]["earnings_yield"]
+def test_monitor_json_and_terminal_show_it(monitor_json: dict[str, Any], cli_env: dict[str, str]) -> None:
+    ey = monitor_json["valuation"]["earnings_yield"]
     assert [r["universe"] for r in ey["readings"]] == ["Russell 2000", "S&P 500"]
     for r in ey["readings"]:
         assert r["data_date"] == "2024-07-19" and 0 < r["covered"] <= r["members"]

@@ -161,7 +161,9 @@ def test_home_option_wins_over_the_environment(private: dict[str, str], tmp_path
     assert result.returncode == 0, result.stderr
 
 
-def test_narrate_never_prints_the_endpoint_password(private: dict[str, str]) -> None:
+def test_narrate_never_prints_the_endpoint_password(warm_cache: Settings, tmp_path: Path) -> None:
+    home = private_home(warm_cache, tmp_path / "home", cache=True)  # the analysis it narrates starts warm
+    private = {**os.environ, "ROTASCOPE_HOME": str(home)}
     env = {
         **private,
         "ROTASCOPE_LLM_BASE_URL": f"http://user:{SECRET}@127.0.0.1:9/v1?key={SECRET}",

@@ -93,10 +93,9 @@ ALLOWED: dict[str, dict[float, str]] = {
         1e-09: "a floor against division by zero",
         20.0: "the prior strength (headlines) of the tone score's shrinkage",
         0.7: "the slope of confidence in |score| (the confidence model's shape)",
-        0.9: "the most confident an agent may be (never certain)",
         0.35: "the scenario model's slope (hand-set bull/bear probabilities before calibration)",
         0.3: "the scenario model's base probability (hand-set, before calibration)",
-        0.15: "the scenario model's cross slope / the no-tilt band of conviction",
+        0.15: "the scenario model's cross slope (hand-set, before calibration)",
         2.5: "the ladder's middle level (levels 0-5)",
     },
     "analysis/calibrated_tilt.py": {
@@ -133,10 +132,8 @@ ALLOWED: dict[str, dict[float, str]] = {
 """Per module (path under src/rotascope): literal -> why it is not a threshold."""
 
 
-PENDING = "PENDING (a decision-model band read by stance_of/confidence/tilt kernels without thresholds)"
 NAMED: dict[str, dict[str, str]] = {
     "agents/base.py": {
-        "STANCE_BAND": PENDING,
         "ATR_ROWS": "rows an ATR-14 needs (14 true ranges and the close before)",
     },
     "agents/columns.py": {
@@ -158,8 +155,6 @@ NAMED: dict[str, dict[str, str]] = {
     },
     "agents/vector.py": {
         "TONE_PRIOR": "the prior strength (headlines) of the tone score's shrinkage",
-        "MAX_CONFIDENCE": PENDING,
-        "TILT_BAND": PENDING,
     },
     "analysis/calibrated_tilt.py": {"DECIMALS": "decimals a weight is rounded to"},
     "analysis/service.py": {"HEADLINE_DAYS": "days of headlines the sentiment agent reads"},

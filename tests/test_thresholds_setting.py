@@ -113,3 +113,27 @@ def test_a_user_file_reaches_the_debate_and_fundamentals_rules(tmp_path: Path) -
     bad.write_text("[agents.debate]\nconcede_factor = 1.5\n")
     with pytest.raises(ConfigError, match="concede_factor"):
         load_thresholds(bad)
+
+
+def test_the_decision_model_bands_come_from_the_packaged_file_only(tmp_path: Path) -> None:
+    """``[agents.model]`` (stance band, confidence cap, no-tilt band) is read by the array kernels from the
+    packaged file: the kernels use its numbers, and a user file that changes them is refused, not ignored."""
+    import numpy as np
+
+    from rotascope.agents import vector
+    from rotascope.agents.base import stance_of
+
+    model = load_thresholds().agents.model
+    assert [stance_of(model.stance_band), stance_of(model.stance_band + 1e-9)] == ["neutral", "bullish"]
+    assert stance_of(-model.stance_band - 1e-9) == "bearish"
+    conf = vector.confidence(np.array([0.5, 2.0]), np.ones((2, 1)), np.ones((2, 1)))
+    assert conf.tolist() == [0.2 + 0.7 * 0.5, model.max_confidence]  # the cap binds on the second row
+    tilt = vector.tilt(np.array([model.tilt_band, model.tilt_band + 0.01]), np.array([1.0, 1.0]))
+    assert tilt[0] == 0.0 != tilt[1]
+    same = tmp_path / "same.toml"
+    same.write_text(f"[agents.model]\nstance_band = {model.stance_band}\n")
+    assert load_thresholds(same).agents.model == model  # restating the packaged value is harmless
+    moved = tmp_path / "moved.toml"
+    moved.write_text("[agents.model]\nstance_band = 0.3\n")
+    with pytest.raises(ConfigError, match=r"agents\.model: the decision model's bands are fixed"):
+        load_thresholds(moved)

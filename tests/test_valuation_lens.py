@@ -8,10 +8,8 @@ portfolios of each size, and it is known at the end of the following month.
 from __future__ import annotations
 
 import csv
-import json
-import subprocess
-import sys
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -98,15 +96,8 @@ def test_after_2024_the_lens_says_its_data_ends(store: Store) -> None:
     assert "cannot decide" in lens.rule
 
 
-def test_monitor_json_has_a_valuation_block(cli_env: dict[str, str]) -> None:
-    got = subprocess.run(
-        [sys.executable, "-m", "rotascope", "monitor", "--as-of", "2024-07-19", "-f", "json"],
-        env=cli_env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    v = json.loads(got.stdout)["valuation"]
+def test_monitor_json_has_a_valuation_block(monitor_json: dict[str, Any]) -> None:
+    v = monitor_json["valuation"]
     assert v["data_date"] == "2024-05-31" and v["spread"] > 1
     assert set(v["spread_percentile"]) >= {"all", "y30", "y10"}
     assert v["relative_profitability"] is not None

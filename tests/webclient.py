@@ -20,7 +20,12 @@ TODAY = date(2026, 12, 7)
 def fresh_fields(monitor: Monitor, settings: Settings) -> dict[str, Any]:
     """The freshness fields the monitor, analysis and debate bodies carry, worked out here: the embedded
     data is complete to its last session, so that session's age before TODAY against stale_days."""
-    last = monitor.panel.calendar[-1].astype(date)
+    return fresh_dict(monitor.panel.calendar[-1].astype(date), settings)
+
+
+def fresh_dict(last: date, settings: Settings) -> dict[str, Any]:
+    """The freshness fields of a store whose last complete session is ``last``: its age in days before
+    TODAY, against stale_days."""
     age = (TODAY - last).days
     return {
         "data_as_of": last.isoformat(),

@@ -21,13 +21,12 @@ from rotascope.store.db import open_store
 from rotascope.store.live import NewsRow, ensure_live_schema, insert_news, item_transaction
 from storecopy import private_home
 from test_fundamentals_agent import facts_frame
-from webclient import make_client
+from webclient import TODAY, fresh_dict, make_client
 
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
 AS_OF = "2024-07-19"
-TODAY = date(2026, 12, 7)
 
 
 @pytest.fixture(autouse=True)
@@ -85,15 +84,7 @@ def expected_freshness(settings: Settings) -> dict[str, Any]:
         ).fetchall()[0][0]
     finally:
         store.close()
-    age = (TODAY - last).days
-    return {
-        "data_as_of": last.isoformat(),
-        "today": TODAY.isoformat(),
-        "data_age_days": age,
-        "stale": age > settings.stale_days,
-        "stale_days": settings.stale_days,
-        "complete_note": None,
-    }
+    return fresh_dict(last, settings)
 
 
 @pytest.fixture(scope="module")

@@ -46,8 +46,8 @@ def _cut_or_wide(text: str) -> list[str]:
     return bad
 
 
-def test_every_command_fits_80_columns(loaded_settings: Settings, tmp_path: Path) -> None:
-    home = private_home(loaded_settings, tmp_path / "home")
+def test_every_command_fits_80_columns(warm_cache: Settings, tmp_path: Path) -> None:
+    home = private_home(warm_cache, tmp_path / "home", cache=True)  # widths, not a cold start
     env = {**os.environ, "ROTASCOPE_HOME": str(home), "COLUMNS": "80", "LINES": "50"}
     problems: dict[str, list[str]] = {}
     for args in COMMANDS:

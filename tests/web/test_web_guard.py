@@ -25,8 +25,8 @@ def _local_sockets_only() -> None:
 
 
 @pytest.fixture(scope="module")
-def served(loaded_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    home = private_home(loaded_settings, tmp_path_factory.mktemp("serve"))
+def served(warm_cache: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    home = private_home(warm_cache, tmp_path_factory.mktemp("serve"), cache=True)  # guards, not a cold start
     env = {
         **os.environ,
         "ROTASCOPE_HOME": str(home),

@@ -24,10 +24,6 @@ from rotascope.regime.spec import evidence
 from rotascope.regime.thresholds import AgentRules, Thresholds, packaged_thresholds
 
 BULLISH, NEUTRAL, BEARISH = "bullish", "neutral", "bearish"
-STANCE_BAND = 0.2
-"""|score| above this is a stance; inside it, neutral."""
-MAX_CONFIDENCE = vector.MAX_CONFIDENCE
-"""No agent is ever certain."""
 UNIT_SCALE = vector.UNIT_SCALE
 
 
@@ -250,7 +246,9 @@ def score_of(claims: list[Claim], weights: dict[str, float] | None = None) -> fl
 
 
 def stance_of(score: float) -> str:
-    return BULLISH if score > STANCE_BAND else BEARISH if score < -STANCE_BAND else NEUTRAL
+    """Bullish or bearish when |score| is above ``[agents.model] stance_band``; inside it, neutral."""
+    band = packaged_thresholds().agents.model.stance_band
+    return BULLISH if score > band else BEARISH if score < -band else NEUTRAL
 
 
 def confidence_of(score: float, claims: list[Claim]) -> float:

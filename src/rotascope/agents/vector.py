@@ -21,7 +21,7 @@ from rotascope._typing import BoolArray, Float64Array
 from rotascope.measures import UNITS
 from rotascope.regime.engine import Bar as Bar  # re-exported: the agents type thresholds with it
 from rotascope.regime.engine import combine, verdicts
-from rotascope.regime.thresholds import DebateRules
+from rotascope.regime.thresholds import DebateRules, packaged_thresholds
 from rotascope.risk.sizing import DEFAULT_MAX_TILT
 
 IntArray = npt.NDArray[np.int64]
@@ -125,20 +125,19 @@ def weighted_score(sign: Float64Array, strength: Float64Array, weights: Float64A
     return out
 
 
-MAX_CONFIDENCE = 0.9
-
-
 def confidence(
     score: Float64Array, sign: Float64Array, strength: Float64Array, present: BoolArray | None = None
 ) -> Float64Array:
-    """|score| scaled to 0.2-1 by the share of claims with data behind them (0 without claims);
-    ``present`` (rows x claims) marks the claims a row makes, when not every row makes all of them."""
+    """|score| scaled to 0.2-1 (capped at ``[agents.model] max_confidence``) by the share of claims with data
+    behind them (0 without claims); ``present`` (rows x claims) marks the claims a row makes, when not every
+    row makes all of them."""
     made = np.ones(sign.shape, dtype=bool) if present is None else present
     n = made.sum(axis=1)
     with_data = (made & ((sign != 0) | (strength > 0))).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         coverage = np.where(n > 0, with_data / np.where(n > 0, n, 1), 0.0)
-    out: Float64Array = np.clip(0.2 + 0.7 * np.abs(score), 0.0, MAX_CONFIDENCE) * coverage
+    cap = packaged_thresholds().agents.model.max_confidence
+    out: Float64Array = np.clip(0.2 + 0.7 * np.abs(score), 0.0, cap) * coverage
     return out
 
 
@@ -289,7 +288,6 @@ def debate(c: Claims, conf0: Float64Array, rules: DebateRules, rounds: int = 2) 
 
 
 # --------------------------------------------------------------------------------------- decision
-TILT_BAND = 0.15
 MAX_TILT = DEFAULT_MAX_TILT
 """The satellite budget a tilt is a share of: the risk toolkit's (10 % of equity)."""
 
@@ -338,8 +336,10 @@ def _round2(x: Float64Array) -> Float64Array:
 
 
 def tilt(conv: Float64Array, vol_weight: Float64Array) -> Float64Array:
-    """The sized tilt per row: sign x max_tilt x min(1, |conviction| / 0.5) x min(1, vol weight or 1)."""
+    """The sized tilt per row: sign x max_tilt x min(1, |conviction| / 0.5) x min(1, vol weight or 1); none
+    within ``[agents.model] tilt_band``."""
     scale = np.where(np.isfinite(vol_weight), np.minimum(1.0, vol_weight), 1.0)
     raw = np.sign(conv) * MAX_TILT * np.minimum(1.0, np.abs(conv) / 0.5) * scale
-    out: Float64Array = np.where(np.abs(conv) <= TILT_BAND, 0.0, rnd_array(raw, 4))
+    band = packaged_thresholds().agents.model.tilt_band
+    out: Float64Array = np.where(np.abs(conv) <= band, 0.0, rnd_array(raw, 4))
     return out

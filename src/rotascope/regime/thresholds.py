@@ -195,9 +195,20 @@ class DebateRules(_Strict):
     rebut_bonus: Fraction
 
 
+class ModelRules(_Strict):
+    """The decision model's bands (``[agents.model]``): an opinion's stance and confidence cap, and the
+    evidence tilt's no-tilt band. The array kernels read them from the packaged file, so a user file may
+    not change them (``load_thresholds`` refuses one that does)."""
+
+    stance_band: Fraction
+    max_confidence: Fraction
+    tilt_band: Fraction
+
+
 class AgentRules(_Strict):
     """The agents' own thresholds (the regime rules have theirs above)."""
 
+    model: ModelRules
     macro: MacroAgentRules
     internals: InternalsAgentRules
     stock: StockAgentRules
@@ -246,10 +257,16 @@ def load_thresholds(path: Path | None = None) -> Thresholds:
     raw = read_toml(default_path(), "Thresholds file")
     if path is not None:
         raw = _overlay(raw, read_toml(path, "Thresholds file"))
-    path = path or default_path()
+    where = path or default_path()
     try:
-        return Thresholds.model_validate(raw)
+        thresholds = Thresholds.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"Thresholds file {path}: {where}: {first['msg']}.") from None
+        loc = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"Thresholds file {where}: {loc}: {first['msg']}.") from None
+    if path is not None and thresholds.agents.model != packaged_thresholds().agents.model:
+        raise ConfigError(
+            f"Thresholds file {path}: agents.model: the decision model's bands are fixed by the packaged "
+            "file (the array kernels read them there); remove the [agents.model] table."
+        )
+    return thresholds
