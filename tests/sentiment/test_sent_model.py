@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from datapaths import SHARED
 from rotascope.errors import DatasetError
+from rotascope.sentiment.head import EmbeddingHead
 from rotascope.sentiment.model import CLASSES, SentimentModel, load_model, model_path
 from rotascope.sentiment.train import cross_validate, export, fit, read_phrasebank, sha256_of
 
@@ -71,6 +73,20 @@ def test_a_damaged_model_file_is_one_clear_error(tmp_path: Path) -> None:
     bad.write_bytes(b"not a zip file")
     with pytest.raises(DatasetError, match="missing or damaged"):
         SentimentModel.from_file(bad)
+
+
+@pytest.mark.parametrize("reader", [SentimentModel.from_file, EmbeddingHead.from_file])
+def test_a_file_without_one_of_its_arrays_or_cut_short_is_one_clear_error(
+    tmp_path: Path, reader: Callable[[Path], object]
+) -> None:
+    partial = tmp_path / "partial.npz"
+    np.savez(partial, coef=np.zeros((3, 2)))
+    with pytest.raises(DatasetError, match="does not match this version"):
+        reader(partial)
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(partial.read_bytes()[:100])
+    with pytest.raises(DatasetError, match="missing or damaged"):
+        reader(cut)
 
 
 def test_ten_thousand_sentences_score_in_one_call() -> None:

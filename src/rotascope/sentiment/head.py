@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from rotascope.errors import DatasetError
-from rotascope.sentiment.model import CLASSES, SentimentModel, Sentiments
+from rotascope.sentiment.model import CLASSES, SentimentModel, Sentiments, read_arrays
 
 __all__ = ["HEAD_FILE", "EmbeddingHead", "JointModel", "head_path", "vocabulary_sha256"]
 
@@ -53,21 +53,18 @@ class EmbeddingHead:
     @classmethod
     def from_file(cls, path: Path) -> EmbeddingHead:
         """Read a head written by :func:`~rotascope.sentiment.headtrain.export_head` (one clear error)."""
+        data = read_arrays(path, "head", " --minilm")
         try:
-            with np.load(path, allow_pickle=False) as data:
-                coef = np.asarray(data["coef"], dtype=np.float64)
-                intercept = np.asarray(data["intercept"], dtype=np.float64)
-                classes = tuple(str(c) for c in data["classes"])
-                vocab = str(data["vocabulary_sha256"])
-                sha = str(data["encoder_sha256"])
-                probe_texts = [str(t) for t in data["probe_texts"]]
-                probe = np.asarray(data["probe_embeddings"], dtype=np.float64)
-                meta = json.loads(str(data["meta"]))
-        except (OSError, KeyError, ValueError) as exc:
-            raise DatasetError(
-                f"The sentiment head file {path} is missing or damaged ({type(exc).__name__}); "
-                "rebuild it with `python scripts/build_sentiment_model.py --minilm`."
-            ) from None
+            coef = np.asarray(data["coef"], dtype=np.float64)
+            intercept = np.asarray(data["intercept"], dtype=np.float64)
+            classes = tuple(str(c) for c in data["classes"])
+            vocab = str(data["vocabulary_sha256"])
+            sha = str(data["encoder_sha256"])
+            probe_texts = [str(t) for t in data["probe_texts"]]
+            probe = np.asarray(data["probe_embeddings"], dtype=np.float64)
+            meta = json.loads(str(data["meta"]))
+        except KeyError:
+            classes = ()  # an array is missing: the file is not this version's
         if classes != CLASSES or coef.shape[0] != 3 or probe.shape[0] != len(probe_texts):
             raise DatasetError(f"The sentiment head file {path} does not match this version of rotascope.")
         return cls(coef, intercept, vocab, sha, probe_texts, probe, meta)

@@ -15,12 +15,11 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 from rotascope.sentiment.head import vocabulary_sha256
 from rotascope.sentiment.model import CLASSES
-from rotascope.sentiment.train import C, CVReport, dense_matrix, fit_lexical, npz_bytes
+from rotascope.sentiment.train import C, CVReport, cv_report, dense_matrix, fit_lexical, npz_bytes
 
 __all__ = ["PROBES", "cross_validate_joint", "export_head", "fit_joint"]
 
@@ -53,24 +52,12 @@ def cross_validate_joint(
 ) -> CVReport:
     """Stratified k-fold CV of the joint model (vocabulary, idf and weights refit inside each fold)."""
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=1, random_state=seed)
-    accs: list[float] = []
-    f1s: list[float] = []
-    conf = np.zeros((3, 3), dtype=np.int64)
-    for train, test in splitter.split(np.zeros(len(labels)), labels):
+
+    def fold(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         vec, model = fit_joint([texts[i] for i in train], labels[train], embeddings[train])
-        pred = model.predict(joint_matrix(vec, [texts[i] for i in test], embeddings[test]))
-        accs.append(float(accuracy_score(labels[test], pred)))
-        f1s.append(float(f1_score(labels[test], pred, average="macro")))
-        conf += confusion_matrix(labels[test], pred, labels=list(CLASSES))
-    return CVReport(
-        folds,
-        1,
-        float(np.mean(accs)),
-        float(np.std(accs)),
-        float(np.mean(f1s)),
-        float(np.std(f1s)),
-        conf.tolist(),
-    )
+        return labels[test], model.predict(joint_matrix(vec, [texts[i] for i in test], embeddings[test]))
+
+    return cv_report(folds, 1, (fold(tr, te) for tr, te in splitter.split(np.zeros(len(labels)), labels)))
 
 
 def export_head(

@@ -14,6 +14,7 @@ rules ("loss narrowed" → good, "costs rose" → bad), scaled by ``dense_scale`
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -50,6 +51,19 @@ class Sentiments:
     """Class probabilities, shape (n, 3), columns in :data:`CLASSES` order."""
 
 
+def read_arrays(path: Path, kind: str, flag: str) -> dict[str, np.ndarray]:
+    """Every array of a shipped sentiment file (plain arrays, no pickle), or one clear error naming the
+    rebuild command (``flag`` is the build script's option for this ``kind`` of file)."""
+    try:
+        with path.open("rb") as handle, np.load(handle, allow_pickle=False) as data:  # we close it
+            return {name: data[name] for name in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as exc:
+        raise DatasetError(
+            f"The sentiment {kind} file {path} is missing or damaged ({type(exc).__name__}); "
+            f"rebuild it with `python scripts/build_sentiment_model.py{flag}`."
+        ) from None
+
+
 @dataclass(frozen=True)
 class SentimentModel:
     """Exported weights of the trained model and how it was made (``meta``: source, CV figures)."""
@@ -65,21 +79,18 @@ class SentimentModel:
     @classmethod
     def from_file(cls, path: Path) -> SentimentModel:
         """Read a model file written by :func:`rotascope.sentiment.train.export` (one clear error if bad)."""
+        data = read_arrays(path, "model", "")
         try:
-            with np.load(path, allow_pickle=False) as data:
-                vocab = [str(t) for t in data["terms"]]
-                idf = np.asarray(data["idf"], dtype=np.float64)
-                coef = np.asarray(data["coef"], dtype=np.float64)
-                intercept = np.asarray(data["intercept"], dtype=np.float64)
-                classes = tuple(str(c) for c in data["classes"])
-                dense = tuple(str(c) for c in data["dense_names"])
-                scale = float(data["dense_scale"])
-                meta = json.loads(str(data["meta"]))
-        except (OSError, KeyError, ValueError) as exc:
-            raise DatasetError(
-                f"The sentiment model file {path} is missing or damaged ({type(exc).__name__}); "
-                "rebuild it with `python scripts/build_sentiment_model.py`."
-            ) from None
+            vocab = [str(t) for t in data["terms"]]
+            idf = np.asarray(data["idf"], dtype=np.float64)
+            coef = np.asarray(data["coef"], dtype=np.float64)
+            intercept = np.asarray(data["intercept"], dtype=np.float64)
+            classes = tuple(str(c) for c in data["classes"])
+            dense = tuple(str(c) for c in data["dense_names"])
+            scale = float(data["dense_scale"])
+            meta = json.loads(str(data["meta"]))
+        except KeyError:
+            classes = ()  # an array is missing: the file is not this version's
         if classes != CLASSES or dense != DENSE_NAMES or coef.shape != (3, len(vocab) + len(dense)):
             raise DatasetError(
                 f"The sentiment model file {path} does not match this version of rotascope; "

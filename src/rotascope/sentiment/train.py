@@ -14,7 +14,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,19 +158,25 @@ def cross_validate(
 ) -> CVReport:
     """Stratified k-fold CV of the whole pipeline (vocabulary and idf refit inside each fold)."""
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
+    splits = list(splitter.split(np.zeros(len(labels)), labels))[:max_folds]
+
+    def fold(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        vec, model = _fit([texts[i] for i in train], labels[train], c, dense_scale, min_df)
+        return labels[test], model.predict(dense_matrix(vec, [texts[i] for i in test], dense_scale))
+
+    return cv_report(folds, repeats, (fold(train, test) for train, test in splits))
+
+
+def cv_report(folds: int, repeats: int, results: Iterable[tuple[np.ndarray, np.ndarray]]) -> CVReport:
+    """Mean and sd over folds of accuracy and macro-F1, and the summed confusion matrix, from each fold's
+    (true labels, predicted labels)."""
     accs: list[float] = []
     f1s: list[float] = []
     conf = np.zeros((3, 3), dtype=np.int64)
-    for k, (train, test) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
-        if max_folds is not None and k >= max_folds:
-            break
-        tr = [texts[i] for i in train]
-        te = [texts[i] for i in test]
-        vec, model = _fit(tr, labels[train], c, dense_scale, min_df)
-        pred = model.predict(dense_matrix(vec, te, dense_scale))
-        accs.append(float(accuracy_score(labels[test], pred)))
-        f1s.append(float(f1_score(labels[test], pred, average="macro")))
-        conf += confusion_matrix(labels[test], pred, labels=list(CLASSES))
+    for truth, pred in results:
+        accs.append(float(accuracy_score(truth, pred)))
+        f1s.append(float(f1_score(truth, pred, average="macro")))
+        conf += confusion_matrix(truth, pred, labels=list(CLASSES))
     return CVReport(
         folds,
         repeats,
