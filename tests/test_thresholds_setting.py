@@ -137,3 +137,20 @@ def test_the_decision_model_bands_come_from_the_packaged_file_only(tmp_path: Pat
     moved.write_text("[agents.model]\nstance_band = 0.3\n")
     with pytest.raises(ConfigError, match=r"agents\.model: the decision model's bands are fixed"):
         load_thresholds(moved)
+
+
+def test_an_error_naming_a_table_in_brackets_prints_the_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """rich reads ``[agents.model]`` as a style tag; the CLI's error line escapes the message so the table
+    the user must remove is named."""
+    from rotascope.console import ending
+
+    moved = tmp_path / "moved.toml"
+    moved.write_text("[agents.model]\nstance_band = 0.3\n")
+    with pytest.raises(ConfigError) as refused:
+        load_thresholds(moved)
+    assert ending(refused.value) == 1
+    said = " ".join(capsys.readouterr().err.split())
+    assert "[agents.model]" in str(refused.value)
+    assert "[agents.model]" in said

@@ -230,6 +230,7 @@ def main() -> None:
             raise
         err.print(
             f"Internal error: {type(exc).__name__}: {exc}. This is a bug in rotascope; "
-            "rerun with ROTASCOPE_DEBUG=1 for the traceback and report it."
+            "rerun with ROTASCOPE_DEBUG=1 for the traceback and report it.",
+            markup=False,
         )
         sys.exit(3)

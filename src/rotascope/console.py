@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from rotascope import interrupts
 from rotascope.config import Settings
@@ -45,11 +46,11 @@ def ending(exc: BaseException) -> int | None:
     if is_page_damage(exc) and not isinstance(exc, RotascopeError):
         exc = StoreCorrupt.unreadable_page(_store_path(), exc)
     if isinstance(exc, RotascopeError):
-        err.print(f"[bold red]Error:[/] {exc}", markup=True)
+        err.print(f"[bold red]Error:[/] {escape(str(exc))}", markup=True)
         return 1
     full = no_space(exc)
     if full is not None:
-        err.print(f"[bold red]Error:[/] {full}", markup=True)
+        err.print(f"[bold red]Error:[/] {escape(full)}", markup=True)
         return 1
     if isinstance(exc, _duckdb("Error")):  # met at query time, after the store opened fine
         first = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
@@ -59,7 +60,7 @@ def ending(exc: BaseException) -> int | None:
             if damaged
             else "no damage was found by this error; `rotascope data status` checks the store"
         )
-        err.print(f"[bold red]Error:[/] The store cannot be read ({first}); {advice}.", markup=True)
+        err.print(f"[bold red]Error:[/] The store cannot be read ({escape(first)}); {advice}.", markup=True)
         return 1
     return None
 
