@@ -81,6 +81,39 @@ def test_without_the_extra_the_lexical_model_scores_and_says_so(
     assert np.array_equal(chosen.predict(texts).proba, load_model().predict(texts).proba)
 
 
+@pytest.mark.parametrize(
+    ("broken", "said"),
+    [
+        ("encode", "failed to load (ImportError: cannot import name"),
+        ("head", "failed to load (DatasetError: The sentiment head file"),
+        ("probe", "does not reproduce the head's probe embeddings"),
+    ],
+)
+def test_an_installed_but_broken_extra_falls_back_to_the_lexical_model_saying_why(
+    fresh_choice: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, broken: str, said: str
+) -> None:
+    """The extra looks installed (its packages found, weights hash right) but a library upgraded under it
+    fails at import, the head file is damaged, or the encoder gives other numbers: the lexical model
+    scores, and the reason is stated, never a traceback."""
+    monkeypatch.setattr(encoder, "encoder_problem", lambda: None)
+
+    def failing(texts: Sequence[str]) -> np.ndarray:
+        raise ImportError("cannot import name 'PreTrainedModel' from 'transformers'")
+
+    head = EmbeddingHead.from_file(head_path())
+    if broken == "encode":
+        monkeypatch.setattr(encoder, "encode", failing)
+    elif broken == "head":
+        cut = tmp_path / "head.npz"
+        cut.write_bytes(head_path().read_bytes()[:1000])
+        monkeypatch.setattr(scorer, "head_path", lambda: cut)
+    else:
+        monkeypatch.setattr(encoder, "encode", lambda texts: head.probe_embeddings + 0.01)
+    chosen = load_scorer()
+    assert chosen.name == "lexical" and chosen.fallback_reason is not None
+    assert said in chosen.describe()
+
+
 def test_sentiment_command_names_the_model_on_stderr(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text("text\nProfit rose.\n")

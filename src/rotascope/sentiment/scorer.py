@@ -101,11 +101,13 @@ def load_scorer() -> Scorer:
     problem = encoder.encoder_problem()
     if problem is not None:
         return lexical_scorer(problem)
-    head = EmbeddingHead.from_file(head_path())
-    if head.encoder_sha256 != encoder.WEIGHTS_SHA256 or not head.fits(load_model()):
-        return lexical_scorer("the head was built with another encoder or lexical model")
-    if not bool(abs(encoder.encode(head.probe_texts) - head.probe_embeddings).max() < 1e-4):
-        return lexical_scorer("the encoder does not reproduce the head's probe embeddings")
-    return Scorer(
-        "lexical + MiniLM", _record(head.meta), JointModel(load_model(), head, encoder.encode), None
-    )
+    try:  # an installed but broken extra (a library upgraded under it, a damaged head) falls back, saying why
+        head = EmbeddingHead.from_file(head_path())
+        if head.encoder_sha256 != encoder.WEIGHTS_SHA256 or not head.fits(load_model()):
+            return lexical_scorer("the head was built with another encoder or lexical model")
+        if not bool(abs(encoder.encode(head.probe_texts) - head.probe_embeddings).max() < 1e-4):
+            return lexical_scorer("the encoder does not reproduce the head's probe embeddings")
+        record = _record(head.meta)
+    except Exception as exc:  # any failure of the optional model means: use the lexical one
+        return lexical_scorer(f"the MiniLM model failed to load ({type(exc).__name__}: {str(exc)[:80]})")
+    return Scorer("lexical + MiniLM", record, JointModel(load_model(), head, encoder.encode), None)
