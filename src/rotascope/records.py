@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from rotascope._code import code_digest
+from rotascope._code import code_digest, optional_models
 from rotascope._record import DECIMALS as DECIMALS
 from rotascope._record import Record as Record
 from rotascope._record import rnd as rnd
@@ -496,7 +496,9 @@ UNIVERSE_SUBJECT = "small caps (IWM vs SPY)"
 def analysis_id(kind: str, subject: str, as_of: date, config_hash: str, fingerprint: str) -> str:
     """Content-derived id: the same question on the same data, config and code has the same id, so a
     stored analysis with this id is the answer (a new rotascope version asks afresh)."""
-    key = "|".join([kind, subject, as_of.isoformat(), config_hash, fingerprint, code_digest()])
+    key = "|".join(
+        [kind, subject, as_of.isoformat(), config_hash, fingerprint, code_digest(), optional_models()]
+    )
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

