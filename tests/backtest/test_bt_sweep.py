@@ -116,6 +116,16 @@ def test_bad_sweep_files_are_one_sentence(tmp_path: Path, grid: str, words: str)
     assert words in text and "\n" not in text and text.endswith(".")
 
 
+def test_a_sweep_varying_the_decision_models_bands_is_refused_like_every_command(tmp_path: Path) -> None:
+    """The bands are read from the packaged file only: a variant's file changing one would have no effect
+    (a grid key under agents is refused already)."""
+    write(tmp_path, "[agents.model]\nstance_band = 0.3\n", "bands.toml")
+    with pytest.raises(
+        ConfigError, match=r"Sweep variant .*agents\.model: the decision model's bands are fixed"
+    ):
+        load_sweep(write(tmp_path, '[sweep]\nfiles = ["bands.toml"]\n'))
+
+
 def test_unknown_sweep_keys_and_empty_sweeps_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown \\[sweep\\] key"):
         load_sweep(write(tmp_path, '[sweep]\nstrat = "x"\n[grid]\n"killers.yield_spike_4w" = [0.3]\n'))
@@ -157,6 +167,20 @@ def test_a_panel_key_variant_recomputes_the_panel(monitor: Monitor, tmp_path: Pa
     direct = run_variant(prepare(fresh, spec), (spec.variants[0], t))
     assert via_base.result == direct.result
     assert np.array_equal(via_base.oos_returns, direct.oos_returns)
+    # a second in-process sweep of the same panel setting over another window gets its own columns
+    shorter = load_sweep(
+        write(
+            tmp_path,
+            SMALL.split("[grid]")[0].replace("2021-12-31", "2020-12-31")
+            + '[grid]\n"ladder.persistence.lookback" = [42]\n',
+            "short.toml",
+        )
+    )
+    short = prepare(monitor, shorter)
+    again = run_variant(short, (shorter.variants[0], shorter.thresholds[0]))
+    assert again.result.weeks == len(short.days) < via_base.result.weeks
+    alone = run_variant(prepare(fresh, shorter), (shorter.variants[0], shorter.thresholds[0]))
+    assert again.result == alone.result
 
 
 def test_the_table_fits_80_columns_and_says_the_verdict(monitor: Monitor, small: SweepSpec) -> None:

@@ -51,7 +51,7 @@ from rotascope.monitor.run import Monitor
 from rotascope.records import Record, rnd
 from rotascope.regime.rules import signals
 from rotascope.regime.spec import Read
-from rotascope.regime.thresholds import Thresholds, _overlay, default_path
+from rotascope.regime.thresholds import Thresholds, _overlay, default_path, refuse_model_bands
 from rotascope.tomlfile import read_toml
 
 SWEEPABLE = ("ladder.", "killers.")
@@ -323,6 +323,7 @@ def _variants(
                 origin = f"thresholds file {file}" if file is not None and key not in dict(grid) else where
                 value = first.get("input")
                 raise ConfigError(f"{origin}: {key} = {value!r} is out of range: {first['msg']}.") from None
+            refuse_model_bands(t, f"Sweep variant {_label(str(file) if file else None, changes)}")
             variants.append(
                 Variant(
                     index=len(variants),
@@ -375,9 +376,10 @@ def _columns(monitor_panel: MonitorPanel, days: npt.NDArray[np.datetime64]) -> C
     return rule_table(monitor_panel, weekly_rows(monitor_panel, days))
 
 
-_PANEL_MEMO: dict[str, Columns] = {}
+_PANEL_MEMO: dict[tuple[str, str, int, bytes], Columns] = {}
 """Per-process memo of the rules' columns on recomputed panels (a worker running several variants of one
-panel)."""
+panel), keyed by the panel's settings, the data, the stale limit and the sweep's weeks: an in-process sweep
+never reuses another sweep's columns."""
 
 
 def _performance(rets: pd.Series, held: pd.Series) -> Performance:
@@ -425,11 +427,12 @@ def run_variant(shared: SweepInput, job: tuple[Variant, Thresholds]) -> VariantR
     key = _panel_key(t)
     cols = shared.columns
     if key != shared.base_persistence:
-        if key not in _PANEL_MEMO:
-            if shared.data is None:
-                raise ValueError("a variant recomputes the panel but the sweep input carries no data")
-            _PANEL_MEMO[key] = _columns(compute(shared.data, t, shared.stale_after_days), shared.days)
-        cols = _PANEL_MEMO[key]
+        if shared.data is None:
+            raise ValueError("a variant recomputes the panel but the sweep input carries no data")
+        memo = (key, shared.data.fingerprint, shared.stale_after_days, shared.days.tobytes())
+        if memo not in _PANEL_MEMO:
+            _PANEL_MEMO[memo] = _columns(compute(shared.data, t, shared.stale_after_days), shared.days)
+        cols = _PANEL_MEMO[memo]
     weeks = len(shared.days)
     regime = signals(cols.__getitem__, t, weeks)
     weights = ladder_weights(regime)

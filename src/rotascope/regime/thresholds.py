@@ -264,9 +264,16 @@ def load_thresholds(path: Path | None = None) -> Thresholds:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
         raise ConfigError(f"Thresholds file {where}: {loc}: {first['msg']}.") from None
-    if path is not None and thresholds.agents.model != packaged_thresholds().agents.model:
+    if path is not None:
+        refuse_model_bands(thresholds, f"Thresholds file {path}")
+    return thresholds
+
+
+def refuse_model_bands(thresholds: Thresholds, where: str) -> None:
+    """One sentence when ``thresholds`` change the decision model's bands, which the array kernels read
+    from the packaged file only (a change would be ignored, so it is refused)."""
+    if thresholds.agents.model != packaged_thresholds().agents.model:
         raise ConfigError(
-            f"Thresholds file {path}: agents.model: the decision model's bands are fixed by the packaged "
+            f"{where}: agents.model: the decision model's bands are fixed by the packaged "
             "file (the array kernels read them there); remove the [agents.model] table."
         )
-    return thresholds
