@@ -38,6 +38,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
+from rotascope._code import code_digest
 from rotascope._typing import BoolArray, DateArray, Float64Array
 from rotascope.backtest.calendar import weekly_asof
 from rotascope.calibration.model import weight_from_sums
@@ -432,7 +433,8 @@ _ARRAYS = ("rel", "band", "cls", "clim", "weight", "prob", "unit_means", "labell
 
 def cache_key(monitor: Monitor) -> str:
     cal = monitor.panel.calendar
-    parts = [VERSION, monitor.panel.data.fingerprint, monitor.thresholds.model_dump_json(), str(len(cal))]
+    parts = [VERSION, code_digest(), monitor.panel.data.fingerprint, monitor.thresholds.model_dump_json()]
+    parts.append(str(len(cal)))
     parts.append(str(cal[-1]) if len(cal) else "")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 

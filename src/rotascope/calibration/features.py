@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rotascope._code import code_digest
 from rotascope._typing import DateArray, Float64Array
 from rotascope.backtest.calendar import as_index
 from rotascope.backtest.forward import closes_at
@@ -86,6 +87,7 @@ def build_features(monitor: Monitor, extra: Extra | None = None) -> FeatureTable
 def cache_key(monitor: Monitor, days: DateArray, with_extra: bool) -> str:
     parts = [
         VERSION,
+        code_digest(),
         monitor.panel.data.fingerprint,
         monitor.thresholds.model_dump_json(exclude={"calibration"}),
         str(len(days)),
