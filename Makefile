@@ -29,7 +29,7 @@ check: $(VENV)/.dev
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/ruff format --check src tests scripts benchmarks
 	$(BIN)/mypy
-	$(BIN)/python scripts/timed.py "make check, unit tier" $(BIN)/pytest -q -m "not slow and not heavy and not store"
+	$(BIN)/python scripts/timed.py "make check, unit tier" $(BIN)/pytest -q -n 2 -m "not slow and not heavy and not store"
 
 # two workers; a module's tests that share a module-scoped fixture (a server, a browser, a copied store)
 # run on one worker, so it is built once (tests/conftest.py); prints the wall time and peak RSS at the end
