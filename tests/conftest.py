@@ -64,19 +64,9 @@ HEAVY_FIXTURES = frozenset({"cli_env", "monitor_json", "warm_cache", "backtest_r
 STORE_FIXTURES = frozenset({"loaded_settings", "store", "monitor", "market"})
 
 
-def _uses_module_fixture(item: pytest.Item) -> bool:
-    """Whether ``item`` asks (directly or not) for a module-scoped fixture: a server, a browser, a copied
-    store, a replay built once for its module."""
-    info = getattr(item, "_fixtureinfo", None)
-    defs = info.name2fixturedefs.values() if info is not None else ()
-    return any(d.scope == "module" for chain in defs for d in chain)
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark what `make check` leaves out: ``heavy`` (module list and fixtures above) and ``store`` (tests
-    on the loaded embedded store; `make test` runs them). The tests of a module with a module-scoped
-    fixture form one ``xdist_group``: `make test` (``--dist loadgroup``) runs them on one worker, so the
-    fixture is built once rather than on each worker the module's tests were spread to."""
+    on the loaded embedded store; `make test` runs them)."""
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
         heavy_test = getattr(item, "originalname", item.name) in HEAVY_TESTS
@@ -84,8 +74,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.heavy)
         if fixtures & STORE_FIXTURES:
             item.add_marker(pytest.mark.store)
-        if _uses_module_fixture(item):
-            item.add_marker(pytest.mark.xdist_group(item.path.relative_to(item.config.rootpath).as_posix()))
 
 
 @pytest.fixture(scope="session", autouse=True)
